@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Sets giftcash up on a fresh machine: a virtual environment in .venv with the pinned
+# dependencies (constraints.txt), and Debian's Chromium for the browser tests.
+set -euo pipefail
+cd "$(dirname "$0")"
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing Debian's chromium for the browser tests"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "note: chromium is not installed; the browser tests will be skipped" >&2
+  fi
+fi
+echo "giftcash is installed: .venv/bin/giftcash --help"

@@ -1,0 +1,3 @@
+"""giftcash: a gift-certificate cash-out exchange."""
+
+__version__ = "0.1.0"

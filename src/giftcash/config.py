@@ -1,0 +1,40 @@
+"""Settings from ``GIFTCASH_*`` environment variables (pydantic-settings)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GIFTCASH_", extra="ignore")
+
+    data_dir: Path = Path("./var")
+    # Default: an SQLite file in data_dir. PostgreSQL: postgresql+psycopg://user@host/db
+    database_url: str | None = None
+    # Base64 of 32 random bytes. Without it a key file is created in data_dir (0600).
+    secret_key: str | None = Field(default=None, repr=False)
+    jurisdiction: str = "KR"
+
+    issuer_url: str = "http://127.0.0.1:8101"
+    bank_url: str = "http://127.0.0.1:8102"
+    sms_url: str = "http://127.0.0.1:8103"
+    # What the bank simulator and a real open-banking client need to identify us.
+    bank_client_code: str = "M202600001"  # 이용기관코드 (10 chars) that prefixes bank_tran_id
+    bank_operating_account: str = "004:00000000000001"
+
+    http_timeout_s: float = 5.0
+    token_ttl_s: int = 3600
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'giftcash.db').as_posix()}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    return Settings(**overrides)  # type: ignore[arg-type]

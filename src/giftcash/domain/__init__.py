@@ -1,0 +1,1 @@
+"""The pure core of giftcash: standard library only (a test checks it)."""

@@ -1,0 +1,274 @@
+"""Brands, their issuers and their code formats, and the catalogue of real Korean brands.
+
+Only format and prefix checks happen locally: no public check-digit algorithm exists for
+these codes, and whether a code holds value is known only to its issuer (redeeming it).
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from giftcash.domain.errors import BrandNotFound, FaceValueNotOffered, InvalidAmount, InvalidFormat
+from giftcash.domain.money import currency_scale
+
+DIGITS = string.digits
+ALNUM = string.digits + string.ascii_uppercase
+
+_SEPARATORS = re.compile(r"[\s\-]+")
+
+
+def normalise(code: str) -> str:
+    """Strip spaces and dashes, upper-case: the form that is stored, hashed and sent."""
+    return _SEPARATORS.sub("", code).upper()
+
+
+@dataclass(frozen=True, slots=True)
+class CodeFormat:
+    lengths: tuple[int, ...]
+    alphabet: str = DIGITS
+    groups: tuple[int, ...] = ()  # how the code is shown, e.g. (4, 4, 4, 6)
+    prefixes: tuple[str, ...] = ()  # empty: any prefix
+    pin_length: int | None = None  # a separate PIN (e.g. issue date) when the brand has one
+    pin_label: str = "PIN"
+    description: str = ""
+
+    def validate(self, code: str, pin: str | None = None) -> tuple[str, str | None]:
+        """Normalise and check a code (and PIN); return them or raise ``InvalidFormat``.
+
+        The reason names lengths and alphabets, never the code itself."""
+        norm = normalise(code)
+        if not norm:
+            raise InvalidFormat("the code is empty", reason="empty")
+        if len(norm) not in self.lengths:
+            allowed = " or ".join(str(n) for n in self.lengths)
+            raise InvalidFormat(
+                f"the code has {len(norm)} characters; this brand's codes have {allowed}",
+                reason="length",
+            )
+        bad = set(norm) - set(self.alphabet)
+        if bad:
+            kind = "digits" if self.alphabet == DIGITS else "letters and digits"
+            raise InvalidFormat(f"the code may contain only {kind}", reason="alphabet")
+        if self.prefixes and not norm.startswith(self.prefixes):
+            raise InvalidFormat(
+                "the code does not start the way this brand's codes start", reason="prefix"
+            )
+        norm_pin: str | None = None
+        if self.pin_length is not None:
+            norm_pin = normalise(pin or "")
+            if len(norm_pin) != self.pin_length or not norm_pin.isdigit():
+                raise InvalidFormat(
+                    f"this brand needs a {self.pin_length}-digit {self.pin_label}", reason="pin"
+                )
+        elif pin:
+            raise InvalidFormat("this brand's codes have no separate PIN", reason="pin")
+        return norm, norm_pin
+
+    def display(self, norm: str) -> str:
+        if not self.groups or sum(self.groups) != len(norm):
+            return norm
+        parts, i = [], 0
+        for g in self.groups:
+            parts.append(norm[i : i + g])
+            i += g
+        return "-".join(parts)
+
+
+def mask(norm_code: str) -> str:
+    """Show only the last four characters: the form used in answers, pages and logs."""
+    tail = norm_code[-4:] if len(norm_code) > 4 else ""
+    return "*" * max(len(norm_code) - 4, 4) + tail
+
+
+@dataclass(frozen=True, slots=True)
+class FaceValues:
+    """Either a fixed list of denominations or a range with a step (minor units)."""
+
+    fixed: tuple[int, ...] = ()
+    minimum: int = 0
+    maximum: int = 0
+    step: int = 1
+
+    def allows(self, amount: int) -> bool:
+        if self.fixed:
+            return amount in self.fixed
+        return self.minimum <= amount <= self.maximum and (amount - self.minimum) % self.step == 0
+
+    def describe(self) -> str:
+        if self.fixed:
+            return ", ".join(f"{v:,}" for v in self.fixed)
+        return f"{self.minimum:,}–{self.maximum:,} in steps of {self.step:,}"
+
+
+@dataclass(frozen=True, slots=True)
+class Brand:
+    id: str
+    name: str
+    name_ko: str
+    issuer: str
+    currency: str
+    buyback_rate_bps: int  # share of face value paid to the customer
+    code_format: CodeFormat
+    face_values: FaceValues
+    enabled: bool = True
+    jurisdiction: str = "KR"
+    # The issuer answers a balance inquiry with the purchase channel and time.
+    reports_purchase_channel: bool = True
+    issuer_refund_remainder: bool = True
+
+    def __post_init__(self) -> None:
+        currency_scale(self.currency)
+        assert 0 < self.buyback_rate_bps <= 10_000, self.buyback_rate_bps
+
+    @property
+    def fee_bps(self) -> int:
+        return 10_000 - self.buyback_rate_bps
+
+    def check_face_value(self, amount: int) -> int:
+        if type(amount) is not int or amount <= 0:
+            raise InvalidAmount("face value must be a positive whole number of minor units")
+        if not self.face_values.allows(amount):
+            raise FaceValueNotOffered(
+                f"{self.name} is not sold at {amount:,} {self.currency}; "
+                f"it is sold at {self.face_values.describe()}",
+                brand_id=self.id,
+                face_value=amount,
+            )
+        return amount
+
+
+# -- the catalogue ----------------------------------------------------------------------
+# Rates are indicative of the Korean market (DOMAIN-FACTS §1: culture and book vouchers
+# ≈90%, department-store cards 95%, coffee e-gifts 80%, Google ≈82%).
+
+CULTURELAND = Brand(
+    id="cultureland",
+    name="Cultureland mobile voucher",
+    name_ko="컬쳐랜드 모바일 문화상품권",
+    issuer="cultureland",
+    currency="KRW",
+    buyback_rate_bps=9_000,
+    code_format=CodeFormat(
+        lengths=(16,),
+        groups=(4, 4, 4, 4),
+        prefixes=("416", "4180", *(f"31{d}" for d in "123456789")),
+        description="16 digits (4-4-4-4) starting 416, 4180 or 311–319",
+    ),
+    face_values=FaceValues(minimum=1_000, maximum=500_000, step=1_000),
+)
+
+MUNHWA = Brand(
+    id="munhwa",
+    name="Culture gift certificate (18-digit)",
+    name_ko="문화상품권",
+    issuer="munhwa",
+    currency="KRW",
+    buyback_rate_bps=9_000,
+    code_format=CodeFormat(
+        lengths=(18,),
+        groups=(4, 4, 4, 6),
+        prefixes=("2", "3", "4", "5"),
+        description="18 digits (4-4-4-6) starting 2, 3, 4 or 5",
+    ),
+    face_values=FaceValues(fixed=(5_000, 10_000, 30_000, 50_000, 100_000)),
+)
+
+BOOKNLIFE = Brand(
+    id="booknlife",
+    name="Book & Life book gift certificate",
+    name_ko="북앤라이프 도서문화상품권",
+    issuer="booknlife",
+    currency="KRW",
+    buyback_rate_bps=9_000,
+    code_format=CodeFormat(
+        lengths=(16, 18),
+        pin_length=8,
+        pin_label="issue date (YYYYMMDD)",
+        description="16 or 18 digits plus the 8-digit issue date",
+    ),
+    face_values=FaceValues(fixed=(5_000, 10_000, 30_000, 50_000)),
+)
+
+GOOGLE_PLAY = Brand(
+    id="google_play_kr",
+    name="Google Play gift code (KR)",
+    name_ko="구글 기프트카드",
+    issuer="google",
+    currency="KRW",
+    buyback_rate_bps=8_200,
+    code_format=CodeFormat(
+        lengths=tuple(range(12, 21)),
+        alphabet=ALNUM,
+        description="12–20 letters and digits, checked only by the issuer",
+    ),
+    face_values=FaceValues(
+        fixed=(5_000, 10_000, 15_000, 30_000, 50_000, 100_000, 150_000, 200_000)
+    ),
+    reports_purchase_channel=False,
+    issuer_refund_remainder=False,
+)
+
+SHINSEGAE = Brand(
+    id="shinsegae",
+    name="Shinsegae mobile gift certificate",
+    name_ko="신세계 모바일상품권",
+    issuer="shinsegae",
+    currency="KRW",
+    buyback_rate_bps=9_500,
+    code_format=CodeFormat(lengths=(16,), groups=(4, 4, 4, 4), description="16 digits (4-4-4-4)"),
+    face_values=FaceValues(fixed=(10_000, 30_000, 50_000, 100_000, 300_000, 500_000)),
+)
+
+STARBUCKS = Brand(
+    id="starbucks_kr",
+    name="Starbucks e-Gift card",
+    name_ko="스타벅스 e-Gift 카드",
+    issuer="starbucks_kr",
+    currency="KRW",
+    buyback_rate_bps=8_000,
+    code_format=CodeFormat(lengths=(16,), groups=(4, 4, 4, 4), description="16 digits (4-4-4-4)"),
+    face_values=FaceValues(minimum=10_000, maximum=500_000, step=10_000),
+)
+
+HAPPYMONEY = Brand(
+    id="happymoney",
+    name="Happy Money gift certificate",
+    name_ko="해피머니 상품권",
+    issuer="happymoney",
+    currency="KRW",
+    buyback_rate_bps=9_000,
+    code_format=CodeFormat(
+        lengths=(16,),
+        groups=(4, 4, 4, 4),
+        pin_length=8,
+        pin_label="issue date (YYYYMMDD)",
+        description="16 digits plus the 8-digit issue date",
+    ),
+    face_values=FaceValues(fixed=(5_000, 10_000, 30_000, 50_000)),
+    # The issuer entered rehabilitation in 2024 and is being liquidated: off by default.
+    enabled=False,
+)
+
+CATALOGUE: tuple[Brand, ...] = (
+    CULTURELAND,
+    MUNHWA,
+    BOOKNLIFE,
+    GOOGLE_PLAY,
+    SHINSEGAE,
+    STARBUCKS,
+    HAPPYMONEY,
+)
+
+
+def brand_index(brands: Iterable[Brand]) -> dict[str, Brand]:
+    return {b.id: b for b in brands}
+
+
+def find_brand(brand_id: str, brands: Iterable[Brand] = CATALOGUE) -> Brand:
+    for b in brands:
+        if b.id == brand_id:
+            return b
+    raise BrandNotFound(f"no brand {brand_id!r}", brand_id=brand_id)

@@ -1,0 +1,353 @@
+"""Double-entry ledger: accounts by typed path, immutable balanced transfers, reversals,
+the posting rules of the exchange, and its invariants.
+
+Sign convention: a posting's ``amount`` is positive for a debit and negative for a credit,
+in minor units. Every transfer sums to zero in its one currency, so the sum of all
+accounts is zero per currency. Liabilities and income carry credit (negative) balances.
+Validators return errors as values (lists of ``Violation``); ``post`` raises.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from giftcash.domain.errors import (
+    InvalidAccount,
+    InvalidAmount,
+    LiabilityBelowZero,
+    TransferExists,
+    UnbalancedTransfer,
+)
+from giftcash.domain.money import currency_scale
+
+
+class AccountType(StrEnum):
+    ASSETS = "assets"
+    LIABILITIES = "liabilities"
+    INCOME = "income"
+    EXPENSES = "expenses"
+    EQUITY = "equity"
+
+
+_SEGMENT = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+ISSUER_PREFIX = "assets:issuer:"
+CUSTOMER_PREFIX = "liabilities:customer:"
+RECEIVABLE_PREFIX = "assets:receivable:customer:"
+BANK_CLEARING = "assets:bank:clearing"
+BANK_OPERATING = "assets:bank:operating"
+MARGIN = "income:margin"
+BANK_FEES = "expenses:bank-fees"
+OPENING = "equity:opening-balances"
+
+
+def account_type(path: str) -> AccountType:
+    validate_account(path)
+    return AccountType(path.split(":", 1)[0])
+
+
+def validate_account(path: str) -> str:
+    parts = path.split(":")
+    if len(parts) < 2 or parts[0] not in AccountType.__members__.values():
+        raise InvalidAccount(f"account {path!r} must start with one of {list(AccountType)}")
+    if not all(_SEGMENT.match(p) for p in parts):
+        raise InvalidAccount(f"account {path!r} has an empty or invalid segment")
+    return path
+
+
+def _segment(value: str) -> str:
+    """Ids as account segments: lower-case, no colons."""
+    seg = value.lower()
+    if not _SEGMENT.match(seg):
+        raise InvalidAccount(f"{value!r} cannot name an account")
+    return seg
+
+
+def issuer_account(issuer: str) -> str:
+    return ISSUER_PREFIX + _segment(issuer)
+
+
+def customer_account(customer_id: str) -> str:
+    return CUSTOMER_PREFIX + _segment(customer_id)
+
+
+def receivable_account(customer_id: str) -> str:
+    return RECEIVABLE_PREFIX + _segment(customer_id)
+
+
+def must_stay_credit(path: str) -> bool:
+    """Accounts whose balance may never become a debit: what we owe a customer cannot
+    go below zero (we never pay more than we owe)."""
+    return path.startswith(CUSTOMER_PREFIX)
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    account: str
+    amount: int  # debit > 0, credit < 0, minor units
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    id: str
+    currency: str
+    postings: tuple[Posting, ...]
+    kind: str
+    ref: str | None = None  # the item, payout or statement line it belongs to
+    reverses: str | None = None
+    memo: str = ""
+
+    def __post_init__(self) -> None:
+        errors = transfer_violations(self)
+        if errors:
+            raise UnbalancedTransfer("; ".join(e.message for e in errors), transfer_id=self.id)
+
+    def same_content(self, other: Transfer) -> bool:
+        return (self.currency, sorted_postings(self), self.kind, self.ref, self.reverses) == (
+            other.currency,
+            sorted_postings(other),
+            other.kind,
+            other.ref,
+            other.reverses,
+        )
+
+
+def sorted_postings(t: Transfer) -> tuple[Posting, ...]:
+    return tuple(sorted(t.postings, key=lambda p: (p.account, p.amount)))
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    rule: str
+    message: str
+    subject: str = ""
+
+
+def transfer_violations(t: Transfer) -> list[Violation]:
+    out: list[Violation] = []
+    try:
+        currency_scale(t.currency)
+    except Exception as e:  # UnknownCurrency: report as a value
+        out.append(Violation("currency", str(e), t.id))
+    if len(t.postings) < 2:
+        out.append(Violation("postings", "a transfer needs at least two postings", t.id))
+    for p in t.postings:
+        if type(p.amount) is not int or p.amount == 0:
+            out.append(
+                Violation("amount", f"posting to {p.account} is zero or not an integer", t.id)
+            )
+        try:
+            validate_account(p.account)
+        except InvalidAccount as e:
+            out.append(Violation("account", e.message, t.id))
+    if len({p.account for p in t.postings}) != len(t.postings):
+        out.append(Violation("postings", "an account appears twice in one transfer", t.id))
+    total = sum(p.amount for p in t.postings if type(p.amount) is int)
+    if total != 0:
+        out.append(Violation("balance", f"postings sum to {total}, not 0", t.id))
+    return out
+
+
+# -- posting rules -------------------------------------------------------------------------
+
+
+def _transfer(
+    tid: str, currency: str, kind: str, ref: str | None, *legs: tuple[str, int]
+) -> Transfer:
+    postings = tuple(Posting(a, n) for a, n in legs if n != 0)
+    return Transfer(id=tid, currency=currency, postings=postings, kind=kind, ref=ref)
+
+
+def redemption(
+    tid: str, *, issuer: str, customer_id: str, face: int, payout: int, currency: str, ref: str
+) -> Transfer:
+    """Value captured at the issuer: Dr issuer (face) / Cr customer (payout) / Cr margin."""
+    if not (0 < payout <= face):
+        raise InvalidAmount("payout must be positive and at most the face value")
+    return _transfer(
+        tid,
+        currency,
+        "redemption",
+        ref,
+        (issuer_account(issuer), face),
+        (customer_account(customer_id), -payout),
+        (MARGIN, -(face - payout)),
+    )
+
+
+def payout_sent(tid: str, *, customer_id: str, amount: int, currency: str, ref: str) -> Transfer:
+    """The bank accepted our transfer: Dr customer / Cr clearing."""
+    _positive(amount)
+    return _transfer(
+        tid,
+        currency,
+        "payout_sent",
+        ref,
+        (customer_account(customer_id), amount),
+        (BANK_CLEARING, -amount),
+    )
+
+
+def payout_confirmed(tid: str, *, amount: int, currency: str, ref: str) -> Transfer:
+    """The bank confirmed the money arrived: Dr clearing / Cr operating."""
+    _positive(amount)
+    return _transfer(
+        tid, currency, "payout_confirmed", ref, (BANK_CLEARING, amount), (BANK_OPERATING, -amount)
+    )
+
+
+def payout_returned(
+    tid: str, *, customer_id: str, amount: int, currency: str, ref: str
+) -> Transfer:
+    """The bank bounced a sent transfer: the money is owed to the customer again."""
+    _positive(amount)
+    return _transfer(
+        tid,
+        currency,
+        "payout_returned",
+        ref,
+        (BANK_CLEARING, amount),
+        (customer_account(customer_id), -amount),
+    )
+
+
+def bank_fee(tid: str, *, amount: int, currency: str, ref: str) -> Transfer:
+    _positive(amount)
+    return _transfer(tid, currency, "bank_fee", ref, (BANK_FEES, amount), (BANK_OPERATING, -amount))
+
+
+def issuer_settlement(tid: str, *, issuer: str, amount: int, currency: str, ref: str) -> Transfer:
+    """The issuer paid us for captured value: Dr operating / Cr issuer."""
+    _positive(amount)
+    return _transfer(
+        tid,
+        currency,
+        "issuer_settlement",
+        ref,
+        (BANK_OPERATING, amount),
+        (issuer_account(issuer), -amount),
+    )
+
+
+def clawback(
+    tid: str, *, issuer: str, customer_id: str, amount: int, currency: str, ref: str
+) -> Transfer:
+    """The issuer reversed a redemption we already paid for: the customer owes us."""
+    _positive(amount)
+    return _transfer(
+        tid,
+        currency,
+        "clawback",
+        ref,
+        (receivable_account(customer_id), amount),
+        (issuer_account(issuer), -amount),
+    )
+
+
+def opening_balance(tid: str, *, account: str, amount: int, currency: str) -> Transfer:
+    _positive(amount)
+    return _transfer(tid, currency, "opening", None, (account, amount), (OPENING, -amount))
+
+
+def reversal(original: Transfer, tid: str, memo: str = "") -> Transfer:
+    """Mistakes are corrected by a new transfer that negates every posting."""
+    return Transfer(
+        id=tid,
+        currency=original.currency,
+        postings=tuple(Posting(p.account, -p.amount) for p in original.postings),
+        kind="reversal",
+        ref=original.ref,
+        reverses=original.id,
+        memo=memo,
+    )
+
+
+def _positive(amount: int) -> None:
+    if type(amount) is not int or amount <= 0:
+        raise InvalidAmount("amount must be a positive integer of minor units")
+
+
+# -- balances and invariants ---------------------------------------------------------------
+
+Balances = dict[tuple[str, str], int]  # (account, currency) -> signed balance
+
+
+def apply(balances: Mapping[tuple[str, str], int], t: Transfer) -> Balances:
+    """The balances after ``t``; raises ``LiabilityBelowZero`` and leaves ``balances``
+    untouched when a customer liability would turn into a debit."""
+    new = dict(balances)
+    for p in t.postings:
+        key = (p.account, t.currency)
+        after = new.get(key, 0) + p.amount
+        if must_stay_credit(p.account) and after > 0:
+            raise LiabilityBelowZero(
+                f"{p.account} would go {after} below zero", account=p.account, transfer_id=t.id
+            )
+        new[key] = after
+    return new
+
+
+def balance_violations(balances: Mapping[tuple[str, str], int]) -> list[Violation]:
+    out: list[Violation] = []
+    totals: dict[str, int] = {}
+    for (account, currency), amount in balances.items():
+        totals[currency] = totals.get(currency, 0) + amount
+        if must_stay_credit(account) and amount > 0:
+            out.append(Violation("liability_floor", f"{account} is {amount} below zero", account))
+    for currency, total in sorted(totals.items()):
+        if total != 0:
+            out.append(Violation("zero_sum", f"{currency} accounts sum to {total}", currency))
+    return out
+
+
+def balances_from(transfers: Iterable[Transfer]) -> Balances:
+    out: Balances = {}
+    for t in transfers:
+        for p in t.postings:
+            key = (p.account, t.currency)
+            out[key] = out.get(key, 0) + p.amount
+    return out
+
+
+@dataclass
+class Ledger:
+    """An in-memory ledger with the same rules as the stored one (tests, dry runs)."""
+
+    transfers: dict[str, Transfer] = field(default_factory=dict)
+    balances: Balances = field(default_factory=dict)
+    reversed_ids: set[str] = field(default_factory=set)
+
+    def post(self, t: Transfer) -> bool:
+        """Post ``t``; ``False`` if the same transfer was already posted (idempotent),
+        ``TransferExists`` if the id was used for something else."""
+        existing = self.transfers.get(t.id)
+        if existing is not None:
+            if existing.same_content(t):
+                return False
+            raise TransferExists(f"transfer {t.id} exists with other content", transfer_id=t.id)
+        if t.reverses is not None:
+            if t.reverses not in self.transfers:
+                raise UnbalancedTransfer(f"transfer {t.reverses} to reverse does not exist")
+            if t.reverses in self.reversed_ids:
+                raise TransferExists(f"transfer {t.reverses} is already reversed")
+        self.balances = apply(self.balances, t)
+        self.transfers[t.id] = t
+        if t.reverses is not None:
+            self.reversed_ids.add(t.reverses)
+        return True
+
+    def balance(self, account: str, currency: str) -> int:
+        return self.balances.get((account, currency), 0)
+
+    def violations(self) -> list[Violation]:
+        out = balance_violations(self.balances)
+        if nonzero(balances_from(self.transfers.values())) != nonzero(self.balances):
+            out.append(Violation("replay", "balances differ from the transfers that made them"))
+        return out
+
+
+def nonzero(balances: Mapping[tuple[str, str], int]) -> Balances:
+    return {k: v for k, v in balances.items() if v}
