@@ -1,0 +1,148 @@
+"""Own-name bank accounts, proven with a 1-won deposit whose memo carries a code.
+
+The deposit is a foreign money call in atomic phases: the account row with its
+``bank_tran_id`` is committed first (the intent), then the bank is called, then the
+outcome is committed. An ambiguous answer is settled by the transfer-result inquiry.
+"""
+
+from __future__ import annotations
+
+from giftcash.domain import ledger
+from giftcash.domain.banks import mask_account, normalise_account_number, same_holder
+from giftcash.domain.records import BankAccount
+from giftcash.service import errors
+from giftcash.service.bank_ids import new_bank_tran_id
+from giftcash.service.deps import Deps
+from giftcash.service.ports import Ambiguous, Unavailable
+from giftcash.service.secrets import code_hash, numeric_code, same_hash
+
+VERIFY_AMOUNT = 1  # won
+
+
+def memo_for(code: str) -> str:
+    return f"GC{code}"
+
+
+def add_bank_account(
+    deps: Deps, customer_id: str, *, bank_code: str, account_number: str, holder_name: str
+) -> BankAccount:
+    now = deps.clock.now()
+    number = normalise_account_number(bank_code, account_number)
+    with deps.uow() as uow:
+        customer = uow.customers.get(customer_id)
+    assert customer is not None
+    if not same_holder(holder_name, customer.name):
+        raise errors.HolderNameMismatch("payouts go only to an account in your own name")
+    try:
+        holder = deps.bank.real_name(bank_code, number, customer.birth_date)
+    except Unavailable:
+        raise errors.ServiceUnavailable("the bank cannot be reached; try again") from None
+    if not holder.found:
+        raise errors.BankAccountUnknownAtBank("the bank does not know this account")
+    if not same_holder(holder.holder_name or "", customer.name):
+        raise errors.HolderNameMismatch("the bank says this account is in another name")
+
+    code = numeric_code(4)
+    account_id = deps.new_id()
+    tran_id = new_bank_tran_id(deps)
+    with deps.uow() as uow:
+        uow.bank_accounts.add(
+            id=account_id,
+            customer_id=customer_id,
+            bank_code=bank_code,
+            account_number=number,
+            account_number_masked=mask_account(number),
+            holder_name=holder.holder_name or holder_name,
+            verify_code_hash=code_hash(account_id, code),
+            verify_bank_tran_id=tran_id,
+            now=now,
+        )
+        uow.commit()
+    send_verification_deposit(
+        deps,
+        account_id,
+        number,
+        holder.holder_name or holder_name,
+        bank_code,
+        tran_id,
+        memo_for(code),
+    )
+    return get_bank_account(deps, customer_id, account_id)
+
+
+def send_verification_deposit(
+    deps: Deps, account_id: str, number: str, holder: str, bank_code: str, tran_id: str, memo: str
+) -> str:
+    """Phase 2 and 3 of the 1-won deposit. Returns done | rejected | unknown."""
+    outcome = "unknown"
+    try:
+        outcome = deps.bank.deposit(tran_id, bank_code, number, holder, VERIFY_AMOUNT, memo).outcome
+    except Ambiguous:
+        outcome = _resolve(deps, tran_id)
+    except Unavailable:
+        outcome = "unknown"
+    record_verification_outcome(deps, account_id, tran_id, outcome)
+    return outcome
+
+
+def _resolve(deps: Deps, tran_id: str) -> str:
+    try:
+        result = deps.bank.transfer_result(tran_id, VERIFY_AMOUNT, deps.clock.now().date())
+    except Unavailable:
+        return "unknown"
+    if result.outcome in ("done", "returned"):
+        return "done"
+    if result.outcome in ("not_found", "rejected"):
+        # Nothing moved: the sweeper sends again with the same bank_tran_id.
+        return "unknown"
+    return "unknown"
+
+
+def record_verification_outcome(deps: Deps, account_id: str, tran_id: str, outcome: str) -> None:
+    with deps.uow() as uow:
+        if outcome == "done":
+            uow.ledger.post(
+                ledger.account_verification(
+                    f"verify:{account_id}", amount=VERIFY_AMOUNT, currency="KRW", ref=account_id
+                )
+            )
+            uow.bank_accounts.mark_deposit_sent(account_id)
+        elif outcome == "rejected":
+            uow.bank_accounts.set_status(account_id, "failed")
+        uow.commit()
+
+
+def verify_bank_account(deps: Deps, customer_id: str, account_id: str, code: str) -> BankAccount:
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        acct = uow.bank_accounts.get(account_id)
+        if acct is None or acct.customer_id != customer_id:
+            raise errors.BankAccountNotFound("no such bank account")
+        if acct.status == "verified":
+            return acct
+        if acct.status != "verifying":
+            raise errors.BankAccountNotVerified("this account can no longer be verified")
+        if acct.verify_attempts >= deps.limits.account_verify_attempts:
+            raise errors.TooManyAttempts("too many wrong codes; add the account again")
+        expected = uow.bank_accounts.verify_code_hash(account_id)
+        given = code.strip().upper().removeprefix("GC")
+        if not same_hash(expected, code_hash(account_id, given)):
+            uow.bank_accounts.count_attempt(account_id)
+            uow.commit()
+            raise errors.InvalidCode("the code is not the one in the deposit's memo")
+        uow.bank_accounts.mark_verified(account_id, now)
+        uow.commit()
+    return get_bank_account(deps, customer_id, account_id)
+
+
+def get_bank_account(deps: Deps, customer_id: str, account_id: str) -> BankAccount:
+    with deps.uow() as uow:
+        acct = uow.bank_accounts.get(account_id)
+    if acct is None or acct.customer_id != customer_id:
+        raise errors.BankAccountNotFound("no such bank account")
+    return acct
+
+
+def list_bank_accounts(deps: Deps, customer_id: str) -> list[BankAccount]:
+    with deps.uow() as uow:
+        return uow.bank_accounts.for_customer(customer_id)

@@ -1,0 +1,75 @@
+"""What every use case is handed: the unit-of-work factory and the ports (composition
+happens in ``bootstrap``)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from giftcash.domain.brands import CATALOGUE, Brand, brand_index
+from giftcash.service.ports import BankPort, Clock, IssuerPort, SmsPort
+
+
+class Vault(Protocol):
+    def encrypt(self, plaintext: str, aad: str) -> tuple[bytes, str]: ...
+    def decrypt(self, blob: bytes, key_id: str, aad: str) -> str: ...
+    def hmac(self, normalised_code: str) -> str: ...
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str: ...
+    def verify(self, password_hash: str, password: str) -> bool: ...
+
+
+class UnitOfWork(Protocol):
+    """One database transaction; repositories hang off it (see adapters/db/uow.py)."""
+
+    def __enter__(self) -> Any: ...
+    def __exit__(self, *exc: object) -> None: ...
+    def commit(self) -> None: ...
+
+
+def _uuid4_text() -> str:
+    return str(uuid.uuid4())
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Limits:
+    sms_code_ttl_s: int = 300
+    sms_code_attempts: int = 5
+    account_verify_attempts: int = 5
+    token_ttl_s: int = 3600
+    max_items_per_submission: int = 1000
+    quote_valid_s: int = 900
+    lease_s: int = 30
+    # A call that definitely did nothing is retried with backoff this many times, then the
+    # item or payout waits for an operator (``failed``), never silently.
+    max_attempts: int = 20
+    backoff_base_s: float = 0.5
+    backoff_cap_s: float = 60.0
+
+
+@dataclass
+class Deps:
+    uow: Callable[[], UnitOfWork]
+    vault: Vault
+    passwords: PasswordHasher
+    issuer: IssuerPort
+    bank: BankPort
+    sms: SmsPort
+    clock: Clock = field(default_factory=SystemClock)
+    limits: Limits = field(default_factory=Limits)
+    brand_catalogue: tuple[Brand, ...] = CATALOGUE
+    bank_client_code: str = "M202600001"
+    new_id: Callable[[], str] = field(default_factory=lambda: _uuid4_text)
+
+    def brands(self) -> Mapping[str, Brand]:
+        return brand_index(self.brand_catalogue)

@@ -1,0 +1,106 @@
+"""Operating errors of the use cases (stable codes; mapped once per entry point)."""
+
+from __future__ import annotations
+
+from giftcash.domain.errors import DomainError
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    kind = "not_found"
+
+
+class BankAccountNotFound(NotFound):
+    code = "bank_account_not_found"
+
+
+class SubmissionNotFound(NotFound):
+    code = "submission_not_found"
+
+
+class PayoutNotFound(NotFound):
+    code = "payout_not_found"
+
+
+class Unauthorized(DomainError):
+    code = "unauthorized"
+    kind = "unauthorized"
+
+
+class InvalidCredentials(Unauthorized):
+    code = "invalid_credentials"
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+    kind = "forbidden"
+
+
+class PhoneNotVerified(Forbidden):
+    code = "phone_not_verified"
+
+
+class InvalidPhone(DomainError):
+    code = "invalid_phone"
+
+
+class InvalidInput(DomainError):
+    code = "invalid_input"
+
+
+class WeakPassword(DomainError):
+    code = "weak_password"
+
+
+class PhoneTaken(DomainError):
+    code = "phone_taken"
+    kind = "conflict"
+
+
+class InvalidCode(DomainError):
+    code = "invalid_code"
+
+
+class CodeExpired(DomainError):
+    code = "code_expired"
+
+
+class TooManyAttempts(DomainError):
+    code = "too_many_attempts"
+    kind = "rate_limited"
+
+
+class HolderNameMismatch(DomainError):
+    code = "holder_name_mismatch"
+
+
+class BankAccountUnknownAtBank(DomainError):
+    code = "bank_account_unknown"
+
+
+class BankAccountNotVerified(DomainError):
+    code = "bank_account_not_verified"
+    kind = "conflict"
+
+
+class TooManyItems(DomainError):
+    code = "too_many_items"
+
+
+class DuplicateInRequest(DomainError):
+    code = "duplicate_in_request"
+
+
+class ServiceUnavailable(DomainError):
+    code = "service_unavailable"
+    kind = "unavailable"
+
+
+class IdempotencyKeyReused(DomainError):
+    code = "idempotency_key_reused"
+    kind = "conflict"
+
+
+class IdempotencyKeyInUse(DomainError):
+    code = "idempotency_key_in_use"
+    kind = "conflict"

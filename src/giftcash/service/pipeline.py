@@ -1,0 +1,389 @@
+"""The conversion and withdrawal steps, as the worker runs them.
+
+Our own tables are the queue. Each foreign call follows atomic phases:
+1. a claim commits the intent (status, idempotency key, lease, attempt count);
+2. the call is made outside any transaction;
+3. the outcome is committed with its ledger entry, only while the lease is still ours.
+A claim that finds an earlier attempt (``attempts > 0``) asks the other side what
+happened to that key before calling again: ambiguity is settled by inquiry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from giftcash.domain import ledger
+from giftcash.domain.states import ItemStatus as IS
+from giftcash.domain.states import PayoutStatus as PS
+from giftcash.service.bank_ids import new_bank_tran_id
+from giftcash.service.deps import Deps
+from giftcash.service.ports import Ambiguous, Redemption, TransferResult, Unavailable
+
+
+@dataclass(frozen=True, slots=True)
+class RedeemClaim:
+    item_id: str
+    customer_id: str
+    issuer: str
+    currency: str
+    face_value: int
+    payout: int
+    key: str
+    code: str
+    pin: str | None
+    prior_attempts: int  # calls started before this claim
+
+
+@dataclass(frozen=True, slots=True)
+class RedeemOutcome:
+    claim: RedeemClaim
+    kind: str  # captured | invalid | retry
+    redemption: Redemption | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PayoutClaim:
+    payout_id: str
+    customer_id: str
+    currency: str
+    amount: int
+    bank_tran_id: str
+    bank_code: str
+    account_number: str
+    holder_name: str
+    status: str
+    prior_attempts: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PayoutOutcome:
+    claim: PayoutClaim
+    kind: str  # sent | rejected | unknown | retry | confirmed | returned
+    reason: str = ""
+
+
+def backoff(deps: Deps, attempts: int) -> timedelta:
+    seconds = min(deps.limits.backoff_cap_s, deps.limits.backoff_base_s * 2 ** min(attempts, 16))
+    return timedelta(seconds=seconds)
+
+
+# -- conversion ----------------------------------------------------------------------------
+
+
+def admit_received(deps: Deps, worker_id: str, limit: int = 500) -> int:
+    """Move received items to ``redeeming`` with their idempotency key (the intent).
+    Policy and risk decisions come in here before any code is redeemed."""
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        ids = uow.items.ids_in_status(IS.RECEIVED, limit, now)
+        if ids:
+            uow.items.transition(ids, IS.RECEIVED, IS.REDEEMING, now, set_redeem_key=True)
+        uow.commit()
+    return len(ids)
+
+
+def claim_redemptions(deps: Deps, worker_id: str, limit: int) -> list[RedeemClaim]:
+    now = deps.clock.now()
+    lease_until = now + timedelta(seconds=deps.limits.lease_s)
+    with deps.uow() as uow:
+        rows = uow.items.claim(IS.REDEEMING, worker_id, now, lease_until, limit)
+        uow.commit()
+    out = []
+    for r in rows:
+        code = deps.vault.decrypt(r["code_enc"], r["key_id"], r["id"])
+        pin = (
+            deps.vault.decrypt(r["pin_enc"], r["key_id"], r["id"] + ":pin")
+            if r["pin_enc"]
+            else None
+        )
+        out.append(
+            RedeemClaim(
+                item_id=r["id"],
+                customer_id=r["customer_id"],
+                issuer=r["issuer"],
+                currency=r["currency"],
+                face_value=r["face_value"],
+                payout=r["payout"],
+                key=r["redeem_key"],
+                code=code,
+                pin=pin,
+                prior_attempts=r["attempts"] - 1,
+            )
+        )
+    return out
+
+
+def redeem(deps: Deps, c: RedeemClaim) -> RedeemOutcome:
+    """Phase 2: talk to the issuer (no transaction open)."""
+    try:
+        if c.prior_attempts > 0:
+            earlier = deps.issuer.redemption_by_key(c.issuer, c.key)
+            if earlier is not None:
+                return _classify(c, earlier)
+        return _classify(c, deps.issuer.redeem(c.issuer, c.key, c.code, c.pin))
+    except Ambiguous as e:
+        return RedeemOutcome(c, "retry", reason=f"ambiguous: {e}")
+    except Unavailable as e:
+        return RedeemOutcome(c, "retry", reason=f"unavailable: {e}")
+
+
+def _classify(c: RedeemClaim, r: Redemption) -> RedeemOutcome:
+    if r.outcome == "captured":
+        return RedeemOutcome(c, "captured", r)
+    return RedeemOutcome(c, "invalid", r, reason=r.outcome)
+
+
+INVALID_MESSAGES = {
+    "already_redeemed": "the issuer says this code has already been used",
+    "not_found": "the issuer does not know this code (or its PIN)",
+    "expired": "the issuer says this voucher has expired",
+}
+
+
+def record_redemptions(deps: Deps, worker_id: str, outcomes: list[RedeemOutcome]) -> None:
+    """Phase 3 for a batch: one transaction, each item only while its lease is ours."""
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        transfers = []
+        for o in outcomes:
+            c = o.claim
+            if o.kind == "captured":
+                r = o.redemption
+                assert r is not None
+                if r.amount is not None and r.amount != c.face_value:
+                    if uow.items.transition_leased(
+                        c.item_id,
+                        worker_id,
+                        IS.REDEEMING,
+                        IS.FAILED,
+                        now,
+                        decline=("amount_mismatch", "the issuer captured another amount"),
+                    ):
+                        transfers.append(
+                            ledger.unmatched_capture(
+                                f"redeem:{c.item_id}",
+                                issuer=c.issuer,
+                                amount=r.amount,
+                                currency=c.currency,
+                                ref=c.item_id,
+                            )
+                        )
+                    continue
+                if uow.items.transition_leased(
+                    c.item_id, worker_id, IS.REDEEMING, IS.REDEEMED, now, redeemed=True
+                ):
+                    transfers.append(
+                        ledger.redemption(
+                            f"redeem:{c.item_id}",
+                            issuer=c.issuer,
+                            customer_id=c.customer_id,
+                            face=c.face_value,
+                            payout=c.payout,
+                            currency=c.currency,
+                            ref=c.item_id,
+                        )
+                    )
+            elif o.kind == "invalid":
+                uow.items.transition_leased(
+                    c.item_id,
+                    worker_id,
+                    IS.REDEEMING,
+                    IS.INVALID,
+                    now,
+                    decline=(o.reason, INVALID_MESSAGES.get(o.reason, o.reason)),
+                )
+            else:
+                attempts = c.prior_attempts + 1
+                if attempts >= deps.limits.max_attempts:
+                    uow.items.transition_leased(
+                        c.item_id,
+                        worker_id,
+                        IS.REDEEMING,
+                        IS.FAILED,
+                        now,
+                        decline=("issuer_unreachable", o.reason[:200]),
+                    )
+                else:
+                    uow.items.release(c.item_id, worker_id, now + backoff(deps, attempts))
+        uow.ledger.post_many(transfers)
+        uow.commit()
+
+
+# -- withdrawal ----------------------------------------------------------------------------
+
+
+def create_payouts(deps: Deps, limit: int = 200) -> int:
+    """One payout per customer and account carries every redeemed item that is due."""
+    now = deps.clock.now()
+    made = 0
+    with deps.uow() as uow:
+        for group in uow.items.payable_groups(now, limit):
+            payout_id = deps.new_id()
+            uow.payouts.add(
+                id=payout_id,
+                customer_id=group.customer_id,
+                bank_account_id=group.bank_account_id,
+                currency=group.currency,
+                amount=group.amount,
+                bank_tran_id=new_bank_tran_id(deps),
+                now=now,
+            )
+            uow.items.transition(group.item_ids, IS.REDEEMED, IS.PAYING, now, payout_id=payout_id)
+            made += 1
+        uow.commit()
+    return made
+
+
+def claim_payouts(
+    deps: Deps, worker_id: str, statuses: tuple[PS, ...], limit: int
+) -> list[PayoutClaim]:
+    now = deps.clock.now()
+    lease_until = now + timedelta(seconds=deps.limits.lease_s)
+    with deps.uow() as uow:
+        rows = uow.payouts.claim(statuses, worker_id, now, lease_until, limit)
+        for r in rows:
+            if r["status"] == PS.PENDING:
+                uow.payouts.transition(r["id"], PS.PENDING, PS.SENDING, now)
+        uow.commit()
+    return [
+        PayoutClaim(
+            payout_id=r["id"],
+            customer_id=r["customer_id"],
+            currency=r["currency"],
+            amount=r["amount"],
+            bank_tran_id=r["bank_tran_id"],
+            bank_code=r["bank_code"],
+            account_number=deps.vault.decrypt(
+                r["account_number_enc"], r["account_key_id"], r["bank_account_id"]
+            ),
+            holder_name=r["holder_name"],
+            status=PS.SENDING if r["status"] == PS.PENDING else r["status"],
+            prior_attempts=r["attempts"] - 1,
+            created_at=r["created_at"],
+        )
+        for r in rows
+    ]
+
+
+def send_payout(deps: Deps, c: PayoutClaim) -> PayoutOutcome:
+    """Phase 2 of a deposit: inquire first when an earlier call may have gone through."""
+    try:
+        if c.prior_attempts > 0 or c.status == PS.UNKNOWN:
+            result = deps.bank.transfer_result(c.bank_tran_id, c.amount, c.created_at.date())
+            if result.outcome in ("done", "returned"):
+                return PayoutOutcome(c, "sent")
+            if result.outcome == "rejected":
+                return PayoutOutcome(c, "rejected", "the bank refused the transfer")
+        d = deps.bank.deposit(
+            c.bank_tran_id,
+            c.bank_code,
+            c.account_number,
+            c.holder_name,
+            c.amount,
+            memo="giftcash",
+        )
+        if d.outcome == "done":
+            return PayoutOutcome(c, "sent")
+        return PayoutOutcome(c, "rejected", d.message[:200])
+    except Ambiguous as e:
+        return PayoutOutcome(c, "unknown", str(e))
+    except Unavailable as e:
+        return PayoutOutcome(c, "retry", str(e))
+
+
+def record_sends(deps: Deps, worker_id: str, outcomes: list[PayoutOutcome]) -> None:
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        transfers = []
+        for o in outcomes:
+            c = o.claim
+            if o.kind == "sent":
+                if uow.payouts.transition_leased(c.payout_id, worker_id, c.status, PS.SENT, now):
+                    transfers.append(
+                        ledger.payout_sent(
+                            f"payout-sent:{c.payout_id}",
+                            customer_id=c.customer_id,
+                            amount=c.amount,
+                            currency=c.currency,
+                            ref=c.payout_id,
+                        )
+                    )
+            elif o.kind == "rejected":
+                if uow.payouts.transition_leased(
+                    c.payout_id, worker_id, c.status, PS.REJECTED, now, failure_code=o.reason
+                ):
+                    uow.items.return_from_payout(c.payout_id, now)
+                    uow.bank_accounts.set_status_for_payout(c.payout_id, "failed")
+            elif o.kind == "unknown":
+                uow.payouts.transition_leased(
+                    c.payout_id,
+                    worker_id,
+                    c.status,
+                    PS.UNKNOWN,
+                    now,
+                    next_attempt_at=now + backoff(deps, c.prior_attempts + 1),
+                )
+            else:
+                uow.payouts.release(
+                    c.payout_id, worker_id, now + backoff(deps, c.prior_attempts + 1)
+                )
+        uow.ledger.post_many(transfers)
+        uow.commit()
+
+
+def check_payout(deps: Deps, c: PayoutClaim) -> PayoutOutcome:
+    """Ask the bank whether a sent payout arrived (confirmed) or bounced (returned)."""
+    try:
+        result: TransferResult = deps.bank.transfer_result(
+            c.bank_tran_id, c.amount, c.created_at.date()
+        )
+    except (Ambiguous, Unavailable) as e:
+        return PayoutOutcome(c, "retry", str(e))
+    if result.outcome == "done":
+        return PayoutOutcome(c, "confirmed")
+    if result.outcome == "returned":
+        return PayoutOutcome(c, "returned")
+    return PayoutOutcome(c, "retry", result.outcome)
+
+
+def record_checks(deps: Deps, worker_id: str, outcomes: list[PayoutOutcome]) -> None:
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        transfers = []
+        for o in outcomes:
+            c = o.claim
+            if o.kind == "confirmed":
+                if uow.payouts.transition_leased(
+                    c.payout_id, worker_id, PS.SENT, PS.CONFIRMED, now
+                ):
+                    uow.items.transition_payout(c.payout_id, IS.PAYING, IS.PAID, now)
+                    transfers.append(
+                        ledger.payout_confirmed(
+                            f"payout-confirmed:{c.payout_id}",
+                            amount=c.amount,
+                            currency=c.currency,
+                            ref=c.payout_id,
+                        )
+                    )
+            elif o.kind == "returned":
+                if uow.payouts.transition_leased(c.payout_id, worker_id, PS.SENT, PS.RETURNED, now):
+                    uow.items.return_from_payout(c.payout_id, now)
+                    uow.bank_accounts.set_status_for_payout(c.payout_id, "failed")
+                    transfers.append(
+                        ledger.payout_returned(
+                            f"payout-returned:{c.payout_id}",
+                            customer_id=c.customer_id,
+                            amount=c.amount,
+                            currency=c.currency,
+                            ref=c.payout_id,
+                        )
+                    )
+            else:
+                uow.payouts.release(
+                    c.payout_id, worker_id, now + backoff(deps, c.prior_attempts + 1)
+                )
+        uow.ledger.post_many(transfers)
+        uow.commit()

@@ -1,0 +1,177 @@
+"""Intake: one submission of 1 to 1,000 codes, each validated, quoted, encrypted, hashed,
+registered and stored in one transaction. Policy and risk (issue 4) decide later, in the
+pipeline, before any code is redeemed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from giftcash.domain.brands import Brand, mask
+from giftcash.domain.errors import DomainError
+from giftcash.domain.quotes import funding_source, quote
+from giftcash.domain.records import Item, Submission
+from giftcash.domain.states import ItemStatus
+from giftcash.service import errors
+from giftcash.service.deps import Deps
+
+
+@dataclass(frozen=True, slots=True)
+class ItemIn:
+    brand_id: str
+    code: str
+    face_value: int
+    funding_source: str
+    pin: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Decline:
+    code: str
+    message: str
+
+
+@dataclass
+class SubmissionView:
+    submission: Submission
+    items: list[Item]
+    totals: dict[str, Any] = field(default_factory=dict)
+
+
+def _prepare(deps: Deps, brands: dict[str, Brand], raw: ItemIn) -> dict[str, Any]:
+    """Everything about one item that needs no database: a row dict, declined or not."""
+    row: dict[str, Any] = {
+        "id": deps.new_id(),
+        "brand_id": raw.brand_id,
+        "face_value": raw.face_value,
+        "funding_source": raw.funding_source,
+        "decline": None,
+    }
+    brand = brands.get(raw.brand_id)
+    row["issuer"] = brand.issuer if brand else "unknown"
+    row["currency"] = brand.currency if brand else "KRW"
+    row["fee"] = row["payout"] = 0
+    try:
+        source = funding_source(raw.funding_source)
+        if brand is None:
+            raise errors.InvalidInput(f"no brand {raw.brand_id[:40]!r}")
+        norm, pin = brand.code_format.validate(raw.code, raw.pin)
+    except DomainError as e:
+        norm = "".join(raw.code.split()).upper()
+        pin = raw.pin
+        code = "unknown_brand" if brand is None else e.code
+        row["decline"] = Decline(code, e.message)
+        row["norm"], row["pin"] = norm, pin
+        return row
+    row["norm"], row["pin"] = norm, pin
+    if not brand.enabled:
+        row["decline"] = Decline("brand_disabled", f"{brand.name} is not being bought now")
+        return row
+    try:
+        q = quote(brand, raw.face_value, source)
+    except DomainError as e:
+        row["decline"] = Decline(e.code, e.message)
+        return row
+    row["fee"], row["payout"] = q.fee, q.payout
+    return row
+
+
+def submit(
+    deps: Deps, customer_id: str, *, bank_account_id: str, items: list[ItemIn]
+) -> SubmissionView:
+    limit = deps.limits.max_items_per_submission
+    if not (1 <= len(items) <= limit):
+        raise errors.TooManyItems(f"a submission has 1 to {limit} items, not {len(items)}")
+    now = deps.clock.now()
+    brands = dict(deps.brands())
+    rows = [_prepare(deps, brands, raw) for raw in items]
+    seen: dict[str, int] = {}
+    for i, row in enumerate(rows):
+        row["code_hmac"] = deps.vault.hmac(row["norm"])
+        if row["code_hmac"] in seen:
+            raise errors.DuplicateInRequest(
+                f"items {seen[row['code_hmac']]} and {i} carry the same code",
+                first=seen[row["code_hmac"]],
+                second=i,
+            )
+        seen[row["code_hmac"]] = i
+        row["masked_code"] = mask(row["norm"])
+        row["code_enc"], row["key_id"] = deps.vault.encrypt(row["norm"], row["id"])
+        row["pin_enc"] = (
+            deps.vault.encrypt(row["pin"], row["id"] + ":pin")[0] if row["pin"] else None
+        )
+        del row["norm"], row["pin"]
+
+    submission_id = deps.new_id()
+    with deps.uow() as uow:
+        customer = uow.customers.get(customer_id)
+        assert customer is not None
+        if not customer.verified:
+            raise errors.PhoneNotVerified("verify your phone number first")
+        acct = uow.bank_accounts.get(bank_account_id)
+        if acct is None or acct.customer_id != customer_id:
+            raise errors.BankAccountNotFound("no such bank account")
+        if acct.status != "verified":
+            raise errors.BankAccountNotVerified("verify the bank account with its 1-won code first")
+        candidates = [r for r in rows if r["decline"] is None]
+        first_owner = uow.codes.register_many(
+            [(r["code_hmac"], r["id"], customer_id) for r in candidates], now
+        )
+        for r in candidates:
+            if r["id"] in first_owner:
+                r["decline"] = Decline(
+                    "duplicate_code", "this code was already submitted to giftcash"
+                )
+        for r in rows:
+            d = r.pop("decline")
+            r["status"] = (ItemStatus.DECLINED if d else ItemStatus.RECEIVED).value
+            r["decline_code"] = d.code if d else None
+            r["decline_message"] = d.message if d else None
+            r["submission_id"] = submission_id
+            r["customer_id"] = customer_id
+        uow.submissions.add(submission_id, customer_id, bank_account_id, len(rows), now)
+        uow.items.add_many(rows, now)
+        uow.commit()
+    return get_submission(deps, customer_id, submission_id)
+
+
+def totals(items: list[Item]) -> dict[str, Any]:
+    counts: dict[str, int] = {}
+    for it in items:
+        counts[it.status] = counts.get(it.status, 0) + 1
+    live = [it for it in items if it.status not in ("declined", "invalid", "failed")]
+    paid = [it for it in items if it.status == "paid"]
+    return {
+        "currency": items[0].currency if items else "KRW",
+        "items": len(items),
+        "face_value": sum(it.face_value for it in live),
+        "fee": sum(it.fee for it in live),
+        "payout": sum(it.payout for it in live),
+        "paid": sum(it.payout for it in paid),
+        "by_status": counts,
+    }
+
+
+def submission_status(items: list[Item]) -> str:
+    statuses = {it.status for it in items}
+    if statuses <= {"paid", "declined", "invalid"}:
+        return "completed" if "paid" in statuses else "closed"
+    if "failed" in statuses:
+        return "attention"
+    return "processing"
+
+
+def get_submission(deps: Deps, customer_id: str, submission_id: str) -> SubmissionView:
+    with deps.uow() as uow:
+        sub = uow.submissions.get(submission_id)
+        if sub is None or sub.customer_id != customer_id:
+            raise errors.SubmissionNotFound("no such submission")
+        items = uow.items.for_submission(submission_id)
+    return SubmissionView(sub, items, totals(items))
+
+
+def list_submissions(
+    deps: Deps, customer_id: str, *, cursor: str | None, limit: int
+) -> list[Submission]:
+    with deps.uow() as uow:
+        return uow.submissions.for_customer(customer_id, cursor, limit)
