@@ -32,7 +32,7 @@ class AccountType(StrEnum):
     EQUITY = "equity"
 
 
-_SEGMENT = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_SEGMENT = re.compile(r"^[a-z0-9][a-z0-9_-]*\Z")  # \Z: "$" would let a trailing newline in
 
 ISSUER_PREFIX = "assets:issuer:"
 CUSTOMER_PREFIX = "liabilities:customer:"
@@ -42,6 +42,8 @@ BANK_OPERATING = "assets:bank:operating"
 MARGIN = "income:margin"
 BANK_FEES = "expenses:bank-fees"
 OPENING = "equity:opening-balances"
+SUSPENSE = "liabilities:suspense"
+VERIFICATION_EXPENSE = "expenses:account-verification"
 
 
 def account_type(path: str) -> AccountType:
@@ -250,6 +252,33 @@ def clawback(
 def opening_balance(tid: str, *, account: str, amount: int, currency: str) -> Transfer:
     _positive(amount)
     return _transfer(tid, currency, "opening", None, (account, amount), (OPENING, -amount))
+
+
+def unmatched_capture(tid: str, *, issuer: str, amount: int, currency: str, ref: str) -> Transfer:
+    """The issuer captured an amount we did not expect: the value is held in suspense
+    until an operator settles it, so not a won goes unaccounted."""
+    _positive(amount)
+    return _transfer(
+        tid,
+        currency,
+        "unmatched_capture",
+        ref,
+        (issuer_account(issuer), amount),
+        (SUSPENSE, -amount),
+    )
+
+
+def account_verification(tid: str, *, amount: int, currency: str, ref: str) -> Transfer:
+    """The 1-won deposit that proves a customer owns an account: a cost of doing business."""
+    _positive(amount)
+    return _transfer(
+        tid,
+        currency,
+        "account_verification",
+        ref,
+        (VERIFICATION_EXPENSE, amount),
+        (BANK_OPERATING, -amount),
+    )
 
 
 def reversal(original: Transfer, tid: str, memo: str = "") -> Transfer:

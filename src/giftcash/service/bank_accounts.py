@@ -46,11 +46,14 @@ def add_bank_account(
     account_id = deps.new_id()
     tran_id = new_bank_tran_id(deps)
     with deps.uow() as uow:
+        number_enc, key_id = deps.vault.encrypt(number, account_id)
         uow.bank_accounts.add(
             id=account_id,
             customer_id=customer_id,
             bank_code=bank_code,
-            account_number=number,
+            account_number_enc=number_enc,
+            account_key_id=key_id,
+            account_number_hmac=deps.vault.hmac(f"account:{bank_code}:{number}"),
             account_number_masked=mask_account(number),
             holder_name=holder.holder_name or holder_name,
             verify_code_hash=code_hash(account_id, code),
@@ -106,7 +109,6 @@ def record_verification_outcome(deps: Deps, account_id: str, tran_id: str, outco
                     f"verify:{account_id}", amount=VERIFY_AMOUNT, currency="KRW", ref=account_id
                 )
             )
-            uow.bank_accounts.mark_deposit_sent(account_id)
         elif outcome == "rejected":
             uow.bank_accounts.set_status(account_id, "failed")
         uow.commit()

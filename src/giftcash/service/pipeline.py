@@ -387,3 +387,37 @@ def record_checks(deps: Deps, worker_id: str, outcomes: list[PayoutOutcome]) -> 
                 )
         uow.ledger.post_many(transfers)
         uow.commit()
+
+
+# -- housekeeping --------------------------------------------------------------------------
+
+
+def settle_verifications(deps: Deps, limit: int = 50, grace_s: int = 10) -> int:
+    """1-won deposits whose outcome was never recorded (a crash, an ambiguous answer) are
+    settled by inquiry: done → recorded; never arrived → the account fails and the
+    customer adds it again (the memo code is kept only as a hash, so it is not resent)."""
+    from giftcash.service.bank_accounts import VERIFY_AMOUNT, record_verification_outcome
+
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        rows = uow.bank_accounts.unsettled_verifications(now - timedelta(seconds=grace_s), limit)
+    settled = 0
+    for r in rows:
+        try:
+            result = deps.bank.transfer_result(
+                r["verify_bank_tran_id"], VERIFY_AMOUNT, r["created_at"].date()
+            )
+        except (Ambiguous, Unavailable):
+            continue
+        if result.outcome in ("done", "returned"):
+            record_verification_outcome(deps, r["id"], r["verify_bank_tran_id"], "done")
+        else:
+            record_verification_outcome(deps, r["id"], r["verify_bank_tran_id"], "rejected")
+        settled += 1
+    return settled
+
+
+def heartbeat(deps: Deps, worker_id: str) -> None:
+    with deps.uow() as uow:
+        uow.workers.beat(worker_id, deps.clock.now())
+        uow.commit()

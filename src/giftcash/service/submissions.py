@@ -115,10 +115,11 @@ def submit(
             raise errors.BankAccountNotVerified("verify the bank account with its 1-won code first")
         candidates = [r for r in rows if r["decline"] is None]
         first_owner = uow.codes.register_many(
-            [(r["code_hmac"], r["id"], customer_id) for r in candidates], now
+            [(r["code_hmac"], r["id"], customer_id) for r in candidates]
         )
         for r in candidates:
-            if r["id"] in first_owner:
+            earlier = first_owner.get(r["code_hmac"])
+            if earlier is not None and earlier.item_id != r["id"]:
                 r["decline"] = Decline(
                     "duplicate_code", "this code was already submitted to giftcash"
                 )

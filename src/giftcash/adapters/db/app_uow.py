@@ -1,0 +1,37 @@
+"""The application's unit of work: the ledger and code registry of ``SqlUnitOfWork`` plus
+the repositories of customers, accounts, submissions, items, payouts and webhooks."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from giftcash.adapters.db.repositories_customers import (
+    BankAccounts,
+    Challenges,
+    Customers,
+    IdempotencyKeys,
+    Tokens,
+)
+from giftcash.adapters.db.repositories_items import Items, Payouts, Submissions, Workers
+from giftcash.adapters.db.repositories_webhooks import Webhooks
+from giftcash.adapters.db.uow import SqlUnitOfWork
+
+
+class AppUnitOfWork(SqlUnitOfWork):
+    def __enter__(self) -> AppUnitOfWork:
+        super().__enter__()
+        conn = self.conn
+        self.customers = Customers(conn)
+        self.challenges = Challenges(conn)
+        self.tokens = Tokens(conn)
+        self.bank_accounts = BankAccounts(conn)
+        self.idempotency = IdempotencyKeys(conn)
+        self.submissions = Submissions(conn)
+        self.items = Items(conn)
+        self.payouts = Payouts(conn)
+        self.webhooks = Webhooks(conn)
+        self.workers = Workers(conn)
+        return self
+
+    def ping(self) -> None:
+        self.conn.execute(text("SELECT 1"))

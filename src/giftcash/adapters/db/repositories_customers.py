@@ -1,0 +1,331 @@
+"""Repositories for customers, SMS challenges, tokens, bank accounts and idempotency keys
+(SQLAlchemy Core over the unit of work's connection)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from giftcash.adapters.db import tables as t
+from giftcash.domain.records import BankAccount, Customer
+
+
+def _customer(r: Any) -> Customer:
+    return Customer(
+        id=r.id,
+        phone=r.phone,
+        name=r.name,
+        birth_date=r.birth_date,
+        password_hash=r.password_hash,
+        status=r.status,
+        phone_verified_at=r.phone_verified_at,
+        created_at=r.created_at,
+    )
+
+
+class Customers:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def get(self, customer_id: str) -> Customer | None:
+        r = self.conn.execute(select(t.customers).where(t.customers.c.id == customer_id)).first()
+        return _customer(r) if r else None
+
+    def by_phone(self, phone: str) -> Customer | None:
+        r = self.conn.execute(select(t.customers).where(t.customers.c.phone == phone)).first()
+        return _customer(r) if r else None
+
+    def add(
+        self, id: str, phone: str, name: str, birth_date: date, password_hash: str, now: datetime
+    ) -> None:
+        self.conn.execute(
+            insert(t.customers).values(
+                id=id,
+                phone=phone,
+                name=name,
+                birth_date=birth_date,
+                password_hash=password_hash,
+                status="active",
+                created_at=now,
+            )
+        )
+
+    def update_unverified(
+        self, customer_id: str, name: str, birth_date: date, password_hash: str
+    ) -> None:
+        self.conn.execute(
+            update(t.customers)
+            .where(t.customers.c.id == customer_id, t.customers.c.phone_verified_at.is_(None))
+            .values(name=name, birth_date=birth_date, password_hash=password_hash)
+        )
+
+    def mark_verified(self, customer_id: str, now: datetime) -> None:
+        self.conn.execute(
+            update(t.customers).where(t.customers.c.id == customer_id).values(phone_verified_at=now)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Challenge:
+    id: str
+    code_hash: str
+    attempts: int
+    expires_at: datetime
+    used_at: datetime | None
+
+
+class Challenges:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(
+        self,
+        id: str,
+        phone: str,
+        purpose: str,
+        code_hash: str,
+        expires_at: datetime,
+        now: datetime,
+    ) -> None:
+        self.conn.execute(
+            insert(t.sms_challenges).values(
+                id=id,
+                phone=phone,
+                purpose=purpose,
+                code_hash=code_hash,
+                attempts=0,
+                expires_at=expires_at,
+                created_at=now,
+            )
+        )
+
+    def latest(self, phone: str, purpose: str) -> Challenge | None:
+        c = t.sms_challenges.c
+        r = self.conn.execute(
+            select(c.id, c.code_hash, c.attempts, c.expires_at, c.used_at)
+            .where(c.phone == phone, c.purpose == purpose)
+            .order_by(c.created_at.desc(), c.id.desc())
+            .limit(1)
+        ).first()
+        return Challenge(*r) if r else None
+
+    def count_attempt(self, challenge_id: str) -> None:
+        c = t.sms_challenges.c
+        self.conn.execute(
+            update(t.sms_challenges).where(c.id == challenge_id).values(attempts=c.attempts + 1)
+        )
+
+    def use(self, challenge_id: str, now: datetime) -> None:
+        c = t.sms_challenges.c
+        self.conn.execute(update(t.sms_challenges).where(c.id == challenge_id).values(used_at=now))
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    subject_type: str
+    subject_id: str
+    expires_at: datetime
+
+
+class Tokens:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(
+        self,
+        token_hash: str,
+        subject_type: str,
+        subject_id: str,
+        expires_at: datetime,
+        now: datetime,
+    ) -> None:
+        self.conn.execute(
+            insert(t.access_tokens).values(
+                token_hash=token_hash,
+                subject_type=subject_type,
+                subject_id=subject_id,
+                expires_at=expires_at,
+                created_at=now,
+            )
+        )
+
+    def get(self, token_hash: str) -> Token | None:
+        c = t.access_tokens.c
+        r = self.conn.execute(
+            select(c.subject_type, c.subject_id, c.expires_at).where(c.token_hash == token_hash)
+        ).first()
+        return Token(*r) if r else None
+
+
+def _bank_account(r: Any) -> BankAccount:
+    return BankAccount(
+        id=r.id,
+        customer_id=r.customer_id,
+        bank_code=r.bank_code,
+        account_number_masked=r.account_number_masked,
+        holder_name=r.holder_name,
+        status=r.status,
+        verify_attempts=r.verify_attempts,
+        verify_bank_tran_id=r.verify_bank_tran_id,
+        created_at=r.created_at,
+        verified_at=r.verified_at,
+    )
+
+
+class BankAccounts:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(
+        self,
+        *,
+        id: str,
+        customer_id: str,
+        bank_code: str,
+        account_number_enc: bytes,
+        account_key_id: str,
+        account_number_hmac: str,
+        account_number_masked: str,
+        holder_name: str,
+        verify_code_hash: str,
+        verify_bank_tran_id: str,
+        now: datetime,
+    ) -> None:
+        self.conn.execute(
+            insert(t.bank_accounts).values(
+                id=id,
+                customer_id=customer_id,
+                bank_code=bank_code,
+                account_number_enc=account_number_enc,
+                account_key_id=account_key_id,
+                account_number_hmac=account_number_hmac,
+                account_number_masked=account_number_masked,
+                holder_name=holder_name,
+                status="verifying",
+                verify_code_hash=verify_code_hash,
+                verify_attempts=0,
+                verify_bank_tran_id=verify_bank_tran_id,
+                created_at=now,
+            )
+        )
+
+    def get(self, account_id: str) -> BankAccount | None:
+        r = self.conn.execute(
+            select(t.bank_accounts).where(t.bank_accounts.c.id == account_id)
+        ).first()
+        return _bank_account(r) if r else None
+
+    def for_customer(self, customer_id: str) -> list[BankAccount]:
+        c = t.bank_accounts.c
+        rows = self.conn.execute(
+            select(t.bank_accounts).where(c.customer_id == customer_id).order_by(c.created_at)
+        )
+        return [_bank_account(r) for r in rows]
+
+    def verify_code_hash(self, account_id: str) -> str:
+        c = t.bank_accounts.c
+        return self.conn.execute(select(c.verify_code_hash).where(c.id == account_id)).scalar_one()
+
+    def count_attempt(self, account_id: str) -> None:
+        c = t.bank_accounts.c
+        self.conn.execute(
+            update(t.bank_accounts)
+            .where(c.id == account_id)
+            .values(verify_attempts=c.verify_attempts + 1)
+        )
+
+    def mark_verified(self, account_id: str, now: datetime) -> None:
+        c = t.bank_accounts.c
+        self.conn.execute(
+            update(t.bank_accounts)
+            .where(c.id == account_id, c.status == "verifying")
+            .values(status="verified", verified_at=now, verify_code_hash=None)
+        )
+
+    def set_status(self, account_id: str, status: str) -> None:
+        c = t.bank_accounts.c
+        self.conn.execute(update(t.bank_accounts).where(c.id == account_id).values(status=status))
+
+    def set_status_for_payout(self, payout_id: str, status: str) -> None:
+        acct = select(t.payouts.c.bank_account_id).where(t.payouts.c.id == payout_id)
+        self.conn.execute(
+            update(t.bank_accounts)
+            .where(t.bank_accounts.c.id == acct.scalar_subquery())
+            .values(status=status)
+        )
+
+    def unsettled_verifications(self, older_than: datetime, limit: int) -> list[dict[str, Any]]:
+        """Accounts whose 1-won deposit has no recorded outcome yet (a crash or an
+        ambiguous answer): the worker settles them by inquiry."""
+        a = t.bank_accounts.c
+        done = select(t.ledger_transfers.c.id).where(t.ledger_transfers.c.id == ("verify:" + a.id))
+        rows = self.conn.execute(
+            select(t.bank_accounts)
+            .where(a.status == "verifying", a.created_at < older_than, ~done.exists())
+            .order_by(a.created_at)
+            .limit(limit)
+        )
+        return [dict(r._mapping) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRecord:
+    request_hash: str
+    status_code: int | None
+    response_body: str | None
+    locked_until: datetime
+
+
+class IdempotencyKeys:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def _where(self, scope: str, key: str) -> Any:
+        c = t.idempotency_keys.c
+        return and_(c.scope == scope, c.key == key)
+
+    def get(self, scope: str, key: str) -> IdempotencyRecord | None:
+        c = t.idempotency_keys.c
+        r = self.conn.execute(
+            select(c.request_hash, c.status_code, c.response_body, c.locked_until).where(
+                self._where(scope, key)
+            )
+        ).first()
+        return IdempotencyRecord(*r) if r else None
+
+    def lock(self, scope: str, key: str, request_hash: str, until: datetime, now: datetime) -> bool:
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(
+                    insert(t.idempotency_keys).values(
+                        scope=scope,
+                        key=key,
+                        request_hash=request_hash,
+                        locked_until=until,
+                        created_at=now,
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def relock(self, scope: str, key: str, until: datetime) -> None:
+        self.conn.execute(
+            update(t.idempotency_keys).where(self._where(scope, key)).values(locked_until=until)
+        )
+
+    def complete(self, scope: str, key: str, status_code: int, body: str) -> None:
+        self.conn.execute(
+            update(t.idempotency_keys)
+            .where(self._where(scope, key))
+            .values(status_code=status_code, response_body=body, locked_until=None)
+        )
+
+    def forget(self, scope: str, key: str) -> None:
+        from sqlalchemy import delete
+
+        self.conn.execute(delete(t.idempotency_keys).where(self._where(scope, key)))

@@ -1,0 +1,605 @@
+"""Repositories for submissions, items, payouts and the code registry.
+
+Every status change goes through ``domain.states`` (``advance_*``) and writes an
+``item_events`` row; claims take a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, the
+``BEGIN IMMEDIATE`` write lock on SQLite) so a dead worker's rows come back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, insert, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from giftcash.adapters.db import tables as t
+from giftcash.adapters.db.ids import new_id
+from giftcash.adapters.db.repositories_webhooks import Webhooks
+from giftcash.domain.errors import IllegalTransition
+from giftcash.domain.records import Item, Payout, Submission
+from giftcash.domain.states import ItemStatus, PayoutStatus, advance_item, advance_payout
+
+CHUNK = 500
+
+
+def _chunks(seq: Sequence[Any], n: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(seq), n):
+        yield seq[i : i + n]
+
+
+def _due(table: Any, now: datetime) -> Any:
+    c = table.c
+    return and_(
+        or_(c.lease_expires_at.is_(None), c.lease_expires_at < now),
+        or_(c.next_attempt_at.is_(None), c.next_attempt_at <= now),
+    )
+
+
+class Submissions:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(
+        self, id: str, customer_id: str, bank_account_id: str, item_count: int, now: datetime
+    ) -> None:
+        self.conn.execute(
+            insert(t.submissions).values(
+                id=id,
+                customer_id=customer_id,
+                bank_account_id=bank_account_id,
+                status="received",
+                item_count=item_count,
+                created_at=now,
+            )
+        )
+
+    def get(self, submission_id: str) -> Submission | None:
+        r = self.conn.execute(
+            select(t.submissions).where(t.submissions.c.id == submission_id)
+        ).first()
+        return _submission(r) if r else None
+
+    def for_customer(self, customer_id: str, cursor: str | None, limit: int) -> list[Submission]:
+        c = t.submissions.c
+        q = select(t.submissions).where(c.customer_id == customer_id)
+        if cursor:
+            q = q.where(c.id < cursor)
+        rows = self.conn.execute(q.order_by(c.id.desc()).limit(limit))
+        return [_submission(r) for r in rows]
+
+
+def _submission(r: Any) -> Submission:
+    return Submission(
+        id=r.id,
+        customer_id=r.customer_id,
+        bank_account_id=r.bank_account_id,
+        status=r.status,
+        item_count=r.item_count,
+        created_at=r.created_at,
+    )
+
+
+ITEM_COLUMNS = (
+    "id",
+    "submission_id",
+    "customer_id",
+    "brand_id",
+    "issuer",
+    "currency",
+    "face_value",
+    "fee",
+    "payout",
+    "funding_source",
+    "status",
+    "masked_code",
+    "decline_code",
+    "decline_message",
+    "payout_id",
+    "attempts",
+    "created_at",
+    "updated_at",
+)
+
+
+def _item(r: Any) -> Item:
+    return Item(**{k: getattr(r, k) for k in ITEM_COLUMNS})
+
+
+@dataclass(frozen=True, slots=True)
+class PayableGroup:
+    customer_id: str
+    bank_account_id: str
+    currency: str
+    item_ids: list[str]
+    amount: int
+
+
+class Items:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.pg = conn.dialect.name == "postgresql"
+
+    # -- intake and reads -------------------------------------------------------------
+    def add_many(self, rows: list[dict[str, Any]], now: datetime) -> None:
+        keys = (
+            "id",
+            "submission_id",
+            "customer_id",
+            "brand_id",
+            "issuer",
+            "currency",
+            "face_value",
+            "fee",
+            "payout",
+            "funding_source",
+            "status",
+            "code_enc",
+            "pin_enc",
+            "key_id",
+            "code_hmac",
+            "masked_code",
+            "decline_code",
+            "decline_message",
+        )
+        values = [{k: r[k] for k in keys} | {"created_at": now, "updated_at": now} for r in rows]
+        for chunk in _chunks(values):
+            self.conn.execute(insert(t.items), list(chunk))
+        self._events([(r["id"], None, r["status"], r.get("decline_code")) for r in rows], now)
+
+    def get(self, item_id: str) -> Item | None:
+        r = self.conn.execute(select(t.items).where(t.items.c.id == item_id)).first()
+        return _item(r) if r else None
+
+    def for_submission(self, submission_id: str) -> list[Item]:
+        c = t.items.c
+        rows = self.conn.execute(
+            select(*(getattr(c, k) for k in ITEM_COLUMNS))
+            .where(c.submission_id == submission_id)
+            .order_by(c.id)
+        )
+        return [_item(r) for r in rows]
+
+    def ids_for_payout(self, payout_id: str) -> list[str]:
+        c = t.items.c
+        return list(self.conn.scalars(select(c.id).where(c.payout_id == payout_id).order_by(c.id)))
+
+    def ids_in_status(self, status: ItemStatus, limit: int, now: datetime) -> list[str]:
+        c = t.items.c
+        q = select(c.id).where(c.status == status.value, _due(t.items, now)).order_by(c.id)
+        q = q.limit(limit)
+        if self.pg:
+            q = q.with_for_update(skip_locked=True)
+        return list(self.conn.scalars(q))
+
+    # -- transitions ------------------------------------------------------------------
+    def transition(
+        self,
+        ids: Sequence[str],
+        current: ItemStatus,
+        target: ItemStatus,
+        now: datetime,
+        *,
+        set_redeem_key: bool = False,
+        payout_id: str | None = None,
+        clear_payout: bool = False,
+    ) -> None:
+        advance_item(current, target)
+        c = t.items.c
+        values: dict[str, Any] = {"status": target.value, "updated_at": now}
+        if set_redeem_key:
+            values["redeem_key"] = literal("rdm_") + c.id
+            values["attempts"] = 0
+        if payout_id is not None:
+            values["payout_id"] = payout_id
+        if clear_payout:
+            values["payout_id"] = None
+        for chunk in _chunks(list(ids)):
+            n = self.conn.execute(
+                update(t.items).where(c.id.in_(chunk), c.status == current.value).values(**values)
+            ).rowcount
+            if n != len(chunk):
+                raise IllegalTransition(
+                    f"{len(chunk) - n} of {len(chunk)} items were no longer {current.value}",
+                    current=current.value,
+                    target=target.value,
+                )
+        self._events([(i, current.value, target.value, None) for i in ids], now)
+
+    def transition_leased(
+        self,
+        item_id: str,
+        worker_id: str,
+        current: ItemStatus,
+        target: ItemStatus,
+        now: datetime,
+        *,
+        decline: tuple[str, str] | None = None,
+        redeemed: bool = False,
+        purchase_channel: str | None = None,
+        redemption_id: str | None = None,
+    ) -> bool:
+        """Record an outcome only while the lease is still ours; False if it is not."""
+        advance_item(current, target)
+        c = t.items.c
+        values: dict[str, Any] = {
+            "status": target.value,
+            "updated_at": now,
+            "lease_owner": None,
+            "lease_expires_at": None,
+            "next_attempt_at": None,
+        }
+        if decline is not None:
+            values["decline_code"], values["decline_message"] = decline
+        if redeemed:
+            values["redeemed_at"] = now
+        if purchase_channel is not None:
+            values["purchase_channel"] = purchase_channel
+        if redemption_id is not None:
+            values["issuer_redemption_id"] = redemption_id
+        n = self.conn.execute(
+            update(t.items)
+            .where(c.id == item_id, c.status == current.value, c.lease_owner == worker_id)
+            .values(**values)
+        ).rowcount
+        if n == 1:
+            self._events(
+                [(item_id, current.value, target.value, decline[0] if decline else None)], now
+            )
+        return n == 1
+
+    def release(self, item_id: str, worker_id: str, next_attempt_at: datetime) -> None:
+        c = t.items.c
+        self.conn.execute(
+            update(t.items)
+            .where(c.id == item_id, c.lease_owner == worker_id)
+            .values(lease_owner=None, lease_expires_at=None, next_attempt_at=next_attempt_at)
+        )
+
+    def claim(
+        self, status: ItemStatus, worker_id: str, now: datetime, lease_until: datetime, limit: int
+    ) -> list[dict[str, Any]]:
+        """Lease up to ``limit`` due items in ``status``; counts the attempt (the intent)."""
+        c = t.items.c
+        pick = select(c.id).where(c.status == status.value, _due(t.items, now)).order_by(c.id)
+        pick = pick.limit(limit)
+        if self.pg:
+            pick = pick.with_for_update(skip_locked=True)
+        ids = list(self.conn.scalars(pick))
+        if not ids:
+            return []
+        rows = self.conn.execute(
+            update(t.items)
+            .where(c.id.in_(ids), c.status == status.value)
+            .values(
+                lease_owner=worker_id,
+                lease_expires_at=lease_until,
+                attempts=c.attempts + 1,
+                updated_at=now,
+            )
+            .returning(
+                c.id,
+                c.customer_id,
+                c.issuer,
+                c.brand_id,
+                c.currency,
+                c.face_value,
+                c.payout,
+                c.funding_source,
+                c.redeem_key,
+                c.code_enc,
+                c.pin_enc,
+                c.key_id,
+                c.attempts,
+                c.submission_id,
+            )
+        )
+        return [dict(r._mapping) for r in rows]
+
+    # -- payouts ----------------------------------------------------------------------
+    def payable_groups(self, now: datetime, limit: int) -> list[PayableGroup]:
+        """Redeemed items grouped by customer and account (verified accounts only)."""
+        i, s, a = t.items.c, t.submissions.c, t.bank_accounts.c
+        q = (
+            select(i.id, i.customer_id, i.currency, i.payout, s.bank_account_id)
+            .join(t.submissions, s.id == i.submission_id)
+            .join(t.bank_accounts, a.id == s.bank_account_id)
+            .where(i.status == ItemStatus.REDEEMED.value, a.status == "verified")
+            .order_by(i.id)
+            .limit(limit * 50)
+        )
+        if self.pg:
+            q = q.with_for_update(of=t.items, skip_locked=True)
+        groups: dict[tuple[str, str, str], PayableGroup] = {}
+        for r in self.conn.execute(q):
+            key = (r.customer_id, r.bank_account_id, r.currency)
+            g = groups.get(key)
+            if g is None:
+                if len(groups) >= limit:
+                    continue
+                g = groups[key] = PayableGroup(r.customer_id, r.bank_account_id, r.currency, [], 0)
+            g.item_ids.append(r.id)
+            groups[key] = PayableGroup(
+                g.customer_id, g.bank_account_id, g.currency, g.item_ids, g.amount + r.payout
+            )
+        return list(groups.values())
+
+    def transition_payout(
+        self, payout_id: str, current: ItemStatus, target: ItemStatus, now: datetime
+    ) -> None:
+        ids = self.ids_for_payout(payout_id)
+        self.transition(ids, current, target, now)
+
+    def return_from_payout(self, payout_id: str, now: datetime) -> None:
+        ids = self.ids_for_payout(payout_id)
+        self.transition(ids, ItemStatus.PAYING, ItemStatus.REDEEMED, now, clear_payout=True)
+
+    # -- events -----------------------------------------------------------------------
+    def _events(
+        self, changes: list[tuple[str, str | None, str, str | None]], now: datetime
+    ) -> None:
+        rows = [
+            {
+                "id": new_id(),
+                "item_id": item_id,
+                "from_status": old,
+                "to_status": new,
+                "at": now,
+                "detail": {"code": note} if note else None,
+            }
+            for item_id, old, new, note in changes
+        ]
+        for chunk in _chunks(rows):
+            self.conn.execute(insert(t.item_events), list(chunk))
+        self._announce(changes, now)
+
+    def _announce(
+        self, changes: list[tuple[str, str | None, str, str | None]], now: datetime
+    ) -> None:
+        """Queue ``item.updated`` webhooks in the same transaction as the change."""
+        hooks = Webhooks(self.conn)
+        if not changes or not hooks.any_endpoint():
+            return
+        c = t.items.c
+        owners: dict[str, tuple[str, str]] = {}
+        for chunk in _chunks([ch[0] for ch in changes]):
+            for r in self.conn.execute(
+                select(c.id, c.customer_id, c.submission_id).where(c.id.in_(chunk))
+            ):
+                owners[r.id] = (r.customer_id, r.submission_id)
+        events = [
+            (
+                owners[item_id][0],
+                "item.updated",
+                {
+                    "id": item_id,
+                    "submission_id": owners[item_id][1],
+                    "status": new,
+                    "previous_status": old,
+                    "reason": note,
+                },
+            )
+            for item_id, old, new, note in changes
+            if item_id in owners
+        ]
+        hooks.enqueue(events, now)
+
+    def counts_by_status(self) -> dict[str, int]:
+        from sqlalchemy import func
+
+        c = t.items.c
+        return dict(self.conn.execute(select(c.status, func.count()).group_by(c.status)).all())
+
+
+def _payout(r: Any) -> Payout:
+    return Payout(
+        id=r.id,
+        customer_id=r.customer_id,
+        bank_account_id=r.bank_account_id,
+        currency=r.currency,
+        amount=r.amount,
+        status=r.status,
+        bank_tran_id=r.bank_tran_id,
+        attempts=r.attempts,
+        created_at=r.created_at,
+        sent_at=r.sent_at,
+        confirmed_at=r.confirmed_at,
+        failure_code=r.failure_code,
+    )
+
+
+class Payouts:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.pg = conn.dialect.name == "postgresql"
+
+    def add(
+        self,
+        *,
+        id: str,
+        customer_id: str,
+        bank_account_id: str,
+        currency: str,
+        amount: int,
+        bank_tran_id: str,
+        now: datetime,
+    ) -> None:
+        self.conn.execute(
+            insert(t.payouts).values(
+                id=id,
+                customer_id=customer_id,
+                bank_account_id=bank_account_id,
+                currency=currency,
+                amount=amount,
+                status=PayoutStatus.PENDING.value,
+                bank_tran_id=bank_tran_id,
+                attempts=0,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+
+    def get(self, payout_id: str) -> Payout | None:
+        r = self.conn.execute(select(t.payouts).where(t.payouts.c.id == payout_id)).first()
+        return _payout(r) if r else None
+
+    def for_customer(self, customer_id: str, cursor: str | None, limit: int) -> list[Payout]:
+        c = t.payouts.c
+        q = select(t.payouts).where(c.customer_id == customer_id)
+        if cursor:
+            q = q.where(c.id < cursor)
+        return [_payout(r) for r in self.conn.execute(q.order_by(c.id.desc()).limit(limit))]
+
+    def claim(
+        self,
+        statuses: tuple[PayoutStatus, ...],
+        worker_id: str,
+        now: datetime,
+        lease_until: datetime,
+        limit: int,
+    ) -> list[dict[str, Any]]:
+        p, a = t.payouts.c, t.bank_accounts.c
+        pick = (
+            select(p.id)
+            .where(p.status.in_([s.value for s in statuses]), _due(t.payouts, now))
+            .order_by(p.id)
+            .limit(limit)
+        )
+        if self.pg:
+            pick = pick.with_for_update(skip_locked=True)
+        ids = list(self.conn.scalars(pick))
+        if not ids:
+            return []
+        self.conn.execute(
+            update(t.payouts)
+            .where(p.id.in_(ids))
+            .values(
+                lease_owner=worker_id,
+                lease_expires_at=lease_until,
+                attempts=p.attempts + 1,
+                updated_at=now,
+            )
+        )
+        rows = self.conn.execute(
+            select(
+                p.id,
+                p.customer_id,
+                p.currency,
+                p.amount,
+                p.status,
+                p.bank_tran_id,
+                p.attempts,
+                p.created_at,
+                p.bank_account_id,
+                a.bank_code,
+                a.account_number_enc,
+                a.account_key_id,
+                a.holder_name,
+            )
+            .join(t.bank_accounts, a.id == p.bank_account_id)
+            .where(p.id.in_(ids))
+            .order_by(p.id)
+        )
+        return [dict(r._mapping) for r in rows]
+
+    def transition(
+        self, payout_id: str, current: PayoutStatus, target: PayoutStatus, now: datetime
+    ) -> None:
+        advance_payout(current, target)
+        c = t.payouts.c
+        n = self.conn.execute(
+            update(t.payouts)
+            .where(c.id == payout_id, c.status == current.value)
+            .values(status=target.value, updated_at=now)
+        ).rowcount
+        if n != 1:
+            raise IllegalTransition(f"payout is no longer {current.value}")
+
+    def transition_leased(
+        self,
+        payout_id: str,
+        worker_id: str,
+        current: PayoutStatus | str,
+        target: PayoutStatus,
+        now: datetime,
+        *,
+        failure_code: str | None = None,
+        next_attempt_at: datetime | None = None,
+    ) -> bool:
+        current = PayoutStatus(current)
+        advance_payout(current, target)
+        c = t.payouts.c
+        values: dict[str, Any] = {
+            "status": target.value,
+            "updated_at": now,
+            "lease_owner": None,
+            "lease_expires_at": None,
+            "next_attempt_at": next_attempt_at,
+        }
+        if target == PayoutStatus.SENT:
+            values["sent_at"] = now
+        if target == PayoutStatus.CONFIRMED:
+            values["confirmed_at"] = now
+        if failure_code is not None:
+            values["failure_code"] = failure_code[:64]
+        n = self.conn.execute(
+            update(t.payouts)
+            .where(c.id == payout_id, c.status == current.value, c.lease_owner == worker_id)
+            .values(**values)
+        ).rowcount
+        if n == 1:
+            self._announce(payout_id, current, target, now)
+        return n == 1
+
+    def _announce(
+        self, payout_id: str, current: PayoutStatus, target: PayoutStatus, now: datetime
+    ) -> None:
+        hooks = Webhooks(self.conn)
+        if not hooks.any_endpoint():
+            return
+        p = self.get(payout_id)
+        assert p is not None
+        data = {
+            "id": p.id,
+            "status": target.value,
+            "previous_status": current.value,
+            "amount": p.amount,
+            "currency": p.currency,
+            "bank_account_id": p.bank_account_id,
+        }
+        hooks.enqueue([(p.customer_id, "payout.updated", data)], now)
+
+    def release(self, payout_id: str, worker_id: str, next_attempt_at: datetime) -> None:
+        c = t.payouts.c
+        self.conn.execute(
+            update(t.payouts)
+            .where(c.id == payout_id, c.lease_owner == worker_id)
+            .values(lease_owner=None, lease_expires_at=None, next_attempt_at=next_attempt_at)
+        )
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True, default=str)
+
+
+class Workers:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.pg = conn.dialect.name == "postgresql"
+
+    def beat(self, worker_id: str, now: datetime) -> None:
+        ins = (pg_insert if self.pg else sqlite_insert)(t.worker_heartbeats).values(
+            worker_id=worker_id, seen_at=now
+        )
+        self.conn.execute(
+            ins.on_conflict_do_update(index_elements=["worker_id"], set_={"seen_at": now})
+        )
+
+    def latest(self) -> datetime | None:
+        from sqlalchemy import func
+
+        return self.conn.execute(select(func.max(t.worker_heartbeats.c.seen_at))).scalar()

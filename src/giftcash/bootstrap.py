@@ -1,0 +1,57 @@
+"""Composition root: settings in, engine and adapters out. Kept small on purpose."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from giftcash.adapters.crypto.vault import CodeVault
+from giftcash.adapters.db.engine import make_engine
+from giftcash.config import Settings
+from giftcash.service.deps import Deps
+
+
+def make_engine_from_settings(settings: Settings, *, sqlite_foreign_keys: bool = True) -> Engine:
+    return make_engine(settings.resolved_database_url, sqlite_foreign_keys=sqlite_foreign_keys)
+
+
+def make_vault_from_settings(settings: Settings) -> CodeVault:
+    return CodeVault.from_settings(settings.secret_key, settings.data_dir)
+
+
+def build_deps(
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    issuer: object | None = None,
+    bank: object | None = None,
+    sms: object | None = None,
+    fast_passwords: bool = False,
+) -> Deps:
+    """Everything the use cases need, wired from settings; adapters may be swapped in."""
+    from giftcash.adapters.banks.openbanking import OpenBankingBank
+    from giftcash.adapters.crypto.passwords import Argon2Passwords
+    from giftcash.adapters.db.app_uow import AppUnitOfWork
+    from giftcash.adapters.db.ids import new_id
+    from giftcash.adapters.issuers.http_issuer import HttpIssuer
+    from giftcash.adapters.sms.http_sms import HttpSms
+    from giftcash.service.deps import Limits
+
+    engine = engine or make_engine_from_settings(settings)
+    bank_code, _, account = settings.bank_operating_account.partition(":")
+    return Deps(
+        uow=lambda: AppUnitOfWork(engine),
+        vault=make_vault_from_settings(settings),
+        passwords=Argon2Passwords(fast_for_tests=fast_passwords),
+        issuer=issuer or HttpIssuer(settings.issuer_url, settings.http_timeout_s),  # type: ignore[arg-type]
+        bank=bank  # type: ignore[arg-type]
+        or OpenBankingBank(
+            settings.bank_url,
+            operating_bank_code=bank_code,
+            operating_account=account,
+            timeout_s=settings.http_timeout_s,
+        ),
+        sms=sms or HttpSms(settings.sms_url, settings.http_timeout_s),  # type: ignore[arg-type]
+        limits=Limits(token_ttl_s=settings.token_ttl_s),
+        new_id=new_id,
+        bank_client_code=settings.bank_client_code,
+    )

@@ -1,0 +1,93 @@
+"""The FastAPI application: the v1 API (and, later, the web pages) over one ``Deps``."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from giftcash import __version__
+from giftcash.entrypoints.api import problems, routes
+from giftcash.entrypoints.api import schemas as s
+from giftcash.service.deps import Deps
+
+MAX_BODY_BYTES = 1 << 20  # 1,000 items fit in a fraction of this
+
+
+class BodyLimit:
+    """Refuse bodies over the limit before they are read into memory."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await _too_large(send)
+            return
+        seen = 0
+
+        async def limited() -> dict:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await _too_large(send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _too_large(send: Send) -> None:
+    response = problems.problem(413, "request_too_large", "the request body is too large")
+    await send({"type": "http.response.start", "status": 413, "headers": response.raw_headers})
+    await send({"type": "http.response.body", "body": response.body})
+
+
+def create_app(deps: Deps, *, readiness: object | None = None) -> FastAPI:
+    app = FastAPI(
+        title="giftcash",
+        version=__version__,
+        summary="Vouchers in, cash to your own bank account out.",
+        openapi_url="/v1/openapi.json",
+        docs_url="/v1/docs",
+        redoc_url=None,
+    )
+    app.state.deps = deps
+    problems.install(app)
+    app.include_router(routes.router)
+
+    @app.get("/healthz", response_model=s.Health, tags=["operations"])
+    def healthz() -> s.Health:
+        return s.Health(status="ok")
+
+    @app.get("/readyz", response_model=s.Health, tags=["operations"])
+    def readyz() -> s.Health:
+        checks: dict[str, str] = {}
+        try:
+            with deps.uow() as uow:
+                uow.ping()
+            checks["database"] = "ok"
+        except Exception as e:  # readiness reports, it does not crash
+            checks["database"] = f"error: {type(e).__name__}"
+        status = "ok" if all(v == "ok" for v in checks.values()) else "unavailable"
+        if status != "ok":
+            from fastapi.responses import JSONResponse
+
+            return JSONResponse(  # type: ignore[return-value]
+                {"status": status, "checks": checks}, status_code=503
+            )
+        return s.Health(status=status, checks=checks)
+
+    app.add_middleware(BodyLimit)  # type: ignore[arg-type]
+    return app

@@ -1,0 +1,207 @@
+"""The v1 customer endpoints. Thin: parse, call one service function, render."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from giftcash.entrypoints.api import idempotency, views
+from giftcash.entrypoints.api import schemas as s
+from giftcash.entrypoints.api.deps import CustomerDep, DepsDep, IdemKey
+from giftcash.service import bank_accounts, customers, payouts, quoting, submissions
+
+router = APIRouter(prefix="/v1")
+
+
+async def _body_hash(request: Request) -> str:
+    return idempotency.request_hash(request, await request.body())
+
+
+@router.post("/signup", status_code=201, response_model=s.SignupOut, tags=["customers"])
+async def signup(
+    body: s.SignupIn, request: Request, deps: DepsDep, idem: IdemKey = None
+) -> JSONResponse:
+    h = await _body_hash(request)
+
+    def work() -> tuple[int, dict]:
+        cid = customers.signup(
+            deps,
+            phone=body.phone,
+            name=body.name,
+            birth_date=body.birth_date,
+            password=body.password,
+        )
+        return 201, {"customer_id": cid}
+
+    return await _run(deps, "public", idem, h, work)
+
+
+@router.post("/signup/verify", response_model=s.Status, tags=["customers"])
+def verify_phone(body: s.VerifyPhoneIn, deps: DepsDep) -> s.Status:
+    customers.verify_phone(deps, phone=body.phone, code=body.code)
+    return s.Status(status="verified")
+
+
+@router.post("/tokens", response_model=s.TokenOut, tags=["customers"])
+def tokens(body: s.TokenIn, deps: DepsDep) -> s.TokenOut:
+    token = customers.issue_token(deps, phone=body.phone, password=body.password)
+    return s.TokenOut(access_token=token, expires_in=deps.limits.token_ttl_s)
+
+
+@router.get("/brands", response_model=s.BrandList, tags=["brands"])
+def brands(deps: DepsDep) -> s.BrandList:
+    return s.BrandList(data=[views.brand(b) for b in deps.brands().values()])
+
+
+@router.post("/quotes", response_model=s.QuoteOut, tags=["quotes"])
+def quote(body: s.QuoteIn, deps: DepsDep) -> s.QuoteOut:
+    v = quoting.make_quote(
+        deps, body.brand_id, body.face_value, body.funding_source, body.days_to_bill
+    )
+    q = v.quote
+    assert q.expires_at is not None
+    routes = [
+        s.RouteOut(route=r.route, cash=r.cash, currency=r.currency, note=r.note) for r in v.routes
+    ]
+    return s.QuoteOut(
+        brand_id=q.brand_id,
+        face_value=q.face_value,
+        fee=q.fee,
+        payout=q.payout,
+        fee_bps=q.fee_bps,
+        currency=q.currency,
+        funding_source=q.funding_source.value,
+        annualized_cost_bps=q.annualized_cost_bps,
+        days_to_bill=q.days_to_bill,
+        expires_at=q.expires_at,
+        routes=routes,
+        declined=s.DeclineOut(code=v.declined[0], message=v.declined[1], routes=routes)
+        if v.declined
+        else None,
+    )
+
+
+@router.post(
+    "/bank-accounts", status_code=201, response_model=s.BankAccountOut, tags=["bank accounts"]
+)
+async def add_bank_account(
+    body: s.BankAccountIn,
+    request: Request,
+    customer: CustomerDep,
+    deps: DepsDep,
+    idem: IdemKey = None,
+) -> JSONResponse:
+    h = await _body_hash(request)
+
+    def work() -> tuple[int, dict]:
+        acct = bank_accounts.add_bank_account(
+            deps,
+            customer,
+            bank_code=body.bank_code,
+            account_number=body.account_number,
+            holder_name=body.holder_name,
+        )
+        return 201, views.bank_account(acct).model_dump(mode="json")
+
+    return await _run(deps, customer, idem, h, work)
+
+
+@router.post(
+    "/bank-accounts/{account_id}/verify", response_model=s.BankAccountOut, tags=["bank accounts"]
+)
+def verify_bank_account(
+    account_id: str, body: s.BankAccountVerifyIn, customer: CustomerDep, deps: DepsDep
+) -> s.BankAccountOut:
+    return views.bank_account(
+        bank_accounts.verify_bank_account(deps, customer, account_id, body.code)
+    )
+
+
+@router.get("/bank-accounts", response_model=s.BankAccountList, tags=["bank accounts"])
+def list_bank_accounts(customer: CustomerDep, deps: DepsDep) -> s.BankAccountList:
+    return s.BankAccountList(
+        data=[views.bank_account(a) for a in bank_accounts.list_bank_accounts(deps, customer)]
+    )
+
+
+@router.post("/submissions", status_code=201, response_model=s.SubmissionOut, tags=["submissions"])
+async def submit(
+    body: s.SubmissionIn,
+    request: Request,
+    customer: CustomerDep,
+    deps: DepsDep,
+    idem: IdemKey = None,
+) -> JSONResponse:
+    h = await _body_hash(request)
+    items = [
+        submissions.ItemIn(
+            brand_id=i.brand_id,
+            code=i.code,
+            pin=i.pin,
+            face_value=i.face_value,
+            funding_source=i.funding_source,
+        )
+        for i in body.items
+    ]
+
+    def work() -> tuple[int, dict]:
+        view = submissions.submit(deps, customer, bank_account_id=body.bank_account_id, items=items)
+        return 201, views.submission(view).model_dump(mode="json")
+
+    return await _run(deps, customer, idem, h, work)
+
+
+@router.get("/submissions", response_model=s.SubmissionList, tags=["submissions"])
+def list_submissions(
+    customer: CustomerDep,
+    deps: DepsDep,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> s.SubmissionList:
+    rows = submissions.list_submissions(deps, customer, cursor=cursor, limit=limit + 1)
+    page, more = rows[:limit], len(rows) > limit
+    return s.SubmissionList(
+        data=[
+            s.SubmissionSummary(
+                id=r.id,
+                status=r.status,
+                bank_account_id=r.bank_account_id,
+                item_count=r.item_count,
+                created_at=r.created_at,
+            )
+            for r in page
+        ],
+        next_cursor=page[-1].id if more else None,
+    )
+
+
+@router.get("/submissions/{submission_id}", response_model=s.SubmissionOut, tags=["submissions"])
+def get_submission(submission_id: str, customer: CustomerDep, deps: DepsDep) -> s.SubmissionOut:
+    return views.submission(submissions.get_submission(deps, customer, submission_id))
+
+
+@router.get("/payouts", response_model=s.PayoutList, tags=["payouts"])
+def list_payouts(
+    customer: CustomerDep,
+    deps: DepsDep,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> s.PayoutList:
+    rows = payouts.list_payouts(deps, customer, cursor=cursor, limit=limit + 1)
+    page, more = rows[:limit], len(rows) > limit
+    return s.PayoutList(
+        data=[views.payout(p) for p in page], next_cursor=page[-1].id if more else None
+    )
+
+
+@router.get("/payouts/{payout_id}", response_model=s.PayoutOut, tags=["payouts"])
+def get_payout(payout_id: str, customer: CustomerDep, deps: DepsDep) -> s.PayoutOut:
+    p, item_ids = payouts.get_payout(deps, customer, payout_id)
+    return views.payout(p, item_ids)
+
+
+async def _run(deps, scope, idem, h, work) -> JSONResponse:
+    return await run_in_threadpool(idempotency.run, deps, scope, idem, h, work)

@@ -1,0 +1,226 @@
+"""Request and response bodies of the v1 contract (DESIGN.md). Money fields are integers
+in minor units with a ``currency`` beside them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+FundingSourceName = Literal[
+    "cash", "debit_card", "bank_transfer", "gift", "credit_card", "carrier_billing", "unknown"
+]
+MinorUnits = Annotated[int, Field(ge=0, le=10**12)]
+PositiveMinor = Annotated[int, Field(gt=0, le=10**12)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SignupIn(Strict):
+    phone: str = Field(min_length=9, max_length=20)
+    name: str = Field(min_length=1, max_length=50)
+    birth_date: date
+    password: str = Field(min_length=1, max_length=200)
+
+
+class SignupOut(BaseModel):
+    customer_id: str
+
+
+class VerifyPhoneIn(Strict):
+    phone: str = Field(min_length=9, max_length=20)
+    code: str = Field(min_length=1, max_length=10)
+
+
+class Status(BaseModel):
+    status: str
+
+
+class TokenIn(Strict):
+    phone: str = Field(min_length=1, max_length=20)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105
+    expires_in: int
+
+
+class CodeFormatOut(BaseModel):
+    lengths: list[int]
+    alphabet: Literal["digits", "alphanumeric"]
+    groups: list[int]
+    prefixes: list[str]
+    pin_length: int | None
+    pin_label: str
+    description: str
+
+
+class FaceValuesOut(BaseModel):
+    fixed: list[int]
+    minimum: int
+    maximum: int
+    step: int
+
+
+class BrandOut(BaseModel):
+    id: str
+    name: str
+    name_ko: str
+    issuer: str
+    currency: str
+    buyback_rate_bps: int
+    fee_bps: int
+    enabled: bool
+    code_format: CodeFormatOut
+    face_values: FaceValuesOut
+
+
+class BrandList(BaseModel):
+    data: list[BrandOut]
+
+
+class QuoteIn(Strict):
+    brand_id: str = Field(min_length=1, max_length=64)
+    face_value: PositiveMinor
+    funding_source: FundingSourceName
+    days_to_bill: int | None = Field(default=None, ge=1, le=366)
+
+
+class RouteOut(BaseModel):
+    route: str
+    cash: int
+    currency: str
+    note: str
+
+
+class DeclineOut(BaseModel):
+    code: str
+    message: str
+    routes: list[RouteOut] = []
+
+
+class QuoteOut(BaseModel):
+    brand_id: str
+    face_value: int
+    fee: int
+    payout: int
+    fee_bps: int
+    currency: str
+    funding_source: str
+    annualized_cost_bps: int | None
+    days_to_bill: int | None
+    expires_at: datetime
+    routes: list[RouteOut]
+    declined: DeclineOut | None
+
+
+class BankAccountIn(Strict):
+    bank_code: str = Field(pattern=r"^\d{3}$")
+    account_number: str = Field(min_length=6, max_length=30)
+    holder_name: str = Field(min_length=1, max_length=50)
+
+
+class BankAccountVerifyIn(Strict):
+    code: str = Field(min_length=1, max_length=10)
+
+
+class BankAccountOut(BaseModel):
+    id: str
+    bank_code: str
+    bank_name: str
+    account_number_masked: str
+    holder_name: str
+    status: Literal["verifying", "verified", "failed"]
+    created_at: datetime
+    verified_at: datetime | None
+
+
+class BankAccountList(BaseModel):
+    data: list[BankAccountOut]
+
+
+class ItemIn(Strict):
+    brand_id: str = Field(min_length=1, max_length=64)
+    code: str = Field(min_length=1, max_length=64)
+    pin: str | None = Field(default=None, max_length=32)
+    face_value: PositiveMinor
+    funding_source: FundingSourceName
+
+
+class SubmissionIn(Strict):
+    bank_account_id: str = Field(min_length=1, max_length=64)
+    items: list[ItemIn] = Field(min_length=1, max_length=1000)
+
+
+class ItemOut(BaseModel):
+    id: str
+    brand_id: str
+    status: str
+    masked_code: str
+    face_value: int
+    fee: int
+    payout: int
+    currency: str
+    funding_source: str
+    payout_id: str | None
+    decline: DeclineOut | None
+
+
+class Totals(BaseModel):
+    currency: str
+    items: int
+    face_value: int
+    fee: int
+    payout: int
+    paid: int
+    by_status: dict[str, int]
+
+
+class SubmissionOut(BaseModel):
+    id: str
+    status: str
+    bank_account_id: str
+    created_at: datetime
+    items: list[ItemOut]
+    totals: Totals
+
+
+class SubmissionSummary(BaseModel):
+    id: str
+    status: str
+    bank_account_id: str
+    item_count: int
+    created_at: datetime
+
+
+class SubmissionList(BaseModel):
+    data: list[SubmissionSummary]
+    next_cursor: str | None
+
+
+class PayoutOut(BaseModel):
+    id: str
+    status: str
+    amount: int
+    currency: str
+    bank_account_id: str
+    bank_tran_id: str
+    created_at: datetime
+    sent_at: datetime | None
+    confirmed_at: datetime | None
+    item_ids: list[str] = []
+
+
+class PayoutList(BaseModel):
+    data: list[PayoutOut]
+    next_cursor: str | None
+
+
+class Health(BaseModel):
+    status: str
+    checks: dict[str, str] = {}

@@ -1,0 +1,130 @@
+"""Webhook endpoints of a customer, and delivery of the outbox (Standard Webhooks)."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from giftcash.service import errors
+from giftcash.service.deps import Deps
+from giftcash.service.ports import Unavailable
+
+EVENT_TYPES = ("item.updated", "payout.updated")
+MAX_ATTEMPTS = 12  # about a day and a half of exponential backoff, then kept for an operator
+
+
+class Signer(Protocol):
+    def new_secret(self) -> str: ...
+    def headers(self, secret: str, msg_id: str, timestamp: int, body: str) -> dict[str, str]: ...
+
+
+class Sender(Protocol):
+    def send(self, url: str, headers: dict[str, str], body: str) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    id: str
+    url: str
+    event_types: list[str]
+    secret: str | None  # only in the answer that creates it
+
+
+def check_url(url: str, *, allow_loopback: bool) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise errors.InvalidInput("the webhook URL must be an http(s) URL", field="url")
+    if parts.scheme == "http" and not allow_loopback:
+        raise errors.InvalidInput("webhook URLs must use https", field="url")
+    try:
+        ip = ipaddress.ip_address(parts.hostname)
+    except ValueError:
+        ip = None
+    if (
+        ip is not None
+        and (ip.is_private or ip.is_link_local)
+        and not (allow_loopback and ip.is_loopback)
+    ):
+        raise errors.InvalidInput("webhook URLs may not point into private networks", field="url")
+    return url
+
+
+def add_endpoint(
+    deps: Deps,
+    signer: Signer,
+    customer_id: str,
+    url: str,
+    event_types: list[str],
+    *,
+    allow_loopback: bool,
+) -> Endpoint:
+    check_url(url, allow_loopback=allow_loopback)
+    unknown = sorted(set(event_types) - set(EVENT_TYPES) - {"*"})
+    if unknown:
+        raise errors.InvalidInput(f"unknown event types: {', '.join(unknown)}", field="event_types")
+    endpoint_id = deps.new_id()
+    secret = signer.new_secret()
+    enc, key_id = deps.vault.encrypt(secret, endpoint_id)
+    with deps.uow() as uow:
+        uow.webhooks.add_endpoint(
+            id=endpoint_id,
+            customer_id=customer_id,
+            url=url,
+            secret_enc=enc,
+            key_id=key_id,
+            event_types=event_types or list(EVENT_TYPES),
+            now=deps.clock.now(),
+        )
+        uow.commit()
+    return Endpoint(endpoint_id, url, event_types or list(EVENT_TYPES), secret)
+
+
+def list_endpoints(deps: Deps, customer_id: str) -> list[Endpoint]:
+    with deps.uow() as uow:
+        rows = uow.webhooks.endpoints(customer_id)
+    return [Endpoint(r["id"], r["url"], list(r["event_types"]), None) for r in rows]
+
+
+def remove_endpoint(deps: Deps, customer_id: str, endpoint_id: str) -> None:
+    with deps.uow() as uow:
+        if not uow.webhooks.remove_endpoint(customer_id, endpoint_id):
+            raise errors.NotFound("no such webhook endpoint")
+        uow.commit()
+
+
+def deliver(deps: Deps, signer: Signer, sender: Sender, worker_id: str, limit: int = 50) -> int:
+    """Send due outbox messages; 2xx marks them delivered, anything else retries later.
+    Webhooks are at-least-once: receivers dedupe on ``webhook-id``."""
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        batch = uow.webhooks.claim(worker_id, now, now + timedelta(seconds=60), limit)
+        uow.commit()
+    for msg in batch:
+        _deliver_one(deps, signer, sender, msg)
+    return len(batch)
+
+
+def _deliver_one(deps: Deps, signer: Signer, sender: Sender, msg: dict[str, Any]) -> None:
+    secret = deps.vault.decrypt(msg["secret_enc"], msg["key_id"], msg["endpoint_id"])
+    now = deps.clock.now()
+    headers = signer.headers(secret, "msg_" + msg["id"], int(now.timestamp()), msg["payload"])
+    try:
+        status = sender.send(msg["url"], headers, msg["payload"])
+        error = "" if 200 <= status < 300 else f"HTTP {status}"
+    except Unavailable as e:
+        error = f"unreachable: {e}"
+    with deps.uow() as uow:
+        if not error:
+            uow.webhooks.delivered(msg["id"], deps.clock.now())
+        else:
+            attempts = msg["attempts"]
+            retry_at = (
+                now + timedelta(seconds=min(2**attempts * 5, 6 * 3600))
+                if attempts < MAX_ATTEMPTS
+                else None
+            )
+            uow.webhooks.failed(msg["id"], error, retry_at)
+        uow.commit()
