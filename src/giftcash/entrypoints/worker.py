@@ -18,9 +18,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from giftcash.adapters.webhooks import signing
+from giftcash.adapters.webhooks.sender import HttpWebhookSender
 from giftcash.domain.errors import DomainError
 from giftcash.domain.states import PayoutStatus as PS
-from giftcash.service import pipeline
+from giftcash.service import pipeline, webhooks
 from giftcash.service.deps import Deps
 
 log = logging.getLogger("giftcash.worker")
@@ -49,6 +51,7 @@ class Worker:
     batch: int = 64
     idle_sleep_s: float = 0.1
     stats: WorkerStats = field(default_factory=WorkerStats)
+    webhook_sender: webhooks.Sender = field(default_factory=HttpWebhookSender)
 
     def __post_init__(self) -> None:
         self.pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="gc-call")
@@ -107,6 +110,7 @@ class Worker:
             done += len(checks)
 
         done += pipeline.settle_verifications(d, limit=self.batch)
+        done += webhooks.deliver(d, signing, self.webhook_sender, w, limit=self.batch)
         pipeline.heartbeat(d, w)
         self.stats.loops += 1
         return done

@@ -114,7 +114,7 @@ class Webhooks:
                 o.delivered_at.is_(None), o.next_attempt_at.is_not(None), o.next_attempt_at <= now
             )
             .where((o.lease_expires_at.is_(None)) | (o.lease_expires_at < now))
-            .order_by(o.next_attempt_at)
+            .order_by(o.next_attempt_at, o.created_at, o.id)
             .limit(limit)
         )
         if self.pg:
@@ -139,6 +139,7 @@ class Webhooks:
             )
             .join(t.webhook_endpoints, e.id == o.endpoint_id)
             .where(o.id.in_(ids))
+            .order_by(o.created_at, o.id)
         )
         return [dict(r._mapping) for r in rows]
 

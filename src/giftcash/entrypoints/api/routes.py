@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from giftcash.adapters.webhooks import signing
 from giftcash.entrypoints.api import idempotency, views
 from giftcash.entrypoints.api import schemas as s
 from giftcash.entrypoints.api.deps import CustomerDep, DepsDep, IdemKey
-from giftcash.service import bank_accounts, customers, payouts, quoting, submissions
+from giftcash.service import bank_accounts, customers, payouts, quoting, submissions, webhooks
 
 router = APIRouter(prefix="/v1")
 
@@ -205,3 +206,48 @@ def get_payout(payout_id: str, customer: CustomerDep, deps: DepsDep) -> s.Payout
 
 async def _run(deps, scope, idem, h, work) -> JSONResponse:
     return await run_in_threadpool(idempotency.run, deps, scope, idem, h, work)
+
+
+@router.post(
+    "/webhook-endpoints", status_code=201, response_model=s.WebhookEndpointOut, tags=["webhooks"]
+)
+async def add_webhook_endpoint(
+    body: s.WebhookEndpointIn,
+    request: Request,
+    customer: CustomerDep,
+    deps: DepsDep,
+    idem: IdemKey = None,
+) -> JSONResponse:
+    h = await _body_hash(request)
+    allow_loopback = bool(getattr(request.app.state, "allow_loopback_webhooks", False))
+
+    def work() -> tuple[int, dict]:
+        e = webhooks.add_endpoint(
+            deps,
+            signing,
+            customer,
+            body.url,
+            list(body.event_types),
+            allow_loopback=allow_loopback,
+        )
+        return 201, s.WebhookEndpointOut(
+            id=e.id, url=e.url, event_types=e.event_types, secret=e.secret
+        ).model_dump(mode="json")
+
+    return await _run(deps, customer, idem, h, work)
+
+
+@router.get("/webhook-endpoints", response_model=s.WebhookEndpointList, tags=["webhooks"])
+def list_webhook_endpoints(customer: CustomerDep, deps: DepsDep) -> s.WebhookEndpointList:
+    return s.WebhookEndpointList(
+        data=[
+            s.WebhookEndpointOut(id=e.id, url=e.url, event_types=e.event_types)
+            for e in webhooks.list_endpoints(deps, customer)
+        ]
+    )
+
+
+@router.delete("/webhook-endpoints/{endpoint_id}", status_code=204, tags=["webhooks"])
+def remove_webhook_endpoint(endpoint_id: str, customer: CustomerDep, deps: DepsDep) -> Response:
+    webhooks.remove_endpoint(deps, customer, endpoint_id)
+    return Response(status_code=204)

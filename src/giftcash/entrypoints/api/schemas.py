@@ -11,8 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 FundingSourceName = Literal[
     "cash", "debit_card", "bank_transfer", "gift", "credit_card", "carrier_billing", "unknown"
 ]
-MinorUnits = Annotated[int, Field(ge=0, le=10**12)]
-PositiveMinor = Annotated[int, Field(gt=0, le=10**12)]
+MinorUnits = Annotated[int, Field(strict=True, ge=0, le=10**12)]
+PositiveMinor = Annotated[int, Field(strict=True, gt=0, le=10**12)]
 
 
 class Strict(BaseModel):
@@ -224,3 +224,21 @@ class PayoutList(BaseModel):
 class Health(BaseModel):
     status: str
     checks: dict[str, str] = {}
+
+
+class WebhookEndpointIn(Strict):
+    url: str = Field(min_length=8, max_length=2000)
+    event_types: list[Literal["item.updated", "payout.updated", "*"]] = []
+
+
+class WebhookEndpointOut(BaseModel):
+    id: str
+    url: str
+    event_types: list[str]
+    secret: str | None = Field(
+        default=None, description="Shown once, when the endpoint is created (whsec_…)."
+    )
+
+
+class WebhookEndpointList(BaseModel):
+    data: list[WebhookEndpointOut]
