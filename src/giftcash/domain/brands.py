@@ -18,11 +18,14 @@ DIGITS = string.digits
 ALNUM = string.digits + string.ascii_uppercase
 
 _SEPARATORS = re.compile(r"[\s\-]+")
+# ASCII only: str.upper() turns "ß" into "SS" and "ﬁ" into "FI", which would let a code the
+# customer never typed pass the alphabet check.
+_ASCII_UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
 
 
 def normalise(code: str) -> str:
     """Strip spaces and dashes, upper-case: the form that is stored, hashed and sent."""
-    return _SEPARATORS.sub("", code).upper()
+    return _SEPARATORS.sub("", code).translate(_ASCII_UPPER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +62,8 @@ class CodeFormat:
         norm_pin: str | None = None
         if self.pin_length is not None:
             norm_pin = normalise(pin or "")
-            if len(norm_pin) != self.pin_length or not norm_pin.isdigit():
+            # not str.isdigit(): it also accepts "²" and Arabic-Indic digits
+            if len(norm_pin) != self.pin_length or not set(norm_pin) <= set(DIGITS):
                 raise InvalidFormat(
                     f"this brand needs a {self.pin_length}-digit {self.pin_label}", reason="pin"
                 )

@@ -6,12 +6,19 @@ Floats never touch money. ``Decimal`` appears only in ``parse`` and ``format`` (
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, InvalidOperation
 
 from giftcash.domain.errors import CurrencyMismatch, InvalidAmount, UnknownCurrency
 
 # ISO 4217 minor-unit exponents of the currencies giftcash handles.
 CURRENCY_SCALE: dict[str, int] = {"KRW": 0, "JPY": 0, "USD": 2, "EUR": 2, "GBP": 2}
+
+# Decimal's default context keeps 28 digits and rounds longer numbers silently; shifting
+# the decimal point must be exact, so it runs in a context that never rounds.
+_EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
+
+# The books store amounts as BIGINT; parsing refuses what could never be stored.
+MAX_AMOUNT = 2**63 - 1
 
 
 def currency_scale(currency: str) -> int:
@@ -91,15 +98,17 @@ class Money:
             raise InvalidAmount(f"not an amount: {text!r}") from None
         if not value.is_finite():
             raise InvalidAmount(f"not an amount: {text!r}")
-        minor = value.scaleb(scale)
-        if minor != minor.to_integral_value():
+        minor = value.scaleb(scale, context=_EXACT)
+        if minor != minor.to_integral_value(context=_EXACT):
             raise InvalidAmount(
                 f"{currency} has {scale} decimal places; {text!r} has more", currency=currency
             )
+        if minor.copy_abs() > MAX_AMOUNT:
+            raise InvalidAmount(f"amount too large: {text!r}", currency=currency)
         return cls(int(minor), currency)
 
     def to_decimal(self) -> Decimal:
-        return Decimal(self.amount).scaleb(-currency_scale(self.currency))
+        return Decimal(self.amount).scaleb(-currency_scale(self.currency), context=_EXACT)
 
     def format(self) -> str:
         """Plain, locale-free text such as '50,000 KRW' or '12.50 USD'.
@@ -117,4 +126,5 @@ def bps_of(amount: int, bps: int) -> int:
     Callers choose which side of a split gets the floor; see ``quotes``."""
     if not (0 <= bps <= 10_000):
         raise InvalidAmount("basis points must be between 0 and 10000", bps=bps)
-    return amount * bps // 10_000
+    magnitude = abs(amount) * bps // 10_000
+    return magnitude if amount >= 0 else -magnitude

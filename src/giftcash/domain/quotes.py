@@ -85,13 +85,13 @@ def quote(
     valid_for: timedelta = timedelta(minutes=15),
     days_to_bill: int | None = None,
 ) -> Quote:
-    source = funding_source(source) if isinstance(source, str) else source
+    source = funding_source(source)
     brand.check_face_value(face_value)
     fee = fee_for(face_value, brand.fee_bps)
     apr: int | None = None
     days: int | None = None
     if source in CREDIT_SOURCES:
-        days = days_to_bill or DEFAULT_DAYS_TO_BILL
+        days = DEFAULT_DAYS_TO_BILL if days_to_bill is None else days_to_bill
         apr = annualized_cost_bps(fee, face_value, days)
     return Quote(
         brand_id=brand.id,

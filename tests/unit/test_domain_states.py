@@ -1,0 +1,180 @@
+"""The item and payout state machines: the table is the only way to change a status."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from itertools import product
+
+import pytest
+
+from giftcash.domain.errors import IllegalTransition
+from giftcash.domain.states import (
+    ITEM_TERMINAL,
+    ITEM_TRANSITIONS,
+    PAYOUT_TERMINAL,
+    PAYOUT_TRANSITIONS,
+    ItemStatus,
+    PayoutStatus,
+    advance_item,
+    advance_payout,
+)
+
+IS, PS = ItemStatus, PayoutStatus
+
+ITEM_PAIRS = list(product(ItemStatus, repeat=2))
+PAYOUT_PAIRS = list(product(PayoutStatus, repeat=2))
+
+
+def _ids(pair: tuple[object, object]) -> str:
+    return "->".join(str(s) for s in pair)
+
+
+def reachable(table: Mapping, start) -> set:
+    seen, todo = {start}, deque([start])
+    while todo:
+        for nxt in table[todo.popleft()]:
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+# -- the tables cover every state -----------------------------------------------------
+
+
+def test_every_state_has_a_row() -> None:
+    assert set(ITEM_TRANSITIONS) == set(ItemStatus)
+    assert set(PAYOUT_TRANSITIONS) == set(PayoutStatus)
+    for table in (ITEM_TRANSITIONS, PAYOUT_TRANSITIONS):
+        for targets in table.values():
+            assert targets <= set(table)
+
+
+# -- every pair, allowed or not -------------------------------------------------------
+
+
+@pytest.mark.parametrize("pair", ITEM_PAIRS, ids=_ids)
+def test_item_pairs(pair: tuple[ItemStatus, ItemStatus]) -> None:
+    current, target = pair
+    if target in ITEM_TRANSITIONS[current]:
+        assert advance_item(current, target) is target
+        assert advance_item(current.value, target.value) is target
+    else:
+        with pytest.raises(IllegalTransition) as caught:
+            advance_item(current, target)
+        assert caught.value.code == "illegal_transition"
+        assert caught.value.kind == "conflict"
+        assert caught.value.context == {"current": current.value, "target": target.value}
+
+
+@pytest.mark.parametrize("pair", PAYOUT_PAIRS, ids=_ids)
+def test_payout_pairs(pair: tuple[PayoutStatus, PayoutStatus]) -> None:
+    current, target = pair
+    if target in PAYOUT_TRANSITIONS[current]:
+        assert advance_payout(current, target) is target
+        assert advance_payout(current.value, target.value) is target
+    else:
+        with pytest.raises(IllegalTransition) as caught:
+            advance_payout(current.value, target.value)
+        assert caught.value.code == "illegal_transition"
+
+
+def test_most_pairs_are_illegal() -> None:
+    # guards the two tests above against a table that allows everything
+    allowed = sum(len(t) for t in ITEM_TRANSITIONS.values())
+    assert allowed < len(ITEM_PAIRS) // 4
+
+
+# -- the diagram in DESIGN.md ---------------------------------------------------------
+
+DESIGN_ITEM_EDGES = {
+    (IS.RECEIVED, IS.DECLINED),
+    (IS.RECEIVED, IS.REVIEW),
+    (IS.REVIEW, IS.RECEIVED),
+    (IS.REVIEW, IS.DECLINED),
+    (IS.RECEIVED, IS.REDEEMING),
+    (IS.REDEEMING, IS.REDEEMED),
+    (IS.REDEEMED, IS.PAYING),
+    (IS.PAYING, IS.PAID),
+    (IS.PAYING, IS.REDEEMED),
+    (IS.REDEEMING, IS.INVALID),
+}
+DESIGN_PAYOUT_EDGES = {
+    (PS.PENDING, PS.SENDING),
+    (PS.SENDING, PS.SENT),
+    (PS.SENT, PS.CONFIRMED),
+    (PS.SENDING, PS.UNKNOWN),
+    (PS.UNKNOWN, PS.SENT),
+    (PS.SENT, PS.RETURNED),
+}
+
+
+def _edges(table: Mapping) -> set:
+    return {(a, b) for a, targets in table.items() for b in targets}
+
+
+def test_the_tables_hold_the_designed_transitions() -> None:
+    assert DESIGN_ITEM_EDGES <= _edges(ITEM_TRANSITIONS)
+    assert DESIGN_PAYOUT_EDGES <= _edges(PAYOUT_TRANSITIONS)
+
+
+def test_the_item_table_has_nothing_beyond_the_design_and_failure() -> None:
+    to_failed = {(s, IS.FAILED) for s in ItemStatus if s not in ITEM_TERMINAL}
+    assert _edges(ITEM_TRANSITIONS) == DESIGN_ITEM_EDGES | to_failed
+
+
+def test_paid_and_redeemed_items_never_go_back_to_redeeming() -> None:
+    # redeeming twice would capture value twice
+    for state in ItemStatus:
+        if state is not IS.RECEIVED:
+            assert IS.REDEEMING not in ITEM_TRANSITIONS[state]
+
+
+# -- terminal states ------------------------------------------------------------------
+
+
+def test_terminal_states() -> None:
+    assert ITEM_TERMINAL == {IS.DECLINED, IS.INVALID, IS.PAID, IS.FAILED}
+    assert PAYOUT_TERMINAL == {PS.CONFIRMED, PS.RETURNED, PS.REJECTED}
+
+
+@pytest.mark.parametrize("state", sorted(ITEM_TERMINAL), ids=str)
+def test_terminal_items_have_no_exit(state: ItemStatus) -> None:
+    for target in ItemStatus:
+        with pytest.raises(IllegalTransition):
+            advance_item(state, target)
+
+
+@pytest.mark.parametrize("state", sorted(PAYOUT_TERMINAL), ids=str)
+def test_terminal_payouts_have_no_exit(state: PayoutStatus) -> None:
+    for target in PayoutStatus:
+        with pytest.raises(IllegalTransition):
+            advance_payout(state, target)
+
+
+# -- reachability ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("state", sorted(set(ItemStatus) - ITEM_TERMINAL), ids=str)
+def test_every_open_item_can_reach_failed(state: ItemStatus) -> None:
+    assert IS.FAILED in reachable(ITEM_TRANSITIONS, state)
+    assert advance_item(state, IS.FAILED) is IS.FAILED  # in one step: never stuck
+
+
+def test_every_item_state_is_reachable_from_received() -> None:
+    assert reachable(ITEM_TRANSITIONS, IS.RECEIVED) == set(ItemStatus)
+
+
+def test_every_payout_state_is_reachable_from_pending() -> None:
+    assert reachable(PAYOUT_TRANSITIONS, PS.PENDING) == set(PayoutStatus)
+
+
+@pytest.mark.parametrize("state", list(PayoutStatus), ids=str)
+def test_every_payout_can_finish(state: PayoutStatus) -> None:
+    assert reachable(PAYOUT_TRANSITIONS, state) & PAYOUT_TERMINAL
+
+
+def test_an_unknown_status_name_is_not_a_transition() -> None:
+    with pytest.raises(ValueError):
+        advance_item("lost", "failed")
