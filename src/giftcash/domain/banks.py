@@ -45,7 +45,7 @@ def normalise_account_number(bank_code: str, account_number: str) -> str:
     if bank_code not in BANKS:
         raise InvalidBankAccount(f"unknown bank code {bank_code[:8]!r}", reason="bank_code")
     digits = _DIGITS.sub("", account_number)
-    if not digits.isdigit() or not (10 <= len(digits) <= 16):
+    if not (digits.isascii() and digits.isdigit()) or not (10 <= len(digits) <= 16):
         raise InvalidBankAccount("an account number has 10 to 16 digits", reason="account_number")
     return digits
 

@@ -294,6 +294,14 @@ def reversal(original: Transfer, tid: str, memo: str = "") -> Transfer:
     )
 
 
+def is_reversal_of(t: Transfer, original: Transfer) -> bool:
+    """A reversal negates every posting of its original, in the same currency."""
+    negated = sorted((p.account, -p.amount) for p in original.postings)
+    return t.currency == original.currency and sorted(
+        (p.account, p.amount) for p in t.postings
+    ) == negated
+
+
 def _positive(amount: int) -> None:
     if type(amount) is not int or amount <= 0:
         raise InvalidAmount("amount must be a positive integer of minor units")
@@ -362,6 +370,8 @@ class Ledger:
                 raise UnbalancedTransfer(f"transfer {t.reverses} to reverse does not exist")
             if t.reverses in self.reversed_ids:
                 raise TransferExists(f"transfer {t.reverses} is already reversed")
+            if not is_reversal_of(t, self.transfers[t.reverses]):
+                raise UnbalancedTransfer(f"transfer {t.id} does not negate {t.reverses}")
         self.balances = apply(self.balances, t)
         self.transfers[t.id] = t
         if t.reverses is not None:
