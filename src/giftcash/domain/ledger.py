@@ -297,9 +297,10 @@ def reversal(original: Transfer, tid: str, memo: str = "") -> Transfer:
 def is_reversal_of(t: Transfer, original: Transfer) -> bool:
     """A reversal negates every posting of its original, in the same currency."""
     negated = sorted((p.account, -p.amount) for p in original.postings)
-    return t.currency == original.currency and sorted(
-        (p.account, p.amount) for p in t.postings
-    ) == negated
+    return (
+        t.currency == original.currency
+        and sorted((p.account, p.amount) for p in t.postings) == negated
+    )
 
 
 def _positive(amount: int) -> None:

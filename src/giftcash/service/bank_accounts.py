@@ -93,7 +93,7 @@ def _resolve(deps: Deps, tran_id: str) -> str:
         result = deps.bank.transfer_result(tran_id, VERIFY_AMOUNT, deps.clock.now().date())
     except Unavailable:
         return "unknown"
-    if result.outcome in ("done", "returned"):
+    if result.outcome in ("done", "pending", "returned"):
         return "done"
     if result.outcome in ("not_found", "rejected"):
         # Nothing moved: the sweeper sends again with the same bank_tran_id.

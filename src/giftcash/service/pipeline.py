@@ -273,7 +273,7 @@ def send_payout(deps: Deps, c: PayoutClaim) -> PayoutOutcome:
     try:
         if c.prior_attempts > 0 or c.status == PS.UNKNOWN:
             result = deps.bank.transfer_result(c.bank_tran_id, c.amount, c.created_at.date())
-            if result.outcome in ("done", "returned"):
+            if result.outcome in ("done", "pending", "returned"):
                 return PayoutOutcome(c, "sent")
             if result.outcome == "rejected":
                 return PayoutOutcome(c, "rejected", "the bank refused the transfer")
@@ -409,10 +409,12 @@ def settle_verifications(deps: Deps, limit: int = 50, grace_s: int = 10) -> int:
             )
         except (Ambiguous, Unavailable):
             continue
-        if result.outcome in ("done", "returned"):
+        if result.outcome in ("done", "pending", "returned"):
             record_verification_outcome(deps, r["id"], r["verify_bank_tran_id"], "done")
-        else:
+        elif result.outcome in ("not_found", "rejected"):
             record_verification_outcome(deps, r["id"], r["verify_bank_tran_id"], "rejected")
+        else:
+            continue
         settled += 1
     return settled
 

@@ -76,7 +76,7 @@ class Deposit:
 
 @dataclass(frozen=True, slots=True)
 class TransferResult:
-    outcome: str  # done | returned | not_found | rejected
+    outcome: str  # done | pending | returned | not_found | rejected
     bank_tran_id: str
     amount: int | None = None
 

@@ -9,10 +9,12 @@ from datetime import date, datetime
 import httpx
 
 from giftcash.adapters.http import call, json_body, make_client
-from giftcash.service.ports import AccountHolder, Ambiguous, Deposit, TransferResult
+from giftcash.service.ports import AccountHolder, Ambiguous, Deposit, TransferResult, Unavailable
 
 OK = "A0000"
 BANK_OK = "000"
+# The recipient's bank refused: no such account (412), holder mismatch (815, 820).
+RECIPIENT_REFUSALS = frozenset({"412", "815", "820"})
 
 
 class OpenBankingBank:
@@ -101,8 +103,15 @@ class OpenBankingBank:
             return Deposit("done", bank_tran_id, int(item.get("tran_amt", amount)))
         if r.status_code >= 400 and not data:
             raise Ambiguous(f"HTTP {r.status_code} without a body")
+        code = str(item.get("bank_rsp_code") or "")
         message = str(item.get("bank_rsp_message") or data.get("rsp_message") or "")
-        return Deposit("rejected", bank_tran_id, amount, message)
+        if code == "409":
+            # The same bank_tran_id with other content: we never send that, so it is a bug.
+            raise AssertionError("bank_tran_id reused with another request")
+        if code in RECIPIENT_REFUSALS:
+            return Deposit("rejected", bank_tran_id, amount, f"{code} {message}".strip())
+        # Refusals about our side (e.g. 551 insufficient funds) moved nothing: try later.
+        raise Unavailable(f"bank refused {code or data.get('rsp_code')}: {message}")
 
     def transfer_result(self, bank_tran_id: str, amount: int, on: date) -> TransferResult:
         r = call(
@@ -128,7 +137,7 @@ class OpenBankingBank:
         items = data.get("res_list") or []
         item = items[0] if items else {}
         status = str(item.get("status") or "").lower()
-        if status in {"done", "returned", "not_found", "rejected"}:
+        if status in {"done", "pending", "returned", "not_found", "rejected"}:
             outcome = status
         elif item.get("bank_rsp_code") == BANK_OK:
             outcome = "done"

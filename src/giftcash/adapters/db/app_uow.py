@@ -10,6 +10,7 @@ from giftcash.adapters.db.repositories_customers import (
     Challenges,
     Customers,
     IdempotencyKeys,
+    Operators,
     Tokens,
 )
 from giftcash.adapters.db.repositories_items import Items, Payouts, Submissions, Workers
@@ -31,6 +32,7 @@ class AppUnitOfWork(SqlUnitOfWork):
         self.payouts = Payouts(conn)
         self.webhooks = Webhooks(conn)
         self.workers = Workers(conn)
+        self.operators = Operators(conn)
         return self
 
     def ping(self) -> None:

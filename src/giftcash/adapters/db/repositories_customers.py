@@ -329,3 +329,39 @@ class IdempotencyKeys:
         from sqlalchemy import delete
 
         self.conn.execute(delete(t.idempotency_keys).where(self._where(scope, key)))
+
+
+class Operators:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(
+        self,
+        *,
+        id: str,
+        username: str,
+        password_hash: str,
+        totp_secret_enc: bytes,
+        totp_key_id: str,
+        role: str,
+        now: datetime,
+    ) -> None:
+        self.conn.execute(
+            insert(t.operators).values(
+                id=id,
+                username=username,
+                password_hash=password_hash,
+                totp_secret_enc=totp_secret_enc,
+                totp_key_id=totp_key_id,
+                role=role,
+                created_at=now,
+            )
+        )
+
+    def by_username(self, username: str) -> dict[str, Any] | None:
+        r = self.conn.execute(select(t.operators).where(t.operators.c.username == username)).first()
+        return dict(r._mapping) if r else None
+
+    def get(self, operator_id: str) -> dict[str, Any] | None:
+        r = self.conn.execute(select(t.operators).where(t.operators.c.id == operator_id)).first()
+        return dict(r._mapping) if r else None

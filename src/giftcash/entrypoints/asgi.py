@@ -1,0 +1,13 @@
+"""ASGI factory for ``giftcash serve`` (uvicorn ``--factory``): settings from GIFTCASH_*."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from giftcash.bootstrap import build_deps
+from giftcash.config import load_settings
+from giftcash.entrypoints.api.app import create_app
+
+
+def create() -> FastAPI:
+    return create_app(build_deps(load_settings()))

@@ -1,0 +1,114 @@
+"""``giftcash demo``, ``giftcash serve`` and ``giftcash worker``: the running parts."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from giftcash.entrypoints.cli import app, console, err_console
+
+
+def _wait_for_signal() -> None:
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    while not stop.is_set():
+        stop.wait(0.5)
+
+
+@app.command()
+def demo(
+    port: int = typer.Option(8000, help="Port of the API and web site."),
+    data_dir: Path = typer.Option(Path("./var"), "--data-dir", help="Where all state lives."),
+    host: str = typer.Option("127.0.0.1", help="Loopback address to listen on."),
+) -> None:
+    """Start the API, web site, worker and simulators on loopback, with demo data."""
+    from giftcash.entrypoints.demo import DemoError, start
+
+    logging.basicConfig(level=logging.WARNING)
+    with console.status("starting giftcash demo…"):
+        try:
+            d = start(data_dir, host=host, port=port)
+        except DemoError as e:
+            err_console.print(f"[bold red]error[/] {e}")
+            raise typer.Exit(1) from None
+    info = d.info
+    table = Table(title="giftcash demo is running", show_header=False)
+    for key in (
+        "web_url",
+        "api_url",
+        "openapi_url",
+        "issuer_url",
+        "bank_url",
+        "sms_url",
+        "database_url",
+    ):
+        table.add_row(key, info[key])
+    table.add_row(
+        "operator",
+        f"{info['operator']['username']} / {info['operator']['password']}"
+        f" (TOTP secret {info['operator']['totp_secret']})",
+    )
+    table.add_row("customer", f"{info['customer']['phone']} / {info['customer']['password']}")
+    console.print(table)
+    console.print(
+        f"Everything above is in {Path(info['data_dir']) / 'demo.json'}. Stop with Ctrl-C."
+    )
+    try:
+        _wait_for_signal()
+    finally:
+        with console.status("stopping…"):
+            d.stop()
+        console.print("stopped")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1"),
+    port: int = typer.Option(8000),
+    workers: int = typer.Option(1, help="uvicorn worker processes"),
+) -> None:
+    """Serve the API and web site (settings from GIFTCASH_* variables)."""
+    import uvicorn
+
+    uvicorn.run(
+        "giftcash.entrypoints.asgi:create",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        access_log=False,
+    )
+
+
+@app.command()
+def worker(
+    concurrency: int = typer.Option(32, help="Foreign calls in flight at once."),
+    per_issuer: int = typer.Option(16, help="Calls in flight per issuer."),
+    batch: int = typer.Option(64, help="Rows claimed per step."),
+    worker_id: str | None = typer.Option(None, help="Defaults to host:pid."),
+) -> None:
+    """Run the pipeline worker until SIGINT or SIGTERM (settings from GIFTCASH_*)."""
+    from giftcash.bootstrap import build_deps
+    from giftcash.config import load_settings
+    from giftcash.entrypoints.worker import Worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    deps = build_deps(load_settings())
+    w = Worker(deps, concurrency=concurrency, per_issuer=per_issuer, batch=batch)
+    if worker_id:
+        w.worker_id = worker_id
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    console.print(f"worker {w.worker_id} running (pid {os.getpid()})")
+    stats = w.run(stop)
+    w.close()
+    console.print(f"worker stopped: {stats}")

@@ -1,0 +1,186 @@
+"""``giftcash demo``: everything on loopback in one process — the API and web UI, a
+worker, and the issuer, bank and SMS simulators — on the embedded SQLite default, with a
+demo operator and a demo customer whose bank account is verified through the real flow.
+
+State lives in ``--data-dir`` (the database, the key file, the simulators' stores,
+``demo.json``), so a demo killed at any moment starts again where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import threading
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pyotp
+
+from giftcash.adapters.db.migrate import upgrade
+from giftcash.bootstrap import build_deps
+from giftcash.config import Settings
+from giftcash.entrypoints.api.app import create_app
+from giftcash.entrypoints.servers import ServerThread, free_port, port_is_free
+from giftcash.entrypoints.worker import Worker
+from giftcash.service import bank_accounts, customers, operators
+from giftcash.service.deps import Deps
+from giftcash.simulators.bank import create_bank_app
+from giftcash.simulators.issuer import create_issuer_app
+from giftcash.simulators.sms import create_sms_app
+
+DEMO_PHONE = "010-1234-5678"
+DEMO_NAME = "김지원"
+DEMO_BIRTH = date(1990, 5, 17)
+DEMO_BANK = ("004", "12345678901234")
+OPERATOR = "operator"
+
+
+class DemoError(RuntimeError):
+    pass
+
+
+@dataclass
+class Demo:
+    settings: Settings
+    deps: Deps
+    servers: list[ServerThread]
+    worker: Worker
+    worker_thread: threading.Thread
+    stop_event: threading.Event
+    info: dict[str, Any]
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.worker_thread.join(timeout=30)
+        self.worker.close()
+        for s in reversed(self.servers):
+            s.stop()
+
+
+def _credentials(data_dir: Path) -> dict[str, Any]:
+    """Reuse the credentials of an earlier run in this folder, or make new ones."""
+    path = data_dir / "demo.json"
+    if path.exists():
+        old = json.loads(path.read_text())
+        return {"operator": old["operator"], "customer": old["customer"]}
+    return {
+        "operator": {
+            "username": OPERATOR,
+            "password": secrets.token_urlsafe(12),
+            "totp_secret": pyotp.random_base32(),
+        },
+        "customer": {"phone": DEMO_PHONE, "password": secrets.token_urlsafe(12)},
+    }
+
+
+def start(data_dir: Path, *, host: str = "127.0.0.1", port: int = 8000) -> Demo:
+    data_dir = data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if not port_is_free(host, port):
+        raise DemoError(f"port {port} on {host} is in use; choose another with --port")
+    creds = _credentials(data_dir)
+    sims = {
+        "issuer": ServerThread(
+            create_issuer_app(data_dir / "sim-issuer"), host, free_port(), "issuer-sim"
+        ),
+        "bank": ServerThread(create_bank_app(data_dir / "sim-bank"), host, free_port(), "bank-sim"),
+        "sms": ServerThread(create_sms_app(data_dir / "sim-sms"), host, free_port(), "sms-sim"),
+    }
+    servers = [s.start() for s in sims.values()]
+    settings = Settings(
+        data_dir=data_dir,
+        issuer_url=sims["issuer"].url,
+        bank_url=sims["bank"].url,
+        sms_url=sims["sms"].url,
+    )
+    upgrade(settings.resolved_database_url)
+    deps = build_deps(settings)
+    _seed(deps, creds, sims)
+    api = ServerThread(create_app(deps), host, port, "api").start()
+    servers.append(api)
+    stop_event = threading.Event()
+    worker = Worker(deps)
+    worker_thread = threading.Thread(
+        target=worker.run, args=(stop_event,), name="worker", daemon=True
+    )
+    worker_thread.start()
+    info = {
+        "api_url": api.url,
+        "web_url": api.url + "/",
+        "openapi_url": api.url + "/v1/openapi.json",
+        "issuer_url": sims["issuer"].url,
+        "bank_url": sims["bank"].url,
+        "sms_url": sims["sms"].url,
+        "database_url": settings.resolved_database_url,
+        "data_dir": str(data_dir),
+        **creds,
+    }
+    path = data_dir / "demo.json"
+    path.write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n")
+    path.chmod(0o600)
+    return Demo(settings, deps, servers, worker, worker_thread, stop_event, info)
+
+
+def _seed(deps: Deps, creds: dict[str, Any], sims: dict[str, ServerThread]) -> None:
+    op = creds["operator"]
+    if not operators.operator_exists(deps, op["username"]):
+        operators.create_operator(
+            deps,
+            username=op["username"],
+            password=op["password"],
+            role="admin",
+            totp_secret=op["totp_secret"],
+        )
+    phone = customers.normalise_phone(creds["customer"]["phone"])
+    with deps.uow() as uow:
+        existing = uow.customers.by_phone(phone)
+        accounts = uow.bank_accounts.for_customer(existing.id) if existing else []
+    if existing is None or not existing.verified:
+        customers.signup(
+            deps,
+            phone=phone,
+            name=DEMO_NAME,
+            birth_date=DEMO_BIRTH,
+            password=creds["customer"]["password"],
+        )
+        customers.verify_phone(deps, phone=phone, code=_last_sms_code(sims["sms"].url, phone))
+        with deps.uow() as uow:
+            existing = uow.customers.by_phone(phone)
+    assert existing is not None
+    if any(a.status == "verified" for a in accounts):
+        return
+    bank_code, number = DEMO_BANK
+    httpx.post(
+        sims["bank"].url + "/sim/accounts",
+        json={
+            "bank_code": bank_code,
+            "account_number": number,
+            "holder_name": DEMO_NAME,
+            "birth_date": DEMO_BIRTH.isoformat(),
+        },
+    ).raise_for_status()
+    acct = bank_accounts.add_bank_account(
+        deps, existing.id, bank_code=bank_code, account_number=number, holder_name=DEMO_NAME
+    )
+    memo = _last_memo(sims["bank"].url, bank_code, number)
+    bank_accounts.verify_bank_account(deps, existing.id, acct.id, memo)
+
+
+def _last_sms_code(sms_url: str, phone: str) -> str:
+    messages = httpx.get(sms_url + "/sim/outbox", params={"to": phone}).json()["messages"]
+    match = re.search(r"\b(\d{6})\b", messages[-1]["text"])
+    if not match:
+        raise DemoError("the SMS simulator holds no code for the demo customer")
+    return match.group(1)
+
+
+def _last_memo(bank_url: str, bank_code: str, number: str) -> str:
+    body = httpx.get(f"{bank_url}/sim/accounts/{bank_code}/{number}/transactions").json()
+    deposits = [t for t in body["transactions"] if t.get("memo", "").startswith("GC")]
+    if not deposits:
+        raise DemoError("the 1-won deposit did not reach the demo account")
+    return deposits[-1]["memo"]
