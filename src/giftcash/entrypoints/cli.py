@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -10,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from giftcash import __version__
+from giftcash.config import Settings
 from giftcash.domain.brands import CATALOGUE, find_brand
 from giftcash.domain.errors import DomainError
 from giftcash.domain.quotes import quote as make_quote
@@ -102,6 +104,121 @@ def quote(
             f"{_pct(q.annualized_cost_bps)} a year (credit repaid in {q.days_to_bill} days)",
         )
     console.print(table)
+
+
+# -- db and ledger ---------------------------------------------------------------------------
+
+db_app = typer.Typer(help="The database: create it, upgrade its schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+ledger_app = typer.Typer(help="The books: check the invariants, export.", no_args_is_help=True)
+app.add_typer(ledger_app, name="ledger")
+
+_DATABASE_URL_HELP = (
+    "SQLAlchemy URL; default GIFTCASH_DATABASE_URL, else an SQLite file in GIFTCASH_DATA_DIR."
+)
+
+
+def _settings(database_url: str | None) -> Settings:
+    from giftcash.config import load_settings
+
+    return load_settings(database_url=database_url) if database_url else load_settings()
+
+
+def _shown(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    database_url: str | None = typer.Option(None, "--database-url", help=_DATABASE_URL_HELP),
+    revision: str = typer.Option("head", help="Target revision."),
+) -> None:
+    """Create the database (SQLite) or upgrade its schema to the latest revision."""
+    from giftcash.adapters.db import migrate
+
+    url = _settings(database_url).resolved_database_url
+    try:
+        migrate.upgrade(url, revision)
+    except DomainError as e:
+        raise fail(e) from None
+    console.print(
+        f"[green]database {escape(_shown(url))} is at revision "
+        f"{escape(str(migrate.current_revision(url)))}[/]"
+    )
+
+
+@ledger_app.command("check")
+def ledger_check(
+    database_url: str | None = typer.Option(None, "--database-url", help=_DATABASE_URL_HELP),
+) -> None:
+    """Verify every invariant of the books; exit 1 and list the violations if any fails."""
+    from giftcash.adapters.db.ledger_check import check
+    from giftcash.adapters.db.migrate import require_current_schema
+    from giftcash.adapters.db.uow import SqlUnitOfWork
+    from giftcash.bootstrap import make_engine_from_settings
+
+    settings = _settings(database_url)
+    try:
+        require_current_schema(settings.resolved_database_url)
+    except DomainError as e:
+        raise fail(e) from None
+    engine = make_engine_from_settings(settings)
+    try:
+        with SqlUnitOfWork(engine, read_only=True) as uow:
+            violations = check(uow.conn)
+            transfers = uow.ledger.count()
+    finally:
+        engine.dispose()
+    if not violations:
+        console.print(f"[bold green]ledger ok[/]: {transfers:,} transfers, every invariant holds")
+        return
+    table = Table(title=f"Ledger violations ({len(violations)})")
+    for col in ("rule", "subject", "message"):
+        table.add_column(col)
+    for v in violations:
+        table.add_row(escape(v.rule), escape(v.subject), escape(v.message))
+    console.print(table)
+    raise typer.Exit(1)
+
+
+@ledger_app.command("export")
+def ledger_export(
+    format_: str = typer.Option("beancount", "--format", help="Output format: beancount."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="File; default stdout."),
+    operating_currency: str = typer.Option("KRW", help="Beancount's operating currency."),
+    database_url: str | None = typer.Option(None, "--database-url", help=_DATABASE_URL_HELP),
+) -> None:
+    """Write the books in a format other tools check (beancount: `bean-check FILE`)."""
+    from giftcash.adapters.db.ledger_export import export_beancount
+    from giftcash.adapters.db.migrate import require_current_schema
+    from giftcash.adapters.db.uow import SqlUnitOfWork
+    from giftcash.bootstrap import make_engine_from_settings
+
+    if format_ != "beancount":
+        err_console.print(f"[bold red]error[/] unknown format {escape(format_)!r}; use beancount")
+        raise typer.Exit(2)
+    settings = _settings(database_url)
+    engine = make_engine_from_settings(settings)
+    try:
+        require_current_schema(settings.resolved_database_url)
+        with SqlUnitOfWork(engine, read_only=True) as uow:
+            if output is None:
+                count = export_beancount(
+                    uow.conn, sys.stdout, operating_currency=operating_currency
+                )
+            else:
+                tmp = output.with_name(output.name + ".tmp")
+                with open(tmp, "w", encoding="utf-8") as out:
+                    count = export_beancount(uow.conn, out, operating_currency=operating_currency)
+                tmp.replace(output)
+    except DomainError as e:
+        raise fail(e) from None
+    finally:
+        engine.dispose()
+    if output is not None:
+        console.print(f"[green]wrote {count:,} transactions to {escape(str(output))}[/]")
 
 
 def run() -> None:  # pragma: no cover - console script shim

@@ -1,0 +1,430 @@
+"""The schema, as SQLAlchemy Core tables. Alembic's revisions are generated from it.
+
+Ids are UUIDv7 text (``ids.new_id``), amounts BIGINT minor units, timestamps aware UTC.
+Voucher codes, PINs, account numbers and secrets are stored only encrypted (``*_enc``,
+with the key id beside them so keys rotate) and looked up by keyed hash (``*_hmac``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+CUSTOMER_LIABILITY = "customer_liability"
+GENESIS_HASH = "0" * 64
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out. SQLite keeps no zone, so UTC is stored naive there
+    and the zone is put back on reading; a naive datetime is refused on the way in."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("naive datetime: timestamps must be timezone-aware")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+Json = JSON().with_variant(JSONB(), "postgresql")
+# SQLite autoincrements only an INTEGER PRIMARY KEY (the rowid).
+BigSerial = BigInteger().with_variant(Integer(), "sqlite")
+
+Id = Text  # UUIDv7 text, 36 characters
+Hash = String(64)  # sha256 hex
+
+
+def _id(name: str = "id") -> Column[Any]:
+    return Column(name, Id, primary_key=True)
+
+
+def _created_at() -> Column[Any]:
+    return Column("created_at", UtcDateTime, nullable=False)
+
+
+# -- ledger -----------------------------------------------------------------------------
+
+ledger_accounts = Table(
+    "ledger_accounts",
+    metadata,
+    Column("path", Text, primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("balance", BigInteger, nullable=False, server_default=text("0")),
+    # 'customer_liability' for liabilities:customer:*, else the account type (assets, ...)
+    Column("kind", String(32), nullable=False),
+    _created_at(),
+    # What we owe a customer never goes below zero (credit balances are negative).
+    CheckConstraint(f"kind <> '{CUSTOMER_LIABILITY}' OR balance <= 0", name="liability_floor"),
+)
+
+ledger_transfers = Table(
+    "ledger_transfers",
+    metadata,
+    _id(),
+    # Position in the hash chain: 1, 2, 3 ... assigned under the ledger_head lock.
+    Column("seq", BigInteger, nullable=False, unique=True),
+    Column("currency", String(3), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("ref", Text, nullable=True),
+    Column("reverses", Id, ForeignKey("ledger_transfers.id"), nullable=True, unique=True),
+    Column("memo", Text, nullable=False, server_default=text("''")),
+    _created_at(),
+    Column("prev_hash", Hash, nullable=False),
+    Column("hash", Hash, nullable=False),
+    Index(None, "ref"),
+)
+
+ledger_postings = Table(
+    "ledger_postings",
+    metadata,
+    _id(),
+    Column("transfer_id", Id, ForeignKey("ledger_transfers.id"), nullable=False),
+    Column("account", Text, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount", BigInteger, nullable=False),  # debit > 0, credit < 0
+    CheckConstraint("amount <> 0", name="amount_nonzero"),
+    ForeignKeyConstraint(
+        ["account", "currency"], ["ledger_accounts.path", "ledger_accounts.currency"]
+    ),
+    Index(None, "account"),
+    Index(None, "transfer_id"),
+)
+
+# One row: the head of the transfers' hash chain. Writers lock it (FOR UPDATE on
+# PostgreSQL) so every transfer links to exactly one predecessor.
+ledger_head = Table(
+    "ledger_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", Hash, nullable=False),
+    CheckConstraint("id = 1", name="single_row"),
+)
+
+# -- customers and operators -------------------------------------------------------------
+
+customers = Table(
+    "customers",
+    metadata,
+    _id(),
+    Column("phone", String(32), nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("birth_date", Date, nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("phone_verified_at", UtcDateTime, nullable=True),
+    _created_at(),
+)
+
+sms_challenges = Table(
+    "sms_challenges",
+    metadata,
+    _id(),
+    Column("phone", String(32), nullable=False),
+    Column("purpose", String(32), nullable=False),
+    Column("code_hash", Text, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("used_at", UtcDateTime, nullable=True),
+    _created_at(),
+    Index(None, "phone", "purpose", "created_at"),
+)
+
+access_tokens = Table(
+    "access_tokens",
+    metadata,
+    Column("token_hash", Hash, primary_key=True),
+    Column("subject_type", String(16), nullable=False),
+    Column("subject_id", Id, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    _created_at(),
+    CheckConstraint("subject_type IN ('customer', 'operator')", name="subject_type"),
+    Index(None, "subject_type", "subject_id"),
+)
+
+operators = Table(
+    "operators",
+    metadata,
+    _id(),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),
+    Column("totp_secret_enc", LargeBinary, nullable=False),
+    Column("totp_key_id", String(32), nullable=False),
+    Column("role", String(16), nullable=False),
+    _created_at(),
+    # The last TOTP time step accepted: a code is never accepted twice (RFC 6238 §5.2).
+    Column("last_totp_step", BigInteger, nullable=True),
+)
+
+bank_accounts = Table(
+    "bank_accounts",
+    metadata,
+    _id(),
+    Column("customer_id", Id, ForeignKey("customers.id"), nullable=False),
+    Column("bank_code", String(8), nullable=False),
+    Column("account_number_enc", LargeBinary, nullable=False),
+    Column("account_key_id", String(32), nullable=False),
+    # Keyed hash of the normalised number: one account linked by many customers is a
+    # fraud signal, and the number itself is only stored encrypted.
+    Column("account_number_hmac", Hash, nullable=True),
+    Column("account_number_masked", String(32), nullable=False),
+    Column("holder_name", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("verify_code_hash", Text, nullable=True),
+    Column("verify_attempts", Integer, nullable=False, server_default=text("0")),
+    Column("verify_bank_tran_id", String(32), nullable=True, unique=True),
+    _created_at(),
+    Column("verified_at", UtcDateTime, nullable=True),
+    CheckConstraint("status IN ('verifying', 'verified', 'failed')", name="status"),
+    Index(None, "customer_id"),
+    Index(None, "account_number_hmac"),
+)
+
+# -- submissions and items -----------------------------------------------------------------
+
+submissions = Table(
+    "submissions",
+    metadata,
+    _id(),
+    Column("customer_id", Id, ForeignKey("customers.id"), nullable=False),
+    Column("bank_account_id", Id, ForeignKey("bank_accounts.id"), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("item_count", Integer, nullable=False),
+    _created_at(),
+    Index(None, "customer_id", "created_at"),
+)
+
+items = Table(
+    "items",
+    metadata,
+    _id(),
+    Column("submission_id", Id, ForeignKey("submissions.id"), nullable=False),
+    Column("customer_id", Id, ForeignKey("customers.id"), nullable=False),
+    Column("brand_id", String(64), nullable=False),
+    Column("issuer", String(64), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("face_value", BigInteger, nullable=False),
+    Column("fee", BigInteger, nullable=False),
+    Column("payout", BigInteger, nullable=False),
+    Column("funding_source", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("code_enc", LargeBinary, nullable=False),
+    Column("pin_enc", LargeBinary, nullable=True),
+    Column("key_id", String(32), nullable=False),
+    Column("code_hmac", Hash, nullable=False),
+    Column("masked_code", String(64), nullable=False),
+    Column("decline_code", String(64), nullable=True),
+    Column("decline_message", Text, nullable=True),
+    # The idempotency key of the redemption call, stored before the call is made.
+    Column("redeem_key", String(64), nullable=True, unique=True),
+    Column("issuer_redemption_id", Text, nullable=True),
+    # What the issuer says the voucher was bought with (wins over the declaration).
+    Column("purchase_channel", String(32), nullable=True),
+    Column("redeemed_at", UtcDateTime, nullable=True),
+    Column("payout_id", Id, ForeignKey("payouts.id"), nullable=True),
+    Column("lease_owner", Text, nullable=True),
+    Column("lease_expires_at", UtcDateTime, nullable=True),
+    Column("next_attempt_at", UtcDateTime, nullable=True),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    _created_at(),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("face_value > 0 AND fee >= 0 AND payout >= 0", name="amounts"),
+    Index(None, "status", "next_attempt_at"),
+    Index(None, "customer_id"),
+    Index(None, "code_hmac"),
+    Index(None, "submission_id"),
+    Index(None, "payout_id"),
+)
+
+# The unique registry of sold codes: a code (by keyed hash) is stored as sold once.
+# No foreign key to items, so a code can be registered before its item row is written.
+code_registry = Table(
+    "code_registry",
+    metadata,
+    Column("code_hmac", Hash, primary_key=True),
+    Column("item_id", Id, nullable=False),
+    Column("customer_id", Id, nullable=False),
+    _created_at(),
+)
+
+# Append-only history beside each item.
+item_events = Table(
+    "item_events",
+    metadata,
+    _id(),
+    Column("item_id", Id, ForeignKey("items.id"), nullable=False),
+    Column("from_status", String(16), nullable=True),
+    Column("to_status", String(16), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("detail", Json, nullable=True),
+    Index(None, "item_id"),
+)
+
+payouts = Table(
+    "payouts",
+    metadata,
+    _id(),
+    Column("customer_id", Id, ForeignKey("customers.id"), nullable=False),
+    Column("bank_account_id", Id, ForeignKey("bank_accounts.id"), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),
+    # The idempotency key of the deposit call, stored before the call is made.
+    Column("bank_tran_id", String(32), nullable=True, unique=True),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("lease_owner", Text, nullable=True),
+    Column("lease_expires_at", UtcDateTime, nullable=True),
+    Column("next_attempt_at", UtcDateTime, nullable=True),
+    _created_at(),
+    Column("updated_at", UtcDateTime, nullable=True),
+    Column("sent_at", UtcDateTime, nullable=True),
+    Column("confirmed_at", UtcDateTime, nullable=True),
+    Column("failure_code", String(64), nullable=True),
+    CheckConstraint("amount > 0", name="amount_positive"),
+    Index(None, "status", "next_attempt_at"),
+    Index(None, "customer_id"),
+)
+
+# -- API idempotency, webhooks, audit, workers ---------------------------------------------
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("scope", Text, primary_key=True),  # e.g. "customer:<id>"
+    Column("key", Text, primary_key=True),
+    Column("request_hash", Hash, nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("response_body", Text, nullable=True),
+    Column("locked_until", UtcDateTime, nullable=True),
+    _created_at(),
+    Index(None, "created_at"),
+)
+
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    _id(),
+    Column("customer_id", Id, ForeignKey("customers.id"), nullable=True),
+    Column("url", Text, nullable=False),
+    Column("secret_enc", LargeBinary, nullable=False),
+    Column("key_id", String(32), nullable=False),
+    Column("event_types", Json, nullable=False),
+    Column("enabled", Boolean, nullable=False, server_default=text("true")),
+    _created_at(),
+)
+
+webhook_outbox = Table(
+    "webhook_outbox",
+    metadata,
+    _id(),
+    Column("endpoint_id", Id, ForeignKey("webhook_endpoints.id"), nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt_at", UtcDateTime, nullable=True),
+    Column("lease_owner", Text, nullable=True),
+    Column("lease_expires_at", UtcDateTime, nullable=True),
+    Column("delivered_at", UtcDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    _created_at(),
+    Index(None, "delivered_at", "next_attempt_at"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", BigSerial, primary_key=True, autoincrement=True),
+    Column("id", Id, nullable=False, unique=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("subject", Text, nullable=True),
+    Column("detail", Json, nullable=True),
+    Column("prev_hash", Hash, nullable=False),
+    Column("hash", Hash, nullable=False),
+)
+
+worker_heartbeats = Table(
+    "worker_heartbeats",
+    metadata,
+    Column("worker_id", Text, primary_key=True),
+    Column("seen_at", UtcDateTime, nullable=False),
+)
+
+# -- operator settings over the code defaults (brands, issuers, rules) --------------------
+# NULL means "the catalogue's default". Statutory rules are enforced in code; a row here
+# cannot switch one off.
+
+brand_overrides = Table(
+    "brand_overrides",
+    metadata,
+    Column("brand_id", String(64), primary_key=True),
+    Column("enabled", Boolean, nullable=True),
+    Column("buyback_rate_bps", Integer, nullable=True),
+    Column("exposure_cap", BigInteger, nullable=True),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("updated_by", Text, nullable=True),
+)
+
+issuer_overrides = Table(
+    "issuer_overrides",
+    metadata,
+    Column("issuer", String(64), primary_key=True),
+    Column("enabled", Boolean, nullable=True),  # the kill switch
+    Column("exposure_cap", BigInteger, nullable=True),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("updated_by", Text, nullable=True),
+)
+
+rule_overrides = Table(
+    "rule_overrides",
+    metadata,
+    Column("rule_id", String(64), primary_key=True),
+    Column("enabled", Boolean, nullable=True),
+    Column("params", Json, nullable=True),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("updated_by", Text, nullable=True),
+)

@@ -1,0 +1,87 @@
+"""Unit of work: one command = one connection in one transaction.
+
+    with SqlUnitOfWork(engine) as uow:
+        uow.ledger.post(transfer)
+        uow.conn.execute(...)       # the command's own rows, same transaction
+        uow.commit()
+
+Nothing commits by itself: leaving the block without ``commit()`` (normally or by an
+exception) rolls back. Explicit, so an early ``return`` cannot half-commit a command.
+After ``commit()`` the same block may go on; its next statement starts a new transaction.
+
+``read_only=True`` is for reports and checks: on PostgreSQL a REPEATABLE READ, READ ONLY
+transaction (one snapshot for every query); on SQLite a deferred transaction, which in WAL
+mode is a snapshot that never waits for writers. Writers get ``BEGIN IMMEDIATE`` on SQLite
+(see ``engine.py``) and READ COMMITTED plus explicit row locks on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Protocol
+
+from sqlalchemy import Connection, Engine
+
+from giftcash.adapters.db.codes_repo import CodeRegistry
+from giftcash.adapters.db.engine import SQLITE_BEGIN_OPTION, is_sqlite
+from giftcash.adapters.db.ledger_repo import LedgerRepository
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class SqlUnitOfWork:
+    conn: Connection
+    ledger: LedgerRepository
+    codes: CodeRegistry
+
+    def __init__(
+        self, engine: Engine, *, clock: Clock | None = None, read_only: bool = False
+    ) -> None:
+        self.engine = engine
+        self.clock = clock or SystemClock()
+        self.read_only = read_only
+
+    def __enter__(self) -> SqlUnitOfWork:
+        conn = self.engine.connect()
+        try:
+            if self.read_only:
+                if is_sqlite(conn):
+                    conn.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
+                else:
+                    conn.execution_options(
+                        isolation_level="REPEATABLE READ", postgresql_readonly=True
+                    )
+            conn.begin()
+        except BaseException:
+            conn.close()
+            raise
+        self.conn = conn
+        self.ledger = LedgerRepository(conn, now=self.clock.now)
+        self.codes = CodeRegistry(conn, now=self.clock.now)
+        return self
+
+    def commit(self) -> None:
+        self.conn.commit()
+
+    def rollback(self) -> None:
+        self.conn.rollback()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if self.conn.in_transaction():
+                self.conn.rollback()
+        finally:
+            self.conn.close()

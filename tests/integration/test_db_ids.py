@@ -1,0 +1,43 @@
+"""UUIDv7 ids: RFC 9562 layout, time-ordered, unique."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from giftcash.adapters.db.ids import UuidV7Generator, new_id, timestamp_ms
+
+
+def test_layout_is_rfc_9562_version_7():
+    value = new_id()
+    parsed = uuid.UUID(value)
+    assert len(value) == 36 and value == str(parsed)
+    assert parsed.version == 7
+    assert parsed.variant == uuid.RFC_4122
+
+
+def test_timestamp_is_the_creation_time_in_ms():
+    before = time.time_ns() // 1_000_000
+    ts = timestamp_ms(new_id())
+    after = time.time_ns() // 1_000_000
+    assert before <= ts <= after
+
+
+def test_ids_sort_in_creation_order_and_never_repeat():
+    ids = [new_id() for _ in range(20_000)]
+    assert ids == sorted(ids)
+    assert len(set(ids)) == len(ids)
+
+
+def test_a_clock_that_goes_back_still_gives_increasing_ids():
+    generate = UuidV7Generator()
+    first = generate(now_ms=2_000_000_000_000)
+    second = generate(now_ms=1_000_000_000_000)
+    assert second.int > first.int
+
+
+def test_a_busy_millisecond_borrows_the_next_one_when_the_counter_runs_out():
+    generate = UuidV7Generator()
+    ids = [generate(now_ms=1_700_000_000_000) for _ in range(5_000)]
+    assert [u.int for u in ids] == sorted({u.int for u in ids})
+    assert ids[-1].int >> 80 > 1_700_000_000_000
