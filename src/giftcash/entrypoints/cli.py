@@ -223,3 +223,7 @@ def ledger_export(
 
 def run() -> None:  # pragma: no cover - console script shim
     sys.exit(app())
+
+
+# The running parts (demo, serve, worker, simulator) live in their own module.
+from giftcash.entrypoints import cli_run  # noqa: E402, F401

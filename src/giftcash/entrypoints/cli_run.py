@@ -112,3 +112,21 @@ def worker(
     stats = w.run(stop)
     w.close()
     console.print(f"worker stopped: {stats}")
+
+
+@app.command()
+def simulator(
+    kind: str = typer.Argument(..., help="issuer | bank | sms"),
+    host: str = typer.Option("127.0.0.1"),
+    port: int | None = typer.Option(None, help="default: 8101 | 8102 | 8103"),
+    data_dir: Path | None = typer.Option(None, "--data-dir", help="default: ./var/sim/KIND"),
+) -> None:
+    """Run one simulator on its own (for `serve` + `worker` set-ups and tests)."""
+    from giftcash.simulators.__main__ import main as sim_main
+
+    args = [kind, "--host", host]
+    if port is not None:
+        args += ["--port", str(port)]
+    if data_dir is not None:
+        args += ["--data-dir", str(data_dir)]
+    sim_main(args)

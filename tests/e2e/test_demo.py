@@ -1,0 +1,102 @@
+"""`giftcash demo` as a new user would run it: start it, then use the HTTP API alone."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pytest
+from flow import Urls, buy, other_side, sign_up, submit, wait_paid, wait_ready
+
+from giftcash.entrypoints.servers import free_port
+
+GIFTCASH = str(Path(sys.executable).with_name("giftcash"))
+
+
+@pytest.fixture
+def demo(tmp_path):
+    port = free_port()
+    log = open(tmp_path / "demo.log", "w")
+    proc = subprocess.Popen(
+        [GIFTCASH, "demo", "--port", str(port), "--data-dir", str(tmp_path / "var")],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_ready(f"http://127.0.0.1:{port}/readyz")
+        info_path = tmp_path / "var" / "demo.json"
+        deadline = time.monotonic() + 10
+        while not info_path.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        info = json.loads(info_path.read_text())
+        yield proc, info, tmp_path
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        log.close()
+
+
+def test_demo_writes_its_urls_and_credentials(demo):
+    _, info, _ = demo
+    for key in ("api_url", "web_url", "issuer_url", "bank_url", "sms_url", "database_url"):
+        assert info[key], key
+    assert set(info["operator"]) >= {"username", "password", "totp_secret"}
+    assert set(info["customer"]) >= {"phone", "password"}
+    r = httpx.post(info["api_url"] + "/v1/tokens", json=info["customer"])
+    assert r.status_code == 200  # the demo customer is ready to sell
+    accounts = httpx.get(
+        info["api_url"] + "/v1/bank-accounts",
+        headers={"Authorization": f"Bearer {r.json()['access_token']}"},
+    ).json()["data"]
+    assert [a["status"] for a in accounts] == ["verified"]
+
+
+def test_new_customer_sells_three_vouchers_and_is_paid(demo):
+    _, info, _ = demo
+    u = Urls(info["api_url"], info["issuer_url"], info["bank_url"], info["sms_url"])
+    auth, account_id = sign_up(u, "010-7777-1234", "박서준", "3333012345678")
+    vouchers = [buy(u, "cultureland", 50_000), buy(u, "munhwa", 10_000), buy(u, "booknlife", 5_000)]
+    sub = submit(u, auth, account_id, vouchers, key="three-vouchers")
+    done = wait_paid(u, auth, sub["id"], timeout_s=30)
+    assert done["totals"]["paid"] == 45_000 + 9_000 + 4_500
+    payouts = httpx.get(f"{u.api}/v1/payouts", headers=auth).json()["data"]
+    assert sum(p["amount"] for p in payouts if p["status"] == "confirmed") == 58_500
+
+    redemptions, transfers = other_side(u)
+    assert redemptions["codes_redeemed_more_than_once"] == 0
+    mine = [
+        r
+        for r in redemptions["redemptions"]
+        if r["masked_code"][-4:] in {v["code"][-4:] for v in vouchers}
+    ]
+    assert len(mine) == 3
+    ids = Counter(t["bank_tran_id"] for t in transfers["transfers"])
+    assert max(ids.values()) == 1
+    paid_to_me = [t for t in transfers["transfers"] if t["account_num"] == "3333012345678"]
+    assert sum(t["amount"] for t in paid_to_me if t["amount"] > 1) == 58_500
+
+    env = {
+        **os.environ,
+        "GIFTCASH_DATABASE_URL": info["database_url"],
+        "GIFTCASH_DATA_DIR": info["data_dir"],
+    }
+    check = subprocess.run([GIFTCASH, "ledger", "check"], env=env, capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_demo_stops_cleanly_on_sigterm(demo):
+    proc, _, tmp = demo
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
+    assert "stopped" in (tmp / "demo.log").read_text()
