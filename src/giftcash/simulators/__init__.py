@@ -1,0 +1,18 @@
+"""Stand-in issuer, bank and SMS services with the HTTP shape of the real ones, their own
+durable storage, fault injection and inspection endpoints (see each module's docstring).
+
+Start one from the shell with ``python -m giftcash.simulators issuer|bank|sms``
+(``giftcash.simulators.__main__.main``)."""
+
+from giftcash.simulators.bank import create_bank_app, run_bank
+from giftcash.simulators.issuer import create_issuer_app, run_issuer
+from giftcash.simulators.sms import create_sms_app, run_sms
+
+__all__ = [
+    "create_bank_app",
+    "create_issuer_app",
+    "create_sms_app",
+    "run_bank",
+    "run_issuer",
+    "run_sms",
+]

@@ -1,0 +1,40 @@
+"""``python -m giftcash.simulators issuer|bank|sms [--host] [--port] [--data-dir]``."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+
+from giftcash.simulators.bank import run_bank
+from giftcash.simulators.issuer import run_issuer
+from giftcash.simulators.sms import run_sms
+
+# The same ports as the defaults of Settings.issuer_url, bank_url and sms_url.
+DEFAULT_PORTS = {"issuer": 8101, "bank": 8102, "sms": 8103}
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m giftcash.simulators", description="Run one giftcash simulator."
+    )
+    parser.add_argument("kind", choices=sorted(DEFAULT_PORTS))
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=None, help="default: 8101 | 8102 | 8103")
+    parser.add_argument("--data-dir", type=Path, default=None, help="default: ./var/sim/KIND")
+    parser.add_argument(
+        "--settlement-delay-s", type=float, default=0.0, help="bank: seconds until a deposit lands"
+    )
+    args = parser.parse_args(argv)
+    port = args.port if args.port is not None else DEFAULT_PORTS[args.kind]
+    data_dir = args.data_dir or Path("var") / "sim" / args.kind
+    if args.kind == "issuer":
+        run_issuer(args.host, port, data_dir)
+    elif args.kind == "bank":
+        run_bank(args.host, port, data_dir, settlement_delay_s=args.settlement_delay_s)
+    else:
+        run_sms(args.host, port, data_dir)
+
+
+if __name__ == "__main__":
+    main()
