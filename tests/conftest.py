@@ -1,4 +1,4 @@
-"""Databases for integration tests: every test that takes ``db_url`` (or ``engine``) runs
+"""Databases for tests: every test that takes ``db_url`` (or ``engine``) runs
 on SQLite (a fresh file) and on PostgreSQL when ``GIFTCASH_TEST_POSTGRES_URL`` is set.
 
 PostgreSQL: one uniquely named database per test session, created on the server and
