@@ -13,8 +13,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
 from flow import Urls, buy, other_side, sign_up, submit, wait_paid, wait_ready
+from sqlalchemy import create_engine, text
 
 from giftcash.entrypoints.servers import free_port
 
