@@ -30,7 +30,7 @@ def demo(tmp_path):
         stderr=subprocess.STDOUT,
     )
     try:
-        wait_ready(f"http://127.0.0.1:{port}/readyz")
+        wait_ready(f"http://127.0.0.1:{port}/readyz", timeout_s=180)
         info_path = tmp_path / "var" / "demo.json"
         deadline = time.monotonic() + 10
         while not info_path.exists() and time.monotonic() < deadline:

@@ -59,7 +59,7 @@ class OpenBankingBank:
         if body.get("rsp_code") == OK and body.get("bank_rsp_code", BANK_OK) == BANK_OK:
             return AccountHolder(True, body.get("account_holder_name"))
         return AccountHolder(
-            False, None, str(body.get("rsp_message") or body.get("bank_rsp_message") or "")
+            False, None, str(body.get("bank_rsp_message") or body.get("rsp_message") or "")
         )
 
     def deposit(
