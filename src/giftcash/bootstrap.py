@@ -51,7 +51,7 @@ def build_deps(
             timeout_s=settings.http_timeout_s,
         ),
         sms=sms or HttpSms(settings.sms_url, settings.http_timeout_s),  # type: ignore[arg-type]
-        limits=Limits(token_ttl_s=settings.token_ttl_s),
+        limits=Limits(token_ttl_s=settings.token_ttl_s, lease_s=settings.lease_s),
         new_id=new_id,
         bank_client_code=settings.bank_client_code,
     )

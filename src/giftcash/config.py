@@ -28,6 +28,8 @@ class Settings(BaseSettings):
 
     http_timeout_s: float = 5.0
     token_ttl_s: int = 3600
+    # How long a worker holds claimed rows; a killed worker's rows come back after it.
+    lease_s: int = Field(default=30, ge=1, le=3600)
 
     @cached_property
     def resolved_database_url(self) -> str:

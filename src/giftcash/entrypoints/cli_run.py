@@ -94,6 +94,9 @@ def worker(
     per_issuer: int = typer.Option(16, help="Calls in flight per issuer."),
     batch: int = typer.Option(64, help="Rows claimed per step."),
     worker_id: str | None = typer.Option(None, help="Defaults to host:pid."),
+    lease_s: int | None = typer.Option(
+        None, "--lease-s", min=1, help="Seconds a claim is held (default GIFTCASH_LEASE_S, 30)."
+    ),
 ) -> None:
     """Run the pipeline worker until SIGINT or SIGTERM (settings from GIFTCASH_*)."""
     from giftcash.bootstrap import build_deps
@@ -101,7 +104,8 @@ def worker(
     from giftcash.entrypoints.worker import Worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    deps = build_deps(load_settings())
+    settings = load_settings(lease_s=lease_s) if lease_s is not None else load_settings()
+    deps = build_deps(settings)
     w = Worker(deps, concurrency=concurrency, per_issuer=per_issuer, batch=batch)
     if worker_id:
         w.worker_id = worker_id
