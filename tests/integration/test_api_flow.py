@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -20,6 +21,14 @@ from giftcash.entrypoints.api.app import create_app
 from giftcash.entrypoints.worker import Worker
 
 PASSWORD = "correct horse battery"
+
+
+class LaterClock:
+    def __init__(self, hours: float) -> None:
+        self.shift = timedelta(hours=hours)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.shift
 
 
 @dataclass
@@ -112,6 +121,8 @@ def test_signup_to_paid(world: World):
     r = w.client.get(f"/v1/submissions/{body['id']}", headers=auth)
     assert [i["status"] for i in r.json()["items"]] == ["paid"] * 3
     assert r.json()["status"] == "completed"
+    listed = w.client.get("/v1/submissions", headers=auth).json()["data"]
+    assert [(s["id"], s["status"]) for s in listed] == [(body["id"], "completed")]
     payouts = w.client.get("/v1/payouts", headers=auth).json()["data"]
     assert len(payouts) == 1 and payouts[0]["status"] == "confirmed"
     assert payouts[0]["amount"] == 135_000
@@ -165,6 +176,10 @@ def test_bad_input_is_refused_and_nothing_is_written(world: World):
     assert r.status_code == 404 and r.json()["code"] == "bank_account_not_found"
     assert w.count(t.items) == 0
 
+    w.deps.clock = LaterClock(hours=2)  # past the token's lifetime
+    r = w.client.get("/v1/submissions", headers=auth)
+    assert r.status_code == 401 and r.json()["code"] == "unauthorized"
+    w.deps.clock = LaterClock(hours=0)
     r = w.client.get("/v1/submissions", headers={"Authorization": "Bearer nope"})
     assert r.status_code == 401 and r.json()["code"] == "unauthorized"
     r = w.client.get("/v1/submissions")

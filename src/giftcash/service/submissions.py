@@ -4,15 +4,16 @@ pipeline, before any code is redeemed."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from giftcash.domain.brands import Brand, mask
+from giftcash.domain.brands import mask
 from giftcash.domain.errors import DomainError
 from giftcash.domain.quotes import funding_source, quote
 from giftcash.domain.records import Item, Submission
 from giftcash.domain.states import ItemStatus
-from giftcash.service import errors
+from giftcash.service import catalogue, errors
+from giftcash.service.catalogue import LiveCatalogue
 from giftcash.service.deps import Deps
 
 
@@ -38,7 +39,7 @@ class SubmissionView:
     totals: dict[str, Any] = field(default_factory=dict)
 
 
-def _prepare(deps: Deps, brands: dict[str, Brand], raw: ItemIn) -> dict[str, Any]:
+def _prepare(deps: Deps, live: LiveCatalogue, raw: ItemIn) -> dict[str, Any]:
     """Everything about one item that needs no database: a row dict, declined or not."""
     row: dict[str, Any] = {
         "id": deps.new_id(),
@@ -47,7 +48,7 @@ def _prepare(deps: Deps, brands: dict[str, Brand], raw: ItemIn) -> dict[str, Any
         "funding_source": raw.funding_source,
         "decline": None,
     }
-    brand = brands.get(raw.brand_id)
+    brand = live.brands.get(raw.brand_id)
     row["issuer"] = brand.issuer if brand else "unknown"
     row["currency"] = brand.currency if brand else "KRW"
     row["fee"] = row["payout"] = 0
@@ -64,8 +65,9 @@ def _prepare(deps: Deps, brands: dict[str, Brand], raw: ItemIn) -> dict[str, Any
         row["norm"], row["pin"] = norm, pin
         return row
     row["norm"], row["pin"] = norm, pin
-    if not brand.enabled:
-        row["decline"] = Decline("brand_disabled", f"{brand.name} is not being bought now")
+    off = live.decline_for(brand)  # the issuer kill switch, or the brand switched off
+    if off is not None:
+        row["decline"] = Decline(*off)
         return row
     try:
         q = quote(brand, raw.face_value, source)
@@ -83,8 +85,8 @@ def submit(
     if not (1 <= len(items) <= limit):
         raise errors.TooManyItems(f"a submission has 1 to {limit} items, not {len(items)}")
     now = deps.clock.now()
-    brands = dict(deps.brands())
-    rows = [_prepare(deps, brands, raw) for raw in items]
+    live = catalogue.live_catalogue(deps)
+    rows = [_prepare(deps, live, raw) for raw in items]
     seen: dict[str, int] = {}
     for i, row in enumerate(rows):
         row["code_hmac"] = deps.vault.hmac(row["norm"])
@@ -154,7 +156,11 @@ def totals(items: list[Item]) -> dict[str, Any]:
 
 
 def submission_status(items: list[Item]) -> str:
-    statuses = {it.status for it in items}
+    return status_of({it.status for it in items})
+
+
+def status_of(statuses: set[str]) -> str:
+    """A submission's status, derived from its items' (never stored apart from them)."""
     if statuses <= {"paid", "declined", "invalid"}:
         return "completed" if "paid" in statuses else "closed"
     if "failed" in statuses:
@@ -175,4 +181,6 @@ def list_submissions(
     deps: Deps, customer_id: str, *, cursor: str | None, limit: int
 ) -> list[Submission]:
     with deps.uow() as uow:
-        return uow.submissions.for_customer(customer_id, cursor, limit)
+        subs = uow.submissions.for_customer(customer_id, cursor, limit)
+        statuses = uow.items.statuses_by_submission([s.id for s in subs])
+    return [replace(s, status=status_of(statuses.get(s.id, set()))) for s in subs]

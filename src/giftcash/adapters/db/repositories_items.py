@@ -164,6 +164,16 @@ class Items:
         )
         return [_item(r) for r in rows]
 
+    def statuses_by_submission(self, submission_ids: list[str]) -> dict[str, set[str]]:
+        c = t.items.c
+        out: dict[str, set[str]] = {}
+        for chunk in _chunks(submission_ids):
+            for sid, status in self.conn.execute(
+                select(c.submission_id, c.status).where(c.submission_id.in_(chunk)).distinct()
+            ):
+                out.setdefault(sid, set()).add(status)
+        return out
+
     def ids_for_payout(self, payout_id: str) -> list[str]:
         c = t.items.c
         return list(self.conn.scalars(select(c.id).where(c.payout_id == payout_id).order_by(c.id)))
