@@ -225,5 +225,6 @@ def run() -> None:  # pragma: no cover - console script shim
     sys.exit(app())
 
 
-# The running parts (demo, serve, worker, simulator) live in their own module.
-from giftcash.entrypoints import cli_run  # noqa: E402, F401
+# The running parts (demo, serve, worker, simulator) and the operators' commands (admin,
+# audit) live in their own modules.
+from giftcash.entrypoints import cli_admin, cli_run  # noqa: E402, F401

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from giftcash.domain.quotes import Quote, quote
+from giftcash.service import catalogue
 from giftcash.service.deps import Deps
 from giftcash.service.errors import NotFound
 
@@ -28,7 +29,8 @@ class QuoteView:
 def make_quote(
     deps: Deps, brand_id: str, face_value: int, funding: str, days_to_bill: int | None = None
 ) -> QuoteView:
-    brand = deps.brands().get(brand_id)
+    live = catalogue.live_catalogue(deps)
+    brand = live.brands.get(brand_id)
     if brand is None:
         raise NotFound(f"no brand {brand_id[:40]!r}", brand_id=brand_id[:40])
     q = quote(
@@ -43,5 +45,5 @@ def make_quote(
         Route("sell_here", q.payout, q.currency, f"giftcash pays {q.payout:,} now"),
         Route("keep", 0, q.currency, "keep the voucher and use it"),
     ]
-    declined = None if brand.enabled else ("brand_disabled", f"{brand.name} is not bought now")
+    declined = live.decline_for(brand)
     return QuoteView(q, routes, declined)

@@ -5,6 +5,13 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
+from giftcash.adapters.db.repositories_admin import (
+    AdminPayouts,
+    AuditLog,
+    OperatorAuth,
+    OperatorOverrides,
+    ReviewQueue,
+)
 from giftcash.adapters.db.repositories_customers import (
     BankAccounts,
     Challenges,
@@ -33,6 +40,12 @@ class AppUnitOfWork(SqlUnitOfWork):
         self.webhooks = Webhooks(conn)
         self.workers = Workers(conn)
         self.operators = Operators(conn)
+        # the operators' side (repositories_admin.py)
+        self.audit = AuditLog(conn)
+        self.overrides = OperatorOverrides(conn)
+        self.review = ReviewQueue(conn)
+        self.admin_payouts = AdminPayouts(conn)
+        self.operator_auth = OperatorAuth(conn)
         return self
 
     def ping(self) -> None:

@@ -265,6 +265,13 @@ items = Table(
     Column("purchase_channel", String(32), nullable=True),
     Column("redeemed_at", UtcDateTime, nullable=True),
     Column("payout_id", Id, ForeignKey("payouts.id"), nullable=True),
+    # Why an item waits in ``review`` (set by the rule that sent it there) and the flags
+    # an operator sees beside it; then who decided, when, and the operator's reason.
+    Column("review_reason", Text, nullable=True),
+    Column("flags", Json, nullable=True),
+    Column("reviewed_by", Id, nullable=True),
+    Column("reviewed_at", UtcDateTime, nullable=True),
+    Column("review_note", Text, nullable=True),
     Column("lease_owner", Text, nullable=True),
     Column("lease_expires_at", UtcDateTime, nullable=True),
     Column("next_attempt_at", UtcDateTime, nullable=True),
@@ -385,6 +392,19 @@ audit_log = Table(
     Column("detail", Json, nullable=True),
     Column("prev_hash", Hash, nullable=False),
     Column("hash", Hash, nullable=False),
+    # Failed operator logins are counted from here (per username, in a time window).
+    Index(None, "action", "subject", "at"),
+)
+
+# One row: the head of the audit log's hash chain, locked by every writer (FOR UPDATE on
+# PostgreSQL) so each record links to exactly one predecessor, as ``ledger_head`` does.
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", Hash, nullable=False),
+    CheckConstraint("id = 1", name="single_row"),
 )
 
 worker_heartbeats = Table(

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from giftcash import __version__
-from giftcash.entrypoints.api import problems, routes
+from giftcash.entrypoints.api import admin, problems, routes
 from giftcash.entrypoints.api import schemas as s
 from giftcash.service.deps import Deps
 
@@ -71,6 +71,7 @@ def create_app(deps: Deps, *, readiness: object | None = None) -> FastAPI:
     app.state.deps = deps
     problems.install(app)
     app.include_router(routes.router)
+    app.include_router(admin.router)
 
     @app.get("/healthz", response_model=s.Health, tags=["operations"])
     def healthz() -> s.Health:

@@ -12,7 +12,15 @@ from giftcash.adapters.webhooks import signing
 from giftcash.entrypoints.api import idempotency, views
 from giftcash.entrypoints.api import schemas as s
 from giftcash.entrypoints.api.deps import CustomerDep, DepsDep, IdemKey
-from giftcash.service import bank_accounts, customers, payouts, quoting, submissions, webhooks
+from giftcash.service import (
+    bank_accounts,
+    catalogue,
+    customers,
+    payouts,
+    quoting,
+    submissions,
+    webhooks,
+)
 
 router = APIRouter(prefix="/v1")
 
@@ -54,7 +62,7 @@ def tokens(body: s.TokenIn, deps: DepsDep) -> s.TokenOut:
 
 @router.get("/brands", response_model=s.BrandList, tags=["brands"])
 def brands(deps: DepsDep) -> s.BrandList:
-    return s.BrandList(data=[views.brand(b) for b in deps.brands().values()])
+    return s.BrandList(data=[views.brand(b) for b in catalogue.current_brands(deps).values()])
 
 
 @router.post("/quotes", response_model=s.QuoteOut, tags=["quotes"])

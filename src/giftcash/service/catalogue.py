@@ -1,0 +1,162 @@
+"""The live catalogue and rule set: the code's defaults with the operator's overrides.
+
+Brands (rate, on/off, exposure cap) and issuers (the kill switch, exposure cap) are
+overridden in ``brand_overrides`` / ``issuer_overrides``; rules (on/off, thresholds) in
+``rule_overrides``. Each read is one or two small queries, so nothing is cached: a
+switched-off issuer is off for the very next submission.
+
+A statutory rule cannot be switched off through any of this: ``domain.policy`` refuses
+the change when it is made, and a stored row that would relax one (say, written by an
+older version, or by hand) is skipped when the rule set is built, never obeyed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from giftcash.domain.brands import Brand
+from giftcash.domain.errors import DomainError
+from giftcash.service.deps import Deps
+
+if TYPE_CHECKING:
+    from giftcash.domain.policy import Overrides, RuleSet
+
+log = logging.getLogger("giftcash.catalogue")
+
+DEFAULT_JURISDICTION = "KR"
+
+
+@dataclass(frozen=True)
+class LiveCatalogue:
+    brands: dict[str, Brand]  # overrides applied; a brand of a disabled issuer is disabled
+    disabled_issuers: frozenset[str]
+    brand_exposure_caps: dict[str, int] = field(default_factory=dict)
+    issuer_exposure_caps: dict[str, int] = field(default_factory=dict)
+    brand_rows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    issuer_rows: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def decline_for(self, brand: Brand) -> tuple[str, str] | None:
+        """Why a brand is not bought now (code, message), or None when it is."""
+        if brand.issuer in self.disabled_issuers:
+            return "issuer_disabled", f"Vouchers of {brand.issuer} are not being bought now."
+        if not brand.enabled:
+            return "brand_disabled", f"{brand.name} is not being bought now."
+        return None
+
+
+def build(
+    defaults: tuple[Brand, ...],
+    brand_rows: Mapping[str, Mapping[str, Any]],
+    issuer_rows: Mapping[str, Mapping[str, Any]],
+) -> LiveCatalogue:
+    """The catalogue ``defaults`` under the override rows. Pure."""
+    disabled = frozenset(i for i, r in issuer_rows.items() if r.get("enabled") is False)
+    brands: dict[str, Brand] = {}
+    for b in defaults:
+        row = brand_rows.get(b.id, {})
+        enabled = b.enabled if row.get("enabled") is None else bool(row["enabled"])
+        rate = row.get("buyback_rate_bps")
+        brands[b.id] = replace(
+            b,
+            enabled=enabled and b.issuer not in disabled,
+            buyback_rate_bps=b.buyback_rate_bps if rate is None else int(rate),
+        )
+    return LiveCatalogue(
+        brands=brands,
+        disabled_issuers=disabled,
+        brand_exposure_caps={
+            k: r["exposure_cap"] for k, r in brand_rows.items() if r.get("exposure_cap") is not None
+        },
+        issuer_exposure_caps={
+            k: r["exposure_cap"]
+            for k, r in issuer_rows.items()
+            if r.get("exposure_cap") is not None
+        },
+        brand_rows={k: dict(v) for k, v in brand_rows.items()},
+        issuer_rows={k: dict(v) for k, v in issuer_rows.items()},
+    )
+
+
+def live_catalogue_in(uow: Any, defaults: tuple[Brand, ...]) -> LiveCatalogue:
+    return build(defaults, uow.overrides.brands(), uow.overrides.issuers())
+
+
+def live_catalogue(deps: Deps) -> LiveCatalogue:
+    with deps.uow() as uow:
+        return live_catalogue_in(uow, deps.brand_catalogue)
+
+
+def current_brands(deps: Deps) -> dict[str, Brand]:
+    """Brand id → brand as it is bought now (rate and on/off overridden)."""
+    return live_catalogue(deps).brands
+
+
+def known_issuers(deps: Deps) -> list[str]:
+    return sorted({b.issuer for b in deps.brand_catalogue})
+
+
+# -- rules ---------------------------------------------------------------------------------
+
+
+def stored_overrides(base: RuleSet, rows: list[dict[str, Any]]) -> tuple[Overrides, list[str]]:
+    """The rule overrides as ``domain.policy.Overrides``, oldest row first; a row the
+    policy refuses (e.g. one that would switch off a statutory rule) is skipped and named."""
+    from giftcash.domain.policy import Overrides, apply_overrides
+
+    current, skipped = Overrides(), []
+    for row in rows:
+        disabled = set(current.disabled)
+        if row.get("enabled") is False:
+            disabled.add(row["rule_id"])
+        elif row.get("enabled") is True:
+            disabled.discard(row["rule_id"])
+        candidate = Overrides(
+            frozenset(disabled),
+            {**current.params, **(row.get("params") or {})},
+            current.operator_rules,
+        )
+        try:
+            apply_overrides(base, candidate)
+        except DomainError as e:
+            log.warning("rule override %s skipped: %s", row["rule_id"][:64], e.code)
+            skipped.append(row["rule_id"])
+            continue
+        current = candidate
+    return current, skipped
+
+
+def _with_issuer_switches(overrides: Overrides, live: LiveCatalogue) -> Overrides:
+    """The kill switch and issuer caps join the thresholds; only ever stricter."""
+    from giftcash.domain.policy import Overrides
+
+    params = dict(overrides.params)
+    if live.disabled_issuers:
+        params["disabled_issuers"] = sorted(
+            set(params.get("disabled_issuers") or ()) | live.disabled_issuers
+        )
+    if live.issuer_exposure_caps:
+        caps = dict(params.get("issuer_exposure_caps") or {})
+        for issuer, cap in live.issuer_exposure_caps.items():
+            caps[issuer] = min(cap, caps.get(issuer, cap))
+        params["issuer_exposure_caps"] = caps
+    return Overrides(overrides.disabled, params, overrides.operator_rules)
+
+
+def rules_in(uow: Any, defaults: tuple[Brand, ...], jurisdiction: str) -> RuleSet:
+    from giftcash.domain.jurisdictions import pack
+    from giftcash.domain.policy import apply_overrides
+
+    base = pack(jurisdiction)
+    overrides, _ = stored_overrides(base, uow.overrides.rules())
+    live = live_catalogue_in(uow, defaults)
+    return apply_overrides(base, _with_issuer_switches(overrides, live))
+
+
+def current_rules(deps: Deps, jurisdiction: str = DEFAULT_JURISDICTION) -> RuleSet:
+    """The jurisdiction's rule set with the operator's overrides, the issuer kill switch
+    and the issuer exposure caps applied: what the pipeline evaluates items against."""
+    with deps.uow() as uow:
+        return rules_in(uow, deps.brand_catalogue, jurisdiction)

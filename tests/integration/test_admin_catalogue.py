@@ -1,0 +1,137 @@
+"""Brands and issuers: rate, on/off and exposure cap overrides, and the issuer kill switch,
+which the live catalogue (quotes, intake, GET /v1/brands) obeys at once. SQLite and
+PostgreSQL."""
+
+from __future__ import annotations
+
+import test_admin_world
+from test_admin_world import World, customer, item, submit
+
+from giftcash.adapters.db import tables as t
+from giftcash.service import catalogue
+
+world = test_admin_world.world  # the shared fixture
+
+
+def _brand(w: World, brand_id: str) -> dict:
+    listed = w.client.get("/v1/brands").json()["data"]
+    return next(b for b in listed if b["id"] == brand_id)
+
+
+def _quote(w: World, brand_id: str, face: int) -> dict:
+    r = w.client.post(
+        "/v1/quotes", json={"brand_id": brand_id, "face_value": face, "funding_source": "cash"}
+    )
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_the_kill_switch_declines_new_submissions_of_that_issuer(world: World):
+    w = world
+    adm = w.operator("adm", "admin")
+    auth, account = customer(w, "010-7000-0001", "70000000000001")
+    r = w.client.patch("/v1/admin/issuers/cultureland", json={"enabled": False}, headers=adm)
+    assert r.status_code == 200, r.text
+    assert r.json()["enabled"] is False and r.json()["brands"] == ["cultureland"]
+    assert _brand(w, "cultureland")["enabled"] is False
+    assert _brand(w, "munhwa")["enabled"] is True
+    assert _quote(w, "cultureland", 10_000)["declined"]["code"] == "issuer_disabled"
+
+    sub = submit(
+        w,
+        auth,
+        account,
+        item("4180000000000201", 10_000),
+        item("200000000000000201", 10_000, brand="munhwa"),
+    )
+    assert [(i["status"], (i["decline"] or {}).get("code")) for i in sub["items"]] == [
+        ("declined", "issuer_disabled"),
+        ("received", None),
+    ]
+    # a "not now" decline does not register the code: once switched back on, it sells
+    r = w.client.patch("/v1/admin/issuers/cultureland", json={"enabled": None}, headers=adm)
+    assert r.status_code == 200 and r.json()["enabled"] is True
+    again = submit(w, auth, account, item("4180000000000201", 10_000))
+    assert again["items"][0]["status"] == "received"
+    assert _quote(w, "cultureland", 10_000)["declined"] is None
+
+    changes = [x.detail for x in w.audit_rows("issuer.update")]
+    assert [(c["changes"], c["before"], c["outcome"]) for c in changes] == [
+        ({"enabled": False}, {"enabled": None}, "done"),
+        ({"enabled": None}, {"enabled": False}, "done"),
+    ]
+
+
+def test_the_kill_switch_reaches_the_rule_set(world: World):
+    w = world
+    adm = w.operator("adm", "admin")
+    w.client.patch(
+        "/v1/admin/issuers/happymoney", json={"enabled": False, "exposure_cap": 0}, headers=adm
+    )
+    rules = catalogue.current_rules(w.deps)
+    assert "happymoney" in rules.params.disabled_issuers
+    assert rules.params.exposure_cap("happymoney") == 0
+
+
+def test_a_brand_rate_override_prices_quotes_and_intake(world: World):
+    w = world
+    adm = w.operator("adm", "admin")
+    assert _quote(w, "cultureland", 100_000)["payout"] == 90_000
+    r = w.client.patch(
+        "/v1/admin/brands/cultureland",
+        json={"buyback_rate_bps": 8_500, "exposure_cap": 1_000_000},
+        headers=adm,
+    )
+    assert r.status_code == 200, r.text
+    b = r.json()
+    assert (b["buyback_rate_bps"], b["default_buyback_rate_bps"], b["exposure_cap"]) == (
+        8_500,
+        9_000,
+        1_000_000,
+    )
+    assert b["updated_by"] == "operator:adm"
+    assert _quote(w, "cultureland", 100_000)["payout"] == 85_000
+    assert _brand(w, "cultureland")["buyback_rate_bps"] == 8_500
+    auth, account = customer(w, "010-7000-0002", "70000000000002")
+    sub = submit(w, auth, account, item("4180000000000301", 100_000))
+    assert sub["items"][0]["payout"] == 85_000
+
+    listed = w.client.get("/v1/admin/brands", headers=adm).json()["data"]
+    assert {x["id"] for x in listed} >= {"cultureland", "happymoney"}
+    assert next(x for x in listed if x["id"] == "happymoney")["enabled"] is False  # by default
+
+    r = w.client.patch("/v1/admin/brands/cultureland", json={"buyback_rate_bps": None}, headers=adm)
+    assert r.json()["buyback_rate_bps"] == 9_000 and r.json()["exposure_cap"] == 1_000_000
+
+
+def test_bad_brand_and_issuer_changes_are_refused_audited_and_change_nothing(world: World):
+    w = world
+    adm = w.operator("adm", "admin")
+    for body in (
+        {"buyback_rate_bps": 0},
+        {"buyback_rate_bps": 10_001},
+        {"buyback_rate_bps": -5},
+        {"exposure_cap": -1},
+        {},
+    ):
+        r = w.client.patch("/v1/admin/brands/cultureland", json=body, headers=adm)
+        assert r.status_code == 422 and r.json()["code"] == "invalid_input", (body, r.text)
+    r = w.client.patch(
+        "/v1/admin/brands/cultureland", json={"buyback_rate_bps": "9000"}, headers=adm
+    )
+    assert r.status_code == 422 and r.json()["code"] == "validation_error"
+    r = w.client.patch("/v1/admin/brands/nope", json={"enabled": False}, headers=adm)
+    assert r.status_code == 404 and r.json()["code"] == "brand_not_found"
+    r = w.client.patch("/v1/admin/issuers/nope", json={"enabled": False}, headers=adm)
+    assert r.status_code == 404 and r.json()["code"] == "issuer_not_found"
+    assert w.count(t.brand_overrides) == 0 and w.count(t.issuer_overrides) == 0
+    refused = [
+        (x.action, x.detail["code"])
+        for x in w.audit_rows()
+        if x.detail and x.detail.get("outcome") == "refused"
+    ]
+    assert refused == [("brand.update", "invalid_input")] * 5 + [
+        ("brand.update", "brand_not_found"),
+        ("issuer.update", "issuer_not_found"),
+    ]
+    assert _quote(w, "cultureland", 10_000)["payout"] == 9_000
