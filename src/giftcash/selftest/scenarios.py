@@ -1,0 +1,34 @@
+"""The crash and fault scenarios of ``giftcash selftest``: a quick size for CI and a
+larger one for ``--long`` runs."""
+
+from __future__ import annotations
+
+from giftcash.selftest.crash import CrashPlan, run_crash
+from giftcash.selftest.demo_crash import DemoPlan, run_demo_crash
+from giftcash.selftest.faults import FaultPlan, run_faults
+from giftcash.selftest.registry import Context, Row, scenario
+
+QUICK_CRASH = CrashPlan(items=120, max_kills=25, kill_phase_s=25.0)
+LONG_CRASH = CrashPlan(items=240, max_kills=60, kill_phase_s=60.0)
+QUICK_FAULTS = FaultPlan(items=240)
+LONG_FAULTS = FaultPlan(items=1200, settle_s=240.0)
+QUICK_DEMO = DemoPlan(cycles=2)
+LONG_DEMO = DemoPlan(cycles=4)
+
+
+@scenario("crash", order=10)
+def crash(ctx: Context) -> Row:
+    """Worker processes killed with SIGKILL at random moments over one batch."""
+    return run_crash(ctx, LONG_CRASH if ctx.long else QUICK_CRASH)[0]
+
+
+@scenario("faults", order=20)
+def faults(ctx: Context) -> Row:
+    """Issuer and bank failing 25% of calls in every way they can."""
+    return run_faults(ctx, LONG_FAULTS if ctx.long else QUICK_FAULTS)[0]
+
+
+@scenario("demo-crash", order=30)
+def demo_crash(ctx: Context) -> Row:
+    """``giftcash demo`` killed mid-batch and started again on its data directory."""
+    return run_demo_crash(ctx, LONG_DEMO if ctx.long else QUICK_DEMO)[0]
