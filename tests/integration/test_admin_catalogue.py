@@ -8,6 +8,7 @@ import test_admin_world
 from test_admin_world import World, customer, item, submit
 
 from giftcash.adapters.db import tables as t
+from giftcash.domain.policy import ItemFacts, Stage, evaluate
 from giftcash.service import catalogue
 
 world = test_admin_world.world  # the shared fixture
@@ -63,14 +64,27 @@ def test_the_kill_switch_declines_new_submissions_of_that_issuer(world: World):
 
 
 def test_the_kill_switch_reaches_the_rule_set(world: World):
+    """The engine declines a killed issuer's item ``issuer_disabled`` (not
+    ``brand_disabled``): the switch reaches it as a threshold, not as a brand switched off."""
     w = world
     adm = w.operator("adm", "admin")
-    w.client.patch(
-        "/v1/admin/issuers/happymoney", json={"enabled": False, "exposure_cap": 0}, headers=adm
+    r = w.client.patch(
+        "/v1/admin/issuers/cultureland", json={"enabled": False, "exposure_cap": 0}, headers=adm
     )
+    assert r.status_code == 200, r.text
     rules = catalogue.current_rules(w.deps)
-    assert "happymoney" in rules.params.disabled_issuers
-    assert rules.params.exposure_cap("happymoney") == 0
+    assert "cultureland" in rules.params.disabled_issuers
+    assert rules.params.exposure_cap("cultureland") == 0
+    live = catalogue.live_catalogue(w.deps)
+    assert live.brands["cultureland"].enabled is True  # its own switch is on
+    assert catalogue.current_brands(w.deps)["cultureland"].enabled is False  # as shown
+    d = evaluate(
+        rules,
+        ItemFacts(live.brands["cultureland"], 10_000, "cash"),
+        now=w.clock.now(),
+        stage=Stage.PRE_REDEEM,
+    )
+    assert d.declined and d.code == "issuer_disabled"
 
 
 def test_a_brand_rate_override_prices_quotes_and_intake(world: World):

@@ -203,11 +203,12 @@ class IssuerSetting:
 
 def _brand_settings(deps: Deps, live: catalogue.LiveCatalogue) -> list[BrandSetting]:
     out = []
+    shown = live.shown
     for b in deps.brand_catalogue:
         row = live.brand_rows.get(b.id, {})
         out.append(
             BrandSetting(
-                brand=live.brands[b.id],
+                brand=shown[b.id],
                 default=b,
                 issuer_enabled=b.issuer not in live.disabled_issuers,
                 exposure_cap=row.get("exposure_cap"),

@@ -31,12 +31,23 @@ DEFAULT_JURISDICTION = "KR"
 
 @dataclass(frozen=True)
 class LiveCatalogue:
-    brands: dict[str, Brand]  # overrides applied; a brand of a disabled issuer is disabled
+    # The brands with their own overrides (rate, on/off): what the policy engine sees; the
+    # issuer kill switch reaches it separately (``disabled_issuers``, the issuer_disabled
+    # rule), so a killed issuer's items are declined ``issuer_disabled``, not
+    # ``brand_disabled``. ``shown`` is what customers see: a killed issuer's brands off.
+    brands: dict[str, Brand]
     disabled_issuers: frozenset[str]
     brand_exposure_caps: dict[str, int] = field(default_factory=dict)
     issuer_exposure_caps: dict[str, int] = field(default_factory=dict)
     brand_rows: dict[str, dict[str, Any]] = field(default_factory=dict)
     issuer_rows: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def shown(self) -> dict[str, Brand]:
+        return {
+            k: replace(b, enabled=False) if b.issuer in self.disabled_issuers else b
+            for k, b in self.brands.items()
+        }
 
     def decline_for(self, brand: Brand) -> tuple[str, str] | None:
         """Why a brand is not bought now (code, message), or None when it is."""
@@ -61,7 +72,7 @@ def build(
         rate = row.get("buyback_rate_bps")
         brands[b.id] = replace(
             b,
-            enabled=enabled and b.issuer not in disabled,
+            enabled=enabled,
             buyback_rate_bps=b.buyback_rate_bps if rate is None else int(rate),
         )
     return LiveCatalogue(
@@ -90,8 +101,9 @@ def live_catalogue(deps: Deps) -> LiveCatalogue:
 
 
 def current_brands(deps: Deps) -> dict[str, Brand]:
-    """Brand id → brand as it is bought now (rate and on/off overridden)."""
-    return live_catalogue(deps).brands
+    """Brand id → brand as it is bought now (rate and on/off overridden; the brands of a
+    switched-off issuer show ``enabled=False``)."""
+    return live_catalogue(deps).shown
 
 
 def known_issuers(deps: Deps) -> list[str]:
