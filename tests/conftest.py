@@ -24,6 +24,9 @@ from giftcash.adapters.db.engine import make_engine
 
 POSTGRES_ENV = "GIFTCASH_TEST_POSTGRES_URL"
 
+# The API world over fakes (tests/apiworld.py): the ``world`` fixture.
+pytest_plugins = ["apiworld"]
+
 
 @pytest.fixture(scope="session")
 def postgres_database_url() -> Iterator[str]:

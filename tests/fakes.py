@@ -39,6 +39,7 @@ class Voucher:
     channel: str = "cash"
     pin: str | None = None
     spent_by: str | None = None  # idempotency key
+    purchased_at: datetime | None = None
 
 
 @dataclass
@@ -51,18 +52,23 @@ class FakeIssuer:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def sell(
-        self, issuer: str, code: str, face_value: int, channel: str = "cash", pin: str | None = None
+        self,
+        issuer: str,
+        code: str,
+        face_value: int,
+        channel: str = "cash",
+        pin: str | None = None,
+        purchased_at: datetime | None = None,
     ) -> None:
-        self.vouchers[code] = Voucher(issuer, face_value, channel, pin)
+        self.vouchers[code] = Voucher(issuer, face_value, channel, pin, None, purchased_at)
 
     def inquire_balance(self, issuer: str, code: str, pin: str | None) -> VoucherInfo | None:
         v = self.vouchers.get(code)
-        if v is None:
+        if v is None or v.issuer != issuer:
             return VoucherInfo("not_found", None, None, None, None, None, None)
         status = "used" if v.spent_by else "active"
-        return VoucherInfo(
-            status, v.face_value, 0 if v.spent_by else v.face_value, "KRW", v.channel, None, None
-        )
+        balance = 0 if v.spent_by else v.face_value
+        return VoucherInfo(status, v.face_value, balance, "KRW", v.channel, v.purchased_at, None)
 
     def redeem(self, issuer: str, key: str, code: str, pin: str | None) -> Redemption:
         with self.lock:

@@ -54,4 +54,5 @@ def build_deps(
         limits=Limits(token_ttl_s=settings.token_ttl_s, lease_s=settings.lease_s),
         new_id=new_id,
         bank_client_code=settings.bank_client_code,
+        jurisdiction=settings.jurisdiction,
     )

@@ -5,95 +5,14 @@ the HTTP adapters; here the service layer, the repositories and the API meet."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from fastapi.testclient import TestClient
-from sqlalchemy import func, select
 
-from fakes import FakeBank, FakeIssuer, FakeSms
+from apiworld import LaterClock, World, add_account, item, signup
 from giftcash.adapters.db import tables as t
 from giftcash.adapters.db.ledger_check import check
-from giftcash.bootstrap import build_deps
-from giftcash.config import Settings
-from giftcash.entrypoints.api.app import create_app
 from giftcash.entrypoints.worker import Worker
-
-PASSWORD = "correct horse battery"
-
-
-class LaterClock:
-    def __init__(self, hours: float) -> None:
-        self.shift = timedelta(hours=hours)
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self.shift
-
-
-@dataclass
-class World:
-    client: TestClient
-    deps: object
-    issuer: FakeIssuer
-    bank: FakeBank
-    sms: FakeSms
-    engine: object
-
-    def count(self, table) -> int:
-        with self.engine.connect() as conn:
-            return conn.execute(select(func.count()).select_from(table)).scalar_one()
-
-
-@pytest.fixture
-def world(engine, tmp_path):
-    issuer, bank, sms = FakeIssuer(), FakeBank(), FakeSms()
-    settings = Settings(data_dir=tmp_path, database_url=str(engine.url))
-    deps = build_deps(
-        settings, engine=engine, issuer=issuer, bank=bank, sms=sms, fast_passwords=True
-    )
-    app = create_app(deps)
-    app.state.allow_loopback_webhooks = True
-    with TestClient(app) as client:
-        yield World(client, deps, issuer, bank, sms, engine)
-
-
-def signup(w: World, phone: str, name: str = "홍길동") -> dict:
-    r = w.client.post(
-        "/v1/signup",
-        json={"phone": phone, "name": name, "birth_date": "1990-01-02", "password": PASSWORD},
-    )
-    assert r.status_code == 201, r.text
-    digits = phone.replace("-", "")
-    r = w.client.post("/v1/signup/verify", json={"phone": phone, "code": w.sms.last_code(digits)})
-    assert r.status_code == 200, r.text
-    r = w.client.post("/v1/tokens", json={"phone": phone, "password": PASSWORD})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
-
-
-def add_account(w: World, auth: dict, number: str, name: str = "홍길동", verify=True) -> str:
-    w.bank.open("004", number, name)
-    r = w.client.post(
-        "/v1/bank-accounts",
-        json={"bank_code": "004", "account_number": number, "holder_name": name},
-        headers=auth,
-    )
-    assert r.status_code == 201, r.text
-    assert r.json()["status"] == "verifying"
-    account_id = r.json()["id"]
-    if verify:
-        memo = w.bank.memo_to("004", number)
-        r = w.client.post(
-            f"/v1/bank-accounts/{account_id}/verify", json={"code": memo}, headers=auth
-        )
-        assert r.status_code == 200, r.text
-        assert r.json()["status"] == "verified"
-    return account_id
-
-
-def item(code: str, face: int = 50_000, source: str = "cash") -> dict:
-    return {"brand_id": "cultureland", "code": code, "face_value": face, "funding_source": source}
 
 
 def test_signup_to_paid(world: World):
@@ -102,10 +21,10 @@ def test_signup_to_paid(world: World):
     account = add_account(w, auth, "11112222333344")
     codes = ["4180000000000001", "4180000000000002", "4160000000000003"]
     for c in codes:
-        w.issuer.sell("cultureland", c, 50_000)
+        w.issuer.sell("cultureland", c, 15_000)
     r = w.client.post(
         "/v1/submissions",
-        json={"bank_account_id": account, "items": [item(c) for c in codes]},
+        json={"bank_account_id": account, "items": [item(c, 15_000) for c in codes]},
         headers={**auth, "Idempotency-Key": "sub-1"},
     )
     assert r.status_code == 201, r.text
@@ -114,7 +33,7 @@ def test_signup_to_paid(world: World):
     assert all(
         i["masked_code"].endswith(c[-4:]) and c not in r.text for i, c in zip(body["items"], codes)
     )
-    assert body["totals"]["payout"] == 3 * 45_000
+    assert body["totals"]["payout"] == 3 * 13_500  # a first sale of 45,000: no hold
 
     Worker(w.deps).drain(20)
 
@@ -125,8 +44,8 @@ def test_signup_to_paid(world: World):
     assert [(s["id"], s["status"]) for s in listed] == [(body["id"], "completed")]
     payouts = w.client.get("/v1/payouts", headers=auth).json()["data"]
     assert len(payouts) == 1 and payouts[0]["status"] == "confirmed"
-    assert payouts[0]["amount"] == 135_000
-    assert w.bank.paid_to("004", "11112222333344") == 135_000
+    assert payouts[0]["amount"] == 40_500
+    assert w.bank.paid_to("004", "11112222333344") == 40_500
     assert w.issuer.codes_redeemed_twice() == 0 and len(w.issuer.redemptions) == 3
     with w.engine.connect() as conn:
         assert check(conn) == []
@@ -237,18 +156,17 @@ def test_lost_answers_never_redeem_or_pay_twice(world: World):
     account = add_account(w, auth, "30000000000001")
     codes = [f"41800000000{i:05d}" for i in range(6)]
     for c in codes:
-        w.issuer.sell("cultureland", c, 10_000)
+        w.issuer.sell("cultureland", c, 5_000)
     w.issuer.lose_next = 3
     w.issuer.fail_next = 2
     w.bank.lose_next = 1
     r = w.client.post(
         "/v1/submissions",
         headers=auth,
-        json={"bank_account_id": account, "items": [item(c, 10_000) for c in codes]},
+        json={"bank_account_id": account, "items": [item(c, 5_000) for c in codes]},
     )
     sub = r.json()["id"]
     worker = Worker(w.deps)
-    from datetime import UTC, datetime, timedelta
 
     # Retries wait out a backoff: step the service clock forward instead of sleeping.
     class Later:
@@ -276,7 +194,7 @@ def test_lost_answers_never_redeem_or_pay_twice(world: World):
     assert {p["bank_tran_id"] for p in payouts} | {a for a in w.bank.transfers} == set(
         w.bank.transfers
     )
-    assert w.bank.paid_to("004", "30000000000001") == 6 * 9_000
+    assert w.bank.paid_to("004", "30000000000001") == 6 * 4_500
     with w.engine.connect() as conn:
         assert check(conn) == []
 

@@ -549,6 +549,8 @@ RISK_RULES: tuple[Rule, ...] = (
         "were bought minutes ago and add up to a large sum, or the seller is in the age "
         "band the operator set.",
         _scam_victim,
+        # Also before redemption: the issuer's inquiry tells when the vouchers were bought.
+        stages=_PRE,
         params=(
             "scam_review_above_value",
             "scam_recent_purchase_minutes",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,10 @@ class Item:
     attempts: int
     created_at: datetime
     updated_at: datetime
+    warning: str | None = None  # for the customer (the scam warning)
+    hold_until: datetime | None = None  # the payout waits until then
+    decision: dict[str, Any] | None = None  # the policy's last decision (routes, rule)
+    review_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,13 +87,39 @@ def quote(
     face_value: int = typer.Argument(..., help="Face value in minor units (won)."),
     funding_source: str = typer.Option("cash", "--funding-source", "-f"),
     days_to_bill: int | None = typer.Option(None, help="Days until the bill is due."),
+    purchased: str | None = typer.Option(
+        None, help="When the voucher was bought (ISO date or time, Korean time if no zone)."
+    ),
+    jurisdiction: str = typer.Option("KR", help="Jurisdiction pack: KR or US."),
 ) -> None:
-    """Price a voucher: fee, payout and, for credit, the annualised cost."""
+    """Price a voucher: fee, payout, the annualised cost of credit, the lawful routes."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from giftcash.domain.jurisdictions import pack
+    from giftcash.domain.policy import ItemFacts, Outcome, Stage, evaluate
+
     try:
-        q = make_quote(find_brand(brand_id), face_value, funding_source, days_to_bill=days_to_bill)
+        brand = find_brand(brand_id)
+        now = datetime.now(UTC)
+        purchased_at = None
+        if purchased:
+            purchased_at = datetime.fromisoformat(purchased)
+            if purchased_at.tzinfo is None:
+                purchased_at = purchased_at.replace(tzinfo=timezone(timedelta(hours=9)))
+        q = make_quote(brand, face_value, funding_source, days_to_bill=days_to_bill)
+        d = evaluate(
+            pack(jurisdiction.upper()),
+            ItemFacts(brand, face_value, funding_source, purchased_at=purchased_at),
+            now=now,
+            stage=Stage.QUOTE,
+            payout=q.payout,
+        )
     except DomainError as e:
         raise fail(e) from None
-    table = Table(show_header=False, title=f"Quote: {brand_id}")
+    except ValueError:
+        err_console.print("[bold red]error[/] --purchased takes an ISO date such as 2026-11-20")
+        raise typer.Exit(2) from None
+    table = Table(show_header=False, title=f"Quote: {brand_id} ({jurisdiction.upper()})")
     table.add_row("face value", f"{q.face_value:,} {q.currency}")
     table.add_row("fee", f"{q.fee:,} {q.currency} ({_pct(q.fee_bps)})")
     table.add_row("payout", f"{q.payout:,} {q.currency}")
@@ -103,7 +129,17 @@ def quote(
             "annualised cost",
             f"{_pct(q.annualized_cost_bps)} a year (credit repaid in {q.days_to_bill} days)",
         )
+    if d.outcome is Outcome.DECLINE:
+        table.add_row("[bold red]declined[/]", escape(f"[{d.code}] {d.message}"))
     console.print(table)
+    routes = Table(title="Lawful routes", show_lines=False)
+    for col in ("route", "cash", "how"):
+        routes.add_column(col)
+    for r in d.routes:
+        routes.add_row(r.route, f"{r.cash:,} {r.currency}", escape(r.note))
+    console.print(routes)
+    if d.routes_note:
+        console.print(escape(d.routes_note))
 
 
 # -- db and ledger ---------------------------------------------------------------------------
@@ -227,4 +263,4 @@ def run() -> None:  # pragma: no cover - console script shim
 
 # The running parts (demo, serve, worker, simulator) and the operators' commands (admin,
 # audit) live in their own modules.
-from giftcash.entrypoints import cli_admin, cli_run  # noqa: E402, F401
+from giftcash.entrypoints import cli_admin, cli_run, cli_selftest  # noqa: E402, F401

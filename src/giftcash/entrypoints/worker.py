@@ -80,9 +80,14 @@ class Worker:
     def run_once(self) -> int:
         d, w = self.deps, self.worker_id
         done = 0
-        admitted = pipeline.admit_received(d, w, limit=self.batch * 4)
-        self.stats.admitted += admitted
-        done += admitted
+        admissions = pipeline.claim_admissions(d, w, self.batch)
+        if admissions:
+            looks = self._parallel(
+                lambda c: pipeline.inquire(d, c), admissions, lambda c: c.row["issuer"]
+            )
+            pipeline.record_admissions(d, w, looks)
+            self.stats.admitted += len(admissions)
+            done += len(admissions)
 
         claims = pipeline.claim_redemptions(d, w, self.batch)
         if claims:

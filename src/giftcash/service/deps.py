@@ -69,6 +69,7 @@ class Deps:
     limits: Limits = field(default_factory=Limits)
     brand_catalogue: tuple[Brand, ...] = CATALOGUE
     bank_client_code: str = "M202600001"
+    jurisdiction: str = "KR"
     new_id: Callable[[], str] = field(default_factory=lambda: _uuid4_text)
 
     def brands(self) -> Mapping[str, Brand]:

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from giftcash.domain import ledger
 from giftcash.domain.states import ItemStatus as IS
 from giftcash.domain.states import PayoutStatus as PS
+from giftcash.service import catalogue, screening
 from giftcash.service.bank_ids import new_bank_tran_id
 from giftcash.service.deps import Deps
 from giftcash.service.ports import Ambiguous, Redemption, TransferResult, Unavailable
@@ -73,16 +75,172 @@ def backoff(deps: Deps, attempts: int) -> timedelta:
 # -- conversion ----------------------------------------------------------------------------
 
 
-def admit_received(deps: Deps, worker_id: str, limit: int = 500) -> int:
-    """Move received items to ``redeeming`` with their idempotency key (the intent).
-    Policy and risk decisions come in here before any code is redeemed."""
+@dataclass(frozen=True, slots=True)
+class AdmitClaim:
+    row: dict[str, Any]  # the claimed item (no code in it)
+    code: str
+    pin: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AdmitOutcome:
+    claim: AdmitClaim
+    kind: str  # facts | retry
+    facts: dict[str, Any]
+
+
+def claim_admissions(deps: Deps, worker_id: str, limit: int) -> list[AdmitClaim]:
+    """Lease received items for their second look (issuer inquiry, then policy)."""
+    now = deps.clock.now()
+    lease_until = now + timedelta(seconds=deps.limits.lease_s)
+    with deps.uow() as uow:
+        rows = uow.items.claim(IS.RECEIVED, worker_id, now, lease_until, limit)
+        uow.commit()
+    out = []
+    for r in rows:
+        code = deps.vault.decrypt(r.pop("code_enc"), r["key_id"], r["id"])
+        pin_enc = r.pop("pin_enc")
+        pin = deps.vault.decrypt(pin_enc, r["key_id"], r["id"] + ":pin") if pin_enc else None
+        out.append(AdmitClaim(r, code, pin))
+    return out
+
+
+def inquire(deps: Deps, c: AdmitClaim) -> AdmitOutcome:
+    """Phase 2 of admission: what does the issuer say about this voucher? (read-only)"""
+    try:
+        info = deps.issuer.inquire_balance(c.row["issuer"], c.code, c.pin)
+    except (Ambiguous, Unavailable) as e:
+        return AdmitOutcome(c, "retry", {"reason": str(e)})
+    if info is None:  # this issuer offers no inquiry
+        return AdmitOutcome(c, "facts", {"status": "active"})
+    used = 0
+    if info.face_value is not None and info.balance is not None:
+        used = max(info.face_value - info.balance, 0)
+    return AdmitOutcome(
+        c,
+        "facts",
+        {
+            "status": info.status,
+            "purchase_channel": info.purchase_channel,
+            "purchased_at": info.purchased_at,
+            "expires_at": info.expires_at,
+            "used_value": used,
+        },
+    )
+
+
+INQUIRY_DECLINES = {
+    "used": ("voucher_used", "the issuer says this voucher has already been used"),
+    "expired": ("voucher_expired", "the issuer says this voucher has expired"),
+    "not_found": ("voucher_not_found", "the issuer does not know this code (or its PIN)"),
+}
+
+
+def record_admissions(deps: Deps, worker_id: str, outcomes: list[AdmitOutcome]) -> None:
+    """Phase 3: decide with the policy engine and move each item on, in one transaction."""
+    from giftcash.domain.policy import RETRYABLE_DECLINES, Outcome
+
     now = deps.clock.now()
     with deps.uow() as uow:
-        ids = uow.items.ids_in_status(IS.RECEIVED, limit, now)
-        if ids:
-            uow.items.transition(ids, IS.RECEIVED, IS.REDEEMING, now, set_redeem_key=True)
+        rs = screening.ruleset(uow, deps)
+        brands = catalogue.live_catalogue_in(uow, deps.brand_catalogue).brands
+        people: dict[str, Any] = {}
+        for o in outcomes:
+            row = o.claim.row
+            if o.kind == "retry":
+                attempts = row["attempts"]
+                if attempts >= deps.limits.max_attempts:
+                    uow.items.transition_leased(
+                        row["id"],
+                        worker_id,
+                        IS.RECEIVED,
+                        IS.FAILED,
+                        now,
+                        decline=("issuer_unreachable", o.facts.get("reason", "")[:200]),
+                    )
+                else:
+                    uow.items.release(row["id"], worker_id, now + backoff(deps, attempts))
+                continue
+            status = o.facts.get("status", "active")
+            if status in INQUIRY_DECLINES:
+                uow.items.transition_leased(
+                    row["id"],
+                    worker_id,
+                    IS.RECEIVED,
+                    IS.DECLINED,
+                    now,
+                    decline=INQUIRY_DECLINES[status],
+                )
+                uow.items.release_code(row["id"])
+                uow.failures.add(
+                    "invalid_code",
+                    now,
+                    customer_id=row["customer_id"],
+                    device_key=(row.get("decision") or {}).get("device_key"),
+                )
+                continue
+            if row["customer_id"] not in people:
+                customer = uow.customers.get(row["customer_id"])
+                sub = uow.submissions.get(row["submission_id"])
+                account = uow.bank_accounts.get(sub.bank_account_id) if sub else None
+                people[row["customer_id"]] = (customer, account)
+            customer, account = people[row["customer_id"]]
+            d = screening.screen_before_redemption(
+                uow,
+                deps,
+                rs,
+                item=row,
+                brand=brands[row["brand_id"]],
+                customer=customer,
+                account=account,
+                issuer_facts=o.facts,
+                now=now,
+            )
+            facts = {
+                "decision": screening.decision_record(
+                    d, (row.get("decision") or {}).get("device_key")
+                ),
+                "purchase_channel": o.facts.get("purchase_channel"),
+                "issuer_purchased_at": o.facts.get("purchased_at"),
+                "issuer_expires_at": o.facts.get("expires_at"),
+                "warning": d.warning,
+                "flags": sorted({f.code for f in d.flags}) or None,
+            }
+            if d.outcome is Outcome.DECLINE:
+                uow.items.transition_leased(
+                    row["id"],
+                    worker_id,
+                    IS.RECEIVED,
+                    IS.DECLINED,
+                    now,
+                    decline=(d.code or "declined", d.message),
+                    **facts,
+                )
+                if d.code in RETRYABLE_DECLINES:
+                    uow.items.release_code(row["id"])
+            elif d.outcome is Outcome.REVIEW:
+                uow.items.transition_leased(
+                    row["id"],
+                    worker_id,
+                    IS.RECEIVED,
+                    IS.REVIEW,
+                    now,
+                    review_reason=f"{d.code}: {d.message}",
+                    **facts,
+                )
+            else:
+                holds = [h for h in (row.get("hold_until"), d.hold_until) if h is not None]
+                uow.items.transition_leased(
+                    row["id"],
+                    worker_id,
+                    IS.RECEIVED,
+                    IS.REDEEMING,
+                    now,
+                    set_redeem_key=True,
+                    hold_until=max(holds) if holds else None,
+                    **facts,
+                )
         uow.commit()
-    return len(ids)
 
 
 def claim_redemptions(deps: Deps, worker_id: str, limit: int) -> list[RedeemClaim]:
@@ -195,6 +353,7 @@ def record_redemptions(deps: Deps, worker_id: str, outcomes: list[RedeemOutcome]
                     now,
                     decline=(o.reason, INVALID_MESSAGES.get(o.reason, o.reason)),
                 )
+                uow.failures.add("invalid_code", now, customer_id=c.customer_id)
             else:
                 attempts = c.prior_attempts + 1
                 if attempts >= deps.limits.max_attempts:

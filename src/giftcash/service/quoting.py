@@ -1,10 +1,14 @@
-"""Quotes for the API and CLI: the domain's price plus its lawful routes."""
+"""Quotes for the API, the web site and the CLI: the domain's price, the policy's verdict
+at the ``quote`` stage (a statutory decline is never a worse price), and every lawful
+route with the cash it yields (the liquidity advisor)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from giftcash.domain.advisor import Route
+from giftcash.domain.policy import ItemFacts, Outcome, Stage, evaluate
 from giftcash.domain.quotes import Quote, quote
 from giftcash.service import catalogue
 from giftcash.service.deps import Deps
@@ -12,38 +16,46 @@ from giftcash.service.errors import NotFound
 
 
 @dataclass(frozen=True, slots=True)
-class Route:
-    route: str
-    cash: int
-    currency: str
-    note: str
-
-
-@dataclass(frozen=True, slots=True)
 class QuoteView:
     quote: Quote
     routes: list[Route]
     declined: tuple[str, str] | None
+    routes_note: str | None = None
+    jurisdiction: str = "KR"
 
 
 def make_quote(
-    deps: Deps, brand_id: str, face_value: int, funding: str, days_to_bill: int | None = None
+    deps: Deps,
+    brand_id: str,
+    face_value: int,
+    funding: str,
+    days_to_bill: int | None = None,
+    *,
+    purchased_at: datetime | None = None,
+    jurisdiction: str | None = None,
 ) -> QuoteView:
-    live = catalogue.live_catalogue(deps)
+    jurisdiction = jurisdiction or deps.jurisdiction
+    with deps.uow() as uow:
+        live = catalogue.live_catalogue_in(uow, deps.brand_catalogue)
+        rules = catalogue.rules_in(uow, deps.brand_catalogue, jurisdiction)
     brand = live.brands.get(brand_id)
     if brand is None:
         raise NotFound(f"no brand {brand_id[:40]!r}", brand_id=brand_id[:40])
+    now = deps.clock.now()
     q = quote(
         brand,
         face_value,
         funding,
-        now=deps.clock.now(),
+        now=now,
         valid_for=timedelta(seconds=deps.limits.quote_valid_s),
         days_to_bill=days_to_bill,
     )
-    routes = [
-        Route("sell_here", q.payout, q.currency, f"giftcash pays {q.payout:,} now"),
-        Route("keep", 0, q.currency, "keep the voucher and use it"),
-    ]
-    declined = live.decline_for(brand)
-    return QuoteView(q, routes, declined)
+    d = evaluate(
+        rules,
+        ItemFacts(brand, face_value, funding, purchased_at=purchased_at),
+        now=now,
+        stage=Stage.QUOTE,
+        payout=q.payout,
+    )
+    declined = (d.code or "declined", d.message) if d.outcome is Outcome.DECLINE else None
+    return QuoteView(q, list(d.routes), declined, d.routes_note, rules.jurisdiction)

@@ -5,6 +5,7 @@ pipeline, before any code is redeemed."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from giftcash.domain.brands import mask
@@ -12,7 +13,7 @@ from giftcash.domain.errors import DomainError
 from giftcash.domain.quotes import funding_source, quote
 from giftcash.domain.records import Item, Submission
 from giftcash.domain.states import ItemStatus
-from giftcash.service import catalogue, errors
+from giftcash.service import catalogue, errors, screening
 from giftcash.service.catalogue import LiveCatalogue
 from giftcash.service.deps import Deps
 
@@ -24,6 +25,7 @@ class ItemIn:
     face_value: int
     funding_source: str
     pin: str | None = None
+    purchased_at: datetime | None = None  # the customer's purchase record, if given
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,7 @@ def _prepare(deps: Deps, live: LiveCatalogue, raw: ItemIn) -> dict[str, Any]:
         "brand_id": raw.brand_id,
         "face_value": raw.face_value,
         "funding_source": raw.funding_source,
+        "purchased_at": raw.purchased_at,
         "decline": None,
     }
     brand = live.brands.get(raw.brand_id)
@@ -79,8 +82,14 @@ def _prepare(deps: Deps, live: LiveCatalogue, raw: ItemIn) -> dict[str, Any]:
 
 
 def submit(
-    deps: Deps, customer_id: str, *, bank_account_id: str, items: list[ItemIn]
+    deps: Deps,
+    customer_id: str,
+    *,
+    bank_account_id: str,
+    items: list[ItemIn],
+    device_key: str | None = None,
 ) -> SubmissionView:
+    """``device_key``: the device or IP the request came from (failures are counted by it)."""
     limit = deps.limits.max_items_per_submission
     if not (1 <= len(items) <= limit):
         raise errors.TooManyItems(f"a submission has 1 to {limit} items, not {len(items)}")
@@ -115,6 +124,21 @@ def submit(
             raise errors.BankAccountNotFound("no such bank account")
         if acct.status != "verified":
             raise errors.BankAccountNotVerified("verify the bank account with its 1-won code first")
+        screening.screen_intake(
+            uow,
+            deps,
+            customer=customer,
+            account=acct,
+            brands=live.brands,
+            rows=rows,
+            now=now,
+            device_key=device_key,
+        )
+        for r in rows:
+            if r["decline"] is not None and r["decline"].code == "invalid_format":
+                uow.failures.add(
+                    "invalid_code", now, customer_id=customer_id, device_key=device_key
+                )
         candidates = [r for r in rows if r["decline"] is None]
         first_owner = uow.codes.register_many(
             [(r["code_hmac"], r["id"], customer_id) for r in candidates]
@@ -127,7 +151,12 @@ def submit(
                 )
         for r in rows:
             d = r.pop("decline")
-            r["status"] = (ItemStatus.DECLINED if d else ItemStatus.RECEIVED).value
+            if d is not None:
+                r["status"] = ItemStatus.DECLINED.value
+            elif r.get("review_reason"):
+                r["status"] = ItemStatus.REVIEW.value
+            else:
+                r["status"] = ItemStatus.RECEIVED.value
             r["decline_code"] = d.code if d else None
             r["decline_message"] = d.message if d else None
             r["submission_id"] = submission_id

@@ -20,7 +20,7 @@ from giftcash.adapters.db.repositories_customers import (
     Operators,
     Tokens,
 )
-from giftcash.adapters.db.repositories_items import Items, Payouts, Submissions, Workers
+from giftcash.adapters.db.repositories_items import Failures, Items, Payouts, Submissions, Workers
 from giftcash.adapters.db.repositories_webhooks import Webhooks
 from giftcash.adapters.db.uow import SqlUnitOfWork
 
@@ -39,6 +39,7 @@ class AppUnitOfWork(SqlUnitOfWork):
         self.payouts = Payouts(conn)
         self.webhooks = Webhooks(conn)
         self.workers = Workers(conn)
+        self.failures = Failures(conn)
         self.operators = Operators(conn)
         # the operators' side (repositories_admin.py)
         self.audit = AuditLog(conn)

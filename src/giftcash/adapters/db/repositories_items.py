@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, literal, or_, select, update
+from sqlalchemy import Connection, and_, func, insert, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -84,6 +84,20 @@ def _submission(r: Any) -> Submission:
     )
 
 
+# What an outcome may set besides the status (see ``Items.transition_leased``).
+LEASED_FIELDS = frozenset(
+    {
+        "hold_until",
+        "warning",
+        "decision",
+        "review_reason",
+        "flags",
+        "purchase_channel",
+        "issuer_purchased_at",
+        "issuer_expires_at",
+    }
+)
+
 ITEM_COLUMNS = (
     "id",
     "submission_id",
@@ -103,6 +117,10 @@ ITEM_COLUMNS = (
     "attempts",
     "created_at",
     "updated_at",
+    "warning",
+    "hold_until",
+    "decision",
+    "review_reason",
 )
 
 
@@ -146,7 +164,13 @@ class Items:
             "decline_code",
             "decline_message",
         )
-        values = [{k: r[k] for k in keys} | {"created_at": now, "updated_at": now} for r in rows]
+        optional = ("review_reason", "flags", "hold_until", "warning", "decision")
+        values = [
+            {k: r[k] for k in keys}
+            | {k: r.get(k) for k in optional}
+            | {"created_at": now, "updated_at": now}
+            for r in rows
+        ]
         for chunk in _chunks(values):
             self.conn.execute(insert(t.items), list(chunk))
         self._events([(r["id"], None, r["status"], r.get("decline_code")) for r in rows], now)
@@ -173,6 +197,58 @@ class Items:
             ):
                 out.setdefault(sid, set()).add(status)
         return out
+
+    # -- facts for the policy engine -----------------------------------------------------
+    def count_paid(self, customer_id: str) -> int:
+        c = t.items.c
+        q = select(func.count()).where(c.customer_id == customer_id, c.status == "paid")
+        return int(self.conn.execute(q).scalar_one())
+
+    def day_totals(
+        self,
+        *,
+        since: datetime,
+        customer_id: str | None = None,
+        account_id: str | None = None,
+        exclude_submission: str | None = None,
+    ) -> tuple[int, int]:
+        """Items (and their face value) sold since ``since`` and not declined."""
+        c, s = t.items.c, t.submissions.c
+        q = select(func.count(), func.coalesce(func.sum(c.face_value), 0)).where(
+            c.created_at >= since, c.status.not_in(("declined",))
+        )
+        if customer_id is not None:
+            q = q.where(c.customer_id == customer_id)
+        if account_id is not None:
+            q = q.join(t.submissions, s.id == c.submission_id).where(
+                s.bank_account_id == account_id
+            )
+        if exclude_submission is not None:
+            q = q.where(c.submission_id != exclude_submission)
+        n, value = self.conn.execute(q).one()
+        return int(n), int(value)
+
+    def sightings(self, hmacs: list[str]) -> dict[str, list[tuple[str, str | None]]]:
+        c = t.items.c
+        out: dict[str, list[tuple[str, str | None]]] = {}
+        for chunk in _chunks(hmacs):
+            for h, cid, code in self.conn.execute(
+                select(c.code_hmac, c.customer_id, c.decline_code).where(c.code_hmac.in_(chunk))
+            ):
+                out.setdefault(h, []).append((cid, code))
+        return out
+
+    def release_code(self, item_id: str) -> None:
+        """Forget the registry entry of an item declined for a 'not now' reason, so the
+        code can be offered again later."""
+        self.conn.execute(t.code_registry.delete().where(t.code_registry.c.item_id == item_id))
+
+    def submission_value(self, submission_id: str) -> int:
+        c = t.items.c
+        q = select(func.coalesce(func.sum(c.face_value), 0)).where(
+            c.submission_id == submission_id, c.status != "declined"
+        )
+        return int(self.conn.execute(q).scalar_one())
 
     def ids_for_payout(self, payout_id: str) -> list[str]:
         c = t.items.c
@@ -232,17 +308,26 @@ class Items:
         redeemed: bool = False,
         purchase_channel: str | None = None,
         redemption_id: str | None = None,
+        set_redeem_key: bool = False,
+        **fields: Any,
     ) -> bool:
-        """Record an outcome only while the lease is still ours; False if it is not."""
+        """Record an outcome only while the lease is still ours; False if it is not.
+        ``fields``: policy facts (``hold_until``, ``warning``, ``decision``...)."""
         advance_item(current, target)
         c = t.items.c
+        unknown = set(fields) - LEASED_FIELDS
+        assert not unknown, unknown
         values: dict[str, Any] = {
             "status": target.value,
             "updated_at": now,
             "lease_owner": None,
             "lease_expires_at": None,
             "next_attempt_at": None,
+            **fields,
         }
+        if set_redeem_key:
+            values["redeem_key"] = literal("rdm_") + c.id
+            values["attempts"] = 0
         if decline is not None:
             values["decline_code"], values["decline_message"] = decline
         if redeemed:
@@ -306,6 +391,9 @@ class Items:
                 c.key_id,
                 c.attempts,
                 c.submission_id,
+                c.reviewed_at,
+                c.decision,
+                c.hold_until,
             )
         )
         return [dict(r._mapping) for r in rows]
@@ -319,6 +407,7 @@ class Items:
             .join(t.submissions, s.id == i.submission_id)
             .join(t.bank_accounts, a.id == s.bank_account_id)
             .where(i.status == ItemStatus.REDEEMED.value, a.status == "verified")
+            .where(or_(i.hold_until.is_(None), i.hold_until <= now))
             .order_by(i.id)
             .limit(limit * 50)
         )
@@ -613,3 +702,35 @@ class Workers:
         from sqlalchemy import func
 
         return self.conn.execute(select(func.max(t.worker_heartbeats.c.seen_at))).scalar()
+
+
+class Failures:
+    """Failed attempts (invalid codes, bad logins, bad SMS codes) for the brute-force guard."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(
+        self,
+        kind: str,
+        now: datetime,
+        *,
+        customer_id: str | None = None,
+        device_key: str | None = None,
+    ) -> None:
+        self.conn.execute(
+            insert(t.failed_attempts).values(
+                id=new_id(), kind=kind, customer_id=customer_id, device_key=device_key, at=now
+            )
+        )
+
+    def count(
+        self, *, since: datetime, customer_id: str | None = None, device_key: str | None = None
+    ) -> int:
+        c = t.failed_attempts.c
+        q = select(func.count()).where(c.at >= since)
+        if customer_id is not None:
+            q = q.where(c.customer_id == customer_id)
+        if device_key is not None:
+            q = q.where(c.device_key == device_key)
+        return int(self.conn.execute(q).scalar_one())

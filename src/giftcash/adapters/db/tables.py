@@ -272,6 +272,12 @@ items = Table(
     Column("reviewed_by", Id, nullable=True),
     Column("reviewed_at", UtcDateTime, nullable=True),
     Column("review_note", Text, nullable=True),
+    # What the policy engine decided and what the issuer told us before redemption.
+    Column("hold_until", UtcDateTime, nullable=True),  # payout waits until then
+    Column("warning", Text, nullable=True),  # shown to the customer (scam warning)
+    Column("decision", Json, nullable=True),  # rule, outcome, findings of the last decision
+    Column("issuer_purchased_at", UtcDateTime, nullable=True),
+    Column("issuer_expires_at", UtcDateTime, nullable=True),
     Column("lease_owner", Text, nullable=True),
     Column("lease_expires_at", UtcDateTime, nullable=True),
     Column("next_attempt_at", UtcDateTime, nullable=True),
@@ -405,6 +411,20 @@ audit_head = Table(
     Column("seq", BigInteger, nullable=False),
     Column("hash", Hash, nullable=False),
     CheckConstraint("id = 1", name="single_row"),
+)
+
+# Failed attempts (invalid codes, bad logins, bad SMS codes) by customer and by device or
+# IP: the brute-force guard counts these in a window. Successful sales never count.
+failed_attempts = Table(
+    "failed_attempts",
+    metadata,
+    _id(),
+    Column("kind", String(32), nullable=False),
+    Column("customer_id", Id, nullable=True),
+    Column("device_key", String(128), nullable=True),
+    Column("at", UtcDateTime, nullable=False),
+    Index(None, "customer_id", "at"),
+    Index(None, "device_key", "at"),
 )
 
 worker_heartbeats = Table(

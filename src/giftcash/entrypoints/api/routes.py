@@ -68,12 +68,21 @@ def brands(deps: DepsDep) -> s.BrandList:
 @router.post("/quotes", response_model=s.QuoteOut, tags=["quotes"])
 def quote(body: s.QuoteIn, deps: DepsDep) -> s.QuoteOut:
     v = quoting.make_quote(
-        deps, body.brand_id, body.face_value, body.funding_source, body.days_to_bill
+        deps,
+        body.brand_id,
+        body.face_value,
+        body.funding_source,
+        body.days_to_bill,
+        purchased_at=body.purchased_at,
+        jurisdiction=body.jurisdiction,
     )
     q = v.quote
     assert q.expires_at is not None
     routes = [
-        s.RouteOut(route=r.route, cash=r.cash, currency=r.currency, note=r.note) for r in v.routes
+        s.RouteOut(
+            route=r.route, cash=r.cash, currency=r.currency, note=r.note, deadline=r.deadline
+        )
+        for r in v.routes
     ]
     return s.QuoteOut(
         brand_id=q.brand_id,
@@ -87,6 +96,8 @@ def quote(body: s.QuoteIn, deps: DepsDep) -> s.QuoteOut:
         days_to_bill=q.days_to_bill,
         expires_at=q.expires_at,
         routes=routes,
+        routes_note=v.routes_note,
+        jurisdiction=v.jurisdiction,
         declined=s.DeclineOut(code=v.declined[0], message=v.declined[1], routes=routes)
         if v.declined
         else None,
@@ -152,12 +163,19 @@ async def submit(
             pin=i.pin,
             face_value=i.face_value,
             funding_source=i.funding_source,
+            purchased_at=i.purchased_at,
         )
         for i in body.items
     ]
 
     def work() -> tuple[int, dict]:
-        view = submissions.submit(deps, customer, bank_account_id=body.bank_account_id, items=items)
+        view = submissions.submit(
+            deps,
+            customer,
+            bank_account_id=body.bank_account_id,
+            items=items,
+            device_key=request.client.host if request.client else None,
+        )
         return 201, views.submission(view).model_dump(mode="json")
 
     return await _run(deps, customer, idem, h, work)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 FundingSourceName = Literal[
     "cash", "debit_card", "bank_transfer", "gift", "credit_card", "carrier_billing", "unknown"
@@ -89,6 +89,8 @@ class QuoteIn(Strict):
     face_value: PositiveMinor
     funding_source: FundingSourceName
     days_to_bill: int | None = Field(default=None, ge=1, le=366)
+    purchased_at: AwareDatetime | None = None
+    jurisdiction: Literal["KR", "US"] | None = None
 
 
 class RouteOut(BaseModel):
@@ -96,6 +98,7 @@ class RouteOut(BaseModel):
     cash: int
     currency: str
     note: str
+    deadline: datetime | None = None
 
 
 class DeclineOut(BaseModel):
@@ -116,7 +119,9 @@ class QuoteOut(BaseModel):
     days_to_bill: int | None
     expires_at: datetime
     routes: list[RouteOut]
+    routes_note: str | None = None
     declined: DeclineOut | None
+    jurisdiction: str = "KR"
 
 
 class BankAccountIn(Strict):
@@ -150,6 +155,9 @@ class ItemIn(Strict):
     pin: str | None = Field(default=None, max_length=32)
     face_value: PositiveMinor
     funding_source: FundingSourceName
+    purchased_at: AwareDatetime | None = Field(
+        default=None, description="When the voucher was bought (the purchase record)."
+    )
 
 
 class SubmissionIn(Strict):
@@ -169,6 +177,13 @@ class ItemOut(BaseModel):
     funding_source: str
     payout_id: str | None
     decline: DeclineOut | None
+    warning: str | None = Field(
+        default=None, description="A warning the customer must read (e.g. the scam check)."
+    )
+    hold_until: datetime | None = Field(
+        default=None, description="A first-sale hold: the payout waits until then."
+    )
+    review_reason: str | None = None
 
 
 class Totals(BaseModel):

@@ -52,8 +52,18 @@ def bank_account(a: BankAccount) -> s.BankAccountOut:
 
 
 def item(it: Item) -> s.ItemOut:
+    routes = [
+        s.RouteOut(
+            route=r["route"],
+            cash=r["cash"],
+            currency=r["currency"],
+            note=r["note"],
+            deadline=r.get("deadline"),
+        )
+        for r in (it.decision or {}).get("routes", [])
+    ]
     decline = (
-        s.DeclineOut(code=it.decline_code, message=it.decline_message or "", routes=[])
+        s.DeclineOut(code=it.decline_code, message=it.decline_message or "", routes=routes)
         if it.decline_code
         else None
     )
@@ -69,6 +79,9 @@ def item(it: Item) -> s.ItemOut:
         funding_source=it.funding_source,
         payout_id=it.payout_id,
         decline=decline,
+        warning=it.warning,
+        hold_until=it.hold_until,
+        review_reason=it.review_reason if it.status == "review" else None,
     )
 
 

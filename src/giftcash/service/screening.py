@@ -1,0 +1,253 @@
+"""Law and risk, applied: the facts the policy engine needs, read inside the command's
+transaction, and its decisions turned into item fields.
+
+Two moments: at intake (what the customer declared, the day's counts, the registry),
+and before redemption, when the issuer's balance inquiry has said how and when the
+voucher was bought (its answer overrides the declaration).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from giftcash.domain import ledger
+from giftcash.domain.banks import same_holder
+from giftcash.domain.brands import Brand
+from giftcash.domain.policy import (
+    CustomerFacts,
+    Decision,
+    History,
+    ItemFacts,
+    Outcome,
+    RuleSet,
+    Sighting,
+    Stage,
+    day_bounds,
+    evaluate,
+)
+from giftcash.domain.records import BankAccount, Customer
+from giftcash.service.catalogue import rules_in
+from giftcash.service.deps import Deps
+
+
+def ruleset(uow: Any, deps: Deps) -> RuleSet:
+    return rules_in(uow, deps.brand_catalogue, deps.jurisdiction)
+
+
+def route_dicts(d: Decision) -> list[dict[str, Any]]:
+    return [
+        {
+            "route": r.route,
+            "cash": r.cash,
+            "currency": r.currency,
+            "note": r.note,
+            "deadline": r.deadline.isoformat() if r.deadline else None,
+        }
+        for r in d.routes
+    ]
+
+
+def decision_record(d: Decision, device_key: str | None = None) -> dict[str, Any]:
+    """What is kept of a decision with the item (for the customer's answer, the review
+    queue and the audit of why)."""
+    return {
+        "outcome": d.outcome.value,
+        "code": d.code,
+        "rule_id": d.rule_id,
+        "statutory": d.statutory,
+        "routes": route_dicts(d),
+        "routes_note": d.routes_note,
+        "findings": [
+            {"rule_id": f.rule_id, "outcome": f.outcome.value, "code": f.code} for f in d.findings
+        ],
+        "device_key": device_key,
+    }
+
+
+def customer_facts(
+    uow: Any, customer: Customer, account: BankAccount | None, device_key: str | None
+) -> CustomerFacts:
+    return CustomerFacts(
+        id=customer.id,
+        birth_date=customer.birth_date,
+        created_at=customer.created_at,
+        completed_sales=uow.items.count_paid(customer.id),
+        holder_name_matches=None
+        if account is None
+        else same_holder(account.holder_name, customer.name),
+        device_key=device_key,
+    )
+
+
+@dataclass
+class Counts:
+    customer_items: int
+    customer_value: int
+    account_items: int
+    account_value: int
+    customer_failures: int
+    device_failures: int
+
+
+def counts(
+    uow: Any,
+    rs: RuleSet,
+    *,
+    customer_id: str,
+    account_id: str,
+    device_key: str | None,
+    now: datetime,
+    exclude_submission: str | None = None,
+) -> Counts:
+    start, _ = day_bounds(rs, now)
+    window = now - timedelta(minutes=rs.params.failure_window_minutes)
+    ci, cv = uow.items.day_totals(
+        customer_id=customer_id, since=start, exclude_submission=exclude_submission
+    )
+    ai, av = uow.items.day_totals(
+        account_id=account_id, since=start, exclude_submission=exclude_submission
+    )
+    return Counts(
+        ci,
+        cv,
+        ai,
+        av,
+        uow.failures.count(customer_id=customer_id, since=window),
+        uow.failures.count(device_key=device_key, since=window) if device_key else 0,
+    )
+
+
+def issuer_exposure(uow: Any, issuer: str, currency: str) -> int:
+    return max(uow.ledger.balance(ledger.issuer_account(issuer), currency), 0)
+
+
+def screen_intake(
+    uow: Any,
+    deps: Deps,
+    *,
+    customer: Customer,
+    account: BankAccount,
+    brands: dict[str, Brand],
+    rows: list[dict[str, Any]],
+    now: datetime,
+    device_key: str | None,
+) -> None:
+    """Decide every not-yet-declined row of a submission, in order, and write the
+    outcome into the row (``decline``, ``review``, ``hold_until``, ``warning``...)."""
+    rs = ruleset(uow, deps)
+    cf = customer_facts(uow, customer, account, device_key)
+    c = counts(
+        uow, rs, customer_id=customer.id, account_id=account.id, device_key=device_key, now=now
+    )
+    live = [r for r in rows if r["decline"] is None]
+    sightings = uow.items.sightings([r["code_hmac"] for r in live])
+    exposure: dict[tuple[str, str], int] = {}
+    submission_value = sum(r["face_value"] for r in live)
+    before_items = before_value = 0
+    for r in live:
+        brand = brands[r["brand_id"]]
+        key = (brand.issuer, brand.currency)
+        if key not in exposure:
+            exposure[key] = issuer_exposure(uow, *key)
+        item = ItemFacts(
+            brand, r["face_value"], r["funding_source"], purchased_at=r.get("purchased_at")
+        )
+        history = History(
+            customer_items_today=c.customer_items,
+            customer_value_today=c.customer_value,
+            account_items_today=c.account_items,
+            account_value_today=c.account_value,
+            submission_items_before=before_items,
+            submission_value_before=before_value,
+            submission_value=submission_value,
+            customer_failures=c.customer_failures,
+            device_failures=c.device_failures,
+            issuer_exposure=exposure[key],
+            code_sightings=tuple(
+                Sighting(cid, dc) for cid, dc in sightings.get(r["code_hmac"], ())
+            ),
+        )
+        d = evaluate(
+            rs, item, now=now, customer=cf, history=history, stage=Stage.INTAKE, payout=r["payout"]
+        )
+        apply_decision(r, d, device_key)
+        if d.outcome is not Outcome.DECLINE:
+            before_items += 1
+            before_value += r["face_value"]
+            exposure[key] += r["face_value"]
+
+
+def apply_decision(row: dict[str, Any], d: Decision, device_key: str | None) -> None:
+    from giftcash.service.submissions import Decline
+
+    row["decision"] = decision_record(d, device_key)
+    row["warning"] = d.warning
+    row["flags"] = sorted({f.code for f in d.flags}) or None
+    if d.outcome is Outcome.DECLINE:
+        row["decline"] = Decline(d.code or "declined", d.message)
+    elif d.outcome is Outcome.REVIEW:
+        row["review_reason"] = f"{d.code}: {d.message}"
+    elif d.outcome is Outcome.HOLD:
+        row["hold_until"] = d.hold_until
+
+
+def screen_before_redemption(
+    uow: Any,
+    deps: Deps,
+    rs: RuleSet,
+    *,
+    item: dict[str, Any],
+    brand: Brand,
+    customer: Customer,
+    account: BankAccount | None,
+    issuer_facts: dict[str, Any],
+    now: datetime,
+) -> Decision:
+    """The second look, with what the issuer reported. An item a reviewer approved is not
+    sent back to review (declines, the statutory ones above all, still apply)."""
+    device_key = (item.get("decision") or {}).get("device_key")
+    cf = customer_facts(uow, customer, account, device_key)
+    c = counts(
+        uow,
+        rs,
+        customer_id=customer.id,
+        account_id=account.id if account else "",
+        device_key=device_key,
+        now=now,
+        exclude_submission=item["submission_id"],
+    )
+    facts = ItemFacts(
+        brand,
+        item["face_value"],
+        item["funding_source"],
+        issuer_channel=issuer_facts.get("purchase_channel"),
+        purchased_at=issuer_facts.get("purchased_at"),
+        expires_at=issuer_facts.get("expires_at"),
+        used_value=issuer_facts.get("used_value", 0),
+    )
+    history = History(
+        customer_items_today=c.customer_items,
+        customer_value_today=c.customer_value,
+        account_items_today=c.account_items,
+        account_value_today=c.account_value,
+        submission_value=uow.items.submission_value(item["submission_id"]),
+        customer_failures=c.customer_failures,
+        device_failures=c.device_failures,
+        issuer_exposure=issuer_exposure(uow, brand.issuer, brand.currency),
+    )
+    d = evaluate(
+        rs,
+        facts,
+        now=now,
+        customer=cf,
+        history=history,
+        stage=Stage.PRE_REDEEM,
+        payout=item["payout"],
+    )
+    if d.outcome is Outcome.REVIEW and item.get("reviewed_at") is not None:
+        from dataclasses import replace
+
+        d = replace(d, outcome=Outcome.ACCEPT, code=None, message="", rule_id=None)
+    return d

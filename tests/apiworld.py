@@ -1,0 +1,91 @@
+"""A customer-API world over in-memory issuer, bank and SMS fakes, on SQLite and
+PostgreSQL (the ``engine`` fixture): helpers shared by the API tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from fakes import FakeBank, FakeIssuer, FakeSms
+from giftcash.bootstrap import build_deps
+from giftcash.config import Settings
+from giftcash.entrypoints.api.app import create_app
+
+PASSWORD = "correct horse battery"
+
+
+class LaterClock:
+    def __init__(self, hours: float) -> None:
+        self.shift = timedelta(hours=hours)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.shift
+
+
+@dataclass
+class World:
+    client: TestClient
+    deps: object
+    issuer: FakeIssuer
+    bank: FakeBank
+    sms: FakeSms
+    engine: object
+
+    def count(self, table) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+@pytest.fixture
+def world(engine, tmp_path):
+    issuer, bank, sms = FakeIssuer(), FakeBank(), FakeSms()
+    settings = Settings(data_dir=tmp_path, database_url=str(engine.url))
+    deps = build_deps(
+        settings, engine=engine, issuer=issuer, bank=bank, sms=sms, fast_passwords=True
+    )
+    app = create_app(deps)
+    app.state.allow_loopback_webhooks = True
+    with TestClient(app) as client:
+        yield World(client, deps, issuer, bank, sms, engine)
+
+
+def signup(w: World, phone: str, name: str = "홍길동") -> dict:
+    r = w.client.post(
+        "/v1/signup",
+        json={"phone": phone, "name": name, "birth_date": "1990-01-02", "password": PASSWORD},
+    )
+    assert r.status_code == 201, r.text
+    digits = phone.replace("-", "")
+    r = w.client.post("/v1/signup/verify", json={"phone": phone, "code": w.sms.last_code(digits)})
+    assert r.status_code == 200, r.text
+    r = w.client.post("/v1/tokens", json={"phone": phone, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def add_account(w: World, auth: dict, number: str, name: str = "홍길동", verify=True) -> str:
+    w.bank.open("004", number, name)
+    r = w.client.post(
+        "/v1/bank-accounts",
+        json={"bank_code": "004", "account_number": number, "holder_name": name},
+        headers=auth,
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["status"] == "verifying"
+    account_id = r.json()["id"]
+    if verify:
+        memo = w.bank.memo_to("004", number)
+        r = w.client.post(
+            f"/v1/bank-accounts/{account_id}/verify", json={"code": memo}, headers=auth
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["status"] == "verified"
+    return account_id
+
+
+def item(code: str, face: int = 50_000, source: str = "cash") -> dict:
+    return {"brand_id": "cultureland", "code": code, "face_value": face, "funding_source": source}
