@@ -18,4 +18,14 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "note: chromium is not installed; the browser tests will be skipped" >&2
   fi
 fi
+# Korean glyphs for the browser tests' screenshots (without them Hangul renders as boxes).
+if command -v chromium >/dev/null 2>&1 && ! fc-list 2>/dev/null | grep -q "Noto Sans CJK KR"; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing Debian's fonts-noto-cjk for Korean pages"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null
+  else
+    echo "note: fonts-noto-cjk is not installed; Korean text in screenshots shows as boxes" >&2
+  fi
+fi
 echo "giftcash is installed: .venv/bin/giftcash --help"

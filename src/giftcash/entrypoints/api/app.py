@@ -8,6 +8,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from giftcash import __version__
 from giftcash.entrypoints.api import admin, problems, routes
 from giftcash.entrypoints.api import schemas as s
+from giftcash.entrypoints.web import install as install_web
 from giftcash.service.deps import Deps
 
 MAX_BODY_BYTES = 1 << 20  # 1,000 items fit in a fraction of this
@@ -71,6 +72,7 @@ def create_app(deps: Deps, *, readiness: object | None = None) -> FastAPI:
     app.state.deps = deps
     problems.install(app)
     app.include_router(routes.router)
+    install_web(app)  # the customer site at /, its static files at /static
     app.include_router(admin.router)
 
     @app.get("/healthz", response_model=s.Health, tags=["operations"])

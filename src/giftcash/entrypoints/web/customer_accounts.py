@@ -1,0 +1,88 @@
+"""The customer's own-name bank accounts: add one, verify it with the 1-won deposit's code."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from giftcash.domain.banks import BANKS
+from giftcash.domain.errors import DomainError
+from giftcash.entrypoints.web import messages
+from giftcash.entrypoints.web.pages import (
+    field,
+    redirect,
+    render,
+    require,
+    route_class,
+    status_of,
+    tr_of,
+)
+from giftcash.entrypoints.web.security import CUSTOMER, deps_of
+from giftcash.service import bank_accounts, customers
+
+router = APIRouter(route_class=route_class(CUSTOMER), include_in_schema=False)
+
+NOTICES = {
+    "added": messages.N_(
+        "We sent 1 won to the account. Open your bank app, find the deposit from giftcash "
+        "and enter the code shown with it (GC and four digits)."
+    ),
+    "verified": messages.N_("Your account is verified. Payouts go there."),
+}
+
+
+def _page(request: Request, customer_id: str, *, status: int = 200, **extra: object) -> Response:
+    deps = deps_of(request)
+    accounts = bank_accounts.list_bank_accounts(deps, customer_id)
+    customer = customers.get_customer(deps, customer_id)
+    done = request.query_params.get("done")
+    context = {
+        "accounts": accounts,
+        "banks": BANKS,
+        "holder_name": customer.name,
+        "values": {"bank_code": "", "account_number": ""},
+        "notice": tr_of(request)(NOTICES[done]) if done in NOTICES else None,
+        "verify_error": None,
+        "verify_id": None,
+        **extra,
+    }
+    return render(request, "customer/accounts.html", context, status=status)
+
+
+@router.get("/accounts")
+def accounts_page(request: Request) -> Response:
+    return _page(request, require(request))
+
+
+@router.post("/accounts")
+def add_account(request: Request) -> Response:
+    customer_id = require(request)
+    values = {"bank_code": field(request, "bank_code", 8), "account_number": ""}
+    values["account_number"] = field(request, "account_number", 40)
+    try:
+        bank_accounts.add_bank_account(
+            deps_of(request),
+            customer_id,
+            bank_code=values["bank_code"],
+            account_number=values["account_number"],
+            holder_name=field(request, "holder_name", 50),
+        )
+    except DomainError as e:
+        error = messages.error_text(tr_of(request), e)
+        return _page(request, customer_id, status=status_of(e), error=error, values=values)
+    return redirect(request, "/accounts?done=added")
+
+
+@router.post("/accounts/{account_id}/verify")
+def verify_account(request: Request, account_id: str) -> Response:
+    customer_id = require(request)
+    try:
+        bank_accounts.verify_bank_account(
+            deps_of(request), customer_id, account_id[:64], field(request, "code", 12)
+        )
+    except DomainError as e:
+        error = messages.error_text(tr_of(request), e)
+        return _page(
+            request, customer_id, status=status_of(e), verify_error=error, verify_id=account_id
+        )
+    return redirect(request, "/accounts?done=verified")

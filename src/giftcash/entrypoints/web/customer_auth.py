@@ -1,0 +1,126 @@
+"""Sign-up with an SMS code, sign-in, sign-out, and the language switch."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from giftcash.domain.errors import DomainError
+from giftcash.entrypoints.web import messages
+from giftcash.entrypoints.web.i18n import LANGS
+from giftcash.entrypoints.web.pages import (
+    field,
+    redirect,
+    render,
+    route_class,
+    status_of,
+    tr_of,
+)
+from giftcash.entrypoints.web.security import (
+    CUSTOMER,
+    LANG_COOKIE,
+    LANG_COOKIE_MAX_AGE_S,
+    clear_cookie,
+    deps_of,
+    safe_next,
+    set_cookie,
+)
+from giftcash.service import customers, errors
+
+router = APIRouter(route_class=route_class(CUSTOMER), include_in_schema=False)
+
+
+def _signup_form(request: Request, status: int = 200, error: str | None = None) -> Response:
+    values = {k: field(request, k) for k in ("name", "phone", "birth_date")}
+    return render(
+        request, "customer/signup.html", {"values": values, "error": error}, status=status
+    )
+
+
+@router.get("/signup")
+def signup_page(request: Request) -> Response:
+    return _signup_form(request)
+
+
+@router.post("/signup")
+def signup(request: Request) -> Response:
+    tr = tr_of(request)
+    try:
+        birth = date.fromisoformat(field(request, "birth_date", 10))
+    except ValueError:
+        return _signup_form(
+            request, 422, tr(messages.FIELD_ERRORS[("invalid_input", "birth_date")])
+        )
+    try:
+        customers.signup(
+            deps_of(request),
+            phone=field(request, "phone", 40),
+            name=field(request, "name", 50),
+            birth_date=birth,
+            password=field(request, "password", 200),
+        )
+    except DomainError as e:
+        return _signup_form(request, status_of(e), messages.error_text(tr, e))
+    return render(request, "customer/verify_phone.html", {"phone": field(request, "phone", 40)})
+
+
+@router.post("/signup/verify")
+def verify_phone(request: Request) -> Response:
+    phone = field(request, "phone", 40)
+    try:
+        customers.verify_phone(deps_of(request), phone=phone, code=field(request, "code", 12))
+    except DomainError as e:
+        return render(
+            request,
+            "customer/verify_phone.html",
+            {"phone": phone, "error": messages.error_text(tr_of(request), e)},
+            status=status_of(e),
+        )
+    tr = tr_of(request)
+    notice = tr("Your phone number is confirmed. Sign in to continue.")
+    return render(
+        request, "customer/signin.html", {"phone": phone, "next": "/sell", "notice": notice}
+    )
+
+
+@router.get("/signin")
+def signin_page(request: Request, next: str | None = None) -> Response:
+    return render(request, "customer/signin.html", {"phone": "", "next": safe_next(next, "/sell")})
+
+
+@router.post("/signin")
+def signin(request: Request) -> Response:
+    phone, target = field(request, "phone", 40), safe_next(field(request, "next", 300), "/sell")
+    deps = deps_of(request)
+    try:
+        token = customers.issue_token(deps, phone=phone, password=field(request, "password", 200))
+    except (errors.Unauthorized, errors.Forbidden) as e:
+        return render(
+            request,
+            "customer/signin.html",
+            {"phone": phone, "next": target, "error": messages.error_text(tr_of(request), e)},
+            status=status_of(e),
+        )
+    response = redirect(request, target)
+    set_cookie(request, response, CUSTOMER.session_cookie, token, deps.limits.token_ttl_s)
+    return response
+
+
+@router.post("/signout")
+def signout(request: Request) -> Response:
+    # The token itself lives on until it expires (no revocation in the service yet); the
+    # browser forgets it now.
+    response = redirect(request, "/")
+    clear_cookie(request, response, CUSTOMER.session_cookie)
+    return response
+
+
+@router.post("/lang")
+def switch_language(request: Request) -> Response:
+    lang = field(request, "lang", 8)
+    response = redirect(request, safe_next(field(request, "next", 300), "/"))
+    if lang in LANGS:
+        set_cookie(request, response, LANG_COOKIE, lang, LANG_COOKIE_MAX_AGE_S)
+    return response

@@ -1,0 +1,55 @@
+"""The customer's history: sales and payouts, and a receipt per payout."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from giftcash.domain.banks import BANKS
+from giftcash.entrypoints.web.pages import render, require, route_class
+from giftcash.entrypoints.web.security import CUSTOMER, deps_of
+from giftcash.service import payouts, receipts, submissions
+
+router = APIRouter(route_class=route_class(CUSTOMER), include_in_schema=False)
+
+PAGE_SIZE = 20
+
+
+def _cursor(request: Request, name: str) -> str | None:
+    value = request.query_params.get(name, "")[:64]
+    return value or None
+
+
+@router.get("/history")
+def history_page(request: Request) -> Response:
+    customer_id = require(request)
+    deps = deps_of(request)
+    subs = submissions.list_submissions(
+        deps, customer_id, cursor=_cursor(request, "sales"), limit=PAGE_SIZE + 1
+    )
+    pays = payouts.list_payouts(
+        deps, customer_id, cursor=_cursor(request, "payouts"), limit=PAGE_SIZE + 1
+    )
+    context = {
+        "submissions": subs[:PAGE_SIZE],
+        "more_submissions": subs[PAGE_SIZE - 1].id if len(subs) > PAGE_SIZE else None,
+        "payouts": pays[:PAGE_SIZE],
+        "more_payouts": pays[PAGE_SIZE - 1].id if len(pays) > PAGE_SIZE else None,
+    }
+    return render(request, "customer/history.html", context)
+
+
+@router.get("/payouts/{payout_id}")
+def receipt_page(request: Request, payout_id: str) -> Response:
+    deps = deps_of(request)
+    r = receipts.receipt(deps, require(request), payout_id[:64])
+    context = {
+        "payout": r.payout,
+        "account": r.account,
+        "bank_name": BANKS.get(r.account.bank_code, r.account.bank_code) if r.account else "",
+        "items": r.items,
+        "brands": deps.brands(),
+        "face_total": sum(it.face_value for it in r.items),
+        "fee_total": sum(it.fee for it in r.items),
+    }
+    return render(request, "customer/receipt.html", context)

@@ -1,0 +1,266 @@
+"""What the pages say about codes: error codes, statuses, declines and routes, in words a
+customer reads (English msgids, translated through the catalogue). Unknown codes fall back
+to the service's own English message, which never carries a voucher code or PIN."""
+
+from __future__ import annotations
+
+from giftcash.domain.brands import Brand, normalise
+from giftcash.domain.errors import DomainError, InvalidFormat
+from giftcash.entrypoints.web.i18n import N_, Tr
+
+ITEM_STATUS = {
+    "received": N_("Received"),
+    "review": N_("Being reviewed"),
+    "redeeming": N_("Checking with the issuer"),
+    "redeemed": N_("Accepted, payout queued"),
+    "paying": N_("Sending to your account"),
+    "paid": N_("Paid"),
+    "declined": N_("Not bought"),
+    "invalid": N_("Not accepted by the issuer"),
+    "failed": N_("Our staff are checking"),
+}
+
+# The steps a bought item walks, for the progress line on each item.
+ITEM_STEPS = ("received", "redeeming", "redeemed", "paying", "paid")
+
+SUBMISSION_STATUS = {
+    "processing": N_("In progress"),
+    "completed": N_("Completed"),
+    "closed": N_("Closed"),
+    "attention": N_("Our staff are checking"),
+    "received": N_("Received"),
+}
+
+PAYOUT_STATUS = {
+    "pending": N_("Preparing"),
+    "sending": N_("Sending"),
+    "sent": N_("Sent"),
+    "unknown": N_("Checking with the bank"),
+    "confirmed": N_("Deposited"),
+    "returned": N_("Returned by the bank"),
+    "rejected": N_("Refused by the bank"),
+}
+
+ACCOUNT_STATUS = {
+    "verifying": N_("Waiting for the 1-won code"),
+    "verified": N_("Verified"),
+    "failed": N_("Could not be verified"),
+}
+
+FUNDING_SOURCES = {
+    "cash": N_("Cash"),
+    "debit_card": N_("Debit card"),
+    "bank_transfer": N_("Bank transfer"),
+    "gift": N_("Received as a gift"),
+    "credit_card": N_("Credit card"),
+    "carrier_billing": N_("Mobile phone billing"),
+    "unknown": N_("I don't know"),
+}
+
+ROUTES = {
+    "sell_here": N_("Sell to giftcash now"),
+    "cancel_payment": N_("Cancel the payment"),
+    "withdraw_7_days": N_("Return it within 7 days"),
+    "issuer_refund_remainder": N_("Issuer's refund of the remainder"),
+    "issuer_refund_after_expiry": N_("Issuer's refund after expiry"),
+    "issuer_points_after_expiry": N_("Issuer's points after expiry"),
+    "keep": N_("Keep it and use it"),
+}
+
+DECLINES = {
+    "carrier_billing_prohibited": N_(
+        "This voucher was paid for with mobile phone billing. Buying it at a discount for "
+        "cash would be lending against your phone bill, which Korean law (정보통신망법 "
+        "§72①3) forbids, so giftcash cannot buy it."
+    ),
+    "credit_card_financing_prohibited": N_(
+        "This voucher was paid for with a credit card. Buying it at a discount for cash "
+        "would be lending against your card bill (카드깡), which Korean law (여신전문금융업법 "
+        "§70) forbids, so giftcash cannot buy it."
+    ),
+    "duplicate_code": N_("This code was already submitted to giftcash. A code is bought once."),
+    "brand_disabled": N_("We are not buying this brand right now."),
+    "issuer_disabled": N_("We are not buying this issuer's vouchers right now."),
+    "limit_exceeded": N_("This sale would pass your limit for now. Try again later or sell less."),
+    "invalid_format": N_("The code does not have this brand's format."),
+    "unknown_brand": N_("We do not know this brand."),
+    "face_value_not_offered": N_("This brand is not sold at this amount."),
+    "already_redeemed": N_("The issuer says this code has already been used."),
+    "not_found": N_("The issuer does not know this code, or its PIN is wrong."),
+    "expired": N_("The issuer says this voucher has expired."),
+    "amount_mismatch": N_("The issuer holds a different amount on this voucher."),
+}
+
+# Lawful ways to get money back for a voucher bought on credit (DOMAIN-FACTS §0, §2).
+CREDIT_ROUTES = (
+    (
+        N_("Cancel the payment"),
+        N_(
+            "A card or phone payment can usually be cancelled in the month it was made, "
+            "before the bill closes. Ask the shop, your card company or your carrier."
+        ),
+    ),
+    (
+        N_("Return it within 7 days"),
+        N_("An unused voucher can be returned to its seller for a full refund within 7 days."),
+    ),
+    (
+        N_("Issuer's refund of the remainder"),
+        N_(
+            "Once 60%% is used (80%% for vouchers under 10,000 won), the issuer refunds the "
+            "rest in cash."
+        ),
+    ),
+    (
+        N_("Issuer's refund after expiry"),
+        N_("After it expires the issuer refunds 90%% (95%% above 50,000 won), or 100%% as points."),
+    ),
+)
+
+EXPIRED_ROUTES = (CREDIT_ROUTES[3],)
+
+ERRORS = {
+    "invalid_phone": N_("Enter a Korean mobile number such as 010-1234-5678."),
+    "weak_password": N_("The password needs 10 to 200 characters."),
+    "phone_taken": N_("This phone number already has an account. Sign in instead."),
+    "invalid_code": N_("That code is not right. Check it and try again."),
+    "code_expired": N_("The code has expired. Ask for a new one."),
+    "too_many_attempts": N_("Too many wrong codes. Start again for a new code."),
+    "holder_name_mismatch": N_("Payouts go only to an account in your own name."),
+    "bank_account_unknown": N_("The bank does not know this account. Check the number."),
+    "bank_account_not_verified": N_("Verify the bank account with its 1-won code first."),
+    "bank_account_not_found": N_("We could not find that bank account."),
+    "too_many_items": N_("A sale has 1 to 1,000 codes."),
+    "duplicate_in_request": N_("The same code appears twice in this sale."),
+    "service_unavailable": N_("A partner service is not answering. Please try again shortly."),
+    "invalid_credentials": N_("The phone number or password is wrong."),
+    "phone_not_verified": N_("Confirm your phone number with the SMS code first."),
+    "unauthorized": N_("Please sign in again."),
+    "invalid_amount": N_("Enter the voucher's face value as a whole number."),
+    "face_value_not_offered": N_("This brand is not sold at this amount."),
+    "unknown_funding_source": N_("Choose how the voucher was paid for."),
+    "not_found": N_("We could not find that."),
+    "submission_not_found": N_("We could not find that sale."),
+    "payout_not_found": N_("We could not find that payout."),
+    "csrf": N_("This form has expired. Go back, reload the page and try again."),
+}
+
+FIELD_ERRORS = {
+    ("invalid_input", "name"): N_("Enter your name as it appears on your bank account."),
+    ("invalid_input", "birth_date"): N_("Enter your date of birth."),
+    ("invalid_bank_account", "bank_code"): N_("Choose your bank."),
+    ("invalid_bank_account", "account_number"): N_("An account number has 10 to 16 digits."),
+}
+
+PIN_LABELS = {"PIN": N_("PIN"), "issue date (YYYYMMDD)": N_("issue date (YYYYMMDD)")}
+
+
+def error_text(_: Tr, e: DomainError) -> str:
+    field = e.context.get("field") or e.context.get("reason")
+    if (e.code, field) in FIELD_ERRORS:
+        return _(FIELD_ERRORS[(e.code, field)])
+    if e.code in ERRORS:
+        return _(ERRORS[e.code])
+    return e.message
+
+
+def decline_text(_: Tr, code: str | None, message: str | None) -> str:
+    if code in DECLINES:
+        return _(DECLINES[code])
+    return message or ""
+
+
+def decline_routes(code: str | None) -> tuple[tuple[str, str], ...]:
+    if code in ("carrier_billing_prohibited", "credit_card_financing_prohibited"):
+        return CREDIT_ROUTES
+    if code == "expired":
+        return EXPIRED_ROUTES
+    return ()
+
+
+def pin_label(_: Tr, brand: Brand) -> str:
+    label = brand.code_format.pin_label
+    return _(PIN_LABELS[label]) if label in PIN_LABELS else label
+
+
+def format_problem(_: Tr, brand: Brand, code: str, pin: str | None) -> str | None:
+    """Why a code (and PIN) does not fit the brand's format, or None when it fits. Names
+    lengths and alphabets only: the code is never repeated back."""
+    fmt = brand.code_format
+    try:
+        fmt.validate(code, pin)
+    except InvalidFormat as e:
+        reason = e.context.get("reason")
+        if reason == "empty":
+            return _("Enter the code.")
+        if reason == "length":
+            allowed = _(" or ").join(str(n) for n in _ranges(fmt.lengths))
+            return _(
+                "The code has %(n)s characters; %(brand)s codes have %(allowed)s.",
+                n=len(normalise(code)),
+                brand=_.brand(brand),
+                allowed=allowed,
+            )
+        if reason == "alphabet":
+            if fmt.alphabet.isdigit():
+                return _("The code has only digits.")
+            return _("The code has only letters and digits.")
+        if reason == "prefix":
+            return _("The code does not start the way %(brand)s codes start.", brand=_.brand(brand))
+        if reason == "pin" and fmt.pin_length is not None:
+            return _(
+                "Enter the %(n)s-digit %(label)s.", n=fmt.pin_length, label=pin_label(_, brand)
+            )
+        if reason == "pin":
+            return _("This brand's codes have no separate PIN.")
+        return _(ERRORS["not_found"])
+    return None
+
+
+def _ranges(lengths: tuple[int, ...]) -> list[str]:
+    """(12, 13, ..., 20) -> ["12–20"]; (16, 18) -> ["16", "18"]."""
+    out: list[str] = []
+    start = prev = lengths[0]
+    for n in (*lengths[1:], None):
+        if n is not None and n == prev + 1:
+            prev = n
+            continue
+        out.append(str(start) if start == prev else f"{start}–{prev}")
+        if n is not None:
+            start = prev = n
+    return out
+
+
+def format_hint(_: Tr, brand: Brand) -> str:
+    """The brand's code format in the page's language, e.g. "16 digits, starting 416…"."""
+    fmt = brand.code_format
+    lengths = _(" or ").join(_ranges(fmt.lengths))
+    if fmt.alphabet.isdigit():
+        text = _("%(lengths)s digits", lengths=lengths)
+    else:
+        text = _("%(lengths)s letters and digits", lengths=lengths)
+    if fmt.groups:
+        text += " (" + "-".join(str(g) for g in fmt.groups) + ")"
+    if fmt.prefixes:
+        text += _(", starting %(prefixes)s", prefixes=", ".join(_prefix_ranges(fmt.prefixes)))
+    if fmt.pin_length is not None:
+        text += _(", plus the %(n)s-digit %(label)s", n=fmt.pin_length, label=pin_label(_, brand))
+    return text
+
+
+def _prefix_ranges(prefixes: tuple[str, ...]) -> list[str]:
+    """("416", "4180", "311", ..., "319") -> ["416", "4180", "311–319"]."""
+    out: list[str] = []
+    for p in prefixes:
+        last = out[-1] if out else ""
+        head = last.split("–")[0]
+        if (
+            head
+            and len(head) == len(p)
+            and head[:-1] == p[:-1]
+            and (last.split("–")[-1][-1:] or "x") == chr(ord(p[-1]) - 1)
+        ):
+            out[-1] = f"{head}–{p}"
+        else:
+            out.append(p)
+    return out
