@@ -21,6 +21,7 @@ from giftcash.adapters.db.repositories_customers import (
     Tokens,
 )
 from giftcash.adapters.db.repositories_items import Failures, Items, Payouts, Submissions, Workers
+from giftcash.adapters.db.repositories_ops import EncryptedColumns, Figures, Reconciliation
 from giftcash.adapters.db.repositories_webhooks import Webhooks
 from giftcash.adapters.db.uow import SqlUnitOfWork
 
@@ -47,6 +48,10 @@ class AppUnitOfWork(SqlUnitOfWork):
         self.review = ReviewQueue(conn)
         self.admin_payouts = AdminPayouts(conn)
         self.operator_auth = OperatorAuth(conn)
+        # operations (repositories_ops.py)
+        self.reconcile = Reconciliation(conn)
+        self.figures = Figures(conn)
+        self.encrypted = EncryptedColumns(conn)
         return self
 
     def ping(self) -> None:

@@ -468,3 +468,32 @@ rule_overrides = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Column("updated_by", Text, nullable=True),
 )
+
+# -- reconciliation ------------------------------------------------------------------------
+# Every imported bank statement line, once: the key is the bank's own (bank_tran_id,
+# direction), so importing a statement twice finds its lines here and changes nothing.
+# The memo is not kept (a 1-won deposit's memo carries its verification code);
+# ``line_hash`` tells a line re-sent with other content from a replay.
+
+bank_statement_lines = Table(
+    "bank_statement_lines",
+    metadata,
+    Column("bank_tran_id", String(40), primary_key=True),
+    Column("direction", String(8), primary_key=True),  # out | in | fee
+    Column("booked_on", Date, nullable=False),
+    Column("at", UtcDateTime, nullable=True),
+    Column("currency", String(3), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("fee", BigInteger, nullable=False, server_default=text("0")),
+    Column("status", String(16), nullable=True),
+    Column("counterparty", Text, nullable=True),  # as the bank shows it (masked)
+    Column("result", String(24), nullable=False),
+    Column("matched_kind", String(16), nullable=True),  # payout | verification
+    Column("matched_ref", Text, nullable=True),
+    Column("line_hash", Hash, nullable=False),
+    Column("import_id", Id, nullable=False),
+    Column("imported_at", UtcDateTime, nullable=False),
+    CheckConstraint("amount >= 0 AND fee >= 0", name="amounts"),
+    CheckConstraint("direction IN ('out', 'in', 'fee')", name="direction"),
+    Index(None, "booked_on"),
+)
