@@ -570,7 +570,8 @@ def settle_verifications(deps: Deps, limit: int = 50, grace_s: int = 10) -> int:
             continue
         if result.outcome in ("done", "pending", "returned"):
             record_verification_outcome(deps, r["id"], r["verify_bank_tran_id"], "done")
-        elif result.outcome in ("not_found", "rejected"):
+        elif result.outcome in ("not_found", "rejected") and r["status"] == "verifying":
+            # (a verified account's code was read from this deposit: it did arrive)
             record_verification_outcome(deps, r["id"], r["verify_bank_tran_id"], "rejected")
         else:
             continue

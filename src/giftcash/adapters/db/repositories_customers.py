@@ -260,12 +260,17 @@ class BankAccounts:
 
     def unsettled_verifications(self, older_than: datetime, limit: int) -> list[dict[str, Any]]:
         """Accounts whose 1-won deposit has no recorded outcome yet (a crash or an
-        ambiguous answer): the worker settles them by inquiry."""
+        ambiguous answer): the worker settles them by inquiry. Verified accounts too: the
+        customer may have read the code in their bank app before the outcome was booked."""
         a = t.bank_accounts.c
         done = select(t.ledger_transfers.c.id).where(t.ledger_transfers.c.id == ("verify:" + a.id))
         rows = self.conn.execute(
             select(t.bank_accounts)
-            .where(a.status == "verifying", a.created_at < older_than, ~done.exists())
+            .where(
+                a.status.in_(("verifying", "verified")),
+                a.created_at < older_than,
+                ~done.exists(),
+            )
             .order_by(a.created_at)
             .limit(limit)
         )
