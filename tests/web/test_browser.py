@@ -93,13 +93,15 @@ def deposit_memo(info: dict, bank_code: str, number: str) -> str:
     return [t["memo"] for t in txs if t.get("memo", "").startswith("GC")][-1]
 
 
-def buy(info: dict, brand_id: str, face_value: int, count: int) -> list[dict]:
+def buy(
+    info: dict, brand_id: str, face_value: int, count: int, channel: str = "cash"
+) -> list[dict]:
     r = httpx.post(
         f"{info['issuer_url']}/sim/vouchers",
         json={
             "brand_id": brand_id,
             "face_value": face_value,
-            "purchase_channel": "cash",
+            "purchase_channel": channel,
             "count": count,
         },
     )
@@ -235,3 +237,29 @@ def test_credit_card_quote_shows_the_annualised_cost(demo, page):
     assert "연 환산 비용" in apr.inner_text()
     assert "45,000원" in page.locator("#quote-result").inner_text()
     shot(page, "ko-quote-credit-card")
+
+
+def test_a_carrier_billed_voucher_shows_its_decline_and_lawful_routes(demo, page):
+    base = demo["web_url"].rstrip("/")
+    page.goto(base + "/signin")
+    page.fill("input[name=phone]", demo["customer"]["phone"])
+    page.fill("input[name=password]", demo["customer"]["password"])
+    page.click("main form button[type=submit]")
+    page.wait_for_url(re.compile(r"/sell$"))
+    (voucher,) = buy(demo, "munhwa", 10_000, 1, channel="carrier_billing")
+    with page.expect_response(re.compile(r"/face-values")):
+        page.select_option("select[name=brand_id]", "munhwa")
+    page.select_option("select[name=face_value]", "10000")
+    page.select_option("select[name=funding_source]", "cash")  # the issuer knows better
+    page.fill("input[name=code]", voucher["code"][:10])
+    page.get_by_text("입력한 코드는 10자리입니다").wait_for()  # checked as it is typed
+    page.fill("input[name=code]", voucher["code"])
+    page.get_by_text("코드 1개의 형식이 올바릅니다.").wait_for()
+    page.click("#sell-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/submissions/[^/]+$"))
+    page.locator("li.item[data-status=declined]").wait_for(timeout=PAID_TIMEOUT_MS)
+    decline = page.locator("li.item .decline").inner_text()
+    assert "휴대폰 소액결제로 구매한 상품권입니다" in decline
+    assert "결제 취소" in decline and "7일 이내 청약철회" in decline and "까지" in decline
+    assert voucher["code"] not in page.content()
+    shot(page, "ko-6-carrier-billing-declined")

@@ -5,6 +5,7 @@ answers, and the page security (CSRF, cookies, headers, no code echoed)."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -376,3 +377,64 @@ def test_quote_shows_fee_payout_and_the_yearly_cost_on_credit(site: Site):
 )
 def test_safe_next_allows_only_local_paths(value, expected):
     assert safe_next(value, "/") == expected
+
+
+def test_a_carrier_billed_voucher_is_declined_with_its_lawful_routes(site: Site):
+    site.sign_up()
+    account_id = site.add_account()
+    two_hours_ago = datetime.now(UTC) - timedelta(hours=2)
+    site.issuer.sell(
+        "cultureland", CODES[0], 10_000, channel="carrier_billing", purchased_at=two_hours_ago
+    )
+    url = paste(site, account_id, CODES[:1]).headers["location"]  # declared: cash
+    Worker(site.deps).drain(20)
+    page = site.client.get(url).text
+    assert 'data-status="declined"' in page
+    assert "휴대폰 소액결제로 구매한 상품권입니다" in page and "정보통신망법" in page
+    assert "합법적으로 돈을 돌려받는 방법" in page
+    assert "결제 취소" in page and "7일 이내 청약철회" in page and "까지" in page
+    assert "지금 giftcash에 판매" not in page  # selling here is no route for it
+    assert site.issuer.redemptions == {}
+
+
+def test_a_first_sale_of_fresh_vouchers_shows_the_scam_warning(site: Site):
+    site.sign_up()
+    account_id = site.add_account()
+    minutes_ago = datetime.now(UTC) - timedelta(minutes=5)
+    site.issuer.sell("cultureland", CODES[0], 200_000, purchased_at=minutes_ago)
+    url = paste(site, account_id, CODES[:1], face_value="200000").headers["location"]
+    Worker(site.deps).drain(20)
+    page = site.client.get(url).text
+    assert 'data-status="review"' in page and "검토 중" in page
+    assert "진행하기 전에 확인하세요" in page and "112(경찰)" in page and "1332" in page
+    assert "사기 피해를 막기 위해" in page
+
+
+def test_quote_with_a_purchase_date_lists_the_routes_and_their_deadlines(site: Site):
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+    r = site.post(
+        "/quote",
+        {
+            "brand_id": "munhwa",
+            "face_value": "50000",
+            "funding_source": "carrier_billing",
+            "purchased_on": yesterday,
+        },
+    )
+    assert r.status_code == 200
+    assert "이 상품권은 지금 매입할 수 없습니다" in r.text
+    assert "결제 취소" in r.text and "7일 이내 청약철회" in r.text and "까지" in r.text
+    assert "구매일을 알 수 없어" not in r.text
+    r = site.post("/quote", {"brand_id": "munhwa", "face_value": "50000", "funding_source": "cash"})
+    assert "구매일을 알 수 없어" in r.text  # the advisor's note, in Korean
+    tomorrow = (datetime.now(UTC) + timedelta(days=2)).date().isoformat()
+    r = site.post(
+        "/quote",
+        {
+            "brand_id": "munhwa",
+            "face_value": "50000",
+            "funding_source": "cash",
+            "purchased_on": tomorrow,
+        },
+    )
+    assert r.status_code == 422 and "구매일은 오늘이거나 그 이전" in r.text

@@ -83,3 +83,20 @@ def test_korean_and_english_formatting():
 def test_catalogue_compiles_in_memory_without_a_mo_file():
     assert not list(WEB.glob("locale/**/*.mo"))
     assert i18n.translations("ko").gettext("Sign in") == "로그인"
+
+
+def test_the_domain_texts_shown_in_korean_are_the_domain_s_own():
+    """The scam warning and the advisor's note are translated by their English text: a
+    change in the domain must reach the catalogue."""
+    from datetime import UTC, datetime
+
+    from giftcash.domain import advisor, policy
+    from giftcash.domain.brands import CULTURELAND
+    from giftcash.entrypoints.web import messages
+
+    assert messages.SCAM_WARNING == policy.SCAM_WARNING
+    note = advisor.advise(
+        CULTURELAND, 10_000, funding_source="cash", now=datetime(2026, 1, 5, tzinfo=UTC)
+    ).note
+    assert note == messages.ROUTES_NOTE_NO_PURCHASE_DATE
+    assert messages.note_text(Tr("ko"), note).startswith("구매일을 알 수 없어")

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, time
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from giftcash.domain.advisor import KST
 from giftcash.domain.brands import Brand
 from giftcash.domain.errors import DomainError
 from giftcash.domain.quotes import FundingSource, fee_for
 from giftcash.entrypoints.web import messages
+from giftcash.entrypoints.web.i18n import N_
 from giftcash.entrypoints.web.pages import (
     field,
     is_htmx,
@@ -26,6 +29,7 @@ router = APIRouter(route_class=route_class(CUSTOMER), include_in_schema=False)
 
 EXAMPLE_FACE_VALUE = 100_000  # the price list shows what this much face value pays
 MAX_DAYS_TO_BILL = 366
+PURCHASE_DATE_ERROR = N_("The date of purchase must be today or earlier.")
 
 
 def parse_amount(text: str) -> int | None:
@@ -75,8 +79,22 @@ def face_values(request: Request, brand_id: str = "", purpose: str = "quote") ->
     )
 
 
+def purchase_moment(text: str, now: datetime) -> datetime | bool | None:
+    """A purchase date as the advisor's moment (noon, Korean time: the day is what counts
+    for its periods); None when not given, False when not a past or present date."""
+    if not text:
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return False
+    moment = datetime.combine(day, time(12), tzinfo=KST)
+    return False if day > now.astimezone(KST).date() else min(moment, now)
+
+
 def _quote_context(request: Request, values: dict[str, str]) -> dict[str, object]:
-    brands = catalogue.current_brands(deps_of(request))
+    deps = deps_of(request)
+    brands = catalogue.current_brands(deps)
     brand = brands.get(values["brand_id"]) or next(iter(brands.values()))
     face = parse_amount(values["face_value"]) or first_face_value(brand)
     return {
@@ -86,12 +104,19 @@ def _quote_context(request: Request, values: dict[str, str]) -> dict[str, object
         "values": values,
         "sources": [s.value for s in FundingSource],
         "result": None,
+        "today": deps.clock.now().astimezone(KST).date().isoformat(),
     }
 
 
 @router.get("/quote")
 def quote_page(request: Request, brand_id: str = "") -> Response:
-    values = {"brand_id": brand_id[:64], "face_value": "", "funding_source": "cash", "days": ""}
+    values = {
+        "brand_id": brand_id[:64],
+        "face_value": "",
+        "funding_source": "cash",
+        "days": "",
+        "purchased_on": "",
+    }
     return render(request, "customer/quote.html", _quote_context(request, values))
 
 
@@ -103,6 +128,7 @@ def quote(request: Request) -> Response:
         "face_value": field(request, "face_value", 20),
         "funding_source": field(request, "funding_source", 32),
         "days": field(request, "days_to_bill", 4),
+        "purchased_on": field(request, "purchased_on", 10),
     }
     context = _quote_context(request, values)
     template = "customer/_quote_result.html" if is_htmx(request) else "customer/quote.html"
@@ -114,9 +140,19 @@ def quote(request: Request) -> Response:
     if days is not None and not (1 <= days <= MAX_DAYS_TO_BILL):
         context["error"] = tr("Days until the bill is due: 1 to 366.")
         return render(request, template, context, status=422)
+    deps = deps_of(request)
+    purchased_at = purchase_moment(values["purchased_on"], deps.clock.now())
+    if purchased_at is False:
+        context["error"] = tr(PURCHASE_DATE_ERROR)
+        return render(request, template, context, status=422)
     try:
         context["result"] = quoting.make_quote(
-            deps_of(request), values["brand_id"], face, values["funding_source"], days
+            deps,
+            values["brand_id"],
+            face,
+            values["funding_source"],
+            days,
+            purchased_at=purchased_at or None,
         )
     except DomainError as e:
         context["error"] = messages.error_text(tr, e)

@@ -12,12 +12,18 @@ from fastapi import APIRouter, Request
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
+from giftcash.domain.advisor import KST
 from giftcash.domain.brands import Brand
 from giftcash.domain.errors import DomainError
 from giftcash.domain.quotes import FundingSource
 from giftcash.domain.states import ITEM_TERMINAL
 from giftcash.entrypoints.web import intake, messages
-from giftcash.entrypoints.web.customer_prices import first_face_value, parse_amount
+from giftcash.entrypoints.web.customer_prices import (
+    PURCHASE_DATE_ERROR,
+    first_face_value,
+    parse_amount,
+    purchase_moment,
+)
 from giftcash.entrypoints.web.i18n import N_, Tr
 from giftcash.entrypoints.web.pages import (
     field,
@@ -74,6 +80,8 @@ def _form_page(request: Request, customer_id: str, *, status: int = 200, **extra
         "funding_source": field(request, "funding_source", 32),
         "sources": [s.value for s in FundingSource],
         "mode": field(request, "mode", 8) or "one",
+        "purchased_on": field(request, "purchased_on", 10),
+        "today": deps.clock.now().astimezone(KST).date().isoformat(),
         "problems": [],
         **extra,
     }
@@ -110,6 +118,7 @@ def _submit(
             customer_id,
             bank_account_id=field(request, "bank_account_id", 64),
             items=items,
+            device_key=request.client.host if request.client else None,
         )
     except DomainError as e:
         if e.code == "duplicate_in_request":
@@ -151,7 +160,13 @@ def sell(request: Request) -> Response:
     problems = _line_problems(tr, brand, lines)
     if problems:
         return _problems_answer(request, customer_id, problems)
-    items = [ItemIn(brand.id, ln.code, face, source, ln.pin) for ln in lines]
+    purchased_at = purchase_moment(field(request, "purchased_on", 10), deps_of(request).clock.now())
+    if purchased_at is False:
+        return _problems_answer(request, customer_id, [tr(PURCHASE_DATE_ERROR)])
+    items = [
+        ItemIn(brand.id, ln.code, face, source, ln.pin, purchased_at=purchased_at or None)
+        for ln in lines
+    ]
     return _submit(request, customer_id, items, [ln.number for ln in lines])
 
 

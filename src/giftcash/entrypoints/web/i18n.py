@@ -13,7 +13,7 @@ Korean time (the exchange's calendar), whatever the server's zone.
 from __future__ import annotations
 
 import gettext
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import cache
 from io import BytesIO
@@ -104,6 +104,10 @@ class Formats:
         if moment is None:
             return ""
         return format_datetime(moment, "medium", tzinfo=_tz(), locale=self.locale)
+
+    def last_day(self, closes_at: datetime) -> str:
+        """The last day before ``closes_at`` (the first instant a route is closed)."""
+        return self.date(closes_at - timedelta(microseconds=1))
 
     def date(self, moment: datetime) -> str:
         local = moment.astimezone(_tz())

@@ -4,6 +4,11 @@ to the service's own English message, which never carries a voucher code or PIN.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
 from giftcash.domain.brands import Brand, normalise
 from giftcash.domain.errors import DomainError, InvalidFormat
 from giftcash.entrypoints.web.i18n import N_, Tr
@@ -67,6 +72,20 @@ ROUTES = {
     "keep": N_("Keep it and use it"),
 }
 
+# What each route means, in the page's language (the advisor's own notes are English).
+ROUTE_HELP = {
+    "sell_here": N_("giftcash pays this to your verified account once the issuer confirms."),
+    "cancel_payment": N_(
+        "Ask the shop, your card company or your carrier to cancel the payment before the "
+        "bill closes."
+    ),
+    "withdraw_7_days": N_("An unused voucher can be returned to its seller for a full refund."),
+    "issuer_refund_remainder": N_("The issuer refunds what is left once enough is used."),
+    "issuer_refund_after_expiry": N_("After it expires the issuer refunds most of it in cash."),
+    "issuer_points_after_expiry": N_("After it expires the issuer gives all of it as points."),
+    "keep": N_("Use it yourself, or give it as a gift."),
+}
+
 DECLINES = {
     "carrier_billing_prohibited": N_(
         "This voucher was paid for with mobile phone billing. Buying it at a discount for "
@@ -89,7 +108,40 @@ DECLINES = {
     "not_found": N_("The issuer does not know this code, or its PIN is wrong."),
     "expired": N_("The issuer says this voucher has expired."),
     "amount_mismatch": N_("The issuer holds a different amount on this voucher."),
+    "too_many_attempts": N_(
+        "Too many codes that did not work were sent from here, so we paused checking codes."
+    ),
+    "issuer_exposure_cap": N_(
+        "We have bought as many of this issuer's vouchers as we can for now."
+    ),
+    "account_holder_mismatch": N_("Payouts go only to an account in your own name."),
 }
+
+REVIEWS = {
+    "scam_check": N_(
+        "A person at giftcash checks this sale before it goes on, to protect you from scams."
+    ),
+    "funding_source_unverified": N_(
+        "A person at giftcash checks how this voucher was paid for before it is bought."
+    ),
+}
+REVIEW_DEFAULT = N_("A person at giftcash checks this sale before it goes on.")
+
+# The policy's scam-victim warning (domain.policy.SCAM_WARNING, checked by a test), so
+# that it can be shown in Korean.
+SCAM_WARNING = N_(
+    "Did someone ask you to buy these vouchers and send or sell them? Police, "
+    "prosecutors, banks and government offices never ask for payment in gift vouchers, "
+    "and a family member texting from a new number may not be who they say. If someone "
+    "told you to buy these, stop and call 112 (police) or 1332 (Financial Supervisory "
+    "Service) before you go on."
+)
+
+# The advisor's note when the purchase date is unknown (domain.advisor, checked by a test).
+ROUTES_NOTE_NO_PURCHASE_DATE = N_(
+    "The purchase date is unknown, so routes that depend on it (cancelling the "
+    "payment, the 7-day refund) are not shown; give the purchase date to see them."
+)
 
 # Lawful ways to get money back for a voucher bought on credit (DOMAIN-FACTS §0, §2).
 CREDIT_ROUTES = (
@@ -264,3 +316,71 @@ def _prefix_ranges(prefixes: tuple[str, ...]) -> list[str]:
         else:
             out.append(p)
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class RouteView:
+    """One lawful route as a page shows it, from a quote's ``advisor.Route`` or from the
+    route dicts an item's policy decision keeps."""
+
+    route: str
+    cash: int
+    currency: str
+    note: str
+    value: int
+    deadline: datetime | None
+    opens_at: datetime | None
+
+
+def route_views(routes: Iterable[Any]) -> list[RouteView]:
+    out = []
+    for r in routes:
+        get = r.get if isinstance(r, dict) else (lambda k, d=None, r=r: getattr(r, k, d))
+        out.append(
+            RouteView(
+                route=get("route"),
+                cash=get("cash", 0) or 0,
+                currency=get("currency", "KRW"),
+                note=get("note", "") or "",
+                value=get("value", None) or get("cash", 0) or 0,
+                deadline=_moment(get("deadline")),
+                opens_at=_moment(get("opens_at")),
+            )
+        )
+    return out
+
+
+def _moment(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def item_routes(decision: dict[str, Any] | None, decline_code: str | None) -> list[RouteView]:
+    """The routes the policy gave a declined item (none for a code that is simply bad)."""
+    if not decision or decline_code not in LAWFUL_ROUTE_DECLINES:
+        return []
+    return route_views(decision.get("routes") or [])
+
+
+LAWFUL_ROUTE_DECLINES = frozenset(
+    {"carrier_billing_prohibited", "credit_card_financing_prohibited", "expired"}
+)
+
+
+def review_text(_: Tr, item: Any) -> str:
+    """Why an item waits for a person; the policy keeps its code with the decision (and as
+    the "code: message" review reason)."""
+    code = (item.decision or {}).get("code") or (item.review_reason or "").partition(":")[0]
+    return _(REVIEWS.get(code, REVIEW_DEFAULT))
+
+
+def note_text(_: Tr, note: str | None) -> str | None:
+    if not note:
+        return None
+    if note == ROUTES_NOTE_NO_PURCHASE_DATE or note == SCAM_WARNING:
+        return _(note)
+    return note if _.lang == "en" else None

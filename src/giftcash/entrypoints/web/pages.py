@@ -74,6 +74,7 @@ def environment(lang: str) -> Environment:
         ACCOUNT_STATUS=messages.ACCOUNT_STATUS,
         FUNDING_SOURCES=messages.FUNDING_SOURCES,
         ROUTES=messages.ROUTES,
+        ROUTE_HELP=messages.ROUTE_HELP,
     )
     return env
 
@@ -135,6 +136,10 @@ def page_context(tr: Tr) -> dict[str, Any]:
         "pin_label_of": lambda brand: messages.pin_label(tr, brand),
         "decline_text": lambda code, message=None: messages.decline_text(tr, code, message),
         "decline_routes": messages.decline_routes,
+        "item_routes": messages.item_routes,
+        "route_views": messages.route_views,
+        "note_text": lambda note: messages.note_text(tr, note),
+        "review_text": lambda item: messages.review_text(tr, item),
     }
 
 
