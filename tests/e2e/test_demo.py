@@ -15,27 +15,31 @@ import httpx
 import pytest
 from flow import Urls, buy, other_side, sign_up, submit, wait_paid, wait_ready
 
-from giftcash.entrypoints.servers import free_port
-
 GIFTCASH = str(Path(sys.executable).with_name("giftcash"))
 
 
 @pytest.fixture
 def demo(tmp_path):
-    port = free_port()
     log = open(tmp_path / "demo.log", "w")
+    # --port 0: the kernel picks a free port; demo.json says which.
     proc = subprocess.Popen(
-        [GIFTCASH, "demo", "--port", str(port), "--data-dir", str(tmp_path / "var")],
+        [GIFTCASH, "demo", "--port", "0", "--data-dir", str(tmp_path / "var")],
         stdout=log,
         stderr=subprocess.STDOUT,
     )
     try:
-        wait_ready(f"http://127.0.0.1:{port}/readyz", timeout_s=180)
         info_path = tmp_path / "var" / "demo.json"
-        deadline = time.monotonic() + 10
-        while not info_path.exists() and time.monotonic() < deadline:
+        deadline = time.monotonic() + 180
+        while not info_path.exists():
+            if proc.poll() is not None:
+                pytest.fail(
+                    f"giftcash demo exited {proc.returncode}: "
+                    f"{(tmp_path / 'demo.log').read_text()[-2000:]}"
+                )
+            assert time.monotonic() < deadline, "giftcash demo did not start in 180 s"
             time.sleep(0.1)
         info = json.loads(info_path.read_text())
+        wait_ready(info["api_url"] + "/readyz", timeout_s=60)
         yield proc, info, tmp_path
     finally:
         if proc.poll() is None:

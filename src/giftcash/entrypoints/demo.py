@@ -24,7 +24,7 @@ from giftcash.adapters.db.migrate import upgrade
 from giftcash.bootstrap import build_deps
 from giftcash.config import Settings
 from giftcash.entrypoints.api.app import create_app
-from giftcash.entrypoints.servers import ServerThread, free_port, port_is_free
+from giftcash.entrypoints.servers import ServerThread, port_is_free
 from giftcash.entrypoints.worker import Worker
 from giftcash.service import bank_accounts, customers, operators
 from giftcash.service.deps import Deps
@@ -80,15 +80,15 @@ def _credentials(data_dir: Path) -> dict[str, Any]:
 def start(data_dir: Path, *, host: str = "127.0.0.1", port: int = 8000) -> Demo:
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    if not port_is_free(host, port):
+    if port and not port_is_free(host, port):
         raise DemoError(f"port {port} on {host} is in use; choose another with --port")
     creds = _credentials(data_dir)
+    # The URLs of an earlier run are stale: scripts wait for the new file.
+    (data_dir / "demo.json").unlink(missing_ok=True)
     sims = {
-        "issuer": ServerThread(
-            create_issuer_app(data_dir / "sim-issuer"), host, free_port(), "issuer-sim"
-        ),
-        "bank": ServerThread(create_bank_app(data_dir / "sim-bank"), host, free_port(), "bank-sim"),
-        "sms": ServerThread(create_sms_app(data_dir / "sim-sms"), host, free_port(), "sms-sim"),
+        "issuer": ServerThread(create_issuer_app(data_dir / "sim-issuer"), host, 0, "issuer-sim"),
+        "bank": ServerThread(create_bank_app(data_dir / "sim-bank"), host, 0, "bank-sim"),
+        "sms": ServerThread(create_sms_app(data_dir / "sim-sms"), host, 0, "sms-sim"),
     }
     servers = [s.start() for s in sims.values()]
     settings = Settings(
@@ -119,9 +119,12 @@ def start(data_dir: Path, *, host: str = "127.0.0.1", port: int = 8000) -> Demo:
         "data_dir": str(data_dir),
         **creds,
     }
+    # Written whole or not at all (scripts wait for it): a temporary file, then a rename.
     path = data_dir / "demo.json"
-    path.write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n")
-    path.chmod(0o600)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n")
+    tmp.chmod(0o600)
+    tmp.replace(path)
     return Demo(settings, deps, servers, worker, worker_thread, stop_event, info)
 
 

@@ -37,7 +37,7 @@ class ServerThread:
         self.url = f"http://{host}:{port}"
         self.thread = threading.Thread(target=self.server.run, name=name, daemon=True)
 
-    def start(self, timeout_s: float = 15.0) -> ServerThread:
+    def start(self, timeout_s: float = 60.0) -> ServerThread:
         self.thread.start()
         deadline = time.monotonic() + timeout_s
         while not self.server.started:
@@ -46,6 +46,11 @@ class ServerThread:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{self.thread.name} did not start on {self.url}")
             time.sleep(0.02)
+        # Port 0 asks the kernel for a free port: read back which one it gave.
+        sockets = [sock for srv in self.server.servers for sock in srv.sockets]
+        if sockets:
+            host, port = sockets[0].getsockname()[:2]
+            self.url = f"http://{host}:{port}"
         return self
 
     def stop(self) -> None:
