@@ -116,9 +116,27 @@ def test_a_first_time_seller_with_fresh_vouchers_goes_to_review(world: World):
         )
     worker.drain(20)
     items = refresh(w, auth, sub)
-    assert [i["status"] for i in items[:2]] == ["redeemed", "redeemed"]  # held: a first sale
-    assert items[0]["hold_until"] is not None
-    assert items[2]["status"] == "declined" and len(w.issuer.redemptions) == 2
+    # the reviewer's approval replaces the first-sale hold: approved items are paid now
+    assert [i["status"] for i in items] == ["paid", "paid", "declined"]
+    assert len(w.issuer.redemptions) == 2
+    assert w.bank.paid_to("004", "52000000000001") == 2 * 90_000
+
+
+def test_a_large_first_sale_is_held_then_paid(world: World):
+    w = world
+    auth = signup(w, "010-5250-0001")
+    account = add_account(w, auth, "52500000000001")
+    w.issuer.sell(
+        "cultureland",
+        "4180525000000001",
+        80_000,
+        purchased_at=datetime.now(UTC) - timedelta(days=2),
+    )
+    sub = submit(w, auth, account, [item("4180525000000001", 80_000)])
+    worker = Worker(w.deps)
+    worker.drain(20)
+    (it,) = refresh(w, auth, sub)
+    assert it["status"] == "redeemed" and it["hold_until"] is not None
 
     class Tomorrow:
         def now(self):
@@ -127,9 +145,8 @@ def test_a_first_time_seller_with_fresh_vouchers_goes_to_review(world: World):
     real_clock, w.deps.clock = w.deps.clock, Tomorrow()
     worker.drain(20)
     w.deps.clock = real_clock  # (the customer's token lives an hour)
-    items = refresh(w, auth, sub)
-    assert [i["status"] for i in items] == ["paid", "paid", "declined"]
-    assert w.bank.paid_to("004", "52000000000001") == 2 * 90_000
+    assert [i["status"] for i in refresh(w, auth, sub)] == ["paid"]
+    assert w.bank.paid_to("004", "52500000000001") == 72_000
 
 
 def test_small_first_sale_is_neither_held_nor_reviewed(world: World):

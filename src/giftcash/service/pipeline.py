@@ -229,7 +229,8 @@ def record_admissions(deps: Deps, worker_id: str, outcomes: list[AdmitOutcome]) 
                     **facts,
                 )
             else:
-                holds = [h for h in (row.get("hold_until"), d.hold_until) if h is not None]
+                earlier = None if row.get("reviewed_at") else row.get("hold_until")
+                holds = [h for h in (earlier, d.hold_until) if h is not None]
                 uow.items.transition_leased(
                     row["id"],
                     worker_id,

@@ -206,7 +206,7 @@ def screen_before_redemption(
     now: datetime,
 ) -> Decision:
     """The second look, with what the issuer reported. An item a reviewer approved is not
-    sent back to review (declines, the statutory ones above all, still apply)."""
+    sent back to review nor held (declines, the statutory ones above all, still apply)."""
     device_key = (item.get("decision") or {}).get("device_key")
     cf = customer_facts(uow, customer, account, device_key)
     c = counts(
@@ -246,8 +246,10 @@ def screen_before_redemption(
         stage=Stage.PRE_REDEEM,
         payout=item["payout"],
     )
-    if d.outcome is Outcome.REVIEW and item.get("reviewed_at") is not None:
+    if item.get("reviewed_at") is not None and d.outcome in (Outcome.REVIEW, Outcome.HOLD):
+        # A reviewer looked at this sale by hand: that replaces both the review and the
+        # first-sale timer (the hold exists to give fraud time to surface).
         from dataclasses import replace
 
-        d = replace(d, outcome=Outcome.ACCEPT, code=None, message="", rule_id=None)
+        d = replace(d, outcome=Outcome.ACCEPT, code=None, message="", rule_id=None, hold_until=None)
     return d
