@@ -190,6 +190,9 @@ def paste_and_wait_paid(pg, info: dict, t: dict, brand_id: str, face: int, lines
     pg.wait_for_url(re.compile(r"/payouts/[^/]+$"))
     pg.get_by_text(t["receipt_title"]).wait_for()
     shot(pg, f"{t['lang']}-5-receipt")
+    pg.goto(f"{base}/history")
+    assert pg.locator("a[href^='/payouts/']").count() >= 1
+    shot(pg, f"{t['lang']}-6-history")
 
 
 KOREAN = {

@@ -438,3 +438,14 @@ def test_quote_with_a_purchase_date_lists_the_routes_and_their_deadlines(site: S
         },
     )
     assert r.status_code == 422 and "구매일은 오늘이거나 그 이전" in r.text
+
+
+def test_the_sell_page_says_so_when_nothing_is_being_bought(site: Site):
+    from giftcash.domain.brands import HAPPYMONEY
+
+    site.sign_up()
+    site.add_account()
+    site.deps.brand_catalogue = (HAPPYMONEY,)  # the only brand, and switched off
+    r = site.client.get("/sell")
+    assert r.status_code == 200 and "지금은 매입하는 상품권이 없습니다" in r.text
+    assert 'id="sell-form"' not in r.text

@@ -70,13 +70,15 @@ def _form_page(request: Request, customer_id: str, *, status: int = 200, **extra
         a for a in bank_accounts.list_bank_accounts(deps, customer_id) if a.status == "verified"
     ]
     brands = _sellable(request)
-    brand = brands.get(field(request, "brand_id", 64)) or next(iter(brands.values()))
+    brand = brands.get(field(request, "brand_id", 64)) or next(iter(brands.values()), None)
     context = {
         "accounts": accounts,
         "brands": list(brands.values()),
         "brand": brand,
         "purpose": "sell",
-        "face_value": parse_amount(field(request, "face_value", 20)) or first_face_value(brand),
+        "face_value": parse_amount(field(request, "face_value", 20))
+        or (first_face_value(brand) if brand else 0),
+        "paused": brand is None,  # every brand switched off: nothing to sell now
         "funding_source": field(request, "funding_source", 32),
         "sources": [s.value for s in FundingSource],
         "mode": field(request, "mode", 8) or "one",
