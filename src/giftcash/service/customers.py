@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from giftcash.domain.records import Customer
 from giftcash.service import errors
@@ -69,37 +70,75 @@ def signup(deps: Deps, *, phone: str, name: str, birth_date: date, password: str
     return customer_id
 
 
-def verify_phone(deps: Deps, *, phone: str, code: str) -> None:
+def verify_phone(deps: Deps, *, phone: str, code: str, device_key: str | None = None) -> None:
+    """``device_key``: the client address the attempt came from (failures count by it)."""
     now = deps.clock.now()
     phone = normalise_phone(phone)
     with deps.uow() as uow:
         challenge = uow.challenges.latest(phone, "signup")
         if challenge is None or challenge.used_at is not None:
             raise errors.InvalidCode("no code is waiting for this phone; sign up again")
+        customer = uow.customers.by_phone(phone)
+        assert customer is not None  # sign-up makes the customer with the challenge
+        _refuse_while_locked(uow, deps, BAD_SMS_CODE, customer.id, device_key, now)
         if challenge.attempts >= deps.limits.sms_code_attempts:
             raise errors.TooManyAttempts("too many wrong codes; sign up again for a new one")
         if challenge.expires_at <= now:
             raise errors.CodeExpired("the code has expired; sign up again for a new one")
         if not same_hash(challenge.code_hash, code_hash(challenge.id, code.strip())):
             uow.challenges.count_attempt(challenge.id)
+            uow.failures.add(BAD_SMS_CODE, now, customer_id=customer.id, device_key=device_key)
             uow.commit()
             raise errors.InvalidCode("the code is not right")
         uow.challenges.use(challenge.id, now)
-        customer = uow.customers.by_phone(phone)
-        assert customer is not None
         uow.customers.mark_verified(customer.id, now)
         uow.commit()
 
 
-def issue_token(deps: Deps, *, phone: str, password: str) -> str:
+# Failed attempts by kind (``failed_attempts``; the policy's brute-force guard counts them
+# all, per customer and per device or address).
+BAD_LOGIN = "bad_login"
+BAD_SMS_CODE = "bad_sms_code"
+
+
+def _refuse_while_locked(
+    uow: Any, deps: Deps, kind: str, customer_id: str | None, device_key: str | None, now: datetime
+) -> None:
+    """``too_many_attempts`` while this phone's customer, or this address, has failed
+    ``kind`` too often in the window, whether or not this attempt would succeed. A burst
+    of simultaneous attempts can pass the limit by the number in flight."""
+    lim = deps.limits
+    since = now - timedelta(seconds=lim.failure_window_s)
+    per_phone = lim.login_max_failures if kind == BAD_LOGIN else lim.sms_max_failures
+    minutes = lim.failure_window_s // 60
+    if customer_id is not None and (
+        uow.failures.count(since=since, customer_id=customer_id, kinds=(kind,)) >= per_phone
+    ):
+        raise errors.TooManyAttempts(
+            f"too many failed attempts for this phone; try again in {minutes} minutes"
+        )
+    if device_key is not None and (
+        uow.failures.count(since=since, device_key=device_key, kinds=(kind,)) >= lim.ip_max_failures
+    ):
+        raise errors.TooManyAttempts(
+            f"too many failed attempts from this address; try again in {minutes} minutes"
+        )
+
+
+def issue_token(deps: Deps, *, phone: str, password: str, device_key: str | None = None) -> str:
+    """``device_key``: the client address the attempt came from (failures count by it)."""
     now = deps.clock.now()
     try:
         phone = normalise_phone(phone)
     except errors.InvalidPhone:
-        raise errors.InvalidCredentials("phone or password is wrong") from None
+        phone = ""
     with deps.uow() as uow:
-        customer = uow.customers.by_phone(phone)
+        customer = uow.customers.by_phone(phone) if phone else None
+        customer_id = customer.id if customer is not None else None
+        _refuse_while_locked(uow, deps, BAD_LOGIN, customer_id, device_key, now)
         if customer is None or not deps.passwords.verify(customer.password_hash, password):
+            uow.failures.add(BAD_LOGIN, now, customer_id=customer_id, device_key=device_key)
+            uow.commit()
             raise errors.InvalidCredentials("phone or password is wrong")
         if not customer.verified:
             raise errors.PhoneNotVerified("verify your phone number first")

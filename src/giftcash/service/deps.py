@@ -45,6 +45,12 @@ class SystemClock:
 class Limits:
     sms_code_ttl_s: int = 300
     sms_code_attempts: int = 5
+    # Brute force: failed logins and failed SMS codes per phone, and per client address,
+    # in a sliding window; past the limit every attempt is refused (429) until it passes.
+    failure_window_s: int = 900
+    login_max_failures: int = 5
+    sms_max_failures: int = 5
+    ip_max_failures: int = 20
     account_verify_attempts: int = 5
     token_ttl_s: int = 3600
     max_items_per_submission: int = 1000

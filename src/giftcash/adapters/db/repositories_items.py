@@ -725,10 +725,17 @@ class Failures:
         )
 
     def count(
-        self, *, since: datetime, customer_id: str | None = None, device_key: str | None = None
+        self,
+        *,
+        since: datetime,
+        customer_id: str | None = None,
+        device_key: str | None = None,
+        kinds: Sequence[str] | None = None,
     ) -> int:
         c = t.failed_attempts.c
         q = select(func.count()).where(c.at >= since)
+        if kinds is not None:
+            q = q.where(c.kind.in_(list(kinds)))
         if customer_id is not None:
             q = q.where(c.customer_id == customer_id)
         if device_key is not None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from giftcash import __version__
-from giftcash.entrypoints.api import admin, problems, routes
+from giftcash.entrypoints.api import admin, openapi, problems, routes
 from giftcash.entrypoints.api import schemas as s
 from giftcash.entrypoints.web import install as install_web
 from giftcash.service.deps import Deps
@@ -50,8 +50,12 @@ class BodyLimit:
             await _too_large(send)
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(HTTPException):
+    """An HTTPException, so FastAPI's body parsing lets it through as a 413 (it turns any
+    other exception while reading the body into a 400)."""
+
+    def __init__(self) -> None:
+        super().__init__(413, "the request body is too large")
 
 
 async def _too_large(send: Send) -> None:
@@ -97,5 +101,6 @@ def create_app(deps: Deps, *, readiness: object | None = None) -> FastAPI:
             )
         return s.Health(status=status, checks=checks)
 
+    openapi.install(app)  # every error documented as the problem+json it is
     app.add_middleware(BodyLimit)  # type: ignore[arg-type]
     return app

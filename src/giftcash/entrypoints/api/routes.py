@@ -48,15 +48,22 @@ async def signup(
     return await _run(deps, "public", idem, h, work)
 
 
+def _address(request: Request) -> str | None:
+    """The client address failed attempts are counted by."""
+    return request.client.host if request.client else None
+
+
 @router.post("/signup/verify", response_model=s.Status, tags=["customers"])
-def verify_phone(body: s.VerifyPhoneIn, deps: DepsDep) -> s.Status:
-    customers.verify_phone(deps, phone=body.phone, code=body.code)
+def verify_phone(body: s.VerifyPhoneIn, request: Request, deps: DepsDep) -> s.Status:
+    customers.verify_phone(deps, phone=body.phone, code=body.code, device_key=_address(request))
     return s.Status(status="verified")
 
 
 @router.post("/tokens", response_model=s.TokenOut, tags=["customers"])
-def tokens(body: s.TokenIn, deps: DepsDep) -> s.TokenOut:
-    token = customers.issue_token(deps, phone=body.phone, password=body.password)
+def tokens(body: s.TokenIn, request: Request, deps: DepsDep) -> s.TokenOut:
+    token = customers.issue_token(
+        deps, phone=body.phone, password=body.password, device_key=_address(request)
+    )
     return s.TokenOut(access_token=token, expires_in=deps.limits.token_ttl_s)
 
 

@@ -1,0 +1,243 @@
+"""Hostile callers of the API, on SQLite and PostgreSQL: another customer's resource ids
+answer 404 exactly as ids that do not exist (and change nothing), every admin endpoint is
+in the role matrix, tokens of one kind do not open the other side, and the 1 MiB body
+limit holds with and without a Content-Length."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+import uuid
+from pathlib import Path
+
+import pyotp
+import pytest
+from sqlalchemy import select
+
+from apiworld import World, add_account, item, signup
+from giftcash.adapters.db import tables as t
+from giftcash.entrypoints.api.app import MAX_BODY_BYTES
+from giftcash.entrypoints.worker import Worker
+from giftcash.service import operators
+
+TESTS = Path(__file__).resolve().parents[1]
+
+
+def api_routes(w: World) -> list[tuple[str, str]]:
+    """Every operation of the published OpenAPI document under /v1."""
+    paths = w.client.get("/v1/openapi.json").json()["paths"]
+    return sorted(
+        (method.upper(), path)
+        for path, operations in paths.items()
+        if path.startswith("/v1/")
+        for method in operations
+    )
+
+
+def problem(r, status: int) -> dict:
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    return r.json()
+
+
+# -- another customer's resources ----------------------------------------------------------
+
+
+def _owner_with_everything(w: World) -> tuple[dict, dict[str, str]]:
+    """Customer A with a verified and an unverified account, a paid submission, a payout
+    and a webhook endpoint; answers A's auth header and one id of each."""
+    auth = signup(w, "010-8100-0001")
+    account = add_account(w, auth, "81000000000001")
+    pending = add_account(w, auth, "81000000000002", verify=False)
+    w.issuer.sell("cultureland", "4180810000000001", 10_000)
+    r = w.client.post(
+        "/v1/submissions",
+        headers=auth,
+        json={"bank_account_id": account, "items": [item("4180810000000001", 10_000)]},
+    )
+    assert r.status_code == 201, r.text
+    submission = r.json()["id"]
+    Worker(w.deps).drain(20)
+    payouts = w.client.get("/v1/payouts", headers=auth).json()["data"]
+    assert [p["status"] for p in payouts] == ["confirmed"]
+    r = w.client.post(
+        "/v1/webhook-endpoints",
+        headers=auth,
+        json={"url": "http://127.0.0.1:9/hook", "event_types": ["item.updated"]},
+    )
+    assert r.status_code == 201, r.text
+    ids = {
+        "account_id": pending,
+        "verified_account_id": account,
+        "submission_id": submission,
+        "payout_id": payouts[0]["id"],
+        "endpoint_id": r.json()["id"],
+    }
+    return auth, ids
+
+
+def _attempts(w: World) -> dict[str, int]:
+    a = t.bank_accounts.c
+    with w.engine.connect() as conn:
+        return dict(conn.execute(select(a.id, a.verify_attempts)).all())
+
+
+# Every customer endpoint that takes a resource id in its path: (method, path, body).
+OTHERS = {
+    ("POST", "/v1/bank-accounts/{account_id}/verify"): {"code": "GC1234"},
+    ("GET", "/v1/submissions/{submission_id}"): None,
+    ("GET", "/v1/payouts/{payout_id}"): None,
+    ("DELETE", "/v1/webhook-endpoints/{endpoint_id}"): None,
+}
+
+
+def test_every_customer_endpoint_with_an_id_is_in_the_list(world: World):
+    with_ids = {(m, p) for m, p in api_routes(world) if "{" in p and not p.startswith("/v1/admin/")}
+    assert with_ids == set(OTHERS), "add the new endpoint to OTHERS"
+
+
+def test_another_customers_ids_answer_404_like_ids_that_do_not_exist(world: World):
+    w = world
+    owner, ids = _owner_with_everything(w)
+    intruder = signup(w, "010-8100-0002", name="김철수")
+    add_account(w, intruder, "81000000000003", name="김철수")
+    before = _attempts(w)
+
+    for (method, path), body in OTHERS.items():
+        name = re.search(r"{(\w+)}", path).group(1)
+        theirs = w.client.request(
+            method, path.replace(f"{{{name}}}", ids[name]), json=body, headers=intruder
+        )
+        nowhere = w.client.request(
+            method, path.replace(f"{{{name}}}", str(uuid.uuid4())), json=body, headers=intruder
+        )
+        where = f"{method} {path}"
+        assert problem(theirs, 404)["code"] == problem(nowhere, 404)["code"], where
+        assert theirs.json()["detail"] == nowhere.json()["detail"], where
+        assert ids[name] not in theirs.text, where
+
+    # a body that names another customer's account
+    r = w.client.post(
+        "/v1/submissions",
+        headers=intruder,
+        json={"bank_account_id": ids["verified_account_id"], "items": [item("4180810000000009")]},
+    )
+    assert problem(r, 404)["code"] == "bank_account_not_found"
+    # lists show only one's own
+    for path in ("/v1/submissions", "/v1/payouts", "/v1/bank-accounts", "/v1/webhook-endpoints"):
+        mine = w.client.get(path, headers=intruder)
+        assert mine.status_code == 200, mine.text
+        assert not any(v in mine.text for v in ids.values()), path
+
+    # and nothing of the owner's changed
+    assert _attempts(w) == before
+    hooks = w.client.get("/v1/webhook-endpoints", headers=owner).json()["data"]
+    assert [h["id"] for h in hooks] == [ids["endpoint_id"]]
+    assert w.client.get(f"/v1/payouts/{ids['payout_id']}", headers=owner).status_code == 200
+
+
+# -- the operators' side -----------------------------------------------------------------
+
+
+def _role_matrix() -> list[tuple]:
+    """The role matrix of tests/integration/test_admin_login.py (not duplicated here)."""
+    path = TESTS / "integration" / "test_admin_login.py"
+    spec = importlib.util.spec_from_file_location("_admin_login_matrix", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(path.parent))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(path.parent))
+    return list(module.ENDPOINTS)
+
+
+def _template(path: str) -> str:
+    return re.sub(r"/(no-such-[a-z-]+|cultureland|google|velocity_customer)(?=/|$)", "/{}", path)
+
+
+def test_the_role_matrix_covers_every_admin_endpoint(world: World):
+    admin = {
+        (m, re.sub(r"{\w+}", "{}", p))
+        for m, p in api_routes(world)
+        if p.startswith("/v1/admin/") and p != "/v1/admin/tokens"
+    }
+    covered = {(m, _template(p)) for m, p, _body, _roles in _role_matrix()}
+    assert admin == covered, f"missing from the matrix: {admin - covered}"
+
+
+def operator_token(w: World, role: str) -> dict:
+    secret = pyotp.random_base32()
+    username = f"op-{role}"
+    password = "operator password 1"
+    operators.create_operator(
+        w.deps, username=username, password=password, role=role, totp_secret=secret
+    )
+    r = w.client.post(
+        "/v1/admin/tokens",
+        json={"username": username, "password": password, "totp": pyotp.TOTP(secret).now()},
+    )
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def test_an_operator_token_does_not_open_customer_endpoints_nor_the_reverse(world: World):
+    w = world
+    customer = signup(w, "010-8200-0001")
+    operator = operator_token(w, "admin")
+    for method, path in api_routes(w):
+        if "{" in path or method != "GET":
+            continue
+        if path.startswith("/v1/admin/"):
+            r = w.client.get(path, headers=customer)
+        elif path in ("/v1/brands",):
+            continue
+        else:
+            r = w.client.get(path, headers=operator)
+        assert problem(r, 401)["code"] == "unauthorized", path
+        assert r.headers.get("www-authenticate") == "Bearer"
+
+
+# -- request size ------------------------------------------------------------------------
+
+
+def _rows(w: World) -> int:
+    return sum(w.count(x) for x in (t.submissions, t.items, t.customers, t.failed_attempts))
+
+
+@pytest.mark.parametrize("path", ["/v1/submissions", "/v1/tokens", "/v1/signup"])
+def test_a_body_over_one_mib_is_refused_with_or_without_content_length(world: World, path):
+    w = world
+    auth = signup(w, "010-8300-0001")
+    before = _rows(w)
+    big = b'{"phone": "' + b"0" * (MAX_BODY_BYTES + 1) + b'"}'
+
+    declared = w.client.post(
+        path, content=big, headers={**auth, "content-type": "application/json"}
+    )
+    assert problem(declared, 413)["code"] == "request_too_large"
+
+    def chunks():  # no Content-Length: Transfer-Encoding: chunked
+        for i in range(0, len(big), 64 * 1024):
+            yield big[i : i + 64 * 1024]
+
+    chunked = w.client.post(
+        path, content=chunks(), headers={**auth, "content-type": "application/json"}
+    )
+    assert "content-length" not in {k.lower() for k in chunked.request.headers}
+    assert problem(chunked, 413)["code"] == "request_too_large"
+    assert _rows(w) == before
+
+
+def test_a_body_at_the_limit_is_read(world: World):
+    w = world
+    auth = signup(w, "010-8300-0002")
+    padding = MAX_BODY_BYTES - 200
+    body = b'{"phone": "010-0000-0000", "password": "x", "pad": "' + b" " * padding + b'"}'
+    assert len(body) <= MAX_BODY_BYTES
+    r = w.client.post(
+        "/v1/tokens", content=body, headers={**auth, "content-type": "application/json"}
+    )
+    assert r.status_code == 422 and r.json()["code"] == "unknown_field", r.text
