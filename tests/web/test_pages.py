@@ -88,6 +88,13 @@ def test_every_post_refuses_a_missing_wrong_or_cross_site_csrf_token(site: Site)
             path, data={"csrf_token": token}, headers={"Origin": "https://evil.example"}
         )
         assert r.status_code == 403, path
+    same_site = site.client.post(
+        "/lang",
+        data={"csrf_token": site.csrf(), "lang": "en"},
+        headers={"Origin": "http://testserver"},
+        follow_redirects=False,
+    )
+    assert same_site.status_code == 303  # the same token from this site goes through
 
 
 def test_a_token_from_another_session_is_refused(site: Site, engine):

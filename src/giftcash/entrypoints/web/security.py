@@ -129,14 +129,13 @@ def csrf_valid(deps: Deps, request: Request, realm: Realm, submitted: str | None
 
 
 def same_origin(request: Request) -> bool:
-    """A browser names the page a POST came from; it must be this site. No header: a
-    non-browser client or an old browser, judged by the CSRF token alone."""
+    """A browser names the site a POST came from; it must be this host. No header: a
+    non-browser client or an old browser, judged by the CSRF token alone. The scheme is
+    not compared: behind a TLS-terminating proxy the app may see http for an https page."""
     origin = request.headers.get("origin")
     if origin is None:
         return True
-    host = request.headers.get("host", "")
-    parts = urlsplit(origin)
-    return origin != "null" and parts.netloc == host and parts.scheme == request.url.scheme
+    return origin != "null" and urlsplit(origin).netloc == request.headers.get("host", "")
 
 
 async def submitted_csrf(request: Request) -> str | None:
