@@ -19,7 +19,7 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 # Korean glyphs for the browser tests' screenshots (without them Hangul renders as boxes).
-if command -v chromium >/dev/null 2>&1 && ! fc-list 2>/dev/null | grep -q "Noto Sans CJK KR"; then
+if command -v chromium >/dev/null 2>&1 && ! fc-list 2>/dev/null | grep "Noto Sans CJK KR" >/dev/null; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing Debian's fonts-noto-cjk for Korean pages"
     apt-get update -qq >/dev/null
