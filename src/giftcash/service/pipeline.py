@@ -91,18 +91,28 @@ class AdmitOutcome:
 
 def claim_admissions(deps: Deps, worker_id: str, limit: int) -> list[AdmitClaim]:
     """Lease received items for their second look (issuer inquiry, then policy)."""
+    out = []
+    for r in _claim_items(deps, IS.RECEIVED, worker_id, limit):
+        code, pin = _open_code(deps, r)
+        del r["code_enc"], r["pin_enc"]
+        out.append(AdmitClaim(r, code, pin))
+    return out
+
+
+def _claim_items(deps: Deps, status: IS, worker_id: str, limit: int) -> list[dict[str, Any]]:
     now = deps.clock.now()
     lease_until = now + timedelta(seconds=deps.limits.lease_s)
     with deps.uow() as uow:
-        rows = uow.items.claim(IS.RECEIVED, worker_id, now, lease_until, limit)
+        rows = uow.items.claim(status, worker_id, now, lease_until, limit)
         uow.commit()
-    out = []
-    for r in rows:
-        code = deps.vault.decrypt(r.pop("code_enc"), r["key_id"], r["id"])
-        pin_enc = r.pop("pin_enc")
-        pin = deps.vault.decrypt(pin_enc, r["key_id"], r["id"] + ":pin") if pin_enc else None
-        out.append(AdmitClaim(r, code, pin))
-    return out
+    return rows
+
+
+def _open_code(deps: Deps, r: dict[str, Any]) -> tuple[str, str | None]:
+    """The code and PIN of a claimed item, decrypted only for the call that needs them."""
+    code = deps.vault.decrypt(r["code_enc"], r["key_id"], r["id"])
+    pin = deps.vault.decrypt(r["pin_enc"], r["key_id"], r["id"] + ":pin") if r["pin_enc"] else None
+    return code, pin
 
 
 def inquire(deps: Deps, c: AdmitClaim) -> AdmitOutcome:
@@ -245,19 +255,9 @@ def record_admissions(deps: Deps, worker_id: str, outcomes: list[AdmitOutcome]) 
 
 
 def claim_redemptions(deps: Deps, worker_id: str, limit: int) -> list[RedeemClaim]:
-    now = deps.clock.now()
-    lease_until = now + timedelta(seconds=deps.limits.lease_s)
-    with deps.uow() as uow:
-        rows = uow.items.claim(IS.REDEEMING, worker_id, now, lease_until, limit)
-        uow.commit()
     out = []
-    for r in rows:
-        code = deps.vault.decrypt(r["code_enc"], r["key_id"], r["id"])
-        pin = (
-            deps.vault.decrypt(r["pin_enc"], r["key_id"], r["id"] + ":pin")
-            if r["pin_enc"]
-            else None
-        )
+    for r in _claim_items(deps, IS.REDEEMING, worker_id, limit):
+        code, pin = _open_code(deps, r)
         out.append(
             RedeemClaim(
                 item_id=r["id"],
