@@ -8,6 +8,7 @@ import secrets
 import time
 
 import typer
+from rich.console import Console
 from rich.markup import escape
 
 from giftcash.entrypoints.cli import app, console, err_console
@@ -29,7 +30,7 @@ def selftest(
     ),
 ) -> None:
     """Prove the exchange never pays twice and never loses a won: crash and fault runs."""
-    from giftcash.selftest.runner import notes, render, run_selftest
+    from giftcash.selftest.runner import TABLE_WIDTH, notes, render, run_selftest
 
     logging.basicConfig(level=logging.ERROR)
     seed = seed if seed is not None else secrets.randbelow(1_000_000)
@@ -46,7 +47,9 @@ def selftest(
     except ValueError as e:
         err_console.print(f"[bold red]error[/] {escape(str(e))}")
         raise typer.Exit(2) from None
-    console.print(render(summary, title=f"giftcash selftest (seed {seed})"))
+    # Logs and CI have no terminal width: give the table room instead of 80 columns.
+    out = console if console.is_terminal else Console(width=TABLE_WIDTH)
+    out.print(render(summary, title=f"giftcash selftest (seed {seed})"))
     for line in notes(summary):
         console.print(f"[dim]{escape(line)}[/]")
     took = time.monotonic() - began

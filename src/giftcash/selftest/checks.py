@@ -4,7 +4,8 @@ be zero for a run to pass.
 
 - unsettled: items not terminal (paid, declined, invalid) and not legitimately waiting
   (review, failed: an operator's turn; redeemed while the payout account is not
-  verified), plus payouts not yet confirmed, returned or rejected.
+  verified), plus payouts not yet confirmed, returned or rejected, plus accounts (in use
+  or waiting for their code) whose 1-won deposit has no recorded outcome.
 - double redemptions: codes the issuer redeemed more than once, plus codes captured and
   then sent to the issuer again under another idempotency key (the simulator refuses
   those, a real issuer might not; read from the simulator's own store).
@@ -78,7 +79,25 @@ def unsettled(conn: Connection) -> int:
     n += conn.execute(
         select(func.count()).select_from(t.payouts).where(p.status.not_in(PAYOUT_DONE))
     ).scalar_one()
-    return int(n)
+    return int(n) + unrecorded_verifications(conn)
+
+
+def unrecorded_verifications(conn: Connection) -> int:
+    """Accounts in use or waiting for their code whose 1-won deposit has no recorded
+    outcome in the books (the sweeper's work)."""
+    a, lt = t.bank_accounts.c, t.ledger_transfers.c
+    recorded = select(lt.id).where(lt.id == ("verify:" + a.id))
+    return int(
+        conn.execute(
+            select(func.count())
+            .select_from(t.bank_accounts)
+            .where(
+                a.status.in_(("verifying", "verified")),
+                a.verify_bank_tran_id.is_not(None),
+                ~recorded.exists(),
+            )
+        ).scalar_one()
+    )
 
 
 def unsettled_now(engine: Engine) -> int:
@@ -107,8 +126,9 @@ def replays_under_new_keys(issuer_store: Path) -> int:
     return sum(keys - 1 for keys, captured in rows if captured and keys > 1)
 
 
-def cli_ledger_check(database_url: str, extra_env: dict[str, str] | None = None) -> int:
-    """The exit status of the real ``giftcash ledger check`` on this database."""
+def cli_ledger_check(database_url: str, extra_env: dict[str, str] | None = None) -> tuple[int, str]:
+    """The exit status of the real ``giftcash ledger check`` on this database, and the
+    first line it wrote when it failed."""
     done = subprocess.run(  # noqa: S603 - our own console script, no shell
         [giftcash_command(), "ledger", "check", "--database-url", database_url],
         env={**clean_env(), **(extra_env or {})},
@@ -117,7 +137,8 @@ def cli_ledger_check(database_url: str, extra_env: dict[str, str] | None = None)
         timeout=120,
         check=False,
     )
-    return done.returncode
+    said = (done.stdout + done.stderr).strip().splitlines()
+    return done.returncode, (said[0] if done.returncode and said else "")
 
 
 def _debits_by_kind(conn: Connection) -> dict[str, int]:
@@ -167,9 +188,9 @@ def run_checks(
         _invariants(conn, out)
         if lease_s is not None:
             _recovered(conn, out, redemptions, transfers, lease_s)
-    out.ledger_check_exit = cli_ledger_check(database_url, cli_env)
+    out.ledger_check_exit, said = cli_ledger_check(database_url, cli_env)
     if out.ledger_check_exit != 0:
-        out.notes.append(f"giftcash ledger check exited {out.ledger_check_exit}")
+        out.notes.append(f"giftcash ledger check exited {out.ledger_check_exit}: {said}")
         out.invariant_breaks += 1
     return out
 
@@ -341,6 +362,3 @@ def _recovered(
         and (sent_at[x["bank_tran_id"]] - _aware(x["at"])).total_seconds() >= gap_s
     )
     out.recovered = items + payouts
-    out.notes.append(
-        f"outcomes recovered after the caller died: {items} redemptions, {payouts} payouts"
-    )

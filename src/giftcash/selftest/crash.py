@@ -158,6 +158,7 @@ def run_crash(ctx: Context, plan: CrashPlan = CrashPlan()) -> tuple[Row, EndChec
         f"crash ({ctx.backend})",
         items=check.items,
         sigkills=pool.record.sigkills,
+        recovered=check.recovered,
         double_redemptions=check.double_redemptions,
         double_payouts=check.double_payouts,
         lost_won=check.lost_won,

@@ -249,6 +249,7 @@ def run_demo_crash(ctx: Context, plan: DemoPlan = DemoPlan()) -> tuple[Row, EndC
         "demo crash (sqlite)",
         items=check.items,
         sigkills=sigkills,
+        recovered=check.recovered,
         double_redemptions=check.double_redemptions,
         double_payouts=check.double_payouts,
         lost_won=check.lost_won,

@@ -42,6 +42,8 @@ class Row:
     runs: int = 1
     items: int = 0
     sigkills: int = 0
+    faults: int = 0  # faults the simulators injected (errors, hangs, lost answers)
+    recovered: int = 0  # outcomes committed only after their caller was killed
     double_redemptions: int = 0
     double_payouts: int = 0
     lost_won: int = 0

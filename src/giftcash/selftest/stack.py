@@ -12,6 +12,7 @@ import re
 import secrets
 import shutil
 import sys
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from sqlalchemy.engine import make_url
 from giftcash.adapters.db import migrate
 from giftcash.config import Settings
 from giftcash.entrypoints.servers import ServerThread, free_port
-from giftcash.service import bank_accounts, customers, submissions
+from giftcash.service import bank_accounts, customers, errors, submissions
 from giftcash.service.deps import Deps
 from giftcash.simulators.bank import create_bank_app
 from giftcash.simulators.issuer import create_issuer_app
@@ -214,18 +215,21 @@ def _sms_code(sims: Simulators, phone: str) -> str:
     return match.group(1)
 
 
-def _memo(sims: Simulators, account_number: str) -> str:
+def _memo(sims: Simulators, account_number: str) -> str | None:
     body = sims.http.get(
         f"{sims.bank_url}/sim/accounts/{BANK_CODE}/{account_number}/transactions"
     ).json()
     memos = [t["memo"] for t in body["transactions"] if t.get("memo", "").startswith("GC")]
-    assert memos, "the 1-won deposit did not arrive"
-    return memos[-1]
+    return memos[-1] if memos else None
 
 
-def make_customer(deps: Deps, sims: Simulators, n: int) -> Customer:
-    """Sign up, verify the phone, open a bank account at the simulator, add and verify it
-    (the 1-won deposit), all through the service layer as the API would."""
+def make_customer(deps: Deps, sims: Simulators, n: int, *, tries: int = 1) -> Customer | None:
+    """Sign up, verify the phone, open a bank account at the simulator, add it and verify
+    it with the 1-won deposit's memo, all through the service layer as the API would.
+
+    ``tries``: how often the person tries adding the account again while the bank cannot
+    be reached. None when the 1-won deposit never arrived (the account is left waiting,
+    as a person would leave it)."""
     phone = f"0109{n:07d}"
     name = NAMES[n % len(NAMES)]
     customer_id = customers.signup(
@@ -242,10 +246,20 @@ def make_customer(deps: Deps, sims: Simulators, n: int) -> Customer:
             "birth_date": BIRTH.isoformat(),
         },
     ).raise_for_status()
-    acct = bank_accounts.add_bank_account(
-        deps, customer_id, bank_code=BANK_CODE, account_number=number, holder_name=name
-    )
-    bank_accounts.verify_bank_account(deps, customer_id, acct.id, _memo(sims, number))
+    for attempt in range(tries):
+        try:
+            acct = bank_accounts.add_bank_account(
+                deps, customer_id, bank_code=BANK_CODE, account_number=number, holder_name=name
+            )
+            break
+        except errors.ServiceUnavailable:
+            if attempt == tries - 1:
+                raise
+            time.sleep(0.05)
+    memo = _memo(sims, number)
+    if memo is None:
+        return None
+    bank_accounts.verify_bank_account(deps, customer_id, acct.id, memo)
     return Customer(customer_id, name, acct.id, number)
 
 
@@ -307,6 +321,7 @@ def populate(
     vouchers = buy_all(sims, [pick for plan in plans for pick in plan])
     for n, size in enumerate(sizes):
         c = make_customer(deps, sims, first_customer + n)
+        assert c is not None, "the 1-won deposit did not arrive"
         batch.customers.append(c)
         mine, vouchers = vouchers[:size], vouchers[size:]
         for part in range(submissions_per_customer):

@@ -1,0 +1,24 @@
+"""Real `giftcash worker` processes killed with SIGKILL at random moments over one batch:
+nothing redeemed or paid twice, not a won lost, the books hold, the batch settles."""
+
+from __future__ import annotations
+
+from verdict import SEED, bad_columns, explain
+
+from giftcash.selftest.crash import CrashPlan, run_crash
+from giftcash.selftest.registry import Context
+
+PLAN = CrashPlan(items=96, max_kills=20, kill_phase_s=20.0)
+
+
+def test_workers_killed_at_random_never_pay_twice_nor_lose_a_won(database_url, tmp_path):
+    row, check = run_crash(Context(SEED, tmp_path, database_url), PLAN)
+
+    assert bad_columns(row) == {}, explain(row)
+    assert row.sigkills >= 5, explain(row)  # the kills really happened
+    # and some landed between a foreign call and the commit of its outcome
+    assert row.recovered > 0, explain(row)
+    assert check.items == PLAN.items
+    # the batch went the whole way (redeemed and paid), not around the pipeline
+    assert check.by_status.get("paid", 0) >= 0.9 * PLAN.items, check.by_status
+    assert check.ledger_check_exit == 0

@@ -1,0 +1,50 @@
+"""The harness can fail: with a bug planted in the pipeline (by these tests only), the
+end checks report it in a bad column."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import plants
+from verdict import SEED
+
+from giftcash.selftest.crash import CrashPlan, run_crash
+from giftcash.selftest.faults import FaultPlan, run_faults
+from giftcash.selftest.registry import Context
+from giftcash.service import pipeline
+
+SMALL = FaultPlan(items=60, settle_s=10.0)
+
+
+def test_a_redemption_retried_under_a_new_key_is_caught(monkeypatch, tmp_path):
+    monkeypatch.setattr(pipeline, "redeem", plants.redeem_retry_with_new_key)
+    row, _ = run_faults(Context(SEED, tmp_path), SMALL)
+
+    assert row.double_redemptions > 0, row.notes  # captured codes sent again
+    assert row.lost_won > 0, row.notes  # the first capture never reached the ledger
+
+
+def test_a_deposit_retried_under_a_new_id_is_caught(monkeypatch, tmp_path):
+    monkeypatch.setattr(pipeline, "send_payout", plants.send_payout_retry_with_new_id)
+    row, _ = run_faults(Context(SEED, tmp_path), SMALL)
+
+    assert row.double_payouts > 0, row.notes
+    assert row.lost_won > 0, row.notes
+
+
+def test_a_payout_posted_outside_its_transaction_is_caught_by_the_crash_harness(tmp_path):
+    worker = Path(__file__).with_name("planted_worker.py")
+    plan = CrashPlan(
+        items=96,
+        max_kills=20,
+        kill_phase_s=20.0,
+        settle_s=20.0,
+        worker_command=(sys.executable, str(worker)),
+    )
+    row, _ = run_crash(Context(SEED, tmp_path), plan)
+
+    assert row.sigkills > 0
+    # a kill between the two transactions leaves a payout sent with no ledger entry
+    assert row.lost_won > 0, row.notes
+    assert row.invariant_breaks > 0, row.notes
