@@ -1,0 +1,118 @@
+"""``python -m bench [--quick] [--only GROUP ...]``: run the benchmarks, write
+``bench/out/latest.json`` and ``bench/out/latest.md``, print the table.
+
+Groups: ledger, intake, api, pipeline, scaleout. ``--setup-hordak`` makes the throwaway
+venv for the django-hordak peer row (``bench/.venv-hordak``, git-ignored) from PyPI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import platform
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+
+from bench import core
+from bench.core import HORDAK_PYTHON, Result, Scale
+
+GROUPS = ("ledger", "intake", "api", "pipeline", "scaleout")
+HORDAK_PINS = ("django-hordak==2.0.0", "psycopg[binary]==3.3.9")
+
+
+def setup_hordak() -> None:
+    venv = HORDAK_PYTHON.parent.parent
+    if not HORDAK_PYTHON.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run(
+        [str(HORDAK_PYTHON), "-m", "pip", "install", "--quiet", *HORDAK_PINS], check=True
+    )
+
+
+def run(
+    groups: tuple[str, ...], scale: Scale, postgres_url: str | None, *, postgres: bool = True
+) -> list[Result]:
+    from bench import api, intake, ledger, pipeline
+
+    server = core.postgres_server_url(postgres_url) if postgres else None
+    results: list[Result] = []
+    raw_sqlite: float | None = None
+
+    def section(name: str, fn) -> None:
+        start = time.monotonic()
+        print(f"[bench] {name} ...", file=sys.stderr, flush=True)
+        try:
+            results.extend(fn())
+        except Exception as e:  # one failed group must not lose the others' figures
+            logging.exception("benchmark group %s failed", name)
+            results.append(Result(f"{name}: failed", None, "", note=f"{type(e).__name__}: {e}"))
+        print(f"[bench] {name} done in {time.monotonic() - start:.0f}s", file=sys.stderr)
+
+    if "ledger" in groups:
+
+        def ledger_all() -> list[Result]:
+            nonlocal raw_sqlite
+            rows, raw_sqlite = ledger.run_sqlite(scale)
+            return rows + ledger.run_postgres(scale, server)
+
+        section("ledger", ledger_all)
+    if "intake" in groups:
+        section("intake", lambda: intake.run(scale))
+    if "api" in groups:
+        section("api", lambda: api.run(scale))
+    if "pipeline" in groups:
+
+        def pipeline_sqlite() -> list[Result]:
+            raw = raw_sqlite
+            if raw is None:
+                with core.fresh_dir("raw") as folder:
+                    raw = ledger.raw_sqlite_rate(folder, scale.ledger_n, scale.rounds)
+            return pipeline.run_sqlite(scale, raw)
+
+        section("pipeline", pipeline_sqlite)
+    if "scaleout" in groups:
+        section("scaleout", lambda: pipeline.run_scaleout(scale, server))
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="the run under 5 minutes")
+    parser.add_argument("--smoke", action="store_true", help="the tiniest sizes (a test)")
+    parser.add_argument("--only", nargs="+", choices=GROUPS, help="run only these groups")
+    parser.add_argument("--postgres-url", help="default: GIFTCASH_TEST_POSTGRES_URL or local")
+    parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL rows")
+    parser.add_argument("--setup-hordak", action="store_true", help="install the peer's venv")
+    parser.add_argument("--out", default=str(core.OUT), help="where latest.json/.md go")
+    args = parser.parse_args(argv)
+    if args.setup_hordak:
+        setup_hordak()
+        return 0
+    scale = Scale.smoke() if args.smoke else Scale.of(args.quick)
+    groups = tuple(args.only or GROUPS)
+    started = time.monotonic()
+    results = run(groups, scale, args.postgres_url, postgres=not args.no_postgres)
+    meta = {
+        "when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "mode": "smoke" if args.smoke else ("--quick" if args.quick else "full"),
+        "machine": f"{platform.machine()}, {_cores()} cores, Python {platform.python_version()}",
+    }
+    from pathlib import Path
+
+    json_path, md_path = core.write(results, meta, Path(args.out))
+    print(core.markdown(results, meta))
+    took = time.monotonic() - started
+    print(f"wrote {json_path} and {md_path} in {took:.0f}s")
+    return 0
+
+
+def _cores() -> int:
+    import os
+
+    return os.cpu_count() or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,254 @@
+"""API: ``POST /v1/submissions`` (one item) and ``GET /v1/submissions/{id}`` under 32
+concurrent connections from wrk (Debian's package), against a bare ASGI endpoint served
+by the same uvicorn processes (``bench/asgi_app.py``): uvicorn[standard], 2 workers, the
+embedded SQLite default.
+
+wrk and the server share the machine's two cores, as any load generator here must; the
+bare endpoint pays the same price, which is why the figure is a ratio.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from bench import world
+from bench.core import ROOT, Result, Scale, children_of, fresh_dir, proc_status_kb, sqlite_url
+from giftcash.adapters.db import migrate
+from giftcash.bootstrap import build_deps
+from giftcash.config import Settings
+from giftcash.entrypoints.servers import free_port
+from giftcash.service import customers, submissions
+from giftcash.service.submissions import ItemIn
+
+CONNECTIONS = 32
+P99_GOAL_MS = 25.0
+
+POST_LUA = """
+local counter = 0
+local threads = 0
+function setup(thread)
+  thread:set("tid", threads)
+  threads = threads + 1
+end
+request = function()
+  counter = counter + 1
+  -- cultureland: 16 digits starting 416; the run and thread digits keep codes unique
+  local code = string.format("416%d%d%011d", RUN, tid, counter)
+  local body = '{"bank_account_id":"ACCOUNT","items":[{"brand_id":"cultureland",'
+    .. '"code":"' .. code .. '","face_value":10000,"funding_source":"cash"}]}'
+  local headers = {}
+  headers["Content-Type"] = "application/json"
+  headers["Authorization"] = "Bearer TOKEN"
+  headers["Idempotency-Key"] = "bench-" .. RUN .. "-" .. tid .. "-" .. counter
+  return wrk.format("POST", "PATH", headers, body)
+end
+"""
+
+
+def _lua(folder: Path, name: str, path: str, run: int, token: str, account: str) -> Path:
+    script = (
+        POST_LUA.replace("RUN", str(run))
+        .replace("TOKEN", token)
+        .replace("ACCOUNT", account)
+        .replace("PATH", path)
+    )
+    out = folder / f"{name}.lua"
+    out.write_text(script)
+    return out
+
+
+def _wrk(url: str, seconds: int, script: Path | None = None, header: str | None = None) -> dict:
+    cmd = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
+    if script is not None:
+        cmd += ["-s", str(script)]
+    if header is not None:
+        cmd += ["-H", header]
+    out = subprocess.run([*cmd, url], capture_output=True, text=True, timeout=seconds + 60).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    total = re.search(r"(\d+) requests in", out)
+    return {
+        "rps": rps,
+        "p99_ms": float(p99.group(1)) * scale[p99.group(2)] if p99 else None,
+        "non_2xx": int(bad.group(1)) if bad else 0,
+        "socket_errors": errors.group(1) if errors else "",
+        "requests": int(total.group(1)) if total else 0,
+    }
+
+
+def _seed(folder: Path, url: str, key: str) -> tuple[str, str, str]:
+    """A verified customer, a token, one submission to read; the rules opened."""
+    migrate.upgrade(url)
+    settings = Settings(data_dir=folder, database_url=url, secret_key=key)
+    deps = build_deps(settings, fast_passwords=True)
+    customer_id, account_id = world.stub_customer(deps, "010-7000-0001", "이벤치", "3300000001")
+    world.open_rules(deps)
+    token = customers.issue_token(deps, phone="010-7000-0001", password=world.PASSWORD)
+    first = world.item_dicts(1, seed=99)[0]
+    view = submissions.submit(
+        deps, customer_id, bank_account_id=account_id, items=[ItemIn(**first)]
+    )
+    return token, account_id, view.submission.id
+
+
+def run(scale: Scale) -> list[Result]:
+    if shutil.which("wrk") is None:
+        note = "wrk is not installed (apt-get install wrk): the API was not measured"
+        return [Result("api: POST /v1/submissions", None, "req/s", note=note)]
+    with fresh_dir("api") as folder:
+        return _run(scale, folder)
+
+
+def _run(scale: Scale, folder: Path) -> list[Result]:
+    url = sqlite_url(folder)
+    key = base64.b64encode(secrets.token_bytes(32)).decode()
+    token, account_id, sub_id = _seed(folder, url, key)
+    port = free_port()
+    env = {
+        **os.environ,
+        "GIFTCASH_DATA_DIR": str(folder),
+        "GIFTCASH_DATABASE_URL": url,
+        "GIFTCASH_SECRET_KEY": key,
+    }
+    log = open(folder / "server.log", "w")
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.asgi_app:create",
+            "--factory",
+            "--workers",
+            "2",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=log,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _ready(base + "/readyz")
+        auth = f"Authorization: Bearer {token}"
+        # Warm both workers: imports, compiled statements, connection pools.
+        _wrk(base + "/v1/submissions/" + sub_id, 1, header=auth)
+        workers = children_of(server.pid)
+        idle_kb = max((proc_status_kb(p, "VmRSS") or 0) for p in workers) if workers else 0
+        best: dict[str, dict] = {}
+        posts = 0
+        for r in range(min(scale.rounds, 2)):
+            runs = {
+                "bare POST": (
+                    base + "/bare",
+                    _lua(folder, f"bare{r}", "/bare", r, token, "x"),
+                    None,
+                ),
+                "POST": (
+                    base + "/v1/submissions",
+                    _lua(folder, f"post{r}", "/v1/submissions", r, token, account_id),
+                    None,
+                ),
+                "bare GET": (base + "/bare", None, None),
+                "GET": (base + "/v1/submissions/" + sub_id, None, auth),
+            }
+            for name, (target, script, header) in runs.items():
+                m = _wrk(target, scale.api_seconds, script, header)
+                if name == "POST":
+                    posts += m["requests"]
+                if name not in best or m["rps"] > best[name]["rps"]:
+                    best[name] = m
+        peak_kb = max((proc_status_kb(p, "VmHWM") or 0) for p in workers) if workers else 0
+        stored = _count_items(url)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+    out = []
+    for name in ("POST", "GET"):
+        m, b = best[name], best[f"bare {name}"]
+        problems = []
+        if m["non_2xx"]:
+            problems.append(f"{m['non_2xx']} answers were not 2xx")
+        if m["socket_errors"]:
+            problems.append(f"socket errors: {m['socket_errors']}")
+        path = "/v1/submissions (1 item)" if name == "POST" else "/v1/submissions/{id}"
+        out.append(
+            Result(
+                f"api: {name} {path}, {CONNECTIONS} connections",
+                m["rps"],
+                "req/s",
+                b["rps"],
+                "bare ASGI endpoint, same server",
+                goal_min=0.4,
+                note="; ".join(problems),
+            )
+        )
+        out.append(
+            Result(
+                f"api: {name} {path}, p99 latency",
+                m["p99_ms"],
+                "ms",
+                b["p99_ms"],
+                "bare endpoint p99",
+                goal_of="value",
+                goal_max=P99_GOAL_MS,
+            )
+        )
+    out.append(
+        Result(
+            "memory: API worker peak RSS during the load",
+            peak_kb / 1024,
+            "MB",
+            idle_kb / 1024,
+            "same worker when warm, MB",
+            note=f"{posts:,} one-item submissions posted ({stored:,} items stored in all); "
+            "no goal of its own: the 10,000-item rule is the intake row's",
+        )
+    )
+    return out
+
+
+def _count_items(url: str) -> int:
+    import sqlite3
+
+    conn = sqlite3.connect(url.removeprefix("sqlite:///"))
+    try:
+        return int(conn.execute("SELECT count(*) FROM items").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def _ready(url: str, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer in {timeout_s}s")
