@@ -456,3 +456,14 @@ def test_the_sell_page_says_so_when_nothing_is_being_bought(site: Site):
     r = site.client.get("/sell")
     assert r.status_code == 200 and "지금은 매입하는 상품권이 없습니다" in r.text
     assert 'id="sell-form"' not in r.text
+
+
+def test_repeated_wrong_passwords_lock_the_sign_in_for_a_while(site: Site):
+    site.sign_up()
+    site.client.cookies.clear()
+    for _ in range(5):
+        r = site.post("/signin", {"phone": "010-2222-3333", "password": "not the password"})
+        assert r.status_code == 401
+    r = site.post("/signin", {"phone": "010-2222-3333", "password": PASSWORD})
+    assert r.status_code == 429 and "15분 뒤에 다시 시도해 주세요" in r.text
+    assert 'name="password"' in r.text  # the form again, not a dead end

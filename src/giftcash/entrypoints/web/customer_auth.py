@@ -11,6 +11,7 @@ from giftcash.domain.errors import DomainError
 from giftcash.entrypoints.web import messages
 from giftcash.entrypoints.web.i18n import LANGS
 from giftcash.entrypoints.web.pages import (
+    client_address,
     field,
     redirect,
     render,
@@ -27,7 +28,7 @@ from giftcash.entrypoints.web.security import (
     safe_next,
     set_cookie,
 )
-from giftcash.service import customers, errors
+from giftcash.service import customers
 
 router = APIRouter(route_class=route_class(CUSTOMER), include_in_schema=False)
 
@@ -70,7 +71,12 @@ def signup(request: Request) -> Response:
 def verify_phone(request: Request) -> Response:
     phone = field(request, "phone", 40)
     try:
-        customers.verify_phone(deps_of(request), phone=phone, code=field(request, "code", 12))
+        customers.verify_phone(
+            deps_of(request),
+            phone=phone,
+            code=field(request, "code", 12),
+            device_key=client_address(request),
+        )
     except DomainError as e:
         return render(
             request,
@@ -95,17 +101,30 @@ def signin(request: Request) -> Response:
     phone, target = field(request, "phone", 40), safe_next(field(request, "next", 300), "/sell")
     deps = deps_of(request)
     try:
-        token = customers.issue_token(deps, phone=phone, password=field(request, "password", 200))
-    except (errors.Unauthorized, errors.Forbidden) as e:
+        token = customers.issue_token(
+            deps,
+            phone=phone,
+            password=field(request, "password", 200),
+            device_key=client_address(request),
+        )
+    except DomainError as e:  # wrong password, phone not confirmed, too many attempts
         return render(
             request,
             "customer/signin.html",
-            {"phone": phone, "next": target, "error": messages.error_text(tr_of(request), e)},
+            {"phone": phone, "next": target, "error": _signin_error(request, e)},
             status=status_of(e),
         )
     response = redirect(request, target)
     set_cookie(request, response, CUSTOMER.session_cookie, token, deps.limits.token_ttl_s)
     return response
+
+
+def _signin_error(request: Request, e: DomainError) -> str:
+    tr = tr_of(request)
+    if e.code == "too_many_attempts":
+        minutes = max(1, deps_of(request).limits.failure_window_s // 60)
+        return tr("Too many wrong attempts. Wait %(n)s minutes, then try again.", n=minutes)
+    return messages.error_text(tr, e)
 
 
 @router.post("/signout")

@@ -26,6 +26,7 @@ from giftcash.entrypoints.web.customer_prices import (
 )
 from giftcash.entrypoints.web.i18n import N_, Tr
 from giftcash.entrypoints.web.pages import (
+    client_address,
     field,
     form,
     is_htmx,
@@ -120,7 +121,7 @@ def _submit(
             customer_id,
             bank_account_id=field(request, "bank_account_id", 64),
             items=items,
-            device_key=request.client.host if request.client else None,
+            device_key=client_address(request),
         )
     except DomainError as e:
         if e.code == "duplicate_in_request":

@@ -97,6 +97,12 @@ def field(request: Request, name: str, limit: int = 200) -> str:
     return value.strip()[:limit] if isinstance(value, str) else ""
 
 
+def client_address(request: Request) -> str | None:
+    """Where a request came from, as the brute-force guard counts failures (the API does
+    the same)."""
+    return request.client.host if request.client else None
+
+
 def is_htmx(request: Request) -> bool:
     return request.headers.get("HX-Request") == "true"
 
