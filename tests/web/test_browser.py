@@ -227,8 +227,10 @@ def test_new_customer_sells_three_pasted_vouchers_in_korean(demo, page):
 def test_new_customer_sells_three_pasted_vouchers_in_english(demo, page):
     base = demo["web_url"].rstrip("/")
     page.goto(base + "/")
+    shot(page, "ko-0-rates")
     page.click("form.lang button[value=en]")
     page.wait_for_selector("html[lang=en]")
+    shot(page, "en-0-rates")
     sign_up_and_verify_account(page, demo, ENGLISH, "010-3100-0002", "Kim Minjun", "220123456789")
     vouchers = buy(demo, "booknlife", 5_000, 3)  # a brand with a PIN: "code pin" lines
     lines = [f"{v['code']} {v['pin']}" for v in vouchers]
