@@ -83,6 +83,11 @@ def test_carrier_billing_is_declined_whatever_the_declaration(world: World):
             ._mapping["flags"]
         )
     assert "declaration_mismatch" in flags
+    with w.engine.connect() as conn:
+        audited = conn.execute(
+            t.audit_log.select().where(t.audit_log.c.action == "item.declaration_mismatch")
+        ).all()
+    assert [r._mapping["subject"] for r in audited] == [f"item:{forged['id']}"]
 
 
 def test_a_first_time_seller_with_fresh_vouchers_goes_to_review(world: World):

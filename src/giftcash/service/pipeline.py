@@ -17,7 +17,7 @@ from typing import Any
 from giftcash.domain import ledger
 from giftcash.domain.states import ItemStatus as IS
 from giftcash.domain.states import PayoutStatus as PS
-from giftcash.service import catalogue, screening
+from giftcash.service import audit, catalogue, screening
 from giftcash.service.bank_ids import new_bank_tran_id
 from giftcash.service.deps import Deps
 from giftcash.service.ports import Ambiguous, Redemption, TransferResult, Unavailable
@@ -155,6 +155,8 @@ def record_admissions(deps: Deps, worker_id: str, outcomes: list[AdmitOutcome]) 
         rs = screening.ruleset(uow, deps)
         brands = catalogue.live_catalogue_in(uow, deps.brand_catalogue).brands
         people: dict[str, Any] = {}
+        mismatches: list[tuple[dict[str, Any], str | None, str | None]] = []
+        batch = screening.BatchFacts()  # forgotten after every decline, failure or failed
         for o in outcomes:
             row = o.claim.row
             if o.kind == "retry":
@@ -168,6 +170,7 @@ def record_admissions(deps: Deps, worker_id: str, outcomes: list[AdmitOutcome]) 
                         now,
                         decline=("issuer_unreachable", o.facts.get("reason", "")[:200]),
                     )
+                    batch.forget()
                 else:
                     uow.items.release(row["id"], worker_id, now + backoff(deps, attempts))
                 continue
@@ -188,6 +191,7 @@ def record_admissions(deps: Deps, worker_id: str, outcomes: list[AdmitOutcome]) 
                     customer_id=row["customer_id"],
                     device_key=(row.get("decision") or {}).get("device_key"),
                 )
+                batch.forget()
                 continue
             if row["customer_id"] not in people:
                 customer = uow.customers.get(row["customer_id"])
@@ -205,6 +209,7 @@ def record_admissions(deps: Deps, worker_id: str, outcomes: list[AdmitOutcome]) 
                 account=account,
                 issuer_facts=o.facts,
                 now=now,
+                batch=batch,
             )
             facts = {
                 "decision": screening.decision_record(
@@ -216,6 +221,8 @@ def record_admissions(deps: Deps, worker_id: str, outcomes: list[AdmitOutcome]) 
                 "warning": d.warning,
                 "flags": sorted({f.code for f in d.flags}) or None,
             }
+            if any(f.code == "declaration_mismatch" for f in d.flags):
+                mismatches.append((row, o.facts.get("purchase_channel"), d.code))
             if d.outcome is Outcome.DECLINE:
                 uow.items.transition_leased(
                     row["id"],
@@ -228,6 +235,7 @@ def record_admissions(deps: Deps, worker_id: str, outcomes: list[AdmitOutcome]) 
                 )
                 if d.code in RETRYABLE_DECLINES:
                     uow.items.release_code(row["id"])
+                batch.forget()
             elif d.outcome is Outcome.REVIEW:
                 uow.items.transition_leased(
                     row["id"],
@@ -251,6 +259,21 @@ def record_admissions(deps: Deps, worker_id: str, outcomes: list[AdmitOutcome]) 
                     hold_until=max(holds) if holds else None,
                     **facts,
                 )
+        for row, reported, outcome in mismatches:  # a forged declaration: on the record
+            audit.record(
+                uow,
+                "system:policy",
+                "item.declaration_mismatch",
+                f"item:{row['id']}",
+                {
+                    "declared": row["funding_source"],
+                    "issuer_reported": reported,
+                    "customer_id": row["customer_id"],
+                    "decision": outcome,
+                },
+                at=now,
+                id=deps.new_id(),
+            )
         uow.commit()
 
 
