@@ -15,7 +15,12 @@ def make_engine_from_settings(settings: Settings, *, sqlite_foreign_keys: bool =
 
 
 def make_vault_from_settings(settings: Settings) -> CodeVault:
-    return CodeVault.from_settings(settings.secret_key, settings.data_dir)
+    return CodeVault.from_settings(
+        settings.secret_key,
+        settings.data_dir,
+        decrypt_keys=settings.decrypt_keys,
+        hmac_key_id=settings.hmac_key_id,
+    )
 
 
 def build_deps(
@@ -33,6 +38,7 @@ def build_deps(
     from giftcash.adapters.db.app_uow import AppUnitOfWork
     from giftcash.adapters.db.ids import new_id
     from giftcash.adapters.issuers.http_issuer import HttpIssuer
+    from giftcash.adapters.observability.metrics import instrument
     from giftcash.adapters.sms.http_sms import HttpSms
     from giftcash.service.deps import Limits
 
@@ -42,15 +48,21 @@ def build_deps(
         uow=lambda: AppUnitOfWork(engine),
         vault=make_vault_from_settings(settings),
         passwords=Argon2Passwords(fast_for_tests=fast_passwords),
-        issuer=issuer or HttpIssuer(settings.issuer_url, settings.http_timeout_s),  # type: ignore[arg-type]
-        bank=bank  # type: ignore[arg-type]
-        or OpenBankingBank(
-            settings.bank_url,
-            operating_bank_code=bank_code,
-            operating_account=account,
-            timeout_s=settings.http_timeout_s,
+        # every foreign call is counted and timed (adapters/observability/metrics.py)
+        issuer=instrument(
+            "issuer", issuer or HttpIssuer(settings.issuer_url, settings.http_timeout_s)
         ),
-        sms=sms or HttpSms(settings.sms_url, settings.http_timeout_s),  # type: ignore[arg-type]
+        bank=instrument(
+            "bank",
+            bank
+            or OpenBankingBank(
+                settings.bank_url,
+                operating_bank_code=bank_code,
+                operating_account=account,
+                timeout_s=settings.http_timeout_s,
+            ),
+        ),
+        sms=instrument("sms", sms or HttpSms(settings.sms_url, settings.http_timeout_s)),
         limits=Limits(token_ttl_s=settings.token_ttl_s, lease_s=settings.lease_s),
         new_id=new_id,
         bank_client_code=settings.bank_client_code,

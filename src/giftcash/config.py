@@ -17,6 +17,11 @@ class Settings(BaseSettings):
     database_url: str | None = None
     # Base64 of 32 random bytes. Without it a key file is created in data_dir (0600).
     secret_key: str | None = Field(default=None, repr=False)
+    # Key rotation (docs/deploy.md): older master keys that still decrypt, comma-separated
+    # base64, and the id of the key the code hashes were made with (pinned for good once
+    # there is more than one key).
+    decrypt_keys: str | None = Field(default=None, repr=False)
+    hmac_key_id: str | None = None
     jurisdiction: str = "KR"
 
     issuer_url: str = "http://127.0.0.1:8101"
@@ -30,6 +35,9 @@ class Settings(BaseSettings):
     token_ttl_s: int = 3600
     # How long a worker holds claimed rows; a killed worker's rows come back after it.
     lease_s: int = Field(default=30, ge=1, le=3600)
+    # Log lines of `serve` and `worker`: json (one object a line) or text.
+    log_format: str = Field(default="json", pattern=r"^(json|text)$")
+    log_level: str = "INFO"
 
     @cached_property
     def resolved_database_url(self) -> str:

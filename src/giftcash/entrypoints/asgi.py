@@ -10,4 +10,8 @@ from giftcash.entrypoints.api.app import create_app
 
 
 def create() -> FastAPI:
-    return create_app(build_deps(load_settings()))
+    from giftcash.adapters.observability.logs import configure_logging
+
+    settings = load_settings()
+    configure_logging(settings.log_level, json_lines=settings.log_format == "json")
+    return create_app(build_deps(settings))

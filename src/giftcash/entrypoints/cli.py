@@ -263,4 +263,4 @@ def run() -> None:  # pragma: no cover - console script shim
 
 # The running parts (demo, serve, worker, simulator) and the operators' commands (admin,
 # audit) live in their own modules.
-from giftcash.entrypoints import cli_admin, cli_rules, cli_run, cli_selftest  # noqa: E402, F401
+from giftcash.entrypoints import cli_admin, cli_cases, cli_ops, cli_rules, cli_run, cli_selftest  # noqa: E402, F401

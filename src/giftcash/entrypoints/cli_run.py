@@ -97,14 +97,22 @@ def worker(
     lease_s: int | None = typer.Option(
         None, "--lease-s", min=1, help="Seconds a claim is held (default GIFTCASH_LEASE_S, 30)."
     ),
+    metrics_port: int | None = typer.Option(
+        None, "--metrics-port", help="Serve this worker's Prometheus metrics on this port."
+    ),
+    metrics_host: str = typer.Option("127.0.0.1", help="Address of the metrics port."),
 ) -> None:
     """Run the pipeline worker until SIGINT or SIGTERM (settings from GIFTCASH_*)."""
+    from giftcash.adapters.observability.logs import configure_logging
+    from giftcash.adapters.observability.metrics import serve_worker_metrics
     from giftcash.bootstrap import build_deps
     from giftcash.config import load_settings
     from giftcash.entrypoints.worker import Worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = load_settings(lease_s=lease_s) if lease_s is not None else load_settings()
+    configure_logging(settings.log_level, json_lines=settings.log_format == "json")
+    if metrics_port is not None:
+        serve_worker_metrics(metrics_port, metrics_host)
     deps = build_deps(settings)
     w = Worker(deps, concurrency=concurrency, per_issuer=per_issuer, batch=batch)
     if worker_id:

@@ -18,11 +18,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from giftcash.adapters.observability import metrics
 from giftcash.adapters.webhooks import signing
 from giftcash.adapters.webhooks.sender import HttpWebhookSender
 from giftcash.domain.errors import DomainError
 from giftcash.domain.states import PayoutStatus as PS
-from giftcash.service import pipeline, webhooks
+from giftcash.service import cases, pipeline, webhooks
 from giftcash.service.deps import Deps
 
 log = logging.getLogger("giftcash.worker")
@@ -52,8 +53,10 @@ class Worker:
     idle_sleep_s: float = 0.1
     stats: WorkerStats = field(default_factory=WorkerStats)
     webhook_sender: webhooks.Sender = field(default_factory=HttpWebhookSender)
+    cases_every_s: float | None = 60.0  # the AML detectors (service/cases.py); None: never
 
     def __post_init__(self) -> None:
+        self._cases_due = time.monotonic() + (self.cases_every_s or 0.0)
         self.pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="gc-call")
         self._issuer_slots: dict[str, threading.BoundedSemaphore] = {}
         self._lock = threading.Lock()
@@ -86,6 +89,7 @@ class Worker:
                 lambda c: pipeline.inquire(d, c), admissions, lambda c: c.row["issuer"]
             )
             pipeline.record_admissions(d, w, looks)
+            metrics.count_claimed("admit", len(admissions))
             self.stats.admitted += len(admissions)
             done += len(admissions)
 
@@ -93,6 +97,8 @@ class Worker:
         if claims:
             outcomes = self._parallel(lambda c: pipeline.redeem(d, c), claims, lambda c: c.issuer)
             pipeline.record_redemptions(d, w, outcomes)
+            metrics.count_claimed("redeem", len(claims))
+            metrics.count_redemptions(o.kind for o in outcomes)
             self.stats.redeemed += sum(o.kind == "captured" for o in outcomes)
             done += len(claims)
 
@@ -104,6 +110,8 @@ class Worker:
         if sends:
             outs = self._parallel(lambda c: pipeline.send_payout(d, c), sends, lambda c: "bank")
             pipeline.record_sends(d, w, outs)
+            metrics.count_claimed("send", len(sends))
+            metrics.count_payouts(o.kind for o in outs)
             self.stats.payouts_sent += sum(o.kind == "sent" for o in outs)
             done += len(sends)
 
@@ -111,6 +119,8 @@ class Worker:
         if checks:
             outs = self._parallel(lambda c: pipeline.check_payout(d, c), checks, lambda c: "bank")
             pipeline.record_checks(d, w, outs)
+            metrics.count_claimed("check", len(checks))
+            metrics.count_payouts(o.kind for o in outs)
             self.stats.payouts_checked += len(checks)
             done += len(checks)
 
@@ -118,6 +128,9 @@ class Worker:
         done += webhooks.deliver(d, signing, self.webhook_sender, w, limit=self.batch)
         pipeline.heartbeat(d, w)
         self.stats.loops += 1
+        if self.cases_every_s is not None and time.monotonic() >= self._cases_due:
+            self._cases_due = time.monotonic() + self.cases_every_s
+            cases.scan(d)  # now and then, not every pass: it reads a week of facts
         return done
 
     def run(self, stop: threading.Event, *, max_loops: int | None = None) -> WorkerStats:
@@ -127,12 +140,15 @@ class Worker:
             loops += 1
             try:
                 done = self.run_once()
+                metrics.count_pass(ok=True)
             except DomainError as e:  # a race lost to another worker: the next pass retries
                 self.stats.errors += 1
+                metrics.count_pass(ok=False)
                 log.warning("worker pass stopped: %s", e.code)
                 done = 0
             except Exception:  # a database hiccup must not end the worker
                 self.stats.errors += 1
+                metrics.count_pass(ok=False)
                 log.exception("worker pass failed")
                 stop.wait(1.0)
                 continue

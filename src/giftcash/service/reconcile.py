@@ -443,9 +443,15 @@ def _missing_at_bank(
     with deps.uow() as uow:
         expected = uow.reconcile.expected_at_bank(start, end)
         unseen = [e["bank_tran_id"] for e in expected if e["bank_tran_id"] not in seen_out]
-        imported = uow.reconcile.imported_out_ids(unseen)
+        # A transfer that an earlier statement booked on a day outside this one's period
+        # (our clock and the bank's straddling midnight) is not missing; one booked inside
+        # the period must be on this statement.
+        imported = uow.reconcile.imported_out_days(unseen)
     for e in sorted(expected, key=lambda e: (e["at"], e["bank_tran_id"])):
-        if e["bank_tran_id"] in seen_out or e["bank_tran_id"] in imported:
+        booked_on = imported.get(e["bank_tran_id"])
+        if e["bank_tran_id"] in seen_out or (
+            booked_on is not None and not since <= booked_on <= until
+        ):
             continue
         amount = VERIFY_AMOUNT if e["kind"] == "verification" else e["amount"]
         out.missing_at_bank.append(

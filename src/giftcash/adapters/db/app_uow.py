@@ -12,6 +12,7 @@ from giftcash.adapters.db.repositories_admin import (
     OperatorOverrides,
     ReviewQueue,
 )
+from giftcash.adapters.db.repositories_cases import CaseFacts, Cases
 from giftcash.adapters.db.repositories_customers import (
     BankAccounts,
     Challenges,
@@ -21,7 +22,12 @@ from giftcash.adapters.db.repositories_customers import (
     Tokens,
 )
 from giftcash.adapters.db.repositories_items import Failures, Items, Payouts, Submissions, Workers
-from giftcash.adapters.db.repositories_ops import EncryptedColumns, Figures, Reconciliation
+from giftcash.adapters.db.repositories_ops import (
+    EncryptedColumns,
+    Figures,
+    Reconciliation,
+    Support,
+)
 from giftcash.adapters.db.repositories_webhooks import Webhooks
 from giftcash.adapters.db.uow import SqlUnitOfWork
 
@@ -52,6 +58,10 @@ class AppUnitOfWork(SqlUnitOfWork):
         self.reconcile = Reconciliation(conn)
         self.figures = Figures(conn)
         self.encrypted = EncryptedColumns(conn)
+        self.support = Support(conn)
+        # suspicious-activity cases (repositories_cases.py)
+        self.cases = Cases(conn)
+        self.case_facts = CaseFacts(conn)
         return self
 
     def ping(self) -> None:

@@ -5,7 +5,7 @@ metrics, and the encrypted columns that a key rotation re-encrypts."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, insert, select, tuple_, update
@@ -75,15 +75,17 @@ class Reconciliation:
         for chunk in _chunks(list(rows)):
             self.conn.execute(insert(t.bank_statement_lines), list(chunk))
 
-    def imported_out_ids(self, tran_ids: Sequence[str]) -> set[str]:
+    def imported_out_days(self, tran_ids: Sequence[str]) -> dict[str, date]:
+        """bank_tran_id -> the day an earlier statement booked it (direction out)."""
         c = t.bank_statement_lines.c
-        out: set[str] = set()
+        out: dict[str, date] = {}
         for chunk in _chunks(sorted(set(tran_ids))):
-            out.update(
-                self.conn.scalars(
-                    select(c.bank_tran_id).where(c.bank_tran_id.in_(chunk), c.direction == "out")
+            rows = self.conn.execute(
+                select(c.bank_tran_id, c.booked_on).where(
+                    c.bank_tran_id.in_(chunk), c.direction == "out"
                 )
             )
+            out.update({r.bank_tran_id: r.booked_on for r in rows})
         return out
 
     def expected_at_bank(self, since: datetime, until: datetime) -> list[dict[str, Any]]:
@@ -304,6 +306,10 @@ class EncryptedColumns:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
+    def specs(self) -> tuple[tuple[str, str, str, tuple[tuple[str, str], ...]], ...]:
+        """(table, id column, key id column, ((blob column, aad suffix), ...))."""
+        return ENCRYPTED_COLUMNS
+
     def counts_by_key(self) -> dict[str, dict[str, int]]:
         """table -> key id -> rows."""
         out: dict[str, dict[str, int]] = {}
@@ -365,3 +371,51 @@ def _spec(table_name: str) -> tuple[str, str, tuple[tuple[str, str], ...]]:
         if name == table_name:
             return id_col, key_col, blobs
     raise KeyError(table_name)
+
+
+class Support:
+    """What an operator looks at by hand: one item with its history, one payout."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def item(self, item_id: str) -> dict[str, Any] | None:
+        i = t.items.c
+        hidden = {"code_enc", "pin_enc", "code_hmac", "key_id", "redeem_key"}
+        cols = [c for c in t.items.c if c.name not in hidden]
+        row = self.conn.execute(select(*cols).where(i.id == item_id)).first()
+        return dict(row._mapping) if row else None
+
+    def item_events(self, item_id: str) -> list[dict[str, Any]]:
+        e = t.item_events.c
+        rows = self.conn.execute(
+            select(e.from_status, e.to_status, e.at, e.detail)
+            .where(e.item_id == item_id)
+            .order_by(e.at, e.id)
+        )
+        return [dict(r._mapping) for r in rows]
+
+    def transfers_for(self, refs: Sequence[str]) -> list[dict[str, Any]]:
+        lt, lp = t.ledger_transfers.c, t.ledger_postings.c
+        rows = self.conn.execute(
+            select(lt.id, lt.seq, lt.kind, lt.ref, lt.created_at, lp.account, lp.amount)
+            .join(t.ledger_postings, lp.transfer_id == lt.id)
+            .where(lt.ref.in_(list(refs)))
+            .order_by(lt.seq, lp.account)
+        )
+        return [dict(r._mapping) for r in rows]
+
+    def payout(self, payout_id: str) -> dict[str, Any] | None:
+        p = t.payouts.c
+        row = self.conn.execute(select(t.payouts).where(p.id == payout_id)).first()
+        return dict(row._mapping) if row else None
+
+    def make_payout_due(self, payout_id: str, statuses: Sequence[str], now: datetime) -> bool:
+        """Clear a payout's backoff and lease so the next worker pass takes it."""
+        p = t.payouts.c
+        n = self.conn.execute(
+            update(t.payouts)
+            .where(p.id == payout_id, p.status.in_(list(statuses)))
+            .values(next_attempt_at=None, lease_owner=None, lease_expires_at=None, updated_at=now)
+        ).rowcount
+        return n == 1

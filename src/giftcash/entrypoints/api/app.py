@@ -6,7 +6,8 @@ from fastapi import FastAPI, HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from giftcash import __version__
-from giftcash.entrypoints.api import admin, openapi, problems, routes
+from giftcash.adapters.observability.middleware import ObserveRequests
+from giftcash.entrypoints.api import admin, admin_cases, openapi, operations, problems, routes
 from giftcash.entrypoints.api import schemas as s
 from giftcash.entrypoints.web import install as install_web
 from giftcash.service.deps import Deps
@@ -78,29 +79,16 @@ def create_app(deps: Deps, *, readiness: object | None = None) -> FastAPI:
     app.include_router(routes.router)
     install_web(app)  # the customer site at /, its static files at /static
     app.include_router(admin.router)
+    app.include_router(admin_cases.router)  # suspicious-activity cases
 
     @app.get("/healthz", response_model=s.Health, tags=["operations"])
     def healthz() -> s.Health:
         return s.Health(status="ok")
 
-    @app.get("/readyz", response_model=s.Health, tags=["operations"])
-    def readyz() -> s.Health:
-        checks: dict[str, str] = {}
-        try:
-            with deps.uow() as uow:
-                uow.ping()
-            checks["database"] = "ok"
-        except Exception as e:  # readiness reports, it does not crash
-            checks["database"] = f"error: {type(e).__name__}"
-        status = "ok" if all(v == "ok" for v in checks.values()) else "unavailable"
-        if status != "ok":
-            from fastapi.responses import JSONResponse
-
-            return JSONResponse(  # type: ignore[return-value]
-                {"status": status, "checks": checks}, status_code=503
-            )
-        return s.Health(status=status, checks=checks)
+    app.include_router(operations.router)  # /readyz and /metrics
 
     openapi.install(app)  # every error documented as the problem+json it is
     app.add_middleware(BodyLimit)  # type: ignore[arg-type]
+    # outermost: a request refused by BodyLimit is counted and logged too
+    app.add_middleware(ObserveRequests, skip_log=frozenset({"/healthz", "/readyz", "/metrics"}))
     return app

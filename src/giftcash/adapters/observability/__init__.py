@@ -1,0 +1,2 @@
+"""Observability: Prometheus metrics (``metrics``) and JSON log lines with request ids and
+no secrets (``logs``)."""
