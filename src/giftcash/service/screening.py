@@ -8,6 +8,7 @@ voucher was bought (its answer overrides the declaration).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -193,6 +194,27 @@ def apply_decision(row: dict[str, Any], d: Decision, device_key: str | None) -> 
         row["hold_until"] = d.hold_until
 
 
+class BatchFacts:
+    """The facts that a batch of items reads in one transaction, read once per batch.
+
+    Within one ``record_admissions`` transaction they change only when an item is
+    declined (the day's totals and a submission's value skip declined items) or a failure
+    is recorded (the failure counts): the caller calls ``forget()`` after either, and
+    every other item of the batch reuses the reads instead of repeating them per item.
+    Nothing is posted there, so the issuer exposure and the paid count stand still."""
+
+    def __init__(self) -> None:
+        self._memo: dict[tuple[Any, ...], Any] = {}
+
+    def get(self, key: tuple[Any, ...], read: Callable[[], Any]) -> Any:
+        if key not in self._memo:
+            self._memo[key] = read()
+        return self._memo[key]
+
+    def forget(self) -> None:
+        self._memo.clear()
+
+
 def screen_before_redemption(
     uow: Any,
     deps: Deps,
@@ -204,19 +226,30 @@ def screen_before_redemption(
     account: BankAccount | None,
     issuer_facts: dict[str, Any],
     now: datetime,
+    batch: BatchFacts | None = None,
 ) -> Decision:
     """The second look, with what the issuer reported. An item a reviewer approved is not
-    sent back to review nor held (declines, the statutory ones above all, still apply)."""
+    sent back to review nor held (declines, the statutory ones above all, still apply).
+    ``batch``: reads shared with the other items of the same transaction (see above)."""
+    batch = batch or BatchFacts()
     device_key = (item.get("decision") or {}).get("device_key")
-    cf = customer_facts(uow, customer, account, device_key)
-    c = counts(
-        uow,
-        rs,
-        customer_id=customer.id,
-        account_id=account.id if account else "",
-        device_key=device_key,
-        now=now,
-        exclude_submission=item["submission_id"],
+    account_id = account.id if account else ""
+    sub_id = item["submission_id"]
+    cf = batch.get(
+        ("customer", customer.id, account_id, device_key),
+        lambda: customer_facts(uow, customer, account, device_key),
+    )
+    c = batch.get(
+        ("counts", customer.id, account_id, device_key, sub_id),
+        lambda: counts(
+            uow,
+            rs,
+            customer_id=customer.id,
+            account_id=account_id,
+            device_key=device_key,
+            now=now,
+            exclude_submission=sub_id,
+        ),
     )
     facts = ItemFacts(
         brand,
@@ -232,10 +265,15 @@ def screen_before_redemption(
         customer_value_today=c.customer_value,
         account_items_today=c.account_items,
         account_value_today=c.account_value,
-        submission_value=uow.items.submission_value(item["submission_id"]),
+        submission_value=batch.get(
+            ("submission_value", sub_id), lambda: uow.items.submission_value(sub_id)
+        ),
         customer_failures=c.customer_failures,
         device_failures=c.device_failures,
-        issuer_exposure=issuer_exposure(uow, brand.issuer, brand.currency),
+        issuer_exposure=batch.get(
+            ("exposure", brand.issuer, brand.currency),
+            lambda: issuer_exposure(uow, brand.issuer, brand.currency),
+        ),
     )
     d = evaluate(
         rs,
