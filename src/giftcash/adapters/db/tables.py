@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -496,4 +497,67 @@ bank_statement_lines = Table(
     CheckConstraint("amount >= 0 AND fee >= 0", name="amounts"),
     CheckConstraint("direction IN ('out', 'in', 'fee')", name="direction"),
     Index(None, "booked_on"),
+)
+
+# -- suspicious-activity cases (domain/aml.py) ---------------------------------------------
+# One active case per (kind, subject): ``active_key`` is "kind|subject" while the case is
+# open or under review and NULL once it is reported or dismissed, and it is unique (NULLs
+# never collide), so a closed case leaves room for the next one.
+
+aml_cases = Table(
+    "aml_cases",
+    metadata,
+    _id(),
+    Column("kind", String(32), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("active_key", Text, nullable=True, unique=True),
+    Column("customer_ids", Json, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("total_amount", BigInteger, nullable=False, server_default=text("0")),
+    Column("evidence_count", Integer, nullable=False, server_default=text("0")),
+    Column("summary", Text, nullable=False, server_default=text("''")),
+    Column("period_start", UtcDateTime, nullable=True),
+    Column("period_end", UtcDateTime, nullable=True),
+    Column("opened_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("notes", Json, nullable=False),  # [{at, by, from, to, note}], oldest first
+    CheckConstraint("status IN ('open', 'under_review', 'reported', 'dismissed')", name="status"),
+    CheckConstraint("total_amount >= 0 AND evidence_count >= 0", name="amounts"),
+    Index(None, "status", "opened_at"),
+    Index(None, "kind", "subject"),
+)
+
+# Append-only: the facts behind each case. A fact is kept once per (kind, subject) across
+# all its cases, so a rescan finds it again and adds nothing, and a dismissed case's facts
+# do not open the next case.
+aml_case_evidence = Table(
+    "aml_case_evidence",
+    metadata,
+    _id(),
+    Column("case_id", Id, ForeignKey("aml_cases.id"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("key", Text, nullable=False),  # item:<id> | account:<id> | attempt:<id>
+    Column("at", UtcDateTime, nullable=False),
+    Column("amount", BigInteger, nullable=False, server_default=text("0")),
+    Column("item_id", Id, nullable=True),
+    Column("customer_id", Id, nullable=True),
+    Column("masked", String(64), nullable=True),  # a masked code or account number only
+    Column("note", Text, nullable=False, server_default=text("''")),
+    Column("added_at", UtcDateTime, nullable=False),
+    CheckConstraint("amount >= 0", name="amount"),
+    UniqueConstraint("kind", "subject", "key"),
+    Index(None, "case_id", "at"),
+)
+
+# One row: when the detectors last ran. Each scan locks it (FOR UPDATE on PostgreSQL) while
+# it writes, so two workers scanning at once cannot both open the same case.
+aml_scan_state = Table(
+    "aml_scan_state",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("scanned_at", UtcDateTime, nullable=True),
+    Column("scans", BigInteger, nullable=False, server_default=text("0")),
+    CheckConstraint("id = 1", name="single_row"),
 )
