@@ -46,6 +46,7 @@ def build_deps(
     bank_code, _, account = settings.bank_operating_account.partition(":")
     return Deps(
         uow=lambda: AppUnitOfWork(engine),
+        read_uow=lambda: AppUnitOfWork(engine, read_only=True),
         vault=make_vault_from_settings(settings),
         passwords=Argon2Passwords(fast_for_tests=fast_passwords),
         # every foreign call is counted and timed (adapters/observability/metrics.py)

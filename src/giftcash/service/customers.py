@@ -156,7 +156,7 @@ def issue_token(deps: Deps, *, phone: str, password: str, device_key: str | None
 
 def authenticate(deps: Deps, token: str, subject_type: str = "customer") -> str:
     now = deps.clock.now()
-    with deps.uow() as uow:
+    with deps.reader() as uow:
         row = uow.tokens.get(token_hash(token))
     if row is None or row.subject_type != subject_type or row.expires_at <= now:
         raise errors.Unauthorized("the access token is missing, unknown or expired")

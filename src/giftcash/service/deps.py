@@ -77,6 +77,14 @@ class Deps:
     bank_client_code: str = "M202600001"
     jurisdiction: str = "KR"
     new_id: Callable[[], str] = field(default_factory=lambda: _uuid4_text)
+    # A unit of work for reads alone (see ``reader``); None: ``uow`` serves reads too.
+    read_uow: Callable[[], UnitOfWork] | None = None
+
+    def reader(self) -> UnitOfWork:
+        """A unit of work that only reads: a snapshot that never takes the write lock
+        (SQLite's deferred transaction, PostgreSQL's READ ONLY), so reads do not queue
+        behind writers as they do in ``uow()``, which starts SQLite's BEGIN IMMEDIATE."""
+        return (self.read_uow or self.uow)()
 
     def brands(self) -> Mapping[str, Brand]:
         return brand_index(self.brand_catalogue)

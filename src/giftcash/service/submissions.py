@@ -198,7 +198,7 @@ def status_of(statuses: set[str]) -> str:
 
 
 def get_submission(deps: Deps, customer_id: str, submission_id: str) -> SubmissionView:
-    with deps.uow() as uow:
+    with deps.reader() as uow:
         sub = uow.submissions.get(submission_id)
         if sub is None or sub.customer_id != customer_id:
             raise errors.SubmissionNotFound("no such submission")
