@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import typer
+from rich import box
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from giftcash.domain.errors import DomainError
 from giftcash.entrypoints.cli import _DATABASE_URL_HELP, _settings, app, console, err_console, fail
@@ -144,8 +146,8 @@ def _render_bank(r: Any) -> None:
     period = s["period"]
     console.print(
         f"statement: {s['lines']:,} lines ({s['new_lines']:,} new, "
-        f"{s['already_imported']:,} imported before)"
-        + (f", books from {period['from']} to {period['to']}" if period else "")
+        f"{s['already_imported']:,} seen before)"
+        + (f"; books {period['from']} to {period['to']}" if period else "")
     )
     summary = Table(title="Bank reconciliation")
     for col in ("", "lines"):
@@ -156,26 +158,23 @@ def _render_bank(r: Any) -> None:
     if d["conflicts"]:
         summary.add_row("[red]conflicts[/]", str(len(d["conflicts"])))
     console.print(summary)
+    # the tables name the bank's id; --json has every field (payout ids, times)
     _detail(
-        "Missing here (the bank moved it; our books do not know it)",
+        "Missing here: the bank moved it, our books do not know it",
         d["missing_here"],
-        ("bank_tran_id", "direction", "amount", "booked_on", "counterparty"),
+        ("bank_tran_id", "direction", "amount", "booked_on"),
     )
     _detail(
-        "Missing at the bank (our books say it left)",
+        "Missing at the bank: our books say it left",
         d["missing_at_bank"],
-        ("bank_tran_id", "kind", "ref", "amount", "books_status", "booked_at"),
+        ("bank_tran_id", "kind", "amount", "books_status"),
     )
     _detail(
         "Amounts that differ",
         d["amount_mismatch"],
-        ("bank_tran_id", "direction", "kind", "ref", "bank_amount", "books_amount"),
+        ("bank_tran_id", "kind", "bank_amount", "books_amount"),
     )
-    _detail(
-        "Returned by the bank",
-        d["returned"],
-        ("bank_tran_id", "kind", "ref", "amount", "books_status", "note"),
-    )
+    _detail("Returned by the bank", d["returned"], ("bank_tran_id", "amount", "note"))
     _detail("Conflicts", d["conflicts"], ("bank_tran_id", "direction", "note"))
     if r.clean:
         console.print("[bold green]the statement matches the books[/]")
@@ -192,10 +191,16 @@ def _detail(title: str, rows: list[dict[str, Any]], cols: tuple[str, ...]) -> No
         if col in _IDS:  # an id is copied from here: never cut it short
             table.add_column(col, no_wrap=True, min_width=len(_cell(rows[0].get(col))))
         else:
-            table.add_column(col, overflow="fold")
+            table.add_column(col.replace("_", " "), overflow="fold")
     for row in rows:
-        table.add_row(*(escape(_cell(row.get(c))) for c in cols))
+        table.add_row(*(_text(_cell(row.get(c))) for c in cols))
     console.print(table)
+
+
+def _text(value: str) -> Text:
+    """A cell taken literally: no markup, no emoji codes (an account like
+    ``assets:bank:operating`` must not turn into a picture)."""
+    return Text(value)
 
 
 def _cell(value: Any) -> str:
@@ -249,17 +254,17 @@ def reconcile_issuer(
         _detail(
             "Missing here (the issuer captured it; our ledger did not)",
             d["missing_here"],
-            ("idempotency_key", "issuer", "amount", "day", "books_status", "note"),
+            ("idempotency_key", "issuer", "amount", "note"),
         )
         _detail(
             "Missing at the issuer (our ledger captured it)",
             d["missing_at_issuer"],
-            ("idempotency_key", "issuer", "amount", "books_status", "booked_at"),
+            ("idempotency_key", "issuer", "amount", "books_status"),
         )
         _detail(
             "Amounts that differ",
             d["amount_mismatch"],
-            ("idempotency_key", "issuer", "issuer_amount", "books_amount"),
+            ("idempotency_key", "issuer_amount", "books_amount"),
         )
         if result.clean:
             console.print("[bold green]the settlement reports match the ledger[/]")
@@ -307,26 +312,27 @@ def reports_volume(
     if as_json:
         _print_json([r.as_dict() for r in rows])
         return
-    table = Table(title=f"Volume per {period} and {by} ({tz})")
-    cols = (
-        "period",
-        "group",
-        "received",
-        "declined",
-        "paid",
-        "face_value",
-        "payout",
-        "margin",
-        "margin_bps",
-        "avg_seconds_to_payout",
-    )
-    for col in cols:
+    # "in": items received, "out": declined or invalid, "s to pay": average seconds from
+    # submission to paid; the CSV and --json have every column
+    table = Table(title=f"Volume per {period} and {by} ({tz})", box=box.SIMPLE, pad_edge=False)
+    cols = {
+        "period": "period",
+        "group": by,
+        "received": "in",
+        "declined": "out",
+        "paid": "paid",
+        "face_value": "face",
+        "margin": "margin",
+        "margin_bps": "bps",
+        "avg_seconds_to_payout": "s to pay",
+    }
+    for col, label in cols.items():
         table.add_column(
-            col.replace("_", " "), justify="left" if col in ("period", "group") else "right"
+            label, no_wrap=True, justify="left" if col in ("period", "group") else "right"
         )
     for r in rows:
         d = r.as_dict()
-        table.add_row(*(escape(_cell(d[c])) for c in cols))
+        table.add_row(*(_text(_cell(d[c])) for c in cols))
     console.print(table)
     declines = [
         (r.period, r.group, code, n) for r in rows for code, n in sorted(r.declines_by_code.items())
@@ -448,10 +454,13 @@ def keys_rotate(
                 f"{KEY_FILE_NAME}; {len(ring.key_ids) - 1} older key(s) still decrypt"
             )
         elif before.not_current == 0:
-            console.print(
-                f"every row is already under {before.current}: to rotate, make a new key "
-                "current (GIFTCASH_SECRET_KEY), keep the old in GIFTCASH_DECRYPT_KEYS, run again"
+            hint = (
+                ""
+                if finish or not settings.secret_key
+                else ": to rotate, make a new key current (GIFTCASH_SECRET_KEY), keep the old "
+                "in GIFTCASH_DECRYPT_KEYS, run again"
             )
+            console.print(f"every row is already under {before.current}{hint}")
             return
         total = keys.status(deps).not_current
         with _progress("re-encrypting", total) as bar:
@@ -505,7 +514,7 @@ def payouts_inquire(
     else:
         table = Table(title=f"Payout {escape(payout_id)}", show_header=False)
         for k, v in r.payout.items():
-            table.add_row(k.replace("_", " "), escape(_cell(v)))
+            table.add_row(k.replace("_", " "), _text(_cell(v)))
         table.add_row("[bold]the bank says[/]", escape(r.bank_outcome))
         table.add_row("bank amount", _cell(r.bank_amount))
         table.add_row("agrees", "[green]yes[/]" if r.agrees else "[red]no[/]")
@@ -551,15 +560,18 @@ def items_show(
         )
         return
     table = Table(title=f"Item {escape(item_id)}", show_header=False)
-    for k, val in v.item.items():
+    item = dict(v.item)
+    decision = item.pop("decision", None) or {}
+    if decision:
+        item["decision"] = " ".join(
+            str(decision[k]) for k in ("outcome", "code", "rule_id") if decision.get(k)
+        )
+    for k, val in item.items():
         if val is not None and k not in ("id",):
-            table.add_row(k.replace("_", " "), escape(_cell(val)))
+            table.add_row(k.replace("_", " "), _text(_cell(val)))
     console.print(table)
     _detail("History", v.events, ("at", "from_status", "to_status", "detail"))
     if v.payout:
-        _detail(
-            "Payout",
-            [v.payout],
-            ("id", "status", "amount", "bank_tran_id", "attempts", "sent_at", "confirmed_at"),
-        )
-    _detail("Ledger", v.transfers, ("seq", "kind", "ref", "account", "amount", "created_at"))
+        console.print(f"payout {escape(v.payout['id'])}")
+        _detail("Payout", [v.payout], ("bank_tran_id", "status", "amount", "attempts"))
+    _detail("Ledger", v.transfers, ("seq", "kind", "account", "amount"))
