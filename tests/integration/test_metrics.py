@@ -83,16 +83,16 @@ def test_readyz_says_clearly_that_no_worker_has_run_yet_then_ok(ops_world):
 
 def test_readyz_is_503_when_the_database_is_gone(ops_world, tmp_path):
     w = ops_world
-    broken = w.deps.uow
+    saved = w.deps.uow, w.deps.read_uow
 
     def no_database():
         raise ConnectionError("refused")
 
-    w.deps.uow = no_database
+    w.deps.uow = w.deps.read_uow = no_database
     try:
         r = w.api.get("/readyz")
     finally:
-        w.deps.uow = broken
+        w.deps.uow, w.deps.read_uow = saved
     assert r.status_code == 503
     assert r.json()["checks"]["database"].startswith("error")
 

@@ -35,7 +35,7 @@ class Readiness:
 def readiness(deps: Deps, *, require_worker: bool = False) -> Readiness:
     checks: dict[str, str] = {}
     try:
-        with deps.uow() as uow:
+        with deps.reader() as uow:
             uow.ping()
             newest = uow.figures.latest_heartbeat()
         checks["database"] = "ok"
@@ -56,7 +56,7 @@ def readiness(deps: Deps, *, require_worker: bool = False) -> Readiness:
 
 
 def state_figures(deps: Deps) -> dict[str, Any]:
-    with deps.uow() as uow:
+    with deps.reader() as uow:
         f = uow.figures
         return {
             "items": f.items_by_status(),

@@ -55,7 +55,7 @@ class KeyStatus:
 
 def status(deps: Deps) -> KeyStatus:
     vault: Any = deps.vault
-    with deps.uow() as uow:
+    with deps.reader() as uow:
         rows = uow.encrypted.counts_by_key()
     return KeyStatus(vault.current, vault.hmac_key_id, sorted(vault.key_ids), rows)
 
@@ -65,7 +65,7 @@ def check_hashes(deps: Deps, sample: int = 20) -> int:
     ``HashKeyMismatch`` if they differ (the ring pins the wrong hash key). Answers the
     number of rows checked."""
     vault: Any = deps.vault
-    with deps.uow() as uow:
+    with deps.reader() as uow:
         rows = uow.encrypted.sample_hmacs(sample)
     checked = 0
     for r in rows["items"]:

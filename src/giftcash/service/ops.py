@@ -37,7 +37,7 @@ class ItemView:
 
 
 def show_item(deps: Deps, item_id: str) -> ItemView:
-    with deps.uow() as uow:
+    with deps.reader() as uow:
         item = uow.support.item(item_id)
         if item is None:
             raise ItemNotFound("no such item")
@@ -90,7 +90,7 @@ _AGREES = {
 
 def inquire_payout(deps: Deps, payout_id: str) -> PayoutInquiry:
     """Ask the bank what happened to this payout's ``bank_tran_id``; change nothing."""
-    with deps.uow() as uow:
+    with deps.reader() as uow:
         payout = uow.support.payout(payout_id)
     if payout is None:
         raise errors.PayoutNotFound("no such payout")

@@ -440,7 +440,7 @@ def _missing_at_bank(
     deps: Deps, out: BankReconciliation, since: date, until: date, seen_out: set[str]
 ) -> None:
     start, end = day_bounds(since, until)
-    with deps.uow() as uow:
+    with deps.reader() as uow:
         expected = uow.reconcile.expected_at_bank(start, end)
         unseen = [e["bank_tran_id"] for e in expected if e["bank_tran_id"] not in seen_out]
         # A transfer that an earlier statement booked on a day outside this one's period
@@ -554,7 +554,7 @@ def reconcile_issuer(
     days = [line.day for line in report]
     since = since or (min(days) if days else None)
     until = until or (max(days) if days else None)
-    with deps.uow() as uow:
+    with deps.reader() as uow:
         ours = uow.reconcile.redemptions_by_key([line.idempotency_key for line in report])
         expected: list[dict[str, Any]] = []
         if since is not None and until is not None:

@@ -107,7 +107,7 @@ def volume(
         raise errors.InvalidInput(f"by is one of {', '.join(GROUPS)}", field="by")
     zi = zone(tz)
     start, end = _bounds(since, until, zi)
-    with deps.uow() as uow:
+    with deps.reader() as uow:
         items = uow.figures.items_between(start, end)
     rows: dict[tuple[str, str, str], ReportRow] = {}
     for it in items:
@@ -255,7 +255,7 @@ def exposure(deps: Deps) -> list[Exposure]:
     """Every known issuer with its exposure and the cap the pipeline enforces."""
     rules = catalogue.current_rules(deps)
     live = catalogue.live_catalogue(deps)
-    with deps.uow() as uow:
+    with deps.reader() as uow:
         balances = uow.figures.issuer_balances()
     issuers = sorted(set(catalogue.known_issuers(deps)) | set(balances))
     return [
