@@ -19,8 +19,11 @@ from giftcash.adapters.crypto.vault import (
     KEY_FILE_NAME,
     CodeVault,
     InvalidMasterKey,
+    UnknownKeyId,
+    add_key_to_file,
     key_id_for,
     parse_key_ring,
+    write_key_ring,
 )
 from giftcash.adapters.db import tables as t
 from giftcash.adapters.webhooks import signing
@@ -169,3 +172,33 @@ def test_a_wrong_hash_pin_is_refused_before_anything_is_rewritten(ops_world):
 def test_two_keys_without_a_pin_do_not_load():
     with pytest.raises(InvalidMasterKey):
         CodeVault.from_ring([secrets.token_bytes(32), secrets.token_bytes(32)])
+
+
+def test_the_key_file_ring_grows_keeps_its_pin_and_running_vaults_follow(tmp_path):
+    running = CodeVault.from_settings(None, tmp_path)
+    first = running.current
+    blob, key_id = running.encrypt("1234-5678", "row-1")
+    ring = add_key_to_file(tmp_path / KEY_FILE_NAME)
+    ring = add_key_to_file(tmp_path / KEY_FILE_NAME)
+    keys_now, pin = parse_key_ring((tmp_path / KEY_FILE_NAME).read_text())
+    assert len(keys_now) == 3 and pin == first and ring.hmac_key_id == first
+    assert (tmp_path / KEY_FILE_NAME).stat().st_mode & 0o077 == 0
+    newer_blob, newer_id = ring.encrypt("secret", "row-2")
+    assert newer_id != key_id
+    # the running vault has never seen the newest key: it reloads the file when it meets it
+    assert running.decrypt(newer_blob, newer_id, "row-2") == "secret"
+    assert running.current == ring.current
+    assert ring.decrypt(blob, key_id, "row-1") == "1234-5678"
+    assert running.hmac("x") == ring.hmac("x") == CodeVault.from_settings(None, tmp_path).hmac("x")
+
+
+def test_a_running_vault_refuses_a_ring_whose_hash_pin_changed(tmp_path):
+    running = CodeVault.from_settings(None, tmp_path)
+    path = tmp_path / KEY_FILE_NAME
+    old = parse_key_ring(path.read_text())[0][0]
+    new = secrets.token_bytes(32)
+    write_key_ring(path, [new, old], key_id_for(new))  # a wrong pin
+    blob, key_id = CodeVault.from_ring([new, old], key_id_for(new)).encrypt("x", "r")
+    with pytest.raises(UnknownKeyId, match="pin must not change"):
+        running.decrypt(blob, key_id, "r")
+    assert running.hmac_key_id == key_id_for(old)

@@ -239,13 +239,21 @@ def write_key_ring(path: Path, keys: list[bytes], hmac_key_id: str) -> None:
 def add_key_to_file(path: Path, new_key: bytes | None = None) -> CodeVault:
     """Make a new master key current in the key file, keep every older key for
     decryption and pin the hash key to the one in use now. Answers the new ring."""
-    keys, pin = parse_key_ring(_read_ring_text(path))
-    before = CodeVault.from_ring(keys, pin)
-    new_key = new_key or secrets.token_bytes(MASTER_KEY_BYTES)
-    if key_id_for(new_key) in before.key_ids:
-        raise InvalidMasterKey("that key is already in the ring")
-    ring = [new_key, *keys]
-    write_key_ring(path, ring, before.hmac_key_id)
+    import fcntl
+
+    # Two rotations at once must not lose a key: read, add and write under a lock.
+    lock_fd = os.open(path.with_name(path.name + ".lock"), os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(lock_fd, fcntl.LOCK_EX)
+        keys, pin = parse_key_ring(_read_ring_text(path))
+        before = CodeVault.from_ring(keys, pin)
+        new_key = new_key or secrets.token_bytes(MASTER_KEY_BYTES)
+        if key_id_for(new_key) in before.key_ids:
+            raise InvalidMasterKey("that key is already in the ring")
+        ring = [new_key, *keys]
+        write_key_ring(path, ring, before.hmac_key_id)
+    finally:
+        os.close(lock_fd)  # releases the lock
     return CodeVault.from_ring(ring, before.hmac_key_id)
 
 
