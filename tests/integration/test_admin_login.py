@@ -113,6 +113,15 @@ ENDPOINTS = [
     ("GET", "/v1/admin/payouts/no-such-payout", None, {"finance"}),
     ("GET", "/v1/admin/audit", None, {"finance"}),
     ("GET", "/v1/admin/me", None, {"reviewer", "finance"}),
+    ("GET", "/v1/admin/cases", None, {"reviewer", "finance"}),
+    ("GET", "/v1/admin/cases/export", None, {"finance"}),
+    ("GET", "/v1/admin/cases/no-such-case", None, {"reviewer", "finance"}),
+    (
+        "POST",
+        "/v1/admin/cases/no-such-case/status",
+        {"status": "under_review", "note": "looking"},
+        {"finance"},
+    ),
 ]
 
 

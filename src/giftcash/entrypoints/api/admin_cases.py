@@ -97,7 +97,7 @@ def list_cases(
 def export_cases(
     op: Finance,
     deps: DepsDep,
-    format: Annotated[Literal["csv", "json"], Query()] = "csv",
+    format: Annotated[Literal["csv", "json"], Query()] = "json",  # the API's own default
     status: StatusFilter = None,
 ) -> Response:
     report = cases.export(deps, op, fmt=format, status=status)
