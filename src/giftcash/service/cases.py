@@ -243,13 +243,13 @@ def list_cases(
 ) -> list[Case]:
     """Newest first. ``status`` may be ``active`` (open or under review)."""
     statuses, kind = _statuses(status), _kind(kind)
-    with deps.uow() as uow:
+    with deps.reader() as uow:
         rows = uow.cases.page(statuses=statuses, kind=kind, cursor=cursor, limit=limit)
     return [_case(r) for r in rows]
 
 
 def get_case(deps: Deps, case_id: str) -> CaseDetail:
-    with deps.uow() as uow:
+    with deps.reader() as uow:
         row = uow.cases.get(case_id)
         if row is None:
             raise CaseNotFound("no such case")
