@@ -25,6 +25,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,6 +46,8 @@ PAYOUT_DONE = frozenset({"confirmed", "returned", "rejected"})
 PAYOUT_OWED = frozenset({"pending", "sending", "unknown"})  # not yet debited to the customer
 MOVED = frozenset({"done", "pending"})  # money that left the operating account and stayed out
 
+AccountHmac = Callable[[str, str], str]  # (bank code, account number) -> our keyed hash
+
 
 @dataclass
 class EndCheck:
@@ -57,7 +60,19 @@ class EndCheck:
     invariant_breaks: int = 0
     ledger_check_exit: int = 0
     recovered: int = 0  # outcomes committed only after the caller died (kills that landed)
+    check_errors: int = 0  # a check that could not run
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not (
+            self.unsettled
+            or self.double_redemptions
+            or self.double_payouts
+            or self.lost_won
+            or self.invariant_breaks
+            or self.check_errors
+        )
 
 
 def unsettled(conn: Connection) -> int:
@@ -169,7 +184,7 @@ def run_checks(
     issuer_url: str,
     bank_url: str,
     issuer_store: Path,
-    account_hmac: Any,
+    account_hmac: AccountHmac,
     lease_s: float | None = None,
     cli_env: dict[str, str] | None = None,
 ) -> EndCheck:
@@ -191,7 +206,10 @@ def run_checks(
     out.ledger_check_exit, said = cli_ledger_check(database_url, cli_env)
     if out.ledger_check_exit != 0:
         out.notes.append(f"giftcash ledger check exited {out.ledger_check_exit}: {said}")
-        out.invariant_breaks += 1
+        if out.ledger_check_exit == 1:  # it found violations
+            out.invariant_breaks += 1
+        else:  # it could not check (e.g. the code moved to a newer schema mid-run)
+            out.check_errors += 1
     return out
 
 
@@ -221,7 +239,7 @@ def _double_redemptions(
 
 
 def _bank_side(
-    conn: Connection, out: EndCheck, transfers: list[dict[str, Any]], account_hmac: Any
+    conn: Connection, out: EndCheck, transfers: list[dict[str, Any]], account_hmac: AccountHmac
 ) -> None:
     p, a, i = t.payouts.c, t.bank_accounts.c, t.items.c
     payout_ids = set(conn.scalars(select(p.bank_tran_id).where(p.bank_tran_id.is_not(None))))
@@ -295,6 +313,7 @@ def _invariants(conn: Connection, out: EndCheck) -> None:
     }
     owed: Counter[str] = Counter()
     by_payout: dict[str, list[tuple[str, int]]] = {}
+    paid_unconfirmed = 0
     for customer, status, payout, payout_id in conn.execute(
         select(i.customer_id, i.status, i.payout, i.payout_id)
     ):
@@ -305,8 +324,10 @@ def _invariants(conn: Connection, out: EndCheck) -> None:
         if payout_id is not None:
             by_payout.setdefault(payout_id, []).append((status, int(payout)))
         if status == "paid" and payouts.get(payout_id, ("",))[0] != "confirmed":
-            breaks += 1
-            out.notes.append("an item is paid but its payout is not confirmed")
+            paid_unconfirmed += 1
+    if paid_unconfirmed:
+        breaks += paid_unconfirmed
+        out.notes.append(f"{paid_unconfirmed} items are paid but their payout is not confirmed")
     liabilities = _balances(conn, ledger.CUSTOMER_PREFIX)
     owed_by_account = {ledger.customer_account(c): won for c, won in owed.items()}
     for account in set(owed_by_account) | set(liabilities):

@@ -109,7 +109,9 @@ def run_crash(ctx: Context, plan: CrashPlan = CrashPlan()) -> tuple[Row, EndChec
     root.mkdir(parents=True, exist_ok=True)
     began = time.monotonic()
     sims = Simulators(root)
-    db = None
+    db = engine = None
+    check: EndCheck | None = None
+    kept = None
     try:
         db = provision(ctx.database_url, root)
         settings = settings_for(db, sims, root / "data")
@@ -149,11 +151,13 @@ def run_crash(ctx: Context, plan: CrashPlan = CrashPlan()) -> tuple[Row, EndChec
             account_hmac=lambda bank, number: deps.vault.hmac(f"account:{bank}:{number}"),
             lease_s=plan.lease_s,
         )
-        engine.dispose()
     finally:
+        if engine is not None:
+            engine.dispose()
         sims.stop()
         if db is not None:
-            db.drop()  # a PostgreSQL schema; an SQLite file stays in the run's folder
+            kept = db.finish(keep=check is None or not check.clean)
+    assert check is not None
     row = Row(
         f"crash ({ctx.backend})",
         items=check.items,
@@ -164,9 +168,9 @@ def run_crash(ctx: Context, plan: CrashPlan = CrashPlan()) -> tuple[Row, EndChec
         lost_won=check.lost_won,
         invariant_breaks=check.invariant_breaks,
         unsettled=check.unsettled,
-        harness_errors=len(pool.record.exits),
+        harness_errors=len(pool.record.exits) + check.check_errors,
         seconds=time.monotonic() - began,
-        notes=[f"seed {ctx.seed}", *check.notes],
+        notes=[f"seed {ctx.seed}", *check.notes, *([kept] if kept else [])],
     )
     if pool.record.exits:
         row.notes.append(f"workers that exited by themselves: {pool.record.exits}")

@@ -256,6 +256,7 @@ def run_demo_crash(ctx: Context, plan: DemoPlan = DemoPlan()) -> tuple[Row, EndC
         invariant_breaks=check.invariant_breaks,
         unsettled=check.unsettled,
         server_errors=api.server_errors,
+        harness_errors=check.check_errors,
         seconds=time.monotonic() - began,
         notes=[f"seed {ctx.seed}", *check.notes],
     )

@@ -62,7 +62,9 @@ def run_faults(ctx: Context, plan: FaultPlan = FaultPlan()) -> tuple[Row, EndChe
     root.mkdir(parents=True, exist_ok=True)
     began = time.monotonic()
     sims = Simulators(root)
-    db = None
+    db = engine = None
+    check: EndCheck | None = None
+    kept = None
     injected: dict[str, dict[str, int]] = {}
     try:
         db = provision(ctx.database_url, root)
@@ -125,13 +127,15 @@ def run_faults(ctx: Context, plan: FaultPlan = FaultPlan()) -> tuple[Row, EndChe
             issuer_store=sims.issuer_store,
             account_hmac=lambda bank, number: deps.vault.hmac(f"account:{bank}:{number}"),
         )
-        engine.dispose()
     finally:
+        if engine is not None:
+            engine.dispose()
         sims.stop()
         if db is not None:
-            db.drop()
+            kept = db.finish(keep=check is None or not check.clean)
     faults_total = sum(n for c in injected.values() for k, n in c.items() if k != "requests")
     requests = sum(c.get("requests", 0) for c in injected.values())
+    assert check is not None
     row = Row(
         f"faults ({ctx.backend})",
         items=check.items,
@@ -141,9 +145,11 @@ def run_faults(ctx: Context, plan: FaultPlan = FaultPlan()) -> tuple[Row, EndChe
         lost_won=check.lost_won,
         invariant_breaks=check.invariant_breaks,
         unsettled=check.unsettled,
+        harness_errors=check.check_errors,
         seconds=time.monotonic() - began,
         notes=[
             f"seed {ctx.seed}",
+            *([kept] if kept else []),
             f"{faults_total} faults in {requests} issuer and bank calls: {injected}",
             *check.notes,
         ],

@@ -9,7 +9,7 @@ from giftcash.selftest.faults import FaultPlan, run_faults
 from giftcash.selftest.registry import Context, Row, scenario
 
 QUICK_CRASH = CrashPlan(items=120, max_kills=25, kill_phase_s=25.0)
-LONG_CRASH = CrashPlan(items=240, max_kills=60, kill_phase_s=60.0)
+LONG_CRASH = CrashPlan(items=480, max_kills=120, kill_phase_s=120.0, settle_s=90.0)
 QUICK_FAULTS = FaultPlan(items=240)
 LONG_FAULTS = FaultPlan(items=1200, settle_s=300.0, batch=128, concurrency=64, per_issuer=32)
 QUICK_DEMO = DemoPlan(cycles=2)

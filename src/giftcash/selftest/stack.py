@@ -121,10 +121,20 @@ class Simulators:
 
 @dataclass
 class Database:
-    """``url`` is what the app, the workers and ``giftcash ledger check`` are given."""
+    """``url`` is what the app, the workers and ``giftcash ledger check`` are given;
+    ``where`` says where it is without any password (for notes)."""
 
     url: str
+    where: str
     drop: Callable[[], None] = lambda: None
+
+    def finish(self, keep: bool) -> str | None:
+        """Drop a PostgreSQL schema unless ``keep`` (a failed run's evidence); answers a
+        note when it is kept. An SQLite file lives in the run's folder either way."""
+        if keep:
+            return f"database kept: {self.where}"
+        self.drop()
+        return None
 
 
 def provision(database_url: str | None, root: Path) -> Database:
@@ -133,7 +143,7 @@ def provision(database_url: str | None, root: Path) -> Database:
     if database_url is None or make_url(database_url).get_backend_name() == "sqlite":
         url = f"sqlite:///{(root / 'giftcash.db').as_posix()}"
         migrate.upgrade(url)
-        return Database(url)
+        return Database(url, url)
     schema = f"selftest_{uuid.uuid4().hex[:12]}"
     admin = create_engine(database_url)
     try:
@@ -157,7 +167,8 @@ def provision(database_url: str | None, root: Path) -> Database:
     except BaseException:
         drop()
         raise
-    return Database(rendered, drop)
+    where = f"schema {schema} in {url.render_as_string(hide_password=True)}"
+    return Database(rendered, where, drop)
 
 
 def settings_for(
