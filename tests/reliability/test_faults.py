@@ -8,7 +8,7 @@ from verdict import SEED, bad_columns, explain
 from giftcash.selftest.faults import FaultPlan, run_faults
 from giftcash.selftest.registry import Context
 
-PLAN = FaultPlan(items=160)
+PLAN = FaultPlan(items=120)
 
 
 def test_faults_at_a_quarter_of_calls_never_pay_twice_nor_lose_a_won(database_url, tmp_path):

@@ -51,6 +51,7 @@ def test_any_bad_column_fails_the_command(only_test_scenarios, column):
 
     assert result.exit_code == 1, result.output
     assert "FAILED" in result.output and "--seed 7" in result.output
+    assert f"broken: {column.replace('_', ' ')} 1" in " ".join(result.output.split())
 
 
 def test_a_scenario_that_raises_is_a_harness_error(only_test_scenarios):

@@ -55,8 +55,8 @@ def selftest(
     took = time.monotonic() - began
     if summary.bad:
         console.print(
-            f"[bold red]FAILED[/]: {summary.bad:,} in bad columns ({took:.0f}s);"
-            f" replay with --seed {seed}; files kept in {escape(str(summary.workdir))}"
+            f"[bold red]FAILED[/] ({took:.0f}s): {escape('; '.join(summary.failures()))}."
+            f" Replay with --seed {seed}; files kept in {escape(str(summary.workdir))}"
         )
         raise typer.Exit(1)
     console.print(f"[bold green]passed[/]: every bad column is 0 ({took:.0f}s)")

@@ -44,6 +44,15 @@ class Summary:
     def bad(self) -> int:
         return sum(r.bad for r in self.rows.values())
 
+    def failures(self) -> list[str]:
+        """``scenario: column value`` for every bad cell that is not zero."""
+        return [
+            f"{row.scenario}: {name.replace('_', ' ')} {getattr(row, name):,}"
+            for row in self.rows.values()
+            for name in BAD_COLUMNS
+            if getattr(row, name)
+        ]
+
     def add(self, row: Row) -> None:
         self.rows[row.scenario] = (
             self.rows[row.scenario] + row if row.scenario in self.rows else row
