@@ -164,6 +164,9 @@ def submit(
         uow.submissions.add(submission_id, customer_id, bank_account_id, len(rows), now)
         uow.items.add_many(rows, now)
         uow.commit()
+    # Stored: let go of the rows (codes encrypted, decisions, routes) before the answer's
+    # items are read back, so a large submission does not hold both at once.
+    del rows, candidates, first_owner, seen
     return get_submission(deps, customer_id, submission_id)
 
 

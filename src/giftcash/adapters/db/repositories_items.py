@@ -165,14 +165,14 @@ class Items:
             "decline_message",
         )
         optional = ("review_reason", "flags", "hold_until", "warning", "decision")
-        values = [
-            {k: r[k] for k in keys}
-            | {k: r.get(k) for k in optional}
-            | {"created_at": now, "updated_at": now}
-            for r in rows
-        ]
-        for chunk in _chunks(values):
-            self.conn.execute(insert(t.items), list(chunk))
+        for chunk in _chunks(rows):  # one chunk of parameter dicts alive at a time
+            values = [
+                {k: r[k] for k in keys}
+                | {k: r.get(k) for k in optional}
+                | {"created_at": now, "updated_at": now}
+                for r in chunk
+            ]
+            self.conn.execute(insert(t.items), values)
         self._events([(r["id"], None, r["status"], r.get("decline_code")) for r in rows], now)
 
     def get(self, item_id: str) -> Item | None:
