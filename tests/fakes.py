@@ -109,7 +109,21 @@ class FakeBank:
     accounts: dict[tuple[str, str], str] = field(default_factory=dict)
     transfers: dict[str, dict] = field(default_factory=dict)
     lose_next: int = 0
+    # New transfers stay "pending" (sent, not yet confirmed) until ``settle`` or
+    # ``return_transfer``; otherwise they are "done" at once.
+    settle_later: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def settle(self, bank_tran_id: str) -> None:
+        with self.lock:
+            assert self.transfers[bank_tran_id]["status"] == "pending"
+            self.transfers[bank_tran_id]["status"] = "done"
+
+    def return_transfer(self, bank_tran_id: str) -> None:
+        """The receiving bank bounced a pending transfer: the money came back."""
+        with self.lock:
+            assert self.transfers[bank_tran_id]["status"] == "pending"
+            self.transfers[bank_tran_id]["status"] = "returned"
 
     def open(self, bank_code: str, number: str, holder: str) -> None:
         self.accounts[(bank_code, number)] = holder
@@ -136,7 +150,7 @@ class FakeBank:
                 "account": (bank_code, account_number),
                 "amount": amount,
                 "memo": memo,
-                "status": "done",
+                "status": "pending" if self.settle_later else "done",
             }
             if self.lose_next:
                 self.lose_next -= 1

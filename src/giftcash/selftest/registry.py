@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 # Modules whose import registers scenarios; add yours here.
-SCENARIO_MODULES: list[str] = ["giftcash.selftest.scenarios"]
+SCENARIO_MODULES: list[str] = ["giftcash.selftest.scenarios", "giftcash.selftest.adversarial"]
 
 # Columns where anything but zero is a failure.
 BAD_COLUMNS = (
