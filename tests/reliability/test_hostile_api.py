@@ -241,3 +241,82 @@ def test_a_body_at_the_limit_is_read(world: World):
         "/v1/tokens", content=body, headers={**auth, "content-type": "application/json"}
     )
     assert r.status_code == 422 and r.json()["code"] == "unknown_field", r.text
+
+
+# -- NUL characters ------------------------------------------------------------------------
+
+
+def test_a_nul_character_anywhere_is_refused_not_a_500(world: World):
+    """PostgreSQL text cannot hold NUL: found by schemathesis as a 500 on a cursor."""
+    w = world
+    auth = signup(w, "010-8400-0001")
+    before = _rows(w)
+    probes = [
+        w.client.get("/v1/submissions", params={"cursor": "a\x00b"}, headers=auth),
+        w.client.get("/v1/payouts?cursor=%00", headers=auth),
+        w.client.get("/v1/submissions/abc%00def", headers=auth),
+        w.client.post(
+            "/v1/signup",
+            json={
+                "phone": "010-8400-0002",
+                "name": "홍\x00길동",
+                "birth_date": "1990-01-02",
+                "password": "correct horse battery",
+            },
+        ),
+        w.client.post("/v1/tokens", json={"phone": "010-8400-0001", "password": "pw\x00"}),
+    ]
+
+    def split():  # the escape split across two chunks of a body without a length
+        yield b'{"phone": "010-8400-0001", "password": "pw\\u00'
+        yield b'00"}'
+
+    probes.append(
+        w.client.post("/v1/tokens", content=split(), headers={"content-type": "application/json"})
+    )
+    for r in probes:
+        assert problem(r, 422)["code"] == "invalid_input", (r.request.url, r.text)
+    assert _rows(w) == before
+
+
+@pytest.mark.parametrize(
+    ("content_type", "chunks", "refused"),
+    [
+        (b"application/json", [b'{"a": "x\\u00', b'00"}'], True),
+        (b"application/json", [b'{"a": "x\\u00', b'41"}'], False),
+        (b"application/x-www-form-urlencoded", [b"a=x%0", b"0"], True),
+        (b"application/x-www-form-urlencoded", [b"a=x%0", b"1"], False),
+    ],
+)
+def test_a_nul_split_across_chunks_is_still_found(content_type, chunks, refused):
+    import asyncio
+
+    from giftcash.entrypoints.api.guards import RefuseNul
+
+    async def app(scope, receive, send):  # reads the whole body, then answers 200
+        while (await receive()).get("more_body"):
+            pass
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    messages = [
+        {"type": "http.request", "body": c, "more_body": i < len(chunks) - 1}
+        for i, c in enumerate(chunks)
+    ]
+    sent = []
+
+    async def receive():
+        return messages.pop(0)
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "path": "/v1/x",
+        "raw_path": b"/v1/x",
+        "query_string": b"",
+        "headers": [(b"content-type", content_type)],
+    }
+    asyncio.run(RefuseNul(app)(scope, receive, send))
+    assert sent[0]["status"] == (422 if refused else 200)

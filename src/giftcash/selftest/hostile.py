@@ -279,6 +279,7 @@ def run_hostile(ctx: Context, plan: HostilePlan = HostilePlan()) -> tuple[Row, S
 
     from giftcash.bootstrap import build_deps, make_engine_from_settings
     from giftcash.entrypoints.api.app import MAX_BODY_BYTES, create_app
+    from giftcash.selftest.races import phone_of
     from giftcash.selftest.stack import (
         PASSWORD,
         Simulators,
@@ -299,8 +300,8 @@ def run_hostile(ctx: Context, plan: HostilePlan = HostilePlan()) -> tuple[Row, S
         settings = settings_for(db, sims, root / "data")
         engine = make_engine_from_settings(settings)
         deps = build_deps(settings, engine=engine, fast_passwords=True)
-        who = make_customer(deps, sims, 1)  # phone 0109 0000001, a verified account
-        token = customers.issue_token(deps, phone="01090000001", password=PASSWORD)
+        who = make_customer(deps, sims, 1)  # a verified account
+        token = customers.issue_token(deps, phone=phone_of(1), password=PASSWORD)
         vouchers = buy(sims, "cultureland", 5_000, 2)
         view = submissions.submit(
             deps,

@@ -106,6 +106,10 @@ def capture_logs() -> Iterator[Capture]:
     handler = Capture()
     quiet = logging.getLogger("sqlalchemy")
     before = root.level, quiet.level
+    # the handlers already there (a console's) keep printing only what they printed
+    others = {h: h.level for h in root.handlers}
+    for h in others:
+        h.setLevel(max(h.level, root.getEffectiveLevel()))
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
     quiet.setLevel(logging.WARNING)  # its statement log is off in production too
@@ -115,6 +119,8 @@ def capture_logs() -> Iterator[Capture]:
         root.removeHandler(handler)
         root.setLevel(before[0])
         quiet.setLevel(before[1])
+        for h, level in others.items():
+            h.setLevel(level)
 
 
 def find(haystack: bytes | str, secrets: Secrets) -> Counter[str]:
