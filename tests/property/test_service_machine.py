@@ -39,7 +39,8 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy import Engine, create_engine, delete, func, insert, select, text
+from sqlalchemy.engine import make_url
 
 from fakes import FakeBank, FakeClock, FakeIssuer, FakeSms
 from giftcash.adapters.db import migrate
@@ -362,6 +363,19 @@ class ServiceMachine(RuleBasedStateMachine):
 # -- databases per example ------------------------------------------------------------------
 
 
+def _fresh_schema(database_url: str) -> str:
+    """A new schema in the session's PostgreSQL database, selected by ``search_path``."""
+    schema = f"machine_{uuid.uuid4().hex[:12]}"
+    admin_engine = create_engine(database_url)
+    try:
+        with admin_engine.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    finally:
+        admin_engine.dispose()
+    url = make_url(database_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    return url.render_as_string(hide_password=False)
+
+
 def sqlite_copies(template: Path, tmp_path_factory: Any) -> Any:
     def fresh() -> tuple[Engine, str, Path]:
         folder = tmp_path_factory.mktemp("machine")
@@ -378,9 +392,7 @@ def engine_for_example(request, tmp_path_factory):
     if request.param == "sqlite":
         yield sqlite_copies(request.getfixturevalue("sqlite_template"), tmp_path_factory)
         return
-    from conftest import _fresh_schema_url
-
-    url = _fresh_schema_url(request.getfixturevalue("postgres_database_url"))
+    url = _fresh_schema(request.getfixturevalue("postgres_database_url"))
     migrate.upgrade(url)
     seed = make_engine(url)
     with seed.connect() as conn:  # the rows a migrated database starts with

@@ -49,7 +49,7 @@ def test_races_never_accept_a_code_twice_nor_pay_more_than_owed(database_url, tm
 # -- planted bugs ---------------------------------------------------------------------------
 
 SMALL = RacePlan(
-    submitters=8, replays=6, payout_workers=3, payout_items=6, payout_waves=3, settle_s=4.0
+    submitters=8, replays=6, payout_workers=3, payout_items=6, payout_waves=3, settle_s=2.0
 )
 
 
