@@ -32,7 +32,7 @@ COLUMNS = (
     ("harness_errors", "harness\nerrors"),
     ("seconds", "seconds"),
 )
-TABLE_WIDTH = 150
+TABLE_WIDTH = 180
 
 
 @dataclass
