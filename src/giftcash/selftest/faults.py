@@ -1,7 +1,8 @@
 """Fault runs: the issuer and bank simulators answer 503 before doing anything, hang past
 the client's timeout (before or after doing the work), and lose answers of work they did
-(a 503 on one simulator, a connection dropped mid-answer on the other, swapped every run),
-at a combined rate of 25%; an in-process worker drains the batch; then the end checks.
+(a 503 on one simulator, a connection dropped mid-answer on the other; the seed picks
+which), at a combined rate of 25%; an in-process worker drains the batch; customers add
+bank accounts meanwhile (1-won deposits under the same faults); then the end checks.
 
 The adapters' HTTP timeout (0.4 s) is shorter than the simulators' injected hang (1.5 s),
 so every hang is a client timeout: an ambiguous outcome the pipeline must settle by
@@ -48,11 +49,13 @@ class FaultPlan:
 
     @property
     def combined_rate(self) -> float:
-        return (
-            self.error_rate
-            + self.timeout_rate
-            + self.timeout_after_work_rate
-            + (self.lost_answer_rate)
+        return sum(
+            (
+                self.error_rate,
+                self.timeout_rate,
+                self.timeout_after_work_rate,
+                self.lost_answer_rate,
+            )
         )
 
 
