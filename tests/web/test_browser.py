@@ -1,7 +1,7 @@
 """The customer site in a real browser (Playwright driving Debian's Chromium) at phone
 width, against the whole demo (API, web, worker and the issuer, bank and SMS simulators)
-started in-process. The SMS code and the 1-won memo are read from the simulators, as a
-person would read them on their phone and in their bank app.
+started in-process (fixtures in conftest.py). The SMS code and the 1-won memo are read
+from the simulators, as a person would read them on their phone and in their bank app.
 
 Each test saves screenshots under ``test-results/``; a failing test saves one more of the
 page as it was when it failed.
@@ -10,81 +10,14 @@ page as it was when it failed.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
-import pytest
+from browsing import needs_chromium, shot
 
-from giftcash.entrypoints import demo as demo_module
-from giftcash.entrypoints.servers import free_port
-
-CHROMIUM = Path("/usr/bin/chromium")
-RESULTS = Path(__file__).resolve().parents[2] / "test-results"
 PASSWORD = "a long enough password"
-PHONE_WIDTH = {"width": 375, "height": 812}
 PAID_TIMEOUT_MS = 60_000
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed")
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    running = demo_module.start(tmp_path_factory.mktemp("demo"), port=free_port())
-    try:
-        yield running.info
-    finally:
-        running.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-dev-shm-usage",
-            ],
-        )
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-@pytest.fixture
-def page(browser, request: pytest.FixtureRequest) -> Iterator[object]:
-    context = browser.new_context(viewport=PHONE_WIDTH, locale="ko-KR")
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.on("console", lambda m: errors.append(m.text) if _unexpected(m) else None)
-    try:
-        yield pg
-        assert not errors, f"the browser reported errors: {errors}"  # CSP refusals land here
-    finally:
-        report = getattr(request.node, "report_call", None)
-        if report is None or report.failed:
-            RESULTS.mkdir(exist_ok=True)
-            pg.screenshot(path=str(RESULTS / f"{request.node.name}-failed.png"), full_page=True)
-        context.close()
-
-
-def _unexpected(message) -> bool:
-    """A console error other than the 422 a refused form answers with (CSP refusals, script
-    errors and failed loads all count)."""
-    return message.type == "error" and "status of 422" not in message.text
-
-
-def shot(pg, name: str) -> None:
-    RESULTS.mkdir(exist_ok=True)
-    pg.screenshot(path=str(RESULTS / f"{name}.png"), full_page=True)
+pytestmark = needs_chromium
 
 
 def sms_code(info: dict, phone: str) -> str:

@@ -13,6 +13,7 @@ from giftcash.adapters.db.repositories_admin import (
     ReviewQueue,
 )
 from giftcash.adapters.db.repositories_cases import CaseFacts, Cases
+from giftcash.adapters.db.repositories_console import ConsoleReads
 from giftcash.adapters.db.repositories_customers import (
     BankAccounts,
     Challenges,
@@ -62,6 +63,8 @@ class AppUnitOfWork(SqlUnitOfWork):
         # suspicious-activity cases (repositories_cases.py)
         self.cases = Cases(conn)
         self.case_facts = CaseFacts(conn)
+        # the operator console's read-only queries (repositories_console.py)
+        self.console = ConsoleReads(conn)
         return self
 
     def ping(self) -> None:

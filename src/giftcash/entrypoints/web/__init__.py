@@ -1,6 +1,7 @@
 """The web site: server-rendered pages (Jinja2 + HTMX) over the same service layer as
-the API. ``install(app)`` mounts the customer site at ``/`` and the static files at
-``/static``; the operator console will add its own routers with its own ``Realm``."""
+the API. ``install(app)`` mounts the customer site at ``/``, the operator console at ``/admin``
+(its own ``Realm``: cookie, sign-in page, error page) and the static files at
+``/static``."""
 
 from __future__ import annotations
 
@@ -30,7 +31,31 @@ def customer_routers() -> list[APIRouter]:
     ]
 
 
+def console_routers() -> list[APIRouter]:
+    from giftcash.entrypoints.web import (
+        console_audit,
+        console_auth,
+        console_catalogue,
+        console_customers,
+        console_dashboard,
+        console_payouts,
+        console_reconcile,
+        console_review,
+    )
+
+    return [
+        console_auth.auth,
+        console_dashboard.dashboard,
+        console_review.review,
+        console_catalogue.brands,
+        console_customers.customers,
+        console_payouts.payouts,
+        console_reconcile.reconciliation,
+        console_audit.audit,
+    ]
+
+
 def install(app: FastAPI) -> None:
-    for router in customer_routers():
+    for router in customer_routers() + console_routers():
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

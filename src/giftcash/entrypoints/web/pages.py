@@ -185,7 +185,8 @@ def status_of(e: DomainError) -> int:
 
 
 def render_error(request: Request, status: int, message: str, realm: Realm = CUSTOMER) -> Response:
-    return render(request, "error.html", {"message": message}, status=status, realm=realm)
+    context = {"message": message}
+    return render(request, realm.error_template, context, status=status, realm=realm)
 
 
 def route_class(realm: Realm) -> type[APIRoute]:

@@ -66,6 +66,7 @@ class Realm:
     session_cookie: str
     signin_path: str
     authenticate: Callable[[Deps, str], str]  # token -> subject id, or raises Unauthorized
+    error_template: str = "error.html"  # the page a refused form or an error answers with
 
 
 def _customer(deps: Deps, token: str) -> str:

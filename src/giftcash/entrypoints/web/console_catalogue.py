@@ -1,0 +1,114 @@
+"""Brands (rate, on/off, exposure cap) and issuers (the kill switch, exposure cap): admin
+only. Each form sends what it shows; only the fields that differ from what is bought now
+go to ``service.admin`` (audited there, with the values before)."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from starlette.responses import Response
+
+from giftcash.entrypoints.web.console_pages import allow, console_errors, render_console, router
+from giftcash.entrypoints.web.pages import field, redirect
+from giftcash.entrypoints.web.security import deps_of
+from giftcash.service import admin, catalogue, errors
+
+brands = router()
+
+
+def parse_rate_bps(text: str) -> int | None:
+    """A percentage of face value ("90", "90.5") as basis points; empty: the default."""
+    text = text.strip().removesuffix("%").strip()
+    if not text:
+        return None
+    try:
+        bps = Decimal(text) * 100
+    except InvalidOperation:
+        bps = Decimal(-1)
+    if bps != bps.to_integral_value() or not 1 <= bps <= 10_000:
+        raise errors.InvalidInput("a rate is 0.01 to 100 percent", field="buyback_rate_bps")
+    return int(bps)
+
+
+def rate_text(bps: int) -> str:
+    """Basis points as the percentage the form shows: 9000 -> "90", 9050 -> "90.5"."""
+    whole, rest = divmod(bps, 100)
+    return str(whole) if rest == 0 else f"{whole}.{rest:02d}".rstrip("0")
+
+
+def parse_cap(text: str) -> int | None:
+    """A whole amount ("5,000,000"); empty: no cap of its own."""
+    digits = text.strip().replace(",", "").replace(" ", "")
+    if not digits:
+        return None
+    if not digits.isascii() or not digits.isdigit() or len(digits) > 15:
+        raise errors.InvalidInput("a cap is a whole amount", field="exposure_cap")
+    return int(digits)
+
+
+@brands.get("/brands")
+@console_errors
+def brands_page(request: Request) -> Response:
+    allow(request, "brands")
+    deps = deps_of(request)
+    live = catalogue.live_catalogue(deps)
+    context = {
+        "brands": admin.list_brands(deps),
+        "own": live.brands,  # each brand's own on/off, whatever its issuer's switch says
+        "issuers": admin.list_issuers(deps),
+        "saved": request.query_params.get("saved", "")[:80],
+        "rate_text": rate_text,
+    }
+    return render_console(request, "console/brands.html", context)
+
+
+def _brand_changes(request: Request, brand_id: str) -> dict[str, Any]:
+    deps = deps_of(request)
+    live = catalogue.live_catalogue(deps)
+    now = live.brands.get(brand_id)
+    if now is None:
+        return {"buyback_rate_bps": None}  # the service answers brand_not_found, audited
+    default = next(b for b in deps.brand_catalogue if b.id == brand_id)
+    rate = parse_rate_bps(field(request, "rate", 12))
+    enabled = field(request, "enabled", 8) == "on"
+    cap = parse_cap(field(request, "exposure_cap", 24))
+    changes: dict[str, Any] = {}
+    if (rate or default.buyback_rate_bps) != now.buyback_rate_bps:
+        changes["buyback_rate_bps"] = rate
+    if enabled != now.enabled:
+        changes["enabled"] = enabled
+    if cap != live.brand_exposure_caps.get(brand_id):
+        changes["exposure_cap"] = cap
+    return changes
+
+
+@brands.post("/brands/{brand_id}")
+@console_errors
+def update_brand(request: Request, brand_id: str) -> Response:
+    op = allow(request, "brands")
+    brand_id = brand_id[:64]
+    changes = _brand_changes(request, brand_id)
+    if changes:
+        admin.patch_brand(deps_of(request), op, brand_id, changes)
+    saved = f"brand:{brand_id}" if changes else "unchanged"
+    return redirect(request, "/admin/brands?" + urlencode({"saved": saved}))
+
+
+@brands.post("/issuers/{issuer}")
+@console_errors
+def update_issuer(request: Request, issuer: str) -> Response:
+    op = allow(request, "brands")
+    issuer = issuer[:64]
+    changes: dict[str, Any] = {}
+    switch = field(request, "switch", 8)
+    if switch in ("stop", "resume"):
+        if switch == "stop" and field(request, "confirm", 8) != "yes":
+            raise errors.InvalidInput("confirm stopping an issuer", field="confirm")
+        changes["enabled"] = switch == "resume"
+    else:
+        changes["exposure_cap"] = parse_cap(field(request, "exposure_cap", 24))
+    admin.patch_issuer(deps_of(request), op, issuer, changes)
+    return redirect(request, "/admin/brands?" + urlencode({"saved": f"issuer:{issuer}"}))

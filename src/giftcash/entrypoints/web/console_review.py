@@ -1,0 +1,103 @@
+"""The review queue (reviewers and admin): each item in review with its evidence, approved
+or declined with a reason; and the items decided lately, followed live to where they end
+(paid, declined), so a reviewer sees what their decision did."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import Request
+from starlette.responses import Response
+
+from giftcash.domain.banks import BANKS
+from giftcash.domain.brands import brand_index
+from giftcash.entrypoints.web.console_pages import (
+    FINDINGS,
+    FLAGS,
+    ITEM_STATES,
+    OUTCOMES,
+    allow,
+    console_errors,
+    render_console,
+    router,
+)
+from giftcash.entrypoints.web.i18n import N_
+from giftcash.entrypoints.web.pages import field, redirect
+from giftcash.entrypoints.web.security import deps_of
+from giftcash.service import admin, console
+
+review = router()
+
+PAGE_SIZE = 20
+RECENT = 10
+POLL = "3s"
+LIVE_STATES = frozenset({"received", "redeeming", "redeemed", "paying"})
+
+DONE = {
+    "approved": N_("Approved: the worker redeems it and pays it."),
+    "declined": N_("Declined: nothing is redeemed or paid."),
+}
+
+
+def _cursor(request: Request) -> str | None:
+    return request.query_params.get("after", "")[:64] or None
+
+
+@review.get("/review")
+@console_errors
+def review_page(request: Request) -> Response:
+    allow(request, "review")
+    deps = deps_of(request)
+    cases = console.review_cases(deps, cursor=_cursor(request), limit=PAGE_SIZE + 1)
+    done = request.query_params.get("done", "")
+    context = {
+        "cases": cases[:PAGE_SIZE],
+        "more": cases[PAGE_SIZE - 1].item["id"] if len(cases) > PAGE_SIZE else None,
+        "brands": brand_index(deps.brand_catalogue),
+        "FINDINGS": FINDINGS,
+        "OUTCOMES": OUTCOMES,
+        "FLAGS": FLAGS,
+        "notice_done": DONE.get(done),
+        "banks": BANKS,
+        **_recent_context(request),
+    }
+    return render_console(request, "console/review.html", context)
+
+
+def _recent_context(request: Request) -> dict:
+    deps = deps_of(request)
+    recent = console.recent_decisions(deps, limit=RECENT)
+    return {
+        "recent": recent,
+        "recent_live": any(r["status"] in LIVE_STATES for r in recent),
+        "poll": POLL,
+        "brands": brand_index(deps.brand_catalogue),
+        "ITEM_STATES": ITEM_STATES,
+    }
+
+
+@review.get("/review/recent")
+@console_errors
+def recent_fragment(request: Request) -> Response:
+    allow(request, "review")
+    return render_console(request, "console/_recent.html", _recent_context(request))
+
+
+def _decide(request: Request, item_id: str, approve: bool) -> Response:
+    op = allow(request, "review")
+    decide = admin.approve if approve else admin.decline
+    decide(deps_of(request), op, item_id[:64], field(request, "reason", admin.MAX_REASON))
+    outcome = "approved" if approve else "declined"
+    return redirect(request, "/admin/review?" + urlencode({"done": outcome}))
+
+
+@review.post("/review/{item_id}/approve")
+@console_errors
+def approve(request: Request, item_id: str) -> Response:
+    return _decide(request, item_id, approve=True)
+
+
+@review.post("/review/{item_id}/decline")
+@console_errors
+def decline(request: Request, item_id: str) -> Response:
+    return _decide(request, item_id, approve=False)
