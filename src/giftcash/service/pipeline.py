@@ -157,6 +157,7 @@ def record_admissions(deps: Deps, worker_id: str, outcomes: list[AdmitOutcome]) 
         people: dict[str, Any] = {}
         mismatches: list[tuple[dict[str, Any], str | None, str | None]] = []
         batch = screening.BatchFacts()  # forgotten after every decline, failure or failed
+        admitted: list[tuple[str, dict[str, Any]]] = []  # moved on together after the loop
         for o in outcomes:
             row = o.claim.row
             if o.kind == "retry":
@@ -249,16 +250,13 @@ def record_admissions(deps: Deps, worker_id: str, outcomes: list[AdmitOutcome]) 
             else:
                 earlier = None if row.get("reviewed_at") else row.get("hold_until")
                 holds = [h for h in (earlier, d.hold_until) if h is not None]
-                uow.items.transition_leased(
-                    row["id"],
-                    worker_id,
-                    IS.RECEIVED,
-                    IS.REDEEMING,
-                    now,
-                    set_redeem_key=True,
-                    hold_until=max(holds) if holds else None,
-                    **facts,
-                )
+                fields = {**facts, "hold_until": max(holds) if holds else None}
+                if fields["purchase_channel"] is None:  # as transition_leased: keep the old
+                    del fields["purchase_channel"]
+                admitted.append((row["id"], fields))
+        uow.items.transition_leased_many(
+            admitted, worker_id, IS.RECEIVED, IS.REDEEMING, now, set_redeem_key=True
+        )
         for row, reported, outcome in mismatches:  # a forged declaration: on the record
             audit.record(
                 uow,
@@ -329,7 +327,9 @@ def record_redemptions(deps: Deps, worker_id: str, outcomes: list[RedeemOutcome]
     """Phase 3 for a batch: one transaction, each item only while its lease is ours."""
     now = deps.clock.now()
     with deps.uow() as uow:
-        transfers = []
+        # In order: transfers, and the claims captured in full, which are moved to
+        # ``redeemed`` together after the loop (if still ours) and posted in their place.
+        transfers: list[ledger.Transfer | RedeemClaim] = []
         for o in outcomes:
             c = o.claim
             if o.kind == "captured":
@@ -354,20 +354,7 @@ def record_redemptions(deps: Deps, worker_id: str, outcomes: list[RedeemOutcome]
                             )
                         )
                     continue
-                if uow.items.transition_leased(
-                    c.item_id, worker_id, IS.REDEEMING, IS.REDEEMED, now, redeemed=True
-                ):
-                    transfers.append(
-                        ledger.redemption(
-                            f"redeem:{c.item_id}",
-                            issuer=c.issuer,
-                            customer_id=c.customer_id,
-                            face=c.face_value,
-                            payout=c.payout,
-                            currency=c.currency,
-                            ref=c.item_id,
-                        )
-                    )
+                transfers.append(c)
             elif o.kind == "invalid":
                 uow.items.transition_leased(
                     c.item_id,
@@ -391,8 +378,35 @@ def record_redemptions(deps: Deps, worker_id: str, outcomes: list[RedeemOutcome]
                     )
                 else:
                     uow.items.release(c.item_id, worker_id, now + backoff(deps, attempts))
-        uow.ledger.post_many(transfers)
+        captured = [x for x in transfers if isinstance(x, RedeemClaim)]
+        moved = uow.items.transition_leased_many(
+            [(x.item_id, {}) for x in captured],
+            worker_id,
+            IS.REDEEMING,
+            IS.REDEEMED,
+            now,
+            redeemed=True,
+        )
+        uow.ledger.post_many(
+            [
+                _redemption_transfer(x) if isinstance(x, RedeemClaim) else x
+                for x in transfers
+                if not isinstance(x, RedeemClaim) or x.item_id in moved
+            ]
+        )
         uow.commit()
+
+
+def _redemption_transfer(c: RedeemClaim) -> ledger.Transfer:
+    return ledger.redemption(
+        f"redeem:{c.item_id}",
+        issuer=c.issuer,
+        customer_id=c.customer_id,
+        face=c.face_value,
+        payout=c.payout,
+        currency=c.currency,
+        ref=c.item_id,
+    )
 
 
 # -- withdrawal ----------------------------------------------------------------------------
