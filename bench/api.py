@@ -157,7 +157,7 @@ def _run(scale: Scale, folder: Path) -> list[Result]:
         idle_kb = max((proc_status_kb(p, "VmRSS") or 0) for p in workers) if workers else 0
         best: dict[str, dict] = {}
         posts = 0
-        for r in range(min(scale.rounds, 2)):
+        for r in range(1 if scale.quick else 2):
             runs = {
                 "bare POST": (
                     base + "/bare",

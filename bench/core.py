@@ -113,7 +113,7 @@ class Scale:
     @classmethod
     def of(cls, quick: bool) -> Scale:
         if quick:
-            return cls(True, 3, 400, 20, 10_000, 4, 1_000, 640, 480)
+            return cls(True, 2, 200, 20, 10_000, 4, 800, 480, 240)
         return cls(False, 5, 2_000, 60, 10_000, 15, 6_000, 1_600, 1_600)
 
     @classmethod

@@ -130,7 +130,7 @@ def run(scale: Scale) -> list[Result]:
         return [Result("intake: one submission", None, "codes/s", note=note)]
     m = json.loads(proc.stdout.strip().splitlines()[-1])
     n = m["n"]
-    note = f"{m['accepted']} of {n} items accepted (received), the rest declined by rule"
+    note = f"{m['accepted']:,} of {n:,} items accepted (status received); service level"
     per_1000 = m["rss_growth_kb"] / 1024 / (n / 1000)
     return [
         Result(

