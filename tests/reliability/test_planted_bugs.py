@@ -14,7 +14,7 @@ from giftcash.selftest.faults import FaultPlan, run_faults
 from giftcash.selftest.registry import Context
 from giftcash.service import pipeline
 
-SMALL = FaultPlan(items=60, settle_s=10.0)
+SMALL = FaultPlan(items=60, settle_s=10.0, late_customers=0)
 
 
 def test_a_redemption_retried_under_a_new_key_is_caught(monkeypatch, tmp_path):
