@@ -3,6 +3,7 @@ adds runs up, a scenario that breaks is a harness error, not a crash of the comm
 
 from __future__ import annotations
 
+import tempfile
 import time
 
 import pytest
@@ -14,9 +15,11 @@ from giftcash.selftest.registry import Context, Row, scenario
 
 
 @pytest.fixture
-def only_test_scenarios(monkeypatch):
+def only_test_scenarios(monkeypatch, tmp_path):
     monkeypatch.setattr(registry, "_REGISTRY", {})
     monkeypatch.setattr(registry, "SCENARIO_MODULES", [])
+    # a failed run keeps its folder for the post-mortem: keep it under this test's tmp
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
 
 
 def run(*args: str):
