@@ -185,22 +185,28 @@ def db_upgrade(
     )
 
 
-@ledger_app.command("check")
-def ledger_check(
-    database_url: str | None = typer.Option(None, "--database-url", help=_DATABASE_URL_HELP),
-) -> None:
-    """Verify every invariant of the books; exit 1 and list the violations if any fails."""
-    from giftcash.adapters.db.ledger_check import check
+def current_settings(database_url: str | None) -> Settings:
+    """Settings whose database is at the head revision; a clear error and exit if not."""
     from giftcash.adapters.db.migrate import require_current_schema
-    from giftcash.adapters.db.uow import SqlUnitOfWork
-    from giftcash.bootstrap import make_engine_from_settings
 
     settings = _settings(database_url)
     try:
         require_current_schema(settings.resolved_database_url)
     except DomainError as e:
         raise fail(e) from None
-    engine = make_engine_from_settings(settings)
+    return settings
+
+
+@ledger_app.command("check")
+def ledger_check(
+    database_url: str | None = typer.Option(None, "--database-url", help=_DATABASE_URL_HELP),
+) -> None:
+    """Verify every invariant of the books; exit 1 and list the violations if any fails."""
+    from giftcash.adapters.db.ledger_check import check
+    from giftcash.adapters.db.uow import SqlUnitOfWork
+    from giftcash.bootstrap import make_engine_from_settings
+
+    engine = make_engine_from_settings(current_settings(database_url))
     try:
         with SqlUnitOfWork(engine, read_only=True) as uow:
             violations = check(uow.conn)

@@ -10,7 +10,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from giftcash.domain.errors import DomainError
-from giftcash.entrypoints.cli import _DATABASE_URL_HELP, _settings, app, console, err_console, fail
+from giftcash.entrypoints.cli import (
+    _DATABASE_URL_HELP,
+    _settings,
+    app,
+    console,
+    current_settings,
+    err_console,
+    fail,
+)
 
 admin_app = typer.Typer(help="Operators of the admin API.", no_args_is_help=True)
 app.add_typer(admin_app, name="admin")
@@ -68,16 +76,10 @@ def audit_verify(
 ) -> None:
     """Check the audit log's hash chain; exit 1 and list the broken records if it fails."""
     from giftcash.adapters.db.app_uow import AppUnitOfWork
-    from giftcash.adapters.db.migrate import require_current_schema
     from giftcash.bootstrap import make_engine_from_settings
     from giftcash.service import audit
 
-    settings = _settings(database_url)
-    try:
-        require_current_schema(settings.resolved_database_url)
-    except DomainError as e:
-        raise fail(e) from None
-    engine = make_engine_from_settings(settings)
+    engine = make_engine_from_settings(current_settings(database_url))
     try:
         with AppUnitOfWork(engine, read_only=True) as uow:
             problems = audit.verify(uow)

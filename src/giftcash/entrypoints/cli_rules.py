@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from giftcash.domain.errors import DomainError
-from giftcash.entrypoints.cli import _DATABASE_URL_HELP, _settings, app, console, fail
+from giftcash.entrypoints.cli import _DATABASE_URL_HELP, app, console, current_settings, fail
 
 rules_app = typer.Typer(
     help="Policy rules: list them, switch or tighten them.", no_args_is_help=True
@@ -21,12 +21,9 @@ app.add_typer(rules_app, name="rules")
 
 
 def _deps(database_url: str | None):
-    from giftcash.adapters.db.migrate import require_current_schema
     from giftcash.bootstrap import build_deps
 
-    settings = _settings(database_url)
-    require_current_schema(settings.resolved_database_url)
-    return build_deps(settings)
+    return build_deps(current_settings(database_url))
 
 
 @rules_app.command("list")
