@@ -61,6 +61,11 @@ class Limits:
     max_attempts: int = 20
     backoff_base_s: float = 0.5
     backoff_cap_s: float = 60.0
+    # A sent payout whose transfer-result inquiry keeps giving no final answer (the bank
+    # says pending or does not find it) is asked this many times, then once per
+    # ``unconfirmed_recheck_s`` with ``failure_code='unconfirmed'`` for an operator
+    # (``payouts inquire`` / ``payouts retry``, the bank statement's reconciliation).
+    unconfirmed_recheck_s: int = 6 * 3600
 
 
 @dataclass

@@ -61,6 +61,7 @@ def state_figures(deps: Deps) -> dict[str, Any]:
         return {
             "items": f.items_by_status(),
             "payouts": f.payouts_by_status(),
+            "payouts_unconfirmed": f.payouts_unconfirmed(),
             "item_oldest": f.oldest_waiting(ITEM_QUEUES),
             "payout_oldest": f.oldest_payout_waiting(PAYOUT_QUEUES),
             "heartbeats": f.heartbeats(),

@@ -578,6 +578,15 @@ def record_checks(deps: Deps, worker_id: str, outcomes: list[PayoutOutcome]) -> 
                             ref=c.payout_id,
                         )
                     )
+            elif c.prior_attempts + 1 >= deps.limits.max_attempts:
+                # no final answer after many checks: park it for an operator, still asked
+                # now and then so a late answer settles it without anyone
+                uow.payouts.release(
+                    c.payout_id,
+                    worker_id,
+                    now + timedelta(seconds=deps.limits.unconfirmed_recheck_s),
+                    failure_code="unconfirmed",
+                )
             else:
                 uow.payouts.release(
                     c.payout_id, worker_id, now + backoff(deps, c.prior_attempts + 1)

@@ -706,6 +706,7 @@ class Payouts:
             values["sent_at"] = now
         if target == PayoutStatus.CONFIRMED:
             values["confirmed_at"] = now
+            values["failure_code"] = None  # an 'unconfirmed' flag is settled
         if failure_code is not None:
             values["failure_code"] = failure_code[:64]
         n = self.conn.execute(
@@ -735,12 +736,24 @@ class Payouts:
         }
         hooks.enqueue([(p.customer_id, "payout.updated", data)], now)
 
-    def release(self, payout_id: str, worker_id: str, next_attempt_at: datetime) -> None:
+    def release(
+        self,
+        payout_id: str,
+        worker_id: str,
+        next_attempt_at: datetime,
+        *,
+        failure_code: str | None = None,
+    ) -> None:
         c = t.payouts.c
+        values: dict[str, Any] = {
+            "lease_owner": None,
+            "lease_expires_at": None,
+            "next_attempt_at": next_attempt_at,
+        }
+        if failure_code is not None:
+            values["failure_code"] = failure_code
         self.conn.execute(
-            update(t.payouts)
-            .where(c.id == payout_id, c.lease_owner == worker_id)
-            .values(lease_owner=None, lease_expires_at=None, next_attempt_at=next_attempt_at)
+            update(t.payouts).where(c.id == payout_id, c.lease_owner == worker_id).values(**values)
         )
 
 

@@ -254,6 +254,12 @@ class Figures:
             for s, n in self.conn.execute(select(c.status, func.count()).group_by(c.status))
         }
 
+    def payouts_unconfirmed(self) -> int:
+        """Sent payouts the bank gave no final answer for after many checks."""
+        c = t.payouts.c
+        q = select(func.count()).where(c.status == "sent", c.failure_code == "unconfirmed")
+        return int(self.conn.execute(q).scalar_one())
+
     def oldest_waiting(self, statuses: Iterable[str]) -> dict[str, datetime]:
         """Per status, the ``updated_at`` of the item that has waited longest in it."""
         c = t.items.c

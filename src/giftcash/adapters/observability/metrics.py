@@ -231,6 +231,12 @@ def state_metrics(
     payouts = Gauge("giftcash_payouts", "Payouts by state.", ("status",), registry=reg)
     for status, n in sorted(figures["payouts"].items()):
         payouts.labels(status).set(n)
+    Gauge(
+        "giftcash_payouts_unconfirmed",
+        "Sent payouts with no final answer from the bank after many checks (an operator "
+        "looks: payouts inquire).",
+        registry=reg,
+    ).set(figures.get("payouts_unconfirmed", 0))
     age = Gauge(
         "giftcash_queue_age_seconds",
         "How long the oldest entry of each queue has waited (0 when it is empty).",
