@@ -68,7 +68,9 @@ def test_replays_without_the_key_make_many_effects(monkeypatch, tmp_path):
     """PLANTED: the API ignores Idempotency-Key."""
     real = idempotency.run
     monkeypatch.setattr(
-        idempotency, "run", lambda deps, scope, key, h, work: real(deps, scope, None, h, work)
+        idempotency,
+        "run",
+        lambda deps, scope, key, h, work, **kw: real(deps, scope, None, h, work, **kw),
     )
     out = RaceReport()
     with race_stack(Context(SEED, tmp_path), SMALL) as st:

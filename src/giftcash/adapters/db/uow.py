@@ -85,3 +85,46 @@ class SqlUnitOfWork:
                 self.conn.rollback()
         finally:
             self.conn.close()
+
+
+class JoinedUnitOfWork:
+    """A unit of work inside another one's transaction, so that several commands' writes
+    (a service's, and the ``Idempotency-Key`` answer stored beside them) commit together.
+
+    Used like any unit of work: its ``commit()`` releases a savepoint and its block left
+    without a commit rolls back to it, so a command that fails undoes only its own
+    writes; nothing is durable until the outer unit of work commits. Reads and
+    repositories are the outer one's (same connection: it sees its own uncommitted rows).
+    """
+
+    def __init__(self, outer: SqlUnitOfWork) -> None:
+        self._outer = outer
+        self._savepoint = None
+
+    def __getattr__(self, name: str):  # the outer one's repositories and connection
+        return getattr(self._outer, name)
+
+    def __enter__(self) -> JoinedUnitOfWork:
+        self._savepoint = self._outer.conn.begin_nested()
+        return self
+
+    def commit(self) -> None:
+        assert self._savepoint is not None
+        self._savepoint.commit()
+        # as after SqlUnitOfWork.commit: what the block does next is a new unit
+        self._savepoint = self._outer.conn.begin_nested()
+
+    def rollback(self) -> None:
+        assert self._savepoint is not None
+        self._savepoint.rollback()
+        self._savepoint = self._outer.conn.begin_nested()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        sp, self._savepoint = self._savepoint, None
+        if sp is not None and sp.is_active:
+            sp.rollback()

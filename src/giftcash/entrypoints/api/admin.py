@@ -322,7 +322,7 @@ async def _decide(
 ) -> JSONResponse:
     h = idempotency.request_hash(request, await request.body())
 
-    def work() -> tuple[int, dict]:
+    def work(deps: Deps) -> tuple[int, dict]:
         it = decide(deps, op, item_id, body.reason)
         return 200, views.item(it).model_dump(mode="json")
 

@@ -16,6 +16,7 @@ from giftcash.entrypoints.api import idempotency
 from giftcash.entrypoints.api.admin import AnyOperator, Cursor, Finance, Limit, Strict
 from giftcash.entrypoints.api.deps import DepsDep, IdemKey
 from giftcash.service import cases
+from giftcash.service.deps import Deps
 
 router = APIRouter(prefix="/v1/admin/cases", tags=["admin", "cases"])
 
@@ -132,7 +133,7 @@ async def change_status(
 ) -> JSONResponse:
     h = idempotency.request_hash(request, await request.body())
 
-    def work() -> tuple[int, dict]:
+    def work(deps: Deps) -> tuple[int, dict]:
         c = cases.change_status(deps, op, case_id, body.status, body.note)
         return 200, _case(c).model_dump(mode="json")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -21,6 +22,7 @@ from giftcash.service import (
     submissions,
     webhooks,
 )
+from giftcash.service.deps import Deps
 
 router = APIRouter(prefix="/v1")
 
@@ -35,7 +37,7 @@ async def signup(
 ) -> JSONResponse:
     h = await _body_hash(request)
 
-    def work() -> tuple[int, dict]:
+    def work(deps: Deps) -> tuple[int, dict]:
         cid = customers.signup(
             deps,
             phone=body.phone,
@@ -45,7 +47,8 @@ async def signup(
         )
         return 201, {"customer_id": cid}
 
-    return await _run(deps, "public", idem, h, work)
+    # signing up sends an SMS: phased, not one transaction (see idempotency.py)
+    return await _run(deps, "public", idem, h, work, joined=False)
 
 
 def _address(request: Request) -> str | None:
@@ -123,7 +126,7 @@ async def add_bank_account(
 ) -> JSONResponse:
     h = await _body_hash(request)
 
-    def work() -> tuple[int, dict]:
+    def work(deps: Deps) -> tuple[int, dict]:
         acct = bank_accounts.add_bank_account(
             deps,
             customer,
@@ -133,7 +136,8 @@ async def add_bank_account(
         )
         return 201, views.bank_account(acct).model_dump(mode="json")
 
-    return await _run(deps, customer, idem, h, work)
+    # adding an account asks the bank and sends 1 won: phased (see idempotency.py)
+    return await _run(deps, customer, idem, h, work, joined=False)
 
 
 @router.post(
@@ -175,7 +179,7 @@ async def submit(
         for i in body.items
     ]
 
-    def work() -> tuple[int, dict]:
+    def work(deps: Deps) -> tuple[int, dict]:
         view = submissions.submit(
             deps,
             customer,
@@ -237,8 +241,10 @@ def get_payout(payout_id: str, customer: CustomerDep, deps: DepsDep) -> s.Payout
     return views.payout(p, item_ids)
 
 
-async def _run(deps, scope, idem, h, work) -> JSONResponse:
-    return await run_in_threadpool(idempotency.run, deps, scope, idem, h, work)
+async def _run(deps, scope, idem, h, work, *, joined: bool = True) -> JSONResponse:
+    return await run_in_threadpool(
+        functools.partial(idempotency.run, deps, scope, idem, h, work, joined=joined)
+    )
 
 
 @router.post(
@@ -254,7 +260,7 @@ async def add_webhook_endpoint(
     h = await _body_hash(request)
     allow_loopback = bool(getattr(request.app.state, "allow_loopback_webhooks", False))
 
-    def work() -> tuple[int, dict]:
+    def work(deps: Deps) -> tuple[int, dict]:
         e = webhooks.add_endpoint(
             deps,
             signing,
