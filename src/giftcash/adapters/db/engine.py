@@ -9,10 +9,23 @@ engine's ``begin`` event emits ``BEGIN IMMEDIATE``: the write lock is taken up f
 second writer waits out the busy timeout instead of deadlocking on the upgrade. A
 connection with the execution option ``sqlite_begin="DEFERRED"`` starts a plain read
 transaction instead (readers then never wait for writers, thanks to WAL).
+
+SQLite's busy handler waits by sleeping (1, 2, 5 … up to 100 ms between tries), so when
+many threads want to write at once they sleep past the moments the lock is free, and the
+latency of a write grows far beyond its work. ``WriterGate`` queues the writers of one
+database file instead: a thread lock inside the process and an ``flock`` on a file beside
+the database across processes, taken before ``BEGIN IMMEDIATE`` and given back right after
+the driver's commit or rollback (the dialect's ``do_commit``/``do_rollback``, which the
+pool's reset-on-return uses too). SQLite's own lock stays the guard of correctness; the
+gate only decides who tries next.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -58,10 +71,113 @@ def _sqlite_engine(url: str, *, foreign_keys: bool, echo: bool) -> Engine:
         finally:
             cursor.close()
 
+    gate = writer_gate(engine)
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         mode = str(conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "IMMEDIATE")).upper()
         assert mode in _BEGIN_MODES, mode
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        if gate is None or mode == "DEFERRED":
+            conn.exec_driver_sql(f"BEGIN {mode}")
+            return
+        dbapi_conn = conn.connection.dbapi_connection
+        gate.acquire(dbapi_conn)
+        try:
+            conn.exec_driver_sql(f"BEGIN {mode}")
+        except BaseException:
+            gate.release(dbapi_conn)
+            raise
 
+    if gate is not None:
+        dialect = engine.dialect
+        for name in ("do_commit", "do_rollback", "do_close"):
+            setattr(dialect, name, _releasing(getattr(dialect, name), gate))
     return engine
+
+
+def _releasing(method: Any, gate: WriterGate) -> Any:
+    def call(dbapi_conn: Any) -> None:
+        try:
+            method(dbapi_conn)
+        finally:
+            gate.release(dbapi_conn)
+
+    return call
+
+
+class WriterBusy(Exception):
+    """The database stayed locked by another writer for the whole busy timeout."""
+
+
+class WriterGate:
+    """One writer at a time per SQLite database file, queued (see the module's text).
+    ``holder`` is the driver connection whose transaction has the turn."""
+
+    def __init__(self, lock_path: str) -> None:
+        self.lock_path = lock_path
+        self._threads = threading.Lock()
+        self._fd: int | None = None
+        self._pid = 0
+        self.holder: int | None = None
+
+    def _file(self) -> int:
+        if self._fd is None or self._pid != os.getpid():  # opened again after a fork
+            self._fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid = os.getpid()
+        return self._fd
+
+    def acquire(self, dbapi_conn: Any, timeout_s: float = BUSY_TIMEOUT_MS / 1000) -> None:
+        deadline = time.monotonic() + timeout_s
+        if not self._threads.acquire(timeout=timeout_s):
+            raise WriterBusy(f"no write turn within {timeout_s:.0f} s")
+        try:
+            fd = self._file()
+            pause = 0.0002
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise WriterBusy(f"no write turn within {timeout_s:.0f} s") from None
+                    time.sleep(pause)
+                    pause = min(pause * 2, 0.002)
+        except BaseException:
+            self._threads.release()
+            raise
+        self.holder = _driver_id(dbapi_conn)
+
+    def release(self, dbapi_conn: Any) -> None:
+        """Give the turn back if ``dbapi_conn`` has it (a no-op otherwise)."""
+        if self.holder != _driver_id(dbapi_conn):
+            return
+        self.holder = None
+        try:
+            if self._fd is not None and self._pid == os.getpid():
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
+
+def _driver_id(conn: Any) -> int:
+    """The driver connection's identity, whether given it or the pool's proxy of it."""
+    return id(getattr(conn, "dbapi_connection", None) or conn)
+
+
+_gates: dict[str, WriterGate] = {}
+_gates_lock = threading.Lock()
+
+
+def writer_gate(engine: Engine) -> WriterGate | None:
+    """The gate of ``engine``'s database file; None for PostgreSQL and in-memory SQLite."""
+    if not is_sqlite(engine):
+        return None
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    path = str(Path(database).expanduser().resolve())
+    with _gates_lock:
+        gate = _gates.get(path)
+        if gate is None:
+            gate = _gates[path] = WriterGate(path + "-writer")
+        return gate
