@@ -1,5 +1,6 @@
-"""The pipeline runner: claims work from our own tables, overlaps the foreign calls in a
-bounded thread pool (a bound per issuer), and commits outcomes in batches.
+"""The pipeline runner: claims work from our own tables, overlaps the foreign calls in
+bounded thread pools (the issuers', with a bound per issuer, and the bank's), and commits
+outcomes in batches.
 
 Threads rather than asyncio: the database layer and the HTTP clients are synchronous,
 the calls are I/O-bound (the GIL is released while waiting), and a bounded pool gives the
@@ -14,7 +15,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -58,11 +59,16 @@ class Worker:
     def __post_init__(self) -> None:
         self._cases_due = time.monotonic() + (self.cases_every_s or 0.0)
         self.pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="gc-call")
+        # the bank's calls have their own threads, so they never queue behind the issuers'
+        self.bank_pool = ThreadPoolExecutor(
+            max(2, self.concurrency // 4), thread_name_prefix="gc-bank"
+        )
         self._issuer_slots: dict[str, threading.BoundedSemaphore] = {}
         self._lock = threading.Lock()
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
+        self.bank_pool.shutdown(wait=True)
 
     def _slot(self, issuer: str) -> threading.BoundedSemaphore:
         with self._lock:
@@ -70,45 +76,68 @@ class Worker:
                 self._issuer_slots[issuer] = threading.BoundedSemaphore(self.per_issuer)
             return self._issuer_slots[issuer]
 
-    def _parallel(
+    def _submit(
         self, fn: Callable[[C], R], claims: Sequence[C], key: Callable[[C], str]
-    ) -> list[R]:
+    ) -> list[Future[R]]:
+        """Start ``fn`` for every claim on the issuers' pool, within each issuer's bound."""
+
         def call(c: C) -> R:
             with self._slot(key(c)):
                 return fn(c)
 
-        return list(self.pool.map(call, claims))
+        return [self.pool.submit(call, c) for c in claims]
+
+    def _bank_calls(self, fn: Callable[[C], R], claims: Sequence[C]) -> list[R]:
+        return list(self.bank_pool.map(fn, claims))
 
     # -- one pass over every step -------------------------------------------------------
     def run_once(self) -> int:
+        """One pass. The issuer's calls of both steps (balance inquiries before
+        admission, redemptions) go out together; while they are in flight this thread does
+        the bank's steps (their calls on a pool of their own), then records both. The
+        issuer's latency is spent once per pass, not once per step, and the payouts'
+        database work hides behind it. An item admitted in this pass is redeemed in the
+        next; a redeemed one is paid out in the next."""
         d, w = self.deps, self.worker_id
-        done = 0
         admissions = pipeline.claim_admissions(d, w, self.batch)
-        if admissions:
-            looks = self._parallel(
-                lambda c: pipeline.inquire(d, c), admissions, lambda c: c.row["issuer"]
-            )
-            pipeline.record_admissions(d, w, looks)
-            metrics.count_claimed("admit", len(admissions))
-            self.stats.admitted += len(admissions)
-            done += len(admissions)
-
         claims = pipeline.claim_redemptions(d, w, self.batch)
-        if claims:
-            outcomes = self._parallel(lambda c: pipeline.redeem(d, c), claims, lambda c: c.issuer)
-            pipeline.record_redemptions(d, w, outcomes)
-            metrics.count_claimed("redeem", len(claims))
-            metrics.count_redemptions(o.kind for o in outcomes)
-            self.stats.redeemed += sum(o.kind == "captured" for o in outcomes)
-            done += len(claims)
+        looks = self._submit(
+            lambda c: pipeline.inquire(d, c), admissions, lambda c: c.row["issuer"]
+        )
+        redemptions = self._submit(lambda c: pipeline.redeem(d, c), claims, lambda c: c.issuer)
+        done = 0
+        try:
+            done += self._payout_steps()
+        finally:
+            # recorded whatever happened above: the issuer has answered these calls
+            if admissions:
+                pipeline.record_admissions(d, w, [f.result() for f in looks])
+                metrics.count_claimed("admit", len(admissions))
+                self.stats.admitted += len(admissions)
+            if claims:
+                outcomes = [f.result() for f in redemptions]
+                pipeline.record_redemptions(d, w, outcomes)
+                metrics.count_claimed("redeem", len(claims))
+                metrics.count_redemptions(o.kind for o in outcomes)
+                self.stats.redeemed += sum(o.kind == "captured" for o in outcomes)
+        done += len(admissions) + len(claims)
+        done += pipeline.settle_verifications(d, limit=self.batch)
+        done += webhooks.deliver(d, signing, self.webhook_sender, w, limit=self.batch)
+        pipeline.heartbeat(d, w)
+        self.stats.loops += 1
+        if self.cases_every_s is not None and time.monotonic() >= self._cases_due:
+            self._cases_due = time.monotonic() + self.cases_every_s
+            cases.scan(d)  # now and then, not every pass: it reads a week of facts
+        return done
 
-        made = pipeline.create_payouts(d, limit=self.batch)
+    def _payout_steps(self) -> int:
+        d, w = self.deps, self.worker_id
+        done = made = pipeline.create_payouts(d, limit=self.batch)
         self.stats.payouts_created += made
-        done += made
 
         sends = pipeline.claim_payouts(d, w, (PS.PENDING, PS.SENDING, PS.UNKNOWN), self.batch)
         if sends:
-            outs = self._parallel(lambda c: pipeline.send_payout(d, c), sends, lambda c: "bank")
+            outs = self._bank_calls(lambda c: pipeline.send_payout(d, c), sends)
             pipeline.record_sends(d, w, outs)
             metrics.count_claimed("send", len(sends))
             metrics.count_payouts(o.kind for o in outs)
@@ -117,20 +146,12 @@ class Worker:
 
         checks = pipeline.claim_payouts(d, w, (PS.SENT,), self.batch)
         if checks:
-            outs = self._parallel(lambda c: pipeline.check_payout(d, c), checks, lambda c: "bank")
+            outs = self._bank_calls(lambda c: pipeline.check_payout(d, c), checks)
             pipeline.record_checks(d, w, outs)
             metrics.count_claimed("check", len(checks))
             metrics.count_payouts(o.kind for o in outs)
             self.stats.payouts_checked += len(checks)
             done += len(checks)
-
-        done += pipeline.settle_verifications(d, limit=self.batch)
-        done += webhooks.deliver(d, signing, self.webhook_sender, w, limit=self.batch)
-        pipeline.heartbeat(d, w)
-        self.stats.loops += 1
-        if self.cases_every_s is not None and time.monotonic() >= self._cases_due:
-            self._cases_due = time.monotonic() + self.cases_every_s
-            cases.scan(d)  # now and then, not every pass: it reads a week of facts
         return done
 
     def run(self, stop: threading.Event, *, max_loops: int | None = None) -> WorkerStats:
