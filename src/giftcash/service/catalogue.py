@@ -96,7 +96,7 @@ def live_catalogue_in(uow: Any, defaults: tuple[Brand, ...]) -> LiveCatalogue:
 
 
 def live_catalogue(deps: Deps) -> LiveCatalogue:
-    with deps.uow() as uow:
+    with deps.reader() as uow:
         return live_catalogue_in(uow, deps.brand_catalogue)
 
 
@@ -157,18 +157,21 @@ def _with_issuer_switches(overrides: Overrides, live: LiveCatalogue) -> Override
     return Overrides(overrides.disabled, params, overrides.operator_rules)
 
 
-def rules_in(uow: Any, defaults: tuple[Brand, ...], jurisdiction: str) -> RuleSet:
+def rules_in(
+    uow: Any, defaults: tuple[Brand, ...], jurisdiction: str, live: LiveCatalogue | None = None
+) -> RuleSet:
+    """``live``: the catalogue when the caller has just read it (not read again)."""
     from giftcash.domain.jurisdictions import pack
     from giftcash.domain.policy import apply_overrides
 
     base = pack(jurisdiction)
     overrides, _ = stored_overrides(base, uow.overrides.rules())
-    live = live_catalogue_in(uow, defaults)
+    live = live or live_catalogue_in(uow, defaults)
     return apply_overrides(base, _with_issuer_switches(overrides, live))
 
 
 def current_rules(deps: Deps, jurisdiction: str = DEFAULT_JURISDICTION) -> RuleSet:
     """The jurisdiction's rule set with the operator's overrides, the issuer kill switch
     and the issuer exposure caps applied: what the pipeline evaluates items against."""
-    with deps.uow() as uow:
+    with deps.reader() as uow:
         return rules_in(uow, deps.brand_catalogue, jurisdiction)

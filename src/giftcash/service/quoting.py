@@ -35,9 +35,9 @@ def make_quote(
     jurisdiction: str | None = None,
 ) -> QuoteView:
     jurisdiction = jurisdiction or deps.jurisdiction
-    with deps.uow() as uow:
+    with deps.reader() as uow:
         live = catalogue.live_catalogue_in(uow, deps.brand_catalogue)
-        rules = catalogue.rules_in(uow, deps.brand_catalogue, jurisdiction)
+        rules = catalogue.rules_in(uow, deps.brand_catalogue, jurisdiction, live)
     brand = live.brands.get(brand_id)
     if brand is None:
         raise NotFound(f"no brand {brand_id[:40]!r}", brand_id=brand_id[:40])

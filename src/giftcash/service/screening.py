@@ -29,12 +29,12 @@ from giftcash.domain.policy import (
     evaluate,
 )
 from giftcash.domain.records import BankAccount, Customer
-from giftcash.service.catalogue import rules_in
+from giftcash.service.catalogue import LiveCatalogue, rules_in
 from giftcash.service.deps import Deps
 
 
-def ruleset(uow: Any, deps: Deps) -> RuleSet:
-    return rules_in(uow, deps.brand_catalogue, deps.jurisdiction)
+def ruleset(uow: Any, deps: Deps, live: LiveCatalogue | None = None) -> RuleSet:
+    return rules_in(uow, deps.brand_catalogue, deps.jurisdiction, live)
 
 
 def route_dicts(d: Decision) -> list[dict[str, Any]]:
@@ -134,10 +134,12 @@ def screen_intake(
     rows: list[dict[str, Any]],
     now: datetime,
     device_key: str | None,
+    live: LiveCatalogue | None = None,
 ) -> None:
     """Decide every not-yet-declined row of a submission, in order, and write the
-    outcome into the row (``decline``, ``review``, ``hold_until``, ``warning``...)."""
-    rs = ruleset(uow, deps)
+    outcome into the row (``decline``, ``review``, ``hold_until``, ``warning``...).
+    ``live``: the catalogue the rows were prepared with (the rules use the same)."""
+    rs = ruleset(uow, deps, live)
     cf = customer_facts(uow, customer, account, device_key)
     c = counts(
         uow, rs, customer_id=customer.id, account_id=account.id, device_key=device_key, now=now

@@ -133,6 +133,7 @@ def submit(
             rows=rows,
             now=now,
             device_key=device_key,
+            live=live,
         )
         for r in rows:
             if r["decline"] is not None and r["decline"].code == "invalid_format":
