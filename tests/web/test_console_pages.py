@@ -255,10 +255,15 @@ def test_sign_in_with_password_and_totp(console: Console):
     # the same code again is refused: one use per code
     again = post(console.anonymous(), "/admin/signin", {**form, "totp": pyotp.TOTP(secret).now()})
     assert again.status_code == 401
-    # signing out forgets the session
+    token = cookie.split("gc_op_session=", 1)[1].split(";")[0].strip('"')
+    bearer = {"Authorization": f"Bearer {token}"}
+    other = console.anonymous()  # the same token, used from somewhere else
+    assert other.get("/v1/admin/audit", headers=bearer).status_code == 200
+    # signing out ends the session, in this browser and for the token anywhere
     r = post(client, "/admin/signout", token_from="/admin/audit")
     assert r.status_code == 303
     assert client.get("/admin/audit", follow_redirects=False).status_code == 303
+    assert other.get("/v1/admin/audit", headers=bearer).status_code == 401
 
 
 def test_sign_in_goes_to_a_console_page_only(console: Console):

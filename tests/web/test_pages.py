@@ -467,3 +467,17 @@ def test_repeated_wrong_passwords_lock_the_sign_in_for_a_while(site: Site):
     r = site.post("/signin", {"phone": "010-2222-3333", "password": PASSWORD})
     assert r.status_code == 429 and "15분 뒤에 다시 시도해 주세요" in r.text
     assert 'name="password"' in r.text  # the form again, not a dead end
+
+
+def test_signing_out_ends_the_session_everywhere_not_only_in_this_browser(site: Site):
+    site.sign_up()
+    r = site.post("/signin", {"phone": "010-2222-3333", "password": PASSWORD})
+    token = session_cookie(r).split(";")[0].split("=", 1)[1].strip('"')
+    bearer = {"Authorization": f"Bearer {token}"}
+    other = TestClient(site.client.app)  # the same token, used from somewhere else
+    assert other.get("/v1/submissions", headers=bearer).status_code == 200
+    r = site.post("/signout", {})
+    assert r.status_code == 303 and r.headers["location"] == "/"
+    assert other.get("/v1/submissions", headers=bearer).status_code == 401
+    r = site.client.get("/sell", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/signin?next=/sell"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, select, update
+from sqlalchemy import Connection, and_, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from giftcash.adapters.db import tables as t
@@ -159,6 +159,13 @@ class Tokens:
             select(c.subject_type, c.subject_id, c.expires_at).where(c.token_hash == token_hash)
         ).first()
         return Token(*r) if r else None
+
+    def delete(self, token_hash: str) -> bool:
+        c = t.access_tokens.c
+        return (
+            self.conn.execute(delete(t.access_tokens).where(c.token_hash == token_hash)).rowcount
+            == 1
+        )
 
 
 def _bank_account(r: Any) -> BankAccount:

@@ -26,7 +26,7 @@ from giftcash.entrypoints.web.security import (
     safe_next,
     set_cookie,
 )
-from giftcash.service import operators
+from giftcash.service import operators, sessions
 
 auth = router()
 
@@ -73,8 +73,8 @@ def signin(request: Request) -> Response:
 
 @auth.post("/signout")
 def signout(request: Request) -> Response:
-    # The token lives on until it expires (the service has no revocation yet); the
-    # browser forgets it now.
+    # the token stops working now (not only in this browser), and the browser forgets it
+    sessions.revoke_token(deps_of(request), request.cookies.get(OPERATOR.session_cookie, ""))
     response = redirect(request, "/admin/signin")
     clear_cookie(request, response, OPERATOR.session_cookie)
     return response

@@ -28,7 +28,7 @@ from giftcash.entrypoints.web.security import (
     safe_next,
     set_cookie,
 )
-from giftcash.service import customers
+from giftcash.service import customers, sessions
 
 router = APIRouter(route_class=route_class(CUSTOMER), include_in_schema=False)
 
@@ -129,8 +129,8 @@ def _signin_error(request: Request, e: DomainError) -> str:
 
 @router.post("/signout")
 def signout(request: Request) -> Response:
-    # The token itself lives on until it expires (no revocation in the service yet); the
-    # browser forgets it now.
+    # the token stops working now (not only in this browser), and the browser forgets it
+    sessions.revoke_token(deps_of(request), request.cookies.get(CUSTOMER.session_cookie, ""))
     response = redirect(request, "/")
     clear_cookie(request, response, CUSTOMER.session_cookie)
     return response
