@@ -61,7 +61,7 @@ def run(
     if "intake" in groups:
         section("intake", lambda: intake.run(scale))
     if "api" in groups:
-        section("api", lambda: api.run(scale))
+        section("api", lambda: api.run(scale) + (api.run(scale, server) if server else []))
     if "pipeline" in groups:
 
         def pipeline_sqlite() -> list[Result]:

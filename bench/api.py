@@ -1,7 +1,8 @@
 """API: ``POST /v1/submissions`` (one item) and ``GET /v1/submissions/{id}`` under 32
 concurrent connections from wrk (Debian's package), against a bare ASGI endpoint served
 by the same uvicorn processes (``bench/asgi_app.py``): uvicorn[standard], 2 workers, the
-embedded SQLite default.
+embedded SQLite default; and the same on PostgreSQL (a fresh database) unless
+``--no-postgres``.
 
 wrk and the server share the machine's two cores, as any load generator here must; the
 bare endpoint pays the same price, which is why the figure is a ratio.
@@ -21,10 +22,21 @@ import time
 from pathlib import Path
 
 import httpx
+from sqlalchemy import text
 
 from bench import world
-from bench.core import ROOT, Result, Scale, children_of, fresh_dir, proc_status_kb, sqlite_url
+from bench.core import (
+    ROOT,
+    Result,
+    Scale,
+    children_of,
+    fresh_dir,
+    fresh_postgres,
+    proc_status_kb,
+    sqlite_url,
+)
 from giftcash.adapters.db import migrate
+from giftcash.adapters.db.engine import make_engine
 from giftcash.bootstrap import build_deps
 from giftcash.config import Settings
 from giftcash.entrypoints.servers import free_port
@@ -105,16 +117,19 @@ def _seed(folder: Path, url: str, key: str) -> tuple[str, str, str]:
     return token, account_id, view.submission.id
 
 
-def run(scale: Scale) -> list[Result]:
+def run(scale: Scale, postgres_server: str | None = None) -> list[Result]:
+    """The embedded SQLite by default; ``postgres_server``: a fresh database there."""
     if shutil.which("wrk") is None:
         note = "wrk is not installed (apt-get install wrk): the API was not measured"
         return [Result("api: POST /v1/submissions", None, "req/s", note=note)]
     with fresh_dir("api") as folder:
-        return _run(scale, folder)
+        if postgres_server is None:
+            return _run(scale, folder, sqlite_url(folder), "")
+        with fresh_postgres(postgres_server) as url:
+            return _run(scale, folder, url, " (PostgreSQL)")
 
 
-def _run(scale: Scale, folder: Path) -> list[Result]:
-    url = sqlite_url(folder)
+def _run(scale: Scale, folder: Path, url: str, label: str) -> list[Result]:
     key = base64.b64encode(secrets.token_bytes(32)).decode()
     token, account_id, sub_id = _seed(folder, url, key)
     port = free_port()
@@ -198,7 +213,7 @@ def _run(scale: Scale, folder: Path) -> list[Result]:
         path = "/v1/submissions (1 item)" if name == "POST" else "/v1/submissions/{id}"
         out.append(
             Result(
-                f"api: {name} {path}, {CONNECTIONS} connections",
+                f"api: {name} {path}, {CONNECTIONS} connections{label}",
                 m["rps"],
                 "req/s",
                 b["rps"],
@@ -209,7 +224,7 @@ def _run(scale: Scale, folder: Path) -> list[Result]:
         )
         out.append(
             Result(
-                f"api: {name} {path}, p99 latency",
+                f"api: {name} {path}, p99 latency{label}",
                 m["p99_ms"],
                 "ms",
                 b["p99_ms"],
@@ -220,7 +235,7 @@ def _run(scale: Scale, folder: Path) -> list[Result]:
         )
     out.append(
         Result(
-            "memory: API worker peak RSS during the load",
+            f"memory: API worker peak RSS during the load{label}",
             peak_kb / 1024,
             "MB",
             idle_kb / 1024,
@@ -233,13 +248,12 @@ def _run(scale: Scale, folder: Path) -> list[Result]:
 
 
 def _count_items(url: str) -> int:
-    import sqlite3
-
-    conn = sqlite3.connect(url.removeprefix("sqlite:///"))
+    engine = make_engine(url)
     try:
-        return int(conn.execute("SELECT count(*) FROM items").fetchone()[0])
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM items")).scalar_one())
     finally:
-        conn.close()
+        engine.dispose()
 
 
 def _ready(url: str, timeout_s: float = 60.0) -> None:
