@@ -87,6 +87,7 @@ def _attempts(w: World) -> dict[str, int]:
 OTHERS = {
     ("POST", "/v1/bank-accounts/{account_id}/verify"): {"code": "GC1234"},
     ("GET", "/v1/submissions/{submission_id}"): None,
+    ("POST", "/v1/submissions/{submission_id}/bank-account"): {"bank_account_id": "x"},
     ("GET", "/v1/payouts/{payout_id}"): None,
     ("DELETE", "/v1/webhook-endpoints/{endpoint_id}"): None,
 }

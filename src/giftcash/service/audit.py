@@ -31,7 +31,7 @@ class AuditRecord:
     seq: int
     id: str
     at: datetime
-    actor: str  # operator:<username> | system | cli:<os user> | anonymous
+    actor: str  # operator:<username> | customer:<id> | system | cli:<os user> | anonymous
     action: str  # e.g. rule.update, item.approve, operator.login_failed
     subject: str | None
     detail: dict[str, Any] | None

@@ -83,6 +83,11 @@ class BankAccountNotVerified(DomainError):
     kind = "conflict"
 
 
+class BankAccountStillPays(DomainError):
+    code = "bank_account_still_pays"
+    kind = "conflict"
+
+
 class TooManyItems(DomainError):
     code = "too_many_items"
 

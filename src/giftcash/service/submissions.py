@@ -13,7 +13,7 @@ from giftcash.domain.errors import DomainError
 from giftcash.domain.quotes import funding_source, quote
 from giftcash.domain.records import Item, Submission
 from giftcash.domain.states import ItemStatus
-from giftcash.service import catalogue, errors, screening
+from giftcash.service import audit, catalogue, errors, screening
 from giftcash.service.catalogue import LiveCatalogue
 from giftcash.service.deps import Deps
 
@@ -208,6 +208,49 @@ def get_submission(deps: Deps, customer_id: str, submission_id: str) -> Submissi
             raise errors.SubmissionNotFound("no such submission")
         items = uow.items.for_submission(submission_id)
     return SubmissionView(sub, items, totals(items))
+
+
+def change_bank_account(
+    deps: Deps, customer_id: str, submission_id: str, bank_account_id: str
+) -> SubmissionView:
+    """After the bank returned a payout, the account it went to is ``failed`` and the
+    submission's unpaid items wait (payouts go only to verified accounts). This points the
+    submission at another of the customer's own verified accounts, so they are paid there.
+
+    Only away from a failed account: while the submission's account works, its payouts
+    stay where the customer sent them (a taken-over session cannot redirect money). Items
+    already in a payout stay with it; if that payout is returned too, they follow the
+    submission to the new account. Audited; no money moves here."""
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        sub = uow.submissions.get(submission_id)
+        if sub is None or sub.customer_id != customer_id:
+            raise errors.SubmissionNotFound("no such submission")
+        target = uow.bank_accounts.get(bank_account_id)
+        if target is None or target.customer_id != customer_id:
+            raise errors.BankAccountNotFound("no such bank account")
+        if target.status != "verified":
+            raise errors.BankAccountNotVerified("verify the bank account with its 1-won code first")
+        if target.id != sub.bank_account_id:
+            current = uow.bank_accounts.get(sub.bank_account_id)
+            if current is None or current.status != "failed":
+                raise errors.BankAccountStillPays(
+                    "this submission's payouts go to an account that works; they can be "
+                    "moved only after the bank returned a payout from it"
+                )
+            if not uow.submissions.move_to_account(submission_id, current.id, target.id):
+                raise errors.BankAccountStillPays("the submission changed meanwhile; look again")
+            audit.record(
+                uow,
+                f"customer:{customer_id}",
+                "submission.bank_account",
+                f"submission:{submission_id}",
+                {"from": current.id, "to": target.id},
+                at=now,
+                id=deps.new_id(),
+            )
+            uow.commit()
+    return get_submission(deps, customer_id, submission_id)
 
 
 def list_submissions(

@@ -64,6 +64,16 @@ class Submissions:
         ).first()
         return _submission(r) if r else None
 
+    def move_to_account(self, submission_id: str, current: str, target: str) -> bool:
+        """Point the submission at ``target`` if it still names ``current``."""
+        c = t.submissions.c
+        moved = self.conn.execute(
+            update(t.submissions)
+            .where(c.id == submission_id, c.bank_account_id == current)
+            .values(bank_account_id=target)
+        )
+        return moved.rowcount == 1
+
     def for_customer(self, customer_id: str, cursor: str | None, limit: int) -> list[Submission]:
         c = t.submissions.c
         q = select(t.submissions).where(c.customer_id == customer_id)

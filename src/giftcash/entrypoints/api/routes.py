@@ -221,6 +221,30 @@ def get_submission(submission_id: str, customer: CustomerDep, deps: DepsDep) -> 
     return views.submission(submissions.get_submission(deps, customer, submission_id))
 
 
+@router.post(
+    "/submissions/{submission_id}/bank-account",
+    response_model=s.SubmissionOut,
+    tags=["submissions"],
+)
+async def move_submission(
+    submission_id: str,
+    body: s.SubmissionAccountIn,
+    request: Request,
+    customer: CustomerDep,
+    deps: DepsDep,
+    idem: IdemKey = None,
+) -> JSONResponse:
+    """After the bank returned a payout (its account is ``failed``), send the submission's
+    unpaid items to another of your verified accounts."""
+    h = await _body_hash(request)
+
+    def work(deps: Deps) -> tuple[int, dict]:
+        view = submissions.change_bank_account(deps, customer, submission_id, body.bank_account_id)
+        return 200, views.submission(view).model_dump(mode="json")
+
+    return await _run(deps, customer, idem, h, work)
+
+
 @router.get("/payouts", response_model=s.PayoutList, tags=["payouts"])
 def list_payouts(
     customer: CustomerDep,

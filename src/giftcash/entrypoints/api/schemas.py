@@ -165,6 +165,10 @@ class SubmissionIn(Strict):
     items: list[ItemIn] = Field(min_length=1, max_length=1000)
 
 
+class SubmissionAccountIn(Strict):
+    bank_account_id: str = Field(min_length=1, max_length=64)
+
+
 class ItemOut(BaseModel):
     id: str
     brand_id: str
