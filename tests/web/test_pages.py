@@ -481,3 +481,59 @@ def test_signing_out_ends_the_session_everywhere_not_only_in_this_browser(site: 
     assert other.get("/v1/submissions", headers=bearer).status_code == 401
     r = site.client.get("/sell", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/signin?next=/sell"
+
+
+def test_a_returned_payout_is_sent_to_another_account_from_the_sale_page(site: Site):
+    from dataclasses import replace
+
+    from sqlalchemy import select
+
+    from giftcash.adapters.db import tables as t
+    from giftcash.domain.states import PayoutStatus as PS
+    from giftcash.service import pipeline
+
+    d = site.deps
+    d.limits = replace(d.limits, backoff_base_s=0.0, backoff_cap_s=0.0)
+    site.sign_up()
+    first = site.add_account()
+    site.issuer.sell("cultureland", CODES[0], 10_000)
+    url = paste(site, first, CODES[:1]).headers["location"]
+    site.bank.settle_later = True  # the payout waits at the bank, then bounces
+    worker = Worker(d)
+    for _ in range(4):
+        worker.run_once()
+    engine = d.uow().engine
+    with engine.connect() as conn:
+        tran_id = conn.execute(select(t.payouts.c.bank_tran_id)).scalar_one()
+    site.bank.return_transfer(tran_id)
+    claims = pipeline.claim_payouts(d, "w1", (PS.SENT,), 10)
+    pipeline.record_checks(d, "w1", [pipeline.check_payout(d, c) for c in claims])
+
+    page = site.client.get(url).text
+    assert "은행이 지급금을 돌려보냈습니다" in page
+    assert 'href="/accounts"' in page and "본인 명의 계좌 추가" in page  # no other account yet
+    assert 'action="' + url + '/account"' not in page
+    second = site.add_account(number="55556666777788")
+    page = site.client.get(url).text
+    assert f'<option value="{second}">' in page and f'<option value="{first}">' not in page
+    site.bank.settle_later = False
+    r = site.post(url + "/account", {"bank_account_id": second})
+    assert r.status_code == 303 and r.headers["location"] == url + "?done=moved"
+    page = site.client.get(r.headers["location"]).text
+    assert "기다리던 지급금은 고르신 계좌로" in page and "돌려보냈습니다" not in page
+    worker.drain(10)
+    assert site.client.get(url + "/live").text.count('data-status="paid"') == 1
+    assert site.bank.paid_to("004", "55556666777788") == 9_000
+    assert site.bank.paid_to("004", "11112222333344") == 0
+
+
+def test_a_working_account_is_not_changed_from_the_sale_page(site: Site):
+    site.sign_up()
+    first = site.add_account()
+    second = site.add_account(number="55556666777788")
+    site.issuer.sell("cultureland", CODES[0], 10_000)
+    url = paste(site, first, CODES[:1]).headers["location"]
+    assert "돌려보냈습니다" not in site.client.get(url).text  # no form while it works
+    r = site.post(url + "/account", {"bank_account_id": second})
+    assert r.status_code == 409
+    assert "은행이 지급금을 돌려보낸 뒤에만 바꿀 수 있습니다" in r.text

@@ -13,6 +13,7 @@ from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from giftcash.domain.advisor import KST
+from giftcash.domain.banks import BANKS
 from giftcash.domain.brands import Brand
 from giftcash.domain.errors import DomainError
 from giftcash.domain.quotes import FundingSource
@@ -252,10 +253,51 @@ def _submission_context(request: Request, customer_id: str, submission_id: str) 
     }
 
 
+def _move_context(request: Request, customer_id: str, context: dict) -> dict | None:
+    """When the bank returned a payout of this sale, its account is ``failed`` and the
+    items wait: the customer's other verified accounts to send them to instead."""
+    if not context["live"]:
+        return None
+    accounts = bank_accounts.list_bank_accounts(deps_of(request), customer_id)
+    current = next((a for a in accounts if a.id == context["submission"].bank_account_id), None)
+    if current is None or current.status != "failed":
+        return None
+    targets = [a for a in accounts if a.status == "verified"]
+    return {"current": current, "targets": targets}
+
+
+def _submission_page(
+    request: Request, customer_id: str, submission_id: str, *, status: int = 200, **extra
+) -> Response:
+    context = _submission_context(request, customer_id, submission_id)
+    context["move"] = _move_context(request, customer_id, context)
+    context["banks"] = BANKS
+    context["moved"] = request.query_params.get("done") == "moved"
+    context["move_error"] = None
+    return render(request, "customer/submission.html", {**context, **extra}, status=status)
+
+
 @router.get("/submissions/{submission_id}")
 def submission_page(request: Request, submission_id: str) -> Response:
-    context = _submission_context(request, require(request), submission_id)
-    return render(request, "customer/submission.html", context)
+    return _submission_page(request, require(request), submission_id)
+
+
+@router.post("/submissions/{submission_id}/account")
+def move_submission(request: Request, submission_id: str) -> Response:
+    """Send a sale's waiting payout to another verified account (after a bank return)."""
+    customer_id = require(request)
+    try:
+        submissions.change_bank_account(
+            deps_of(request), customer_id, submission_id[:64], field(request, "bank_account_id", 64)
+        )
+    except DomainError as e:
+        if e.code == "submission_not_found":
+            raise
+        error = messages.error_text(tr_of(request), e)
+        return _submission_page(
+            request, customer_id, submission_id, status=status_of(e), move_error=error
+        )
+    return redirect(request, f"/submissions/{submission_id[:64]}?done=moved")
 
 
 @router.get("/submissions/{submission_id}/live")

@@ -182,6 +182,10 @@ ERRORS = {
     "bank_account_unknown": N_("The bank does not know this account. Check the number."),
     "bank_account_not_verified": N_("Verify the bank account with its 1-won code first."),
     "bank_account_not_found": N_("We could not find that bank account."),
+    "bank_account_still_pays": N_(
+        "This sale's account still takes payouts; it can be changed only after the bank "
+        "returned one."
+    ),
     "too_many_items": N_("A sale has 1 to 1,000 codes."),
     "duplicate_in_request": N_("The same code appears twice in this sale."),
     "service_unavailable": N_("A partner service is not answering. Please try again shortly."),
