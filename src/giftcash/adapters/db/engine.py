@@ -33,11 +33,11 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 BUSY_TIMEOUT_MS = 10_000
-# PostgreSQL connections kept per process, and how many more it may open at a peak. The
-# API serves up to 16 requests at once per process under load; with SQLAlchemy's default
-# (5 kept, 10 more) the connections above 5 were opened and closed again for every burst
-# (a new server process each), which made GET's p99 0.7–1.3 s under 32 connections; with
-# 16 kept it was 0.13–0.17 s at the same rate (bench --only api, PostgreSQL rows).
+# PostgreSQL connections kept per process, and how many more it may open at a peak. Under
+# the API benchmark's 32 connections over 2 processes each serves 16 requests at once;
+# with SQLAlchemy's default (5 kept, 10 more) the connections above 5 were opened and
+# closed again for every burst (a new server process each), which made GET's p99
+# 0.7–1.3 s; with 16 kept it was 0.13–0.25 s at the same rate (bench, PostgreSQL rows).
 PG_POOL_SIZE = 16
 PG_POOL_OVERFLOW = 16
 SQLITE_BEGIN_OPTION = "sqlite_begin"
