@@ -89,3 +89,31 @@ def add_account(w: World, auth: dict, number: str, name: str = "홍길동", veri
 
 def item(code: str, face: int = 50_000, source: str = "cash") -> dict:
     return {"brand_id": "cultureland", "code": code, "face_value": face, "funding_source": source}
+
+
+def check_sent_payouts(deps) -> int:
+    """One check of the sent payouts at the bank (the worker's check step); how many."""
+    from giftcash.domain.states import PayoutStatus
+    from giftcash.service import pipeline
+
+    claims = pipeline.claim_payouts(deps, "w1", (PayoutStatus.SENT,), 10)
+    pipeline.record_checks(deps, "w1", [pipeline.check_payout(deps, c) for c in claims])
+    return len(claims)
+
+
+def bounce_the_payout(deps, bank: FakeBank, engine) -> None:
+    """Take the only submission's items to a sent payout that stays pending at the bank,
+    then let the bank return it and the worker see that (the account becomes failed)."""
+    from giftcash.adapters.db import tables as t
+    from giftcash.entrypoints.worker import Worker
+
+    bank.settle_later = True
+    worker = Worker(deps)
+    for _ in range(4):  # admitted, redeemed, paid out, checked (still pending)
+        worker.run_once()
+    with engine.connect() as conn:
+        payout = conn.execute(select(t.payouts.c.status, t.payouts.c.bank_tran_id)).one()
+    assert payout.status == "sent", payout
+    bank.return_transfer(payout.bank_tran_id)
+    assert check_sent_payouts(deps) == 1
+    bank.settle_later = False

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from apiworld import World, add_account, item, signup
+from apiworld import World, add_account, check_sent_payouts, item, signup
 from giftcash.adapters.db import tables as t
 from giftcash.domain.states import PayoutStatus as PS
 from giftcash.service import ops, pipeline
@@ -48,13 +48,6 @@ def _sent_payout(w: World) -> str:
     return p.id
 
 
-def _check_once(w: World) -> int:
-    d = w.deps
-    claims = pipeline.claim_payouts(d, "w1", (PS.SENT,), 10)
-    pipeline.record_checks(d, "w1", [pipeline.check_payout(d, c) for c in claims])
-    return len(claims)
-
-
 def test_a_payout_the_bank_never_settles_is_parked_after_max_attempts_then_settles(
     world: World,
 ):
@@ -64,7 +57,7 @@ def test_a_payout_the_bank_never_settles_is_parked_after_max_attempts_then_settl
     bank_tran_id = _payout(w).bank_tran_id
 
     checks = 0
-    while _check_once(w):
+    while check_sent_payouts(w.deps):
         checks += 1
         assert checks < 10, "the check never stops"
     p = _payout(w)
@@ -72,14 +65,14 @@ def test_a_payout_the_bank_never_settles_is_parked_after_max_attempts_then_settl
     assert p.attempts == d.limits.max_attempts
     due_in = p.next_attempt_at.replace(tzinfo=UTC) - datetime.now(UTC)
     assert timedelta(hours=5, minutes=59) < due_in <= timedelta(hours=6)
-    assert _check_once(w) == 0  # parked: nothing to claim now
+    assert check_sent_payouts(w.deps) == 0  # parked: nothing to claim now
 
     # the bank settles it late; the operator's retry makes it due now
     w.bank.settle(bank_tran_id)
     inquiry = ops.inquire_payout(d, payout_id)
     assert inquiry.bank_outcome == "done" and inquiry.agrees
     ops.retry_payout(d, payout_id, actor="operator:test")
-    assert _check_once(w) == 1
+    assert check_sent_payouts(w.deps) == 1
     p = _payout(w)
     assert p.status == "confirmed" and p.failure_code is None
     with w.engine.connect() as conn:
@@ -93,7 +86,7 @@ def test_a_payout_the_bank_does_not_find_is_parked_too(world: World):
     _sent_payout(w)
     w.bank.transfers.clear()  # the bank's answer: not_found, for ever
     checks = 0
-    while _check_once(w):
+    while check_sent_payouts(w.deps):
         checks += 1
         assert checks < 10, "the check never stops"
     p = _payout(w)
@@ -108,6 +101,6 @@ def test_the_metrics_count_unconfirmed_payouts(world: World):
     d.limits = replace(d.limits, max_attempts=2, backoff_base_s=0.0, backoff_cap_s=0.0)
     _sent_payout(w)
     assert "giftcash_payouts_unconfirmed 0.0" in w.client.get("/metrics").text
-    while _check_once(w):
+    while check_sent_payouts(w.deps):
         pass
     assert "giftcash_payouts_unconfirmed 1.0" in w.client.get("/metrics").text

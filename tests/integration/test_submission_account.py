@@ -9,12 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from apiworld import World, add_account, item, signup
+from apiworld import World, add_account, bounce_the_payout, item, signup
 from giftcash.adapters.db import tables as t
 from giftcash.adapters.db.ledger_check import check
-from giftcash.domain.states import PayoutStatus as PS
 from giftcash.entrypoints.worker import Worker
-from giftcash.service import pipeline
 
 
 def _statuses(w: World, sub_id: str) -> list[str]:
@@ -49,29 +47,17 @@ def test_a_returned_payout_is_paid_to_another_verified_account_once(world: World
     first = add_account(w, auth, "58000000000001")
     sub_id = _submit(w, auth, first, "4180580000000001")
 
-    w.bank.settle_later = True  # the payout stays pending at the bank, then bounces
-    worker = Worker(d)
-    for _ in range(4):
-        worker.run_once()
-    with w.engine.connect() as conn:
-        payout = conn.execute(select(t.payouts)).one()
-    assert payout.status == PS.SENT
-    w.bank.return_transfer(payout.bank_tran_id)
-    pipeline.record_checks(
-        d,
-        "w1",
-        [pipeline.check_payout(d, c) for c in pipeline.claim_payouts(d, "w1", (PS.SENT,), 10)],
-    )
+    bounce_the_payout(d, w.bank, w.engine)
     assert _statuses(w, sub_id) == ["redeemed"]
     accounts = {
         a["id"]: a["status"] for a in w.client.get("/v1/bank-accounts", headers=auth).json()["data"]
     }
     assert accounts[first] == "failed"
 
+    worker = Worker(d)
     worker.drain(10)  # nothing can be paid: the only account failed
     assert _statuses(w, sub_id) == ["redeemed"]
 
-    w.bank.settle_later = False
     second = add_account(w, auth, "58000000000002")
     r = _move(w, auth, sub_id, second, key="move-1")
     assert r.status_code == 200, r.text

@@ -5,12 +5,14 @@ answers, and the page security (CSRF, cookies, headers, no code echoed)."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from websupport import PASSWORD, Site
 
+from apiworld import bounce_the_payout
 from giftcash.entrypoints.web import customer_routers
 from giftcash.entrypoints.web.security import CONTENT_SECURITY_POLICY, safe_next
 from giftcash.entrypoints.worker import Worker
@@ -483,31 +485,14 @@ def test_signing_out_ends_the_session_everywhere_not_only_in_this_browser(site: 
     assert r.status_code == 303 and r.headers["location"] == "/signin?next=/sell"
 
 
-def test_a_returned_payout_is_sent_to_another_account_from_the_sale_page(site: Site):
-    from dataclasses import replace
-
-    from sqlalchemy import select
-
-    from giftcash.adapters.db import tables as t
-    from giftcash.domain.states import PayoutStatus as PS
-    from giftcash.service import pipeline
-
+def test_a_returned_payout_is_sent_to_another_account_from_the_sale_page(site: Site, engine):
     d = site.deps
     d.limits = replace(d.limits, backoff_base_s=0.0, backoff_cap_s=0.0)
     site.sign_up()
     first = site.add_account()
     site.issuer.sell("cultureland", CODES[0], 10_000)
     url = paste(site, first, CODES[:1]).headers["location"]
-    site.bank.settle_later = True  # the payout waits at the bank, then bounces
-    worker = Worker(d)
-    for _ in range(4):
-        worker.run_once()
-    engine = d.uow().engine
-    with engine.connect() as conn:
-        tran_id = conn.execute(select(t.payouts.c.bank_tran_id)).scalar_one()
-    site.bank.return_transfer(tran_id)
-    claims = pipeline.claim_payouts(d, "w1", (PS.SENT,), 10)
-    pipeline.record_checks(d, "w1", [pipeline.check_payout(d, c) for c in claims])
+    bounce_the_payout(d, site.bank, engine)
 
     page = site.client.get(url).text
     assert "은행이 지급금을 돌려보냈습니다" in page
@@ -516,12 +501,11 @@ def test_a_returned_payout_is_sent_to_another_account_from_the_sale_page(site: S
     second = site.add_account(number="55556666777788")
     page = site.client.get(url).text
     assert f'<option value="{second}">' in page and f'<option value="{first}">' not in page
-    site.bank.settle_later = False
     r = site.post(url + "/account", {"bank_account_id": second})
     assert r.status_code == 303 and r.headers["location"] == url + "?done=moved"
     page = site.client.get(r.headers["location"]).text
     assert "기다리던 지급금은 고르신 계좌로" in page and "돌려보냈습니다" not in page
-    worker.drain(10)
+    Worker(d).drain(10)
     assert site.client.get(url + "/live").text.count('data-status="paid"') == 1
     assert site.bank.paid_to("004", "55556666777788") == 9_000
     assert site.bank.paid_to("004", "11112222333344") == 0

@@ -89,12 +89,8 @@ def _run_joined(
         with deps.uow() as uow:
             rec = uow.idempotency.get(scope, key)
             if rec is not None:
-                if rec.request_hash != req_hash:
-                    raise IdempotencyKeyReused(
-                        "this Idempotency-Key was used with a different request"
-                    )
-                if rec.status_code is not None:
-                    return _response(rec.status_code, json.loads(rec.response_body), replayed=True)
+                if (answered := _stored_answer(rec, req_hash)) is not None:
+                    return answered
                 taken = rec.locked_until <= now  # a phased attempt died: take it over
                 if taken:
                     uow.idempotency.relock(scope, key, now + timedelta(seconds=LOCK_S))
@@ -118,6 +114,15 @@ def _run_joined(
         time.sleep(0.02)
 
 
+def _stored_answer(rec: Any, req_hash: str) -> JSONResponse | None:
+    """The stored answer for a replay; None while the first request is still running."""
+    if rec.request_hash != req_hash:
+        raise IdempotencyKeyReused("this Idempotency-Key was used with a different request")
+    if rec.status_code is None:
+        return None
+    return _response(rec.status_code, json.loads(rec.response_body), replayed=True)
+
+
 def _joined_deps(deps: Deps, outer: Any) -> Deps:
     def joined() -> JoinedUnitOfWork:
         return JoinedUnitOfWork(outer)
@@ -139,10 +144,8 @@ def _run_phased(
                     break
                 # someone else inserted it between our read and insert: look again
                 continue
-            if rec.request_hash != req_hash:
-                raise IdempotencyKeyReused("this Idempotency-Key was used with a different request")
-            if rec.status_code is not None:
-                return _response(rec.status_code, json.loads(rec.response_body), replayed=True)
+            if (answered := _stored_answer(rec, req_hash)) is not None:
+                return answered
             if rec.locked_until <= now:  # the first attempt died: take it over
                 uow.idempotency.relock(scope, key, now + timedelta(seconds=LOCK_S))
                 uow.commit()
