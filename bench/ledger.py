@@ -35,7 +35,7 @@ from bench.core import (
 )
 from giftcash.adapters.db import migrate
 from giftcash.adapters.db.app_uow import AppUnitOfWork
-from giftcash.adapters.db.engine import BUSY_TIMEOUT_MS, make_engine
+from giftcash.adapters.db.engine import BUSY_TIMEOUT_MS, SQLITE_SYNCHRONOUS, make_engine
 from giftcash.domain import ledger
 
 CUSTOMERS = 50
@@ -74,10 +74,10 @@ class RawTransfers:
         if self.sqlite:
             path = url.removeprefix("sqlite:///")
             self.conn: Any = sqlite3.connect(path, isolation_level=None)
-            # The same settings as giftcash's engine (engine.py).
+            # The same settings as giftcash's engine (engine.py), durability included.
             self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self.conn.execute("PRAGMA journal_mode = WAL")
-            self.conn.execute("PRAGMA synchronous = NORMAL")
+            self.conn.execute(f"PRAGMA synchronous = {SQLITE_SYNCHRONOUS}")
             self.p = "?"
         else:
             import psycopg

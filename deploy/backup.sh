@@ -24,6 +24,17 @@ GIFTCASH=${GIFTCASH:-giftcash}
 
 die() { echo "backup.sh: $*" >&2; exit 2; }
 
+# A backup is written beside its name, synced, renamed into place and the folder synced:
+# a power cut leaves the old backup or the whole new one, never a torn file under the name
+# (coreutils' sync FILE is fsync(2) on that file or folder).
+publish() {
+  local tmp=$1 out=$2
+  chmod 600 "$tmp"
+  sync "$tmp"
+  mv -f "$tmp" "$out"
+  sync "$(dirname "$out")"
+}
+
 database_url() {
   if [ -n "${GIFTCASH_DATABASE_URL:-}" ]; then
     echo "$GIFTCASH_DATABASE_URL"
@@ -64,8 +75,11 @@ backup() {
   local out=$1 url kind
   url=$(database_url)
   kind=$(kind_of "$url")
+  local tmp
+  tmp="$(dirname "$out")/.$(basename "$out").$$.tmp"
+  rm -f "$tmp"
   if [ "$kind" = sqlite ]; then
-    "$PY" - "$(sqlite_path "$url")" "$out" <<'EOF'
+    "$PY" - "$(sqlite_path "$url")" "$tmp" <<'EOF'
 import sqlite3, sys
 src = sqlite3.connect(sys.argv[1])
 dst = sqlite3.connect(sys.argv[2])
@@ -78,9 +92,9 @@ EOF
     mapfile -t parts < <(pg_parts "$url")
     libpq=${parts[0]}; schema=${parts[1]:-}
     pg_dump --format=custom --no-owner --no-privileges ${schema:+--schema="$schema"} \
-      --file="$out" "$libpq"
+      --file="$tmp" "$libpq"
   fi
-  chmod 600 "$out"
+  publish "$tmp" "$out"
   echo "backup written to $out"
 }
 
@@ -93,7 +107,8 @@ restore() {
     path=$(sqlite_path "$url")
     [ ! -s "$path" ] || die "$path exists: restore into a new file"
     mkdir -p "$(dirname "$path")"
-    cp "$in" "$path"
+    cp "$in" "$path.restoring"
+    publish "$path.restoring" "$path"
   else
     local parts libpq
     mapfile -t parts < <(pg_parts "$url")

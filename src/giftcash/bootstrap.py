@@ -5,13 +5,21 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from giftcash.adapters.crypto.vault import CodeVault
-from giftcash.adapters.db.engine import make_engine
+from giftcash.adapters.db.engine import make_engine, verify_durable
 from giftcash.config import Settings
 from giftcash.service.deps import Deps
 
 
 def make_engine_from_settings(settings: Settings, *, sqlite_foreign_keys: bool = True) -> Engine:
-    return make_engine(settings.resolved_database_url, sqlite_foreign_keys=sqlite_foreign_keys)
+    """The engine every process (API, worker, CLI) uses; refuses (``NotDurable``) a
+    database whose commits a power cut could undo, before anything calls out."""
+    engine = make_engine(settings.resolved_database_url, sqlite_foreign_keys=sqlite_foreign_keys)
+    try:
+        verify_durable(engine)
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
 
 
 def make_vault_from_settings(settings: Settings) -> CodeVault:

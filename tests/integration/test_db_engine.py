@@ -32,7 +32,7 @@ def test_sqlite_creates_the_parent_folder_and_sets_pragmas(sqlite_file):
     assert path.parent.is_dir()
     assert pragmas == {
         "journal_mode": "wal",
-        "synchronous": 1,  # NORMAL
+        "synchronous": 2,  # FULL: durable at every commit (test_durability.py)
         "foreign_keys": 1,
         "busy_timeout": 10_000,
     }

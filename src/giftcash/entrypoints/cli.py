@@ -236,6 +236,7 @@ def ledger_export(
     from giftcash.adapters.db.ledger_export import export_beancount
     from giftcash.adapters.db.migrate import require_current_schema
     from giftcash.adapters.db.uow import SqlUnitOfWork
+    from giftcash.adapters.files import durable_writer
     from giftcash.bootstrap import make_engine_from_settings
 
     if format_ != "beancount":
@@ -251,10 +252,8 @@ def ledger_export(
                     uow.conn, sys.stdout, operating_currency=operating_currency
                 )
             else:
-                tmp = output.with_name(output.name + ".tmp")
-                with open(tmp, "w", encoding="utf-8") as out:
+                with durable_writer(output, mode=0o644) as out:
                     count = export_beancount(uow.conn, out, operating_currency=operating_currency)
-                tmp.replace(output)
     except DomainError as e:
         raise fail(e) from None
     finally:
@@ -263,8 +262,15 @@ def ledger_export(
         console.print(f"[green]wrote {count:,} transactions to {escape(str(output))}[/]")
 
 
-def run() -> None:  # pragma: no cover - console script shim
-    sys.exit(app())
+def run() -> None:
+    """The console script: every operating error that no command mapped itself (a
+    database that is not durable, say) ends as one line and its exit status, not a
+    traceback."""
+    try:
+        app(standalone_mode=True)
+    except DomainError as e:
+        err_console.print(f"[bold red]error[/] {escape(f'[{e.code}]')} {escape(e.message)}")
+        sys.exit(EXIT_BY_KIND.get(e.kind, 1))
 
 
 # The running parts (demo, serve, worker, simulator) and the operators' commands (admin,

@@ -12,6 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from giftcash.adapters.files import write_durably
 from giftcash.domain.errors import DomainError
 from giftcash.entrypoints.cli import _DATABASE_URL_HELP, _settings, app, console, err_console, fail
 
@@ -121,7 +122,5 @@ def cases_export(
         report = cases.export(_deps(database_url), _cli_operator(), fmt=format_, status=status)
     except DomainError as e:
         raise fail(e) from None
-    tmp = output.with_name(output.name + ".tmp")
-    tmp.write_text(report.content, encoding="utf-8", newline="")
-    tmp.replace(output)
+    write_durably(output, report.content)
     console.print(f"[green]wrote {report.count:,} case(s) to {escape(str(output))}[/]")

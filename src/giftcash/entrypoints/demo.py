@@ -21,6 +21,7 @@ import httpx
 import pyotp
 
 from giftcash.adapters.db.migrate import upgrade
+from giftcash.adapters.files import write_durably
 from giftcash.bootstrap import build_deps
 from giftcash.config import Settings
 from giftcash.entrypoints.api.app import create_app
@@ -119,12 +120,9 @@ def start(data_dir: Path, *, host: str = "127.0.0.1", port: int = 8000) -> Demo:
         "data_dir": str(data_dir),
         **creds,
     }
-    # Written whole or not at all (scripts wait for it): a temporary file, then a rename.
-    path = data_dir / "demo.json"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n")
-    tmp.chmod(0o600)
-    tmp.replace(path)
+    # Written whole or not at all (scripts wait for it), and durably: it holds the demo's
+    # credentials and the URLs a restarted demo must find again.
+    write_durably(data_dir / "demo.json", json.dumps(info, indent=2, ensure_ascii=False) + "\n")
     return Demo(settings, deps, servers, worker, worker_thread, stop_event, info)
 
 

@@ -55,9 +55,14 @@ class Worker:
     stats: WorkerStats = field(default_factory=WorkerStats)
     webhook_sender: webhooks.Sender = field(default_factory=HttpWebhookSender)
     cases_every_s: float | None = 60.0  # the AML detectors (service/cases.py); None: never
+    # A heartbeat is a commit, and every commit is synced to disk (engine.py, durability):
+    # beating every pass cost an idle worker ten syncs a second. Readiness calls a worker
+    # stale only after max(2 leases, 30 s) (service/health.py).
+    heartbeat_every_s: float = 1.0
 
     def __post_init__(self) -> None:
         self._cases_due = time.monotonic() + (self.cases_every_s or 0.0)
+        self._beat_due = 0.0  # the first pass beats
         self.pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="gc-call")
         # the bank's calls have their own threads, so they never queue behind the issuers'
         self.bank_pool = ThreadPoolExecutor(
@@ -123,7 +128,9 @@ class Worker:
         done += len(admissions) + len(claims)
         done += pipeline.settle_verifications(d, limit=self.batch)
         done += webhooks.deliver(d, signing, self.webhook_sender, w, limit=self.batch)
-        pipeline.heartbeat(d, w)
+        if time.monotonic() >= self._beat_due:
+            self._beat_due = time.monotonic() + self.heartbeat_every_s
+            pipeline.heartbeat(d, w)
         self.stats.loops += 1
         if self.cases_every_s is not None and time.monotonic() >= self._cases_due:
             self._cases_due = time.monotonic() + self.cases_every_s

@@ -42,6 +42,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from giftcash.adapters.files import create_durably, write_durably
 from giftcash.domain.errors import DomainError
 
 MASTER_KEY_BYTES = 32
@@ -220,20 +221,13 @@ def _read_ring_text(path: Path) -> str:
 
 
 def write_key_ring(path: Path, keys: list[bytes], hmac_key_id: str) -> None:
-    """Replace the key file atomically (0600): ``keys`` current first, then the pin."""
+    """Replace the key file atomically and durably (0600): ``keys`` current first, then
+    the pin. A key ring lost in a power cut would leave every code it encrypted unreadable."""
     body = "# giftcash master keys: the first encrypts, all decrypt (giftcash keys rotate)\n"
     body += "".join(base64.b64encode(k).decode() + "\n" for k in keys)
     body += f"{HMAC_PIN}{hmac_key_id}\n"
     CodeVault.from_ring(keys, hmac_key_id)  # refuse a ring that would not load
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-        os.write(fd, body.encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+    write_durably(path, body.encode())
 
 
 def add_key_to_file(path: Path, new_key: bytes | None = None) -> CodeVault:
@@ -305,27 +299,15 @@ def decode_master_key(text: str) -> bytes:
 def load_or_create_key_file(path: Path) -> bytes:
     """Read the key file, or create it (0600) with a fresh random key when it is missing.
 
-    Creation is atomic: the key is written to a private temporary file and linked into
-    place, so two processes starting at once end up with one key file and agree on it."""
+    Creation is atomic and durable: the key is written to a private temporary file, synced
+    and linked into place, so two processes starting at once end up with one key file and
+    agree on it, and a power cut cannot leave codes encrypted under a key that is gone."""
     try:
         return _read_key_file(path)
     except FileNotFoundError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.fchmod(fd, 0o600)  # whatever the umask
-        os.write(fd, base64.b64encode(secrets.token_bytes(MASTER_KEY_BYTES)) + b"\n")
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    try:
-        os.link(tmp, path)
-    except FileExistsError:
-        pass  # another process won the race: use its key
-    finally:
-        tmp.unlink()
+    create_durably(path, base64.b64encode(secrets.token_bytes(MASTER_KEY_BYTES)) + b"\n")
     return _read_key_file(path)
 
 

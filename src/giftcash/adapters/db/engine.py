@@ -1,9 +1,12 @@
 """Engines for SQLite (the embedded default) and PostgreSQL (``postgresql+psycopg://``).
 
-SQLite: every connection gets WAL, ``synchronous=NORMAL``, a busy timeout and foreign
-keys. Python 3.11's ``sqlite3`` starts transactions lazily with a plain ``BEGIN`` (a read
-lock that must later be upgraded to a write lock, which fails with "database is locked"
-when two writers try at once). So, following SQLAlchemy's documented pysqlite recipe, the
+SQLite: every connection gets WAL, ``synchronous=FULL``, a busy timeout and foreign
+keys. PostgreSQL: every connection sets ``synchronous_commit = on``. Either way a commit
+is on disk when it returns (see "Durability" below).
+
+Python 3.11's ``sqlite3`` starts transactions lazily with a plain ``BEGIN`` (a read lock
+that must later be upgraded to a write lock, which fails with "database is locked" when
+two writers try at once). So, following SQLAlchemy's documented pysqlite recipe, the
 driver's own transaction handling is switched off (``isolation_level = None``) and the
 engine's ``begin`` event emits ``BEGIN IMMEDIATE``: the write lock is taken up front and a
 second writer waits out the busy timeout instead of deadlocking on the upgrade. A
@@ -18,6 +21,18 @@ the database across processes, taken before ``BEGIN IMMEDIATE`` and given back r
 the driver's commit or rollback (the dialect's ``do_commit``/``do_rollback``, which the
 pool's reset-on-return uses too). SQLite's own lock stays the guard of correctness; the
 gate only decides who tries next.
+
+Durability. The pipeline commits an intent (a payout's ``bank_tran_id``, an item's
+``redeem_key``) and only then calls the bank or the issuer; if that commit could vanish,
+a power cut after the call would let the worker make a new payout with a new key and pay
+twice. So every commit must be durable when it returns, on every connection the API, the
+worker and the CLI open: SQLite's WAL with ``synchronous=NORMAL`` survives a process kill
+but may lose the last transactions in an operating-system crash or a power cut (SQLite's
+documentation of the pragma); ``FULL`` syncs the WAL at every commit. PostgreSQL's
+``synchronous_commit = off`` acknowledges before the WAL is flushed, and ``fsync = off``
+never flushes: the first is overridden on each connection, the second (a server setting)
+makes :func:`verify_durable` refuse to start. No cheaper mode is kept for reads: a read
+transaction commits nothing, so the setting costs it nothing.
 """
 
 from __future__ import annotations
@@ -32,6 +47,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from giftcash.domain.errors import DomainError
+
 BUSY_TIMEOUT_MS = 10_000
 # PostgreSQL connections kept per process, and how many more it may open at a peak. Under
 # the API benchmark's 32 connections over 2 processes each serves 16 requests at once;
@@ -41,6 +58,12 @@ BUSY_TIMEOUT_MS = 10_000
 PG_POOL_SIZE = 16
 PG_POOL_OVERFLOW = 16
 SQLITE_BEGIN_OPTION = "sqlite_begin"
+# SQLite's PRAGMA synchronous as it reads back: 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA. In WAL
+# mode FULL syncs the log at every commit; EXTRA adds only a sync of the folder after a
+# rollback journal is deleted, which WAL mode never does.
+SQLITE_SYNCHRONOUS = "FULL"
+_SQLITE_DURABLE_LEVELS = {2: "FULL", 3: "EXTRA"}
+_SQLITE_LEVEL_NAMES = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
 _BEGIN_MODES = {"IMMEDIATE", "DEFERRED", "EXCLUSIVE"}
 
 
@@ -51,13 +74,7 @@ def make_engine(url: str, *, sqlite_foreign_keys: bool = True, echo: bool = Fals
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, foreign_keys=sqlite_foreign_keys, echo=echo)
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(
-            url,
-            pool_pre_ping=True,
-            echo=echo,
-            pool_size=PG_POOL_SIZE,
-            max_overflow=PG_POOL_OVERFLOW,
-        )
+        return _postgres_engine(url, echo=echo)
     raise ValueError(f"unsupported database backend {parsed.get_backend_name()!r}")
 
 
@@ -79,7 +96,7 @@ def _sqlite_engine(url: str, *, foreign_keys: bool, echo: bool) -> Engine:
         try:
             cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA journal_mode = WAL")
-            cursor.execute("PRAGMA synchronous = NORMAL")
+            cursor.execute(f"PRAGMA synchronous = {SQLITE_SYNCHRONOUS}")
             cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
         finally:
             cursor.close()
@@ -106,6 +123,91 @@ def _sqlite_engine(url: str, *, foreign_keys: bool, echo: bool) -> Engine:
         for name in ("do_commit", "do_rollback", "do_close"):
             setattr(dialect, name, _releasing(getattr(dialect, name), gate))
     return engine
+
+
+def _postgres_engine(url: str, *, echo: bool) -> Engine:
+    engine = create_engine(
+        url, pool_pre_ping=True, echo=echo, pool_size=PG_POOL_SIZE, max_overflow=PG_POOL_OVERFLOW
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Whatever the server's or the role's default: a commit waits for its WAL flush.
+        # Outside a transaction, so that the pool's rollback on return cannot undo it.
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True
+        try:
+            dbapi_connection.execute("SET synchronous_commit TO on")
+        finally:
+            dbapi_connection.autocommit = autocommit
+
+    return engine
+
+
+# -- durability ------------------------------------------------------------------------
+
+
+class NotDurable(DomainError):
+    """The database would acknowledge a commit that a power cut can still undo."""
+
+    code = "database_not_durable"
+    kind = "unavailable"
+
+
+def durability_of(conn: Any) -> dict[str, str]:
+    """What this connection does at commit, read back from the database itself:
+    SQLite ``{"synchronous": "FULL"}``; PostgreSQL ``{"synchronous_commit": "on",
+    "fsync": "on"}``. ``conn`` is a SQLAlchemy connection (pooled or not)."""
+    if is_sqlite(conn):
+        level = int(conn.exec_driver_sql("PRAGMA synchronous").scalar_one())
+        return {"synchronous": _SQLITE_LEVEL_NAMES.get(level, str(level))}
+    return {
+        "synchronous_commit": str(conn.exec_driver_sql("SHOW synchronous_commit").scalar_one()),
+        "fsync": str(conn.exec_driver_sql("SHOW fsync").scalar_one()),
+    }
+
+
+def durability_problem(settings: dict[str, str]) -> str | None:
+    """Why these settings (from :func:`durability_of`) are not durable, or None."""
+    if "synchronous" in settings:
+        if settings["synchronous"] in _SQLITE_DURABLE_LEVELS.values():
+            return None
+        return (
+            f"SQLite runs with synchronous={settings['synchronous']}: a commit that precedes "
+            "a bank or issuer call could be lost in a power cut (giftcash needs FULL)"
+        )
+    # Every value but "off" waits for the local WAL flush (remote_* wait for more).
+    if settings.get("synchronous_commit") == "off":
+        return (
+            "PostgreSQL runs this session with synchronous_commit=off: a commit is "
+            "acknowledged before it is on disk, and a power cut could undo one that "
+            "preceded a bank or issuer call (giftcash needs it on)"
+        )
+    if settings.get("fsync") != "on":
+        return (
+            f"the PostgreSQL server runs with fsync={settings.get('fsync')}: nothing it "
+            "commits is sure to survive an operating-system crash or a power cut; "
+            "set fsync = on in postgresql.conf"
+        )
+    return None
+
+
+def verify_durable(engine: Engine, *, connections: int = 1) -> None:
+    """Refuse (``NotDurable``) a database whose commits a power cut could undo. Checks
+    ``connections`` pooled connections at once, each as the pool hands it out."""
+    # A read transaction on SQLite (no write turn, no write lock), for a pragma.
+    held = [
+        engine.connect().execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
+        for _ in range(connections)
+    ]
+    try:
+        for conn in held:
+            problem = durability_problem(durability_of(conn))
+            if problem:
+                raise NotDurable(f"{problem}. Refusing to run: see docs/deploy.md, Durability.")
+    finally:
+        for conn in held:
+            conn.close()
 
 
 def _releasing(method: Any, gate: WriterGate) -> Any:
