@@ -46,6 +46,7 @@ def build_deps(
     from giftcash.adapters.db.app_uow import AppUnitOfWork
     from giftcash.adapters.db.ids import new_id
     from giftcash.adapters.issuers.http_issuer import HttpIssuer
+    from giftcash.adapters.net import SystemResolver
     from giftcash.adapters.observability.metrics import instrument
     from giftcash.adapters.sms.http_sms import HttpSms
     from giftcash.service.deps import Limits
@@ -76,4 +77,5 @@ def build_deps(
         new_id=new_id,
         bank_client_code=settings.bank_client_code,
         jurisdiction=settings.jurisdiction,
+        resolver=SystemResolver(),
     )

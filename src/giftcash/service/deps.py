@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from giftcash.domain.brands import CATALOGUE, Brand, brand_index
+from giftcash.service.outbound import Resolver
 from giftcash.service.ports import BankPort, Clock, IssuerPort, SmsPort
 
 
@@ -84,6 +85,8 @@ class Deps:
     new_id: Callable[[], str] = field(default_factory=lambda: _uuid4_text)
     # A unit of work for reads alone (see ``reader``); None: ``uow`` serves reads too.
     read_uow: Callable[[], UnitOfWork] | None = None
+    # Resolves the hosts of URLs customers give us (webhooks) for the outbound check.
+    resolver: Resolver | None = None
 
     def reader(self) -> UnitOfWork:
         """A unit of work that only reads: a snapshot that never takes the write lock

@@ -6,10 +6,10 @@ import ipaddress
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
-from giftcash.service import errors
+from giftcash.service import errors, outbound
 from giftcash.service.deps import Deps
+from giftcash.service.outbound import OutboundPolicy, Resolver
 from giftcash.service.ports import Unavailable
 
 EVENT_TYPES = ("item.updated", "payout.updated")
@@ -33,22 +33,22 @@ class Endpoint:
     secret: str | None  # only in the answer that creates it
 
 
-def check_url(url: str, *, allow_loopback: bool) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise errors.InvalidInput("the webhook URL must be an http(s) URL", field="url")
-    if parts.scheme == "http" and not allow_loopback:
-        raise errors.InvalidInput("webhook URLs must use https", field="url")
+def check_url(url: str, *, allow_loopback: bool, resolver: Resolver | None = None) -> str:
+    """Refuse a URL the worker must not call (service/outbound.py). A host name that does
+    not resolve yet is accepted here and judged again at each delivery, where a name that
+    does not resolve is not called; every address a name resolves to now must be public."""
+    policy = OutboundPolicy.of(allow_loopback=allow_loopback)
+    _scheme, host, port = outbound.split_url(url, policy)
     try:
-        ip = ipaddress.ip_address(parts.hostname)
-    except ValueError:
-        ip = None
-    if (
-        ip is not None
-        and (ip.is_private or ip.is_link_local)
-        and not (allow_loopback and ip.is_loopback)
-    ):
-        raise errors.InvalidInput("webhook URLs may not point into private networks", field="url")
+        addresses = [str(ipaddress.ip_address(host))]
+    except ValueError:  # a name, or an address in a form only the resolver reads
+        if resolver is None:
+            return url
+        try:
+            addresses = resolver.resolve(host, port)
+        except LookupError:
+            return url
+    outbound.check_addresses(addresses, policy)
     return url
 
 
@@ -61,7 +61,7 @@ def add_endpoint(
     *,
     allow_loopback: bool,
 ) -> Endpoint:
-    check_url(url, allow_loopback=allow_loopback)
+    check_url(url, allow_loopback=allow_loopback, resolver=deps.resolver)
     unknown = sorted(set(event_types) - set(EVENT_TYPES) - {"*"})
     if unknown:
         raise errors.InvalidInput(f"unknown event types: {', '.join(unknown)}", field="event_types")
