@@ -62,3 +62,25 @@ def test_a_refused_command_stores_its_answer_and_none_of_its_writes(world: World
     assert again.status_code == first.status_code and again.json() == first.json()
     assert again.headers.get("Idempotent-Replayed") == "true"
     assert w.count(t.submissions) == w.count(t.items) == w.count(t.code_registry) == 0
+
+
+def test_an_api_sale_replayed_is_one_sale_and_flags_no_one(world: World):
+    w = world
+    auth = signup(w, "010-5700-0003")
+    account = add_account(w, auth, "57000000000003")
+    body = {"bank_account_id": account, "items": [item("4180570000000003", 10_000)]}
+    h = {**auth, "Idempotency-Key": "replayed-1"}
+    first = w.client.post("/v1/submissions", headers=h, json=body)
+    again = w.client.post("/v1/submissions", headers=h, json=body)
+    assert first.status_code == again.status_code == 201 and again.json() == first.json()
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    changed = {**body, "items": [item("4180570000000004", 10_000)]}
+    refused = w.client.post("/v1/submissions", headers=h, json=changed)
+    assert refused.status_code == 409 and refused.json()["code"] == "idempotency_key_reused"
+    assert w.count(t.submissions) == w.count(t.items) == 1
+    with w.engine.connect() as conn:
+        declined = conn.execute(
+            select(t.items.c.id).where(t.items.c.decline_code == "duplicate_code")
+        ).all()
+    assert declined == []
+    assert w.count(t.aml_cases) == 0

@@ -109,3 +109,11 @@ class IdempotencyKeyReused(DomainError):
 class IdempotencyKeyInUse(DomainError):
     code = "idempotency_key_in_use"
     kind = "conflict"
+
+
+class FormExpired(DomainError):
+    """A web form's one-use token is past its time, made for another session, or not one
+    of ours: nothing is done."""
+
+    code = "form_expired"
+    kind = "conflict"

@@ -74,6 +74,11 @@ class SqlUnitOfWork:
     def rollback(self) -> None:
         self.conn.rollback()
 
+    def joined(self) -> JoinedUnitOfWork:
+        """A unit of work inside this one's transaction (see ``JoinedUnitOfWork``): what
+        ``service.idempotency`` hands a command so its work commits with its answer."""
+        return JoinedUnitOfWork(self)
+
     def __exit__(
         self,
         exc_type: type[BaseException] | None,

@@ -11,10 +11,18 @@ from urllib.parse import urlencode
 from fastapi import Request
 from starlette.responses import Response
 
-from giftcash.entrypoints.web.console_pages import allow, console_errors, render_console, router
+from giftcash.entrypoints.web import form_tokens
+from giftcash.entrypoints.web.console_pages import (
+    OPERATOR,
+    allow,
+    console_errors,
+    render_console,
+    router,
+)
 from giftcash.entrypoints.web.pages import field, redirect
 from giftcash.entrypoints.web.security import deps_of
 from giftcash.service import admin, catalogue, errors
+from giftcash.service.deps import Deps
 
 brands = router()
 
@@ -91,10 +99,15 @@ def update_brand(request: Request, brand_id: str) -> Response:
     op = allow(request, "brands")
     brand_id = brand_id[:64]
     changes = _brand_changes(request, brand_id)
-    if changes:
-        admin.patch_brand(deps_of(request), op, brand_id, changes)
-    saved = f"brand:{brand_id}" if changes else "unchanged"
-    return redirect(request, "/admin/brands?" + urlencode({"saved": saved}))
+
+    def work(deps: Deps) -> dict[str, str]:
+        if changes:
+            admin.patch_brand(deps, op, brand_id, changes)
+        saved = f"brand:{brand_id}" if changes else "unchanged"
+        return {"location": "/admin/brands?" + urlencode({"saved": saved})}
+
+    answer = form_tokens.run(request, OPERATOR, f"operator:{op.id}", work)
+    return redirect(request, answer["location"])
 
 
 @brands.post("/issuers/{issuer}")
@@ -110,5 +123,10 @@ def update_issuer(request: Request, issuer: str) -> Response:
         changes["enabled"] = switch == "resume"
     else:
         changes["exposure_cap"] = parse_cap(field(request, "exposure_cap", 24))
-    admin.patch_issuer(deps_of(request), op, issuer, changes)
-    return redirect(request, "/admin/brands?" + urlencode({"saved": f"issuer:{issuer}"}))
+
+    def work(deps: Deps) -> dict[str, str]:
+        admin.patch_issuer(deps, op, issuer, changes)
+        return {"location": "/admin/brands?" + urlencode({"saved": f"issuer:{issuer}"})}
+
+    answer = form_tokens.run(request, OPERATOR, f"operator:{op.id}", work)
+    return redirect(request, answer["location"])

@@ -12,11 +12,19 @@ from fastapi import Request
 from starlette.responses import Response
 
 from giftcash.domain.brands import brand_index
-from giftcash.entrypoints.web.console_pages import allow, console_errors, render_console, router
+from giftcash.entrypoints.web import form_tokens
+from giftcash.entrypoints.web.console_pages import (
+    OPERATOR,
+    allow,
+    console_errors,
+    render_console,
+    router,
+)
 from giftcash.entrypoints.web.i18n import N_
 from giftcash.entrypoints.web.pages import redirect
 from giftcash.entrypoints.web.security import deps_of
 from giftcash.service import admin, ops
+from giftcash.service.deps import Deps
 
 payouts = router()
 
@@ -84,8 +92,13 @@ def inquire(request: Request, payout_id: str) -> Response:
 @console_errors
 def retry(request: Request, payout_id: str) -> Response:
     op = allow(request, "payouts")
-    ops.retry_payout(deps_of(request), payout_id[:64], actor=op.actor)
-    return redirect(request, f"/admin/payouts/{payout_id[:64]}?" + urlencode({"retried": "1"}))
+
+    def work(deps: Deps) -> dict[str, str]:
+        ops.retry_payout(deps, payout_id[:64], actor=op.actor)
+        return {"location": f"/admin/payouts/{payout_id[:64]}?" + urlencode({"retried": "1"})}
+
+    answer = form_tokens.run(request, OPERATOR, f"operator:{op.id}", work)
+    return redirect(request, answer["location"])
 
 
 def _item_context(request: Request, item_id: str) -> dict:

@@ -11,10 +11,12 @@ from starlette.responses import Response
 
 from giftcash.domain.banks import BANKS
 from giftcash.domain.brands import brand_index
+from giftcash.entrypoints.web import form_tokens
 from giftcash.entrypoints.web.console_pages import (
     FINDINGS,
     FLAGS,
     ITEM_STATES,
+    OPERATOR,
     OUTCOMES,
     allow,
     console_errors,
@@ -25,6 +27,7 @@ from giftcash.entrypoints.web.i18n import N_
 from giftcash.entrypoints.web.pages import field, redirect
 from giftcash.entrypoints.web.security import deps_of
 from giftcash.service import admin, console
+from giftcash.service.deps import Deps
 
 review = router()
 
@@ -86,9 +89,15 @@ def recent_fragment(request: Request) -> Response:
 def _decide(request: Request, item_id: str, approve: bool) -> Response:
     op = allow(request, "review")
     decide = admin.approve if approve else admin.decline
-    decide(deps_of(request), op, item_id[:64], field(request, "reason", admin.MAX_REASON))
     outcome = "approved" if approve else "declined"
-    return redirect(request, "/admin/review?" + urlencode({"done": outcome}))
+
+    def work(deps: Deps) -> dict[str, str]:
+        decide(deps, op, item_id[:64], field(request, "reason", admin.MAX_REASON))
+        return {"location": "/admin/review?" + urlencode({"done": outcome})}
+
+    # clicked twice: one decision, and the second click sees the first one's answer
+    answer = form_tokens.run(request, OPERATOR, f"operator:{op.id}", work)
+    return redirect(request, answer["location"])
 
 
 @review.post("/review/{item_id}/approve")

@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from giftcash.domain.banks import BANKS
 from giftcash.domain.errors import DomainError
-from giftcash.entrypoints.web import messages
+from giftcash.entrypoints.web import form_tokens, messages
 from giftcash.entrypoints.web.pages import (
     field,
     redirect,
@@ -19,6 +19,7 @@ from giftcash.entrypoints.web.pages import (
 )
 from giftcash.entrypoints.web.security import CUSTOMER, deps_of
 from giftcash.service import bank_accounts, customers
+from giftcash.service.deps import Deps
 
 router = APIRouter(route_class=route_class(CUSTOMER), include_in_schema=False)
 
@@ -59,30 +60,40 @@ def add_account(request: Request) -> Response:
     customer_id = require(request)
     values = {"bank_code": field(request, "bank_code", 8), "account_number": ""}
     values["account_number"] = field(request, "account_number", 40)
-    try:
+
+    def work(deps: Deps) -> dict[str, str]:
         bank_accounts.add_bank_account(
-            deps_of(request),
+            deps,
             customer_id,
             bank_code=values["bank_code"],
             account_number=values["account_number"],
             holder_name=field(request, "holder_name", 50),
         )
+        return {"location": "/accounts?done=added"}
+
+    try:
+        # asks the bank and sends 1 won: phased (see service/idempotency.py)
+        answer = form_tokens.run(request, CUSTOMER, customer_id, work, calls_out=True)
     except DomainError as e:
         error = messages.error_text(tr_of(request), e)
         return _page(request, customer_id, status=status_of(e), error=error, values=values)
-    return redirect(request, "/accounts?done=added")
+    return redirect(request, answer["location"])
 
 
 @router.post("/accounts/{account_id}/verify")
 def verify_account(request: Request, account_id: str) -> Response:
     customer_id = require(request)
+
+    def work(deps: Deps) -> dict[str, str]:
+        code = field(request, "code", 12)
+        bank_accounts.verify_bank_account(deps, customer_id, account_id[:64], code)
+        return {"location": "/accounts?done=verified"}
+
     try:
-        bank_accounts.verify_bank_account(
-            deps_of(request), customer_id, account_id[:64], field(request, "code", 12)
-        )
+        answer = form_tokens.run(request, CUSTOMER, customer_id, work)
     except DomainError as e:
         error = messages.error_text(tr_of(request), e)
         return _page(
             request, customer_id, status=status_of(e), verify_error=error, verify_id=account_id
         )
-    return redirect(request, "/accounts?done=verified")
+    return redirect(request, answer["location"])

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from giftcash.domain.errors import DomainError
-from giftcash.entrypoints.web import messages
+from giftcash.entrypoints.web import form_tokens, messages
 from giftcash.entrypoints.web.i18n import LANGS
 from giftcash.entrypoints.web.pages import (
     client_address,
@@ -29,8 +29,11 @@ from giftcash.entrypoints.web.security import (
     set_cookie,
 )
 from giftcash.service import customers, sessions
+from giftcash.service.deps import Deps
 
 router = APIRouter(route_class=route_class(CUSTOMER), include_in_schema=False)
+
+PUBLIC = "public"  # the idempotency scope before there is a customer (as the API's)
 
 
 def _signup_form(request: Request, status: int = 200, error: str | None = None) -> Response:
@@ -54,29 +57,38 @@ def signup(request: Request) -> Response:
         return _signup_form(
             request, 422, tr(messages.FIELD_ERRORS[("invalid_input", "birth_date")])
         )
-    try:
+
+    def work(deps: Deps) -> dict[str, str]:
+        phone = field(request, "phone", 40)
         customers.signup(
-            deps_of(request),
-            phone=field(request, "phone", 40),
+            deps,
+            phone=phone,
             name=field(request, "name", 50),
             birth_date=birth,
             password=field(request, "password", 200),
         )
+        return {"phone": phone}
+
+    try:
+        # sends an SMS: phased; sent twice it asks for the one code sent, not "phone taken"
+        answer = form_tokens.run(request, CUSTOMER, PUBLIC, work, calls_out=True)
     except DomainError as e:
         return _signup_form(request, status_of(e), messages.error_text(tr, e))
-    return render(request, "customer/verify_phone.html", {"phone": field(request, "phone", 40)})
+    return render(request, "customer/verify_phone.html", {"phone": answer["phone"]})
 
 
 @router.post("/signup/verify")
 def verify_phone(request: Request) -> Response:
     phone = field(request, "phone", 40)
+
+    def work(deps: Deps) -> dict[str, str]:
+        code = field(request, "code", 12)
+        customers.verify_phone(deps, phone=phone, code=code, device_key=client_address(request))
+        return {"phone": phone}
+
     try:
-        customers.verify_phone(
-            deps_of(request),
-            phone=phone,
-            code=field(request, "code", 12),
-            device_key=client_address(request),
-        )
+        # sent twice: the second answer is the first one's, not "wrong code"
+        form_tokens.run(request, CUSTOMER, PUBLIC, work)
     except DomainError as e:
         return render(
             request,

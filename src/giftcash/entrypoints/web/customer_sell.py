@@ -18,7 +18,7 @@ from giftcash.domain.brands import Brand
 from giftcash.domain.errors import DomainError
 from giftcash.domain.quotes import FundingSource
 from giftcash.domain.states import ITEM_TERMINAL
-from giftcash.entrypoints.web import intake, messages
+from giftcash.entrypoints.web import form_tokens, intake, messages
 from giftcash.entrypoints.web.customer_prices import (
     PURCHASE_DATE_ERROR,
     first_face_value,
@@ -40,6 +40,7 @@ from giftcash.entrypoints.web.pages import (
 )
 from giftcash.entrypoints.web.security import CUSTOMER, deps_of
 from giftcash.service import bank_accounts, catalogue, submissions
+from giftcash.service.deps import Deps
 from giftcash.service.submissions import ItemIn
 
 router = APIRouter(route_class=route_class(CUSTOMER), include_in_schema=False)
@@ -116,14 +117,20 @@ def _submit(
     request: Request, customer_id: str, items: list[ItemIn], numbers: list[int]
 ) -> Response:
     tr = tr_of(request)
-    try:
+
+    def work(deps: Deps) -> dict[str, str]:
         view = submissions.submit(
-            deps_of(request),
+            deps,
             customer_id,
             bank_account_id=field(request, "bank_account_id", 64),
             items=items,
             device_key=client_address(request),
         )
+        return {"location": f"/submissions/{view.submission.id}"}
+
+    try:
+        # sent twice (a double tap, a retry): one sale, and both answers show its receipt
+        answer = form_tokens.run(request, CUSTOMER, customer_id, work)
     except DomainError as e:
         if e.code == "duplicate_in_request":
             first, second = e.context.get("first", 0), e.context.get("second", 0)
@@ -135,7 +142,7 @@ def _submit(
         if is_htmx(request):
             return render(request, "customer/_problems.html", {"problems": [why]}, status=422)
         return _form_page(request, customer_id, status=status_of(e), problems=[why])
-    return redirect(request, f"/submissions/{view.submission.id}")
+    return redirect(request, answer["location"])
 
 
 @router.post("/sell")
@@ -286,18 +293,22 @@ def submission_page(request: Request, submission_id: str) -> Response:
 def move_submission(request: Request, submission_id: str) -> Response:
     """Send a sale's waiting payout to another verified account (after a bank return)."""
     customer_id = require(request)
+
+    def work(deps: Deps) -> dict[str, str]:
+        target = field(request, "bank_account_id", 64)
+        submissions.change_bank_account(deps, customer_id, submission_id[:64], target)
+        return {"location": f"/submissions/{submission_id[:64]}?done=moved"}
+
     try:
-        submissions.change_bank_account(
-            deps_of(request), customer_id, submission_id[:64], field(request, "bank_account_id", 64)
-        )
+        answer = form_tokens.run(request, CUSTOMER, customer_id, work)
     except DomainError as e:
-        if e.code == "submission_not_found":
+        if e.code in ("submission_not_found", "form_expired"):
             raise
         error = messages.error_text(tr_of(request), e)
         return _submission_page(
             request, customer_id, submission_id, status=status_of(e), move_error=error
         )
-    return redirect(request, f"/submissions/{submission_id[:64]}?done=moved")
+    return redirect(request, answer["location"])
 
 
 @router.get("/submissions/{submission_id}/live")

@@ -199,6 +199,18 @@ ERRORS = {
     "submission_not_found": N_("We could not find that sale."),
     "payout_not_found": N_("We could not find that payout."),
     "csrf": N_("This form has expired. Go back, reload the page and try again."),
+    # a form's one-use token (form_tokens.py): each says that nothing was done
+    "form_expired": N_(
+        "This form has expired or was opened in another session. Nothing was done: "
+        "reload the page and send it again."
+    ),
+    "idempotency_key_reused": N_(
+        "This form was already sent with other values. Nothing more was done: "
+        "reload the page to start again."
+    ),
+    "idempotency_key_in_use": N_(
+        "This form is still being sent. Wait a moment, then reload the page."
+    ),
 }
 
 FIELD_ERRORS = {

@@ -26,7 +26,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from giftcash import __version__
 from giftcash.domain.errors import DomainError
 from giftcash.entrypoints.api.problems import STATUS_BY_KIND
-from giftcash.entrypoints.web import messages
+from giftcash.entrypoints.web import form_tokens, messages
 from giftcash.entrypoints.web.i18n import Tr, pick_lang, translations
 from giftcash.entrypoints.web.security import (
     CSRF_FIELD,
@@ -67,6 +67,7 @@ def environment(lang: str) -> Environment:
         version=__version__,
         csrf_field=CSRF_FIELD,
         csrf_header=CSRF_HEADER,
+        form_token_field=form_tokens.FIELD,
         ITEM_STATUS=messages.ITEM_STATUS,
         ITEM_STEPS=messages.ITEM_STEPS,
         SUBMISSION_STATUS=messages.SUBMISSION_STATUS,
@@ -162,6 +163,7 @@ def render(
     ctx.update(
         request_path=request.url.path,
         csrf_token=csrf_token(deps_of(request), request, realm),
+        form_token=lambda: form_tokens.issue(request, realm),  # a fresh one per form
         signed_in=signed_in(request, realm) is not None,
     )
     ctx.update(context or {})

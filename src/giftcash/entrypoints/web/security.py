@@ -115,6 +115,11 @@ def _binding(request: Request, realm: Realm, *, create: bool) -> str | None:
     return f"p:{pre}" if pre else None
 
 
+def binding(request: Request, realm: Realm, *, create: bool) -> str | None:
+    """What a page's tokens are bound to: the session, else the pre-session cookie."""
+    return _binding(request, realm, create=create)
+
+
 def csrf_token(deps: Deps, request: Request, realm: Realm) -> str:
     binding = _binding(request, realm, create=True)
     assert binding is not None
