@@ -190,6 +190,7 @@ ISSUER_REFUSED = DeclineCode(
     Kind.ISSUER,
     EndState.INVALID,
     "The issuer did not accept this code.",
+    routes=(CANCEL_PAYMENT, WITHDRAW_7_DAYS),
     counts_as_failure=True,
     redeem_end_state=EndState.INVALID,
 )

@@ -499,20 +499,18 @@ def _exposure_cap(
 
 # The issuer's inquiry answer as facts: each answer that rules a voucher out is judged
 # here and nowhere else (an issuer without an inquiry leaves ``issuer_status`` None).
-_ISSUER_SAYS = {
-    dc.VOUCHER_NOT_FOUND: ("not_found", "The issuer does not know this code (or its PIN)."),
-    dc.VOUCHER_USED: ("used", "The issuer says this voucher has already been used."),
-    dc.VOUCHER_EXPIRED: ("expired", "The issuer says this voucher has expired."),
-}
+INQUIRY_ANSWERS = ("not_found", "used", "expired")
 
 
-def _issuer_says(entry: dc.DeclineCode) -> Check:
-    status, message = _ISSUER_SAYS[entry]
+def _issuer_says(status: str) -> Check:
+    entry = dc.ISSUER_ANSWERS[status]
 
     def check(
         item: ItemFacts, c: CustomerFacts, h: History, p: Params, now: datetime
     ) -> Finding | None:
-        return decline(entry, message) if item.issuer_status == status else None
+        if item.issuer_status != status:
+            return None
+        return decline(entry, f"{entry.text} (the issuer's inquiry answer: {status})")
 
     return check
 
@@ -522,13 +520,13 @@ _INQUIRY = frozenset({Stage.PRE_REDEEM})
 
 ISSUER_RULES: tuple[Rule, ...] = tuple(
     Rule(
-        entry.code,
+        dc.ISSUER_ANSWERS[status].code,
         False,
-        f"Declines a voucher whose issuer answers the inquiry '{status}'.",
-        _issuer_says(entry),
+        f"Declines a voucher whose issuer answers the balance inquiry '{status}'.",
+        _issuer_says(status),
         stages=_INQUIRY,
     )
-    for entry, (status, _message) in _ISSUER_SAYS.items()
+    for status in INQUIRY_ANSWERS
 )
 
 RISK_RULES: tuple[Rule, ...] = (
