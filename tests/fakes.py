@@ -40,6 +40,7 @@ class Voucher:
     pin: str | None = None
     spent_by: str | None = None  # idempotency key
     purchased_at: datetime | None = None
+    expires_at: datetime | None = None
 
 
 @dataclass
@@ -59,16 +60,23 @@ class FakeIssuer:
         channel: str = "cash",
         pin: str | None = None,
         purchased_at: datetime | None = None,
+        expires_at: datetime | None = None,
     ) -> None:
-        self.vouchers[code] = Voucher(issuer, face_value, channel, pin, None, purchased_at)
+        self.vouchers[code] = Voucher(
+            issuer, face_value, channel, pin, None, purchased_at, expires_at
+        )
 
     def inquire_balance(self, issuer: str, code: str, pin: str | None) -> VoucherInfo | None:
         v = self.vouchers.get(code)
         if v is None or v.issuer != issuer:
             return VoucherInfo("not_found", None, None, None, None, None, None)
         status = "used" if v.spent_by else "active"
+        if status == "active" and v.expires_at and v.expires_at <= datetime.now(UTC):
+            status = "expired"
         balance = 0 if v.spent_by else v.face_value
-        return VoucherInfo(status, v.face_value, balance, "KRW", v.channel, v.purchased_at, None)
+        return VoucherInfo(
+            status, v.face_value, balance, "KRW", v.channel, v.purchased_at, v.expires_at
+        )
 
     def redeem(self, issuer: str, key: str, code: str, pin: str | None) -> Redemption:
         with self.lock:

@@ -10,6 +10,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
+from giftcash.domain import declines
 from giftcash.entrypoints.web import i18n
 from giftcash.entrypoints.web.i18n import Formats, Tr
 
@@ -27,6 +28,8 @@ def extracted() -> dict[str | tuple[str, ...], str]:
         str(WEB), method_map, options, keywords=keywords
     ):
         found.setdefault(message, f"{filename}:{lineno}")
+    for entry in declines.REGISTRY.values():  # the decline registry's customer texts
+        found.setdefault(entry.text, f"domain/declines.py:{entry.code}")
     return found
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from giftcash.domain import declines as dc
 from giftcash.domain.advisor import KR_TERMS, US_TERMS, UnknownJurisdiction
 from giftcash.domain.policy import (
     ALL_STAGES,
@@ -39,7 +40,12 @@ CREDIT_CARD_STATUTE = "여신전문금융업법 §70"
 
 
 def _statutory_decline(
-    item: ItemFacts, c: CustomerFacts, source: FundingSource, code: str, what: str, statute: str
+    item: ItemFacts,
+    c: CustomerFacts,
+    source: FundingSource,
+    entry: dc.DeclineCode,
+    what: str,
+    statute: str,
 ) -> Finding | None:
     if item.funding_source is not source:
         return None
@@ -47,7 +53,7 @@ def _statutory_decline(
     if item.declaration_mismatch:
         told = " This is what the issuer reports, and its report overrides the declaration."
     return decline(
-        code,
+        entry,
         f"This voucher was paid for {what}. Buying it at a discount for cash is lending "
         f"against that bill, which {statute} prohibits, so giftcash cannot buy it.{told} "
         "The lawful ways to get your money back are listed with this answer.",
@@ -62,7 +68,7 @@ def _carrier_billing(
         item,
         c,
         FundingSource.CARRIER_BILLING,
-        "carrier_billing_prohibited",
+        dc.CARRIER_BILLING_PROHIBITED,
         "with mobile phone billing (휴대폰 소액결제)",
         CARRIER_BILLING_STATUTE,
     )
@@ -75,7 +81,7 @@ def _credit_card(
         item,
         c,
         FundingSource.CREDIT_CARD,
-        "credit_card_financing_prohibited",
+        dc.CREDIT_CARD_FINANCING_PROHIBITED,
         "with a credit card",
         CREDIT_CARD_STATUTE,
     )
@@ -88,7 +94,7 @@ def _unverified_source(
     if item.funding_source is not FundingSource.UNKNOWN or item.brand.reports_purchase_channel:
         return None
     return review(
-        "funding_source_unverified",
+        dc.FUNDING_SOURCE_UNVERIFIED,
         "How this voucher was paid for is unknown and its issuer does not say; a reviewer "
         "checks the receipt before it is bought.",
     )

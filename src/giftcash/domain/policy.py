@@ -28,6 +28,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any
 
+from giftcash.domain import declines as dc
 from giftcash.domain.advisor import KR_TERMS, RefundTerms, Route, advise, local_date, start_of
 from giftcash.domain.brands import Brand
 from giftcash.domain.errors import CurrencyMismatch, DomainError
@@ -81,16 +82,8 @@ ALL_STAGES = frozenset(Stage)
 INTAKE_ONLY = frozenset({Stage.INTAKE})
 
 # Declines that say "not now" rather than "never": the same code may be submitted again
-# later without counting as a duplicate.
-RETRYABLE_DECLINES = frozenset(
-    {
-        "limit_exceeded",
-        "too_many_attempts",
-        "issuer_exposure_cap",
-        "issuer_disabled",
-        "brand_disabled",
-    }
-)
+# later without counting as a duplicate (the registry's ``retryable`` entries).
+RETRYABLE_DECLINES = dc.RETRYABLE
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -148,6 +141,8 @@ class ItemFacts:
     purchased_at: datetime | None = None
     expires_at: datetime | None = None
     used_value: int = 0  # face value minus the issuer's balance
+    # The issuer's inquiry answer: active | used | expired | not_found (None: not asked)
+    issuer_status: str | None = None
 
     def __post_init__(self) -> None:
         # str in, enum stored; an unknown value raises ``unknown_funding_source``
@@ -328,12 +323,19 @@ class Rule:
     operator: bool = False  # added by the operator's configuration
 
 
-def decline(code: str, message: str, **kw: Any) -> Finding:
-    return Finding(Outcome.DECLINE, code, message, **kw)
+def decline(entry: dc.DeclineCode, message: str, **kw: Any) -> Finding:
+    assert entry.end_state is dc.EndState.DECLINED, f"{entry.code} does not decline"
+    return Finding(Outcome.DECLINE, entry.code, message, **kw)
 
 
-def review(code: str, message: str, **kw: Any) -> Finding:
-    return Finding(Outcome.REVIEW, code, message, **kw)
+def review(entry: dc.DeclineCode, message: str, **kw: Any) -> Finding:
+    assert entry.end_state is dc.EndState.REVIEW, f"{entry.code} does not review"
+    return Finding(Outcome.REVIEW, entry.code, message, **kw)
+
+
+def hold(entry: dc.DeclineCode, message: str, until: datetime, **kw: Any) -> Finding:
+    assert entry.end_state is dc.EndState.HELD, f"{entry.code} does not hold"
+    return Finding(Outcome.HOLD, entry.code, message, hold_until=until, **kw)
 
 
 def mismatch_flags(item: ItemFacts, customer: CustomerFacts) -> tuple[Flag, ...]:
@@ -363,7 +365,7 @@ def _duplicate_code(
         return None
     who = sorted({s.customer_id for s in earlier} | ({c.id} if c.id else set()))
     return decline(
-        "duplicate_code",
+        dc.DUPLICATE_CODE,
         "This code was already submitted to giftcash; a code can be sold only once.",
         flags=tuple(Flag("duplicate_code", cid) for cid in who),
     )
@@ -377,7 +379,7 @@ def _brute_force(
     ):
         return None
     return decline(
-        "too_many_attempts",
+        dc.TOO_MANY_ATTEMPTS,
         "Too many invalid codes or failed checks in a short time; submissions are paused "
         f"for up to {p.failure_window_minutes} minutes.",
     )
@@ -393,10 +395,10 @@ def _velocity(prefix: str, who: str) -> Check:
         max_items = getattr(p, f"{prefix}_max_items_per_day")
         max_value = getattr(p, f"{prefix}_max_value_per_day")
         if items > max_items:
-            return decline("limit_exceeded", f"{who} can sell at most {max_items} items a day.")
+            return decline(dc.LIMIT_EXCEEDED, f"{who} can sell at most {max_items} items a day.")
         if value > max_value:
             return decline(
-                "limit_exceeded",
+                dc.LIMIT_EXCEEDED,
                 f"{who} can sell at most {Money(max_value, p.currency)} a day.",
             )
         return None
@@ -411,12 +413,11 @@ def _first_sale_hold(
     if not c.first_sale or h.selling_value(item) <= p.first_sale_hold_above_value:
         return None
     until = now + timedelta(hours=p.first_sale_hold_hours)
-    return Finding(
-        Outcome.HOLD,
-        "first_sale_hold",
+    return hold(
+        dc.FIRST_SALE_HOLD,
         f"A first sale above {Money(p.first_sale_hold_above_value, p.currency)} is paid "
         f"{p.first_sale_hold_hours} hours after redemption.",
-        hold_until=until,
+        until,
     )
 
 
@@ -450,7 +451,7 @@ def _scam_victim(
         return None
     why = "vouchers bought minutes ago" if recent and large else "the seller's age band"
     return review(
-        "scam_check",
+        dc.SCAM_CHECK,
         f"A first sale with {why}: a reviewer checks it before anything is paid.",
         warning=SCAM_WARNING,
     )
@@ -462,7 +463,7 @@ def _holder_name(
     if c.holder_name_matches is not False:
         return None
     return decline(
-        "account_holder_mismatch",
+        dc.ACCOUNT_HOLDER_MISMATCH,
         "giftcash pays only into an account in your own verified name.",
     )
 
@@ -472,7 +473,7 @@ def _issuer_disabled(
 ) -> Finding | None:
     if item.issuer not in p.disabled_issuers:
         return None
-    return decline("issuer_disabled", f"Vouchers of {item.issuer} are not being bought now.")
+    return decline(dc.ISSUER_DISABLED, f"Vouchers of {item.issuer} are not being bought now.")
 
 
 def _brand_disabled(
@@ -480,7 +481,7 @@ def _brand_disabled(
 ) -> Finding | None:
     if item.brand.enabled:
         return None
-    return decline("brand_disabled", f"{item.brand.name} is not being bought now.")
+    return decline(dc.BRAND_DISABLED, f"{item.brand.name} is not being bought now.")
 
 
 def _exposure_cap(
@@ -491,12 +492,42 @@ def _exposure_cap(
     if cap is None or h.issuer_exposure + item.face_value <= cap:
         return None
     return decline(
-        "issuer_exposure_cap",
+        dc.ISSUER_EXPOSURE_CAP,
         f"giftcash is holding as much of {item.issuer}'s value as it will; try again later.",
     )
 
 
+# The issuer's inquiry answer as facts: each answer that rules a voucher out is judged
+# here and nowhere else (an issuer without an inquiry leaves ``issuer_status`` None).
+INQUIRY_ANSWERS = ("not_found", "used", "expired")
+
+
+def _issuer_says(status: str) -> Check:
+    entry = dc.ISSUER_ANSWERS[status]
+
+    def check(
+        item: ItemFacts, c: CustomerFacts, h: History, p: Params, now: datetime
+    ) -> Finding | None:
+        if item.issuer_status != status:
+            return None
+        return decline(entry, f"{entry.text} (the issuer's inquiry answer: {status})")
+
+    return check
+
+
 _PRE = frozenset({Stage.INTAKE, Stage.PRE_REDEEM})
+_INQUIRY = frozenset({Stage.PRE_REDEEM})
+
+ISSUER_RULES: tuple[Rule, ...] = tuple(
+    Rule(
+        dc.ISSUER_ANSWERS[status].code,
+        False,
+        f"Declines a voucher whose issuer answers the balance inquiry '{status}'.",
+        _issuer_says(status),
+        stages=_INQUIRY,
+    )
+    for status in INQUIRY_ANSWERS
+)
 
 RISK_RULES: tuple[Rule, ...] = (
     Rule(
@@ -587,6 +618,7 @@ RISK_RULES: tuple[Rule, ...] = (
         stages=_PRE,
         params=("issuer_exposure_caps", "default_issuer_exposure_cap"),
     ),
+    *ISSUER_RULES,
 )
 
 
@@ -619,7 +651,7 @@ class OperatorRule:
         if outcome not in _OPERATOR_OUTCOMES:
             raise InvalidRuleConfig("an operator rule can only decline, review or hold")
         object.__setattr__(self, "outcome", outcome)
-        object.__setattr__(self, "code", self.code or f"operator_{outcome.value}")
+        object.__setattr__(self, "code", self.code or dc.OPERATOR_ENTRIES[outcome].code)
         object.__setattr__(
             self, "funding_sources", frozenset(funding_source(s) for s in self.funding_sources)
         )
@@ -627,6 +659,9 @@ class OperatorRule:
         object.__setattr__(self, "issuers", frozenset(self.issuers))
         if not _CODE.match(self.id) or not _CODE.match(self.code):
             raise InvalidRuleConfig("rule ids and codes are 3-64 characters of a-z, 0-9 and _")
+        taken = dc.REGISTRY.get(self.code)
+        if taken is not None and taken.kind is not dc.Kind.OPERATOR:
+            raise InvalidRuleConfig(f"code {self.code!r} is giftcash's own ({taken.kind})")
         if not self.message.strip() or len(self.message) > 500:
             raise InvalidRuleConfig("an operator rule needs a message of at most 500 characters")
         if self.min_face_value is not None and (
@@ -934,8 +969,11 @@ def rule_table(ruleset: RuleSet) -> list[RuleInfo]:
 # -- evaluation -----------------------------------------------------------------------
 
 
-def _rank(f: Finding) -> tuple[int, bool, str, str]:
-    return (-SEVERITY[f.outcome], not f.statutory, f.rule_id, f.code)
+def _rank(f: Finding) -> tuple[int, bool, bool, str, str]:
+    """Most severe first; among equals the issuer's answer (a voucher it does not know,
+    used or expired cannot be sold whatever else holds), then a statute, then rule id."""
+    issuer = dc.describe(f.code).kind is dc.Kind.ISSUER
+    return (-SEVERITY[f.outcome], not issuer, not f.statutory, f.rule_id, f.code)
 
 
 def day_bounds(ruleset: RuleSet, now: datetime) -> tuple[datetime, datetime]:

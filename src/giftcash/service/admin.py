@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
+from giftcash.domain import declines as dc
 from giftcash.domain.brands import Brand, brand_index
 from giftcash.domain.errors import BrandNotFound, DomainError
 from giftcash.domain.records import Item, Payout
@@ -21,8 +22,8 @@ from giftcash.service.operators import Operator
 
 T = TypeVar("T")
 
-REVIEW_DECLINE_CODE = "declined_by_review"
-REVIEW_DECLINE_MESSAGE = "giftcash reviewed this voucher and will not buy it."
+REVIEW_DECLINE_CODE = dc.DECLINED_BY_REVIEW.code
+REVIEW_DECLINE_MESSAGE = dc.DECLINED_BY_REVIEW.text
 MAX_REASON = 500
 
 

@@ -49,14 +49,6 @@ class LiveCatalogue:
             for k, b in self.brands.items()
         }
 
-    def decline_for(self, brand: Brand) -> tuple[str, str] | None:
-        """Why a brand is not bought now (code, message), or None when it is."""
-        if brand.issuer in self.disabled_issuers:
-            return "issuer_disabled", f"Vouchers of {brand.issuer} are not being bought now."
-        if not brand.enabled:
-            return "brand_disabled", f"{brand.name} is not being bought now."
-        return None
-
 
 def build(
     defaults: tuple[Brand, ...],

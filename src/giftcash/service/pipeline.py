@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from giftcash.domain import declines as dc
 from giftcash.domain import ledger
 from giftcash.domain.states import ItemStatus as IS
 from giftcash.domain.states import PayoutStatus as PS
@@ -139,16 +140,9 @@ def inquire(deps: Deps, c: AdmitClaim) -> AdmitOutcome:
     )
 
 
-INQUIRY_DECLINES = {
-    "used": ("voucher_used", "the issuer says this voucher has already been used"),
-    "expired": ("voucher_expired", "the issuer says this voucher has expired"),
-    "not_found": ("voucher_not_found", "the issuer does not know this code (or its PIN)"),
-}
-
-
 def record_admissions(deps: Deps, worker_id: str, outcomes: list[AdmitOutcome]) -> None:
     """Phase 3: decide with the policy engine and move each item on, in one transaction."""
-    from giftcash.domain.policy import RETRYABLE_DECLINES, Outcome
+    from giftcash.domain.policy import Outcome
 
     now = deps.clock.now()
     with deps.uow() as uow:
@@ -169,30 +163,11 @@ def record_admissions(deps: Deps, worker_id: str, outcomes: list[AdmitOutcome]) 
                         IS.RECEIVED,
                         IS.FAILED,
                         now,
-                        decline=("issuer_unreachable", o.facts.get("reason", "")[:200]),
+                        decline=(dc.ISSUER_UNREACHABLE.code, o.facts.get("reason", "")[:200]),
                     )
                     batch.forget()
                 else:
                     uow.items.release(row["id"], worker_id, now + backoff(deps, attempts))
-                continue
-            status = o.facts.get("status", "active")
-            if status in INQUIRY_DECLINES:
-                uow.items.transition_leased(
-                    row["id"],
-                    worker_id,
-                    IS.RECEIVED,
-                    IS.DECLINED,
-                    now,
-                    decline=INQUIRY_DECLINES[status],
-                )
-                uow.items.release_code(row["id"])
-                uow.failures.add(
-                    "invalid_code",
-                    now,
-                    customer_id=row["customer_id"],
-                    device_key=(row.get("decision") or {}).get("device_key"),
-                )
-                batch.forget()
                 continue
             if row["customer_id"] not in people:
                 customer = uow.customers.get(row["customer_id"])
@@ -225,17 +200,26 @@ def record_admissions(deps: Deps, worker_id: str, outcomes: list[AdmitOutcome]) 
             if any(f.code == "declaration_mismatch" for f in d.flags):
                 mismatches.append((row, o.facts.get("purchase_channel"), d.code))
             if d.outcome is Outcome.DECLINE:
+                assert d.code is not None
                 uow.items.transition_leased(
                     row["id"],
                     worker_id,
                     IS.RECEIVED,
                     IS.DECLINED,
                     now,
-                    decline=(d.code or "declined", d.message),
+                    decline=(d.code, d.message),
                     **facts,
                 )
-                if d.code in RETRYABLE_DECLINES:
+                entry = dc.describe(d.code)
+                if entry.retryable or entry.kind is dc.Kind.ISSUER:
                     uow.items.release_code(row["id"])
+                if entry.counts_as_failure:  # the issuer does not know, or not as sold
+                    uow.failures.add(
+                        "invalid_code",
+                        now,
+                        customer_id=row["customer_id"],
+                        device_key=(row.get("decision") or {}).get("device_key"),
+                    )
                 batch.forget()
             elif d.outcome is Outcome.REVIEW:
                 uow.items.transition_leased(
@@ -316,13 +300,6 @@ def _classify(c: RedeemClaim, r: Redemption) -> RedeemOutcome:
     return RedeemOutcome(c, "invalid", r, reason=r.outcome)
 
 
-INVALID_MESSAGES = {
-    "already_redeemed": "the issuer says this code has already been used",
-    "not_found": "the issuer does not know this code (or its PIN)",
-    "expired": "the issuer says this voucher has expired",
-}
-
-
 def record_redemptions(deps: Deps, worker_id: str, outcomes: list[RedeemOutcome]) -> None:
     """Phase 3 for a batch: one transaction, each item only while its lease is ours."""
     now = deps.clock.now()
@@ -342,7 +319,7 @@ def record_redemptions(deps: Deps, worker_id: str, outcomes: list[RedeemOutcome]
                         IS.REDEEMING,
                         IS.FAILED,
                         now,
-                        decline=("amount_mismatch", "the issuer captured another amount"),
+                        decline=(dc.AMOUNT_MISMATCH.code, "the issuer captured another amount"),
                     ):
                         transfers.append(
                             ledger.unmatched_capture(
@@ -356,13 +333,14 @@ def record_redemptions(deps: Deps, worker_id: str, outcomes: list[RedeemOutcome]
                     continue
                 transfers.append(c)
             elif o.kind == "invalid":
+                refused = dc.for_issuer_answer(o.reason)  # the issuer refused the capture
                 uow.items.transition_leased(
                     c.item_id,
                     worker_id,
                     IS.REDEEMING,
                     IS.INVALID,
                     now,
-                    decline=(o.reason, INVALID_MESSAGES.get(o.reason, o.reason)),
+                    decline=(refused.code, refused.text),
                 )
                 uow.failures.add("invalid_code", now, customer_id=c.customer_id)
             else:
@@ -374,7 +352,7 @@ def record_redemptions(deps: Deps, worker_id: str, outcomes: list[RedeemOutcome]
                         IS.REDEEMING,
                         IS.FAILED,
                         now,
-                        decline=("issuer_unreachable", o.reason[:200]),
+                        decline=(dc.ISSUER_UNREACHABLE.code, o.reason[:200]),
                     )
                 else:
                     uow.items.release(c.item_id, worker_id, now + backoff(deps, attempts))

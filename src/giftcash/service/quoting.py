@@ -57,5 +57,5 @@ def make_quote(
         stage=Stage.QUOTE,
         payout=q.payout,
     )
-    declined = (d.code or "declined", d.message) if d.outcome is Outcome.DECLINE else None
+    declined = (d.code, d.message) if d.outcome is Outcome.DECLINE and d.code else None
     return QuoteView(q, list(d.routes), declined, d.routes_note, rules.jurisdiction)

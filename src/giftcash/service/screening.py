@@ -189,7 +189,8 @@ def apply_decision(row: dict[str, Any], d: Decision, device_key: str | None) -> 
     row["warning"] = d.warning
     row["flags"] = sorted({f.code for f in d.flags}) or None
     if d.outcome is Outcome.DECLINE:
-        row["decline"] = Decline(d.code or "declined", d.message)
+        assert d.code is not None
+        row["decline"] = Decline(d.code, d.message)
     elif d.outcome is Outcome.REVIEW:
         row["review_reason"] = f"{d.code}: {d.message}"
     elif d.outcome is Outcome.HOLD:
@@ -260,7 +261,9 @@ def screen_before_redemption(
         issuer_channel=issuer_facts.get("purchase_channel"),
         purchased_at=issuer_facts.get("purchased_at"),
         expires_at=issuer_facts.get("expires_at"),
-        used_value=issuer_facts.get("used_value", 0),
+        # the issuer's face may differ from the declared one: never more used than sold
+        used_value=min(issuer_facts.get("used_value", 0), item["face_value"]),
+        issuer_status=issuer_facts.get("status"),
     )
     history = History(
         customer_items_today=c.customer_items,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from giftcash.domain import declines as dc
 from giftcash.domain.brands import mask
 from giftcash.domain.errors import DomainError
 from giftcash.domain.quotes import funding_source, quote
@@ -63,19 +64,16 @@ def _prepare(deps: Deps, live: LiveCatalogue, raw: ItemIn) -> dict[str, Any]:
     except DomainError as e:
         norm = "".join(raw.code.split()).upper()
         pin = raw.pin
-        code = "unknown_brand" if brand is None else e.code
-        row["decline"] = Decline(code, e.message)
+        entry = dc.UNKNOWN_BRAND if brand is None else dc.for_input_error(e.code)
+        row["decline"] = Decline(entry.code, e.message)
         row["norm"], row["pin"] = norm, pin
         return row
     row["norm"], row["pin"] = norm, pin
-    off = live.decline_for(brand)  # the issuer kill switch, or the brand switched off
-    if off is not None:
-        row["decline"] = Decline(*off)
-        return row
+    # (the issuer kill switch and a brand switched off are the policy's to decide)
     try:
         q = quote(brand, raw.face_value, source)
     except DomainError as e:
-        row["decline"] = Decline(e.code, e.message)
+        row["decline"] = Decline(dc.for_input_error(e.code).code, e.message)
         return row
     row["fee"], row["payout"] = q.fee, q.payout
     return row
@@ -136,7 +134,7 @@ def submit(
             live=live,
         )
         for r in rows:
-            if r["decline"] is not None and r["decline"].code == "invalid_format":
+            if r["decline"] is not None and dc.lookup(r["decline"].code).counts_as_failure:
                 uow.failures.add(
                     "invalid_code", now, customer_id=customer_id, device_key=device_key
                 )
@@ -148,7 +146,7 @@ def submit(
             earlier = first_owner.get(r["code_hmac"])
             if earlier is not None and earlier.item_id != r["id"]:
                 r["decline"] = Decline(
-                    "duplicate_code", "this code was already submitted to giftcash"
+                    dc.DUPLICATE_CODE.code, "this code was already submitted to giftcash"
                 )
         for r in rows:
             d = r.pop("decline")

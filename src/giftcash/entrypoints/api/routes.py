@@ -108,9 +108,7 @@ def quote(body: s.QuoteIn, deps: DepsDep) -> s.QuoteOut:
         routes=routes,
         routes_note=v.routes_note,
         jurisdiction=v.jurisdiction,
-        declined=s.DeclineOut(code=v.declined[0], message=v.declined[1], routes=routes)
-        if v.declined
-        else None,
+        declined=views.decline(v.declined[0], v.declined[1], routes) if v.declined else None,
     )
 
 

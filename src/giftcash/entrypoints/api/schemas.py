@@ -104,7 +104,17 @@ class RouteOut(BaseModel):
 class DeclineOut(BaseModel):
     code: str
     message: str
-    routes: list[RouteOut] = []
+    kind: str = Field(
+        default="",
+        description="statutory | fraud | format | issuer | limit | operator (the decline "
+        "registry's kind of reason).",
+    )
+    retryable: bool = Field(
+        default=False, description="'Not now' rather than 'never': the code may be sent again."
+    )
+    routes: list[RouteOut] = Field(
+        default=[], description="The lawful routes that go with this decline, if any."
+    )
 
 
 class QuoteOut(BaseModel):

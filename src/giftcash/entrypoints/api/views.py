@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from giftcash.domain import declines
 from giftcash.domain.banks import BANKS
 from giftcash.domain.brands import DIGITS, Brand
 from giftcash.domain.records import BankAccount, Item, Payout
@@ -51,6 +52,18 @@ def bank_account(a: BankAccount) -> s.BankAccountOut:
     )
 
 
+def decline(code: str, message: str, routes: list[s.RouteOut]) -> s.DeclineOut:
+    """A decline as the registry describes it: its kind, and only the routes it lists."""
+    entry = declines.describe(code)
+    return s.DeclineOut(
+        code=code,
+        message=message,
+        kind=entry.kind.value,
+        retryable=entry.retryable,
+        routes=[r for r in routes if r.route in entry.routes],
+    )
+
+
 def item(it: Item) -> s.ItemOut:
     routes = [
         s.RouteOut(
@@ -62,10 +75,8 @@ def item(it: Item) -> s.ItemOut:
         )
         for r in (it.decision or {}).get("routes", [])
     ]
-    decline = (
-        s.DeclineOut(code=it.decline_code, message=it.decline_message or "", routes=routes)
-        if it.decline_code
-        else None
+    declined = (
+        decline(it.decline_code, it.decline_message or "", routes) if it.decline_code else None
     )
     return s.ItemOut(
         id=it.id,
@@ -78,7 +89,7 @@ def item(it: Item) -> s.ItemOut:
         currency=it.currency,
         funding_source=it.funding_source,
         payout_id=it.payout_id,
-        decline=decline,
+        decline=declined,
         warning=it.warning,
         hold_until=it.hold_until,
         review_reason=it.review_reason if it.status == "review" else None,

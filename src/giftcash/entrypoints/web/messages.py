@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from giftcash.domain import declines
 from giftcash.domain.brands import Brand, normalise
 from giftcash.domain.errors import DomainError, InvalidFormat
 from giftcash.entrypoints.web.i18n import N_, Tr
@@ -86,47 +87,6 @@ ROUTE_HELP = {
     "keep": N_("Use it yourself, or give it as a gift."),
 }
 
-DECLINES = {
-    "carrier_billing_prohibited": N_(
-        "This voucher was paid for with mobile phone billing. Buying it at a discount for "
-        "cash would be lending against your phone bill, which Korean law (정보통신망법 "
-        "§72①3) forbids, so giftcash cannot buy it."
-    ),
-    "credit_card_financing_prohibited": N_(
-        "This voucher was paid for with a credit card. Buying it at a discount for cash "
-        "would be lending against your card bill (카드깡), which Korean law (여신전문금융업법 "
-        "§70) forbids, so giftcash cannot buy it."
-    ),
-    "duplicate_code": N_("This code was already submitted to giftcash. A code is bought once."),
-    "brand_disabled": N_("We are not buying this brand right now."),
-    "issuer_disabled": N_("We are not buying this issuer's vouchers right now."),
-    "limit_exceeded": N_("This sale would pass your limit for now. Try again later or sell less."),
-    "invalid_format": N_("The code does not have this brand's format."),
-    "unknown_brand": N_("We do not know this brand."),
-    "face_value_not_offered": N_("This brand is not sold at this amount."),
-    "already_redeemed": N_("The issuer says this code has already been used."),
-    "not_found": N_("The issuer does not know this code, or its PIN is wrong."),
-    "expired": N_("The issuer says this voucher has expired."),
-    "amount_mismatch": N_("The issuer holds a different amount on this voucher."),
-    "too_many_attempts": N_(
-        "Too many codes that did not work were sent from here, so we paused checking codes."
-    ),
-    "issuer_exposure_cap": N_(
-        "We have bought as many of this issuer's vouchers as we can for now."
-    ),
-    "account_holder_mismatch": N_("Payouts go only to an account in your own name."),
-}
-
-REVIEWS = {
-    "scam_check": N_(
-        "A person at giftcash checks this sale before it goes on, to protect you from scams."
-    ),
-    "funding_source_unverified": N_(
-        "A person at giftcash checks how this voucher was paid for before it is bought."
-    ),
-}
-REVIEW_DEFAULT = N_("A person at giftcash checks this sale before it goes on.")
-
 # The policy's scam-victim warning (domain.policy.SCAM_WARNING, checked by a test), so
 # that it can be shown in Korean.
 SCAM_WARNING = N_(
@@ -143,33 +103,37 @@ ROUTES_NOTE_NO_PURCHASE_DATE = N_(
     "payment, the 7-day refund) are not shown; give the purchase date to see them."
 )
 
-# Lawful ways to get money back for a voucher bought on credit (DOMAIN-FACTS §0, §2).
-CREDIT_ROUTES = (
-    (
+# Each lawful route as a general title and explanation, for a decline whose decision
+# holds no computed routes (e.g. a quote without a purchase date) (DOMAIN-FACTS §0, §2).
+ROUTE_TEXTS = {
+    "cancel_payment": (
         N_("Cancel the payment"),
         N_(
             "A card or phone payment can usually be cancelled in the month it was made, "
             "before the bill closes. Ask the shop, your card company or your carrier."
         ),
     ),
-    (
+    "withdraw_7_days": (
         N_("Return it within 7 days"),
         N_("An unused voucher can be returned to its seller for a full refund within 7 days."),
     ),
-    (
+    "issuer_refund_remainder": (
         N_("Issuer's refund of the remainder"),
         N_(
             "Once 60%% is used (80%% for vouchers under 10,000 won), the issuer refunds the "
             "rest in cash."
         ),
     ),
-    (
+    "issuer_refund_after_expiry": (
         N_("Issuer's refund after expiry"),
         N_("After it expires the issuer refunds 90%% (95%% above 50,000 won), or 100%% as points."),
     ),
-)
-
-EXPIRED_ROUTES = (CREDIT_ROUTES[3],)
+    "issuer_points_after_expiry": (
+        ROUTES["issuer_points_after_expiry"],
+        ROUTE_HELP["issuer_points_after_expiry"],
+    ),
+    "keep": (ROUTES["keep"], ROUTE_HELP["keep"]),
+}
 
 ERRORS = {
     "invalid_phone": N_("Enter a Korean mobile number such as 010-1234-5678."),
@@ -233,17 +197,19 @@ def error_text(_: Tr, e: DomainError) -> str:
 
 
 def decline_text(_: Tr, code: str | None, message: str | None) -> str:
-    if code in DECLINES:
-        return _(DECLINES[code])
-    return message or ""
+    """The registry's text for the code, in the page's language (never the service's
+    English message, which may carry internal detail)."""
+    if not code:
+        return message or ""
+    return _(declines.describe(code).text)
 
 
 def decline_routes(code: str | None) -> tuple[tuple[str, str], ...]:
-    if code in ("carrier_billing_prohibited", "credit_card_financing_prohibited"):
-        return CREDIT_ROUTES
-    if code == "expired":
-        return EXPIRED_ROUTES
-    return ()
+    """The lawful routes of a decline in general words (title, text), for when its
+    decision holds none computed for this voucher."""
+    if not code:
+        return ()
+    return tuple(ROUTE_TEXTS[r] for r in declines.describe(code).routes)
 
 
 def pin_label(_: Tr, brand: Brand) -> str:
@@ -376,22 +342,22 @@ def _moment(value: Any) -> datetime | None:
 
 
 def item_routes(decision: dict[str, Any] | None, decline_code: str | None) -> list[RouteView]:
-    """The routes the policy gave a declined item (none for a code that is simply bad)."""
-    if not decision or decline_code not in LAWFUL_ROUTE_DECLINES:
+    """The routes the policy gave a declined item, those its code's registry entry lists
+    (none for a code that is simply bad)."""
+    if not decision or not decline_code:
         return []
-    return route_views(decision.get("routes") or [])
-
-
-LAWFUL_ROUTE_DECLINES = frozenset(
-    {"carrier_billing_prohibited", "credit_card_financing_prohibited", "expired"}
-)
+    lawful = declines.describe(decline_code).routes
+    return route_views(r for r in decision.get("routes") or [] if r.get("route") in lawful)
 
 
 def review_text(_: Tr, item: Any) -> str:
     """Why an item waits for a person; the policy keeps its code with the decision (and as
     the "code: message" review reason)."""
     code = (item.decision or {}).get("code") or (item.review_reason or "").partition(":")[0]
-    return _(REVIEWS.get(code, REVIEW_DEFAULT))
+    entry = declines.REGISTRY.get(code)
+    if entry is None or entry.end_state is not declines.EndState.REVIEW:
+        entry = declines.OPERATOR_REVIEW
+    return _(entry.text)
 
 
 def note_text(_: Tr, note: str | None) -> str | None:
