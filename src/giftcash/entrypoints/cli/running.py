@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from giftcash.entrypoints.cli import app, console, err_console
+from giftcash.entrypoints.cli.common import console, err_console
 
 
 def _wait_for_signal() -> None:
@@ -22,7 +22,6 @@ def _wait_for_signal() -> None:
         stop.wait(0.5)
 
 
-@app.command()
 def demo(
     port: int = typer.Option(8000, help="Port of the API and web site."),
     data_dir: Path = typer.Option(Path("./var"), "--data-dir", help="Where all state lives."),
@@ -68,7 +67,6 @@ def demo(
         console.print("stopped")
 
 
-@app.command()
 def serve(
     host: str = typer.Option("127.0.0.1"),
     port: int = typer.Option(8000),
@@ -88,7 +86,6 @@ def serve(
     )
 
 
-@app.command()
 def worker(
     concurrency: int = typer.Option(32, help="Foreign calls in flight at once."),
     per_issuer: int = typer.Option(16, help="Calls in flight per issuer."),
@@ -126,7 +123,6 @@ def worker(
     console.print(f"worker stopped: {stats}")
 
 
-@app.command()
 def simulator(
     kind: str = typer.Argument(..., help="issuer | bank | sms"),
     host: str = typer.Option("127.0.0.1"),
