@@ -343,7 +343,7 @@ def _rule_settings(ruleset: Any) -> list[RuleSetting]:
     ]
 
 
-def list_rules(deps: Deps, jurisdiction: str = catalogue.DEFAULT_JURISDICTION) -> list[RuleSetting]:
+def list_rules(deps: Deps, jurisdiction: str | None = None) -> list[RuleSetting]:
     return _rule_settings(catalogue.current_rules(deps, jurisdiction))
 
 
@@ -354,12 +354,14 @@ def patch_rule(
     *,
     enabled: bool | None = None,
     params: Mapping[str, Any] | None = None,
-    jurisdiction: str = catalogue.DEFAULT_JURISDICTION,
+    jurisdiction: str | None = None,
 ) -> RuleSetting:
     """Switch a rule on or off or change its thresholds. A statutory rule refuses to be
     switched off or relaxed (``403 statutory_rule``); the attempt is audited."""
     from giftcash.domain import policy
     from giftcash.domain.jurisdictions import pack
+
+    jurisdiction = jurisdiction or deps.jurisdiction
 
     def change(uow: Any) -> tuple[RuleSetting, dict[str, Any]]:
         base = pack(jurisdiction)
