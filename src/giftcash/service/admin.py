@@ -94,7 +94,7 @@ def age_band(birth_date: date, today: date) -> str:
 
 def review_queue(deps: Deps, *, cursor: str | None, limit: int) -> list[ReviewEntry]:
     now = deps.clock.now()
-    with deps.uow() as uow:
+    with deps.reader() as uow:
         rows = uow.review.waiting(cursor, limit)
         sales = uow.review.prior_sales([r["customer_id"] for r in rows])
     out = []
@@ -420,12 +420,12 @@ PAYOUT_STATUSES = ("pending", "sending", "sent", "unknown", "confirmed", "return
 def list_payouts(deps: Deps, *, status: str | None, cursor: str | None, limit: int) -> list[Payout]:
     if status is not None and status not in PAYOUT_STATUSES:
         raise errors.InvalidInput(f"status is one of {', '.join(PAYOUT_STATUSES)}", field="status")
-    with deps.uow() as uow:
+    with deps.reader() as uow:
         return [_payout(r) for r in uow.admin_payouts.page(status, cursor, limit)]
 
 
 def get_payout(deps: Deps, payout_id: str) -> PayoutDetail:
-    with deps.uow() as uow:
+    with deps.reader() as uow:
         row = uow.admin_payouts.get(payout_id)
         if row is None:
             raise errors.PayoutNotFound("no such payout")
@@ -450,7 +450,7 @@ def audit_page(deps: Deps, *, cursor: str | None, limit: int) -> AuditPage:
         if not cursor.isascii() or not cursor.isdigit() or len(cursor) > 18:
             raise errors.InvalidInput("the cursor is not one this endpoint gave", field="cursor")
         before = int(cursor)
-    with deps.uow() as uow:
+    with deps.reader() as uow:
         uow.audit.snapshot()  # the page, the chain and the head from one moment
         records = uow.audit.newest_first(before, limit + 1)
         problems = audit.verify(uow)

@@ -257,7 +257,7 @@ def change_bank_account(
 def list_submissions(
     deps: Deps, customer_id: str, *, cursor: str | None, limit: int
 ) -> list[Submission]:
-    with deps.uow() as uow:
+    with deps.reader() as uow:
         subs = uow.submissions.for_customer(customer_id, cursor, limit)
         statuses = uow.items.statuses_by_submission([s.id for s in subs])
     return [replace(s, status=status_of(statuses.get(s.id, set()))) for s in subs]
