@@ -7,7 +7,7 @@ from sqlalchemy import Engine
 from giftcash.adapters.crypto.vault import CodeVault
 from giftcash.adapters.db.engine import make_engine, verify_durable
 from giftcash.config import Settings
-from giftcash.service.deps import Deps
+from giftcash.service.deps import Deps, Limits
 
 
 def make_engine_from_settings(settings: Settings, *, sqlite_foreign_keys: bool = True) -> Engine:
@@ -31,6 +31,19 @@ def make_vault_from_settings(settings: Settings) -> CodeVault:
     )
 
 
+def limits_from(settings: Settings) -> Limits:
+    """The limits every part uses, from the one ``Settings``."""
+    return Limits(
+        token_ttl_s=settings.token_ttl_s,
+        lease_s=settings.lease_s,
+        worker_batch=settings.worker_batch,
+        worker_concurrency=settings.worker_concurrency,
+        worker_per_issuer=settings.worker_per_issuer,
+        worker_idle_sleep_s=settings.worker_idle_sleep_s,
+        worker_heartbeat_s=settings.worker_heartbeat_s,
+    )
+
+
 def build_deps(
     settings: Settings,
     *,
@@ -49,13 +62,21 @@ def build_deps(
     from giftcash.adapters.net import SystemResolver
     from giftcash.adapters.observability.metrics import instrument
     from giftcash.adapters.sms.http_sms import HttpSms
-    from giftcash.service.deps import Limits
 
     engine = engine or make_engine_from_settings(settings)
     bank_code, _, account = settings.bank_operating_account.partition(":")
-    return Deps(
-        uow=lambda: AppUnitOfWork(engine),
-        read_uow=lambda: AppUnitOfWork(engine, read_only=True),
+
+    # Units of work take the clock and id source of the Deps they belong to when they
+    # start (a test that sets ``deps.clock`` moves the ledger's and registry's time too).
+    def uow() -> AppUnitOfWork:
+        return AppUnitOfWork(engine, clock=deps.clock, new_id=deps.new_id)
+
+    def read_uow() -> AppUnitOfWork:
+        return AppUnitOfWork(engine, clock=deps.clock, new_id=deps.new_id, read_only=True)
+
+    deps = Deps(
+        uow=uow,
+        read_uow=read_uow,
         vault=make_vault_from_settings(settings),
         passwords=Argon2Passwords(fast_for_tests=fast_passwords),
         # every foreign call is counted and timed (adapters/observability/metrics.py)
@@ -73,9 +94,10 @@ def build_deps(
             ),
         ),
         sms=instrument("sms", sms or HttpSms(settings.sms_url, settings.http_timeout_s)),
-        limits=Limits(token_ttl_s=settings.token_ttl_s, lease_s=settings.lease_s),
+        limits=limits_from(settings),
         new_id=new_id,
         bank_client_code=settings.bank_client_code,
         jurisdiction=settings.jurisdiction,
         resolver=SystemResolver(),
     )
+    return deps

@@ -1,4 +1,6 @@
-"""Settings from ``GIFTCASH_*`` environment variables (pydantic-settings)."""
+"""Settings from ``GIFTCASH_*`` environment variables (pydantic-settings): the one place a
+process's knobs are read. ``bootstrap`` makes them into ``Deps`` and its ``Limits``; the
+API, the web site, the worker and the CLI all read their limits from there."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from giftcash.domain.jurisdictions import DEFAULT_JURISDICTION
 
 
 class Settings(BaseSettings):
@@ -22,7 +26,7 @@ class Settings(BaseSettings):
     # there is more than one key).
     decrypt_keys: str | None = Field(default=None, repr=False)
     hmac_key_id: str | None = None
-    jurisdiction: str = "KR"
+    jurisdiction: str = DEFAULT_JURISDICTION
 
     issuer_url: str = "http://127.0.0.1:8101"
     bank_url: str = "http://127.0.0.1:8102"
@@ -35,6 +39,14 @@ class Settings(BaseSettings):
     token_ttl_s: int = 3600
     # How long a worker holds claimed rows; a killed worker's rows come back after it.
     lease_s: int = Field(default=30, ge=1, le=3600)
+    # The worker (entrypoints/worker.py): rows claimed per step, foreign calls in flight
+    # (in all, and per issuer), the pause when a pass found nothing, seconds between
+    # heartbeats (each is a synced commit).
+    worker_batch: int = Field(default=64, ge=1, le=10_000)
+    worker_concurrency: int = Field(default=32, ge=1, le=1024)
+    worker_per_issuer: int = Field(default=16, ge=1, le=1024)
+    worker_idle_sleep_s: float = Field(default=0.1, gt=0, le=60)
+    worker_heartbeat_s: float = Field(default=1.0, gt=0, le=3600)
     # Log lines of `serve` and `worker`: json (one object a line) or text.
     log_format: str = Field(default="json", pattern=r"^(json|text)$")
     log_level: str = "INFO"

@@ -25,6 +25,7 @@ from statistics import median_low
 from typing import TypeVar
 
 from giftcash.domain.errors import DomainError, IllegalTransition
+from giftcash.domain.money import DEFAULT_CURRENCY
 
 T = TypeVar("T")
 
@@ -95,7 +96,7 @@ class AmlParams:
     """Every threshold a detector reads. Amounts are minor units of ``currency``; day
     boundaries are calendar days in ``tz``."""
 
-    currency: str = "KRW"
+    currency: str = DEFAULT_CURRENCY
     tz: tzinfo = KST
     # how far back a scan looks when it is not told
     lookback_days: int = 7
@@ -231,7 +232,7 @@ class CaseSignal:
     customer_ids: tuple[str, ...]
     evidence: tuple[Evidence, ...]
     amount: int
-    currency: str = "KRW"
+    currency: str = DEFAULT_CURRENCY
     summary: str = ""
 
 

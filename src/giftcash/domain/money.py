@@ -10,6 +10,9 @@ from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, InvalidOpera
 
 from giftcash.domain.errors import CurrencyMismatch, InvalidAmount, UnknownCurrency
 
+# The currency of the books and of any amount that names none: the won.
+DEFAULT_CURRENCY = "KRW"
+
 # ISO 4217 minor-unit exponents of the currencies giftcash handles.
 CURRENCY_SCALE: dict[str, int] = {"KRW": 0, "JPY": 0, "USD": 2, "EUR": 2, "GBP": 2}
 

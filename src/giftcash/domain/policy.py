@@ -32,7 +32,7 @@ from giftcash.domain import declines as dc
 from giftcash.domain.advisor import KR_TERMS, RefundTerms, Route, advise, local_date, start_of
 from giftcash.domain.brands import Brand
 from giftcash.domain.errors import CurrencyMismatch, DomainError
-from giftcash.domain.money import Money
+from giftcash.domain.money import DEFAULT_CURRENCY, Money
 from giftcash.domain.quotes import FundingSource, funding_source
 
 # -- errors ---------------------------------------------------------------------------
@@ -244,7 +244,7 @@ class Params:
     ``currency`` and ``tz`` belong to the pack and cannot be overridden. The defaults
     let a first sale of up to 50,000 won through without review or hold."""
 
-    currency: str = "KRW"
+    currency: str = DEFAULT_CURRENCY
     tz: tzinfo = KR_TERMS.tz
     # velocity, per calendar day
     customer_max_items_per_day: int = 30

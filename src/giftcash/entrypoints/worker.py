@@ -48,19 +48,28 @@ class WorkerStats:
 class Worker:
     deps: Deps
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
-    concurrency: int = 32
-    per_issuer: int = 16
-    batch: int = 64
-    idle_sleep_s: float = 0.1
+    # None: the deps' limits (``Limits.worker_*``, from GIFTCASH_WORKER_* settings).
+    concurrency: int | None = None
+    per_issuer: int | None = None
+    batch: int | None = None
+    idle_sleep_s: float | None = None
     stats: WorkerStats = field(default_factory=WorkerStats)
     webhook_sender: webhooks.Sender = field(default_factory=HttpWebhookSender)
     cases_every_s: float | None = 60.0  # the AML detectors (service/cases.py); None: never
     # A heartbeat is a commit, and every commit is synced to disk (engine.py, durability):
     # beating every pass cost an idle worker ten syncs a second. Readiness calls a worker
     # stale only after max(2 leases, 30 s) (service/health.py).
-    heartbeat_every_s: float = 1.0
+    heartbeat_every_s: float | None = None
 
     def __post_init__(self) -> None:
+        limits = self.deps.limits
+        self.concurrency = self.concurrency or limits.worker_concurrency
+        self.per_issuer = self.per_issuer or limits.worker_per_issuer
+        self.batch = self.batch or limits.worker_batch
+        if self.idle_sleep_s is None:
+            self.idle_sleep_s = limits.worker_idle_sleep_s
+        if self.heartbeat_every_s is None:
+            self.heartbeat_every_s = limits.worker_heartbeat_s
         self._cases_due = time.monotonic() + (self.cases_every_s or 0.0)
         self._beat_due = 0.0  # the first pass beats
         self.pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="gc-call")

@@ -95,7 +95,7 @@ def age_band(birth_date: date, today: date) -> str:
 
 def review_queue(deps: Deps, *, cursor: str | None, limit: int) -> list[ReviewEntry]:
     now = deps.clock.now()
-    with deps.uow() as uow:
+    with deps.reader() as uow:
         rows = uow.review.waiting(cursor, limit)
         sales = uow.review.prior_sales([r["customer_id"] for r in rows])
     out = []
@@ -344,7 +344,7 @@ def _rule_settings(ruleset: Any) -> list[RuleSetting]:
     ]
 
 
-def list_rules(deps: Deps, jurisdiction: str = catalogue.DEFAULT_JURISDICTION) -> list[RuleSetting]:
+def list_rules(deps: Deps, jurisdiction: str | None = None) -> list[RuleSetting]:
     return _rule_settings(catalogue.current_rules(deps, jurisdiction))
 
 
@@ -355,12 +355,14 @@ def patch_rule(
     *,
     enabled: bool | None = None,
     params: Mapping[str, Any] | None = None,
-    jurisdiction: str = catalogue.DEFAULT_JURISDICTION,
+    jurisdiction: str | None = None,
 ) -> RuleSetting:
     """Switch a rule on or off or change its thresholds. A statutory rule refuses to be
     switched off or relaxed (``403 statutory_rule``); the attempt is audited."""
     from giftcash.domain import policy
     from giftcash.domain.jurisdictions import pack
+
+    jurisdiction = jurisdiction or deps.jurisdiction
 
     def change(uow: Any) -> tuple[RuleSetting, dict[str, Any]]:
         base = pack(jurisdiction)
@@ -419,12 +421,12 @@ PAYOUT_STATUSES = ("pending", "sending", "sent", "unknown", "confirmed", "return
 def list_payouts(deps: Deps, *, status: str | None, cursor: str | None, limit: int) -> list[Payout]:
     if status is not None and status not in PAYOUT_STATUSES:
         raise errors.InvalidInput(f"status is one of {', '.join(PAYOUT_STATUSES)}", field="status")
-    with deps.uow() as uow:
+    with deps.reader() as uow:
         return [_payout(r) for r in uow.admin_payouts.page(status, cursor, limit)]
 
 
 def get_payout(deps: Deps, payout_id: str) -> PayoutDetail:
-    with deps.uow() as uow:
+    with deps.reader() as uow:
         row = uow.admin_payouts.get(payout_id)
         if row is None:
             raise errors.PayoutNotFound("no such payout")
@@ -449,7 +451,7 @@ def audit_page(deps: Deps, *, cursor: str | None, limit: int) -> AuditPage:
         if not cursor.isascii() or not cursor.isdigit() or len(cursor) > 18:
             raise errors.InvalidInput("the cursor is not one this endpoint gave", field="cursor")
         before = int(cursor)
-    with deps.uow() as uow:
+    with deps.reader() as uow:
         uow.audit.snapshot()  # the page, the chain and the head from one moment
         records = uow.audit.newest_first(before, limit + 1)
         problems = audit.verify(uow)

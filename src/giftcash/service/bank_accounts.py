@@ -28,7 +28,7 @@ def add_bank_account(
 ) -> BankAccount:
     now = deps.clock.now()
     number = normalise_account_number(bank_code, account_number)
-    with deps.uow() as uow:
+    with deps.reader() as uow:
         customer = uow.customers.get(customer_id)
     assert customer is not None
     if not same_holder(holder_name, customer.name):
@@ -138,7 +138,7 @@ def verify_bank_account(deps: Deps, customer_id: str, account_id: str, code: str
 
 
 def get_bank_account(deps: Deps, customer_id: str, account_id: str) -> BankAccount:
-    with deps.uow() as uow:
+    with deps.reader() as uow:
         acct = uow.bank_accounts.get(account_id)
     if acct is None or acct.customer_id != customer_id:
         raise errors.BankAccountNotFound("no such bank account")
@@ -146,5 +146,5 @@ def get_bank_account(deps: Deps, customer_id: str, account_id: str) -> BankAccou
 
 
 def list_bank_accounts(deps: Deps, customer_id: str) -> list[BankAccount]:
-    with deps.uow() as uow:
+    with deps.reader() as uow:
         return uow.bank_accounts.for_customer(customer_id)

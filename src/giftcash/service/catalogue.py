@@ -26,8 +26,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("giftcash.catalogue")
 
-DEFAULT_JURISDICTION = "KR"
-
 
 @dataclass(frozen=True)
 class LiveCatalogue:
@@ -162,8 +160,9 @@ def rules_in(
     return apply_overrides(base, _with_issuer_switches(overrides, live))
 
 
-def current_rules(deps: Deps, jurisdiction: str = DEFAULT_JURISDICTION) -> RuleSet:
-    """The jurisdiction's rule set with the operator's overrides, the issuer kill switch
-    and the issuer exposure caps applied: what the pipeline evaluates items against."""
+def current_rules(deps: Deps, jurisdiction: str | None = None) -> RuleSet:
+    """The jurisdiction's (default: the deps') rule set with the operator's overrides, the
+    issuer kill switch and the issuer exposure caps applied: what the pipeline evaluates
+    items against."""
     with deps.reader() as uow:
-        return rules_in(uow, deps.brand_catalogue, jurisdiction)
+        return rules_in(uow, deps.brand_catalogue, jurisdiction or deps.jurisdiction)

@@ -127,7 +127,7 @@ def _days(deps: Deps, rules: Any, now: datetime, n_days: int) -> list[DayFigures
     today = local_date(now, rules.tz)
     first = today - timedelta(days=n_days - 1)
     _, end = day_bounds(rules, now)
-    with deps.uow() as uow:
+    with deps.reader() as uow:
         items = uow.figures.items_between(start_of(first, rules.tz), end)
     days = {first + timedelta(days=i): DayFigures(first + timedelta(days=i)) for i in range(n_days)}
     for it in items:
@@ -151,7 +151,7 @@ def dashboard(deps: Deps, *, n_days: int = DASHBOARD_DAYS) -> Dashboard:
     rules = catalogue.current_rules(deps, deps.jurisdiction)
     state = health.state_figures(deps)
     start, end = day_bounds(rules, now)
-    with deps.uow() as uow:
+    with deps.reader() as uow:
         latencies = uow.console.payout_latencies_s(start, end)
     oldest = {"item": state["item_oldest"], "payout": state["payout_oldest"]}
     counts = {"item": state["items"], "payout": state["payouts"]}
@@ -194,7 +194,7 @@ class ReviewCase:
 
 def review_cases(deps: Deps, *, cursor: str | None, limit: int) -> list[ReviewCase]:
     entries = admin.review_queue(deps, cursor=cursor, limit=limit)
-    with deps.uow() as uow:
+    with deps.reader() as uow:
         evidence = uow.console.review_evidence([e.item["id"] for e in entries])
     out = []
     for e in entries:
@@ -220,7 +220,7 @@ def review_cases(deps: Deps, *, cursor: str | None, limit: int) -> list[ReviewCa
 
 def recent_decisions(deps: Deps, *, limit: int = 10) -> list[dict[str, Any]]:
     """Items operators decided, latest first, with where each is now."""
-    with deps.uow() as uow:
+    with deps.reader() as uow:
         rows = uow.console.recently_reviewed(limit)
         names = uow.console.customer_names([r["customer_id"] for r in rows])
     return [{**r, "customer_name": names.get(r["customer_id"], "")} for r in rows]
@@ -266,7 +266,7 @@ def find_customers(deps: Deps, query: str) -> list[CustomerSummary]:
         by = {"phone_suffix": digits, "name": None}
     else:
         by = {"phone_suffix": None, "name": q}
-    with deps.uow() as uow:
+    with deps.reader() as uow:
         rows = uow.console.find_customers(**by, limit=MAX_RESULTS)
     today = deps.clock.now().date()
     return [_summary(r, today) for r in rows]
@@ -301,7 +301,7 @@ def customer_record(deps: Deps, customer_id: str) -> CustomerRecord:
     now = deps.clock.now()
     rules = catalogue.current_rules(deps, deps.jurisdiction)
     start, _ = day_bounds(rules, now)
-    with deps.uow() as uow:
+    with deps.reader() as uow:
         customer = uow.customers.get(customer_id)
         if customer is None:
             raise CustomerNotFound("no such customer")

@@ -164,7 +164,7 @@ def authenticate(deps: Deps, token: str, subject_type: str = "customer") -> str:
 
 
 def get_customer(deps: Deps, customer_id: str) -> Customer:
-    with deps.uow() as uow:
+    with deps.reader() as uow:
         customer = uow.customers.get(customer_id)
     if customer is None:
         raise errors.Unauthorized("unknown customer")

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from giftcash.domain.brands import CATALOGUE, Brand, brand_index
+from giftcash.domain.jurisdictions import DEFAULT_JURISDICTION
 from giftcash.service.outbound import Resolver
 from giftcash.service.ports import BankPort, Clock, IssuerPort, SmsPort
 
@@ -42,8 +43,16 @@ class SystemClock:
         return datetime.now(UTC)
 
 
+# The cap on items in one submission: the API's schema (maxItems) and the service both
+# read it from here.
+MAX_ITEMS_PER_SUBMISSION = 1000
+
+
 @dataclass(frozen=True)
 class Limits:
+    """Every limit of the service and the worker; ``bootstrap.limits_from`` makes it from
+    the settings (``GIFTCASH_*``), tests build it directly."""
+
     sms_code_ttl_s: int = 300
     sms_code_attempts: int = 5
     # Brute force: failed logins and failed SMS codes per phone, and per client address,
@@ -54,7 +63,7 @@ class Limits:
     ip_max_failures: int = 20
     account_verify_attempts: int = 5
     token_ttl_s: int = 3600
-    max_items_per_submission: int = 1000
+    max_items_per_submission: int = MAX_ITEMS_PER_SUBMISSION
     quote_valid_s: int = 900
     lease_s: int = 30
     # A call that definitely did nothing is retried with backoff this many times, then the
@@ -67,6 +76,13 @@ class Limits:
     # ``unconfirmed_recheck_s`` with ``failure_code='unconfirmed'`` for an operator
     # (``payouts inquire`` / ``payouts retry``, the bank statement's reconciliation).
     unconfirmed_recheck_s: int = 6 * 3600
+    # The worker: rows claimed per step, foreign calls in flight (in all, per issuer), the
+    # pause after a pass that found nothing, seconds between heartbeats.
+    worker_batch: int = 64
+    worker_concurrency: int = 32
+    worker_per_issuer: int = 16
+    worker_idle_sleep_s: float = 0.1
+    worker_heartbeat_s: float = 1.0
 
 
 @dataclass
@@ -81,7 +97,7 @@ class Deps:
     limits: Limits = field(default_factory=Limits)
     brand_catalogue: tuple[Brand, ...] = CATALOGUE
     bank_client_code: str = "M202600001"
-    jurisdiction: str = "KR"
+    jurisdiction: str = DEFAULT_JURISDICTION
     new_id: Callable[[], str] = field(default_factory=lambda: _uuid4_text)
     # A unit of work for reads alone (see ``reader``); None: ``uow`` serves reads too.
     read_uow: Callable[[], UnitOfWork] | None = None

@@ -113,7 +113,7 @@ def reencrypt(
     """Move every row to the current key. Safe to stop and run again at any time."""
     vault: Any = deps.vault
     out = RotationResult(vault.current)
-    with deps.uow() as uow:
+    with deps.reader() as uow:
         specs = uow.encrypted.specs()
     for sweep in range(1, MAX_SWEEPS + 1):
         out.sweeps = sweep

@@ -121,7 +121,7 @@ def create_operator(
 
 
 def operator_exists(deps: Deps, username: str) -> bool:
-    with deps.uow() as uow:
+    with deps.reader() as uow:
         return uow.operators.by_username(username) is not None
 
 
@@ -209,7 +209,7 @@ def issue_token(deps: Deps, *, username: str, password: str, totp: str) -> Opera
 
 def authenticate(deps: Deps, token: str) -> Operator:
     now = deps.clock.now()
-    with deps.uow() as uow:
+    with deps.reader() as uow:
         t = uow.tokens.get(token_hash(token))
         if t is None or t.subject_type != "operator" or t.expires_at <= now:
             raise errors.Unauthorized("the operator token is missing, unknown or expired")

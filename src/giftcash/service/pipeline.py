@@ -583,7 +583,7 @@ def settle_verifications(deps: Deps, limit: int = 50, grace_s: int = 10) -> int:
     from giftcash.service.bank_accounts import VERIFY_AMOUNT, record_verification_outcome
 
     now = deps.clock.now()
-    with deps.uow() as uow:
+    with deps.reader() as uow:
         rows = uow.bank_accounts.unsettled_verifications(now - timedelta(seconds=grace_s), limit)
     settled = 0
     for r in rows:

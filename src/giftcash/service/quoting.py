@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from giftcash.domain.advisor import Route
+from giftcash.domain.jurisdictions import DEFAULT_JURISDICTION
 from giftcash.domain.policy import ItemFacts, Outcome, Stage, evaluate
 from giftcash.domain.quotes import Quote, quote
 from giftcash.service import catalogue
@@ -21,7 +22,7 @@ class QuoteView:
     routes: list[Route]
     declined: tuple[str, str] | None
     routes_note: str | None = None
-    jurisdiction: str = "KR"
+    jurisdiction: str = DEFAULT_JURISDICTION
 
 
 def make_quote(

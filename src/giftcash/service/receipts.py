@@ -18,7 +18,7 @@ class Receipt:
 
 
 def receipt(deps: Deps, customer_id: str, payout_id: str) -> Receipt:
-    with deps.uow() as uow:
+    with deps.reader() as uow:
         p = uow.payouts.get(payout_id)
         if p is None or p.customer_id != customer_id:
             raise errors.PayoutNotFound("no such payout")

@@ -39,6 +39,7 @@ from typing import Any
 
 from giftcash.domain import ledger
 from giftcash.domain.errors import DomainError
+from giftcash.domain.money import DEFAULT_CURRENCY
 from giftcash.service.deps import Deps
 
 VERIFY_AMOUNT = 1  # the 1-won deposit (service.bank_accounts.VERIFY_AMOUNT)
@@ -65,7 +66,7 @@ class StatementLine:
     direction: str  # out | in | fee
     booked_on: date  # UTC
     amount: int
-    currency: str = "KRW"
+    currency: str = DEFAULT_CURRENCY
     fee: int = 0
     status: str | None = None
     at: datetime | None = None
@@ -150,7 +151,7 @@ def parse_statement(lines: Iterable[str]) -> Iterator[StatementLine]:
         if amount is None or amount < 0 or fee < 0:
             raise StatementInvalid(f"line {n}: amounts on a statement are not negative")
         booked_on, at = _when(row, n)
-        currency = (row.get("currency") or "KRW").strip().upper()
+        currency = (row.get("currency") or DEFAULT_CURRENCY).strip().upper()
         if len(currency) != 3 or not currency.isalpha():
             raise StatementInvalid(f"line {n}: currency is a three-letter code")
         yield StatementLine(
@@ -501,7 +502,7 @@ def parse_settlement(lines: Iterable[str]) -> Iterator[SettlementLine]:
             redemption_id=row["redemption_id"].strip()[:64],
             idempotency_key=key,
             amount=amount,
-            currency=(row.get("currency") or "KRW").strip().upper(),
+            currency=(row.get("currency") or DEFAULT_CURRENCY).strip().upper(),
         )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from giftcash.domain import declines as dc
 from giftcash.domain.brands import mask
 from giftcash.domain.errors import DomainError
+from giftcash.domain.money import DEFAULT_CURRENCY
 from giftcash.domain.quotes import funding_source, quote
 from giftcash.domain.records import Item, Submission
 from giftcash.domain.states import ItemStatus
@@ -54,7 +55,7 @@ def _prepare(deps: Deps, live: LiveCatalogue, raw: ItemIn) -> dict[str, Any]:
     }
     brand = live.brands.get(raw.brand_id)
     row["issuer"] = brand.issuer if brand else "unknown"
-    row["currency"] = brand.currency if brand else "KRW"
+    row["currency"] = brand.currency if brand else DEFAULT_CURRENCY
     row["fee"] = row["payout"] = 0
     try:
         source = funding_source(raw.funding_source)
@@ -176,7 +177,7 @@ def totals(items: list[Item]) -> dict[str, Any]:
     live = [it for it in items if it.status not in ("declined", "invalid", "failed")]
     paid = [it for it in items if it.status == "paid"]
     return {
-        "currency": items[0].currency if items else "KRW",
+        "currency": items[0].currency if items else DEFAULT_CURRENCY,
         "items": len(items),
         "face_value": sum(it.face_value for it in live),
         "fee": sum(it.fee for it in live),
@@ -254,7 +255,7 @@ def change_bank_account(
 def list_submissions(
     deps: Deps, customer_id: str, *, cursor: str | None, limit: int
 ) -> list[Submission]:
-    with deps.uow() as uow:
+    with deps.reader() as uow:
         subs = uow.submissions.for_customer(customer_id, cursor, limit)
         statuses = uow.items.statuses_by_submission([s.id for s in subs])
     return [replace(s, status=status_of(statuses.get(s.id, set()))) for s in subs]

@@ -83,7 +83,7 @@ def add_endpoint(
 
 
 def list_endpoints(deps: Deps, customer_id: str) -> list[Endpoint]:
-    with deps.uow() as uow:
+    with deps.reader() as uow:
         rows = uow.webhooks.endpoints(customer_id)
     return [Endpoint(r["id"], r["url"], list(r["event_types"]), None) for r in rows]
 

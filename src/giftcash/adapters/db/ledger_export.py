@@ -27,7 +27,7 @@ from sqlalchemy import Connection, func, select
 from giftcash.adapters.db.ledger_repo import LedgerRepository, StoredTransfer
 from giftcash.adapters.db.tables import ledger_postings, ledger_transfers
 from giftcash.domain.errors import InvalidAccount
-from giftcash.domain.money import Money
+from giftcash.domain.money import DEFAULT_CURRENCY, Money
 
 _UNDERSCORE_LETTER = re.compile(r"_([a-z])")
 _INNER_CAPITAL = re.compile(r"(?<=.)([A-Z])")
@@ -115,7 +115,7 @@ def export_beancount(
     conn: Connection,
     out: TextIO,
     *,
-    operating_currency: str = "KRW",
+    operating_currency: str = DEFAULT_CURRENCY,
     tz: tzinfo = UTC,
     assert_balances: bool = True,
 ) -> int:

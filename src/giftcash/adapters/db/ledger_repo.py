@@ -105,9 +105,12 @@ def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]
 
 
 class LedgerRepository:
-    def __init__(self, conn: Connection, now: Now = utc_now) -> None:
+    def __init__(
+        self, conn: Connection, now: Now = utc_now, new_id: Callable[[], str] = new_id
+    ) -> None:
         self.conn = conn
         self._now = now
+        self._new_id = new_id
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -259,7 +262,7 @@ class LedgerRepository:
             )
             posting_rows.extend(
                 {
-                    "id": new_id(),
+                    "id": self._new_id(),
                     "transfer_id": t.id,
                     "account": p.account,
                     "currency": t.currency,

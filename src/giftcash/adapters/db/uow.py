@@ -17,6 +17,7 @@ mode is a snapshot that never waits for writers. Writers get ``BEGIN IMMEDIATE``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Protocol
@@ -25,6 +26,7 @@ from sqlalchemy import Connection, Engine
 
 from giftcash.adapters.db.codes_repo import CodeRegistry
 from giftcash.adapters.db.engine import SQLITE_BEGIN_OPTION, is_sqlite
+from giftcash.adapters.db.ids import new_id as uuid7_text
 from giftcash.adapters.db.ledger_repo import LedgerRepository
 
 
@@ -43,10 +45,18 @@ class SqlUnitOfWork:
     codes: CodeRegistry
 
     def __init__(
-        self, engine: Engine, *, clock: Clock | None = None, read_only: bool = False
+        self,
+        engine: Engine,
+        *,
+        clock: Clock | None = None,
+        new_id: Callable[[], str] | None = None,
+        read_only: bool = False,
     ) -> None:
+        # The service's clock and id source (``Deps``), so that the ledger's and the code
+        # registry's timestamps and ids follow the same clock as the items they belong to.
         self.engine = engine
         self.clock = clock or SystemClock()
+        self.new_id = new_id or uuid7_text
         self.read_only = read_only
 
     def __enter__(self) -> SqlUnitOfWork:
@@ -64,7 +74,7 @@ class SqlUnitOfWork:
             conn.close()
             raise
         self.conn = conn
-        self.ledger = LedgerRepository(conn, now=self.clock.now)
+        self.ledger = LedgerRepository(conn, now=self.clock.now, new_id=self.new_id)
         self.codes = CodeRegistry(conn, now=self.clock.now)
         return self
 

@@ -8,6 +8,9 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from giftcash.domain.jurisdictions import DEFAULT_JURISDICTION
+from giftcash.service.deps import MAX_ITEMS_PER_SUBMISSION
+
 FundingSourceName = Literal[
     "cash", "debit_card", "bank_transfer", "gift", "credit_card", "carrier_billing", "unknown"
 ]
@@ -131,7 +134,7 @@ class QuoteOut(BaseModel):
     routes: list[RouteOut]
     routes_note: str | None = None
     declined: DeclineOut | None
-    jurisdiction: str = "KR"
+    jurisdiction: str = DEFAULT_JURISDICTION
 
 
 class BankAccountIn(Strict):
@@ -172,7 +175,7 @@ class ItemIn(Strict):
 
 class SubmissionIn(Strict):
     bank_account_id: str = Field(min_length=1, max_length=64)
-    items: list[ItemIn] = Field(min_length=1, max_length=1000)
+    items: list[ItemIn] = Field(min_length=1, max_length=MAX_ITEMS_PER_SUBMISSION)
 
 
 class SubmissionAccountIn(Strict):

@@ -12,6 +12,7 @@ from typing import Any
 from giftcash.domain import declines
 from giftcash.domain.brands import Brand, normalise
 from giftcash.domain.errors import DomainError, InvalidFormat
+from giftcash.domain.money import DEFAULT_CURRENCY
 from giftcash.entrypoints.web.i18n import N_, Tr
 
 ITEM_STATUS = {
@@ -322,7 +323,7 @@ def route_views(routes: Iterable[Any]) -> list[RouteView]:
             RouteView(
                 route=get("route"),
                 cash=get("cash", 0) or 0,
-                currency=get("currency", "KRW"),
+                currency=get("currency", DEFAULT_CURRENCY),
                 note=get("note", "") or "",
                 value=get("value", None) or get("cash", 0) or 0,
                 deadline=_moment(get("deadline")),

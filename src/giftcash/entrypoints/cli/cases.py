@@ -4,7 +4,6 @@ the actor)."""
 
 from __future__ import annotations
 
-import getpass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,32 +12,21 @@ from rich.markup import escape
 from rich.table import Table
 
 from giftcash.adapters.files import write_durably
-from giftcash.domain.errors import DomainError
-from giftcash.entrypoints.cli import _DATABASE_URL_HELP, _settings, app, console, err_console, fail
+from giftcash.entrypoints.cli.common import (
+    App,
+    DatabaseUrl,
+    actor,
+    cli_operator,
+    console,
+    deps_for,
+    usage_error,
+)
 
-cases_app = typer.Typer(
+cases_app = App(
     help="Suspicious-activity cases: scan for them, list them, export the report.",
     no_args_is_help=True,
 )
-app.add_typer(cases_app, name="cases")
-
 _STATUS_HELP = "open | under_review | reported | dismissed | active (open or under review)"
-
-
-def _deps(database_url: str | None):
-    from giftcash.adapters.db.migrate import require_current_schema
-    from giftcash.bootstrap import build_deps
-
-    settings = _settings(database_url)
-    require_current_schema(settings.resolved_database_url)
-    return build_deps(settings)
-
-
-def _cli_operator():
-    from giftcash.service.operators import Operator
-
-    user = getpass.getuser()
-    return Operator(id=f"cli:{user}", username=f"cli-{user}", role="admin")
 
 
 @cases_app.command("scan")
@@ -49,7 +37,7 @@ def cases_scan(
     since_: str | None = typer.Option(
         None, "--since", help="Look back to this ISO date or time (UTC if no zone)."
     ),
-    database_url: str | None = typer.Option(None, "--database-url", help=_DATABASE_URL_HELP),
+    database_url: str | None = DatabaseUrl,
 ) -> None:
     """Run every money-laundering detector now; open cases or add evidence to them."""
     from giftcash.service import cases
@@ -59,14 +47,10 @@ def cases_scan(
         try:
             since = datetime.fromisoformat(since_)
         except ValueError:
-            err_console.print("[bold red]error[/] --since takes an ISO date such as 2026-11-01")
-            raise typer.Exit(2) from None
+            raise usage_error("--since takes an ISO date such as 2026-11-01") from None
         if since.tzinfo is None:
             since = since.replace(tzinfo=UTC)
-    try:
-        r = cases.scan(_deps(database_url), since, actor=f"cli:{getpass.getuser()}")
-    except DomainError as e:
-        raise fail(e) from None
+    r = cases.scan(deps_for(database_url), since, actor=actor())
     console.print(
         f"scanned since {r.since.isoformat(timespec='seconds')}: {r.signals} signal(s), "
         f"{len(r.opened)} case(s) opened, {len(r.updated)} updated, "
@@ -79,15 +63,12 @@ def cases_list(
     status: str | None = typer.Option(None, "--status", help=_STATUS_HELP),
     kind: str | None = typer.Option(None, "--kind", help="e.g. duplicate_ring, pin_testing"),
     limit: int = typer.Option(50, "--limit", min=1, max=1000),
-    database_url: str | None = typer.Option(None, "--database-url", help=_DATABASE_URL_HELP),
+    database_url: str | None = DatabaseUrl,
 ) -> None:
     """The newest cases first."""
     from giftcash.service import cases
 
-    try:
-        found = cases.list_cases(_deps(database_url), status=status, kind=kind, limit=limit)
-    except DomainError as e:
-        raise fail(e) from None
+    found = cases.list_cases(deps_for(database_url), status=status, kind=kind, limit=limit)
     table = Table(title=f"Cases ({len(found)})")
     for col in ("id", "kind", "status", "subject", "customers", "amount", "evidence", "opened"):
         table.add_column(col)
@@ -110,17 +91,13 @@ def cases_export(
     format_: str = typer.Option("csv", "--format", help="csv | json"),
     output: Path = typer.Option(..., "--output", "-o", help="The report file to write."),
     status: str | None = typer.Option(None, "--status", help=_STATUS_HELP),
-    database_url: str | None = typer.Option(None, "--database-url", help=_DATABASE_URL_HELP),
+    database_url: str | None = DatabaseUrl,
 ) -> None:
     """Write the compliance report (names and codes masked); the export is audited."""
     from giftcash.service import cases
 
     if format_ not in cases.EXPORT_FORMATS:
-        err_console.print(f"[bold red]error[/] unknown format {escape(format_)!r}; csv or json")
-        raise typer.Exit(2)
-    try:
-        report = cases.export(_deps(database_url), _cli_operator(), fmt=format_, status=status)
-    except DomainError as e:
-        raise fail(e) from None
+        raise usage_error(f"unknown format {escape(format_)!r}; csv or json")
+    report = cases.export(deps_for(database_url), cli_operator(), fmt=format_, status=status)
     write_durably(output, report.content)
     console.print(f"[green]wrote {report.count:,} case(s) to {escape(str(output))}[/]")

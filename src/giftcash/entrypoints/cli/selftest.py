@@ -11,10 +11,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from giftcash.entrypoints.cli import app, console, err_console
+from giftcash.entrypoints.cli.common import console, err_console
 
 
-@app.command()
 def selftest(
     long: float | None = typer.Option(
         None, "--long", min=1, help="Seconds: run the scenarios again and again this long."

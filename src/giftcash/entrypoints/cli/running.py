@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from giftcash.entrypoints.cli import app, console, err_console
+from giftcash.entrypoints.cli.common import console, err_console, settings_for
 
 
 def _wait_for_signal() -> None:
@@ -22,7 +22,6 @@ def _wait_for_signal() -> None:
         stop.wait(0.5)
 
 
-@app.command()
 def demo(
     port: int = typer.Option(8000, help="Port of the API and web site."),
     data_dir: Path = typer.Option(Path("./var"), "--data-dir", help="Where all state lives."),
@@ -68,7 +67,6 @@ def demo(
         console.print("stopped")
 
 
-@app.command()
 def serve(
     host: str = typer.Option("127.0.0.1"),
     port: int = typer.Option(8000),
@@ -88,11 +86,18 @@ def serve(
     )
 
 
-@app.command()
 def worker(
-    concurrency: int = typer.Option(32, help="Foreign calls in flight at once."),
-    per_issuer: int = typer.Option(16, help="Calls in flight per issuer."),
-    batch: int = typer.Option(64, help="Rows claimed per step."),
+    concurrency: int | None = typer.Option(
+        None,
+        min=1,
+        help="Foreign calls in flight at once (default GIFTCASH_WORKER_CONCURRENCY, 32).",
+    ),
+    per_issuer: int | None = typer.Option(
+        None, min=1, help="Calls in flight per issuer (default GIFTCASH_WORKER_PER_ISSUER, 16)."
+    ),
+    batch: int | None = typer.Option(
+        None, min=1, help="Rows claimed per step (default GIFTCASH_WORKER_BATCH, 64)."
+    ),
     worker_id: str | None = typer.Option(None, help="Defaults to host:pid."),
     lease_s: int | None = typer.Option(
         None, "--lease-s", min=1, help="Seconds a claim is held (default GIFTCASH_LEASE_S, 30)."
@@ -106,15 +111,19 @@ def worker(
     from giftcash.adapters.observability.logs import configure_logging
     from giftcash.adapters.observability.metrics import serve_worker_metrics
     from giftcash.bootstrap import build_deps
-    from giftcash.config import load_settings
     from giftcash.entrypoints.worker import Worker
 
-    settings = load_settings(lease_s=lease_s) if lease_s is not None else load_settings()
+    settings = settings_for(
+        lease_s=lease_s,
+        worker_concurrency=concurrency,
+        worker_per_issuer=per_issuer,
+        worker_batch=batch,
+    )
     configure_logging(settings.log_level, json_lines=settings.log_format == "json")
     if metrics_port is not None:
         serve_worker_metrics(metrics_port, metrics_host)
     deps = build_deps(settings)
-    w = Worker(deps, concurrency=concurrency, per_issuer=per_issuer, batch=batch)
+    w = Worker(deps)
     if worker_id:
         w.worker_id = worker_id
     stop = threading.Event()
@@ -126,7 +135,6 @@ def worker(
     console.print(f"worker stopped: {stats}")
 
 
-@app.command()
 def simulator(
     kind: str = typer.Argument(..., help="issuer | bank | sms"),
     host: str = typer.Option("127.0.0.1"),
