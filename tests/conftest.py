@@ -34,6 +34,15 @@ POSTGRES_ENV = "GIFTCASH_TEST_POSTGRES_URL"
 pytest_plugins = ["apiworld"]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The PostgreSQL copy of every database test is in the slow tier: the quick loop
+    (``-m "not slow"``) runs each database test once, on SQLite; the full run
+    (``.ci/run``) runs both engines."""
+    for item in items:
+        if item.get_closest_marker("postgres") is not None:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def postgres_database_url() -> Iterator[str]:
     server_url = os.environ.get(POSTGRES_ENV)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import test_reconcile_world
 from sqlalchemy import text
 
@@ -31,6 +32,7 @@ def _run(w, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow  # over 2 s on the loaded 2-core machine
 def test_the_restore_drill_passes_on_a_live_database(ops_world, tmp_path):
     w = ops_world
     w.day_of_trade()
