@@ -2,9 +2,14 @@
 on SQLite (a fresh file) and on PostgreSQL when ``GIFTCASH_TEST_POSTGRES_URL`` is set.
 
 PostgreSQL: one uniquely named database per test session, created on the server and
-dropped (``WITH (FORCE)``) at the end; inside it each test gets a fresh schema, selected
-through the connection's ``search_path``, so Alembic and the app see an empty database and
-a second run never meets the first one's state.
+dropped (``WITH (FORCE)``) at the end; inside it each test that takes ``db_url`` gets a
+fresh schema, selected through the connection's ``search_path``, so Alembic and the app
+see an empty database and a second run never meets the first one's state.
+
+Upgraded databases (``engine``) are copies of a template upgraded once per session, on
+both engines: SQLite copies the file, PostgreSQL makes a database ``TEMPLATE`` the
+session's upgraded one (about 0.1 s where running the migrations takes over a second per
+test) and drops it after the test.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -26,6 +32,15 @@ POSTGRES_ENV = "GIFTCASH_TEST_POSTGRES_URL"
 
 # The API world over fakes (tests/apiworld.py): the ``world`` fixture.
 pytest_plugins = ["apiworld"]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The PostgreSQL copy of every database test is in the slow tier: the quick loop
+    (``-m "not slow"``) runs each database test once, on SQLite; the full run
+    (``.ci/run``) runs both engines."""
+    for item in items:
+        if item.get_closest_marker("postgres") is not None:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
@@ -58,9 +73,17 @@ def _fresh_schema_url(database_url: str) -> str:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database engine a test runs on (``db_url`` and ``engine`` share it)."""
+    return str(request.param)
+
+
+@pytest.fixture
+def db_url(
+    backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> str:
     """An empty database (no schema yet)."""
-    if request.param == "sqlite":
+    if backend == "sqlite":
         # A folder that does not exist yet: make_engine must create it.
         return f"sqlite:///{tmp_path_factory.mktemp('db') / 'var' / 'giftcash.db'}"
     return _fresh_schema_url(request.getfixturevalue("postgres_database_url"))
@@ -74,18 +97,57 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture
-def engine(db_url: str, request: pytest.FixtureRequest) -> Iterator[Engine]:
-    """An engine on a database upgraded to the head revision."""
-    url = make_url(db_url)
-    if url.get_backend_name() == "sqlite":
-        target = Path(url.database or "")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), target)
-    else:
-        migrate.upgrade(db_url)
-    eng = make_engine(db_url)
+@pytest.fixture(scope="session")
+def postgres_template(postgres_database_url: str) -> Iterator[str]:
+    """A PostgreSQL database upgraded to head once per session (its name); nothing stays
+    connected to it, so ``CREATE DATABASE ... TEMPLATE`` may copy it."""
+    url = make_url(postgres_database_url)
+    name = f"{url.database}_tpl"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
     try:
-        yield eng
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        migrate.upgrade(url.set(database=name).render_as_string(hide_password=False))
+        yield name
     finally:
-        eng.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def _postgres_copy(database_url: str, template: str) -> Iterator[str]:
+    """A new database copied from ``template`` (WAL_LOG: no checkpoint), dropped after."""
+    url = make_url(database_url)
+    name = f"{url.database}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            strategy = " STRATEGY WAL_LOG" if conn.dialect.server_version_info >= (15,) else ""
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"{strategy}'))
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def engine(backend: str, request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """An engine on a database upgraded to the head revision (a copy of the template)."""
+    with ExitStack() as stack:
+        if backend == "sqlite":
+            url = request.getfixturevalue("db_url")
+            target = Path(make_url(url).database or "")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(request.getfixturevalue("sqlite_template"), target)
+        else:
+            url = stack.enter_context(
+                _postgres_copy(
+                    request.getfixturevalue("postgres_database_url"),
+                    request.getfixturevalue("postgres_template"),
+                )
+            )
+        eng = make_engine(url)
+        stack.callback(eng.dispose)
+        yield eng

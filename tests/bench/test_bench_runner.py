@@ -17,6 +17,8 @@ if str(ROOT) not in sys.path:
 
 from bench.__main__ import main  # noqa: E402
 
+pytestmark = pytest.mark.slow  # the benchmark runner's smallest case
+
 
 @pytest.mark.bench
 def test_smallest_ledger_case_writes_the_table(tmp_path):

@@ -15,6 +15,8 @@ import httpx
 import pytest
 from flow import Urls, buy, other_side, sign_up, submit, wait_paid, wait_ready
 
+pytestmark = pytest.mark.slow  # starts the demo: servers, worker, simulators
+
 GIFTCASH = str(Path(sys.executable).with_name("giftcash"))
 
 

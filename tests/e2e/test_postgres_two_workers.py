@@ -18,6 +18,8 @@ from sqlalchemy import create_engine, text
 
 from giftcash.entrypoints.servers import free_port
 
+pytestmark = pytest.mark.slow  # two worker processes on PostgreSQL
+
 GIFTCASH = str(Path(sys.executable).with_name("giftcash"))
 
 

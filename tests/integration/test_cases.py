@@ -161,6 +161,7 @@ def _open_case(w: World) -> dict:
     return next(c for (k, _), c in _cases(w).items() if k == "duplicate_ring")
 
 
+@pytest.mark.slow  # over 2 s on the loaded 2-core machine
 def test_reviewers_read_finance_moves_cases_on_and_every_change_is_audited(world: World):
     w = world
     case = _open_case(w)
@@ -276,6 +277,7 @@ def test_the_export_parses_names_families_only_and_carries_no_code_or_pin(world:
     assert exports[0]["count"] == 7
 
 
+@pytest.mark.slow  # over 2 s on the loaded 2-core machine
 def test_the_worker_scans_when_its_timer_is_due(world: World):
     w = world
     _world_with_every_pattern(w)
@@ -300,6 +302,7 @@ def runner(monkeypatch) -> CliRunner:
     return CliRunner()
 
 
+@pytest.mark.slow  # over 2 s on the loaded 2-core machine
 def test_the_cli_scans_lists_and_exports(world: World, runner: CliRunner, tmp_path):
     w = world
     _world_with_every_pattern(w)

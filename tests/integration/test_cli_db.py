@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import update
 from typer.testing import CliRunner
 
@@ -114,6 +115,7 @@ def test_export_to_stdout_and_unknown_format(db_url):
     assert wrong.exit_code == 2
 
 
+@pytest.mark.slow  # over 2 s on the loaded 2-core machine
 def test_console_script_uses_the_data_dir_default(tmp_path):
     """The real process: GIFTCASH_DATA_DIR picks the SQLite file, no URL given."""
     exe = Path(sys.executable).parent / "giftcash"

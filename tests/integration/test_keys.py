@@ -68,6 +68,7 @@ def _extras(w) -> None:
     )
 
 
+@pytest.mark.slow  # over 2 s on the loaded 2-core machine
 def test_rotate_with_the_key_file_while_the_service_runs(ops_world):
     w = ops_world
     w.day_of_trade()

@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from giftcash.adapters.db.ledger_check import check
 from giftcash.adapters.db.uow import SqlUnitOfWork
 from giftcash.domain import ledger as L
 from giftcash.domain.errors import LiabilityBelowZero
+
+pytestmark = pytest.mark.slow  # threads racing over a real engine pool
 
 THREADS = 4
 PER_THREAD = 50

@@ -3,6 +3,7 @@ for random sequences of posts, replays, conflicting replays, reversals and overd
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import insert
@@ -84,6 +85,7 @@ def outcome(fn) -> object:
         return e.code
 
 
+@pytest.mark.slow  # over 2 s on the loaded 2-core machine
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(op, min_size=1, max_size=25))
 def test_stored_ledger_matches_the_model(actions):

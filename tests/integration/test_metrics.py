@@ -8,6 +8,7 @@ import io
 import json
 import logging
 
+import pytest
 import test_reconcile_world
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -32,6 +33,7 @@ def total(samples: dict, name: str, **labels) -> float:
     return sum(v for (n, ls), v in samples.items() if n == name and want <= set(ls))
 
 
+@pytest.mark.slow  # over 2 s on the loaded 2-core machine
 def test_metrics_parse_and_the_counters_move_during_a_run(ops_world):
     w = ops_world
     before = scrape(w)
@@ -106,6 +108,7 @@ def test_every_answer_has_a_request_id_and_a_sane_one_is_kept(ops_world):
     assert theirs.headers["x-request-id"] != "<script>"
 
 
+@pytest.mark.slow  # over 2 s on the loaded 2-core machine
 def test_json_log_lines_have_request_ids_and_no_secrets(ops_world):
     w = ops_world
     out = io.StringIO()

@@ -22,6 +22,7 @@ ops_world = test_reconcile_world.ops_world
 runner = CliRunner()
 
 
+@pytest.mark.slow  # over 2 s on the loaded 2-core machine
 def test_reconcile_bank_json_and_exit_status(ops_world, tmp_path):
     w = ops_world
     w.day_of_trade()
@@ -85,6 +86,7 @@ def bank_url(ops_world, monkeypatch):
     server.stop()
 
 
+@pytest.mark.slow  # over 2 s on the loaded 2-core machine
 def test_payouts_inquire_and_retry(ops_world, bank_url):
     w = ops_world
     w.day_of_trade()
@@ -151,6 +153,7 @@ def test_items_show_never_prints_the_code(ops_world):
     assert missing.exit_code == 3
 
 
+@pytest.mark.slow  # over 2 s on the loaded 2-core machine
 def test_reports_volume_csv_chart_and_exposure(ops_world, tmp_path):
     w = ops_world
     w.day_of_trade()

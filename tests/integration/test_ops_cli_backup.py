@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import test_reconcile_world
 from sqlalchemy import text
 
@@ -31,6 +32,7 @@ def _run(w, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow  # over 2 s on the loaded 2-core machine
 def test_the_restore_drill_passes_on_a_live_database(ops_world, tmp_path):
     w = ops_world
     w.day_of_trade()
@@ -42,6 +44,7 @@ def test_the_restore_drill_passes_on_a_live_database(ops_world, tmp_path):
     assert len(backups) == 1 and (backups[0].stat().st_mode & 0o077) == 0
 
 
+@pytest.mark.slow  # a backup and a restore, about 2 s
 def test_verify_catches_a_restore_that_lost_a_row(ops_world, tmp_path):
     w = ops_world
     if not w.url.startswith("sqlite"):

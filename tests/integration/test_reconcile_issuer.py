@@ -7,6 +7,7 @@ import csv
 import io
 from datetime import UTC, datetime
 
+import pytest
 import test_reconcile_world
 
 from giftcash.service.reconcile import parse_settlement, reconcile_issuer
@@ -44,6 +45,7 @@ def test_the_settlement_report_matches_the_ledger(ops_world):
     assert all(r["ledger_balance"] == r["books_amount"] for r in totals.values())
 
 
+@pytest.mark.slow  # over 2 s on the loaded 2-core machine
 def test_a_dropped_and_a_changed_redemption_are_the_differences(ops_world):
     w = ops_world
     w.day_of_trade()

@@ -15,6 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+pytestmark = pytest.mark.slow  # simulator processes under uvicorn, SIGKILLed
+
 
 def free_port() -> int:
     with socket.socket() as s:

@@ -9,6 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from giftcash.adapters.db.engine import SQLITE_BEGIN_OPTION, make_engine, writer_gate
@@ -81,6 +82,7 @@ for _ in range(int(sys.argv[2])):
 """
 
 
+@pytest.mark.slow  # over 2 s on the loaded 2-core machine
 def test_processes_take_turns_through_the_file_lock(tmp_path):
     engine = _engine(tmp_path)
     url = str(engine.url)

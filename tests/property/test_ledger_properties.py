@@ -221,6 +221,7 @@ def _amount_for(data: st.DataObject, owed_now: int) -> int:
     )
 
 
+@pytest.mark.slow  # over 2 s on the loaded 2-core machine
 @PROPERTY
 @given(data=st.data(), steps=st.integers(min_value=1, max_value=40))
 def test_random_operations_keep_the_books(data: st.DataObject, steps: int) -> None:
@@ -309,6 +310,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
 TestLedgerMachine = LedgerMachine.TestCase
 TestLedgerMachine.settings = settings(deadline=None, stateful_step_count=30)
+TestLedgerMachine.pytestmark = [pytest.mark.slow]  # about 4 s
 
 
 # -- the checks themselves can fail ---------------------------------------------------

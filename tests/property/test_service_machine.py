@@ -57,6 +57,8 @@ from giftcash.service import admin, bank_accounts, customers, operators, pipelin
 from giftcash.service.operators import Operator
 from giftcash.service.ports import Ambiguous, Unavailable
 
+pytestmark = pytest.mark.slow  # stateful machine over real databases
+
 MACHINE = settings(
     max_examples=25,
     stateful_step_count=20,

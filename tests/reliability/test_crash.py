@@ -3,10 +3,13 @@ nothing redeemed or paid twice, not a won lost, the books hold, the batch settle
 
 from __future__ import annotations
 
+import pytest
 from verdict import SEED, bad_columns, explain
 
 from giftcash.selftest.crash import CrashPlan, run_crash
 from giftcash.selftest.registry import Context
+
+pytestmark = pytest.mark.slow  # SIGKILL harness: real processes killed and restarted
 
 PLAN = CrashPlan(items=96, max_kills=20, kill_phase_s=20.0)
 

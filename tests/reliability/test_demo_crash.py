@@ -4,11 +4,14 @@ so SQLite only)."""
 
 from __future__ import annotations
 
+import pytest
 from verdict import SEED, bad_columns, explain
 
 from giftcash.selftest.demo_crash import DemoPlan, run_demo_crash
 from giftcash.selftest.registry import Context
 from giftcash.selftest.stack import ITEMS_PER_CUSTOMER
+
+pytestmark = pytest.mark.slow  # the whole demo started, killed and restarted
 
 
 def test_demo_killed_mid_batch_finishes_it_after_a_restart(tmp_path):

@@ -3,10 +3,13 @@ the work, answers lost as 503s or dropped connections): the same end checks."""
 
 from __future__ import annotations
 
+import pytest
 from verdict import SEED, bad_columns, explain
 
 from giftcash.selftest.faults import FaultPlan, run_faults
 from giftcash.selftest.registry import Context
+
+pytestmark = pytest.mark.slow  # fault runs through the worker, many seeds
 
 PLAN = FaultPlan(items=120)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pyotp
+import pytest
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -17,6 +18,8 @@ from verdict import SEED
 from apiworld import World, add_account, item, signup
 from giftcash.selftest.hostile import known_ids, run_schemathesis
 from giftcash.service import operators
+
+pytestmark = pytest.mark.slow  # schemathesis over the whole API
 
 EXAMPLES = 5  # per operation and mode: about 300 requests
 

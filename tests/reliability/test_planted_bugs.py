@@ -7,12 +7,15 @@ import sys
 from pathlib import Path
 
 import plants
+import pytest
 from verdict import SEED
 
 from giftcash.selftest.crash import CrashPlan, run_crash
 from giftcash.selftest.faults import FaultPlan, run_faults
 from giftcash.selftest.registry import Context
 from giftcash.service import pipeline
+
+pytestmark = pytest.mark.slow  # harness runs with bugs planted, each a full run
 
 SMALL = FaultPlan(items=60, settle_s=10.0, late_customers=0)
 

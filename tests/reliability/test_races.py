@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 import time
 
+import pytest
 from sqlalchemy import update
 from verdict import SEED, bad_columns, explain
 
@@ -28,6 +29,8 @@ from giftcash.selftest.races import (
 )
 from giftcash.selftest.registry import Context
 from giftcash.service import pipeline
+
+pytestmark = pytest.mark.slow  # many threads over a real engine pool
 
 PLAN = RacePlan()
 

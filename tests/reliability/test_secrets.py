@@ -8,12 +8,15 @@ from __future__ import annotations
 import hashlib
 import logging
 
+import pytest
 from verdict import SEED, explain
 
 from giftcash.adapters.crypto import passwords
 from giftcash.selftest.registry import Context
 from giftcash.selftest.secrets_scan import run_secrets
 from giftcash.service import customers, pipeline, submissions
+
+pytestmark = pytest.mark.slow  # a full run through API and worker, then a scan
 
 
 def test_no_secret_is_kept_logged_or_answered(database_url, tmp_path):

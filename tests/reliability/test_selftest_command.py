@@ -13,6 +13,8 @@ from giftcash.entrypoints.cli import app
 from giftcash.selftest import registry
 from giftcash.selftest.registry import Context, Row, scenario
 
+pytestmark = pytest.mark.slow  # runs the selftest command
+
 
 @pytest.fixture
 def only_test_scenarios(monkeypatch, tmp_path):

@@ -5,6 +5,8 @@ book that won, or the bank has moved a won our ledger never saw."""
 
 from __future__ import annotations
 
+import pytest
+
 from giftcash.bootstrap import build_deps, make_engine_from_settings
 from giftcash.selftest.checks import run_checks
 from giftcash.selftest.stack import Simulators, make_customer, provision, settings_for
@@ -33,6 +35,7 @@ class AnswerLost:
         return self.bank.transfer_result(*args)
 
 
+@pytest.mark.slow  # over 2 s on the loaded 2-core machine
 def test_a_verified_account_whose_deposit_went_unrecorded_is_booked_by_the_sweeper(tmp_path):
     sims = Simulators(tmp_path)
     db = provision(None, tmp_path)

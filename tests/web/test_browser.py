@@ -12,12 +12,13 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 from browsing import needs_chromium, shot
 
 PASSWORD = "a long enough password"
 PAID_TIMEOUT_MS = 60_000
 
-pytestmark = needs_chromium
+pytestmark = [needs_chromium, pytest.mark.slow]  # Chromium over the running demo
 
 
 def sms_code(info: dict, phone: str) -> str:

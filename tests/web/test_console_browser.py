@@ -22,7 +22,7 @@ from browsing import PHONE_WIDTH, needs_chromium, shot
 
 from giftcash.service import operators
 
-pytestmark = needs_chromium
+pytestmark = [needs_chromium, pytest.mark.slow]  # Chromium over the running demo
 
 CUSTOMER_PASSWORD = "a long enough password"
 OPERATOR_PASSWORD = "a long operator password"

@@ -1,0 +1,578 @@
+"""A unit of work and repositories in memory (cosmicpython's ``FakeUnitOfWork``), so the
+service layer's use cases run in unit tests without a database.
+
+Each repository has exactly the methods the service layer calls on ``uow.<repo>`` today,
+with the same arguments and answers (records, or row dicts where the real one answers
+dicts). A ``FakeUnitOfWork`` works on a copy of the ``FakeDatabase``: ``commit`` publishes
+the copy and counts the commit, leaving without one (or ``rollback``) drops it, as a real
+transaction would; so a test can say "nothing was written" and "committed once".
+
+What they do not pretend to be: concurrent. Row locks, ``SKIP LOCKED``, leases and the
+isolation between two open units of work are the database's, and stay with the
+integration, race and property tests over SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any
+
+from fakes import FakeBank, FakeClock, FakeIssuer, FakeSms
+from giftcash.domain.errors import IllegalTransition, TransferExists
+from giftcash.domain.ledger import Transfer
+from giftcash.domain.records import BankAccount, Customer, Item, Submission
+from giftcash.domain.states import ItemStatus, advance_item
+from giftcash.service import audit
+from giftcash.service.audit import AuditRecord
+from giftcash.service.deps import Deps
+
+
+@dataclass
+class FakeDatabase:
+    """The committed state: what a fresh unit of work starts from."""
+
+    customers: dict[str, Customer] = field(default_factory=dict)
+    bank_accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    submissions: dict[str, Submission] = field(default_factory=dict)
+    items: dict[str, dict[str, Any]] = field(default_factory=dict)
+    item_events: list[tuple[str, str | None, str]] = field(default_factory=list)
+    codes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    payouts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    transfers: dict[str, Transfer] = field(default_factory=dict)
+    audit: list[AuditRecord] = field(default_factory=list)
+    brand_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    issuer_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rule_overrides: list[dict[str, Any]] = field(default_factory=list)
+    commits: int = 0
+
+
+# -- repositories ---------------------------------------------------------------------------
+
+
+class _Repo:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    @property
+    def db(self) -> FakeDatabase:
+        return self._uow.work
+
+
+class FakeCustomers(_Repo):
+    def get(self, customer_id: str) -> Customer | None:
+        return self.db.customers.get(customer_id)
+
+
+def _bank_account(row: dict[str, Any]) -> BankAccount:
+    return BankAccount(
+        id=row["id"],
+        customer_id=row["customer_id"],
+        bank_code=row["bank_code"],
+        account_number_masked=row["account_number_masked"],
+        holder_name=row["holder_name"],
+        status=row["status"],
+        verify_attempts=row["verify_attempts"],
+        verify_bank_tran_id=row["verify_bank_tran_id"],
+        created_at=row["created_at"],
+        verified_at=row.get("verified_at"),
+    )
+
+
+class FakeBankAccounts(_Repo):
+    def add(self, *, id: str, now: datetime, **fields: Any) -> None:
+        assert id not in self.db.bank_accounts
+        self.db.bank_accounts[id] = {
+            "id": id,
+            **fields,
+            "status": "verifying",
+            "verify_attempts": 0,
+            "created_at": now,
+            "verified_at": None,
+        }
+
+    def get(self, account_id: str) -> BankAccount | None:
+        row = self.db.bank_accounts.get(account_id)
+        return _bank_account(row) if row else None
+
+    def for_customer(self, customer_id: str) -> list[BankAccount]:
+        rows = [r for r in self.db.bank_accounts.values() if r["customer_id"] == customer_id]
+        return [_bank_account(r) for r in sorted(rows, key=lambda r: r["created_at"])]
+
+    def verify_code_hash(self, account_id: str) -> str:
+        return str(self.db.bank_accounts[account_id]["verify_code_hash"])
+
+    def count_attempt(self, account_id: str) -> None:
+        self.db.bank_accounts[account_id]["verify_attempts"] += 1
+
+    def mark_verified(self, account_id: str, now: datetime) -> None:
+        row = self.db.bank_accounts[account_id]
+        if row["status"] == "verifying":
+            row.update(status="verified", verified_at=now, verify_code_hash=None)
+
+    def set_status(self, account_id: str, status: str) -> None:
+        self.db.bank_accounts[account_id]["status"] = status
+
+
+class FakeSubmissions(_Repo):
+    def add(
+        self, id: str, customer_id: str, bank_account_id: str, item_count: int, now: datetime
+    ) -> None:
+        assert id not in self.db.submissions
+        self.db.submissions[id] = Submission(
+            id, customer_id, bank_account_id, "received", item_count, now
+        )
+
+    def get(self, submission_id: str) -> Submission | None:
+        return self.db.submissions.get(submission_id)
+
+
+@dataclass(frozen=True)
+class PayableGroup:
+    customer_id: str
+    bank_account_id: str
+    currency: str
+    item_ids: list[str]
+    amount: int
+
+
+ITEM_FIELDS = tuple(Item.__dataclass_fields__)
+
+
+class FakeItems(_Repo):
+    def add_many(self, rows: list[dict[str, Any]], now: datetime) -> None:
+        for r in rows:
+            assert r["id"] not in self.db.items
+            stored = {k: r.get(k) for k in ITEM_FIELDS} | {
+                "code_hmac": r["code_hmac"],
+                "code_enc": r["code_enc"],
+                "flags": r.get("flags"),
+                "attempts": 0,
+                "payout_id": None,
+                "created_at": now,
+                "updated_at": now,
+                "reviewed_by": None,
+                "reviewed_at": None,
+                "review_note": None,
+            }
+            self.db.items[r["id"]] = stored
+            self.db.item_events.append((r["id"], None, r["status"]))
+
+    def get(self, item_id: str) -> Item | None:
+        row = self.db.items.get(item_id)
+        return Item(**{k: row[k] for k in ITEM_FIELDS}) if row else None
+
+    def for_submission(self, submission_id: str) -> list[Item]:
+        rows = [r for r in self.db.items.values() if r["submission_id"] == submission_id]
+        return [Item(**{k: r[k] for k in ITEM_FIELDS}) for r in sorted(rows, key=lambda r: r["id"])]
+
+    def count_paid(self, customer_id: str) -> int:
+        return sum(
+            1
+            for r in self.db.items.values()
+            if r["customer_id"] == customer_id and r["status"] == "paid"
+        )
+
+    def day_totals(
+        self,
+        *,
+        since: datetime,
+        customer_id: str | None = None,
+        account_id: str | None = None,
+        exclude_submission: str | None = None,
+    ) -> tuple[int, int]:
+        def counted(r: dict[str, Any]) -> bool:
+            return (
+                r["created_at"] >= since
+                and r["status"] != "declined"
+                and customer_id in (None, r["customer_id"])
+                and account_id in (None, self.db.submissions[r["submission_id"]].bank_account_id)
+                and r["submission_id"] != exclude_submission
+            )
+
+        faces = [r["face_value"] for r in self.db.items.values() if counted(r)]
+        return len(faces), sum(faces)
+
+    def sightings(self, hmacs: list[str]) -> dict[str, list[tuple[str, str | None]]]:
+        wanted = set(hmacs)
+        out: dict[str, list[tuple[str, str | None]]] = {}
+        for r in self.db.items.values():
+            if r["code_hmac"] in wanted:
+                out.setdefault(r["code_hmac"], []).append((r["customer_id"], r["decline_code"]))
+        return out
+
+    def transition(
+        self,
+        ids: Sequence[str],
+        current: ItemStatus,
+        target: ItemStatus,
+        now: datetime,
+        *,
+        payout_id: str | None = None,
+    ) -> None:
+        advance_item(current, target)
+        rows = [self.db.items.get(i) for i in ids]
+        moved = [r for r in rows if r is not None and r["status"] == current.value]
+        if len(moved) != len(rows):
+            raise IllegalTransition(
+                f"{len(rows) - len(moved)} of {len(rows)} items were no longer {current.value}",
+                current=current.value,
+                target=target.value,
+            )
+        for r in moved:
+            r.update(status=target.value, updated_at=now)
+            if payout_id is not None:
+                r["payout_id"] = payout_id
+            self.db.item_events.append((r["id"], current.value, target.value))
+
+    def payable_groups(self, now: datetime, limit: int) -> list[PayableGroup]:
+        """The real query's filter and grouping (redeemed, not held, to a verified
+        account; one group per customer, account and currency; at most ``limit``)."""
+        groups: dict[tuple[str, str, str], PayableGroup] = {}
+        for r in sorted(self.db.items.values(), key=lambda r: r["id"]):
+            account_id = self.db.submissions[r["submission_id"]].bank_account_id
+            if r["status"] != "redeemed" or self.db.bank_accounts[account_id]["status"] != (
+                "verified"
+            ):
+                continue
+            if r["hold_until"] is not None and r["hold_until"] > now:
+                continue
+            key = (r["customer_id"], account_id, r["currency"])
+            g = groups.get(key)
+            if g is None:
+                if len(groups) >= limit:
+                    continue
+                g = PayableGroup(*key, [], 0)
+            groups[key] = replace(g, item_ids=[*g.item_ids, r["id"]], amount=g.amount + r["payout"])
+        return list(groups.values())
+
+
+class FakeCodes(_Repo):
+    """The code registry: the first registrant of a code hash owns it."""
+
+    def register_many(self, entries: Sequence[tuple[str, str, str]]) -> dict[str, Any]:
+        duplicates = []
+        for code_hmac, item_id, customer_id in entries:
+            if code_hmac in self.db.codes:
+                duplicates.append(code_hmac)
+            else:
+                self.db.codes[code_hmac] = {"item_id": item_id, "customer_id": customer_id}
+        return {h: _Registered(**self.db.codes[h]) for h in duplicates}
+
+
+@dataclass(frozen=True)
+class _Registered:
+    item_id: str
+    customer_id: str
+
+
+class FakeFailures(_Repo):
+    def add(
+        self,
+        kind: str,
+        now: datetime,
+        *,
+        customer_id: str | None = None,
+        device_key: str | None = None,
+    ) -> None:
+        self.db.failures.append(
+            {"kind": kind, "at": now, "customer_id": customer_id, "device_key": device_key}
+        )
+
+    def count(
+        self,
+        *,
+        since: datetime,
+        customer_id: str | None = None,
+        device_key: str | None = None,
+        kinds: Sequence[str] | None = None,
+    ) -> int:
+        return sum(
+            1
+            for f in self.db.failures
+            if f["at"] >= since
+            and (kinds is None or f["kind"] in kinds)
+            and customer_id in (None, f["customer_id"])
+            and device_key in (None, f["device_key"])
+        )
+
+
+class FakePayouts(_Repo):
+    def add(self, *, id: str, now: datetime, **fields: Any) -> None:
+        assert id not in self.db.payouts
+        self.db.payouts[id] = {"id": id, **fields, "status": "pending", "created_at": now}
+
+
+class FakeLedger(_Repo):
+    def post(self, transfer: Transfer) -> bool:
+        """``False`` for a replay; another transfer under a used id raises, as the real one."""
+        earlier = self.db.transfers.get(transfer.id)
+        if earlier is not None:
+            if not earlier.same_content(transfer):
+                raise TransferExists(f"transfer {transfer.id} exists with other content")
+            return False
+        self.db.transfers[transfer.id] = transfer
+        return True
+
+    def balance(self, account: str, currency: str) -> int:
+        return sum(
+            p.amount
+            for t in self.db.transfers.values()
+            if t.currency == currency
+            for p in t.postings
+            if p.account == account
+        )
+
+
+class FakeOverrides(_Repo):
+    def brands(self) -> dict[str, dict[str, Any]]:
+        return {k: dict(v) for k, v in self.db.brand_overrides.items()}
+
+    def issuers(self) -> dict[str, dict[str, Any]]:
+        return {k: dict(v) for k, v in self.db.issuer_overrides.items()}
+
+    def rules(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.db.rule_overrides]
+
+
+class FakeReview(_Repo):
+    def record_decision(
+        self,
+        item_id: str,
+        *,
+        by: str,
+        at: datetime,
+        note: str,
+        decline: tuple[str, str] | None = None,
+    ) -> None:
+        row = self.db.items[item_id]
+        row.update(reviewed_by=by, reviewed_at=at, review_note=note)
+        if decline is not None:
+            row["decline_code"], row["decline_message"] = decline
+
+
+class FakeAudit(_Repo):
+    """The hash chain as ``audit.check_chain`` verifies it."""
+
+    def append(
+        self,
+        *,
+        id: str,
+        at: datetime,
+        actor: str,
+        action: str,
+        subject: str | None,
+        detail: dict[str, Any] | None,
+    ) -> AuditRecord:
+        seq, prev_hash = self.head()
+        seq += 1
+        form = audit.canonical(
+            seq=seq, id=id, at=at, actor=actor, action=action, subject=subject, detail=detail
+        )
+        record = AuditRecord(
+            seq,
+            id,
+            at,
+            actor,
+            action,
+            subject,
+            detail,
+            prev_hash,
+            audit.chain_hash(prev_hash, form),
+        )
+        self.db.audit.append(record)
+        return record
+
+    def head(self) -> tuple[int, str]:
+        last = self.db.audit[-1] if self.db.audit else None
+        return (last.seq, last.hash) if last else (0, audit.GENESIS_HASH)
+
+    def all_in_order(self) -> Iterator[AuditRecord]:
+        return iter(list(self.db.audit))
+
+
+# -- the unit of work -------------------------------------------------------------------------
+
+
+class FakeUnitOfWork:
+    def __init__(self, database: FakeDatabase) -> None:
+        self.database = database
+        self.committed = False
+        self.customers = FakeCustomers(self)
+        self.bank_accounts = FakeBankAccounts(self)
+        self.submissions = FakeSubmissions(self)
+        self.items = FakeItems(self)
+        self.codes = FakeCodes(self)
+        self.failures = FakeFailures(self)
+        self.payouts = FakePayouts(self)
+        self.ledger = FakeLedger(self)
+        self.overrides = FakeOverrides(self)
+        self.review = FakeReview(self)
+        self.audit = FakeAudit(self)
+
+    def __enter__(self) -> FakeUnitOfWork:
+        self.work = copy.deepcopy(self.database)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.rollback()
+
+    def commit(self) -> None:
+        self.work.commits = self.database.commits + 1
+        self.database.__dict__.update(copy.deepcopy(self.work).__dict__)
+        self.committed = True
+
+    def rollback(self) -> None:
+        self.work = copy.deepcopy(self.database)
+
+
+# -- a world to drive use cases in -------------------------------------------------------------
+
+
+class FakeVault:
+    """Reversible and keyed enough for tests: what goes in is not what is stored."""
+
+    def encrypt(self, plaintext: str, aad: str) -> tuple[bytes, str]:
+        return f"{aad}|{plaintext}".encode()[::-1], "k1"
+
+    def decrypt(self, blob: bytes, key_id: str, aad: str) -> str:
+        stored_aad, _, plaintext = blob[::-1].decode().partition("|")
+        assert stored_aad == aad and key_id == "k1"
+        return plaintext
+
+    def hmac(self, normalised_code: str) -> str:
+        return hashlib.sha256(b"test-key:" + normalised_code.encode()).hexdigest()
+
+
+class PlainPasswords:
+    def hash(self, password: str) -> str:
+        return "plain:" + password
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        return password_hash == "plain:" + password
+
+
+@dataclass
+class FakeWorld:
+    """The service's ``Deps`` over the fakes, and the fakes themselves to look into."""
+
+    db: FakeDatabase = field(default_factory=FakeDatabase)
+    issuer: FakeIssuer = field(default_factory=FakeIssuer)
+    bank: FakeBank = field(default_factory=FakeBank)
+    sms: FakeSms = field(default_factory=FakeSms)
+    clock: FakeClock = field(default_factory=FakeClock)
+
+    def __post_init__(self) -> None:
+        ids = itertools.count(1)
+        self.deps = Deps(
+            uow=lambda: FakeUnitOfWork(self.db),
+            vault=FakeVault(),
+            passwords=PlainPasswords(),
+            issuer=self.issuer,
+            bank=self.bank,
+            sms=self.sms,
+            clock=self.clock,
+            new_id=lambda: f"id-{next(ids):04d}",
+        )
+
+    def customer(
+        self,
+        id: str = "c-1",
+        *,
+        name: str = "김민지",
+        birth_date: date = date(1990, 5, 17),
+        phone_verified: bool = True,
+        since: datetime | None = None,
+    ) -> Customer:
+        now = since or self.clock.now()
+        c = Customer(
+            id=id,
+            phone=f"010-0000-{len(self.db.customers) + 1:04d}",
+            name=name,
+            birth_date=birth_date,
+            password_hash="plain:pw",
+            status="active",
+            phone_verified_at=now if phone_verified else None,
+            created_at=now,
+        )
+        self.db.customers[id] = c
+        return c
+
+    def bank_account(
+        self,
+        customer_id: str = "c-1",
+        id: str = "a-1",
+        *,
+        status: str = "verified",
+        verify_code_hash: str | None = None,
+    ) -> str:
+        self.db.bank_accounts[id] = {
+            "id": id,
+            "customer_id": customer_id,
+            "bank_code": "004",
+            "account_number_masked": "******1234",
+            "holder_name": self.db.customers[customer_id].name,
+            "status": status,
+            "verify_attempts": 0,
+            "verify_bank_tran_id": "M202600001U000000001",
+            "verify_code_hash": verify_code_hash,
+            "created_at": self.clock.now(),
+            "verified_at": self.clock.now() if status == "verified" else None,
+        }
+        return id
+
+    def submission(self, customer_id: str = "c-1", account_id: str = "a-1", id: str = "s-1") -> str:
+        self.db.submissions[id] = Submission(
+            id, customer_id, account_id, "received", 0, self.clock.now()
+        )
+        return id
+
+    def item(
+        self,
+        id: str,
+        status: str,
+        *,
+        submission_id: str = "s-1",
+        payout: int = 9_000,
+        hold_until: datetime | None = None,
+        currency: str = "KRW",
+    ) -> str:
+        """An item as a committed row, as intake and the pipeline would have left it."""
+        sub = self.db.submissions[submission_id]
+        now = self.clock.now()
+        self.db.items[id] = {
+            "id": id,
+            "submission_id": submission_id,
+            "customer_id": sub.customer_id,
+            "brand_id": "cultureland",
+            "issuer": "cultureland",
+            "currency": currency,
+            "face_value": payout * 10 // 9,
+            "fee": payout * 10 // 9 - payout,
+            "payout": payout,
+            "funding_source": "cash",
+            "status": status,
+            "masked_code": "************0123",
+            "decline_code": None,
+            "decline_message": None,
+            "payout_id": None,
+            "attempts": 0,
+            "created_at": now,
+            "updated_at": now,
+            "warning": None,
+            "hold_until": hold_until,
+            "decision": None,
+            "review_reason": "scam_review: a large first sale" if status == "review" else None,
+            "code_hmac": f"hmac-{id}",
+            "code_enc": b"",
+            "flags": None,
+            "reviewed_by": None,
+            "reviewed_at": None,
+            "review_note": None,
+        }
+        return id

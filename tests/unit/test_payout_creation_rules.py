@@ -1,0 +1,93 @@
+"""Payout creation, without a database: one payout per customer, account and currency
+carries every redeemed item that is due; held items and items whose account is not
+verified wait. Which rows are due is the repository's query (here its in-memory twin);
+what is made of them, the service's."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from fakes_uow import FakeWorld
+from giftcash.service.pipeline import create_payouts
+
+
+@pytest.fixture
+def world() -> FakeWorld:
+    w = FakeWorld()
+    w.customer("c-1")
+    w.bank_account("c-1", "a-1")
+    w.submission("c-1", "a-1", "s-1")
+    return w
+
+
+def payouts(world: FakeWorld) -> list[tuple[str, str, int, str]]:
+    return [
+        (p["customer_id"], p["bank_account_id"], p["amount"], p["status"])
+        for p in world.db.payouts.values()
+    ]
+
+
+def test_a_customers_redeemed_items_go_out_in_one_payout(world: FakeWorld) -> None:
+    world.item("i-1", "redeemed", payout=9_000)
+    world.item("i-2", "redeemed", payout=45_000)
+    assert create_payouts(world.deps) == 1
+    assert payouts(world) == [("c-1", "a-1", 54_000, "pending")]
+    (payout,) = world.db.payouts.values()
+    assert re.fullmatch(r"M202600001U[0-9A-Z]{9}", payout["bank_tran_id"])
+    for item_id in ("i-1", "i-2"):
+        assert world.db.items[item_id]["status"] == "paying"
+        assert world.db.items[item_id]["payout_id"] == payout["id"]
+    assert world.db.commits == 1
+
+
+def test_each_customer_and_account_gets_its_own_payout(world: FakeWorld) -> None:
+    world.bank_account("c-1", "a-2")
+    world.submission("c-1", "a-2", "s-2")
+    world.customer("c-2", name="이서준")
+    world.bank_account("c-2", "a-3")
+    world.submission("c-2", "a-3", "s-3")
+    world.item("i-1", "redeemed", submission_id="s-1", payout=1_000)
+    world.item("i-2", "redeemed", submission_id="s-2", payout=2_000)
+    world.item("i-3", "redeemed", submission_id="s-3", payout=3_000)
+    assert create_payouts(world.deps) == 3
+    assert sorted(payouts(world)) == [
+        ("c-1", "a-1", 1_000, "pending"),
+        ("c-1", "a-2", 2_000, "pending"),
+        ("c-2", "a-3", 3_000, "pending"),
+    ]
+
+
+def test_a_held_item_waits_until_its_hold_ends(world: FakeWorld) -> None:
+    world.item("i-1", "redeemed", hold_until=world.clock.now() + timedelta(hours=24))
+    assert create_payouts(world.deps) == 0
+    assert world.db.items["i-1"]["status"] == "redeemed"
+    world.clock.advance(24 * 3600)
+    assert create_payouts(world.deps) == 1
+    assert world.db.items["i-1"]["status"] == "paying"
+
+
+@pytest.mark.parametrize("account_status", ["verifying", "failed"])
+def test_nothing_is_paid_to_an_account_that_is_not_verified(
+    world: FakeWorld, account_status: str
+) -> None:
+    world.db.bank_accounts["a-1"]["status"] = account_status
+    world.item("i-1", "redeemed")
+    assert create_payouts(world.deps) == 0
+    assert not world.db.payouts
+
+
+def test_items_not_yet_redeemed_or_already_paying_are_not_paid_again(world: FakeWorld) -> None:
+    for n, status in enumerate(["received", "redeeming", "review", "paying", "paid", "declined"]):
+        world.item(f"i-{n}", status)
+    assert create_payouts(world.deps) == 0
+    assert not world.db.payouts
+
+
+def test_a_second_run_finds_nothing_left_to_pay(world: FakeWorld) -> None:
+    world.item("i-1", "redeemed")
+    assert create_payouts(world.deps) == 1
+    assert create_payouts(world.deps) == 0
+    assert len(world.db.payouts) == 1
