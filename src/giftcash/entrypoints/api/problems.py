@@ -47,6 +47,7 @@ _SAFE_CONTEXT = {
     "face_value",
     "current",
     "target",
+    "retry_after_s",
 }
 
 
@@ -95,6 +96,8 @@ def install(app: FastAPI) -> None:
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
         status, body = domain_problem(exc)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        if status == 429 and "retry_after_s" in exc.context:
+            headers = {"Retry-After": str(int(exc.context["retry_after_s"]))}
         return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
     @app.exception_handler(RequestValidationError)
