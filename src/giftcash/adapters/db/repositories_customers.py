@@ -253,6 +253,11 @@ class BankAccounts:
         )
         return [_bank_account(r) for r in rows]
 
+    def number_hmac(self, account_id: str) -> str:
+        c = t.bank_accounts.c
+        q = select(c.account_number_hmac).where(c.id == account_id)
+        return str(self.conn.execute(q).scalar_one())
+
     def verify_code_hash(self, account_id: str) -> str:
         c = t.bank_accounts.c
         return self.conn.execute(select(c.verify_code_hash).where(c.id == account_id)).scalar_one()

@@ -129,6 +129,7 @@ async def add_bank_account(
     idem: IdemKey = None,
 ) -> JSONResponse:
     h = await _body_hash(request)
+    address = _address(request)
 
     def work(deps: Deps) -> tuple[int, dict]:
         acct = bank_accounts.add_bank_account(
@@ -137,6 +138,7 @@ async def add_bank_account(
             bank_code=body.bank_code,
             account_number=body.account_number,
             holder_name=body.holder_name,
+            device_key=address,
         )
         return 201, views.bank_account(acct).model_dump(mode="json")
 
