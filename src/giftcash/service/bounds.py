@@ -256,6 +256,22 @@ def over(uow: Any, deps: Deps, call: Call, now: datetime) -> int:
     return hit[1] if hit is not None else 0
 
 
+def invalid_codes_hold_s(uow: Any, deps: Deps, customer_id: str, now: datetime) -> int:
+    """Seconds the items of ``customer_id`` wait before the issuer is asked about them:
+    while the customer is over the bound of unknown codes, or while the issuer's breaker
+    is tripped and the customer sent an unknown code in the window. A customer who sent
+    none is not held by someone else's carding."""
+    call = Call(ISSUER_INVALID, person=customer_id)
+    wait_s = over(uow, deps, call, now)
+    if wait_s and uow.bounded.tripped_until("issuer", now) is not None:
+        since = now - timedelta(seconds=deps.bounds.invalid_codes_window_s)
+        if uow.bounded.count([ISSUER_INVALID], since, "person", customer_id) == 0:
+            return 0
+    if wait_s:
+        deps.bound_events.refused(ISSUER_INVALID, "person")
+    return wait_s
+
+
 def _provider_calls(uow: Any, deps: Deps, provider: str, now: datetime) -> int:
     since = now - timedelta(seconds=deps.bounds.breaker_window_s)
     return int(uow.bounded.count(PROVIDERS[provider], since, None, ""))
