@@ -61,15 +61,16 @@ class Bounds:
     sms_window_s: int = 3600
     sms_per_address: int = 30
     sms_per_phone: int = 5
-    sms_per_range: int = 30
+    sms_per_range: int = 200  # 10,000 numbers; legitimate sign-ups rarely share one
     sms_range_digits: int = 7
     sms_total: int = 5000
     # The bank: real-name inquiries and 1-won deposits, per day.
     bank_window_s: int = 86400
-    real_name_per_address: int = 30
+    # An address can be a carrier's NAT shared by many customers: generous, it only slows.
+    real_name_per_address: int = 150
     real_name_per_customer: int = 10
     real_name_total: int = 20000
-    deposits_per_address: int = 20
+    deposits_per_address: int = 100
     deposits_per_customer: int = 5
     deposits_per_account: int = 2  # one account number, whoever adds it
     deposits_total: int = 10000
