@@ -125,18 +125,18 @@ def verify_phone(deps: Deps, *, phone: str, code: str, device_key: str | None = 
         _refuse_while_locked(uow, deps, BAD_SMS_CODE, pkey, device_key, now)
         challenge = uow.challenges.latest(phone, "signup") if phone else None
         customer = uow.customers.by_phone(phone) if phone else None
-        waiting = challenge is not None and challenge.used_at is None
-        if waiting and challenge.attempts >= deps.limits.sms_code_attempts:
+        waiting = challenge if challenge is not None and challenge.used_at is None else None
+        if waiting is not None and waiting.attempts >= deps.limits.sms_code_attempts:
             raise errors.TooManyAttempts("too many wrong codes; sign up again for a new one")
-        if waiting and challenge.expires_at <= now:
+        if waiting is not None and waiting.expires_at <= now:
             raise errors.CodeExpired("the code has expired; sign up again for a new one")
-        if not waiting or not same_hash(challenge.code_hash, code_hash(challenge.id, code.strip())):
-            if waiting:
-                uow.challenges.count_attempt(challenge.id)
+        if waiting is None or not same_hash(waiting.code_hash, code_hash(waiting.id, code.strip())):
+            if waiting is not None:
+                uow.challenges.count_attempt(waiting.id)
             _count_failure(uow, deps, BAD_SMS_CODE, customer, pkey, device_key, now)
             uow.commit()
             raise errors.InvalidCode("the code is not right")
-        uow.challenges.use(challenge.id, now)
+        uow.challenges.use(waiting.id, now)
         if customer is not None and not customer.verified:
             uow.customers.mark_verified(customer.id, now)
         uow.commit()
