@@ -60,8 +60,9 @@ def build_deps(
     from giftcash.adapters.db.ids import new_id
     from giftcash.adapters.issuers.http_issuer import HttpIssuer
     from giftcash.adapters.net import SystemResolver
-    from giftcash.adapters.observability.metrics import instrument
+    from giftcash.adapters.observability.metrics import BoundMetrics, instrument
     from giftcash.adapters.sms.http_sms import HttpSms
+    from giftcash.config import cidr_list
 
     engine = engine or make_engine_from_settings(settings)
     bank_code, _, account = settings.bank_operating_account.partition(":")
@@ -99,5 +100,9 @@ def build_deps(
         bank_client_code=settings.bank_client_code,
         jurisdiction=settings.jurisdiction,
         resolver=SystemResolver(),
+        bounds=settings.bounds,
+        bound_events=BoundMetrics(),
+        outbound_denied=cidr_list(settings.outbound_denied),
+        trusted_proxies=cidr_list(settings.trusted_proxies),
     )
     return deps

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from giftcash.domain.brands import CATALOGUE, Brand, brand_index
 from giftcash.domain.jurisdictions import DEFAULT_JURISDICTION
+from giftcash.service.bounds import BoundEvents, Bounds, NoEvents
 from giftcash.service.outbound import Resolver
 from giftcash.service.ports import BankPort, Clock, IssuerPort, SmsPort
 
@@ -103,6 +104,13 @@ class Deps:
     read_uow: Callable[[], UnitOfWork] | None = None
     # Resolves the hosts of URLs customers give us (webhooks) for the outbound check.
     resolver: Resolver | None = None
+    # Bounds on foreign calls that cost money or trust (service/bounds.py), where they
+    # report (metrics), and the operator's own networks webhooks must never reach.
+    bounds: Bounds = field(default_factory=Bounds)
+    bound_events: BoundEvents = field(default_factory=NoEvents)
+    outbound_denied: tuple[str, ...] = ()
+    # Proxies whose X-Forwarded-For is believed (CIDRs; entrypoints/client_address.py).
+    trusted_proxies: tuple[str, ...] = ()
 
     def reader(self) -> UnitOfWork:
         """A unit of work that only reads: a snapshot that never takes the write lock

@@ -18,7 +18,7 @@ from giftcash.domain import declines as dc
 from giftcash.domain import ledger
 from giftcash.domain.states import ItemStatus as IS
 from giftcash.domain.states import PayoutStatus as PS
-from giftcash.service import audit, catalogue, screening
+from giftcash.service import audit, bounds, catalogue, screening
 from giftcash.service.bank_ids import new_bank_tran_id
 from giftcash.service.deps import Deps
 from giftcash.service.ports import Ambiguous, Redemption, TransferResult, Unavailable
@@ -93,11 +93,37 @@ class AdmitOutcome:
 def claim_admissions(deps: Deps, worker_id: str, limit: int) -> list[AdmitClaim]:
     """Lease received items for their second look (issuer inquiry, then policy)."""
     out = []
-    for r in _claim_items(deps, IS.RECEIVED, worker_id, limit):
+    for r in _hold_unknown_code_senders(
+        deps, worker_id, _claim_items(deps, IS.RECEIVED, worker_id, limit)
+    ):
         code, pin = _open_code(deps, r)
         del r["code_enc"], r["pin_enc"]
         out.append(AdmitClaim(r, code, pin))
     return out
+
+
+def _hold_unknown_code_senders(
+    deps: Deps, worker_id: str, rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Items of a customer past the bound of unknown codes (service/bounds.py) wait, not
+    asked about and never declined for it, until the bound lets the issuer be asked."""
+    if not rows:
+        return rows
+    now = deps.clock.now()
+    kept = []
+    with deps.uow() as uow:
+        waits = {
+            cid: bounds.invalid_codes_hold_s(uow, deps, cid, now)
+            for cid in {r["customer_id"] for r in rows}
+        }
+        for r in rows:
+            wait_s = waits[r["customer_id"]]
+            if wait_s:
+                uow.items.release(r["id"], worker_id, now + timedelta(seconds=wait_s))
+            else:
+                kept.append(r)
+        uow.commit()
+    return kept
 
 
 def _claim_items(deps: Deps, status: IS, worker_id: str, limit: int) -> list[dict[str, Any]]:
@@ -152,6 +178,7 @@ def record_admissions(deps: Deps, worker_id: str, outcomes: list[AdmitOutcome]) 
         mismatches: list[tuple[dict[str, Any], str | None, str | None]] = []
         batch = screening.BatchFacts()  # forgotten after every decline, failure or failed
         admitted: list[tuple[str, dict[str, Any]]] = []  # moved on together after the loop
+        unknown: list[bounds.Call] = []  # issuer inquiries that found no live voucher
         for o in outcomes:
             row = o.claim.row
             if o.kind == "retry":
@@ -214,11 +241,14 @@ def record_admissions(deps: Deps, worker_id: str, outcomes: list[AdmitOutcome]) 
                 if entry.retryable or entry.kind is dc.Kind.ISSUER:
                     uow.items.release_code(row["id"])
                 if entry.counts_as_failure:  # the issuer does not know, or not as sold
+                    device_key = (row.get("decision") or {}).get("device_key")
                     uow.failures.add(
-                        "invalid_code",
-                        now,
-                        customer_id=row["customer_id"],
-                        device_key=(row.get("decision") or {}).get("device_key"),
+                        "invalid_code", now, customer_id=row["customer_id"], device_key=device_key
+                    )
+                    unknown.append(
+                        bounds.Call(
+                            bounds.ISSUER_INVALID, person=row["customer_id"], address=device_key
+                        )
                     )
                 batch.forget()
             elif d.outcome is Outcome.REVIEW:
@@ -241,6 +271,8 @@ def record_admissions(deps: Deps, worker_id: str, outcomes: list[AdmitOutcome]) 
         uow.items.transition_leased_many(
             admitted, worker_id, IS.RECEIVED, IS.REDEEMING, now, set_redeem_key=True
         )
+        if unknown:  # counted against the customer's bound; a burst trips the breaker
+            bounds.record_many(uow, deps, unknown, now)
         for row, reported, outcome in mismatches:  # a forged declaration: on the record
             audit.record(
                 uow,

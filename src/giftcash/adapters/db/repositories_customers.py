@@ -54,13 +54,33 @@ class Customers:
             )
         )
 
-    def update_unverified(
-        self, customer_id: str, name: str, birth_date: date, password_hash: str
+    def renew_unverified(
+        self,
+        customer_id: str,
+        new_id: str,
+        name: str,
+        birth_date: date,
+        password_hash: str,
+        now: datetime,
     ) -> None:
+        """A sign-up again for a phone never verified: the customer is made anew (a new
+        id, as a first sign-up gets). Nothing but failed attempts can name an unverified
+        customer; they follow it, so a new sign-up does not lift a lock."""
+        c = t.customers.c
         self.conn.execute(
             update(t.customers)
-            .where(t.customers.c.id == customer_id, t.customers.c.phone_verified_at.is_(None))
-            .values(name=name, birth_date=birth_date, password_hash=password_hash)
+            .where(c.id == customer_id, c.phone_verified_at.is_(None))
+            .values(
+                id=new_id,
+                name=name,
+                birth_date=birth_date,
+                password_hash=password_hash,
+                created_at=now,
+            )
+        )
+        f = t.failed_attempts.c
+        self.conn.execute(
+            update(t.failed_attempts).where(f.customer_id == customer_id).values(customer_id=new_id)
         )
 
     def mark_verified(self, customer_id: str, now: datetime) -> None:
@@ -232,6 +252,11 @@ class BankAccounts:
             select(t.bank_accounts).where(c.customer_id == customer_id).order_by(c.created_at)
         )
         return [_bank_account(r) for r in rows]
+
+    def number_hmac(self, account_id: str) -> str:
+        c = t.bank_accounts.c
+        q = select(c.account_number_hmac).where(c.id == account_id)
+        return str(self.conn.execute(q).scalar_one())
 
     def verify_code_hash(self, account_id: str) -> str:
         c = t.bank_accounts.c

@@ -13,6 +13,7 @@ from giftcash.adapters.webhooks import signing
 from giftcash.entrypoints.api import idempotency, views
 from giftcash.entrypoints.api import schemas as s
 from giftcash.entrypoints.api.deps import CustomerDep, DepsDep, IdemKey
+from giftcash.entrypoints.client_address import client_address
 from giftcash.service import (
     bank_accounts,
     catalogue,
@@ -36,6 +37,7 @@ async def signup(
     body: s.SignupIn, request: Request, deps: DepsDep, idem: IdemKey = None
 ) -> JSONResponse:
     h = await _body_hash(request)
+    address = _address(request)
 
     def work(deps: Deps) -> tuple[int, dict]:
         cid = customers.signup(
@@ -44,6 +46,7 @@ async def signup(
             name=body.name,
             birth_date=body.birth_date,
             password=body.password,
+            device_key=address,
         )
         return 201, {"customer_id": cid}
 
@@ -52,8 +55,9 @@ async def signup(
 
 
 def _address(request: Request) -> str | None:
-    """The client address failed attempts are counted by."""
-    return request.client.host if request.client else None
+    """The client address failed attempts and bounds are counted by (the peer, or
+    X-Forwarded-For from a trusted proxy)."""
+    return client_address(request)
 
 
 @router.post("/signup/verify", response_model=s.Status, tags=["customers"])
@@ -123,6 +127,7 @@ async def add_bank_account(
     idem: IdemKey = None,
 ) -> JSONResponse:
     h = await _body_hash(request)
+    address = _address(request)
 
     def work(deps: Deps) -> tuple[int, dict]:
         acct = bank_accounts.add_bank_account(
@@ -131,6 +136,7 @@ async def add_bank_account(
             bank_code=body.bank_code,
             account_number=body.account_number,
             holder_name=body.holder_name,
+            device_key=address,
         )
         return 201, views.bank_account(acct).model_dump(mode="json")
 
