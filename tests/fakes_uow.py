@@ -49,6 +49,8 @@ class FakeDatabase:
     brand_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     issuer_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     rule_overrides: list[dict[str, Any]] = field(default_factory=list)
+    bounded_calls: list[dict[str, Any]] = field(default_factory=list)
+    breaker_trips: list[dict[str, Any]] = field(default_factory=list)
     commits: int = 0
 
 
@@ -103,6 +105,9 @@ class FakeBankAccounts(_Repo):
     def for_customer(self, customer_id: str) -> list[BankAccount]:
         rows = [r for r in self.db.bank_accounts.values() if r["customer_id"] == customer_id]
         return [_bank_account(r) for r in sorted(rows, key=lambda r: r["created_at"])]
+
+    def number_hmac(self, account_id: str) -> str:
+        return str(self.db.bank_accounts[account_id]["account_number_hmac"])
 
     def verify_code_hash(self, account_id: str) -> str:
         return str(self.db.bank_accounts[account_id]["verify_code_hash"])
@@ -399,6 +404,47 @@ class FakeAudit(_Repo):
 # -- the unit of work -------------------------------------------------------------------------
 
 
+class FakeBoundedCalls(_Repo):
+    """Calls of a bounded kind (service/bounds.py): rows with their keys, and trips."""
+
+    def lock(self, kinds: Sequence[str]) -> None:
+        pass  # one unit of work at a time here
+
+    def _matching(
+        self, kinds: Sequence[str], since: datetime, key: str | None, value: str
+    ) -> list[dict[str, Any]]:
+        return [
+            c
+            for c in self.db.bounded_calls
+            if c["kind"] in kinds and c["at"] >= since and (key is None or c.get(key) == value)
+        ]
+
+    def count(self, kinds: Sequence[str], since: datetime, key: str | None, value: str) -> int:
+        return len(self._matching(kinds, since, key, value))
+
+    def nth_oldest(
+        self, kinds: Sequence[str], since: datetime, key: str | None, value: str, n: int
+    ) -> datetime | None:
+        ats = sorted(c["at"] for c in self._matching(kinds, since, key, value))
+        return ats[max(n, 0)] if len(ats) > max(n, 0) else None
+
+    def add(self, id: str, kind: str, at: datetime, **keys: str | None) -> None:
+        self.db.bounded_calls.append({"id": id, "kind": kind, "at": at, **keys})
+
+    def tripped_until(self, provider: str, now: datetime) -> datetime | None:
+        untils = [t["until"] for t in self.db.breaker_trips if t["provider"] == provider]
+        live = [u for u in untils if u > now]
+        return max(live) if live else None
+
+    def trip(self, id: str, provider: str, now: datetime, until: datetime, calls: int) -> None:
+        self.db.breaker_trips.append(
+            {"id": id, "provider": provider, "tripped_at": now, "until": until, "calls": calls}
+        )
+
+    def usage(self, kinds: Sequence[str]) -> int:
+        return sum(c["kind"] in kinds for c in self.db.bounded_calls)
+
+
 class FakeUnitOfWork:
     def __init__(self, database: FakeDatabase) -> None:
         self.database = database
@@ -414,6 +460,7 @@ class FakeUnitOfWork:
         self.overrides = FakeOverrides(self)
         self.review = FakeReview(self)
         self.audit = FakeAudit(self)
+        self.bounded = FakeBoundedCalls(self)
 
     def __enter__(self) -> FakeUnitOfWork:
         self.work = copy.deepcopy(self.database)
