@@ -23,20 +23,9 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 from uuid import uuid4
 
+from giftcash.service.ports.records import AuditRecord
+
 GENESIS_HASH = "0" * 64
-
-
-@dataclass(frozen=True, slots=True)
-class AuditRecord:
-    seq: int
-    id: str
-    at: datetime
-    actor: str  # operator:<username> | customer:<id> | system | cli:<os user> | anonymous
-    action: str  # e.g. rule.update, item.approve, operator.login_failed
-    subject: str | None
-    detail: dict[str, Any] | None
-    prev_hash: str
-    hash: str
 
 
 @dataclass(frozen=True, slots=True)
