@@ -285,12 +285,13 @@ class Items:
         purchase_channel: str | None = None,
         redemption_id: str | None = None,
         set_redeem_key: bool = False,
-        **fields: object,
+        facts: Mapping[str, object] | None = None,
     ) -> bool:
         """Record an outcome only while the lease is still ours; False if it is not.
-        ``fields``: policy facts (``hold_until``, ``warning``, ``decision``...)."""
+        ``facts``: policy facts (``hold_until``, ``warning``, ``decision``...)."""
         advance_item(current, target)
         c = t.items.c
+        fields = dict(facts or {})
         unknown = set(fields) - LEASED_FIELDS
         assert not unknown, unknown
         values: dict[str, Any] = {

@@ -295,7 +295,7 @@ class ItemsRepo(Protocol):
         purchase_channel: str | None = None,
         redemption_id: str | None = None,
         set_redeem_key: bool = False,
-        **fields: object,
+        facts: Mapping[str, object] | None = None,
     ) -> bool: ...
     def transition_leased_many(
         self,
