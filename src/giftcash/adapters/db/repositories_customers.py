@@ -14,7 +14,7 @@ from giftcash.domain.records import BankAccount, Customer
 from giftcash.service.ports.records import (
     Challenge,
     IdempotencyRecord,
-    Operator,
+    OperatorAccount,
     PendingVerification,
     Token,
 )
@@ -354,10 +354,10 @@ class Operators:
             )
         )
 
-    def by_username(self, username: str) -> Operator | None:
+    def by_username(self, username: str) -> OperatorAccount | None:
         r = self.conn.execute(select(t.operators).where(t.operators.c.username == username)).first()
-        return Operator(**r._mapping) if r else None
+        return OperatorAccount(**r._mapping) if r else None
 
-    def get(self, operator_id: str) -> Operator | None:
+    def get(self, operator_id: str) -> OperatorAccount | None:
         r = self.conn.execute(select(t.operators).where(t.operators.c.id == operator_id)).first()
-        return Operator(**r._mapping) if r else None
+        return OperatorAccount(**r._mapping) if r else None

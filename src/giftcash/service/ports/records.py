@@ -106,7 +106,7 @@ class PendingVerification:
 
 
 @dataclass(frozen=True, slots=True)
-class Operator:
+class OperatorAccount:
     id: str
     username: str
     password_hash: str

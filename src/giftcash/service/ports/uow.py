@@ -44,3 +44,9 @@ class UnitOfWork(Protocol):
     def __exit__(self, *exc: object) -> None: ...
     def commit(self) -> None: ...
     def rollback(self) -> None: ...
+    def joined(self) -> UnitOfWork:
+        """A unit of work inside this one's transaction (savepoints): what
+        ``service.idempotency`` hands a command so its work commits with its answer."""
+
+    def ping(self) -> None:
+        """A round trip to the database (health checks)."""
