@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 from sqlalchemy import Engine
 
 from giftcash.adapters.crypto.vault import CodeVault
 from giftcash.adapters.db.engine import make_engine, verify_durable
 from giftcash.config import Settings
 from giftcash.service.deps import Deps, Limits
+from giftcash.service.webhooks import Signer
 
 
 def make_engine_from_settings(settings: Settings, *, sqlite_foreign_keys: bool = True) -> Engine:
@@ -106,3 +111,23 @@ def build_deps(
         trusted_proxies=cidr_list(settings.trusted_proxies),
     )
     return deps
+
+
+@dataclass(frozen=True)
+class HttpAdapters:
+    """The adapters the HTTP entrypoints use, handed to them here so that ``entrypoints/api``
+    and ``entrypoints/web`` import no adapter: the request middleware that counts and logs,
+    the metrics exposition, and the webhook signing scheme (Standard Webhooks)."""
+
+    observe_requests: type[Any]  # an ASGI middleware class
+    render_metrics: Callable[[Any], tuple[bytes, str]]
+    state_metrics: Callable[..., Any]
+    webhook_signer: Signer
+
+
+def http_adapters() -> HttpAdapters:
+    from giftcash.adapters.observability.metrics import render, state_metrics
+    from giftcash.adapters.observability.middleware import ObserveRequests
+    from giftcash.adapters.webhooks import signing
+
+    return HttpAdapters(ObserveRequests, render, state_metrics, signing)

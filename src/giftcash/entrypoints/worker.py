@@ -120,9 +120,7 @@ class Worker:
         d, w = self.deps, self.worker_id
         admissions = pipeline.claim_admissions(d, w, self.batch)
         claims = pipeline.claim_redemptions(d, w, self.batch)
-        looks = self._submit(
-            lambda c: pipeline.inquire(d, c), admissions, lambda c: c.row["issuer"]
-        )
+        looks = self._submit(lambda c: pipeline.inquire(d, c), admissions, lambda c: c.row.issuer)
         redemptions = self._submit(lambda c: pipeline.redeem(d, c), claims, lambda c: c.issuer)
         done = 0
         try:

@@ -7,7 +7,7 @@ outcome is committed. An ambiguous answer is settled by the transfer-result inqu
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
 
 from giftcash.domain import ledger
 from giftcash.domain.banks import mask_account, normalise_account_number, same_holder
@@ -16,6 +16,7 @@ from giftcash.service import bounds, errors
 from giftcash.service.bank_ids import new_bank_tran_id
 from giftcash.service.deps import Deps
 from giftcash.service.ports import Ambiguous, Unavailable
+from giftcash.service.ports.uow import UnitOfWork
 from giftcash.service.secrets import code_hash, numeric_code, same_hash
 
 VERIFY_AMOUNT = 1  # won
@@ -103,7 +104,7 @@ def add_bank_account(
     return get_bank_account(deps, customer_id, account_id)
 
 
-def _refuse_beyond_cap(uow: Any, deps: Deps, customer_id: str) -> None:
+def _refuse_beyond_cap(uow: UnitOfWork, deps: Deps, customer_id: str) -> None:
     """Verified accounts and those still being verified (a code can still be typed)
     count; failed ones and those out of tries do not."""
     cap = deps.bounds.bank_accounts_per_customer
@@ -120,7 +121,7 @@ def _refuse_beyond_cap(uow: Any, deps: Deps, customer_id: str) -> None:
         )
 
 
-def _failed(uow: Any, deps: Deps, account_id: str, now: Any) -> None:
+def _failed(uow: UnitOfWork, deps: Deps, account_id: str, now: datetime) -> None:
     """The account number waits out the cool-down before it is tried again."""
     key = uow.bank_accounts.number_hmac(account_id)
     bounds.record(uow, deps, bounds.Call(bounds.ACCOUNT_FAILED, account=key), now)

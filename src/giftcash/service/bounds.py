@@ -27,12 +27,13 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from giftcash.service import audit, errors
 
 if TYPE_CHECKING:
     from giftcash.service.deps import Deps
+    from giftcash.service.ports.uow import UnitOfWork
 
 SMS = "sms"
 REAL_NAME = "real_name"
@@ -182,7 +183,7 @@ def phone_range(deps: Deps, phone: str) -> str:
     return phone[: deps.bounds.sms_range_digits]
 
 
-def charge(uow: Any, deps: Deps, call: Call, now: datetime) -> str:
+def charge(uow: UnitOfWork, deps: Deps, call: Call, now: datetime) -> str:
     """Check every bound of ``call`` and record it, in ``uow``'s transaction; the id of
     the recorded call (the foreign call's idempotency key where it has none of its own).
 
@@ -193,7 +194,7 @@ def charge(uow: Any, deps: Deps, call: Call, now: datetime) -> str:
     return record(uow, deps, call, now)
 
 
-def check(uow: Any, deps: Deps, call: Call, now: datetime) -> None:
+def check(uow: UnitOfWork, deps: Deps, call: Call, now: datetime) -> None:
     provider = PROVIDER_OF.get(call.kind)
     uow.bounded.lock([call.kind])
     if provider is not None:
@@ -210,7 +211,9 @@ def check(uow: Any, deps: Deps, call: Call, now: datetime) -> None:
         )
 
 
-def _first_over(uow: Any, deps: Deps, call: Call, now: datetime) -> tuple[str | None, int] | None:
+def _first_over(
+    uow: UnitOfWork, deps: Deps, call: Call, now: datetime
+) -> tuple[str | None, int] | None:
     """The first bound ``call`` would pass, and the seconds until it would not."""
     window_s, limits = deps.bounds.limits(call.kind)
     since = now - timedelta(seconds=window_s)
@@ -226,14 +229,14 @@ def _first_over(uow: Any, deps: Deps, call: Call, now: datetime) -> tuple[str | 
     return None
 
 
-def record(uow: Any, deps: Deps, call: Call, now: datetime) -> str:
+def record(uow: UnitOfWork, deps: Deps, call: Call, now: datetime) -> str:
     call_id = deps.new_id()
     uow.bounded.add(call_id, call.kind, now, **call.keys())
     deps.bound_events.recorded(call.kind)
     return call_id
 
 
-def record_many(uow: Any, deps: Deps, calls: Sequence[Call], now: datetime) -> None:
+def record_many(uow: UnitOfWork, deps: Deps, calls: Sequence[Call], now: datetime) -> None:
     """Record calls already made (the issuer's unknown codes) and trip the breaker of
     their provider if they passed its burst."""
     for call in calls:
@@ -245,7 +248,7 @@ def record_many(uow: Any, deps: Deps, calls: Sequence[Call], now: datetime) -> N
                 _trip(uow, deps, provider, now, used)
 
 
-def over(uow: Any, deps: Deps, call: Call, now: datetime) -> int:
+def over(uow: UnitOfWork, deps: Deps, call: Call, now: datetime) -> int:
     """Seconds until ``call`` would pass its bounds and its provider's breaker (0: now);
     records nothing (for work that waits rather than being refused)."""
     provider = PROVIDER_OF.get(call.kind)
@@ -257,7 +260,7 @@ def over(uow: Any, deps: Deps, call: Call, now: datetime) -> int:
     return hit[1] if hit is not None else 0
 
 
-def invalid_codes_hold_s(uow: Any, deps: Deps, customer_id: str, now: datetime) -> int:
+def invalid_codes_hold_s(uow: UnitOfWork, deps: Deps, customer_id: str, now: datetime) -> int:
     """Seconds the items of ``customer_id`` wait before the issuer is asked about them:
     while the customer is over the bound of unknown codes, or while the issuer's breaker
     is tripped and the customer sent an unknown code in the window. A customer who sent
@@ -273,12 +276,12 @@ def invalid_codes_hold_s(uow: Any, deps: Deps, customer_id: str, now: datetime) 
     return wait_s
 
 
-def _provider_calls(uow: Any, deps: Deps, provider: str, now: datetime) -> int:
+def _provider_calls(uow: UnitOfWork, deps: Deps, provider: str, now: datetime) -> int:
     since = now - timedelta(seconds=deps.bounds.breaker_window_s)
     return int(uow.bounded.count(PROVIDERS[provider], since, None, ""))
 
 
-def _check_breaker(uow: Any, deps: Deps, provider: str, now: datetime) -> None:
+def _check_breaker(uow: UnitOfWork, deps: Deps, provider: str, now: datetime) -> None:
     until = uow.bounded.tripped_until(provider, now)
     if until is None:
         used = _provider_calls(uow, deps, provider, now)
@@ -296,7 +299,7 @@ def _check_breaker(uow: Any, deps: Deps, provider: str, now: datetime) -> None:
     )
 
 
-def _trip(uow: Any, deps: Deps, provider: str, now: datetime, used: int) -> datetime:
+def _trip(uow: UnitOfWork, deps: Deps, provider: str, now: datetime, used: int) -> datetime:
     until = now + timedelta(seconds=deps.bounds.breaker_cooldown_s)
     trip_id = deps.new_id()
     uow.bounded.trip(trip_id, provider, now, until, used)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from giftcash.domain.records import Customer
 from giftcash.service import bounds, errors
 from giftcash.service.deps import Deps
 from giftcash.service.ports import Unavailable
+from giftcash.service.ports.uow import UnitOfWork
 from giftcash.service.secrets import code_hash, new_token, numeric_code, same_hash, token_hash
 
 _PHONE = re.compile(r"^01[016789]\d{7,8}$")
@@ -149,7 +149,7 @@ BAD_SMS_CODE = "bad_sms_code"
 
 
 def _count_failure(
-    uow: Any,
+    uow: UnitOfWork,
     deps: Deps,
     kind: str,
     customer: Customer | None,
@@ -164,7 +164,7 @@ def _count_failure(
 
 
 def _refuse_while_locked(
-    uow: Any, deps: Deps, kind: str, pkey: str | None, device_key: str | None, now: datetime
+    uow: UnitOfWork, deps: Deps, kind: str, pkey: str | None, device_key: str | None, now: datetime
 ) -> None:
     """``too_many_attempts`` while this phone (registered or not), or this address, has
     failed ``kind`` too often in the window, whether or not this attempt would succeed. A

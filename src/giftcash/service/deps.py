@@ -7,13 +7,16 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from giftcash.domain.brands import CATALOGUE, Brand, brand_index
 from giftcash.domain.jurisdictions import DEFAULT_JURISDICTION
 from giftcash.service.bounds import BoundEvents, Bounds, NoEvents
 from giftcash.service.outbound import Resolver
 from giftcash.service.ports import BankPort, Clock, IssuerPort, SmsPort
+from giftcash.service.ports.uow import UnitOfWork
+
+__all__ = ["Deps", "Limits", "PasswordHasher", "UnitOfWork", "Vault"]
 
 
 class Vault(Protocol):
@@ -25,14 +28,6 @@ class Vault(Protocol):
 class PasswordHasher(Protocol):
     def hash(self, password: str) -> str: ...
     def verify(self, password_hash: str, password: str) -> bool: ...
-
-
-class UnitOfWork(Protocol):
-    """One database transaction; repositories hang off it (see adapters/db/uow.py)."""
-
-    def __enter__(self) -> Any: ...
-    def __exit__(self, *exc: object) -> None: ...
-    def commit(self) -> None: ...
 
 
 def _uuid4_text() -> str:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from giftcash.service import bounds, errors, outbound
 from giftcash.service.deps import Deps
 from giftcash.service.outbound import OutboundPolicy, Resolver
 from giftcash.service.ports import Unavailable
+from giftcash.service.ports.records import RowView
 
 EVENT_TYPES = ("item.updated", "payout.updated")
 MAX_ATTEMPTS = 12  # about a day and a half of exponential backoff, then kept for an operator
@@ -128,7 +129,7 @@ def deliver(deps: Deps, signer: Signer, sender: Sender, worker_id: str, limit: i
     return len(batch)
 
 
-def _deliver_one(deps: Deps, signer: Signer, sender: Sender, msg: dict[str, Any]) -> None:
+def _deliver_one(deps: Deps, signer: Signer, sender: Sender, msg: RowView) -> None:
     secret = deps.vault.decrypt(msg["secret_enc"], msg["key_id"], msg["endpoint_id"])
     now = deps.clock.now()
     headers = signer.headers(secret, "msg_" + msg["id"], int(now.timestamp()), msg["payload"])

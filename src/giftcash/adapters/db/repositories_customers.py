@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -12,6 +11,13 @@ from sqlalchemy.exc import IntegrityError
 
 from giftcash.adapters.db import tables as t
 from giftcash.domain.records import BankAccount, Customer
+from giftcash.service.ports.records import (
+    Challenge,
+    IdempotencyRecord,
+    OperatorAccount,
+    PendingVerification,
+    Token,
+)
 
 
 def _customer(r: Any) -> Customer:
@@ -89,15 +95,6 @@ class Customers:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Challenge:
-    id: str
-    code_hash: str
-    attempts: int
-    expires_at: datetime
-    used_at: datetime | None
-
-
 class Challenges:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -142,13 +139,6 @@ class Challenges:
     def use(self, challenge_id: str, now: datetime) -> None:
         c = t.sms_challenges.c
         self.conn.execute(update(t.sms_challenges).where(c.id == challenge_id).values(used_at=now))
-
-
-@dataclass(frozen=True, slots=True)
-class Token:
-    subject_type: str
-    subject_id: str
-    expires_at: datetime
 
 
 class Tokens:
@@ -290,14 +280,16 @@ class BankAccounts:
             .values(status=status)
         )
 
-    def unsettled_verifications(self, older_than: datetime, limit: int) -> list[dict[str, Any]]:
+    def unsettled_verifications(
+        self, older_than: datetime, limit: int
+    ) -> list[PendingVerification]:
         """Accounts whose 1-won deposit has no recorded outcome yet (a crash or an
         ambiguous answer): the worker settles them by inquiry. Verified accounts too: the
         customer may have read the code in their bank app before the outcome was booked."""
         a = t.bank_accounts.c
         done = select(t.ledger_transfers.c.id).where(t.ledger_transfers.c.id == ("verify:" + a.id))
         rows = self.conn.execute(
-            select(t.bank_accounts)
+            select(a.id, a.status, a.verify_bank_tran_id, a.created_at)
             .where(
                 a.status.in_(("verifying", "verified")),
                 a.created_at < older_than,
@@ -306,15 +298,7 @@ class BankAccounts:
             .order_by(a.created_at)
             .limit(limit)
         )
-        return [dict(r._mapping) for r in rows]
-
-
-@dataclass(frozen=True, slots=True)
-class IdempotencyRecord:
-    request_hash: str
-    status_code: int | None
-    response_body: str | None
-    locked_until: datetime
+        return [PendingVerification(**r._mapping) for r in rows]
 
 
 class IdempotencyKeys:
@@ -395,10 +379,10 @@ class Operators:
             )
         )
 
-    def by_username(self, username: str) -> dict[str, Any] | None:
+    def by_username(self, username: str) -> OperatorAccount | None:
         r = self.conn.execute(select(t.operators).where(t.operators.c.username == username)).first()
-        return dict(r._mapping) if r else None
+        return OperatorAccount(**r._mapping) if r else None
 
-    def get(self, operator_id: str) -> dict[str, Any] | None:
+    def get(self, operator_id: str) -> OperatorAccount | None:
         r = self.conn.execute(select(t.operators).where(t.operators.c.id == operator_id)).first()
-        return dict(r._mapping) if r else None
+        return OperatorAccount(**r._mapping) if r else None

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from giftcash.adapters.webhooks import signing
 from giftcash.entrypoints.api import idempotency, views
 from giftcash.entrypoints.api import schemas as s
 from giftcash.entrypoints.api.deps import CustomerDep, DepsDep, IdemKey
@@ -287,11 +286,12 @@ async def add_webhook_endpoint(
 ) -> JSONResponse:
     h = await _body_hash(request)
     allow_loopback = bool(getattr(request.app.state, "allow_loopback_webhooks", False))
+    signer = request.app.state.adapters.webhook_signer
 
     def work(deps: Deps) -> tuple[int, dict]:
         e = webhooks.add_endpoint(
             deps,
-            signing,
+            signer,
             customer,
             body.url,
             list(body.event_types),
