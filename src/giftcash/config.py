@@ -11,7 +11,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from giftcash.domain.jurisdictions import DEFAULT_JURISDICTION
-from giftcash.service.bounds import Bounds
+from giftcash.service.bound_limits import Bounds
 
 
 class Settings(BaseSettings):

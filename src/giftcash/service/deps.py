@@ -11,7 +11,7 @@ from typing import Protocol
 
 from giftcash.domain.brands import CATALOGUE, Brand, brand_index
 from giftcash.domain.jurisdictions import DEFAULT_JURISDICTION
-from giftcash.service.bounds import BoundEvents, Bounds, NoEvents
+from giftcash.service.bound_limits import BoundEvents, Bounds, NoEvents
 from giftcash.service.outbound import Resolver
 from giftcash.service.ports import BankPort, Clock, IssuerPort, SmsPort
 from giftcash.service.ports.uow import UnitOfWork
