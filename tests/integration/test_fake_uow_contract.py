@@ -96,5 +96,7 @@ def test_the_fake_and_the_database_answer_alike(engine) -> None:
     deps = real_deps(real, engine)
     expected = scenario(fake.deps, fake)
     assert ("cultureland", "declined", "duplicate_code", False, None, 9_000) in expected
-    assert ("munhwa", "declined", "issuer_disabled", False, None, 0) in expected
+    # the policy declines a switched-off issuer like any other rule: the item keeps its
+    # quoted payout, as a duplicate does (since the decline registry, no intake shortcut)
+    assert ("munhwa", "declined", "issuer_disabled", False, None, 9_000) in expected
     assert scenario(deps, real) == expected
