@@ -15,9 +15,16 @@ PLAN = CrashPlan(items=96, max_kills=20, kill_phase_s=20.0)
 
 
 def test_workers_killed_at_random_never_pay_twice_nor_lose_a_won(database_url, tmp_path):
-    row, check = run_crash(Context(SEED, tmp_path, database_url), PLAN)
-
-    assert bad_columns(row) == {}, explain(row)
+    # How many kills land before the batch settles depends on how fast workers start on a
+    # loaded machine; a run with too few kills proves little, so (up to three seeds) the
+    # harness runs again. Every run's books are checked, whatever its kill count.
+    for attempt in range(3):
+        row, check = run_crash(
+            Context(SEED + attempt, tmp_path / f"run{attempt}", database_url), PLAN
+        )
+        assert bad_columns(row) == {}, explain(row)
+        if row.sigkills >= 5 and row.recovered > 0:
+            break
     assert row.sigkills >= 5, explain(row)  # the kills really happened
     # and some landed between a foreign call and the commit of its outcome
     assert row.recovered > 0, explain(row)

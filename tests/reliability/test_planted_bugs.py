@@ -45,7 +45,12 @@ def test_a_payout_posted_outside_its_transaction_is_caught_by_the_crash_harness(
         settle_s=20.0,
         worker_command=(sys.executable, str(worker)),
     )
-    row, _ = run_crash(Context(SEED, tmp_path), plan)
+    # A kill must land between the two transactions; on a loaded machine fewer kills land
+    # before the batch settles, so up to three seeded runs are given to catch it.
+    for attempt in range(3):
+        row, _ = run_crash(Context(SEED + attempt, tmp_path / f"run{attempt}"), plan)
+        if row.lost_won > 0:
+            break
 
     assert row.sigkills > 0
     # a kill between the two transactions leaves a payout sent with no ledger entry
