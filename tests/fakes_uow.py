@@ -49,6 +49,7 @@ class FakeDatabase:
     brand_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     issuer_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     rule_overrides: list[dict[str, Any]] = field(default_factory=list)
+    blocks: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     commits: int = 0
 
 
@@ -399,6 +400,12 @@ class FakeAudit(_Repo):
 # -- the unit of work -------------------------------------------------------------------------
 
 
+class FakeBlocks(_Repo):
+    def any_of(self, pairs: list[tuple[str, str]]) -> dict[str, Any] | None:
+        found = [self._uow.work.blocks[p] for p in pairs if p in self._uow.work.blocks]
+        return found[0] if found else None
+
+
 class FakeUnitOfWork:
     def __init__(self, database: FakeDatabase) -> None:
         self.database = database
@@ -414,6 +421,7 @@ class FakeUnitOfWork:
         self.overrides = FakeOverrides(self)
         self.review = FakeReview(self)
         self.audit = FakeAudit(self)
+        self.blocks = FakeBlocks(self)
 
     def __enter__(self) -> FakeUnitOfWork:
         self.work = copy.deepcopy(self.database)

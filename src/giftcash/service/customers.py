@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from giftcash.domain.records import Customer
-from giftcash.service import errors
+from giftcash.service import blocks, errors
 from giftcash.service.deps import Deps
 from giftcash.service.ports import Unavailable
 from giftcash.service.secrets import code_hash, new_token, numeric_code, same_hash, token_hash
@@ -142,6 +142,7 @@ def issue_token(deps: Deps, *, phone: str, password: str, device_key: str | None
             raise errors.InvalidCredentials("phone or password is wrong")
         if not customer.verified:
             raise errors.PhoneNotVerified("verify your phone number first")
+        blocks.refuse_if_blocked(uow, customer.id, device_key)
         token = new_token()
         uow.tokens.add(
             token_hash(token),
