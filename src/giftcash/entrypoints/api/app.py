@@ -10,6 +10,7 @@ from giftcash.adapters.observability.middleware import ObserveRequests
 from giftcash.entrypoints.api import admin, admin_cases, openapi, operations, problems, routes
 from giftcash.entrypoints.api import schemas as s
 from giftcash.entrypoints.api.guards import RefuseNul
+from giftcash.entrypoints.api.head import HeadAsGet
 from giftcash.entrypoints.web import install as install_web
 from giftcash.service.deps import Deps
 
@@ -90,6 +91,7 @@ def create_app(deps: Deps, *, readiness: object | None = None) -> FastAPI:
 
     openapi.install(app)  # every error documented as the problem+json it is
     app.add_middleware(BodyLimit)  # type: ignore[arg-type]
+    app.add_middleware(HeadAsGet)  # type: ignore[arg-type]
     app.add_middleware(RefuseNul)  # type: ignore[arg-type]
     # outermost: a request refused by BodyLimit is counted and logged too
     app.add_middleware(ObserveRequests, skip_log=frozenset({"/healthz", "/readyz", "/metrics"}))
