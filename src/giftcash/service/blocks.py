@@ -6,8 +6,6 @@ are append-only. Every change is audited with its reason, refusals too."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from giftcash.domain.errors import DomainError
@@ -15,6 +13,9 @@ from giftcash.service import errors
 from giftcash.service.admin import _audited
 from giftcash.service.deps import Deps
 from giftcash.service.operators import Operator
+from giftcash.service.ports.records import Block as Block  # the console's pages name these
+from giftcash.service.ports.records import Note as Note
+from giftcash.service.ports.uow import UnitOfWork
 
 KINDS = ("customer", "device")
 MAX_REASON = 500
@@ -36,26 +37,9 @@ class NotBlocked(DomainError):
     kind = "conflict"
 
 
-@dataclass(frozen=True, slots=True)
-class Block:
-    kind: str
-    subject: str
-    reason: str
-    blocked_by: str
-    blocked_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Note:
-    id: str
-    author: str
-    body: str
-    created_at: datetime
-
-
-def refuse_if_blocked(uow: Any, customer_id: str | None, device_key: str | None) -> None:
+def refuse_if_blocked(uow: UnitOfWork, customer_id: str | None, device_key: str | None) -> None:
     """Raise ``CustomerBlocked`` when the customer or the device is blocked."""
-    pairs = []
+    pairs: list[tuple[str, str]] = []
     if customer_id:
         pairs.append(("customer", customer_id))
     if device_key:
@@ -71,7 +55,7 @@ def _text(text: str, limit: int, field: str) -> str:
     return text
 
 
-def _subject(uow: Any, kind: str, subject: str) -> str:
+def _subject(uow: UnitOfWork, kind: str, subject: str) -> str:
     if kind not in KINDS:
         raise errors.InvalidInput("kind is customer or device", field="kind")
     subject = subject.strip()
@@ -83,7 +67,7 @@ def _subject(uow: Any, kind: str, subject: str) -> str:
 
 
 def block(deps: Deps, op: Operator, kind: str, subject: str, reason: str) -> Block:
-    def change(uow: Any) -> tuple[Block, dict[str, Any]]:
+    def change(uow: UnitOfWork) -> tuple[Block, dict[str, Any]]:
         text = _text(reason, MAX_REASON, "reason")
         key = _subject(uow, kind, subject)
         if uow.blocks.get(kind, key) is not None:
@@ -98,7 +82,7 @@ def block(deps: Deps, op: Operator, kind: str, subject: str, reason: str) -> Blo
 
 
 def unblock(deps: Deps, op: Operator, kind: str, subject: str, reason: str) -> None:
-    def change(uow: Any) -> tuple[None, dict[str, Any]]:
+    def change(uow: UnitOfWork) -> tuple[None, dict[str, Any]]:
         _text(reason, MAX_REASON, "reason")
         key = _subject(uow, kind, subject)
         if not uow.blocks.remove(kind, key):
@@ -110,7 +94,7 @@ def unblock(deps: Deps, op: Operator, kind: str, subject: str, reason: str) -> N
 
 
 def add_note(deps: Deps, op: Operator, customer_id: str, body: str) -> Note:
-    def change(uow: Any) -> tuple[Note, dict[str, Any]]:
+    def change(uow: UnitOfWork) -> tuple[Note, dict[str, Any]]:
         text = _text(body, MAX_NOTE, "note")
         if uow.customers.get(customer_id) is None:
             raise CustomerNotFound("no such customer")
@@ -123,12 +107,9 @@ def add_note(deps: Deps, op: Operator, customer_id: str, body: str) -> Note:
     return _audited(deps, op, "customer.note", f"customer:{customer_id[:64]}", {}, change)
 
 
-def blocks_of(uow: Any, kind: str, subjects: list[str]) -> dict[str, Block]:
-    return {s: Block(**row) for s, row in uow.blocks.for_subjects(kind, subjects).items()}
+def blocks_of(uow: UnitOfWork, kind: str, subjects: list[str]) -> dict[str, Block]:
+    return uow.blocks.for_subjects(kind, subjects)
 
 
-def notes_of(uow: Any, customer_id: str, limit: int = 50) -> list[Note]:
-    return [
-        Note(r["id"], r["author"], r["body"], r["created_at"])
-        for r in uow.customer_notes.for_customer(customer_id, limit)
-    ]
+def notes_of(uow: UnitOfWork, customer_id: str, limit: int = 50) -> list[Note]:
+    return uow.customer_notes.for_customer(customer_id, limit)

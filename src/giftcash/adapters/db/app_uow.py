@@ -13,6 +13,7 @@ from giftcash.adapters.db.repositories_admin import (
     ReviewQueue,
 )
 from giftcash.adapters.db.repositories_blocks import Blocks, CustomerNotes
+from giftcash.adapters.db.repositories_bounds import BoundedCalls
 from giftcash.adapters.db.repositories_cases import CaseFacts, Cases
 from giftcash.adapters.db.repositories_console import ConsoleReads, ConsoleSearch
 from giftcash.adapters.db.repositories_customers import (
@@ -70,6 +71,8 @@ class AppUnitOfWork(SqlUnitOfWork):
         # blocks and notes (repositories_blocks.py)
         self.blocks = Blocks(conn)
         self.customer_notes = CustomerNotes(conn)
+        # bounds on foreign calls that cost money or trust (repositories_bounds.py)
+        self.bounded = BoundedCalls(conn)
         return self
 
     def ping(self) -> None:

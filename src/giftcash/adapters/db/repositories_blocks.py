@@ -9,18 +9,23 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select, tuple_
 
 from giftcash.adapters.db import tables as t
+from giftcash.service.ports.records import Block, Note
+
+
+def _block(r: Any) -> Block:
+    return Block(r.kind, r.subject, r.reason, r.blocked_by, r.blocked_at)
 
 
 class Blocks:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def get(self, kind: str, subject: str) -> dict[str, Any] | None:
+    def get(self, kind: str, subject: str) -> Block | None:
         b = t.blocks.c
         r = self.conn.execute(select(t.blocks).where(b.kind == kind, b.subject == subject)).first()
-        return dict(r._mapping) if r else None
+        return _block(r) if r else None
 
-    def any_of(self, pairs: Sequence[tuple[str, str]]) -> dict[str, Any] | None:
+    def any_of(self, pairs: Sequence[tuple[str, str]]) -> Block | None:
         """The first block among these (kind, subject) pairs, if any."""
         if not pairs:
             return None
@@ -28,7 +33,7 @@ class Blocks:
         r = self.conn.execute(
             select(t.blocks).where(tuple_(b.kind, b.subject).in_(list(pairs))).limit(1)
         ).first()
-        return dict(r._mapping) if r else None
+        return _block(r) if r else None
 
     def add(self, kind: str, subject: str, reason: str, by: str, now: datetime) -> None:
         self.conn.execute(
@@ -42,14 +47,14 @@ class Blocks:
         done = self.conn.execute(delete(t.blocks).where(b.kind == kind, b.subject == subject))
         return done.rowcount == 1
 
-    def for_subjects(self, kind: str, subjects: Sequence[str]) -> dict[str, dict[str, Any]]:
+    def for_subjects(self, kind: str, subjects: Sequence[str]) -> dict[str, Block]:
         if not subjects:
             return {}
         b = t.blocks.c
         rows = self.conn.execute(
             select(t.blocks).where(b.kind == kind, b.subject.in_(sorted(set(subjects))))
         )
-        return {r.subject: dict(r._mapping) for r in rows}
+        return {r.subject: _block(r) for r in rows}
 
     def revoke_customer_tokens(self, customer_id: str) -> int:
         """End every session of a customer (a block takes effect at once)."""
@@ -71,7 +76,7 @@ class CustomerNotes:
             )
         )
 
-    def for_customer(self, customer_id: str, limit: int) -> list[dict[str, Any]]:
+    def for_customer(self, customer_id: str, limit: int) -> list[Note]:
         n = t.customer_notes.c
         rows = self.conn.execute(
             select(t.customer_notes)
@@ -79,4 +84,4 @@ class CustomerNotes:
             .order_by(n.created_at.desc(), n.id.desc())
             .limit(limit)
         )
-        return [dict(r._mapping) for r in rows]
+        return [Note(r.id, r.author, r.body, r.created_at) for r in rows]
