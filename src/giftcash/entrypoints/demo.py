@@ -27,7 +27,7 @@ from giftcash.config import Settings
 from giftcash.entrypoints.api.app import create_app
 from giftcash.entrypoints.servers import ServerThread, port_is_free
 from giftcash.entrypoints.worker import Worker
-from giftcash.service import bank_accounts, customers, operators
+from giftcash.service import admin, bank_accounts, customers, operators
 from giftcash.service.deps import Deps
 from giftcash.simulators.bank import create_bank_app
 from giftcash.simulators.issuer import create_issuer_app
@@ -38,6 +38,17 @@ DEMO_NAME = "김지원"
 DEMO_BIRTH = date(1990, 5, 17)
 DEMO_BANK = ("004", "12345678901234")
 OPERATOR = "operator"
+# The issuer exposure caps the demo starts with: how much captured value (won) may wait at
+# one issuer for its settlement before the exchange stops buying that issuer's vouchers.
+# A small exchange's few days of volume: more for the culture-voucher issuers that carry
+# most sales and settle daily, less for the rest. A cap an operator has set is kept.
+DEMO_EXPOSURE_CAPS_WON = {
+    "cultureland": 30_000_000,
+    "munhwa": 20_000_000,
+    "booknlife": 20_000_000,
+    "happymoney": 20_000_000,
+}
+DEMO_OTHER_ISSUER_CAP_WON = 10_000_000
 
 
 class DemoError(RuntimeError):
@@ -126,6 +137,14 @@ def start(data_dir: Path, *, host: str = "127.0.0.1", port: int = 8000) -> Demo:
     return Demo(settings, deps, servers, worker, worker_thread, stop_event, info)
 
 
+def seed_exposure_caps(deps: Deps, op: operators.Operator) -> None:
+    """Give every issuer no one has set yet its demo cap (audited, as an operator would)."""
+    for setting in admin.list_issuers(deps):
+        if setting.updated_at is None and setting.exposure_cap is None:
+            cap = DEMO_EXPOSURE_CAPS_WON.get(setting.issuer, DEMO_OTHER_ISSUER_CAP_WON)
+            admin.patch_issuer(deps, op, setting.issuer, {"exposure_cap": cap})
+
+
 def _seed(deps: Deps, creds: dict[str, Any], sims: dict[str, ServerThread]) -> None:
     op = creds["operator"]
     if not operators.operator_exists(deps, op["username"]):
@@ -136,6 +155,10 @@ def _seed(deps: Deps, creds: dict[str, Any], sims: dict[str, ServerThread]) -> N
             role="admin",
             totp_secret=op["totp_secret"],
         )
+    with deps.reader() as uow:
+        account = uow.operators.by_username(op["username"])
+    assert account is not None
+    seed_exposure_caps(deps, operators.Operator(account.id, account.username, account.role))
     phone = customers.normalise_phone(creds["customer"]["phone"])
     with deps.uow() as uow:
         existing = uow.customers.by_phone(phone)
