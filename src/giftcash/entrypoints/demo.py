@@ -89,18 +89,43 @@ def _credentials(data_dir: Path) -> dict[str, Any]:
     }
 
 
-def start(data_dir: Path, *, host: str = "127.0.0.1", port: int = 8000) -> Demo:
+@dataclass(frozen=True)
+class SimPorts:
+    """The simulators' ports; 0: one the kernel picks (demo.json says which)."""
+
+    issuer: int = 0
+    bank: int = 0
+    sms: int = 0
+
+
+def start(
+    data_dir: Path,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    sim_ports: SimPorts = SimPorts(),
+) -> Demo:
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    if port and not port_is_free(host, port):
-        raise DemoError(f"port {port} on {host} is in use; choose another with --port")
+    wanted = {"--port": port, "--issuer-port": sim_ports.issuer, "--bank-port": sim_ports.bank}
+    wanted["--sms-port"] = sim_ports.sms
+    pinned = [p for p in wanted.values() if p]
+    if len(pinned) != len(set(pinned)):
+        raise DemoError("two of the demo's servers are given one port; give each its own")
+    for option, p in wanted.items():
+        if p and not port_is_free(host, p):
+            raise DemoError(f"port {p} on {host} is in use; choose another with {option}")
     creds = _credentials(data_dir)
     # The URLs of an earlier run are stale: scripts wait for the new file.
     (data_dir / "demo.json").unlink(missing_ok=True)
     sims = {
-        "issuer": ServerThread(create_issuer_app(data_dir / "sim-issuer"), host, 0, "issuer-sim"),
-        "bank": ServerThread(create_bank_app(data_dir / "sim-bank"), host, 0, "bank-sim"),
-        "sms": ServerThread(create_sms_app(data_dir / "sim-sms"), host, 0, "sms-sim"),
+        "issuer": ServerThread(
+            create_issuer_app(data_dir / "sim-issuer"), host, sim_ports.issuer, "issuer-sim"
+        ),
+        "bank": ServerThread(
+            create_bank_app(data_dir / "sim-bank"), host, sim_ports.bank, "bank-sim"
+        ),
+        "sms": ServerThread(create_sms_app(data_dir / "sim-sms"), host, sim_ports.sms, "sms-sim"),
     }
     servers = [s.start() for s in sims.values()]
     settings = Settings(
