@@ -21,7 +21,7 @@ from giftcash.domain.policy import day_bounds
 from giftcash.domain.records import BankAccount
 from giftcash.service import admin, catalogue, errors, health, reports
 from giftcash.service.deps import Deps
-from giftcash.service.ports.records import RowView
+from giftcash.service.ports.records import Block, Note, RowView
 
 DASHBOARD_DAYS = 14
 CAPTURED = frozenset({"redeemed", "paying", "paid"})
@@ -187,6 +187,8 @@ class ReviewCase:
     purchased_at: datetime | None  # as the issuer reports it
     bought_minutes_before: int | None  # purchase to submission
     holder_matches: bool
+    condition: str | None = None  # the one condition that matched (``review_condition``)
+    phone: str = ""  # the customer's, to call
 
     @property
     def item(self) -> dict[str, Any]:
@@ -197,6 +199,7 @@ def review_cases(deps: Deps, *, cursor: str | None, limit: int) -> list[ReviewCa
     entries = admin.review_queue(deps, cursor=cursor, limit=limit)
     with deps.reader() as uow:
         evidence = uow.console.review_evidence([e.item["id"] for e in entries])
+        phones = uow.console_search.phones([e.customer["id"] for e in entries])
     out = []
     for e in entries:
         ev = evidence.get(e.item["id"], {})
@@ -214,9 +217,30 @@ def review_cases(deps: Deps, *, cursor: str | None, limit: int) -> list[ReviewCa
                 purchased_at=bought,
                 bought_minutes_before=before,
                 holder_matches=same_holder(e.account["holder_name"], e.customer["name"]),
+                condition=review_condition(e.reason),
+                phone=phones.get(e.customer["id"], ""),
             )
         )
     return out
+
+
+# The policy's message names which of its conditions matched (domain/policy.py writes "a
+# first sale with vouchers bought minutes ago" or "... with the seller's age band"); the
+# stored reason is "code: message".
+_SCAM_CONDITIONS = (("vouchers bought minutes ago", "recent_and_large"), ("age band", "age_band"))
+
+
+def review_condition(reason: str | None) -> str | None:
+    """The exact condition that sent an item to review, from its stored reason: the code,
+    and for the scam check which of its two conditions (``scam_check:age_band``)."""
+    code, _, message = (reason or "").partition(":")
+    if not code:
+        return None
+    if code == "scam_check":
+        for phrase, condition in _SCAM_CONDITIONS:
+            if phrase in message:
+                return f"{code}:{condition}"
+    return code
 
 
 def recent_decisions(deps: Deps, *, limit: int = 10) -> list[dict[str, Any]]:
@@ -349,3 +373,201 @@ def customer_record(deps: Deps, customer_id: str) -> CustomerRecord:
         prior_payout=prior_payout,
         holder_matches={a.id: same_holder(a.holder_name, customer.name) for a in accounts},
     )
+
+
+# -- payouts with their customer and account -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PayoutRow:
+    id: str
+    customer_id: str
+    customer_name: str
+    bank_code: str
+    account_number_masked: str
+    amount: int
+    currency: str
+    status: str
+    transfer_attempts: int  # claims to send: what the bank could have seen, not rechecks
+    created_at: datetime
+    sent_at: datetime | None
+    confirmed_at: datetime | None
+    failure_code: str | None
+
+
+def payout_rows(
+    deps: Deps, *, status: str | None, cursor: str | None, limit: int
+) -> list[PayoutRow]:
+    if status is not None and status not in admin.PAYOUT_STATUSES:
+        raise errors.InvalidInput("no such payout state", field="status")
+    with deps.reader() as uow:
+        rows = uow.console_search.payouts(status, cursor, limit)
+    return [PayoutRow(**r) for r in rows]
+
+
+# -- the audit log, filtered -----------------------------------------------------------------
+
+AUDIT_TARGETS = ("customer", "device", "item", "payout", "case", "brand", "issuer", "rule")
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    actor: str = ""
+    action: str = ""
+    target_kind: str = ""
+    since: date | None = None
+    until: date | None = None  # inclusive, in the exchange's calendar
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    subject: str | None
+    detail: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class AuditSearch:
+    rows: list[AuditRow]
+    next_cursor: str | None
+    verified: bool
+    head: tuple[int, str]
+
+
+def audit_search(deps: Deps, f: AuditFilter, *, cursor: str | None, limit: int) -> AuditSearch:
+    """Newest first, filtered; the chain's verification covers the whole log."""
+    if f.target_kind and f.target_kind not in AUDIT_TARGETS:
+        raise errors.InvalidInput("no such target kind", field="target")
+    before = None
+    if cursor is not None:
+        if not cursor.isascii() or not cursor.isdigit() or len(cursor) > 18:
+            raise errors.InvalidInput("the cursor is not one this page gave", field="cursor")
+        before = int(cursor)
+    rules = catalogue.current_rules(deps, deps.jurisdiction)
+    since = start_of(f.since, rules.tz) if f.since else None
+    until = start_of(f.until + timedelta(days=1), rules.tz) if f.until else None
+    whole = admin.audit_page(deps, cursor=None, limit=1)  # the chain's state and head
+    with deps.reader() as uow:
+        rows = uow.console_search.audit(
+            actor=f.actor[:64] or None,
+            action=f.action[:64] or None,
+            target_kind=f.target_kind or None,
+            since=since,
+            until=until,
+            before_seq=before,
+            limit=limit + 1,
+        )
+    page = [AuditRow(**r) for r in rows[:limit]]
+    more = len(rows) > limit
+    return AuditSearch(page, str(page[-1].seq) if more else None, whole.verified, whole.head)
+
+
+# -- customers: recent, found by what an operator has, and their cases -----------------------
+
+SEARCH_BY = ("phone_or_name", "code", "account", "device")
+RECENT_CUSTOMERS = 20
+
+
+def recent_customers(deps: Deps, limit: int = RECENT_CUSTOMERS) -> list[CustomerSummary]:
+    with deps.reader() as uow:
+        rows = uow.console_search.recent_customers(limit)
+    today = deps.clock.now().date()
+    return [_summary(r, today) for r in rows]
+
+
+def _code_keys(deps: Deps, text: str) -> list[str]:
+    from giftcash.domain.brands import normalise
+
+    forms = {normalise(text), "".join(text.split()).upper()}
+    return [deps.vault.hmac(f) for f in sorted(forms) if f]
+
+
+def _account_keys(deps: Deps, text: str) -> list[str]:
+    from giftcash.domain.banks import BANKS, InvalidBankAccount, normalise_account_number
+
+    keys = []
+    for bank_code in sorted(BANKS):
+        try:
+            number = normalise_account_number(bank_code, text)
+        except InvalidBankAccount:
+            raise errors.InvalidInput("an account number has 10 to 16 digits", field="q") from None
+        keys.append(deps.vault.hmac(f"account:{bank_code}:{number}"))
+    return keys
+
+
+def search_customers(deps: Deps, query: str, by: str) -> list[CustomerSummary]:
+    """By phone digits or name (``find_customers``), or by a voucher code or an account
+    number (looked up by the vault's keyed hash: the clear value is never stored or
+    shown), or by a device key."""
+    if by not in SEARCH_BY:
+        raise errors.InvalidInput("search by phone or name, code, account or device", field="by")
+    q = query.strip()[:100]
+    if by == "phone_or_name":
+        return find_customers(deps, q)
+    if not q:
+        return []
+    with deps.reader() as uow:
+        s = uow.console_search
+        if by == "code":
+            ids = s.customers_by_code_hmac(_code_keys(deps, q))
+        elif by == "account":
+            ids = s.customers_by_account_hmac(_account_keys(deps, q))
+        else:
+            ids = s.customers_by_device(q)
+        rows = s.customers_by_ids(ids, MAX_RESULTS)
+    today = deps.clock.now().date()
+    return [_summary(r, today) for r in rows]
+
+
+@dataclass(frozen=True)
+class CustomerWatch:
+    """What the console knows against a customer beyond their sales: cases, the items
+    whose declared payment the issuer contradicted, blocks, devices and notes."""
+
+    cases: list[RowView]  # open or under review
+    closed_cases: int
+    mismatches: list[RowView]
+    blocked: Block | None
+    devices: list[tuple[str, Block | None]]  # (device key, its block or None)
+    notes: list[Note]  # newest first
+
+
+MAX_DEVICES = 20
+
+
+def customer_watch(deps: Deps, customer_id: str) -> CustomerWatch:
+    from giftcash.domain.aml import ACTIVE_STATUSES, CaseStatus
+    from giftcash.service import blocks
+
+    with deps.reader() as uow:
+        s = uow.console_search
+        active = s.cases_of(customer_id, sorted(ACTIVE_STATUSES))
+        closed = s.cases_of(customer_id, [c.value for c in CaseStatus if c not in ACTIVE_STATUSES])
+        items = uow.console.customer_items(customer_id, CUSTOMER_ITEMS)
+        devices = s.devices_of(customer_id, MAX_DEVICES)
+        device_blocks = blocks.blocks_of(uow, "device", devices)
+        blocked = blocks.blocks_of(uow, "customer", [customer_id]).get(customer_id)
+        notes = blocks.notes_of(uow, customer_id)
+    mismatches = [i for i in items if "declaration_mismatch" in (i["flags"] or [])]
+    return CustomerWatch(
+        cases=active,
+        closed_cases=len(closed),
+        mismatches=mismatches,
+        blocked=blocked,
+        devices=[(d, device_blocks.get(d)) for d in devices],
+        notes=notes,
+    )
+
+
+def customer_phones(deps: Deps, customer_ids: list[str]) -> dict[str, str]:
+    with deps.reader() as uow:
+        return uow.console_search.phones(customer_ids)
+
+
+def transfer_attempts(deps: Deps, payout_id: str) -> int:
+    """How many times the payout was handed to the bank (rechecks of a sent one are not)."""
+    with deps.reader() as uow:
+        return uow.console_search.transfer_attempts(payout_id)

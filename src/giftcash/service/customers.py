@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime, timedelta
 
 from giftcash.domain.records import Customer
-from giftcash.service import bounds, errors
+from giftcash.service import blocks, bounds, errors
 from giftcash.service.deps import Deps
 from giftcash.service.ports import Unavailable
 from giftcash.service.ports.uow import UnitOfWork
@@ -218,6 +218,7 @@ def issue_token(deps: Deps, *, phone: str, password: str, device_key: str | None
             raise errors.InvalidCredentials("phone or password is wrong")
         if not customer.verified:
             raise errors.PhoneNotVerified("verify your phone number first")
+        blocks.refuse_if_blocked(uow, customer.id, device_key)
         token = new_token()
         uow.tokens.add(
             token_hash(token),

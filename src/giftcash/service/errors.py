@@ -130,3 +130,10 @@ class FormExpired(DomainError):
 
     code = "form_expired"
     kind = "conflict"
+
+
+class CustomerBlocked(Forbidden):
+    """An operator blocked this customer or the device the request came from: no sign-in
+    and no sale until an operator lifts it."""
+
+    code = "customer_blocked"

@@ -18,3 +18,10 @@ def get_payout(deps: Deps, customer_id: str, payout_id: str) -> tuple[Payout, li
         if p is None or p.customer_id != customer_id:
             raise errors.PayoutNotFound("no such payout")
         return p, uow.items.ids_for_payout(payout_id)
+
+
+def item_ids_of(deps: Deps, payout_ids: list[str]) -> dict[str, list[str]]:
+    """Each payout's items, so a list answers what the detail answers (a page is at most
+    100 payouts: one read each, in one transaction)."""
+    with deps.reader() as uow:
+        return {pid: uow.items.ids_for_payout(pid) for pid in payout_ids}

@@ -15,7 +15,7 @@ from giftcash.domain.money import DEFAULT_CURRENCY
 from giftcash.domain.quotes import funding_source, quote
 from giftcash.domain.records import Item, Submission
 from giftcash.domain.states import ItemStatus
-from giftcash.service import audit, catalogue, errors, screening
+from giftcash.service import audit, blocks, catalogue, errors, screening
 from giftcash.service.catalogue import LiveCatalogue
 from giftcash.service.deps import Deps
 from giftcash.service.ports.records import NewItem
@@ -193,6 +193,7 @@ def submit(
         assert customer is not None
         if not customer.verified:
             raise errors.PhoneNotVerified("verify your phone number first")
+        blocks.refuse_if_blocked(uow, customer_id, device_key)
         acct = uow.bank_accounts.get(bank_account_id)
         if acct is None or acct.customer_id != customer_id:
             raise errors.BankAccountNotFound("no such bank account")

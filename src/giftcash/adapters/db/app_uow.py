@@ -12,9 +12,10 @@ from giftcash.adapters.db.repositories_admin import (
     OperatorOverrides,
     ReviewQueue,
 )
+from giftcash.adapters.db.repositories_blocks import Blocks, CustomerNotes
 from giftcash.adapters.db.repositories_bounds import BoundedCalls
 from giftcash.adapters.db.repositories_cases import CaseFacts, Cases
-from giftcash.adapters.db.repositories_console import ConsoleReads
+from giftcash.adapters.db.repositories_console import ConsoleReads, ConsoleSearch
 from giftcash.adapters.db.repositories_customers import (
     BankAccounts,
     Challenges,
@@ -66,6 +67,10 @@ class AppUnitOfWork(SqlUnitOfWork):
         self.case_facts = CaseFacts(conn)
         # the operator console's read-only queries (repositories_console.py)
         self.console = ConsoleReads(conn)
+        self.console_search = ConsoleSearch(conn)
+        # blocks and notes (repositories_blocks.py)
+        self.blocks = Blocks(conn)
+        self.customer_notes = CustomerNotes(conn)
         # bounds on foreign calls that cost money or trust (repositories_bounds.py)
         self.bounded = BoundedCalls(conn)
         return self

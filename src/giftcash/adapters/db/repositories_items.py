@@ -13,7 +13,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, literal, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, case, func, insert, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -620,6 +620,9 @@ class Payouts:
                 lease_owner=worker_id,
                 lease_expires_at=lease_until,
                 attempts=p.attempts + 1,
+                # a claim of a sent payout only asks the bank; the others may deposit
+                transfer_attempts=p.transfer_attempts
+                + case((p.status == PayoutStatus.SENT.value, 0), else_=1),
                 updated_at=now,
             )
         )

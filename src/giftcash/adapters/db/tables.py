@@ -328,13 +328,16 @@ payouts = Table(
     Column("status", String(16), nullable=False),
     # The idempotency key of the deposit call, stored before the call is made.
     Column("bank_tran_id", String(32), nullable=True, unique=True),
-    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),  # worker claims
     Column("lease_owner", Text, nullable=True),
     Column("lease_expires_at", UtcDateTime, nullable=True),
     Column("next_attempt_at", UtcDateTime, nullable=True),
     _created_at(),
     Column("updated_at", UtcDateTime, nullable=True),
     Column("sent_at", UtcDateTime, nullable=True),
+    # Claims to send (each may call the bank's deposit); ``attempts`` also counts the
+    # claims that only ask whether a sent payout arrived, so it is not what the bank saw.
+    Column("transfer_attempts", Integer, nullable=False, server_default=text("0")),
     Column("confirmed_at", UtcDateTime, nullable=True),
     Column("failure_code", String(64), nullable=True),
     CheckConstraint("amount > 0", name="amount_positive"),
@@ -560,6 +563,34 @@ aml_scan_state = Table(
     Column("scanned_at", UtcDateTime, nullable=True),
     Column("scans", BigInteger, nullable=False, server_default=text("0")),
     CheckConstraint("id = 1", name="single_row"),
+)
+
+
+# -- the operators' actions on customers (service/customer_actions.py) -----------------------
+# A block on a customer (subject: the customer id) or a device (subject: the device key the
+# customer site records, the client address today). Unblocking deletes the row: the audit
+# log keeps the history.
+blocks = Table(
+    "blocks",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("subject", Text, primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("blocked_by", Text, nullable=False),
+    Column("blocked_at", UtcDateTime, nullable=False),
+    CheckConstraint("kind IN ('customer', 'device')", name="kind"),
+)
+
+# Append-only notes an operator writes on a customer.
+customer_notes = Table(
+    "customer_notes",
+    metadata,
+    _id(),
+    Column("customer_id", Id, ForeignKey("customers.id"), nullable=False),
+    Column("author", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    _created_at(),
+    Index(None, "customer_id", "created_at"),
 )
 
 # -- bounds on foreign calls that cost money or trust (service/bounds.py) -----------------

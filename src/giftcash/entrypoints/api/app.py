@@ -7,9 +7,19 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from giftcash import __version__
 from giftcash.bootstrap import HttpAdapters, http_adapters
-from giftcash.entrypoints.api import admin, admin_cases, openapi, operations, problems, routes
+from giftcash.entrypoints.api import (
+    admin,
+    admin_cases,
+    docs,
+    openapi,
+    operations,
+    problems,
+    routes,
+)
 from giftcash.entrypoints.api import schemas as s
 from giftcash.entrypoints.api.guards import RefuseNul
+from giftcash.entrypoints.api.head import HeadAsGet
+from giftcash.entrypoints.api.options import AnswerOptions
 from giftcash.entrypoints.web import install as install_web
 from giftcash.service.deps import Deps
 
@@ -66,6 +76,9 @@ async def _too_large(send: Send) -> None:
     await send({"type": "http.response.body", "body": response.body})
 
 
+OPENAPI_URL = "/v1/openapi.json"
+
+
 def create_app(
     deps: Deps, *, readiness: object | None = None, adapters: HttpAdapters | None = None
 ) -> FastAPI:
@@ -75,8 +88,8 @@ def create_app(
         title="giftcash",
         version=__version__,
         summary="Vouchers in, cash to your own bank account out.",
-        openapi_url="/v1/openapi.json",
-        docs_url="/v1/docs",
+        openapi_url=OPENAPI_URL,
+        docs_url=None,  # docs.install: Swagger UI from the package, not a CDN
         redoc_url=None,
     )
     app.state.deps = deps
@@ -94,7 +107,10 @@ def create_app(
     app.include_router(operations.router)  # /readyz and /metrics
 
     openapi.install(app)  # every error documented as the problem+json it is
+    docs.install(app, openapi_url=OPENAPI_URL)
     app.add_middleware(BodyLimit)  # type: ignore[arg-type]
+    app.add_middleware(HeadAsGet)  # type: ignore[arg-type]
+    app.add_middleware(AnswerOptions)  # type: ignore[arg-type]
     app.add_middleware(RefuseNul)  # type: ignore[arg-type]
     # outermost: a request refused by BodyLimit is counted and logged too
     app.add_middleware(

@@ -124,4 +124,7 @@ def install(app: FastAPI) -> None:
             413: "request_too_large",
             422: "invalid_input",
         }.get(exc.status_code, "http_error")
-        return problem(exc.status_code, code, str(exc.detail))
+        response = problem(exc.status_code, code, str(exc.detail))
+        if exc.status_code == 405 and exc.headers and "Allow" in exc.headers:
+            response.headers["Allow"] = exc.headers["Allow"]  # RFC 9110 §15.5.6: required
+        return response

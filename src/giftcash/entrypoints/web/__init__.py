@@ -35,6 +35,7 @@ def console_routers() -> list[APIRouter]:
     from giftcash.entrypoints.web import (
         console_audit,
         console_auth,
+        console_cases,
         console_catalogue,
         console_customers,
         console_dashboard,
@@ -47,6 +48,7 @@ def console_routers() -> list[APIRouter]:
         console_auth.auth,
         console_dashboard.dashboard,
         console_review.review,
+        console_cases.cases,
         console_catalogue.brands,
         console_customers.customers,
         console_payouts.payouts,

@@ -37,6 +37,9 @@ class UnitOfWork(Protocol):
     cases: r.CasesRepo
     case_facts: r.CaseFactsRepo
     console: r.ConsoleReadsRepo
+    console_search: r.ConsoleSearchRepo
+    blocks: r.BlocksRepo
+    customer_notes: r.CustomerNotesRepo
     ledger: r.LedgerRepo
     bounded: r.BoundedCallsRepo
     codes: r.CodeRegistryRepo
