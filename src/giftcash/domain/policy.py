@@ -484,6 +484,16 @@ def _brand_disabled(
     return decline(dc.BRAND_DISABLED, f"{item.brand.name} is not being bought now.")
 
 
+def _resale_unavailable(
+    item: ItemFacts, c: CustomerFacts, h: History, p: Params, now: datetime
+) -> Finding | None:
+    # A coupon its issuer does not buy back can only be resold; until the resale half
+    # exists, it is declined with the issuer's routes rather than redeemed as if bought back.
+    if item.brand.disposition != "resell":
+        return None
+    return decline(dc.COUPON_RESALE_UNAVAILABLE, dc.COUPON_RESALE_UNAVAILABLE.text)
+
+
 def _exposure_cap(
     item: ItemFacts, c: CustomerFacts, h: History, p: Params, now: datetime
 ) -> Finding | None:
@@ -608,6 +618,14 @@ RISK_RULES: tuple[Rule, ...] = (
         False,
         "Declines items of a brand that is switched off in the catalogue.",
         _brand_disabled,
+        stages=ALL_STAGES,
+    ),
+    Rule(
+        "coupon_resale_unavailable",
+        False,
+        "Declines a coupon whose issuer does not buy back (disposition 'resell') until "
+        "giftcash resells coupons.",
+        _resale_unavailable,
         stages=ALL_STAGES,
     ),
     Rule(

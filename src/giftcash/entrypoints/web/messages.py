@@ -72,6 +72,7 @@ ROUTES = {
     "issuer_refund_after_expiry": N_("Issuer's refund after expiry"),
     "issuer_points_after_expiry": N_("Issuer's points after expiry"),
     "keep": N_("Keep it and use it"),
+    "issuer_extension": N_("Ask the issuer to extend it"),
 }
 
 # What each route means, in the page's language (the advisor's own notes are English).
@@ -86,6 +87,7 @@ ROUTE_HELP = {
     "issuer_refund_after_expiry": N_("After it expires the issuer refunds most of it in cash."),
     "issuer_points_after_expiry": N_("After it expires the issuer gives all of it as points."),
     "keep": N_("Use it yourself, or give it as a gift."),
+    "issuer_extension": N_("Before it expires the issuer extends it by 3 months on request."),
 }
 
 # The policy's scam-victim warning (domain.policy.SCAM_WARNING, checked by a test), so
@@ -134,6 +136,7 @@ ROUTE_TEXTS = {
         ROUTE_HELP["issuer_points_after_expiry"],
     ),
     "keep": (ROUTES["keep"], ROUTE_HELP["keep"]),
+    "issuer_extension": (ROUTES["issuer_extension"], ROUTE_HELP["issuer_extension"]),
 }
 
 ERRORS = {
