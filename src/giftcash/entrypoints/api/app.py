@@ -7,7 +7,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from giftcash import __version__
 from giftcash.adapters.observability.middleware import ObserveRequests
-from giftcash.entrypoints.api import admin, admin_cases, openapi, operations, problems, routes
+from giftcash.entrypoints.api import (
+    admin,
+    admin_cases,
+    openapi,
+    operations,
+    problems,
+    routes,
+    scans,
+)
 from giftcash.entrypoints.api import schemas as s
 from giftcash.entrypoints.api.guards import RefuseNul
 from giftcash.entrypoints.web import install as install_web
@@ -19,19 +27,25 @@ MAX_BODY_BYTES = 1 << 20  # 1,000 items fit in a fraction of this
 class BodyLimit:
     """Refuse bodies over the limit before they are read into memory."""
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
-        self.app, self.limit = app, limit
+    def __init__(
+        self, app: ASGIApp, limit: int = MAX_BODY_BYTES, by_path: dict[str, int] | None = None
+    ) -> None:
+        self.app, self.default_limit = app, limit
+        self.by_path = (
+            by_path if by_path is not None else {"/v1/scans": scans.LIMITS.max_body_bytes}
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.by_path.get(scope.get("path", ""), self.default_limit)
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if (
             declared is not None
             and declared.isascii()
             and declared.isdigit()
-            and int(declared) > self.limit
+            and int(declared) > limit
         ):
             await _too_large(send)
             return
@@ -42,7 +56,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     raise _TooLarge
             return message
 
@@ -78,6 +92,7 @@ def create_app(deps: Deps, *, readiness: object | None = None) -> FastAPI:
     app.state.deps = deps
     problems.install(app)
     app.include_router(routes.router)
+    app.include_router(scans.router)  # codes read from pictures and pastes
     install_web(app)  # the customer site at /, its static files at /static
     app.include_router(admin.router)
     app.include_router(admin_cases.router)  # suspicious-activity cases
