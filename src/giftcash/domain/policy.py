@@ -987,10 +987,15 @@ def rule_table(ruleset: RuleSet) -> list[RuleInfo]:
 # -- evaluation -----------------------------------------------------------------------
 
 
+# The issuer's terms for a kind of coupon, not its answer about this voucher.
+_ISSUER_TERMS = frozenset({dc.COUPON_NEAR_EXPIRY.code, dc.COUPON_RESALE_UNAVAILABLE.code})
+
+
 def _rank(f: Finding) -> tuple[int, bool, bool, str, str]:
     """Most severe first; among equals the issuer's answer (a voucher it does not know,
     used or expired cannot be sold whatever else holds), then a statute, then rule id."""
-    issuer = dc.describe(f.code).kind is dc.Kind.ISSUER
+    # a statute outranks the issuer's terms (_ISSUER_TERMS), not its answers
+    issuer = dc.describe(f.code).kind is dc.Kind.ISSUER and f.code not in _ISSUER_TERMS
     return (-SEVERITY[f.outcome], not issuer, not f.statutory, f.rule_id, f.code)
 
 
