@@ -15,7 +15,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from giftcash.adapters.barcodes import ZxingReader
 from giftcash.domain import code_detection as cd
 from giftcash.domain.brands import Brand
 from giftcash.entrypoints.api import schemas_scans as s
@@ -25,11 +24,12 @@ from giftcash.service import scans as svc
 
 router = APIRouter(prefix="/v1")
 LIMITS = svc.ScanLimits()
-_READER = ZxingReader()
 
 
-def get_reader() -> svc.BarcodeReader:
-    return _READER
+def get_reader(request: Request) -> svc.BarcodeReader:
+    """The composition root's reader (``bootstrap.http_adapters``), kept on the app."""
+    reader: svc.BarcodeReader = request.app.state.adapters.barcode_reader
+    return reader
 
 
 ReaderDep = Annotated[svc.BarcodeReader, Depends(get_reader)]
