@@ -22,6 +22,7 @@ from giftcash.entrypoints.web import install as install_web
 from giftcash.service.deps import Deps
 
 MAX_BODY_BYTES = 1 << 20  # 1,000 items fit in a fraction of this
+SCAN_PATHS = ("/v1/scans", "/sell/scan")  # pictures: the scan limits' body instead
 
 
 class BodyLimit:
@@ -32,7 +33,9 @@ class BodyLimit:
     ) -> None:
         self.app, self.default_limit = app, limit
         self.by_path = (
-            by_path if by_path is not None else {"/v1/scans": scans.LIMITS.max_body_bytes}
+            by_path
+            if by_path is not None
+            else dict.fromkeys(SCAN_PATHS, scans.LIMITS.max_body_bytes)
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from giftcash.domain import code_detection as cd
@@ -61,25 +61,36 @@ _MULTIPART_BODY: dict[str, Any] = {
 _ERRORS = ", ".join(f"`{e.code}`" for e in svc.SCAN_ERRORS)
 
 
-async def _images(request: Request) -> list[bytes]:
+async def read_images_form(request: Request) -> FormData:
+    """The multipart form with its files kept in memory (never spooled to a disk), at most
+    ``LIMITS.max_images`` of them; the web's scan page reads its form with this too."""
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("multipart/form-data"):
         raise svc.MalformedMultipart("send the images as multipart/form-data, field 'images'")
     parser = MultiPartParser(
-        request.headers, request.stream(), max_files=LIMITS.max_images + 1, max_fields=4
+        request.headers, request.stream(), max_files=LIMITS.max_images + 1, max_fields=8
     )
     parser.spool_max_size = LIMITS.max_body_bytes  # never rolled over to a file on disk
     try:
-        form = await parser.parse()
+        return await parser.parse()
     except MultiPartException as e:
         if "files" in str(e).lower():
             raise svc.TooManyImages(
                 f"send at most {LIMITS.max_images} images at once", limit=LIMITS.max_images
             ) from e
         raise svc.MalformedMultipart("the multipart body cannot be read") from e
+
+
+async def images_of(form: FormData) -> list[bytes]:
+    """The bytes of each file in the form's ``images`` field."""
+    uploads = [f for f in form.getlist("images") if isinstance(f, UploadFile)]
+    return [await f.read() for f in uploads]
+
+
+async def _images(request: Request) -> list[bytes]:
+    form = await read_images_form(request)
     try:
-        uploads = [f for f in form.getlist("images") if isinstance(f, UploadFile)]
-        return [await f.read() for f in uploads]
+        return await images_of(form)
     finally:
         await form.close()
 

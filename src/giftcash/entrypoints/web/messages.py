@@ -183,6 +183,18 @@ ERRORS = {
     "idempotency_key_in_use": N_(
         "This form is still being sent. Wait a moment, then reload the page."
     ),
+    # pictures on the scan page (service/scans.py)
+    "no_images": N_("Choose at least one picture."),
+    "too_many_images": N_("Send at most 5 pictures at once."),
+    "image_too_large": N_("This picture is too large. Send a screenshot instead."),
+    "image_too_many_pixels": N_("This picture has too many pixels. Send a screenshot instead."),
+    "image_type_unsupported": N_("This file is not a PNG, JPEG or WebP picture."),
+    "image_corrupt": N_("This picture is damaged or incomplete and cannot be read."),
+    "no_barcode_found": N_(
+        "We found no barcode or QR code in this picture. Send a sharper screenshot, or "
+        "type the number on the sell form."
+    ),
+    "malformed_multipart": N_("The pictures could not be received. Please try again."),
 }
 
 FIELD_ERRORS = {
