@@ -323,6 +323,7 @@ def test_product_coupons_are_sold_by_product_and_answer_what_they_name(client) -
     inquiry = sim.post("/v1/issuers/br_korea/balance-inquiry", json={"code": body["code"]}).json()
     assert inquiry["status"] == "active" and inquiry["product_name_ko"] == "파인트"
     assert inquiry["spent_when"] is None
+    assert inquiry["expires_at"] == body["expires_at"]  # what the policy judges at admission
     assert sim.post(f"/sim/vouchers/{body['voucher_id']}/use").status_code == 200
     spent = sim.post("/v1/issuers/br_korea/balance-inquiry", json={"code": body["code"]}).json()
     assert spent["status"] == "used" and spent["spent_at"] == "other" and spent["spent_when"]

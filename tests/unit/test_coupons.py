@@ -67,3 +67,45 @@ def test_only_its_products_and_only_product_coupons() -> None:
         cp.price_coupon(STARBUCKS, "frappuccino_venti", NOW + timedelta(days=90), NOW)
     with pytest.raises(cp.NotAProductCoupon):
         cp.price_coupon(find_brand("cultureland"), "x", NOW + timedelta(days=90), NOW)
+
+
+KYOCHON_BOUGHT_BACK = replace(find_brand("kyochon_coupon"), disposition=Disposition.REDEEM)
+
+
+def admitted(days: int | None, brand=KYOCHON_BOUGHT_BACK, stage=Stage.PRE_REDEEM):
+    """The policy's decision on a 23,000-won coupon whose issuer reports ``days`` left."""
+    expires = None if days is None else NOW + timedelta(days=days)
+    facts = ItemFacts(brand, 23_000, "gift", expires_at=expires, issuer_status="active")
+    return evaluate(pack("KR"), facts, now=NOW, stage=stage, payout=18_400)
+
+
+def test_at_admission_the_issuer_s_expiry_under_the_minimum_declines_with_its_routes() -> None:
+    d = admitted(6)
+    assert d.outcome is Outcome.DECLINE and d.code == "coupon_near_expiry"
+    assert "6 days" in d.message
+    assert admitted(-2).code == "coupon_near_expiry"  # the issuer still says active
+
+
+def test_at_admission_a_coupon_from_the_minimum_on_is_not_declined_for_its_expiry() -> None:
+    assert admitted(7).code != "coupon_near_expiry"
+    assert admitted(90).outcome is not Outcome.DECLINE
+
+
+def test_without_the_issuer_s_expiry_nothing_is_decided_about_it() -> None:
+    assert admitted(None).code != "coupon_near_expiry"  # an issuer without the date
+    assert admitted(3, stage=Stage.INTAKE).code != "coupon_near_expiry"  # not asked yet
+
+
+def test_an_amount_voucher_is_not_judged_by_coupon_expiry() -> None:
+    cultureland = find_brand("cultureland")
+    facts = ItemFacts(
+        cultureland, 10_000, "cash", expires_at=NOW + timedelta(days=2), issuer_status="active"
+    )
+    d = evaluate(pack("KR"), facts, now=NOW, stage=Stage.PRE_REDEEM, payout=9_000)
+    assert d.code != "coupon_near_expiry"
+
+
+def test_a_resold_coupon_near_expiry_names_its_expiry_first() -> None:
+    d = admitted(3, brand=find_brand("kyochon_coupon"))
+    assert d.code == "coupon_near_expiry"  # the more precise of the two issuer terms
+    assert "coupon_resale_unavailable" in {f.code for f in d.findings}

@@ -31,6 +31,8 @@ from typing import Any
 from giftcash.domain import declines as dc
 from giftcash.domain.advisor import KR_TERMS, RefundTerms, Route, advise, local_date, start_of
 from giftcash.domain.brands import Brand
+from giftcash.domain.brands import Kind as BrandKind
+from giftcash.domain.coupons import days_left
 from giftcash.domain.errors import CurrencyMismatch, DomainError
 from giftcash.domain.money import DEFAULT_CURRENCY, Money
 from giftcash.domain.quotes import FundingSource, funding_source
@@ -494,6 +496,24 @@ def _resale_unavailable(
     return decline(dc.COUPON_RESALE_UNAVAILABLE, dc.COUPON_RESALE_UNAVAILABLE.text)
 
 
+def _coupon_near_expiry(
+    item: ItemFacts, c: CustomerFacts, h: History, p: Params, now: datetime
+) -> Finding | None:
+    # The expiry is the issuer's (its inquiry answer), so this is judged before redemption;
+    # the customer's own reading of the picture never decides it. Under the brand's minimum
+    # days left nobody can use the coupon in time after us: not bought, issuer's routes.
+    if item.brand.kind is not BrandKind.PRODUCT or item.expires_at is None:
+        return None
+    days = days_left(item.expires_at, now)
+    if days >= item.brand.min_days_left:
+        return None
+    return decline(
+        dc.COUPON_NEAR_EXPIRY,
+        f"{dc.COUPON_NEAR_EXPIRY.text} (the issuer's expiry leaves {days} days; "
+        f"{item.brand.name} is bought from {item.brand.min_days_left} days)",
+    )
+
+
 def _exposure_cap(
     item: ItemFacts, c: CustomerFacts, h: History, p: Params, now: datetime
 ) -> Finding | None:
@@ -619,6 +639,14 @@ RISK_RULES: tuple[Rule, ...] = (
         "Declines items of a brand that is switched off in the catalogue.",
         _brand_disabled,
         stages=ALL_STAGES,
+    ),
+    Rule(
+        "coupon_near_expiry",
+        False,
+        "Declines a product coupon whose issuer-reported expiry leaves fewer days than its "
+        "brand's minimum (min_days_left), with the issuer's routes.",
+        _coupon_near_expiry,
+        stages=_INQUIRY,
     ),
     Rule(
         "coupon_resale_unavailable",
