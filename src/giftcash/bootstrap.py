@@ -132,6 +132,8 @@ def http_adapters() -> HttpAdapters:
     from giftcash.adapters.barcodes import ZxingReader
     from giftcash.adapters.observability.metrics import render, state_metrics
     from giftcash.adapters.observability.middleware import ObserveRequests
+    from giftcash.adapters.ocr import TesseractOcr
     from giftcash.adapters.webhooks import signing
 
-    return HttpAdapters(ObserveRequests, render, state_metrics, signing, ZxingReader())
+    reader = ZxingReader(ocr=TesseractOcr.if_installed())  # no OCR where tesseract is missing
+    return HttpAdapters(ObserveRequests, render, state_metrics, signing, reader)

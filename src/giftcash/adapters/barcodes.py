@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from typing import Protocol
 
 import zxingcpp
 from PIL import Image, UnidentifiedImageError
@@ -88,8 +89,16 @@ def _decode(grey: Image.Image) -> list[zxingcpp.Barcode]:
     return [r for r in zxingcpp.read_barcodes(grey, formats=FORMATS) if r.valid]
 
 
+class PrintedText(Protocol):
+    def text(self, grey: Image.Image) -> str | None: ...
+
+
 class ZxingReader:
-    """``service.scans.BarcodeReader`` with zxing-cpp; no OCR (printed text None)."""
+    """``service.scans.BarcodeReader`` with zxing-cpp; with ``ocr`` (``adapters.ocr``), the
+    printed text of a picture that gave a code (the expiry is read from it), else None."""
+
+    def __init__(self, ocr: PrintedText | None = None) -> None:
+        self.ocr = ocr
 
     def read(self, image: bytes, limits: ScanLimits) -> tuple[list[Symbol], str | None]:
         grey = open_grey(image, limits)
@@ -103,9 +112,10 @@ class ZxingReader:
                     found = _decode(turned)
                 finally:
                     turned.close()
+            printed = self.ocr.text(grey) if self.ocr is not None and found else None
         finally:
             grey.close()
         symbols = [
             Symbol(r.text, _SYMBOLOGY.get(r.format, str(r.format))) for r in found if r.valid
         ]
-        return symbols, None
+        return symbols, printed

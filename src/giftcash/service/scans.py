@@ -19,6 +19,7 @@ from typing import Protocol
 from giftcash.domain import code_detection as cd
 from giftcash.domain.brands import Brand
 from giftcash.domain.errors import DomainError
+from giftcash.domain.printed import printed_expiry, printed_product
 
 # -- the refusals, one code each ---------------------------------------------------------
 
@@ -113,6 +114,13 @@ class ExpiryReader(Protocol):
     def expiry(self, printed_text: str) -> date | None: ...
 
 
+class PrintedExpiry:
+    """The expiry as the picture prints it (``domain.printed_expiry``)."""
+
+    def expiry(self, printed_text: str) -> date | None:
+        return printed_expiry(printed_text)
+
+
 # -- the answer -------------------------------------------------------------------------
 
 
@@ -121,6 +129,7 @@ class ScannedCode:
     symbology: str
     detection: cd.Detection
     expires_on: date | None  # as printed on the image, if read; the issuer's answer wins
+    product_id: str | None = None  # the product the image names, if read (product coupons)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,9 +187,13 @@ def _scan_one(
     except ScanError as e:
         e.context["image"] = index
         return ScannedImage(index, (), e)
-    expires_on = expiry_reader.expiry(printed) if expiry_reader and printed else None
+    expiry = expiry_reader or PrintedExpiry()
+    expires_on = expiry.expiry(printed) if printed else None
+    by_id = {b.id: b for b in brands}
     seen: dict[str, ScannedCode] = {}
     for s in symbols[: limits.max_codes_per_image]:
         d = cd.detect(s.text, None, brands)
-        seen.setdefault(d.code, ScannedCode(s.symbology, d, expires_on))  # a code once
+        named = printed_product(printed, by_id[d.brand_id]) if printed and d.brand_id else None
+        product_id = named.id if named else None
+        seen.setdefault(d.code, ScannedCode(s.symbology, d, expires_on, product_id))  # once
     return ScannedImage(index, tuple(seen.values()), None)

@@ -165,6 +165,7 @@ def _image(r: svc.ScannedImage, brands: dict[str, Brand]) -> s.ScannedImageOut:
                 outcome=c.detection.outcome.value,
                 brand_id=c.detection.brand_id,
                 candidates=[_candidate(brands[b]) for b in c.detection.candidates],
+                product_id=c.product_id,
                 expires_on=c.expires_on,
             )
             for c in r.codes

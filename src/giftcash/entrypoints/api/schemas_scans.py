@@ -26,6 +26,10 @@ class ScannedCodeOut(BaseModel):
     outcome: Outcome
     brand_id: str | None = Field(description="set when exactly one brand fits")
     candidates: list[CandidateOut] = Field(description="every brand whose format fits")
+    product_id: str | None = Field(
+        default=None,
+        description="the product a product coupon's picture names, when read; the issuer's wins",
+    )
     expires_on: date | None = Field(
         default=None, description="as printed on the image, when read; the issuer's wins"
     )

@@ -42,7 +42,7 @@ class CodeView:
     brand: str | None  # the brand's name in the page's language, when exactly one fits
     candidates: tuple[str, ...]  # names, when more than one brand fits
     masked_code: str
-    product: str | None  # as the picture gives it; None: the issuer tells at sale
+    product: str | None  # as the picture prints it (OCR); None: the issuer tells at sale
     expires_on: date | None
 
 
@@ -121,13 +121,23 @@ def _image_view(tr: Tr, r: svc.ScannedImage, brands: dict[str, Brand]) -> ImageV
             if d.outcome is Outcome.AMBIGUOUS
             else (),
             masked_code=d.masked_code,
-            product=None,  # the barcode does not say; without OCR the issuer's answer tells
+            product=_product_name(tr, brands, d.brand_id, c.product_id),
             expires_on=c.expires_on,
         )
         for c in r.codes
         for d in (c.detection,)
     )
     return ImageView(r.index + 1, error, codes)
+
+
+def _product_name(
+    tr: Tr, brands: dict[str, Brand], brand_id: str | None, product_id: str | None
+) -> str | None:
+    """The product the picture names, in the page's language (None: not read)."""
+    product = brands[brand_id].product(product_id) if brand_id and product_id else None
+    if product is None:
+        return None
+    return product.name_ko if tr.lang == "ko" else product.name
 
 
 def _carry(tr: Tr, results: list[svc.ScannedImage], brands: dict[str, Brand]) -> list[CarryList]:
