@@ -8,6 +8,8 @@ import logging
 import random
 import re
 import shutil
+from dataclasses import replace
+from datetime import datetime, timedelta
 
 from PIL import Image
 from test_form_tokens import form_token
@@ -15,6 +17,8 @@ from websupport import Site
 
 from couponimages import PDF, coupon, png
 from giftcash.domain.brands import find_brand
+from giftcash.domain.coupons import KST
+from giftcash.service import scans
 from giftcash.simulators.issuer import issue_code
 
 RNG = random.Random(16)
@@ -62,6 +66,14 @@ def test_a_pdf_named_png_is_refused_in_the_pages_language(site: Site):
     assert 'id="carry"' not in r.text
 
 
+def test_more_pictures_than_a_scan_takes_are_refused_in_the_pages_language(site: Site):
+    site.sign_up()
+    _, one = scanned("kyochon_coupon", "QRCode")
+    token = form_token(site, "/sell/scan")
+    r = site.post("/sell/scan", {"form_token": token}, files=pictures(*[one] * 6))
+    assert r.status_code == 422 and "사진은 한 번에 5장까지 보낼 수 있습니다." in r.text
+
+
 def test_a_picture_over_a_mebibyte_is_read_past_the_pages_body_limit(site: Site):
     site.sign_up()
     code, _ = scanned("kyochon_coupon", "QRCode")
@@ -93,3 +105,31 @@ def test_the_same_token_with_other_pictures_is_refused(site: Site):
 def test_the_scan_page_needs_a_signed_in_customer(site: Site):
     r = site.client.get("/sell/scan", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith("/signin")
+
+
+class _Printed:
+    """A reader that answers one Kyochon code and the text its picture prints."""
+
+    def __init__(self, text: str) -> None:
+        self.printed = text
+
+    def read(self, image: bytes, limits):
+        return [scans.Symbol("940141777631", "QRCode")], self.printed
+
+
+def _read_with(site: Site, printed: str) -> str:
+    app = site.client.app
+    app.state.adapters = replace(app.state.adapters, barcode_reader=_Printed(printed))
+    token = form_token(site, "/sell/scan")
+    r = site.post("/sell/scan", {"form_token": token}, files=pictures(b"any picture"))
+    assert r.status_code == 200, r.text
+    return r.text
+
+
+def test_a_printed_expiry_under_the_minimum_is_warned_of_before_selling(site: Site):
+    site.sign_up()
+    today = datetime.now(KST).date()
+    soon = _read_with(site, f"허니콤보\n유효기간 {today + timedelta(days=3):%Y.%m.%d}")
+    assert "허니콤보" in soon and "유효기간이 얼마 남지 않아" in soon
+    later = _read_with(site, f"허니콤보\n유효기간 {today + timedelta(days=60):%Y.%m.%d}")
+    assert "유효기간이 얼마 남지 않아" not in later

@@ -61,14 +61,15 @@ _MULTIPART_BODY: dict[str, Any] = {
 _ERRORS = ", ".join(f"`{e.code}`" for e in svc.SCAN_ERRORS)
 
 
-async def read_images_form(request: Request) -> FormData:
+async def read_images_form(request: Request, max_files: int = LIMITS.max_images) -> FormData:
     """The multipart form with its files kept in memory (never spooled to a disk), at most
-    ``LIMITS.max_images`` of them; the web's scan page reads its form with this too."""
+    ``max_files`` of them (the body limit bounds their bytes); the web's scan page reads
+    its form with this too."""
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("multipart/form-data"):
         raise svc.MalformedMultipart("send the images as multipart/form-data, field 'images'")
     parser = MultiPartParser(
-        request.headers, request.stream(), max_files=LIMITS.max_images + 1, max_fields=8
+        request.headers, request.stream(), max_files=max_files + 1, max_fields=8
     )
     parser.spool_max_size = LIMITS.max_body_bytes  # never rolled over to a file on disk
     try:

@@ -14,14 +14,16 @@ resent form (the same pictures, the same token) is read again, which changes not
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 
 from fastapi import APIRouter, Request
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
-from giftcash.domain.brands import Brand
+from giftcash.domain import coupons
+from giftcash.domain.brands import Brand, Kind
 from giftcash.domain.code_detection import Outcome
+from giftcash.domain.coupons import KST
 from giftcash.domain.errors import DomainError
 from giftcash.entrypoints.api.scans import LIMITS, read_images_form
 from giftcash.entrypoints.web import form_tokens, messages
@@ -32,9 +34,14 @@ from giftcash.service import catalogue
 from giftcash.service import scans as svc
 from giftcash.service.deps import Deps
 
-router = APIRouter(
-    route_class=route_class(CUSTOMER, read_form=read_images_form), include_in_schema=False
-)
+
+async def _read_form(request: Request) -> FormData:
+    # more files than a scan takes are still read (the body limit bounds their bytes), so
+    # the form's CSRF token is seen and the page says how many pictures it takes
+    return await read_images_form(request, max_files=4 * LIMITS.max_images)
+
+
+router = APIRouter(route_class=route_class(CUSTOMER, read_form=_read_form), include_in_schema=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +51,7 @@ class CodeView:
     masked_code: str
     product: str | None  # as the picture prints it (OCR); None: the issuer tells at sale
     expires_on: date | None
+    too_soon: bool  # the printed expiry is under the brand's minimum days left
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +110,8 @@ def scan_upload(request: Request) -> Response:
         form_tokens.run(request, CUSTOMER, customer_id, work)
     except DomainError as e:
         return _page(request, status=status_of(e), error=messages.error_text(tr, e))
-    views = [_image_view(tr, r, brands) for r in results]
+    now = deps.clock.now()
+    views = [_image_view(tr, r, brands, now) for r in results]
     carry = _carry(tr, results, brands)
     undecided = sum(1 for v in views for c in v.codes if c.brand is None)
     return _page(request, images=views, carry=carry, undecided=undecided, read=True)
@@ -112,7 +121,7 @@ def _uploads(request: Request) -> list[UploadFile]:
     return [f for f in form(request).getlist("images") if isinstance(f, UploadFile)]
 
 
-def _image_view(tr: Tr, r: svc.ScannedImage, brands: dict[str, Brand]) -> ImageView:
+def _image_view(tr: Tr, r: svc.ScannedImage, brands: dict[str, Brand], now: datetime) -> ImageView:
     error = None if r.error is None else messages.error_text(tr, r.error)
     codes = tuple(
         CodeView(
@@ -123,11 +132,23 @@ def _image_view(tr: Tr, r: svc.ScannedImage, brands: dict[str, Brand]) -> ImageV
             masked_code=d.masked_code,
             product=_product_name(tr, brands, d.brand_id, c.product_id),
             expires_on=c.expires_on,
+            too_soon=_too_soon(brands, d.brand_id, c.expires_on, now),
         )
         for c in r.codes
         for d in (c.detection,)
     )
     return ImageView(r.index + 1, error, codes)
+
+
+def _too_soon(
+    brands: dict[str, Brand], brand_id: str | None, expires_on: date | None, now: datetime
+) -> bool:
+    """A warning only: the issuer's expiry decides at admission (``coupon_near_expiry``)."""
+    brand = brands[brand_id] if brand_id else None
+    if brand is None or brand.kind is not Kind.PRODUCT or expires_on is None:
+        return False
+    expires_at = datetime.combine(expires_on, time(), KST)
+    return coupons.band_for(brand, coupons.days_left(expires_at, now)) is None
 
 
 def _product_name(

@@ -208,17 +208,19 @@ def route_class(realm: Realm, read_form: FormReader | None = None) -> type[APIRo
 
             async def page(request: Request) -> Response:
                 if request.method not in SAFE_METHODS:
+                    unread: DomainError | None = None
                     try:
                         submitted = await _read_form(request, read_form)
-                    except DomainError as e:
-                        msg = messages.error_text(tr_of(request), e)
-                        return await run_in_threadpool(
-                            render_error, request, status_of(e), msg, realm
-                        )
+                    except DomainError as e:  # a body the reader refuses: CSRF first
+                        submitted, unread = request.headers.get(CSRF_HEADER), e
                     deps = deps_of(request)
                     if not (same_origin(request) and csrf_valid(deps, request, realm, submitted)):
                         msg = tr_of(request)(messages.ERRORS["csrf"])
                         return await run_in_threadpool(render_error, request, 403, msg, realm)
+                    if unread is not None:
+                        msg = messages.error_text(tr_of(request), unread)
+                        status = status_of(unread)
+                        return await run_in_threadpool(render_error, request, status, msg, realm)
                 try:
                     return await handler(request)
                 except SignInRequired:
@@ -235,7 +237,8 @@ def route_class(realm: Realm, read_form: FormReader | None = None) -> type[APIRo
 
 async def _read_form(request: Request, read_form: FormReader | None) -> str | None:
     """Leave the POST's form in ``request.state.form``; answer the CSRF token sent."""
-    if read_form is not None and _is_form(request):
+    multipart = request.headers.get("content-type", "").startswith("multipart/form-data")
+    if read_form is not None and multipart:
         request.state.form = await read_form(request)
         header = request.headers.get(CSRF_HEADER)
         value = header or request.state.form.get(CSRF_FIELD)
