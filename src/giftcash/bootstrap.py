@@ -12,6 +12,7 @@ from giftcash.adapters.crypto.vault import CodeVault
 from giftcash.adapters.db.engine import make_engine, verify_durable
 from giftcash.config import Settings
 from giftcash.service.deps import Deps, Limits
+from giftcash.service.scans import BarcodeReader
 from giftcash.service.webhooks import Signer
 
 
@@ -117,17 +118,22 @@ def build_deps(
 class HttpAdapters:
     """The adapters the HTTP entrypoints use, handed to them here so that ``entrypoints/api``
     and ``entrypoints/web`` import no adapter: the request middleware that counts and logs,
-    the metrics exposition, and the webhook signing scheme (Standard Webhooks)."""
+    the metrics exposition, the webhook signing scheme (Standard Webhooks), and the
+    barcode reader behind ``POST /v1/scans`` and the web's scan page (zxing-cpp)."""
 
     observe_requests: type[Any]  # an ASGI middleware class
     render_metrics: Callable[[Any], tuple[bytes, str]]
     state_metrics: Callable[..., Any]
     webhook_signer: Signer
+    barcode_reader: BarcodeReader
 
 
 def http_adapters() -> HttpAdapters:
+    from giftcash.adapters.barcodes import ZxingReader
     from giftcash.adapters.observability.metrics import render, state_metrics
     from giftcash.adapters.observability.middleware import ObserveRequests
+    from giftcash.adapters.ocr import TesseractOcr
     from giftcash.adapters.webhooks import signing
 
-    return HttpAdapters(ObserveRequests, render, state_metrics, signing)
+    reader = ZxingReader(ocr=TesseractOcr.if_installed())  # no OCR where tesseract is missing
+    return HttpAdapters(ObserveRequests, render, state_metrics, signing, reader)

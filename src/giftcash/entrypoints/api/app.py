@@ -15,6 +15,7 @@ from giftcash.entrypoints.api import (
     operations,
     problems,
     routes,
+    scans,
 )
 from giftcash.entrypoints.api import schemas as s
 from giftcash.entrypoints.api.guards import RefuseNul
@@ -24,24 +25,33 @@ from giftcash.entrypoints.web import install as install_web
 from giftcash.service.deps import Deps
 
 MAX_BODY_BYTES = 1 << 20  # 1,000 items fit in a fraction of this
+SCAN_PATHS = ("/v1/scans", "/sell/scan")  # pictures: the scan limits' body instead
 
 
 class BodyLimit:
     """Refuse bodies over the limit before they are read into memory."""
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
-        self.app, self.limit = app, limit
+    def __init__(
+        self, app: ASGIApp, limit: int = MAX_BODY_BYTES, by_path: dict[str, int] | None = None
+    ) -> None:
+        self.app, self.default_limit = app, limit
+        self.by_path = (
+            by_path
+            if by_path is not None
+            else dict.fromkeys(SCAN_PATHS, scans.LIMITS.max_body_bytes)
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.by_path.get(scope.get("path", ""), self.default_limit)
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if (
             declared is not None
             and declared.isascii()
             and declared.isdigit()
-            and int(declared) > self.limit
+            and int(declared) > limit
         ):
             await _too_large(send)
             return
@@ -52,7 +62,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     raise _TooLarge
             return message
 
@@ -96,6 +106,7 @@ def create_app(
     app.state.adapters = adapters
     problems.install(app)
     app.include_router(routes.router)
+    app.include_router(scans.router)  # codes read from pictures and pastes
     install_web(app)  # the customer site at /, its static files at /static
     app.include_router(admin.router)
     app.include_router(admin_cases.router)  # suspicious-activity cases

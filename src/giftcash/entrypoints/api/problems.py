@@ -21,6 +21,8 @@ STATUS_BY_KIND = {
     "unauthorized": 401,
     "rate_limited": 429,
     "unavailable": 503,
+    "too_large": 413,
+    "unsupported": 415,
 }
 
 TITLES = {
@@ -47,6 +49,8 @@ _SAFE_CONTEXT = {
     "face_value",
     "current",
     "target",
+    "image",
+    "limit",
     "retry_after_s",
 }
 

@@ -19,6 +19,7 @@ def customer_routers() -> list[APIRouter]:
         customer_auth,
         customer_history,
         customer_prices,
+        customer_scan,
         customer_sell,
     )
 
@@ -26,6 +27,7 @@ def customer_routers() -> list[APIRouter]:
         customer_prices.router,
         customer_auth.router,
         customer_accounts.router,
+        customer_scan.router,  # before customer_sell: /sell/scan is its own page
         customer_sell.router,
         customer_history.router,
     ]

@@ -13,7 +13,7 @@ Korean time (the exchange's calendar), whatever the server's zone.
 from __future__ import annotations
 
 import gettext
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
 from io import BytesIO
@@ -112,6 +112,10 @@ class Formats:
     def date(self, moment: datetime) -> str:
         local = moment.astimezone(_tz())
         return format_date(local.date(), "long", locale=self.locale)
+
+    def day(self, day: date) -> str:
+        """A calendar day as printed (a coupon's expiry): no instant, no time zone."""
+        return format_date(day, "long", locale=self.locale)
 
 
 @cache
