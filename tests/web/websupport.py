@@ -29,8 +29,21 @@ class Site:
         return match.group(1)
 
     def post(self, path: str, data: dict, **kw):
-        return self.client.post(
+        """A sell form without a ``step`` goes as a customer sends it: checked, then
+        confirmed on the confirmation it answers with (tests of the confirmation itself
+        send ``step``)."""
+        r = self.client.post(
             path, data={"csrf_token": self.csrf(), **data}, follow_redirects=False, **kw
+        )
+        if path != "/sell" or "step" in data or r.status_code != 200:
+            return r
+        confirmation = confirmed_fields(r.text)
+        assert confirmation, "no confirmation in the answer"
+        return self.client.post(
+            path,
+            data={"csrf_token": self.csrf(), **data, **confirmation},
+            follow_redirects=False,
+            **kw,
         )
 
     def sign_up(self, phone: str = "010-2222-3333", name: str = "홍길동") -> None:
@@ -56,3 +69,12 @@ class Site:
         r = self.post(f"/accounts/{account_id}/verify", {"code": self.bank.memo_to("004", number)})
         assert r.status_code == 303, r.text
         return account_id
+
+
+def confirmed_fields(html: str) -> dict[str, str]:
+    """What the confirmation's own button sends, read from its page or fragment."""
+    sale = re.search(r'name="sale" value="([^"]+)"', html)
+    rate = re.search(r'name="quoted_fee_bps" value="([^"]+)"', html)
+    if not (sale and rate):
+        return {}
+    return {"step": "submit", "sale": sale.group(1), "quoted_fee_bps": rate.group(1)}

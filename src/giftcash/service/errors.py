@@ -92,6 +92,14 @@ class TooManyItems(DomainError):
     code = "too_many_items"
 
 
+class QuoteChanged(DomainError):
+    """The rate changed between the price the customer confirmed and the submit: nothing
+    is stored; the customer sees the new price and confirms again."""
+
+    code = "quote_changed"
+    kind = "conflict"
+
+
 class DuplicateInRequest(DomainError):
     code = "duplicate_in_request"
 

@@ -28,6 +28,9 @@ class ItemIn:
     funding_source: str
     pin: str | None = None
     purchased_at: datetime | None = None  # the customer's purchase record, if given
+    # The fee rate of the price the customer confirmed (None: no confirmation, e.g. the
+    # API's quote-less submit); a different live rate refuses the whole submission.
+    quoted_fee_bps: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +83,17 @@ def _prepare(deps: Deps, live: LiveCatalogue, raw: ItemIn) -> dict[str, Any]:
     return row
 
 
+def _same_price(live: LiveCatalogue, items: list[ItemIn]) -> None:
+    for raw in items:
+        brand = live.brands.get(raw.brand_id)
+        if raw.quoted_fee_bps is not None and brand and brand.fee_bps != raw.quoted_fee_bps:
+            raise errors.QuoteChanged(
+                f"the fee of {brand.id} is now {brand.fee_bps} bps, not {raw.quoted_fee_bps}",
+                brand_id=brand.id,
+                fee_bps=brand.fee_bps,
+            )
+
+
 def submit(
     deps: Deps,
     customer_id: str,
@@ -94,6 +108,7 @@ def submit(
         raise errors.TooManyItems(f"a submission has 1 to {limit} items, not {len(items)}")
     now = deps.clock.now()
     live = catalogue.live_catalogue(deps)
+    _same_price(live, items)
     rows = [_prepare(deps, live, raw) for raw in items]
     seen: dict[str, int] = {}
     for i, row in enumerate(rows):

@@ -76,6 +76,7 @@ def environment(lang: str) -> Environment:
         FUNDING_SOURCES=messages.FUNDING_SOURCES,
         ROUTES=messages.ROUTES,
         ROUTE_HELP=messages.ROUTE_HELP,
+        SCAM_WARNING=messages.SCAM_WARNING,
     )
     return env
 
