@@ -7,7 +7,7 @@ from sqlalchemy import Engine
 from giftcash.adapters.crypto.vault import CodeVault
 from giftcash.adapters.db.engine import make_engine, verify_durable
 from giftcash.config import Settings
-from giftcash.service.deps import Deps, Limits
+from giftcash.service.deps import BusinessDetails, Deps, Limits
 
 
 def make_engine_from_settings(settings: Settings, *, sqlite_foreign_keys: bool = True) -> Engine:
@@ -99,5 +99,13 @@ def build_deps(
         bank_client_code=settings.bank_client_code,
         jurisdiction=settings.jurisdiction,
         resolver=SystemResolver(),
+        business=BusinessDetails(
+            name=settings.business_name,
+            representative=settings.business_representative,
+            registration_no=settings.business_registration_no,
+            mail_order_no=settings.business_mail_order_no,
+            support_phone=settings.business_support_phone,
+            support_hours=settings.business_support_hours,
+        ),
     )
     return deps

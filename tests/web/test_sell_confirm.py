@@ -148,3 +148,24 @@ def test_the_preview_shows_each_fee_payout_and_total_in_won(site: Site):
         headers=HX,
     )
     assert 'role="alert"' in declined.text and "/quote?" in declined.text
+
+
+def test_every_customer_page_carries_the_business_details(site: Site):
+    site.sign_up()
+    for path in ("/", "/quote", "/sell", "/history", "/accounts"):
+        html = site.client.get(path).text
+        assert "사업자등록번호" in html and "통신판매업 신고번호" in html, path
+        assert "고객센터" in html and "1588-0000" in html, path
+
+
+def test_a_brand_change_keeps_a_face_value_typed_meanwhile(site: Site):
+    r = site.client.get("/face-values", params={"brand_id": "cultureland", "face_value": "30000"})
+    assert 'value="30000"' in r.text or 'value="30000" selected' in r.text
+
+
+def test_history_rows_show_brand_count_and_amount(site: Site):
+    site.sign_up()
+    account_id = site.add_account()
+    assert site.post("/sell", form(account_id, codes(2, 40))).status_code == 303
+    html = re.sub(r"\s+", " ", site.client.get("/history").text)
+    assert "컬쳐랜드" in html and "2장" in html and "18,000원" in html

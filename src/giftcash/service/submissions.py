@@ -267,6 +267,30 @@ def change_bank_account(
     return get_submission(deps, customer_id, submission_id)
 
 
+@dataclass(frozen=True, slots=True)
+class SaleSummary:
+    """A history row: the brands sold, how many vouchers, what they pay (declined ones
+    left out)."""
+
+    brand_ids: tuple[str, ...]
+    count: int
+    payout: int
+    currency: str
+
+
+def summaries(deps: Deps, customer_id: str, subs: list[Submission]) -> dict[str, SaleSummary]:
+    out: dict[str, SaleSummary] = {}
+    with deps.reader() as uow:
+        for s in subs:
+            if s.customer_id != customer_id:
+                continue
+            items = uow.items.for_submission(s.id)
+            sums = totals(items)
+            brands = tuple(dict.fromkeys(it.brand_id for it in items))
+            out[s.id] = SaleSummary(brands, len(items), sums["payout"], sums["currency"])
+    return out
+
+
 def list_submissions(
     deps: Deps, customer_id: str, *, cursor: str | None, limit: int
 ) -> list[Submission]:

@@ -166,6 +166,7 @@ def render(
         csrf_token=csrf_token(deps_of(request), request, realm),
         form_token=lambda: form_tokens.issue(request, realm),  # a fresh one per form
         signed_in=signed_in(request, realm) is not None,
+        business=deps_of(request).business,
     )
     ctx.update(context or {})
     html = environment(tr.lang).get_template(template).render(ctx)
