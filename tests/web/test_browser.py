@@ -100,7 +100,7 @@ def paste_and_wait_paid(pg, info: dict, t: dict, brand_id: str, face: int, lines
     pg.select_option("select[name=funding_source]", "cash")
     # A bad line first: the answer swaps in beside the form and the pasted text stays.
     pg.fill("textarea[name=paste]", lines[0] + "\n12345")
-    pg.click("#sell-form button[type=submit]")
+    pg.click("#sell-form button[value=review]")
     pg.locator("#sell-problems .alert").wait_for()
     assert pg.input_value("textarea[name=paste]") == lines[0] + "\n12345"
     assert "/sell" in pg.url
@@ -108,8 +108,17 @@ def paste_and_wait_paid(pg, info: dict, t: dict, brand_id: str, face: int, lines
     pg.get_by_text(t["three_ok"]).wait_for()
     for line in lines:  # the format check answers without the codes
         assert line.split()[0].split(",")[0] not in pg.content()
+    # the price in won before agreeing, then the confirmation repeats it
+    total = pg.locator("#sell-preview [data-testid=payout-total]")
+    total.wait_for()
+    shown = total.inner_text()
     shot(pg, f"{t['lang']}-3-sell")
-    pg.click("#sell-form button[type=submit]")
+    pg.click("#sell-form button[value=review]")
+    pg.locator("[data-testid=confirm]").wait_for()
+    assert pg.locator("[data-testid=confirm-total]").inner_text() == shown
+    assert pg.locator("[data-testid=scam-warning]").count() == 0  # not the pattern
+    shot(pg, f"{t['lang']}-3b-confirm")
+    pg.click("#sell-form button[value=submit]")
     pg.wait_for_url(re.compile(r"/submissions/[^/]+$"))
     # No wait_for_function: it evaluates a string, which the page's CSP rightly refuses.
     pg.locator("li.item[data-status=paid]").nth(2).wait_for(timeout=PAID_TIMEOUT_MS)
@@ -206,7 +215,8 @@ def test_a_carrier_billed_voucher_shows_its_decline_and_lawful_routes(demo, page
     page.get_by_text("입력한 코드는 10자리입니다").wait_for()  # checked as it is typed
     page.fill("input[name=code]", voucher["code"])
     page.get_by_text("코드 1개의 형식이 올바릅니다.").wait_for()
-    page.click("#sell-form button[type=submit]")
+    page.click("#sell-form button[value=review]")
+    page.click("#sell-form button[value=submit]")
     page.wait_for_url(re.compile(r"/submissions/[^/]+$"))
     page.locator("li.item[data-status=declined]").wait_for(timeout=PAID_TIMEOUT_MS)
     decline = page.locator("li.item .decline").inner_text()
