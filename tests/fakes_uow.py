@@ -17,10 +17,10 @@ from __future__ import annotations
 import copy
 import hashlib
 import itertools
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, date, datetime
+from typing import Any, cast
 
 from fakes import FakeBank, FakeClock, FakeIssuer, FakeSms
 from giftcash.domain.errors import IllegalTransition, TransferExists
@@ -28,8 +28,16 @@ from giftcash.domain.ledger import Transfer
 from giftcash.domain.records import BankAccount, Customer, Item, Submission
 from giftcash.domain.states import ItemStatus, advance_item
 from giftcash.service import audit
-from giftcash.service.audit import AuditRecord
 from giftcash.service.deps import Deps
+from giftcash.service.ports import repositories as ports
+from giftcash.service.ports.records import (
+    AuditRecord,
+    NewItem,
+    PayableGroup,
+    RegisteredBy,
+    RowView,
+)
+from giftcash.service.ports.uow import UnitOfWork
 
 
 @dataclass
@@ -49,22 +57,44 @@ class FakeDatabase:
     brand_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     issuer_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     rule_overrides: list[dict[str, Any]] = field(default_factory=list)
+    bounded_calls: list[dict[str, Any]] = field(default_factory=list)
+    breaker_trips: list[dict[str, Any]] = field(default_factory=list)
     commits: int = 0
 
 
 # -- repositories ---------------------------------------------------------------------------
 
 
+def _missing(fake: str, name: str) -> Any:
+    def method(self: object, *args: object, **kwargs: object) -> None:
+        raise NotImplementedError(f"{fake} has no {name}: add it when a unit test needs it")
+
+    return method
+
+
 class _Repo:
+    """Each fake subclasses its repository Protocol (``service/ports/repositories.py``),
+    so mypy checks every method it has against the port (CI runs mypy on this file). A
+    port method a fake lacks raises here rather than answer the Protocol stub's None."""
+
     def __init__(self, uow: FakeUnitOfWork) -> None:
         self._uow = uow
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for base in cls.__mro__:
+            if not getattr(base, "_is_protocol", False):
+                continue
+            for name, member in vars(base).items():
+                if callable(member) and not name.startswith("_") and getattr(cls, name) is member:
+                    setattr(cls, name, _missing(cls.__name__, name))
 
     @property
     def db(self) -> FakeDatabase:
         return self._uow.work
 
 
-class FakeCustomers(_Repo):
+class FakeCustomers(_Repo, ports.CustomersRepo):
     def get(self, customer_id: str) -> Customer | None:
         return self.db.customers.get(customer_id)
 
@@ -84,7 +114,7 @@ def _bank_account(row: dict[str, Any]) -> BankAccount:
     )
 
 
-class FakeBankAccounts(_Repo):
+class FakeBankAccounts(_Repo, ports.BankAccountsRepo):
     def add(self, *, id: str, now: datetime, **fields: Any) -> None:
         assert id not in self.db.bank_accounts
         self.db.bank_accounts[id] = {
@@ -104,6 +134,9 @@ class FakeBankAccounts(_Repo):
         rows = [r for r in self.db.bank_accounts.values() if r["customer_id"] == customer_id]
         return [_bank_account(r) for r in sorted(rows, key=lambda r: r["created_at"])]
 
+    def number_hmac(self, account_id: str) -> str:
+        return str(self.db.bank_accounts[account_id]["account_number_hmac"])
+
     def verify_code_hash(self, account_id: str) -> str:
         return str(self.db.bank_accounts[account_id]["verify_code_hash"])
 
@@ -119,7 +152,7 @@ class FakeBankAccounts(_Repo):
         self.db.bank_accounts[account_id]["status"] = status
 
 
-class FakeSubmissions(_Repo):
+class FakeSubmissions(_Repo, ports.SubmissionsRepo):
     def add(
         self, id: str, customer_id: str, bank_account_id: str, item_count: int, now: datetime
     ) -> None:
@@ -132,21 +165,13 @@ class FakeSubmissions(_Repo):
         return self.db.submissions.get(submission_id)
 
 
-@dataclass(frozen=True)
-class PayableGroup:
-    customer_id: str
-    bank_account_id: str
-    currency: str
-    item_ids: list[str]
-    amount: int
-
-
 ITEM_FIELDS = tuple(Item.__dataclass_fields__)
 
 
-class FakeItems(_Repo):
-    def add_many(self, rows: list[dict[str, Any]], now: datetime) -> None:
-        for r in rows:
+class FakeItems(_Repo, ports.ItemsRepo):
+    def add_many(self, items: Sequence[NewItem], now: datetime) -> None:
+        for it in items:
+            r = asdict(it)
             assert r["id"] not in self.db.items
             stored = {k: r.get(k) for k in ITEM_FIELDS} | {
                 "code_hmac": r["code_hmac"],
@@ -213,8 +238,11 @@ class FakeItems(_Repo):
         target: ItemStatus,
         now: datetime,
         *,
+        set_redeem_key: bool = False,
         payout_id: str | None = None,
+        clear_payout: bool = False,
     ) -> None:
+        assert not (set_redeem_key or clear_payout), "not faked yet"
         advance_item(current, target)
         rows = [self.db.items.get(i) for i in ids]
         moved = [r for r in rows if r is not None and r["status"] == current.value]
@@ -252,26 +280,24 @@ class FakeItems(_Repo):
         return list(groups.values())
 
 
-class FakeCodes(_Repo):
+class FakeCodes(_Repo, ports.CodeRegistryRepo):
     """The code registry: the first registrant of a code hash owns it."""
 
-    def register_many(self, entries: Sequence[tuple[str, str, str]]) -> dict[str, Any]:
+    def register_many(self, entries: Iterable[tuple[str, str, str]]) -> dict[str, RegisteredBy]:
         duplicates = []
         for code_hmac, item_id, customer_id in entries:
             if code_hmac in self.db.codes:
                 duplicates.append(code_hmac)
             else:
                 self.db.codes[code_hmac] = {"item_id": item_id, "customer_id": customer_id}
-        return {h: _Registered(**self.db.codes[h]) for h in duplicates}
+        # (the fake keeps no registration time; no use case reads it)
+        return {h: RegisteredBy(h, **self.db.codes[h], created_at=_EPOCH) for h in duplicates}
 
 
-@dataclass(frozen=True)
-class _Registered:
-    item_id: str
-    customer_id: str
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-class FakeFailures(_Repo):
+class FakeFailures(_Repo, ports.FailuresRepo):
     def add(
         self,
         kind: str,
@@ -302,13 +328,13 @@ class FakeFailures(_Repo):
         )
 
 
-class FakePayouts(_Repo):
+class FakePayouts(_Repo, ports.PayoutsRepo):
     def add(self, *, id: str, now: datetime, **fields: Any) -> None:
         assert id not in self.db.payouts
         self.db.payouts[id] = {"id": id, **fields, "status": "pending", "created_at": now}
 
 
-class FakeLedger(_Repo):
+class FakeLedger(_Repo, ports.LedgerRepo):
     def post(self, transfer: Transfer) -> bool:
         """``False`` for a replay; another transfer under a used id raises, as the real one."""
         earlier = self.db.transfers.get(transfer.id)
@@ -329,18 +355,18 @@ class FakeLedger(_Repo):
         )
 
 
-class FakeOverrides(_Repo):
-    def brands(self) -> dict[str, dict[str, Any]]:
+class FakeOverrides(_Repo, ports.OperatorOverridesRepo):
+    def brands(self) -> dict[str, RowView]:
         return {k: dict(v) for k, v in self.db.brand_overrides.items()}
 
-    def issuers(self) -> dict[str, dict[str, Any]]:
+    def issuers(self) -> dict[str, RowView]:
         return {k: dict(v) for k, v in self.db.issuer_overrides.items()}
 
-    def rules(self) -> list[dict[str, Any]]:
+    def rules(self) -> list[RowView]:
         return [dict(r) for r in self.db.rule_overrides]
 
 
-class FakeReview(_Repo):
+class FakeReview(_Repo, ports.ReviewQueueRepo):
     def record_decision(
         self,
         item_id: str,
@@ -356,7 +382,7 @@ class FakeReview(_Repo):
             row["decline_code"], row["decline_message"] = decline
 
 
-class FakeAudit(_Repo):
+class FakeAudit(_Repo, ports.AuditLogRepo):
     """The hash chain as ``audit.check_chain`` verifies it."""
 
     def append(
@@ -399,21 +425,65 @@ class FakeAudit(_Repo):
 # -- the unit of work -------------------------------------------------------------------------
 
 
+class FakeBoundedCalls(_Repo, ports.BoundedCallsRepo):
+    """Calls of a bounded kind (service/bounds.py): rows with their keys, and trips."""
+
+    def lock(self, kinds: Sequence[str]) -> None:
+        pass  # one unit of work at a time here
+
+    def _matching(
+        self, kinds: Sequence[str], since: datetime, key: str | None, value: str
+    ) -> list[dict[str, Any]]:
+        return [
+            c
+            for c in self.db.bounded_calls
+            if c["kind"] in kinds and c["at"] >= since and (key is None or c.get(key) == value)
+        ]
+
+    def count(self, kinds: Sequence[str], since: datetime, key: str | None, value: str) -> int:
+        return len(self._matching(kinds, since, key, value))
+
+    def nth_oldest(
+        self, kinds: Sequence[str], since: datetime, key: str | None, value: str, n: int
+    ) -> datetime | None:
+        ats = sorted(c["at"] for c in self._matching(kinds, since, key, value))
+        return ats[max(n, 0)] if len(ats) > max(n, 0) else None
+
+    def add(self, id: str, kind: str, at: datetime, **keys: str | None) -> None:
+        self.db.bounded_calls.append({"id": id, "kind": kind, "at": at, **keys})
+
+    def tripped_until(self, provider: str, now: datetime) -> datetime | None:
+        untils = [t["until"] for t in self.db.breaker_trips if t["provider"] == provider]
+        live = [u for u in untils if u > now]
+        return max(live) if live else None
+
+    def trip(self, id: str, provider: str, now: datetime, until: datetime, calls: int) -> None:
+        self.db.breaker_trips.append(
+            {"id": id, "provider": provider, "tripped_at": now, "until": until, "calls": calls}
+        )
+
+    def usage(self, kinds: Sequence[str]) -> int:
+        return sum(c["kind"] in kinds for c in self.db.bounded_calls)
+
+
 class FakeUnitOfWork:
     def __init__(self, database: FakeDatabase) -> None:
         self.database = database
         self.committed = False
-        self.customers = FakeCustomers(self)
-        self.bank_accounts = FakeBankAccounts(self)
-        self.submissions = FakeSubmissions(self)
-        self.items = FakeItems(self)
+        # ignore[abstract]: a fake has the port methods the unit tests reach; the rest
+        # raise NotImplementedError (see ``_Repo``)
+        self.customers = FakeCustomers(self)  # type: ignore[abstract]
+        self.bank_accounts = FakeBankAccounts(self)  # type: ignore[abstract]
+        self.submissions = FakeSubmissions(self)  # type: ignore[abstract]
+        self.items = FakeItems(self)  # type: ignore[abstract]
         self.codes = FakeCodes(self)
         self.failures = FakeFailures(self)
-        self.payouts = FakePayouts(self)
-        self.ledger = FakeLedger(self)
-        self.overrides = FakeOverrides(self)
-        self.review = FakeReview(self)
-        self.audit = FakeAudit(self)
+        self.payouts = FakePayouts(self)  # type: ignore[abstract]
+        self.ledger = FakeLedger(self)  # type: ignore[abstract]
+        self.overrides = FakeOverrides(self)  # type: ignore[abstract]
+        self.review = FakeReview(self)  # type: ignore[abstract]
+        self.audit = FakeAudit(self)  # type: ignore[abstract]
+        self.bounded = FakeBoundedCalls(self)
 
     def __enter__(self) -> FakeUnitOfWork:
         self.work = copy.deepcopy(self.database)
@@ -470,7 +540,8 @@ class FakeWorld:
     def __post_init__(self) -> None:
         ids = itertools.count(1)
         self.deps = Deps(
-            uow=lambda: FakeUnitOfWork(self.db),
+            # FakeUnitOfWork carries the repositories the unit tests use, not all 26
+            uow=lambda: cast(UnitOfWork, FakeUnitOfWork(self.db)),
             vault=FakeVault(),
             passwords=PlainPasswords(),
             issuer=self.issuer,

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 from sqlalchemy import Engine
 
 from giftcash.adapters.crypto.vault import CodeVault
 from giftcash.adapters.db.engine import make_engine, verify_durable
 from giftcash.config import Settings
 from giftcash.service.deps import BusinessDetails, Deps, Limits
+from giftcash.service.webhooks import Signer
 
 
 def make_engine_from_settings(settings: Settings, *, sqlite_foreign_keys: bool = True) -> Engine:
@@ -60,8 +65,9 @@ def build_deps(
     from giftcash.adapters.db.ids import new_id
     from giftcash.adapters.issuers.http_issuer import HttpIssuer
     from giftcash.adapters.net import SystemResolver
-    from giftcash.adapters.observability.metrics import instrument
+    from giftcash.adapters.observability.metrics import BoundMetrics, instrument
     from giftcash.adapters.sms.http_sms import HttpSms
+    from giftcash.config import cidr_list
 
     engine = engine or make_engine_from_settings(settings)
     bank_code, _, account = settings.bank_operating_account.partition(":")
@@ -107,5 +113,29 @@ def build_deps(
             support_phone=settings.business_support_phone,
             support_hours=settings.business_support_hours,
         ),
+        bounds=settings.bounds,
+        bound_events=BoundMetrics(),
+        outbound_denied=cidr_list(settings.outbound_denied),
+        trusted_proxies=cidr_list(settings.trusted_proxies),
     )
     return deps
+
+
+@dataclass(frozen=True)
+class HttpAdapters:
+    """The adapters the HTTP entrypoints use, handed to them here so that ``entrypoints/api``
+    and ``entrypoints/web`` import no adapter: the request middleware that counts and logs,
+    the metrics exposition, and the webhook signing scheme (Standard Webhooks)."""
+
+    observe_requests: type[Any]  # an ASGI middleware class
+    render_metrics: Callable[[Any], tuple[bytes, str]]
+    state_metrics: Callable[..., Any]
+    webhook_signer: Signer
+
+
+def http_adapters() -> HttpAdapters:
+    from giftcash.adapters.observability.metrics import render, state_metrics
+    from giftcash.adapters.observability.middleware import ObserveRequests
+    from giftcash.adapters.webhooks import signing
+
+    return HttpAdapters(ObserveRequests, render, state_metrics, signing)

@@ -11,6 +11,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from giftcash.domain.jurisdictions import DEFAULT_JURISDICTION
+from giftcash.service.bound_limits import Bounds
 
 
 class Settings(BaseSettings):
@@ -59,11 +60,25 @@ class Settings(BaseSettings):
     log_format: str = Field(default="json", pattern=r"^(json|text)$")
     log_level: str = "INFO"
 
+    # Abuse bounds (service/bounds.py): JSON with any of Bounds' fields, e.g.
+    # GIFTCASH_BOUNDS='{"sms_per_address": 10, "bank_accounts_per_customer": 3}'.
+    bounds: Bounds = Field(default_factory=Bounds)
+    # The operator's own addresses webhooks must never reach (comma-separated CIDRs: the
+    # API's public address, the load balancer's), beside loopback and private networks.
+    outbound_denied: str = ""
+    # Proxies in front of the app (comma-separated CIDRs) whose X-Forwarded-For names the
+    # client; from anyone else the header is ignored (docs/deploy.md).
+    trusted_proxies: str = ""
+
     @cached_property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'giftcash.db').as_posix()}"
+
+
+def cidr_list(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
 
 
 def load_settings(**overrides: object) -> Settings:

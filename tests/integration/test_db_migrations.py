@@ -31,6 +31,9 @@ EXPECTED_TABLES = {
     "webhook_outbox",
     "audit_log",
     "worker_heartbeats",
+    "bounded_calls",
+    "bound_heads",
+    "breaker_trips",
 }
 
 

@@ -39,8 +39,11 @@ def test_an_own_name_account_is_added_and_sent_one_won_with_a_code(world: FakeWo
     (transfer,) = world.bank.transfers.values()
     assert transfer["amount"] == 1
     assert re.fullmatch(r"GC\d{4}", transfer["memo"])
-    # the intent (with its bank_tran_id) was committed before the call, the outcome after
-    assert world.db.commits == 2
+    # the real-name inquiry's bound was recorded before the bank was asked (it costs
+    # money), the intent (with its bank_tran_id) committed before the deposit, the outcome
+    # after
+    assert world.db.commits == 3
+    assert [c["kind"] for c in world.db.bounded_calls] == ["real_name", "deposit"]
     assert acct.verify_bank_tran_id in world.bank.transfers
     # the won it cost is on the books
     assert world.db.transfers[f"verify:{acct.id}"].kind == "account_verification"
@@ -64,8 +67,13 @@ def test_an_account_not_in_the_customers_name_is_refused_before_anything_is_writ
         world.bank.open("088", "110123456789", bank_holder)
     with pytest.raises(refusal):
         add(world, holder)
-    assert world.db.commits == 0 and not world.db.bank_accounts
+    assert not world.db.bank_accounts
     assert not world.bank.transfers, "no won is sent"
+    # the only thing written: the bound's record of an inquiry the bank was asked (it costs
+    # money); a name that is not the customer's own is refused before anything is asked
+    asked = ["real_name"] if holder == "김민지" else []
+    assert [c["kind"] for c in world.db.bounded_calls] == asked
+    assert world.db.commits == len(asked)
 
 
 def test_a_deposit_the_bank_rejects_fails_the_account(world: FakeWorld) -> None:

@@ -26,6 +26,7 @@ from giftcash.domain.errors import DomainError
 from giftcash.domain.states import PayoutStatus as PS
 from giftcash.service import cases, pipeline, webhooks
 from giftcash.service.deps import Deps
+from giftcash.service.outbound import OutboundPolicy
 
 log = logging.getLogger("giftcash.worker")
 
@@ -54,7 +55,8 @@ class Worker:
     batch: int | None = None
     idle_sleep_s: float | None = None
     stats: WorkerStats = field(default_factory=WorkerStats)
-    webhook_sender: webhooks.Sender = field(default_factory=HttpWebhookSender)
+    # None: an HTTP sender refusing, beside private networks, ``deps.outbound_denied``
+    webhook_sender: webhooks.Sender | None = None
     cases_every_s: float | None = 60.0  # the AML detectors (service/cases.py); None: never
     # A heartbeat is a commit, and every commit is synced to disk (engine.py, durability):
     # beating every pass cost an idle worker ten syncs a second. Readiness calls a worker
@@ -70,6 +72,9 @@ class Worker:
             self.idle_sleep_s = limits.worker_idle_sleep_s
         if self.heartbeat_every_s is None:
             self.heartbeat_every_s = limits.worker_heartbeat_s
+        if self.webhook_sender is None:
+            policy = OutboundPolicy.of(denied=self.deps.outbound_denied)
+            self.webhook_sender = HttpWebhookSender(policy=policy)
         self._cases_due = time.monotonic() + (self.cases_every_s or 0.0)
         self._beat_due = 0.0  # the first pass beats
         self.pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="gc-call")
@@ -115,9 +120,7 @@ class Worker:
         d, w = self.deps, self.worker_id
         admissions = pipeline.claim_admissions(d, w, self.batch)
         claims = pipeline.claim_redemptions(d, w, self.batch)
-        looks = self._submit(
-            lambda c: pipeline.inquire(d, c), admissions, lambda c: c.row["issuer"]
-        )
+        looks = self._submit(lambda c: pipeline.inquire(d, c), admissions, lambda c: c.row.issuer)
         redemptions = self._submit(lambda c: pipeline.redeem(d, c), claims, lambda c: c.issuer)
         done = 0
         try:

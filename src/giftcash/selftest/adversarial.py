@@ -4,6 +4,7 @@ for ``--long`` runs."""
 
 from __future__ import annotations
 
+from giftcash.selftest.abuse import AbusePlan, run_abuse
 from giftcash.selftest.hostile import HostilePlan, run_hostile
 from giftcash.selftest.races import RacePlan, run_races
 from giftcash.selftest.registry import Context, Row, scenario
@@ -34,3 +35,10 @@ def hostile(ctx: Context) -> Row:
 def secrets(ctx: Context) -> Row:
     """No code, PIN, token or password in the database, the logs or any answer."""
     return run_secrets(ctx, LONG_SECRETS if ctx.long else QUICK_SECRETS)[0]
+
+
+@scenario("abuse", order=55)
+def abuse(ctx: Context) -> Row:
+    """SMS pumping, account aggregation, phone enumeration and SSRF against the API and
+    the simulators: what was tried, refused and what it cost."""
+    return run_abuse(ctx, AbusePlan(burst=60) if ctx.long else AbusePlan())[0]

@@ -16,9 +16,10 @@ from giftcash.domain.errors import BrandNotFound, DomainError
 from giftcash.domain.records import Item, Payout
 from giftcash.domain.states import ItemStatus
 from giftcash.service import audit, catalogue, errors
-from giftcash.service.audit import AuditRecord
 from giftcash.service.deps import Deps
 from giftcash.service.operators import Operator
+from giftcash.service.ports.records import AuditRecord
+from giftcash.service.ports.uow import UnitOfWork
 
 T = TypeVar("T")
 
@@ -152,7 +153,7 @@ def send_to_review(
 def _decide(deps: Deps, op: Operator, item_id: str, reason: str, approve: bool) -> Item:
     action = "item.approve" if approve else "item.decline"
 
-    def change(uow: Any) -> tuple[Item, dict[str, Any]]:
+    def change(uow: UnitOfWork) -> tuple[Item, dict[str, Any]]:
         note = _reason(reason)
         item = uow.items.get(item_id)
         if item is None:
@@ -163,7 +164,9 @@ def _decide(deps: Deps, op: Operator, item_id: str, reason: str, approve: bool) 
         uow.items.transition([item_id], ItemStatus.REVIEW, target, now)
         decline = None if approve else (REVIEW_DECLINE_CODE, REVIEW_DECLINE_MESSAGE)
         uow.review.record_decision(item_id, by=op.actor, at=now, note=note, decline=decline)
-        return uow.items.get(item_id), {"status": target.value}
+        moved = uow.items.get(item_id)
+        assert moved is not None  # just moved in this transaction
+        return moved, {"status": target.value}
 
     detail = {"reason": reason[:MAX_REASON]}
     return _audited(deps, op, action, f"item:{item_id[:64]}", detail, change)
@@ -271,7 +274,7 @@ def patch_brand(
 ) -> BrandSetting:
     """Override a brand's rate, on/off or exposure cap; ``None`` restores the default."""
 
-    def change(uow: Any) -> tuple[BrandSetting, dict[str, Any]]:
+    def change(uow: UnitOfWork) -> tuple[BrandSetting, dict[str, Any]]:
         if brand_id not in brand_index(deps.brand_catalogue):
             raise BrandNotFound(f"no brand {brand_id[:40]!r}", brand_id=brand_id[:40])
         checked = _check_brand_changes(changes)
@@ -291,7 +294,7 @@ def patch_issuer(
 ) -> IssuerSetting:
     """The kill switch (``enabled: false``) and the exposure cap of an issuer."""
 
-    def change(uow: Any) -> tuple[IssuerSetting, dict[str, Any]]:
+    def change(uow: UnitOfWork) -> tuple[IssuerSetting, dict[str, Any]]:
         if issuer not in catalogue.known_issuers(deps):
             raise IssuerNotFound(f"no issuer {issuer[:40]!r}")
         allowed = {"enabled", "exposure_cap"}
@@ -364,7 +367,7 @@ def patch_rule(
 
     jurisdiction = jurisdiction or deps.jurisdiction
 
-    def change(uow: Any) -> tuple[RuleSetting, dict[str, Any]]:
+    def change(uow: UnitOfWork) -> tuple[RuleSetting, dict[str, Any]]:
         base = pack(jurisdiction)
         rows = uow.overrides.rules()
         current, _ = catalogue.stored_overrides(base, rows)

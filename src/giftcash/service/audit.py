@@ -23,20 +23,10 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 from uuid import uuid4
 
+from giftcash.service.ports.records import AuditRecord
+from giftcash.service.ports.uow import UnitOfWork
+
 GENESIS_HASH = "0" * 64
-
-
-@dataclass(frozen=True, slots=True)
-class AuditRecord:
-    seq: int
-    id: str
-    at: datetime
-    actor: str  # operator:<username> | customer:<id> | system | cli:<os user> | anonymous
-    action: str  # e.g. rule.update, item.approve, operator.login_failed
-    subject: str | None
-    detail: dict[str, Any] | None
-    prev_hash: str
-    hash: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +60,8 @@ def normalise_detail(detail: dict[str, Any] | None) -> dict[str, Any] | None:
     what was written equals the hash of what is read."""
     if detail is None:
         return None
-    return json.loads(json.dumps(detail, default=str, ensure_ascii=False))
+    back: dict[str, Any] = json.loads(json.dumps(detail, default=str, ensure_ascii=False))
+    return back
 
 
 def canonical(
@@ -148,7 +139,7 @@ def check_chain(records: Iterable[AuditRecord], head: tuple[int, str]) -> list[A
 
 
 def record(
-    uow: Any,
+    uow: UnitOfWork,
     actor: str,
     action: str,
     subject: str | None = None,
@@ -170,7 +161,7 @@ def record(
     )
 
 
-def verify(uow: Any) -> list[AuditProblem]:
+def verify(uow: UnitOfWork) -> list[AuditProblem]:
     """Check the whole chain as ``uow`` sees it. Open ``uow`` read-only, or call
     ``uow.audit.snapshot()`` first in it, so the walk sees one moment."""
     store: AuditStore = uow.audit

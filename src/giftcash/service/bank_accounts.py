@@ -7,13 +7,16 @@ outcome is committed. An ambiguous answer is settled by the transfer-result inqu
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from giftcash.domain import ledger
 from giftcash.domain.banks import mask_account, normalise_account_number, same_holder
 from giftcash.domain.records import BankAccount
-from giftcash.service import errors
+from giftcash.service import bounds, errors
 from giftcash.service.bank_ids import new_bank_tran_id
 from giftcash.service.deps import Deps
 from giftcash.service.ports import Ambiguous, Unavailable
+from giftcash.service.ports.uow import UnitOfWork
 from giftcash.service.secrets import code_hash, numeric_code, same_hash
 
 VERIFY_AMOUNT = 1  # won
@@ -24,15 +27,41 @@ def memo_for(code: str) -> str:
 
 
 def add_bank_account(
-    deps: Deps, customer_id: str, *, bank_code: str, account_number: str, holder_name: str
+    deps: Deps,
+    customer_id: str,
+    *,
+    bank_code: str,
+    account_number: str,
+    holder_name: str,
+    device_key: str | None = None,
 ) -> BankAccount:
+    """Ask the bank whose the account is, then send it 1 won with a code in the memo.
+
+    Both calls cost money and the deposit lands in a stranger's statement if the number is
+    not the customer's, so both are bounded (service/bounds.py: per address, customer,
+    account number and overall) and checked and recorded before each call; a customer
+    holds at most ``bank_accounts_per_customer`` accounts verified or being verified, and
+    a number whose verification failed waits ``account_retry_cooldown_s``.
+    ``device_key``: the client address."""
     now = deps.clock.now()
     number = normalise_account_number(bank_code, account_number)
+    number_key = deps.vault.hmac(f"account:{bank_code}:{number}")
     with deps.reader() as uow:
         customer = uow.customers.get(customer_id)
     assert customer is not None
     if not same_holder(holder_name, customer.name):
         raise errors.HolderNameMismatch("payouts go only to an account in your own name")
+    deposit = bounds.Call(
+        bounds.DEPOSIT, address=device_key, person=customer_id, account=number_key
+    )
+    with deps.uow() as uow:
+        _refuse_beyond_cap(uow, deps, customer_id)
+        bounds.check(uow, deps, bounds.Call(bounds.ACCOUNT_FAILED, account=number_key), now)
+        bounds.charge(
+            uow, deps, bounds.Call(bounds.REAL_NAME, address=device_key, person=customer_id), now
+        )
+        bounds.check(uow, deps, deposit, now)  # refused now, before the inquiry costs
+        uow.commit()
     try:
         holder = deps.bank.real_name(bank_code, number, customer.birth_date)
     except Unavailable:
@@ -46,6 +75,8 @@ def add_bank_account(
     account_id = deps.new_id()
     tran_id = new_bank_tran_id(deps)
     with deps.uow() as uow:
+        bounds.charge(uow, deps, deposit, now)
+        _refuse_beyond_cap(uow, deps, customer_id)
         number_enc, key_id = deps.vault.encrypt(number, account_id)
         uow.bank_accounts.add(
             id=account_id,
@@ -53,7 +84,7 @@ def add_bank_account(
             bank_code=bank_code,
             account_number_enc=number_enc,
             account_key_id=key_id,
-            account_number_hmac=deps.vault.hmac(f"account:{bank_code}:{number}"),
+            account_number_hmac=number_key,
             account_number_masked=mask_account(number),
             holder_name=holder.holder_name or holder_name,
             verify_code_hash=code_hash(account_id, code),
@@ -73,6 +104,29 @@ def add_bank_account(
     return get_bank_account(deps, customer_id, account_id)
 
 
+def _refuse_beyond_cap(uow: UnitOfWork, deps: Deps, customer_id: str) -> None:
+    """Verified accounts and those still being verified (a code can still be typed)
+    count; failed ones and those out of tries do not."""
+    cap = deps.bounds.bank_accounts_per_customer
+    held = [
+        a
+        for a in uow.bank_accounts.for_customer(customer_id)
+        if a.status == "verified"
+        or (a.status == "verifying" and a.verify_attempts < deps.limits.account_verify_attempts)
+    ]
+    if len(held) >= cap:
+        raise errors.TooManyBankAccounts(
+            f"you can have at most {cap} bank accounts verified or being verified",
+            reason="bank_accounts_per_customer",
+        )
+
+
+def _failed(uow: UnitOfWork, deps: Deps, account_id: str, now: datetime) -> None:
+    """The account number waits out the cool-down before it is tried again."""
+    key = uow.bank_accounts.number_hmac(account_id)
+    bounds.record(uow, deps, bounds.Call(bounds.ACCOUNT_FAILED, account=key), now)
+
+
 def send_verification_deposit(
     deps: Deps, account_id: str, number: str, holder: str, bank_code: str, tran_id: str, memo: str
 ) -> str:
@@ -85,6 +139,10 @@ def send_verification_deposit(
     except Unavailable:
         outcome = "unknown"
     record_verification_outcome(deps, account_id, tran_id, outcome)
+    if outcome == "rejected":  # the bank refused the number: not again at once
+        with deps.uow() as uow:
+            _failed(uow, deps, account_id, deps.clock.now())
+            uow.commit()
     return outcome
 
 
@@ -130,6 +188,8 @@ def verify_bank_account(deps: Deps, customer_id: str, account_id: str, code: str
         given = code.strip().upper().removeprefix("GC")
         if not same_hash(expected, code_hash(account_id, given)):
             uow.bank_accounts.count_attempt(account_id)
+            if acct.verify_attempts + 1 >= deps.limits.account_verify_attempts:
+                _failed(uow, deps, account_id, now)
             uow.commit()
             raise errors.InvalidCode("the code is not the one in the deposit's memo")
         uow.bank_accounts.mark_verified(account_id, now)

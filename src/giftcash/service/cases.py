@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +28,8 @@ from giftcash.service.admin import _audited
 from giftcash.service.catalogue import rules_in
 from giftcash.service.deps import Deps
 from giftcash.service.operators import Operator
+from giftcash.service.ports.records import RowView
+from giftcash.service.ports.uow import UnitOfWork
 
 MAX_NOTE = 2000
 MAX_EVIDENCE_SHOWN = 500  # per case, in the detail view
@@ -68,7 +70,7 @@ class Case:
 class CaseDetail:
     case: Case
     customers: list[dict[str, str]]  # id, name (operators see the full name)
-    evidence: list[dict[str, Any]]  # key, at, amount, item_id, customer_id, masked, note
+    evidence: list[RowView]  # key, at, amount, item_id, customer_id, masked, note
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,14 +91,14 @@ class CaseReport:
     count: int
 
 
-def _case(row: dict[str, Any]) -> Case:
+def _case(row: RowView) -> Case:
     return Case(**{k: row[k] for k in Case.__dataclass_fields__})
 
 
 # -- the scan -------------------------------------------------------------------------------
 
 
-def params_for(uow: Any, deps: Deps) -> AmlParams:
+def params_for(uow: UnitOfWork, deps: Deps) -> AmlParams:
     """The defaults, in the jurisdiction's currency and time zone, watching the live rule
     set's review and hold thresholds as well as the default ones."""
     p = rules_in(uow, deps.brand_catalogue, deps.jurisdiction).params
@@ -109,7 +111,7 @@ def params_for(uow: Any, deps: Deps) -> AmlParams:
     return replace(base, currency=p.currency, tz=p.tz, structuring_thresholds=tuple(thresholds))
 
 
-def gather(uow: Any, p: AmlParams, since: datetime) -> aml.Facts:
+def gather(uow: UnitOfWork, p: AmlParams, since: datetime) -> aml.Facts:
     """The facts each detector needs, narrowed by SQL to what could match."""
     f = uow.case_facts
     cur = p.currency
@@ -137,7 +139,9 @@ def gather(uow: Any, p: AmlParams, since: datetime) -> aml.Facts:
     )
 
 
-def _record(uow: Any, deps: Deps, signal: CaseSignal, now: datetime) -> tuple[str, bool, int]:
+def _record(
+    uow: UnitOfWork, deps: Deps, signal: CaseSignal, now: datetime
+) -> tuple[str, bool, int]:
     """Add a signal's new evidence to its active case, or open one. Answers the case id
     ("" when nothing was new), whether it was opened, and how much evidence was added."""
     kind, subject = signal.kind.value, signal.subject
@@ -270,7 +274,7 @@ def change_status(deps: Deps, op: Operator, case_id: str, status: str, note: str
     """Move a case on with a note (audited, refusals too). A closed case frees its (kind,
     subject): new evidence after this opens a new case."""
 
-    def change(uow: Any) -> tuple[Case, dict[str, Any]]:
+    def change(uow: UnitOfWork) -> tuple[Case, dict[str, Any]]:
         text = _note(note)
         row = uow.cases.get(case_id, for_update=True)
         if row is None:
@@ -296,7 +300,9 @@ def change_status(deps: Deps, op: Operator, case_id: str, status: str, note: str
             now=now,
         ):
             raise CaseChanged("the case changed meanwhile; read it again")
-        return _case(uow.cases.get(case_id)), {"from": row["status"]}
+        moved = uow.cases.get(case_id)
+        assert moved is not None  # just changed in this transaction
+        return _case(moved), {"from": row["status"]}
 
     detail = {"status": status[:32], "note": note[:500]}
     return _audited(deps, op, "case.status", f"case:{case_id[:64]}", detail, change)
@@ -327,7 +333,9 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def report_rows(cases: Sequence[Case], names: dict[str, str], evidence: dict[str, list]) -> list:
+def report_rows(
+    cases: Sequence[Case], names: dict[str, str], evidence: Mapping[str, Sequence[RowView]]
+) -> list[dict[str, Any]]:
     """One record per case, for either format. Customers by family name only."""
     out = []
     for c in cases:
@@ -396,7 +404,7 @@ def export(deps: Deps, op: Operator, *, fmt: str, status: str | None = None) -> 
     with the first evidence records too). Audited as ``case.export``."""
     now = deps.clock.now()
 
-    def change(uow: Any) -> tuple[CaseReport, dict[str, Any]]:
+    def change(uow: UnitOfWork) -> tuple[CaseReport, dict[str, Any]]:
         if fmt not in EXPORT_FORMATS:
             raise errors.InvalidInput("format is csv or json", field="format")
         statuses = _statuses(status)

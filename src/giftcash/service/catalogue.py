@@ -13,13 +13,15 @@ older version, or by hand) is skipped when the rule set is built, never obeyed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from giftcash.domain.brands import Brand
 from giftcash.domain.errors import DomainError
 from giftcash.service.deps import Deps
+from giftcash.service.ports.records import RowView
+from giftcash.service.ports.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from giftcash.domain.policy import Overrides, RuleSet
@@ -81,7 +83,7 @@ def build(
     )
 
 
-def live_catalogue_in(uow: Any, defaults: tuple[Brand, ...]) -> LiveCatalogue:
+def live_catalogue_in(uow: UnitOfWork, defaults: tuple[Brand, ...]) -> LiveCatalogue:
     return build(defaults, uow.overrides.brands(), uow.overrides.issuers())
 
 
@@ -103,7 +105,7 @@ def known_issuers(deps: Deps) -> list[str]:
 # -- rules ---------------------------------------------------------------------------------
 
 
-def stored_overrides(base: RuleSet, rows: list[dict[str, Any]]) -> tuple[Overrides, list[str]]:
+def stored_overrides(base: RuleSet, rows: Sequence[RowView]) -> tuple[Overrides, list[str]]:
     """The rule overrides as ``domain.policy.Overrides``, oldest row first; a row the
     policy refuses (e.g. one that would switch off a statutory rule) is skipped and named."""
     from giftcash.domain.policy import Overrides, apply_overrides
@@ -148,7 +150,10 @@ def _with_issuer_switches(overrides: Overrides, live: LiveCatalogue) -> Override
 
 
 def rules_in(
-    uow: Any, defaults: tuple[Brand, ...], jurisdiction: str, live: LiveCatalogue | None = None
+    uow: UnitOfWork,
+    defaults: tuple[Brand, ...],
+    jurisdiction: str,
+    live: LiveCatalogue | None = None,
 ) -> RuleSet:
     """``live``: the catalogue when the caller has just read it (not read again)."""
     from giftcash.domain.jurisdictions import pack

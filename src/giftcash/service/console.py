@@ -21,6 +21,7 @@ from giftcash.domain.policy import day_bounds
 from giftcash.domain.records import BankAccount
 from giftcash.service import admin, catalogue, errors, health, reports
 from giftcash.service.deps import Deps
+from giftcash.service.ports.records import RowView
 
 DASHBOARD_DAYS = 14
 CAPTURED = frozenset({"redeemed", "paying", "paid"})
@@ -240,7 +241,7 @@ class CustomerSummary:
     created_at: datetime
 
 
-def _summary(row: dict[str, Any], today: date) -> CustomerSummary:
+def _summary(row: RowView, today: date) -> CustomerSummary:
     return CustomerSummary(
         id=row["id"],
         name=row["name"],
@@ -286,11 +287,11 @@ class CustomerRecord:
     customer: CustomerSummary
     account_age_days: int
     accounts: list[BankAccount]
-    items: list[dict[str, Any]]  # newest first (masked codes only)
+    items: list[RowView]  # newest first (masked codes only)
     items_by_status: dict[str, int]
-    holds: list[dict[str, Any]]  # items whose payout waits for a hold
-    flagged: list[dict[str, Any]]  # items with flags or a review reason
-    payouts: list[dict[str, Any]]
+    holds: list[RowView]  # items whose payout waits for a hold
+    flagged: list[RowView]  # items with flags or a review reason
+    payouts: list[RowView]
     limits: Limits
     prior_sales: int
     prior_payout: int

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from giftcash.domain.records import Customer
-from giftcash.service import errors
+from giftcash.service import bounds, errors
 from giftcash.service.deps import Deps
 from giftcash.service.ports import Unavailable
+from giftcash.service.ports.uow import UnitOfWork
 from giftcash.service.secrets import code_hash, new_token, numeric_code, same_hash, token_hash
 
 _PHONE = re.compile(r"^01[016789]\d{7,8}$")
@@ -36,23 +36,64 @@ def _check_signup(name: str, birth_date: date, password: str, today: date) -> st
     return name
 
 
-def signup(deps: Deps, *, phone: str, name: str, birth_date: date, password: str) -> str:
-    """Create (or refresh an unverified) customer and text a 6-digit code."""
+# What a registered phone receives when someone signs up with it: the answer to the
+# requester is the one a new number gets (no account is revealed), so the phone's owner
+# is told here, in one language (Korean), with no code in it.
+SIGNUP_NOTICE = (
+    "[giftcash] 이 번호로 회원가입 시도가 있었습니다. 이미 가입된 번호이니 로그인해 주세요. "
+    "본인이 시도하지 않았다면 이 문자는 무시하셔도 됩니다."
+)
+
+
+def signup_text(code: str) -> str:
+    return f"[giftcash] 인증번호 {code} (code {code})"
+
+
+def signup(
+    deps: Deps,
+    *,
+    phone: str,
+    name: str,
+    birth_date: date,
+    password: str,
+    device_key: str | None = None,
+) -> str:
+    """Create (or make anew an unverified) customer and text a 6-digit code.
+
+    A phone that already has an account gets the same answer (a new-looking customer id,
+    a code "sent"), and its owner a text saying someone tried, not a code: sign-up must
+    not tell anyone which numbers are registered (OWASP OAT-019/OAT-007). The SMS is
+    bounded per address, phone, number range and overall (service/bounds.py), checked and
+    recorded with the challenge, before the SMS is sent. ``device_key``: the client
+    address."""
     now = deps.clock.now()
     phone = normalise_phone(phone)
     name = _check_signup(name, birth_date, password, now.date())
     password_hash = deps.passwords.hash(password)
+    sms = bounds.Call(
+        bounds.SMS,
+        address=device_key,
+        person=bounds.phone_key(deps, phone),
+        range_key=bounds.phone_range(deps, phone),
+    )
     with deps.uow() as uow:
+        sms_id = bounds.charge(uow, deps, sms, now)
         existing = uow.customers.by_phone(phone)
-        if existing is not None and existing.verified:
-            raise errors.PhoneTaken("this phone number already has an account")
-        if existing is None:
-            customer_id = deps.new_id()
-            uow.customers.add(customer_id, phone, name, birth_date, password_hash, now)
-        else:
-            customer_id = existing.id
-            uow.customers.update_unverified(customer_id, name, birth_date, password_hash)
+        customer_id = deps.new_id()  # anew every time, whatever the phone: nothing to compare
         code = numeric_code(6)
+        if existing is not None and existing.verified:
+            # A challenge nobody is told the code of, so verifying answers as for a new
+            # number (wrong code, expired, too many tries); the notice goes to the phone.
+            code, text, key = numeric_code(6), SIGNUP_NOTICE, sms_id
+        else:
+            if existing is None:
+                uow.customers.add(customer_id, phone, name, birth_date, password_hash, now)
+            else:
+                uow.customers.renew_unverified(
+                    existing.id, customer_id, name, birth_date, password_hash, now
+                )
+            text = signup_text(code)
+            key = ""
         challenge_id = deps.new_id()
         uow.challenges.add(
             challenge_id,
@@ -64,34 +105,40 @@ def signup(deps: Deps, *, phone: str, name: str, birth_date: date, password: str
         )
         uow.commit()
     try:
-        deps.sms.send(phone, f"[giftcash] 인증번호 {code} (code {code})", key=challenge_id)
+        deps.sms.send(phone, text, key=key or challenge_id)
     except Unavailable:
         raise errors.ServiceUnavailable("the SMS could not be sent; try again") from None
     return customer_id
 
 
 def verify_phone(deps: Deps, *, phone: str, code: str, device_key: str | None = None) -> None:
-    """``device_key``: the client address the attempt came from (failures count by it)."""
+    """``device_key``: the client address the attempt came from (failures count by it).
+    A phone with no code waiting answers as a wrong code does, so that this cannot tell
+    a registered number from another."""
     now = deps.clock.now()
-    phone = normalise_phone(phone)
+    try:
+        phone = normalise_phone(phone)
+    except errors.InvalidPhone:
+        phone = ""
+    pkey = bounds.phone_key(deps, phone) if phone else None
     with deps.uow() as uow:
-        challenge = uow.challenges.latest(phone, "signup")
-        if challenge is None or challenge.used_at is not None:
-            raise errors.InvalidCode("no code is waiting for this phone; sign up again")
-        customer = uow.customers.by_phone(phone)
-        assert customer is not None  # sign-up makes the customer with the challenge
-        _refuse_while_locked(uow, deps, BAD_SMS_CODE, customer.id, device_key, now)
-        if challenge.attempts >= deps.limits.sms_code_attempts:
+        _refuse_while_locked(uow, deps, BAD_SMS_CODE, pkey, device_key, now)
+        challenge = uow.challenges.latest(phone, "signup") if phone else None
+        customer = uow.customers.by_phone(phone) if phone else None
+        waiting = challenge if challenge is not None and challenge.used_at is None else None
+        if waiting is not None and waiting.attempts >= deps.limits.sms_code_attempts:
             raise errors.TooManyAttempts("too many wrong codes; sign up again for a new one")
-        if challenge.expires_at <= now:
+        if waiting is not None and waiting.expires_at <= now:
             raise errors.CodeExpired("the code has expired; sign up again for a new one")
-        if not same_hash(challenge.code_hash, code_hash(challenge.id, code.strip())):
-            uow.challenges.count_attempt(challenge.id)
-            uow.failures.add(BAD_SMS_CODE, now, customer_id=customer.id, device_key=device_key)
+        if waiting is None or not same_hash(waiting.code_hash, code_hash(waiting.id, code.strip())):
+            if waiting is not None:
+                uow.challenges.count_attempt(waiting.id)
+            _count_failure(uow, deps, BAD_SMS_CODE, customer, pkey, device_key, now)
             uow.commit()
             raise errors.InvalidCode("the code is not right")
-        uow.challenges.use(challenge.id, now)
-        uow.customers.mark_verified(customer.id, now)
+        uow.challenges.use(waiting.id, now)
+        if customer is not None and not customer.verified:
+            uow.customers.mark_verified(customer.id, now)
         uow.commit()
 
 
@@ -101,19 +148,32 @@ BAD_LOGIN = "bad_login"
 BAD_SMS_CODE = "bad_sms_code"
 
 
-def _refuse_while_locked(
-    uow: Any, deps: Deps, kind: str, customer_id: str | None, device_key: str | None, now: datetime
+def _count_failure(
+    uow: UnitOfWork,
+    deps: Deps,
+    kind: str,
+    customer: Customer | None,
+    pkey: str | None,
+    device_key: str | None,
+    now: datetime,
 ) -> None:
-    """``too_many_attempts`` while this phone's customer, or this address, has failed
-    ``kind`` too often in the window, whether or not this attempt would succeed. A burst
-    of simultaneous attempts can pass the limit by the number in flight."""
+    customer_id = customer.id if customer is not None else None
+    uow.failures.add(kind, now, customer_id=customer_id, device_key=device_key)
+    if pkey is not None:  # per phone, registered or not (the lock must not tell which)
+        bounds.record(uow, deps, bounds.Call(kind, person=pkey), now)
+
+
+def _refuse_while_locked(
+    uow: UnitOfWork, deps: Deps, kind: str, pkey: str | None, device_key: str | None, now: datetime
+) -> None:
+    """``too_many_attempts`` while this phone (registered or not), or this address, has
+    failed ``kind`` too often in the window, whether or not this attempt would succeed. A
+    burst of simultaneous attempts can pass the limit by the number in flight."""
     lim = deps.limits
     since = now - timedelta(seconds=lim.failure_window_s)
     per_phone = lim.login_max_failures if kind == BAD_LOGIN else lim.sms_max_failures
     minutes = lim.failure_window_s // 60
-    if customer_id is not None and (
-        uow.failures.count(since=since, customer_id=customer_id, kinds=(kind,)) >= per_phone
-    ):
+    if pkey is not None and uow.bounded.count([kind], since, "person", pkey) >= per_phone:
         raise errors.TooManyAttempts(
             f"too many failed attempts for this phone; try again in {minutes} minutes"
         )
@@ -125,19 +185,35 @@ def _refuse_while_locked(
         )
 
 
+_DUMMY_HASHES: dict[int, str] = {}
+
+
+def _dummy_hash(deps: Deps) -> str:
+    """A hash no password matches, made by this hasher, so an unknown phone's sign-in
+    spends the same verification time as a known one's."""
+    key = id(deps.passwords)
+    if key not in _DUMMY_HASHES:
+        _DUMMY_HASHES[key] = deps.passwords.hash(new_token())
+    return _DUMMY_HASHES[key]
+
+
 def issue_token(deps: Deps, *, phone: str, password: str, device_key: str | None = None) -> str:
-    """``device_key``: the client address the attempt came from (failures count by it)."""
+    """``device_key``: the client address the attempt came from (failures count by it).
+    An unknown phone answers, and takes as long, as a wrong password: the password is
+    verified against a dummy hash."""
     now = deps.clock.now()
     try:
         phone = normalise_phone(phone)
     except errors.InvalidPhone:
         phone = ""
+    pkey = bounds.phone_key(deps, phone) if phone else None
+    dummy = _dummy_hash(deps)
     with deps.uow() as uow:
         customer = uow.customers.by_phone(phone) if phone else None
-        customer_id = customer.id if customer is not None else None
-        _refuse_while_locked(uow, deps, BAD_LOGIN, customer_id, device_key, now)
-        if customer is None or not deps.passwords.verify(customer.password_hash, password):
-            uow.failures.add(BAD_LOGIN, now, customer_id=customer_id, device_key=device_key)
+        _refuse_while_locked(uow, deps, BAD_LOGIN, pkey, device_key, now)
+        stored = customer.password_hash if customer is not None else dummy
+        if not deps.passwords.verify(stored, password) or customer is None:
+            _count_failure(uow, deps, BAD_LOGIN, customer, pkey, device_key, now)
             uow.commit()
             raise errors.InvalidCredentials("phone or password is wrong")
         if not customer.verified:

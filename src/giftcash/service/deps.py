@@ -7,12 +7,16 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from giftcash.domain.brands import CATALOGUE, Brand, brand_index
 from giftcash.domain.jurisdictions import DEFAULT_JURISDICTION
+from giftcash.service.bound_limits import BoundEvents, Bounds, NoEvents
 from giftcash.service.outbound import Resolver
 from giftcash.service.ports import BankPort, Clock, IssuerPort, SmsPort
+from giftcash.service.ports.uow import UnitOfWork
+
+__all__ = ["Deps", "Limits", "PasswordHasher", "UnitOfWork", "Vault"]
 
 
 class Vault(Protocol):
@@ -24,14 +28,6 @@ class Vault(Protocol):
 class PasswordHasher(Protocol):
     def hash(self, password: str) -> str: ...
     def verify(self, password_hash: str, password: str) -> bool: ...
-
-
-class UnitOfWork(Protocol):
-    """One database transaction; repositories hang off it (see adapters/db/uow.py)."""
-
-    def __enter__(self) -> Any: ...
-    def __exit__(self, *exc: object) -> None: ...
-    def commit(self) -> None: ...
 
 
 def _uuid4_text() -> str:
@@ -116,7 +112,15 @@ class Deps:
     read_uow: Callable[[], UnitOfWork] | None = None
     # Resolves the hosts of URLs customers give us (webhooks) for the outbound check.
     resolver: Resolver | None = None
+    # The operator's business details shown in every customer page's footer and receipt.
     business: BusinessDetails = field(default_factory=BusinessDetails)
+    # Bounds on foreign calls that cost money or trust (service/bounds.py), where they
+    # report (metrics), and the operator's own networks webhooks must never reach.
+    bounds: Bounds = field(default_factory=Bounds)
+    bound_events: BoundEvents = field(default_factory=NoEvents)
+    outbound_denied: tuple[str, ...] = ()
+    # Proxies whose X-Forwarded-For is believed (CIDRs; entrypoints/client_address.py).
+    trusted_proxies: tuple[str, ...] = ()
 
     def reader(self) -> UnitOfWork:
         """A unit of work that only reads: a snapshot that never takes the write lock

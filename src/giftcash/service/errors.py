@@ -70,6 +70,19 @@ class TooManyAttempts(DomainError):
     kind = "rate_limited"
 
 
+class RateLimited(DomainError):
+    """A bound on calls that cost money or trust (service/bounds.py) is reached; the
+    context carries ``retry_after_s`` (the API's ``Retry-After``)."""
+
+    code = "rate_limited"
+    kind = "rate_limited"
+
+
+class TooManyBankAccounts(DomainError):
+    code = "too_many_bank_accounts"
+    kind = "conflict"
+
+
 class HolderNameMismatch(DomainError):
     code = "holder_name_mismatch"
 

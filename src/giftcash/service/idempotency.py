@@ -42,6 +42,8 @@ from typing import Any
 from giftcash.domain.errors import DomainError
 from giftcash.service.deps import Deps
 from giftcash.service.errors import IdempotencyKeyInUse, IdempotencyKeyReused, InvalidInput
+from giftcash.service.ports.records import IdempotencyRecord
+from giftcash.service.ports.uow import UnitOfWork
 
 LOCK_S = 60
 WAIT_S = 15.0
@@ -179,16 +181,17 @@ def _max_polls() -> int:
     return int(WAIT_S / POLL_S) * 4 + 100
 
 
-def _stored_answer(rec: Any, request_hash: str) -> Answer | None:
+def _stored_answer(rec: IdempotencyRecord, request_hash: str) -> Answer | None:
     """The stored answer for a replay; None while the first run is still going."""
     if rec.request_hash != request_hash:
         raise IdempotencyKeyReused("this idempotency key was used with a different request")
     if rec.status_code is None:
         return None
+    assert rec.response_body is not None  # stored with its status code
     return Answer(int(rec.status_code), json.loads(rec.response_body), replayed=True)
 
 
-def _joined_deps(deps: Deps, outer: Any) -> Deps:
+def _joined_deps(deps: Deps, outer: UnitOfWork) -> Deps:
     """The dependencies whose units of work join ``outer``'s transaction (savepoints)."""
     return dataclasses.replace(deps, uow=outer.joined, read_uow=outer.joined)
 

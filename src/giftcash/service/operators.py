@@ -165,14 +165,14 @@ def issue_token(deps: Deps, *, username: str, password: str, totp: str) -> Opera
         if row is None:
             _burn_password_check(deps, password)
             reason = "unknown_username"
-        elif not deps.passwords.verify(row["password_hash"], password):
+        elif not deps.passwords.verify(row.password_hash, password):
             reason = "password"
         else:
-            secret = deps.vault.decrypt(row["totp_secret_enc"], row["totp_key_id"], row["id"])
+            secret = deps.vault.decrypt(row.totp_secret_enc, row.totp_key_id, row.id)
             step = _totp_step(deps, secret, totp.strip())
             if step is None:
                 reason = "totp"
-            elif not uow.operator_auth.accept_totp_step(row["id"], step):
+            elif not uow.operator_auth.accept_totp_step(row.id, step):
                 reason = "totp_replayed"
             else:
                 reason = ""
@@ -191,20 +191,18 @@ def issue_token(deps: Deps, *, username: str, password: str, totp: str) -> Opera
         assert row is not None
         token = new_token()
         ttl_s = deps.limits.token_ttl_s
-        uow.tokens.add(
-            token_hash(token), "operator", row["id"], now + timedelta(seconds=ttl_s), now
-        )
+        uow.tokens.add(token_hash(token), "operator", row.id, now + timedelta(seconds=ttl_s), now)
         audit.record(
             uow,
-            f"operator:{row['username']}",
+            f"operator:{row.username}",
             LOGIN,
             subject,
-            {"role": row["role"]},
+            {"role": row.role},
             at=now,
             id=deps.new_id(),
         )
         uow.commit()
-    return OperatorToken(token, ttl_s, row["role"])
+    return OperatorToken(token, ttl_s, row.role)
 
 
 def authenticate(deps: Deps, token: str) -> Operator:
@@ -216,7 +214,7 @@ def authenticate(deps: Deps, token: str) -> Operator:
         row = uow.operators.get(t.subject_id)
     if row is None:
         raise errors.Unauthorized("the operator token is missing, unknown or expired")
-    return Operator(row["id"], row["username"], row["role"])
+    return Operator(row.id, row.username, row.role)
 
 
 def check_role(deps: Deps, op: Operator, roles: tuple[str, ...], action: str) -> None:

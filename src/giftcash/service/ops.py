@@ -15,6 +15,7 @@ from giftcash.domain.states import PAYOUT_TERMINAL
 from giftcash.service import audit, errors
 from giftcash.service.deps import Deps
 from giftcash.service.ports import Ambiguous, Unavailable
+from giftcash.service.ports.records import RowView
 
 RETRYABLE = ("pending", "sending", "unknown", "sent")
 
@@ -30,10 +31,10 @@ class PayoutNotRetryable(DomainError):
 
 @dataclass(frozen=True)
 class ItemView:
-    item: dict[str, Any]  # masked code only
-    events: list[dict[str, Any]]
+    item: RowView  # masked code only
+    events: list[RowView]
     payout: dict[str, Any] | None
-    transfers: list[dict[str, Any]]
+    transfers: list[RowView]
 
 
 def show_item(deps: Deps, item_id: str) -> ItemView:
@@ -51,7 +52,7 @@ def show_item(deps: Deps, item_id: str) -> ItemView:
         )
 
 
-def _public_payout(p: dict[str, Any]) -> dict[str, Any]:
+def _public_payout(p: RowView) -> dict[str, Any]:
     keep = (
         "id",
         "status",

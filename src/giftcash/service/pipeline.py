@@ -10,18 +10,19 @@ happened to that key before calling again: ambiguity is settled by inquiry.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from giftcash.domain import declines as dc
 from giftcash.domain import ledger
+from giftcash.domain.records import BankAccount, Customer
 from giftcash.domain.states import ItemStatus as IS
 from giftcash.domain.states import PayoutStatus as PS
-from giftcash.service import audit, catalogue, screening
+from giftcash.service import audit, bounds, catalogue, screening
 from giftcash.service.bank_ids import new_bank_tran_id
 from giftcash.service.deps import Deps
 from giftcash.service.ports import Ambiguous, Redemption, TransferResult, Unavailable
+from giftcash.service.ports.records import LeasedItem
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +79,7 @@ def backoff(deps: Deps, attempts: int) -> timedelta:
 
 @dataclass(frozen=True, slots=True)
 class AdmitClaim:
-    row: dict[str, Any]  # the claimed item (no code in it)
+    row: LeasedItem  # the claimed item (its code taken out)
     code: str
     pin: str | None
 
@@ -87,20 +88,46 @@ class AdmitClaim:
 class AdmitOutcome:
     claim: AdmitClaim
     kind: str  # facts | retry
-    facts: dict[str, Any]
+    facts: screening.IssuerFacts | None = None
+    reason: str = ""
 
 
 def claim_admissions(deps: Deps, worker_id: str, limit: int) -> list[AdmitClaim]:
     """Lease received items for their second look (issuer inquiry, then policy)."""
     out = []
-    for r in _claim_items(deps, IS.RECEIVED, worker_id, limit):
+    for r in _hold_unknown_code_senders(
+        deps, worker_id, _claim_items(deps, IS.RECEIVED, worker_id, limit)
+    ):
         code, pin = _open_code(deps, r)
-        del r["code_enc"], r["pin_enc"]
-        out.append(AdmitClaim(r, code, pin))
+        out.append(AdmitClaim(replace(r, code_enc=b"", pin_enc=None), code, pin))
     return out
 
 
-def _claim_items(deps: Deps, status: IS, worker_id: str, limit: int) -> list[dict[str, Any]]:
+def _hold_unknown_code_senders(
+    deps: Deps, worker_id: str, rows: list[LeasedItem]
+) -> list[LeasedItem]:
+    """Items of a customer past the bound of unknown codes (service/bounds.py) wait, not
+    asked about and never declined for it, until the bound lets the issuer be asked."""
+    if not rows:
+        return rows
+    now = deps.clock.now()
+    kept = []
+    with deps.uow() as uow:
+        waits = {
+            cid: bounds.invalid_codes_hold_s(uow, deps, cid, now)
+            for cid in {r.customer_id for r in rows}
+        }
+        for r in rows:
+            wait_s = waits[r.customer_id]
+            if wait_s:
+                uow.items.release(r.id, worker_id, now + timedelta(seconds=wait_s))
+            else:
+                kept.append(r)
+        uow.commit()
+    return kept
+
+
+def _claim_items(deps: Deps, status: IS, worker_id: str, limit: int) -> list[LeasedItem]:
     now = deps.clock.now()
     lease_until = now + timedelta(seconds=deps.limits.lease_s)
     with deps.uow() as uow:
@@ -109,34 +136,34 @@ def _claim_items(deps: Deps, status: IS, worker_id: str, limit: int) -> list[dic
     return rows
 
 
-def _open_code(deps: Deps, r: dict[str, Any]) -> tuple[str, str | None]:
+def _open_code(deps: Deps, r: LeasedItem) -> tuple[str, str | None]:
     """The code and PIN of a claimed item, decrypted only for the call that needs them."""
-    code = deps.vault.decrypt(r["code_enc"], r["key_id"], r["id"])
-    pin = deps.vault.decrypt(r["pin_enc"], r["key_id"], r["id"] + ":pin") if r["pin_enc"] else None
+    code = deps.vault.decrypt(r.code_enc, r.key_id, r.id)
+    pin = deps.vault.decrypt(r.pin_enc, r.key_id, r.id + ":pin") if r.pin_enc else None
     return code, pin
 
 
 def inquire(deps: Deps, c: AdmitClaim) -> AdmitOutcome:
     """Phase 2 of admission: what does the issuer say about this voucher? (read-only)"""
     try:
-        info = deps.issuer.inquire_balance(c.row["issuer"], c.code, c.pin)
+        info = deps.issuer.inquire_balance(c.row.issuer, c.code, c.pin)
     except (Ambiguous, Unavailable) as e:
-        return AdmitOutcome(c, "retry", {"reason": str(e)})
+        return AdmitOutcome(c, "retry", reason=str(e))
     if info is None:  # this issuer offers no inquiry
-        return AdmitOutcome(c, "facts", {"status": "active"})
+        return AdmitOutcome(c, "facts", screening.IssuerFacts("active"))
     used = 0
     if info.face_value is not None and info.balance is not None:
         used = max(info.face_value - info.balance, 0)
     return AdmitOutcome(
         c,
         "facts",
-        {
-            "status": info.status,
-            "purchase_channel": info.purchase_channel,
-            "purchased_at": info.purchased_at,
-            "expires_at": info.expires_at,
-            "used_value": used,
-        },
+        screening.IssuerFacts(
+            status=info.status,
+            purchase_channel=info.purchase_channel,
+            purchased_at=info.purchased_at,
+            expires_at=info.expires_at,
+            used_value=used,
+        ),
     )
 
 
@@ -148,109 +175,112 @@ def record_admissions(deps: Deps, worker_id: str, outcomes: list[AdmitOutcome]) 
     with deps.uow() as uow:
         rs = screening.ruleset(uow, deps)
         brands = catalogue.live_catalogue_in(uow, deps.brand_catalogue).brands
-        people: dict[str, Any] = {}
-        mismatches: list[tuple[dict[str, Any], str | None, str | None]] = []
+        people: dict[str, tuple[Customer, BankAccount | None]] = {}
+        mismatches: list[tuple[LeasedItem, str | None, str | None]] = []
         batch = screening.BatchFacts()  # forgotten after every decline, failure or failed
-        admitted: list[tuple[str, dict[str, Any]]] = []  # moved on together after the loop
+        admitted: list[tuple[str, dict[str, object]]] = []  # moved on together after the loop
+        unknown: list[bounds.Call] = []  # issuer inquiries that found no live voucher
         for o in outcomes:
             row = o.claim.row
-            if o.kind == "retry":
-                attempts = row["attempts"]
+            if o.kind == "retry" or o.facts is None:
+                attempts = row.attempts
                 if attempts >= deps.limits.max_attempts:
                     uow.items.transition_leased(
-                        row["id"],
+                        row.id,
                         worker_id,
                         IS.RECEIVED,
                         IS.FAILED,
                         now,
-                        decline=(dc.ISSUER_UNREACHABLE.code, o.facts.get("reason", "")[:200]),
+                        decline=(dc.ISSUER_UNREACHABLE.code, o.reason[:200]),
                     )
                     batch.forget()
                 else:
-                    uow.items.release(row["id"], worker_id, now + backoff(deps, attempts))
+                    uow.items.release(row.id, worker_id, now + backoff(deps, attempts))
                 continue
-            if row["customer_id"] not in people:
-                customer = uow.customers.get(row["customer_id"])
-                sub = uow.submissions.get(row["submission_id"])
+            if row.customer_id not in people:
+                found = uow.customers.get(row.customer_id)
+                assert found is not None  # an item's customer is never deleted
+                sub = uow.submissions.get(row.submission_id)
                 account = uow.bank_accounts.get(sub.bank_account_id) if sub else None
-                people[row["customer_id"]] = (customer, account)
-            customer, account = people[row["customer_id"]]
+                people[row.customer_id] = (found, account)
+            customer, account = people[row.customer_id]
             d = screening.screen_before_redemption(
                 uow,
                 deps,
                 rs,
                 item=row,
-                brand=brands[row["brand_id"]],
+                brand=brands[row.brand_id],
                 customer=customer,
                 account=account,
                 issuer_facts=o.facts,
                 now=now,
                 batch=batch,
             )
-            facts = {
-                "decision": screening.decision_record(
-                    d, (row.get("decision") or {}).get("device_key")
-                ),
-                "purchase_channel": o.facts.get("purchase_channel"),
-                "issuer_purchased_at": o.facts.get("purchased_at"),
-                "issuer_expires_at": o.facts.get("expires_at"),
+            facts: dict[str, object] = {
+                "decision": screening.decision_record(d, row.device_key),
+                "purchase_channel": o.facts.purchase_channel,
+                "issuer_purchased_at": o.facts.purchased_at,
+                "issuer_expires_at": o.facts.expires_at,
                 "warning": d.warning,
                 "flags": sorted({f.code for f in d.flags}) or None,
             }
+            if facts["purchase_channel"] is None:  # none reported: keep what is stored
+                del facts["purchase_channel"]
             if any(f.code == "declaration_mismatch" for f in d.flags):
-                mismatches.append((row, o.facts.get("purchase_channel"), d.code))
+                mismatches.append((row, o.facts.purchase_channel, d.code))
             if d.outcome is Outcome.DECLINE:
                 assert d.code is not None
                 uow.items.transition_leased(
-                    row["id"],
+                    row.id,
                     worker_id,
                     IS.RECEIVED,
                     IS.DECLINED,
                     now,
                     decline=(d.code, d.message),
-                    **facts,
+                    facts=facts,
                 )
                 entry = dc.describe(d.code)
                 if entry.retryable or entry.kind is dc.Kind.ISSUER:
-                    uow.items.release_code(row["id"])
+                    uow.items.release_code(row.id)
                 if entry.counts_as_failure:  # the issuer does not know, or not as sold
                     uow.failures.add(
-                        "invalid_code",
-                        now,
-                        customer_id=row["customer_id"],
-                        device_key=(row.get("decision") or {}).get("device_key"),
+                        "invalid_code", now, customer_id=row.customer_id, device_key=row.device_key
+                    )
+                    unknown.append(
+                        bounds.Call(
+                            bounds.ISSUER_INVALID, person=row.customer_id, address=row.device_key
+                        )
                     )
                 batch.forget()
             elif d.outcome is Outcome.REVIEW:
                 uow.items.transition_leased(
-                    row["id"],
+                    row.id,
                     worker_id,
                     IS.RECEIVED,
                     IS.REVIEW,
                     now,
-                    review_reason=f"{d.code}: {d.message}",
-                    **facts,
+                    facts={**facts, "review_reason": f"{d.code}: {d.message}"},
                 )
             else:
-                earlier = None if row.get("reviewed_at") else row.get("hold_until")
+                earlier = None if row.reviewed_at else row.hold_until
                 holds = [h for h in (earlier, d.hold_until) if h is not None]
                 fields = {**facts, "hold_until": max(holds) if holds else None}
-                if fields["purchase_channel"] is None:  # as transition_leased: keep the old
-                    del fields["purchase_channel"]
-                admitted.append((row["id"], fields))
+                admitted.append((row.id, fields))
         uow.items.transition_leased_many(
             admitted, worker_id, IS.RECEIVED, IS.REDEEMING, now, set_redeem_key=True
         )
+        if unknown:  # counted against the customer's bound; a burst trips the breaker
+            bounds.record_many(uow, deps, unknown, now)
         for row, reported, outcome in mismatches:  # a forged declaration: on the record
             audit.record(
                 uow,
                 "system:policy",
                 "item.declaration_mismatch",
-                f"item:{row['id']}",
+                f"item:{row.id}",
                 {
-                    "declared": row["funding_source"],
+                    "declared": row.funding_source,
                     "issuer_reported": reported,
-                    "customer_id": row["customer_id"],
+                    "customer_id": row.customer_id,
                     "decision": outcome,
                 },
                 at=now,
@@ -263,18 +293,19 @@ def claim_redemptions(deps: Deps, worker_id: str, limit: int) -> list[RedeemClai
     out = []
     for r in _claim_items(deps, IS.REDEEMING, worker_id, limit):
         code, pin = _open_code(deps, r)
+        assert r.redeem_key is not None  # set on the move to redeeming
         out.append(
             RedeemClaim(
-                item_id=r["id"],
-                customer_id=r["customer_id"],
-                issuer=r["issuer"],
-                currency=r["currency"],
-                face_value=r["face_value"],
-                payout=r["payout"],
-                key=r["redeem_key"],
+                item_id=r.id,
+                customer_id=r.customer_id,
+                issuer=r.issuer,
+                currency=r.currency,
+                face_value=r.face_value,
+                payout=r.payout,
+                key=r.redeem_key,
                 code=code,
                 pin=pin,
-                prior_attempts=r["attempts"] - 1,
+                prior_attempts=r.attempts - 1,
             )
         )
     return out
@@ -420,24 +451,24 @@ def claim_payouts(
     with deps.uow() as uow:
         rows = uow.payouts.claim(statuses, worker_id, now, lease_until, limit)
         for r in rows:
-            if r["status"] == PS.PENDING:
-                uow.payouts.transition(r["id"], PS.PENDING, PS.SENDING, now)
+            if r.status == PS.PENDING:
+                uow.payouts.transition(r.id, PS.PENDING, PS.SENDING, now)
         uow.commit()
     return [
         PayoutClaim(
-            payout_id=r["id"],
-            customer_id=r["customer_id"],
-            currency=r["currency"],
-            amount=r["amount"],
-            bank_tran_id=r["bank_tran_id"],
-            bank_code=r["bank_code"],
+            payout_id=r.id,
+            customer_id=r.customer_id,
+            currency=r.currency,
+            amount=r.amount,
+            bank_tran_id=r.bank_tran_id,
+            bank_code=r.bank_code,
             account_number=deps.vault.decrypt(
-                r["account_number_enc"], r["account_key_id"], r["bank_account_id"]
+                r.account_number_enc, r.account_key_id, r.bank_account_id
             ),
-            holder_name=r["holder_name"],
-            status=PS.SENDING if r["status"] == PS.PENDING else r["status"],
-            prior_attempts=r["attempts"] - 1,
-            created_at=r["created_at"],
+            holder_name=r.holder_name,
+            status=PS.SENDING if r.status == PS.PENDING else r.status,
+            prior_attempts=r.attempts - 1,
+            created_at=r.created_at,
         )
         for r in rows
     ]
@@ -589,15 +620,15 @@ def settle_verifications(deps: Deps, limit: int = 50, grace_s: int = 10) -> int:
     for r in rows:
         try:
             result = deps.bank.transfer_result(
-                r["verify_bank_tran_id"], VERIFY_AMOUNT, r["created_at"].date()
+                r.verify_bank_tran_id, VERIFY_AMOUNT, r.created_at.date()
             )
         except (Ambiguous, Unavailable):
             continue
         if result.outcome in ("done", "pending", "returned"):
-            record_verification_outcome(deps, r["id"], r["verify_bank_tran_id"], "done")
-        elif result.outcome in ("not_found", "rejected") and r["status"] == "verifying":
+            record_verification_outcome(deps, r.id, r.verify_bank_tran_id, "done")
+        elif result.outcome in ("not_found", "rejected") and r.status == "verifying":
             # (a verified account's code was read from this deposit: it did arrive)
-            record_verification_outcome(deps, r["id"], r["verify_bank_tran_id"], "rejected")
+            record_verification_outcome(deps, r.id, r.verify_bank_tran_id, "rejected")
         else:
             continue
         settled += 1

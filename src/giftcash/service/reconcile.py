@@ -31,7 +31,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import islice
@@ -41,6 +41,7 @@ from giftcash.domain import ledger
 from giftcash.domain.errors import DomainError
 from giftcash.domain.money import DEFAULT_CURRENCY
 from giftcash.service.deps import Deps
+from giftcash.service.ports.records import RowView
 
 VERIFY_AMOUNT = 1  # the 1-won deposit (service.bank_accounts.VERIFY_AMOUNT)
 DIRECTIONS = ("out", "in", "fee")
@@ -364,8 +365,8 @@ def _row(
 
 def _classify(
     line: StatementLine,
-    payouts: dict[str, dict[str, Any]],
-    verifications: dict[str, dict[str, Any]],
+    payouts: Mapping[str, RowView],
+    verifications: Mapping[str, RowView],
     out: BankReconciliation,
 ) -> tuple[str, str | None, str | None]:
     """Put the line in its list; answer (result, matched kind, matched ref) to store."""
@@ -557,7 +558,7 @@ def reconcile_issuer(
     until = until or (max(days) if days else None)
     with deps.reader() as uow:
         ours = uow.reconcile.redemptions_by_key([line.idempotency_key for line in report])
-        expected: list[dict[str, Any]] = []
+        expected: list[RowView] = []
         if since is not None and until is not None:
             out.period = (since, until)
             expected = uow.reconcile.booked_redemptions(*day_bounds(since, until))
@@ -600,7 +601,7 @@ def reconcile_issuer(
 
 
 def _match_redemption(
-    line: SettlementLine, ours: dict[str, Any] | None, out: IssuerReconciliation
+    line: SettlementLine, ours: RowView | None, out: IssuerReconciliation
 ) -> None:
     base = {
         "idempotency_key": line.idempotency_key,

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from giftcash.service import catalogue, errors
 from giftcash.service.deps import Deps
+from giftcash.service.ports.records import RowView
 
 CAPTURED = frozenset({"redeemed", "paying", "paid"})
 REJECTED = frozenset({"declined", "invalid"})
@@ -120,7 +121,7 @@ def volume(
     return [rows[k] for k in sorted(rows)]
 
 
-def _add(row: ReportRow, it: dict[str, Any]) -> None:
+def _add(row: ReportRow, it: RowView) -> None:
     row.received += 1
     status = it["status"]
     if status in REJECTED:

@@ -1,5 +1,6 @@
 """Law and risk, applied: the facts the policy engine needs, read inside the command's
-transaction, and its decisions turned into item fields.
+transaction, and its decisions handed back (``Screening``, ``Decision``) for the caller to
+record; nothing here edits an item.
 
 Two moments: at intake (what the customer declared, the day's counts, the registry),
 and before redemption, when the issuer's balance inquiry has said how and when the
@@ -8,7 +9,7 @@ voucher was bought (its answer overrides the declaration).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,10 +31,11 @@ from giftcash.domain.policy import (
 )
 from giftcash.domain.records import BankAccount, Customer
 from giftcash.service.catalogue import LiveCatalogue, rules_in
-from giftcash.service.deps import Deps
+from giftcash.service.deps import Deps, UnitOfWork
+from giftcash.service.ports.records import DecisionRecord, LeasedItem
 
 
-def ruleset(uow: Any, deps: Deps, live: LiveCatalogue | None = None) -> RuleSet:
+def ruleset(uow: UnitOfWork, deps: Deps, live: LiveCatalogue | None = None) -> RuleSet:
     return rules_in(uow, deps.brand_catalogue, deps.jurisdiction, live)
 
 
@@ -50,7 +52,7 @@ def route_dicts(d: Decision) -> list[dict[str, Any]]:
     ]
 
 
-def decision_record(d: Decision, device_key: str | None = None) -> dict[str, Any]:
+def decision_record(d: Decision, device_key: str | None = None) -> DecisionRecord:
     """What is kept of a decision with the item (for the customer's answer, the review
     queue and the audit of why)."""
     return {
@@ -68,7 +70,7 @@ def decision_record(d: Decision, device_key: str | None = None) -> dict[str, Any
 
 
 def customer_facts(
-    uow: Any, customer: Customer, account: BankAccount | None, device_key: str | None
+    uow: UnitOfWork, customer: Customer, account: BankAccount | None, device_key: str | None
 ) -> CustomerFacts:
     return CustomerFacts(
         id=customer.id,
@@ -93,7 +95,7 @@ class Counts:
 
 
 def counts(
-    uow: Any,
+    uow: UnitOfWork,
     rs: RuleSet,
     *,
     customer_id: str,
@@ -120,43 +122,81 @@ def counts(
     )
 
 
-def issuer_exposure(uow: Any, issuer: str, currency: str) -> int:
+def issuer_exposure(uow: UnitOfWork, issuer: str, currency: str) -> int:
     return max(uow.ledger.balance(ledger.issuer_account(issuer), currency), 0)
 
 
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """What intake knows of one item that passed the format checks: the facts to judge."""
+
+    brand: Brand
+    face_value: int
+    funding_source: str
+    payout: int
+    code_hmac: str
+    purchased_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Screening:
+    """The policy's answer for one item, for the caller to record with it."""
+
+    decision: Decision
+    device_key: str | None
+
+    @property
+    def declined(self) -> bool:
+        return self.decision.outcome is Outcome.DECLINE
+
+    @property
+    def record(self) -> DecisionRecord:
+        return decision_record(self.decision, self.device_key)
+
+    @property
+    def flags(self) -> list[str] | None:
+        return sorted({f.code for f in self.decision.flags}) or None
+
+    @property
+    def review_reason(self) -> str | None:
+        d = self.decision
+        return f"{d.code}: {d.message}" if d.outcome is Outcome.REVIEW else None
+
+    @property
+    def hold_until(self) -> datetime | None:
+        d = self.decision
+        return d.hold_until if d.outcome is Outcome.HOLD else None
+
+
 def screen_intake(
-    uow: Any,
+    uow: UnitOfWork,
     deps: Deps,
     *,
     customer: Customer,
     account: BankAccount,
-    brands: dict[str, Brand],
-    rows: list[dict[str, Any]],
+    candidates: Sequence[Candidate],
     now: datetime,
     device_key: str | None,
     live: LiveCatalogue | None = None,
-) -> None:
-    """Decide every not-yet-declined row of a submission, in order, and write the
-    outcome into the row (``decline``, ``review``, ``hold_until``, ``warning``...).
-    ``live``: the catalogue the rows were prepared with (the rules use the same)."""
+) -> list[Screening]:
+    """Decide every item of a submission, in order: one ``Screening`` per candidate (an
+    item declined counts no more towards the day's and the submission's totals).
+    ``live``: the catalogue the items were prepared with (the rules use the same)."""
     rs = ruleset(uow, deps, live)
     cf = customer_facts(uow, customer, account, device_key)
     c = counts(
         uow, rs, customer_id=customer.id, account_id=account.id, device_key=device_key, now=now
     )
-    live = [r for r in rows if r["decline"] is None]
-    sightings = uow.items.sightings([r["code_hmac"] for r in live])
+    sightings = uow.items.sightings([k.code_hmac for k in candidates])
     exposure: dict[tuple[str, str], int] = {}
-    submission_value = sum(r["face_value"] for r in live)
+    submission_value = sum(k.face_value for k in candidates)
     before_items = before_value = 0
-    for r in live:
-        brand = brands[r["brand_id"]]
-        key = (brand.issuer, brand.currency)
+    screenings: list[Screening] = []
+    for k in candidates:
+        key = (k.brand.issuer, k.brand.currency)
         if key not in exposure:
             exposure[key] = issuer_exposure(uow, *key)
-        item = ItemFacts(
-            brand, r["face_value"], r["funding_source"], purchased_at=r.get("purchased_at")
-        )
+        item = ItemFacts(k.brand, k.face_value, k.funding_source, purchased_at=k.purchased_at)
         history = History(
             customer_items_today=c.customer_items,
             customer_value_today=c.customer_value,
@@ -168,33 +208,28 @@ def screen_intake(
             customer_failures=c.customer_failures,
             device_failures=c.device_failures,
             issuer_exposure=exposure[key],
-            code_sightings=tuple(
-                Sighting(cid, dc) for cid, dc in sightings.get(r["code_hmac"], ())
-            ),
+            code_sightings=tuple(Sighting(cid, dc) for cid, dc in sightings.get(k.code_hmac, ())),
         )
         d = evaluate(
-            rs, item, now=now, customer=cf, history=history, stage=Stage.INTAKE, payout=r["payout"]
+            rs, item, now=now, customer=cf, history=history, stage=Stage.INTAKE, payout=k.payout
         )
-        apply_decision(r, d, device_key)
+        screenings.append(Screening(d, device_key))
         if d.outcome is not Outcome.DECLINE:
             before_items += 1
-            before_value += r["face_value"]
-            exposure[key] += r["face_value"]
+            before_value += k.face_value
+            exposure[key] += k.face_value
+    return screenings
 
 
-def apply_decision(row: dict[str, Any], d: Decision, device_key: str | None) -> None:
-    from giftcash.service.submissions import Decline
+@dataclass(frozen=True, slots=True)
+class IssuerFacts:
+    """What the issuer's balance inquiry said of a voucher (``active`` when it offers none)."""
 
-    row["decision"] = decision_record(d, device_key)
-    row["warning"] = d.warning
-    row["flags"] = sorted({f.code for f in d.flags}) or None
-    if d.outcome is Outcome.DECLINE:
-        assert d.code is not None
-        row["decline"] = Decline(d.code, d.message)
-    elif d.outcome is Outcome.REVIEW:
-        row["review_reason"] = f"{d.code}: {d.message}"
-    elif d.outcome is Outcome.HOLD:
-        row["hold_until"] = d.hold_until
+    status: str
+    purchase_channel: str | None = None
+    purchased_at: datetime | None = None
+    expires_at: datetime | None = None
+    used_value: int = 0
 
 
 class BatchFacts:
@@ -219,15 +254,15 @@ class BatchFacts:
 
 
 def screen_before_redemption(
-    uow: Any,
+    uow: UnitOfWork,
     deps: Deps,
     rs: RuleSet,
     *,
-    item: dict[str, Any],
+    item: LeasedItem,
     brand: Brand,
     customer: Customer,
     account: BankAccount | None,
-    issuer_facts: dict[str, Any],
+    issuer_facts: IssuerFacts,
     now: datetime,
     batch: BatchFacts | None = None,
 ) -> Decision:
@@ -235,9 +270,9 @@ def screen_before_redemption(
     sent back to review nor held (declines, the statutory ones above all, still apply).
     ``batch``: reads shared with the other items of the same transaction (see above)."""
     batch = batch or BatchFacts()
-    device_key = (item.get("decision") or {}).get("device_key")
+    device_key = item.device_key
     account_id = account.id if account else ""
-    sub_id = item["submission_id"]
+    sub_id = item.submission_id
     cf = batch.get(
         ("customer", customer.id, account_id, device_key),
         lambda: customer_facts(uow, customer, account, device_key),
@@ -256,14 +291,14 @@ def screen_before_redemption(
     )
     facts = ItemFacts(
         brand,
-        item["face_value"],
-        item["funding_source"],
-        issuer_channel=issuer_facts.get("purchase_channel"),
-        purchased_at=issuer_facts.get("purchased_at"),
-        expires_at=issuer_facts.get("expires_at"),
+        item.face_value,
+        item.funding_source,
+        issuer_channel=issuer_facts.purchase_channel,
+        purchased_at=issuer_facts.purchased_at,
+        expires_at=issuer_facts.expires_at,
         # the issuer's face may differ from the declared one: never more used than sold
-        used_value=min(issuer_facts.get("used_value", 0), item["face_value"]),
-        issuer_status=issuer_facts.get("status"),
+        used_value=min(issuer_facts.used_value, item.face_value),
+        issuer_status=issuer_facts.status,
     )
     history = History(
         customer_items_today=c.customer_items,
@@ -287,9 +322,9 @@ def screen_before_redemption(
         customer=cf,
         history=history,
         stage=Stage.PRE_REDEEM,
-        payout=item["payout"],
+        payout=item.payout,
     )
-    if item.get("reviewed_at") is not None and d.outcome in (Outcome.REVIEW, Outcome.HOLD):
+    if item.reviewed_at is not None and d.outcome in (Outcome.REVIEW, Outcome.HOLD):
         # A reviewer looked at this sale by hand: that replaces both the review and the
         # first-sale timer (the hold exists to give fraud time to surface).
         from dataclasses import replace

@@ -18,6 +18,7 @@ from giftcash.domain.states import ItemStatus
 from giftcash.service import audit, catalogue, errors, screening
 from giftcash.service.catalogue import LiveCatalogue
 from giftcash.service.deps import Deps
+from giftcash.service.ports.records import NewItem
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,41 +47,120 @@ class SubmissionView:
     totals: dict[str, Any] = field(default_factory=dict)
 
 
-def _prepare(deps: Deps, live: LiveCatalogue, raw: ItemIn) -> dict[str, Any]:
-    """Everything about one item that needs no database: a row dict, declined or not."""
-    row: dict[str, Any] = {
-        "id": deps.new_id(),
-        "brand_id": raw.brand_id,
-        "face_value": raw.face_value,
-        "funding_source": raw.funding_source,
-        "purchased_at": raw.purchased_at,
-        "decline": None,
-    }
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """One item after the checks that need no database (format, brand, quote)."""
+
+    id: str
+    brand_id: str
+    issuer: str
+    currency: str
+    face_value: int
+    funding_source: str
+    purchased_at: datetime | None
+    norm: str  # the normalised code (plaintext: dropped once sealed)
+    pin: str | None
+    fee: int = 0
+    payout: int = 0
+    decline: Decline | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Sealed:
+    """A prepared item with its code encrypted and hashed (no plaintext left)."""
+
+    item: _Prepared
+    code_hmac: str
+    masked_code: str
+    code_enc: bytes
+    key_id: str
+    pin_enc: bytes | None
+
+
+def _prepare(deps: Deps, live: LiveCatalogue, raw: ItemIn) -> _Prepared:
+    """Everything about one item that needs no database: declined or not."""
     brand = live.brands.get(raw.brand_id)
-    row["issuer"] = brand.issuer if brand else "unknown"
-    row["currency"] = brand.currency if brand else DEFAULT_CURRENCY
-    row["fee"] = row["payout"] = 0
+    base = _Prepared(
+        id=deps.new_id(),
+        brand_id=raw.brand_id,
+        issuer=brand.issuer if brand else "unknown",
+        currency=brand.currency if brand else DEFAULT_CURRENCY,
+        face_value=raw.face_value,
+        funding_source=raw.funding_source,
+        purchased_at=raw.purchased_at,
+        norm="".join(raw.code.split()).upper(),
+        pin=raw.pin,
+    )
     try:
         source = funding_source(raw.funding_source)
         if brand is None:
             raise errors.InvalidInput(f"no brand {raw.brand_id[:40]!r}")
         norm, pin = brand.code_format.validate(raw.code, raw.pin)
     except DomainError as e:
-        norm = "".join(raw.code.split()).upper()
-        pin = raw.pin
         entry = dc.UNKNOWN_BRAND if brand is None else dc.for_input_error(e.code)
-        row["decline"] = Decline(entry.code, e.message)
-        row["norm"], row["pin"] = norm, pin
-        return row
-    row["norm"], row["pin"] = norm, pin
+        return replace(base, decline=Decline(entry.code, e.message))
+    base = replace(base, norm=norm, pin=pin)
     # (the issuer kill switch and a brand switched off are the policy's to decide)
     try:
         q = quote(brand, raw.face_value, source)
     except DomainError as e:
-        row["decline"] = Decline(dc.for_input_error(e.code).code, e.message)
-        return row
-    row["fee"], row["payout"] = q.fee, q.payout
-    return row
+        return replace(base, decline=Decline(dc.for_input_error(e.code).code, e.message))
+    return replace(base, fee=q.fee, payout=q.payout)
+
+
+def _seal(deps: Deps, p: _Prepared) -> _Sealed:
+    code_enc, key_id = deps.vault.encrypt(p.norm, p.id)
+    pin_enc = deps.vault.encrypt(p.pin, p.id + ":pin")[0] if p.pin else None
+    return _Sealed(
+        item=replace(p, norm="", pin=None),
+        code_hmac=deps.vault.hmac(p.norm),
+        masked_code=mask(p.norm),
+        code_enc=code_enc,
+        key_id=key_id,
+        pin_enc=pin_enc,
+    )
+
+
+def _new_item(
+    s: _Sealed,
+    submission_id: str,
+    customer_id: str,
+    decline: Decline | None,
+    screened: screening.Screening | None,
+) -> NewItem:
+    p = s.item
+    review_reason = screened.review_reason if screened else None
+    if decline is not None:
+        status = ItemStatus.DECLINED
+    elif review_reason:
+        status = ItemStatus.REVIEW
+    else:
+        status = ItemStatus.RECEIVED
+    return NewItem(
+        id=p.id,
+        submission_id=submission_id,
+        customer_id=customer_id,
+        brand_id=p.brand_id,
+        issuer=p.issuer,
+        currency=p.currency,
+        face_value=p.face_value,
+        fee=p.fee,
+        payout=p.payout,
+        funding_source=p.funding_source,
+        status=status.value,
+        code_enc=s.code_enc,
+        pin_enc=s.pin_enc,
+        key_id=s.key_id,
+        code_hmac=s.code_hmac,
+        masked_code=s.masked_code,
+        decline_code=decline.code if decline else None,
+        decline_message=decline.message if decline else None,
+        review_reason=review_reason,
+        flags=screened.flags if screened else None,
+        hold_until=screened.hold_until if screened else None,
+        warning=screened.decision.warning if screened else None,
+        decision=screened.record if screened else None,
+    )
 
 
 def _same_price(live: LiveCatalogue, items: list[ItemIn]) -> None:
@@ -109,23 +189,18 @@ def submit(
     now = deps.clock.now()
     live = catalogue.live_catalogue(deps)
     _same_price(live, items)
-    rows = [_prepare(deps, live, raw) for raw in items]
+    sealed: list[_Sealed] = []
     seen: dict[str, int] = {}
-    for i, row in enumerate(rows):
-        row["code_hmac"] = deps.vault.hmac(row["norm"])
-        if row["code_hmac"] in seen:
+    for i, raw in enumerate(items):
+        s = _seal(deps, _prepare(deps, live, raw))
+        if s.code_hmac in seen:
             raise errors.DuplicateInRequest(
-                f"items {seen[row['code_hmac']]} and {i} carry the same code",
-                first=seen[row["code_hmac"]],
+                f"items {seen[s.code_hmac]} and {i} carry the same code",
+                first=seen[s.code_hmac],
                 second=i,
             )
-        seen[row["code_hmac"]] = i
-        row["masked_code"] = mask(row["norm"])
-        row["code_enc"], row["key_id"] = deps.vault.encrypt(row["norm"], row["id"])
-        row["pin_enc"] = (
-            deps.vault.encrypt(row["pin"], row["id"] + ":pin")[0] if row["pin"] else None
-        )
-        del row["norm"], row["pin"]
+        seen[s.code_hmac] = i
+        sealed.append(s)
 
     submission_id = deps.new_id()
     with deps.uow() as uow:
@@ -138,51 +213,76 @@ def submit(
             raise errors.BankAccountNotFound("no such bank account")
         if acct.status != "verified":
             raise errors.BankAccountNotVerified("verify the bank account with its 1-won code first")
-        screening.screen_intake(
-            uow,
-            deps,
-            customer=customer,
-            account=acct,
-            brands=live.brands,
-            rows=rows,
-            now=now,
-            device_key=device_key,
-            live=live,
+        declines = {s.item.id: s.item.decline for s in sealed if s.item.decline is not None}
+        live_items = [s for s in sealed if s.item.decline is None]
+        screened = dict(
+            zip(
+                [s.item.id for s in live_items],
+                screening.screen_intake(
+                    uow,
+                    deps,
+                    customer=customer,
+                    account=acct,
+                    candidates=[_candidate(live, s) for s in live_items],
+                    now=now,
+                    device_key=device_key,
+                    live=live,
+                ),
+                strict=True,
+            )
         )
-        for r in rows:
-            if r["decline"] is not None and dc.lookup(r["decline"].code).counts_as_failure:
+        for item_id, sc in screened.items():
+            d = sc.decision
+            if sc.declined:
+                assert d.code is not None
+                declines[item_id] = Decline(d.code, d.message)
+        for s in sealed:
+            d_ = declines.get(s.item.id)
+            if d_ is not None and dc.lookup(d_.code).counts_as_failure:
                 uow.failures.add(
                     "invalid_code", now, customer_id=customer_id, device_key=device_key
                 )
-        candidates = [r for r in rows if r["decline"] is None]
+        candidates = [s for s in sealed if s.item.id not in declines]
         first_owner = uow.codes.register_many(
-            [(r["code_hmac"], r["id"], customer_id) for r in candidates]
+            [(s.code_hmac, s.item.id, customer_id) for s in candidates]
         )
-        for r in candidates:
-            earlier = first_owner.get(r["code_hmac"])
-            if earlier is not None and earlier.item_id != r["id"]:
-                r["decline"] = Decline(
+        for s in candidates:
+            earlier = first_owner.get(s.code_hmac)
+            if earlier is not None and earlier.item_id != s.item.id:
+                declines[s.item.id] = Decline(
                     dc.DUPLICATE_CODE.code, "this code was already submitted to giftcash"
                 )
-        for r in rows:
-            d = r.pop("decline")
-            if d is not None:
-                r["status"] = ItemStatus.DECLINED.value
-            elif r.get("review_reason"):
-                r["status"] = ItemStatus.REVIEW.value
-            else:
-                r["status"] = ItemStatus.RECEIVED.value
-            r["decline_code"] = d.code if d else None
-            r["decline_message"] = d.message if d else None
-            r["submission_id"] = submission_id
-            r["customer_id"] = customer_id
-        uow.submissions.add(submission_id, customer_id, bank_account_id, len(rows), now)
-        uow.items.add_many(rows, now)
+        uow.submissions.add(submission_id, customer_id, bank_account_id, len(sealed), now)
+        uow.items.add_many(
+            [
+                _new_item(
+                    s,
+                    submission_id,
+                    customer_id,
+                    declines.get(s.item.id),
+                    screened.get(s.item.id),
+                )
+                for s in sealed
+            ],
+            now,
+        )
         uow.commit()
-    # Stored: let go of the rows (codes encrypted, decisions, routes) before the answer's
-    # items are read back, so a large submission does not hold both at once.
-    del rows, candidates, first_owner, seen
+    # Stored: let go of the sealed items (codes encrypted, decisions, routes) before the
+    # answer's items are read back, so a large submission does not hold both at once.
+    del sealed, live_items, candidates, screened, first_owner, seen
     return get_submission(deps, customer_id, submission_id)
+
+
+def _candidate(live: LiveCatalogue, s: _Sealed) -> screening.Candidate:
+    p = s.item
+    return screening.Candidate(
+        brand=live.brands[p.brand_id],
+        face_value=p.face_value,
+        funding_source=p.funding_source,
+        payout=p.payout,
+        code_hmac=s.code_hmac,
+        purchased_at=p.purchased_at,
+    )
 
 
 def totals(items: list[Item]) -> dict[str, Any]:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
-from giftcash.service import errors, outbound
+from giftcash.service import bounds, errors, outbound
 from giftcash.service.deps import Deps
 from giftcash.service.outbound import OutboundPolicy, Resolver
 from giftcash.service.ports import Unavailable
+from giftcash.service.ports.records import RowView
 
 EVENT_TYPES = ("item.updated", "payout.updated")
 MAX_ATTEMPTS = 12  # about a day and a half of exponential backoff, then kept for an operator
@@ -33,11 +34,18 @@ class Endpoint:
     secret: str | None  # only in the answer that creates it
 
 
-def check_url(url: str, *, allow_loopback: bool, resolver: Resolver | None = None) -> str:
+def check_url(
+    url: str,
+    *,
+    allow_loopback: bool,
+    resolver: Resolver | None = None,
+    denied: tuple[str, ...] = (),
+) -> str:
     """Refuse a URL the worker must not call (service/outbound.py). A host name that does
     not resolve yet is accepted here and judged again at each delivery, where a name that
-    does not resolve is not called; every address a name resolves to now must be public."""
-    policy = OutboundPolicy.of(allow_loopback=allow_loopback)
+    does not resolve is not called; every address a name resolves to now must be public.
+    ``denied``: the operator's own networks (CIDRs, GIFTCASH_OUTBOUND_DENIED)."""
+    policy = OutboundPolicy.of(allow_loopback=allow_loopback, denied=denied)
     _scheme, host, port = outbound.split_url(url, policy)
     try:
         addresses = [str(ipaddress.ip_address(host))]
@@ -61,7 +69,9 @@ def add_endpoint(
     *,
     allow_loopback: bool,
 ) -> Endpoint:
-    check_url(url, allow_loopback=allow_loopback, resolver=deps.resolver)
+    check_url(
+        url, allow_loopback=allow_loopback, resolver=deps.resolver, denied=deps.outbound_denied
+    )
     unknown = sorted(set(event_types) - set(EVENT_TYPES) - {"*"})
     if unknown:
         raise errors.InvalidInput(f"unknown event types: {', '.join(unknown)}", field="event_types")
@@ -97,17 +107,29 @@ def remove_endpoint(deps: Deps, customer_id: str, endpoint_id: str) -> None:
 
 def deliver(deps: Deps, signer: Signer, sender: Sender, worker_id: str, limit: int = 50) -> int:
     """Send due outbox messages; 2xx marks them delivered, anything else retries later.
-    Webhooks are at-least-once: receivers dedupe on ``webhook-id``."""
+    Webhooks are at-least-once: receivers dedupe on ``webhook-id``. Deliveries are
+    bounded per endpoint (service/bounds.py): past the bound a message waits in the
+    outbox, recorded with the claim, before the call."""
     now = deps.clock.now()
     with deps.uow() as uow:
-        batch = uow.webhooks.claim(worker_id, now, now + timedelta(seconds=60), limit)
+        claimed = uow.webhooks.claim(worker_id, now, now + timedelta(seconds=60), limit)
+        batch = []
+        for msg in claimed:
+            call = bounds.Call(bounds.WEBHOOK, account=msg["endpoint_id"])
+            wait_s = bounds.over(uow, deps, call, now)
+            if wait_s:
+                deps.bound_events.refused(bounds.WEBHOOK, "account")
+                uow.webhooks.postpone(msg["id"], now + timedelta(seconds=wait_s))
+            else:
+                bounds.record(uow, deps, call, now)
+                batch.append(msg)
         uow.commit()
     for msg in batch:
         _deliver_one(deps, signer, sender, msg)
     return len(batch)
 
 
-def _deliver_one(deps: Deps, signer: Signer, sender: Sender, msg: dict[str, Any]) -> None:
+def _deliver_one(deps: Deps, signer: Signer, sender: Sender, msg: RowView) -> None:
     secret = deps.vault.decrypt(msg["secret_enc"], msg["key_id"], msg["endpoint_id"])
     now = deps.clock.now()
     headers = signer.headers(secret, "msg_" + msg["id"], int(now.timestamp()), msg["payload"])

@@ -12,6 +12,7 @@ from giftcash.adapters.db.repositories_admin import (
     OperatorOverrides,
     ReviewQueue,
 )
+from giftcash.adapters.db.repositories_bounds import BoundedCalls
 from giftcash.adapters.db.repositories_cases import CaseFacts, Cases
 from giftcash.adapters.db.repositories_console import ConsoleReads
 from giftcash.adapters.db.repositories_customers import (
@@ -65,6 +66,8 @@ class AppUnitOfWork(SqlUnitOfWork):
         self.case_facts = CaseFacts(conn)
         # the operator console's read-only queries (repositories_console.py)
         self.console = ConsoleReads(conn)
+        # bounds on foreign calls that cost money or trust (repositories_bounds.py)
+        self.bounded = BoundedCalls(conn)
         return self
 
     def ping(self) -> None:

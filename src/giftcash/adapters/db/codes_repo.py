@@ -10,8 +10,6 @@ same hash waits for the first transaction and then sees its row.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -20,14 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from giftcash.adapters.db.engine import is_sqlite
 from giftcash.adapters.db.ledger_repo import CHUNK, Now, utc_now
 from giftcash.adapters.db.tables import code_registry
-
-
-@dataclass(frozen=True, slots=True)
-class RegisteredBy:
-    code_hmac: str
-    item_id: str
-    customer_id: str
-    created_at: datetime
+from giftcash.service.ports.records import RegisteredBy
 
 
 class CodeRegistry:

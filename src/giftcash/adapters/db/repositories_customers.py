@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -12,6 +11,13 @@ from sqlalchemy.exc import IntegrityError
 
 from giftcash.adapters.db import tables as t
 from giftcash.domain.records import BankAccount, Customer
+from giftcash.service.ports.records import (
+    Challenge,
+    IdempotencyRecord,
+    OperatorAccount,
+    PendingVerification,
+    Token,
+)
 
 
 def _customer(r: Any) -> Customer:
@@ -54,28 +60,39 @@ class Customers:
             )
         )
 
-    def update_unverified(
-        self, customer_id: str, name: str, birth_date: date, password_hash: str
+    def renew_unverified(
+        self,
+        customer_id: str,
+        new_id: str,
+        name: str,
+        birth_date: date,
+        password_hash: str,
+        now: datetime,
     ) -> None:
+        """A sign-up again for a phone never verified: the customer is made anew (a new
+        id, as a first sign-up gets). Nothing but failed attempts can name an unverified
+        customer; they follow it, so a new sign-up does not lift a lock."""
+        c = t.customers.c
         self.conn.execute(
             update(t.customers)
-            .where(t.customers.c.id == customer_id, t.customers.c.phone_verified_at.is_(None))
-            .values(name=name, birth_date=birth_date, password_hash=password_hash)
+            .where(c.id == customer_id, c.phone_verified_at.is_(None))
+            .values(
+                id=new_id,
+                name=name,
+                birth_date=birth_date,
+                password_hash=password_hash,
+                created_at=now,
+            )
+        )
+        f = t.failed_attempts.c
+        self.conn.execute(
+            update(t.failed_attempts).where(f.customer_id == customer_id).values(customer_id=new_id)
         )
 
     def mark_verified(self, customer_id: str, now: datetime) -> None:
         self.conn.execute(
             update(t.customers).where(t.customers.c.id == customer_id).values(phone_verified_at=now)
         )
-
-
-@dataclass(frozen=True, slots=True)
-class Challenge:
-    id: str
-    code_hash: str
-    attempts: int
-    expires_at: datetime
-    used_at: datetime | None
 
 
 class Challenges:
@@ -122,13 +139,6 @@ class Challenges:
     def use(self, challenge_id: str, now: datetime) -> None:
         c = t.sms_challenges.c
         self.conn.execute(update(t.sms_challenges).where(c.id == challenge_id).values(used_at=now))
-
-
-@dataclass(frozen=True, slots=True)
-class Token:
-    subject_type: str
-    subject_id: str
-    expires_at: datetime
 
 
 class Tokens:
@@ -233,6 +243,11 @@ class BankAccounts:
         )
         return [_bank_account(r) for r in rows]
 
+    def number_hmac(self, account_id: str) -> str:
+        c = t.bank_accounts.c
+        q = select(c.account_number_hmac).where(c.id == account_id)
+        return str(self.conn.execute(q).scalar_one())
+
     def verify_code_hash(self, account_id: str) -> str:
         c = t.bank_accounts.c
         return self.conn.execute(select(c.verify_code_hash).where(c.id == account_id)).scalar_one()
@@ -265,14 +280,16 @@ class BankAccounts:
             .values(status=status)
         )
 
-    def unsettled_verifications(self, older_than: datetime, limit: int) -> list[dict[str, Any]]:
+    def unsettled_verifications(
+        self, older_than: datetime, limit: int
+    ) -> list[PendingVerification]:
         """Accounts whose 1-won deposit has no recorded outcome yet (a crash or an
         ambiguous answer): the worker settles them by inquiry. Verified accounts too: the
         customer may have read the code in their bank app before the outcome was booked."""
         a = t.bank_accounts.c
         done = select(t.ledger_transfers.c.id).where(t.ledger_transfers.c.id == ("verify:" + a.id))
         rows = self.conn.execute(
-            select(t.bank_accounts)
+            select(a.id, a.status, a.verify_bank_tran_id, a.created_at)
             .where(
                 a.status.in_(("verifying", "verified")),
                 a.created_at < older_than,
@@ -281,15 +298,7 @@ class BankAccounts:
             .order_by(a.created_at)
             .limit(limit)
         )
-        return [dict(r._mapping) for r in rows]
-
-
-@dataclass(frozen=True, slots=True)
-class IdempotencyRecord:
-    request_hash: str
-    status_code: int | None
-    response_body: str | None
-    locked_until: datetime
+        return [PendingVerification(**r._mapping) for r in rows]
 
 
 class IdempotencyKeys:
@@ -370,10 +379,10 @@ class Operators:
             )
         )
 
-    def by_username(self, username: str) -> dict[str, Any] | None:
+    def by_username(self, username: str) -> OperatorAccount | None:
         r = self.conn.execute(select(t.operators).where(t.operators.c.username == username)).first()
-        return dict(r._mapping) if r else None
+        return OperatorAccount(**r._mapping) if r else None
 
-    def get(self, operator_id: str) -> dict[str, Any] | None:
+    def get(self, operator_id: str) -> OperatorAccount | None:
         r = self.conn.execute(select(t.operators).where(t.operators.c.id == operator_id)).first()
-        return dict(r._mapping) if r else None
+        return OperatorAccount(**r._mapping) if r else None

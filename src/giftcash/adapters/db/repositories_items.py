@@ -8,8 +8,8 @@ Every status change goes through ``domain.states`` (``advance_*``) and writes an
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +23,7 @@ from giftcash.adapters.db.repositories_webhooks import Webhooks
 from giftcash.domain.errors import IllegalTransition
 from giftcash.domain.records import Item, Payout, Submission
 from giftcash.domain.states import ItemStatus, PayoutStatus, advance_item, advance_payout
+from giftcash.service.ports.records import LeasedItem, LeasedPayout, NewItem, PayableGroup
 
 CHUNK = 500
 
@@ -138,52 +139,17 @@ def _item(r: Any) -> Item:
     return Item(**{k: getattr(r, k) for k in ITEM_COLUMNS})
 
 
-@dataclass(frozen=True, slots=True)
-class PayableGroup:
-    customer_id: str
-    bank_account_id: str
-    currency: str
-    item_ids: list[str]
-    amount: int
-
-
 class Items:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.pg = conn.dialect.name == "postgresql"
 
     # -- intake and reads -------------------------------------------------------------
-    def add_many(self, rows: list[dict[str, Any]], now: datetime) -> None:
-        keys = (
-            "id",
-            "submission_id",
-            "customer_id",
-            "brand_id",
-            "issuer",
-            "currency",
-            "face_value",
-            "fee",
-            "payout",
-            "funding_source",
-            "status",
-            "code_enc",
-            "pin_enc",
-            "key_id",
-            "code_hmac",
-            "masked_code",
-            "decline_code",
-            "decline_message",
-        )
-        optional = ("review_reason", "flags", "hold_until", "warning", "decision")
-        for chunk in _chunks(rows):  # one chunk of parameter dicts alive at a time
-            values = [
-                {k: r[k] for k in keys}
-                | {k: r.get(k) for k in optional}
-                | {"created_at": now, "updated_at": now}
-                for r in chunk
-            ]
+    def add_many(self, items: Sequence[NewItem], now: datetime) -> None:
+        for chunk in _chunks(list(items)):  # one chunk of parameter dicts alive at a time
+            values = [asdict(it) | {"created_at": now, "updated_at": now} for it in chunk]
             self.conn.execute(insert(t.items), values)
-        self._events([(r["id"], None, r["status"], r.get("decline_code")) for r in rows], now)
+        self._events([(it.id, None, it.status, it.decline_code) for it in items], now)
 
     def get(self, item_id: str) -> Item | None:
         r = self.conn.execute(select(t.items).where(t.items.c.id == item_id)).first()
@@ -319,12 +285,13 @@ class Items:
         purchase_channel: str | None = None,
         redemption_id: str | None = None,
         set_redeem_key: bool = False,
-        **fields: Any,
+        facts: Mapping[str, object] | None = None,
     ) -> bool:
         """Record an outcome only while the lease is still ours; False if it is not.
-        ``fields``: policy facts (``hold_until``, ``warning``, ``decision``...)."""
+        ``facts``: policy facts (``hold_until``, ``warning``, ``decision``...)."""
         advance_item(current, target)
         c = t.items.c
+        fields = dict(facts or {})
         unknown = set(fields) - LEASED_FIELDS
         assert not unknown, unknown
         values: dict[str, Any] = {
@@ -359,7 +326,7 @@ class Items:
 
     def transition_leased_many(
         self,
-        changes: Sequence[tuple[str, dict[str, Any]]],
+        changes: Sequence[tuple[str, Mapping[str, object]]],
         worker_id: str,
         current: ItemStatus,
         target: ItemStatus,
@@ -469,7 +436,7 @@ class Items:
                 c.hold_until,
             )
         )
-        return [dict(r._mapping) for r in rows]
+        return [LeasedItem(**r._mapping) for r in rows]
 
     # -- payouts ----------------------------------------------------------------------
     def payable_groups(self, now: datetime, limit: int) -> list[PayableGroup]:
@@ -676,7 +643,7 @@ class Payouts:
             .where(p.id.in_(ids))
             .order_by(p.id)
         )
-        return [dict(r._mapping) for r in rows]
+        return [LeasedPayout(**r._mapping) for r in rows]
 
     def transition(
         self, payout_id: str, current: PayoutStatus, target: PayoutStatus, now: datetime

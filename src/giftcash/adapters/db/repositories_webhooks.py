@@ -151,6 +151,21 @@ class Webhooks:
             .values(delivered_at=now, lease_owner=None, lease_expires_at=None, last_error=None)
         )
 
+    def postpone(self, msg_id: str, next_attempt_at: datetime) -> None:
+        """Not sent (its endpoint's bound is reached): the attempt the claim counted is
+        given back, and it waits."""
+        o = t.webhook_outbox.c
+        self.conn.execute(
+            update(t.webhook_outbox)
+            .where(o.id == msg_id)
+            .values(
+                attempts=o.attempts - 1,
+                next_attempt_at=next_attempt_at,
+                lease_owner=None,
+                lease_expires_at=None,
+            )
+        )
+
     def failed(self, msg_id: str, error: str, next_attempt_at: datetime | None) -> None:
         """``next_attempt_at`` None: given up (kept, with its error, for an operator)."""
         o = t.webhook_outbox.c

@@ -561,3 +561,49 @@ aml_scan_state = Table(
     Column("scans", BigInteger, nullable=False, server_default=text("0")),
     CheckConstraint("id = 1", name="single_row"),
 )
+
+# -- bounds on foreign calls that cost money or trust (service/bounds.py) -----------------
+# One row per bounded call (an SMS, a real-name inquiry, a 1-won deposit, an issuer inquiry
+# that found an unknown code, a webhook delivery) or bounded event (a failed login for a
+# phone, a failed account verification), recorded with the call's intent before the call.
+# Each key is what one bound counts by; a key that does not apply is NULL. Phones and
+# account numbers are keyed hashes (vault.hmac), never the number.
+bounded_calls = Table(
+    "bounded_calls",
+    metadata,
+    _id(),
+    Column("kind", String(32), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("address", String(128), nullable=True),  # the client address
+    Column("person", String(128), nullable=True),  # a customer id or a phone's hash
+    Column("range_key", String(32), nullable=True),  # a phone's first digits
+    Column("account", String(128), nullable=True),  # an account's hash, a webhook endpoint
+    Index(None, "kind", "at"),
+    Index(None, "kind", "address", "at"),
+    Index(None, "kind", "person", "at"),
+    Index(None, "kind", "range_key", "at"),
+    Index(None, "kind", "account", "at"),
+)
+
+# One row per kind, locked (an UPDATE) by every check-and-record of that kind, so two
+# requests at once cannot both see room for one more call (PostgreSQL's READ COMMITTED;
+# SQLite's writers are serialised already). ``calls`` counts them all, for operators.
+bound_heads = Table(
+    "bound_heads",
+    metadata,
+    Column("kind", String(32), primary_key=True),
+    Column("calls", BigInteger, nullable=False, server_default=text("0")),
+)
+
+# The circuit breaker of each provider (sms, bank, issuer): a trip refuses that provider's
+# bounded calls until ``until``; each trip is also one audit record.
+breaker_trips = Table(
+    "breaker_trips",
+    metadata,
+    _id(),
+    Column("provider", String(16), nullable=False),
+    Column("tripped_at", UtcDateTime, nullable=False),
+    Column("until", UtcDateTime, nullable=False),
+    Column("calls", Integer, nullable=False),
+    Index(None, "provider", "until"),
+)

@@ -88,6 +88,40 @@ WORKER_CLAIMED = Counter(
     ("step",),
     registry=REGISTRY,
 )
+BOUNDED_CALLS = Counter(
+    "giftcash_bounded_calls",
+    "Foreign calls that cost money or trust, recorded against their bounds, by kind "
+    "(sms, real_name, deposit, issuer_invalid, webhook, ...).",
+    ("kind",),
+    registry=REGISTRY,
+)
+BOUND_REFUSALS = Counter(
+    "giftcash_bound_refusals",
+    "Calls refused or held by a bound, by kind and by what was counted "
+    "(address, person, range_key, account, total, breaker).",
+    ("kind", "scope"),
+    registry=REGISTRY,
+)
+BREAKER_TRIPS = Counter(
+    "giftcash_breaker_trips",
+    "Circuit-breaker trips per provider (sms, bank, issuer): a burst far above normal. "
+    "Page on any increase.",
+    ("provider",),
+    registry=REGISTRY,
+)
+
+
+class BoundMetrics:
+    """service.bounds' events as counters (service/bounds.py ``BoundEvents``)."""
+
+    def recorded(self, kind: str) -> None:
+        BOUNDED_CALLS.labels(kind).inc()
+
+    def refused(self, kind: str, scope: str) -> None:
+        BOUND_REFUSALS.labels(kind, scope).inc()
+
+    def tripped(self, provider: str) -> None:
+        BREAKER_TRIPS.labels(provider).inc()
 
 
 def render(extra: CollectorRegistry | None = None) -> tuple[bytes, str]:

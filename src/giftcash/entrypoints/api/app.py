@@ -6,7 +6,7 @@ from fastapi import FastAPI, HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from giftcash import __version__
-from giftcash.adapters.observability.middleware import ObserveRequests
+from giftcash.bootstrap import HttpAdapters, http_adapters
 from giftcash.entrypoints.api import admin, admin_cases, openapi, operations, problems, routes
 from giftcash.entrypoints.api import schemas as s
 from giftcash.entrypoints.api.guards import RefuseNul
@@ -66,7 +66,11 @@ async def _too_large(send: Send) -> None:
     await send({"type": "http.response.body", "body": response.body})
 
 
-def create_app(deps: Deps, *, readiness: object | None = None) -> FastAPI:
+def create_app(
+    deps: Deps, *, readiness: object | None = None, adapters: HttpAdapters | None = None
+) -> FastAPI:
+    """``adapters``: the composition root's (``bootstrap.http_adapters``) unless given."""
+    adapters = adapters or http_adapters()
     app = FastAPI(
         title="giftcash",
         version=__version__,
@@ -76,6 +80,7 @@ def create_app(deps: Deps, *, readiness: object | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.deps = deps
+    app.state.adapters = adapters
     problems.install(app)
     app.include_router(routes.router)
     install_web(app)  # the customer site at /, its static files at /static
@@ -92,5 +97,7 @@ def create_app(deps: Deps, *, readiness: object | None = None) -> FastAPI:
     app.add_middleware(BodyLimit)  # type: ignore[arg-type]
     app.add_middleware(RefuseNul)  # type: ignore[arg-type]
     # outermost: a request refused by BodyLimit is counted and logged too
-    app.add_middleware(ObserveRequests, skip_log=frozenset({"/healthz", "/readyz", "/metrics"}))
+    app.add_middleware(
+        adapters.observe_requests, skip_log=frozenset({"/healthz", "/readyz", "/metrics"})
+    )
     return app

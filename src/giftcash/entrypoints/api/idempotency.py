@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from giftcash.entrypoints.api.problems import PROBLEM, domain_problem
+from giftcash.entrypoints.api.problems import PROBLEM, domain_problem, problem_headers
 from giftcash.service import idempotency
 from giftcash.service.deps import Deps
 
@@ -49,7 +49,7 @@ def run(
 def _response(answer: idempotency.Answer) -> JSONResponse:
     media = PROBLEM if answer.status >= 400 else "application/json"
     headers = {"Idempotent-Replayed": "true"} if answer.replayed else {}
-    if answer.status == 401:
-        headers["WWW-Authenticate"] = "Bearer"
     body: Any = answer.body
+    if isinstance(body, dict):
+        headers.update(problem_headers(answer.status, body))
     return JSONResponse(body, status_code=answer.status, media_type=media, headers=headers)

@@ -7,10 +7,9 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from giftcash.adapters.observability.metrics import render, state_metrics
 from giftcash.entrypoints.api import schemas as s
 from giftcash.entrypoints.api.deps import DepsDep
 from giftcash.service import health
@@ -39,13 +38,14 @@ def readyz(
 
 
 @router.get("/metrics", include_in_schema=False)
-def metrics(deps: DepsDep) -> Response:
+def metrics(deps: DepsDep, request: Request) -> Response:
+    adapters = request.app.state.adapters
     extra = None
     try:
-        extra = state_metrics(
+        extra = adapters.state_metrics(
             health.state_figures(deps), deps.clock.now(), stale_after_s=health.stale_after_s(deps)
         )
     except Exception:  # the process's own metrics are still worth a scrape
         log.exception("state metrics unavailable")
-    body, content_type = render(extra)
+    body, content_type = adapters.render_metrics(extra)
     return Response(body, media_type=content_type)

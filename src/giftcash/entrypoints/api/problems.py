@@ -47,6 +47,7 @@ _SAFE_CONTEXT = {
     "face_value",
     "current",
     "target",
+    "retry_after_s",
 }
 
 
@@ -78,6 +79,15 @@ def domain_problem(error: DomainError) -> tuple[int, dict[str, Any]]:
     return status, problem_body(status, error.code, error.message, **extra)
 
 
+def problem_headers(status: int, body: dict[str, Any]) -> dict[str, str]:
+    """401 names the scheme; a 429 with a known wait says it (``Retry-After``)."""
+    if status == 401:
+        return {"WWW-Authenticate": "Bearer"}
+    if status == 429 and isinstance(body.get("retry_after_s"), int):
+        return {"Retry-After": str(body["retry_after_s"])}
+    return {}
+
+
 def _validation_code(errors: list[dict[str, Any]]) -> str:
     for e in errors:
         loc = tuple(e.get("loc", ()))
@@ -94,7 +104,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
         status, body = domain_problem(exc)
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        headers = problem_headers(status, body) or None
         return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
     @app.exception_handler(RequestValidationError)

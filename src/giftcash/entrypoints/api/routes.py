@@ -9,10 +9,10 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from giftcash.adapters.webhooks import signing
 from giftcash.entrypoints.api import idempotency, views
 from giftcash.entrypoints.api import schemas as s
 from giftcash.entrypoints.api.deps import CustomerDep, DepsDep, IdemKey
+from giftcash.entrypoints.client_address import client_address
 from giftcash.service import (
     bank_accounts,
     catalogue,
@@ -36,6 +36,7 @@ async def signup(
     body: s.SignupIn, request: Request, deps: DepsDep, idem: IdemKey = None
 ) -> JSONResponse:
     h = await _body_hash(request)
+    address = _address(request)
 
     def work(deps: Deps) -> tuple[int, dict]:
         cid = customers.signup(
@@ -44,6 +45,7 @@ async def signup(
             name=body.name,
             birth_date=body.birth_date,
             password=body.password,
+            device_key=address,
         )
         return 201, {"customer_id": cid}
 
@@ -52,8 +54,9 @@ async def signup(
 
 
 def _address(request: Request) -> str | None:
-    """The client address failed attempts are counted by."""
-    return request.client.host if request.client else None
+    """The client address failed attempts and bounds are counted by (the peer, or
+    X-Forwarded-For from a trusted proxy)."""
+    return client_address(request)
 
 
 @router.post("/signup/verify", response_model=s.Status, tags=["customers"])
@@ -123,6 +126,7 @@ async def add_bank_account(
     idem: IdemKey = None,
 ) -> JSONResponse:
     h = await _body_hash(request)
+    address = _address(request)
 
     def work(deps: Deps) -> tuple[int, dict]:
         acct = bank_accounts.add_bank_account(
@@ -131,6 +135,7 @@ async def add_bank_account(
             bank_code=body.bank_code,
             account_number=body.account_number,
             holder_name=body.holder_name,
+            device_key=address,
         )
         return 201, views.bank_account(acct).model_dump(mode="json")
 
@@ -281,11 +286,12 @@ async def add_webhook_endpoint(
 ) -> JSONResponse:
     h = await _body_hash(request)
     allow_loopback = bool(getattr(request.app.state, "allow_loopback_webhooks", False))
+    signer = request.app.state.adapters.webhook_signer
 
     def work(deps: Deps) -> tuple[int, dict]:
         e = webhooks.add_endpoint(
             deps,
-            signing,
+            signer,
             customer,
             body.url,
             list(body.event_types),

@@ -9,6 +9,7 @@ from giftcash.domain.banks import BANKS
 from giftcash.domain.errors import DomainError
 from giftcash.entrypoints.web import form_tokens, messages
 from giftcash.entrypoints.web.pages import (
+    client_address,
     field,
     redirect,
     render,
@@ -68,6 +69,7 @@ def add_account(request: Request) -> Response:
             bank_code=values["bank_code"],
             account_number=values["account_number"],
             holder_name=field(request, "holder_name", 50),
+            device_key=client_address(request),
         )
         return {"location": "/accounts?done=added"}
 

@@ -66,6 +66,7 @@ def signup(request: Request) -> Response:
             name=field(request, "name", 50),
             birth_date=birth,
             password=field(request, "password", 200),
+            device_key=client_address(request),
         )
         return {"phone": phone}
 

@@ -143,6 +143,10 @@ ERRORS = {
     "invalid_code": N_("That code is not right. Check it and try again."),
     "code_expired": N_("The code has expired. Ask for a new one."),
     "too_many_attempts": N_("Too many wrong codes. Start again for a new code."),
+    "rate_limited": N_("Too many requests like this for now. Wait a little, then try again."),
+    "too_many_bank_accounts": N_(
+        "You have as many bank accounts as allowed. Finish verifying one you added first."
+    ),
     "holder_name_mismatch": N_("Payouts go only to an account in your own name."),
     "bank_account_unknown": N_("The bank does not know this account. Check the number."),
     "bank_account_not_verified": N_("Verify the bank account with its 1-won code first."),

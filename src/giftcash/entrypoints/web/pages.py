@@ -101,8 +101,10 @@ def field(request: Request, name: str, limit: int = 200) -> str:
 
 def client_address(request: Request) -> str | None:
     """Where a request came from, as the brute-force guard counts failures (the API does
-    the same)."""
-    return request.client.host if request.client else None
+    the same): the peer, or X-Forwarded-For from a trusted proxy (client_address.py)."""
+    from giftcash.entrypoints.client_address import client_address as of_request
+
+    return of_request(request)
 
 
 def is_htmx(request: Request) -> bool:
