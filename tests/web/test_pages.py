@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from websupport import PASSWORD, Site
+from websupport import CONSENTS, PASSWORD, Site
 
 from apiworld import bounce_the_payout
 from giftcash.entrypoints.web import customer_routers
@@ -143,12 +143,13 @@ def test_wrong_password_and_unverified_phone_are_explained(site: Site):
             "phone": "010-9999-0000",
             "birth_date": "1990-01-02",
             "password": PASSWORD,
+            **CONSENTS,
         },
     )
     r = site.post("/signin", {"phone": "010-9999-0000", "password": PASSWORD})
     assert r.status_code == 403 and "인증번호로 휴대폰 번호를 확인" in r.text
     r = site.post("/signup/verify", {"phone": "010-9999-0000", "code": "000000"})
-    assert r.status_code == 422 and "코드가 맞지 않습니다" in r.text
+    assert r.status_code == 422 and "인증번호가 맞지 않습니다" in r.text
 
 
 def test_signup_form_reports_bad_input_and_keeps_what_was_typed(site: Site):
@@ -222,7 +223,7 @@ def test_paste_with_a_bad_line_is_refused_by_line_without_echoing_codes(site: Si
     assert CODES[0] not in r.text and "41800000000000" not in r.text
     assert "<textarea" in r.text and "</textarea>" in r.text
     r = paste(site, account_id, [CODES[0], CODES[0]], **{"HX": "1"})
-    assert r.status_code == 422 and "1번째 줄과 2번째 줄의 코드가 같습니다" in r.text
+    assert r.status_code == 422 and "1번째 줄과 2번째 줄의 상품권 번호가 같습니다" in r.text
     htmx = site.client.post(
         "/sell",
         data={
@@ -259,8 +260,8 @@ def test_format_check_answers_ok_or_a_reason_never_the_code(site: Site):
     assert "시작 번호" in check(mode="one", code="9999123456789012")
     answer = check(mode="paste", paste=f"{CODES[0]}\n{CODES[1]}\nABC")
     assert "3번째 줄" in answer and CODES[0] not in answer
-    assert "코드 2개" not in answer
-    assert "코드 2개의 형식이 올바릅니다" in check(mode="paste", paste="\n".join(CODES[:2]))
+    assert "상품권 번호 2개" not in answer
+    assert "상품권 번호 2개의 형식이 올바릅니다" in check(mode="paste", paste="\n".join(CODES[:2]))
     pin_brand = site.client.post(
         "/sell/check",
         data={"brand_id": "booknlife", "mode": "paste", "paste": "1234567890123456 2026010"},
@@ -322,7 +323,7 @@ def test_a_declined_code_is_explained(site: Site):
     Worker(site.deps).drain(20)
     # the same code again is refused on the form, before anything is sent or stored
     again = paste(site, account_id, CODES[:1])
-    assert again.status_code == 422 and "이미 giftcash에 접수된 코드입니다" in again.text
+    assert again.status_code == 422 and "이미 giftcash에 접수된 상품권 번호입니다" in again.text
     assert CODES[0] not in again.text
     page = site.client.get(first).text
     assert "hx-trigger" not in page
@@ -348,7 +349,7 @@ def test_bank_account_errors_are_shown_on_the_page(site: Site):
         r'action="/accounts/([^/"]+)/verify"', site.client.get("/accounts").text
     ).group(1)
     r = site.post(f"/accounts/{account_id}/verify", {"code": "GC0000"})
-    assert r.status_code == 422 and "코드가 맞지 않습니다" in r.text
+    assert r.status_code == 422 and "인증번호가 맞지 않습니다" in r.text
 
 
 def test_quote_shows_fee_payout_and_the_yearly_cost_on_credit(site: Site):

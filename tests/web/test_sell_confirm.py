@@ -107,13 +107,13 @@ def test_the_live_check_applies_the_submits_rules_and_never_echoes_a_code(site: 
     a, b = codes(2, 20)
     site.issuer.sell("cultureland", a, 10_000)
     r = site.post("/sell/check", form(account_id, [a, b, a]), headers=HX)
-    assert "1번째 줄과 3번째 줄의 코드가 같습니다" in r.text and "올바릅니다" not in r.text
+    assert "1번째 줄과 3번째 줄의 상품권 번호가 같습니다" in r.text and "올바릅니다" not in r.text
     assert a not in r.text and b not in r.text
     assert site.post("/sell", form(account_id, [a])).status_code == 303
     r = site.post("/sell/check", form(account_id, [b, a]), headers=HX)
-    assert "2번째 줄: 이미 giftcash에 접수된 코드" in r.text and a not in r.text
+    assert "2번째 줄: 이미 giftcash에 접수된 상품권 번호" in r.text and a not in r.text
     one = site.post("/sell/check", {**form(account_id, []), "mode": "one", "code": a}, headers=HX)
-    assert "이미 giftcash에 접수된 코드" in one.text and "올바릅니다" not in one.text
+    assert "이미 giftcash에 접수된 상품권 번호" in one.text and "올바릅니다" not in one.text
     big = site.post("/sell/check", form(account_id, codes(1001)), headers=HX)
     assert "1000" in big.text and "올바릅니다" not in big.text
 

@@ -11,6 +11,8 @@ from fastapi.testclient import TestClient
 from fakes import FakeBank, FakeIssuer, FakeSms
 
 PASSWORD = "a long enough password"
+# the sign-up form's required consents, ticked
+CONSENTS = {"consent_terms": "on", "consent_privacy_collection": "on"}
 
 
 @dataclass
@@ -47,16 +49,22 @@ class Site:
         )
 
     def sign_up(self, phone: str = "010-2222-3333", name: str = "홍길동") -> None:
+        """Signs up with the required consents and the SMS code, which signs in."""
         r = self.post(
             "/signup",
-            {"name": name, "phone": phone, "birth_date": "1990-01-02", "password": PASSWORD},
+            {
+                "name": name,
+                "phone": phone,
+                "birth_date": "1990-01-02",
+                "password": PASSWORD,
+                **CONSENTS,
+            },
         )
         assert r.status_code == 200, r.text
         code = self.sms.last_code(phone.replace("-", ""))
         r = self.post("/signup/verify", {"phone": phone, "code": code})
-        assert r.status_code == 200, r.text
-        r = self.post("/signin", {"phone": phone, "password": PASSWORD, "next": "/sell"})
         assert r.status_code == 303, r.text
+        assert r.headers["location"].startswith("/accounts")
 
     def add_account(self, number: str = "11112222333344", name: str = "홍길동") -> str:
         self.bank.open("004", number, name)

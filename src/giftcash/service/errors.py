@@ -48,6 +48,17 @@ class InvalidInput(DomainError):
     code = "invalid_input"
 
 
+class TooYoung(DomainError):
+    """Sign-up below the minimum age (개인정보 보호법 §22-2: a child under 14 needs a
+    guardian's consent, which giftcash does not take)."""
+
+    code = "too_young"
+
+
+class ConsentRequired(DomainError):
+    code = "consent_required"
+
+
 class WeakPassword(DomainError):
     code = "weak_password"
 

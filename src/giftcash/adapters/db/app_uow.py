@@ -14,6 +14,7 @@ from giftcash.adapters.db.repositories_admin import (
 )
 from giftcash.adapters.db.repositories_bounds import BoundedCalls
 from giftcash.adapters.db.repositories_cases import CaseFacts, Cases
+from giftcash.adapters.db.repositories_consents import Consents
 from giftcash.adapters.db.repositories_console import ConsoleReads
 from giftcash.adapters.db.repositories_customers import (
     BankAccounts,
@@ -68,6 +69,8 @@ class AppUnitOfWork(SqlUnitOfWork):
         self.console = ConsoleReads(conn)
         # bounds on foreign calls that cost money or trust (repositories_bounds.py)
         self.bounded = BoundedCalls(conn)
+        # consents given at sign-up and when a version changed (repositories_consents.py)
+        self.consents = Consents(conn)
         return self
 
     def ping(self) -> None:

@@ -42,10 +42,15 @@ from giftcash.entrypoints.web.security import (
     session_token,
     submitted_csrf,
 )
-from giftcash.service import errors
+from giftcash.service import consents, errors
 
 TEMPLATES = Path(__file__).parent / "templates"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class ConsentsToAsk(Exception):
+    """A required document changed (or was never agreed to, e.g. an API sign-up): the
+    customer answers it before any signed-in page (customer_consents.py)."""
 
 
 class SignInRequired(Exception):
@@ -131,6 +136,8 @@ def require(request: Request, realm: Realm = CUSTOMER) -> str:
     subject = signed_in(request, realm)
     if subject is None:
         raise SignInRequired
+    if realm is CUSTOMER and any(d.required for d in consents.to_ask(deps_of(request), subject)):
+        raise ConsentsToAsk
     return subject
 
 
@@ -217,6 +224,9 @@ def route_class(realm: Realm) -> type[APIRoute]:
                 except SignInRequired:
                     target = request.url.path if request.method == "GET" else "/"
                     return redirect(request, f"{realm.signin_path}?next={quote(target)}")
+                except ConsentsToAsk:
+                    target = request.url.path if request.method == "GET" else "/sell"
+                    return redirect(request, f"/consents?next={quote(target)}")
                 except DomainError as e:
                     msg = messages.error_text(tr_of(request), e)
                     return await run_in_threadpool(render_error, request, status_of(e), msg, realm)
