@@ -10,9 +10,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 from websupport import CONSENTS, PASSWORD, Site
 
 from apiworld import bounce_the_payout
+from giftcash.adapters.db import tables as t
 from giftcash.entrypoints.web import customer_routers
 from giftcash.entrypoints.web.security import CONTENT_SECURITY_POLICY, safe_next
 from giftcash.entrypoints.worker import Worker
@@ -270,7 +272,12 @@ def test_format_check_answers_ok_or_a_reason_never_the_code(site: Site):
     assert "8자리 발행일(YYYYMMDD)" in pin_brand and "1234567890123456" not in pin_brand
 
 
-def test_csv_upload_sells_each_row_and_refuses_a_bad_file(site: Site):
+def items_stored(site: Site) -> int:
+    with site.deps.uow() as uow:  # type: ignore[attr-defined]
+        return int(uow.conn.execute(select(func.count()).select_from(t.items)).scalar())
+
+
+def test_csv_upload_is_confirmed_like_a_paste_then_sells_each_row(site: Site):
     site.sign_up()
     account_id = site.add_account()
     site.issuer.sell("cultureland", CODES[0], 10_000)
@@ -280,12 +287,31 @@ def test_csv_upload_sells_each_row_and_refuses_a_bad_file(site: Site):
         f"cultureland,{CODES[0]},,10000,cash\n"
         "booknlife,1234-5678-9012-3456,20260101,5000,gift\n"
     )
-    r = site.client.post(
-        "/sell/csv",
-        data={"csrf_token": site.csrf(), "bank_account_id": account_id},
-        files={"file": ("vouchers.csv", body.encode(), "text/csv")},
-        follow_redirects=False,
-    )
+
+    def upload(**fields: str):
+        return site.client.post(
+            "/sell/csv",
+            data={"csrf_token": site.csrf(), "bank_account_id": account_id, **fields},
+            files={"file": ("vouchers.csv", body.encode(), "text/csv")},
+            follow_redirects=False,
+        )
+
+    first = upload()
+    # nothing is sent yet: the confirmation repeats the total, the account and limits
+    assert first.status_code == 200 and 'data-testid="confirm"' in first.text
+    assert "13,500원" in first.text and "1111****3344" not in first.text
+    assert "**********3344" in first.text and "오늘 남는 한도" in first.text
+    assert CODES[0] not in first.text
+    assert items_stored(site) == 0
+    sale = re.search(r'name="sale" value="([^"]+)"', first.text).group(1)
+    rates = re.search(r'name="quoted_rates" value="([^"]+)"', first.text).group(1)
+    # a file changed after the confirmation is confirmed again, not sold
+    body_then, body = body, body.replace("10000", "5000")
+    changed = upload(step="submit", sale=sale, quoted_rates=rates)
+    assert changed.status_code == 200 and 'data-testid="confirm"' in changed.text
+    assert items_stored(site) == 0
+    body = body_then
+    r = upload(step="submit", sale=sale, quoted_rates=rates)
     assert r.status_code == 303, r.text
     Worker(site.deps).drain(20)
     page = site.client.get(r.headers["location"]).text

@@ -8,7 +8,7 @@ back empty with the problems listed by line number.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from fastapi import APIRouter, Request
@@ -373,12 +373,16 @@ def _lines(request: Request, brand: Brand) -> list[intake.Line]:
 
 @router.post("/sell/csv")
 def sell_csv(request: Request) -> Response:
+    """The file goes through the paste's two steps: the first answer is the confirmation
+    (each brand and face value's price, the total, the account, limits left, the scam
+    warning); only its own button, for the same file, account and rates, submits. The
+    file stays chosen in the browser and is sent again with that button."""
     customer_id = require(request)
     tr = tr_of(request)
     upload = form(request).get("file")
     data = upload.file.read(MAX_CSV_BYTES + 1) if isinstance(upload, UploadFile) else b""
     if not data or len(data) > MAX_CSV_BYTES:
-        return _problems_answer(request, customer_id, [tr("Choose a CSV file (at most 512 KB).")])
+        return _csv_answer(request, customer_id, [tr("Choose a CSV file (at most 512 KB).")])
     limit = deps_of(request).limits.max_items_per_submission
     rows, found = intake.csv_items(data, limit)
     problems = [_csv_problem(tr, p.number, p.reason, limit) for p in found]
@@ -397,8 +401,121 @@ def sell_csv(request: Request) -> Response:
     if not rows and not problems:
         problems.append(tr("Enter at least one code."))
     if problems:
-        return _problems_answer(request, customer_id, problems)
-    return _submit(request, customer_id, [i for _, i in rows], [n for n, _ in rows])
+        return _csv_answer(request, customer_id, problems[:MAX_PROBLEMS_SHOWN])
+    groups = _csv_groups(request, customer_id, brands, rows)
+    declined = [_decline_text(request, g.pv) for g in groups if g.pv.declined]
+    if declined:
+        return _csv_answer(request, customer_id, declined)
+    digest = deps_of(request).vault.hmac(
+        "\x1f".join([field(request, "bank_account_id", 64), data.hex()])
+    )
+    confirmed = field(request, "step", 8) == "submit" and field(request, "sale", 128) == digest
+    problems = _csv_sale_problems(tr, groups, replay=confirmed)
+    if problems:
+        return _csv_answer(request, customer_id, problems[:MAX_PROBLEMS_SHOWN])
+    rates = {g.pv.each.brand_id: g.pv.each.fee_bps for g in groups}
+    quoted = _quoted_rates(field(request, "quoted_rates", 400))
+    if not confirmed or set(quoted) != set(rates):
+        return _csv_confirmation(request, customer_id, groups, digest)
+    items = [replace(i, quoted_fee_bps=quoted[i.brand_id]) for _, i in rows]
+    return _submit(request, customer_id, items, [n for n, _ in rows])
+
+
+@dataclass(frozen=True, slots=True)
+class _CsvGroup:
+    """The file's rows of one brand, face value and funding source, and their price."""
+
+    brand: Brand
+    numbers: list[int]  # the file's line numbers
+    pv: SalePreview
+
+
+def _csv_groups(
+    request: Request,
+    customer_id: str,
+    brands: dict[str, Brand],
+    rows: list[tuple[int, ItemIn]],
+) -> list[_CsvGroup]:
+    by_key: dict[tuple[str, int, str], list[tuple[int, ItemIn]]] = {}
+    for number, item in rows:
+        by_key.setdefault((item.brand_id, item.face_value, item.funding_source), []).append(
+            (number, item)
+        )
+    groups = []
+    for (brand_id, face, source), members in by_key.items():
+        brand = brands[brand_id]
+        lines = [intake.Line(n, i.code, i.pin) for n, i in members]
+        f = _Form(brand, face, source, lines, None)
+        groups.append(_CsvGroup(brand, [n for n, _ in members], _preview(request, customer_id, f)))
+    return groups
+
+
+def _csv_sale_problems(tr: Tr, groups: list[_CsvGroup], *, replay: bool) -> list[str]:
+    """The paste's checks over the whole file: today's limits for all its rows together,
+    the same code twice, codes already received."""
+    out: list[str] = []
+    for g in groups:
+        for first, again in g.pv.codes.repeated_in_paste:
+            a, b = g.numbers[first], g.numbers[again]
+            out.append(tr("Lines %(a)s and %(b)s carry the same code.", a=a, b=b))
+    if replay:
+        return out  # its first sending's codes and counts are this file's own
+    limits = groups[0].pv.limits
+    count = sum(g.pv.count for g in groups)
+    face_total = sum(g.pv.face_total for g in groups)
+    if count > min(limits.items_left, limits.per_sale) or face_total > limits.won_left:
+        out.append(
+            tr(
+                "Today's limits leave room for %(items)s vouchers and %(won)s; this file has "
+                "%(count)s vouchers for %(total)s.",
+                items=min(limits.items_left, limits.per_sale),
+                won=tr.fmt.money(limits.won_left, "KRW"),
+                count=count,
+                total=tr.fmt.money(face_total, "KRW"),
+            )
+        )
+    for g in groups:
+        for i in g.pv.codes.already_received:
+            out.append(tr("Line %(n)s: %(why)s", n=g.numbers[i], why=tr(dc.DUPLICATE_CODE.text)))
+    return out
+
+
+def _quoted_rates(text: str) -> dict[str, int]:
+    """``brand:bps,brand:bps`` as the confirmation sent it; anything else is no rate."""
+    out: dict[str, int] = {}
+    for part in text.split(","):
+        brand_id, _, bps = part.partition(":")
+        if brand_id and bps.isdigit():
+            out[brand_id] = int(bps)
+    return out
+
+
+def _csv_confirmation(
+    request: Request, customer_id: str, groups: list[_CsvGroup], digest: str
+) -> Response:
+    first = groups[0].pv
+    context = {
+        "groups": groups,
+        "sale_digest": digest,
+        "quoted_rates": ",".join(f"{g.pv.each.brand_id}:{g.pv.each.fee_bps}" for g in groups),
+        "count": sum(g.pv.count for g in groups),
+        "face_total": sum(g.pv.face_total for g in groups),
+        "fee_total": sum(g.pv.fee_total for g in groups),
+        "payout_total": sum(g.pv.payout_total for g in groups),
+        "account": first.account,
+        "limits": first.limits,
+        "scam_warning": any(g.pv.scam_warning for g in groups),
+        "bank_name": BANKS.get(first.account.bank_code, "") if first.account else "",
+    }
+    if is_htmx(request):
+        return render(request, "customer/_confirm_csv.html", context)
+    return _form_page(request, customer_id, mode="csv", csv_confirm=context)
+
+
+def _csv_answer(request: Request, customer_id: str, problems: list[str]) -> Response:
+    if is_htmx(request):
+        return render(request, "customer/_problems.html", {"problems": problems}, status=422)
+    return _form_page(request, customer_id, status=422, problems=problems, mode="csv")
 
 
 def _csv_problem(tr: Tr, number: int, reason: str, limit: int) -> str:
