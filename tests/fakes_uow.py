@@ -33,6 +33,7 @@ from giftcash.service.ports import repositories as ports
 from giftcash.service.ports.records import (
     AuditRecord,
     Block,
+    ConsentGiven,
     NewItem,
     PayableGroup,
     RegisteredBy,
@@ -61,6 +62,7 @@ class FakeDatabase:
     blocks: dict[tuple[str, str], Block] = field(default_factory=dict)
     bounded_calls: list[dict[str, Any]] = field(default_factory=list)
     breaker_trips: list[dict[str, Any]] = field(default_factory=list)
+    consents: list[ConsentGiven] = field(default_factory=list)
     commits: int = 0
 
 
@@ -488,6 +490,14 @@ class FakeBoundedCalls(_Repo, ports.BoundedCallsRepo):
         return sum(c["kind"] in kinds for c in self.db.bounded_calls)
 
 
+class FakeConsents(_Repo, ports.ConsentsRepo):
+    def add(self, id: str, given: ConsentGiven) -> None:
+        self.db.consents.append(given)
+
+    def latest(self, customer_id: str) -> dict[str, ConsentGiven]:
+        return {g.document: g for g in self.db.consents if g.customer_id == customer_id}
+
+
 class FakeUnitOfWork:
     def __init__(self, database: FakeDatabase) -> None:
         self.database = database
@@ -507,6 +517,7 @@ class FakeUnitOfWork:
         self.audit = FakeAudit(self)  # type: ignore[abstract]
         self.bounded = FakeBoundedCalls(self)
         self.blocks = FakeBlocks(self)  # type: ignore[abstract]
+        self.consents = FakeConsents(self)
 
     def __enter__(self) -> FakeUnitOfWork:
         self.work = copy.deepcopy(self.database)

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from giftcash.adapters.crypto.vault import CodeVault
 from giftcash.adapters.db.engine import make_engine, verify_durable
 from giftcash.config import Settings
-from giftcash.service.deps import Deps, Limits
+from giftcash.service.deps import BusinessDetails, Deps, Limits
 from giftcash.service.scans import BarcodeReader
 from giftcash.service.webhooks import Signer
 
@@ -106,6 +106,14 @@ def build_deps(
         bank_client_code=settings.bank_client_code,
         jurisdiction=settings.jurisdiction,
         resolver=SystemResolver(),
+        business=BusinessDetails(
+            name=settings.business_name,
+            representative=settings.business_representative,
+            registration_no=settings.business_registration_no,
+            mail_order_no=settings.business_mail_order_no,
+            support_phone=settings.business_support_phone,
+            support_hours=settings.business_support_hours,
+        ),
         bounds=settings.bounds,
         bound_events=BoundMetrics(),
         outbound_denied=cidr_list(settings.outbound_denied),

@@ -116,6 +116,16 @@ TOO_MANY_ATTEMPTS = DeclineCode(
     "Too many codes that did not work were sent from here, so we paused checking codes.",
     retryable=True,
 )
+# Failures counted by something many customers share (a carrier's NAT, a load balancer):
+# the guard may slow what it guards or send it to a person, never finally decline another
+# customer's valid voucher (issue 13, item 6).
+SHARED_ADDRESS_CHECK = DeclineCode(
+    "shared_address_check",
+    Kind.FRAUD,
+    EndState.REVIEW,
+    "Many codes that did not work came from the network you use, so a person at giftcash "
+    "checks this sale before it goes on.",
+)
 ACCOUNT_HOLDER_MISMATCH = DeclineCode(
     "account_holder_mismatch",
     Kind.FRAUD,
@@ -287,6 +297,7 @@ REGISTRY: Mapping[str, DeclineCode] = {
         FUNDING_SOURCE_UNVERIFIED,
         DUPLICATE_CODE,
         TOO_MANY_ATTEMPTS,
+        SHARED_ADDRESS_CHECK,
         ACCOUNT_HOLDER_MISMATCH,
         SCAM_CHECK,
         FIRST_SALE_HOLD,

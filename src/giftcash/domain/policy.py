@@ -376,15 +376,22 @@ def _duplicate_code(
 def _brute_force(
     item: ItemFacts, c: CustomerFacts, h: History, p: Params, now: datetime
 ) -> Finding | None:
-    if h.customer_failures < p.customer_max_failures and h.device_failures < (
-        p.device_max_failures
-    ):
-        return None
-    return decline(
-        dc.TOO_MANY_ATTEMPTS,
-        "Too many invalid codes or failed checks in a short time; submissions are paused "
-        f"for up to {p.failure_window_minutes} minutes.",
-    )
+    """Keyed on the customer, the guard declines (it is their own failures); keyed on the
+    device / address alone, which customers behind one carrier NAT or load balancer share,
+    it sends the item to a person: it never finally declines someone else's voucher."""
+    if h.customer_failures >= p.customer_max_failures:
+        return decline(
+            dc.TOO_MANY_ATTEMPTS,
+            "Too many invalid codes or failed checks in a short time; submissions are "
+            f"paused for up to {p.failure_window_minutes} minutes.",
+        )
+    if h.device_failures >= p.device_max_failures:
+        return review(
+            dc.SHARED_ADDRESS_CHECK,
+            f"{h.device_failures} failed attempts from this device or address in "
+            f"{p.failure_window_minutes} minutes (not by this customer).",
+        )
+    return None
 
 
 def _velocity(prefix: str, who: str) -> Check:
@@ -578,7 +585,8 @@ RISK_RULES: tuple[Rule, ...] = (
         "brute_force_guard",
         False,
         "Declines submissions after too many failed attempts (bad codes, logins, SMS "
-        "codes) by the customer or from the device / IP in the window.",
+        "codes) by the customer in the window; failures from a shared device / IP send "
+        "the item to review instead (never a final decline of someone else's voucher).",
         _brute_force,
         params=("failure_window_minutes", "customer_max_failures", "device_max_failures"),
     ),

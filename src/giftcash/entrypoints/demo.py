@@ -27,7 +27,7 @@ from giftcash.config import Settings
 from giftcash.entrypoints.api.app import create_app
 from giftcash.entrypoints.servers import ServerThread, port_is_free
 from giftcash.entrypoints.worker import Worker
-from giftcash.service import admin, bank_accounts, customers, operators
+from giftcash.service import admin, bank_accounts, consents, customers, operators
 from giftcash.service.deps import Deps
 from giftcash.simulators.bank import create_bank_app
 from giftcash.simulators.issuer import create_issuer_app
@@ -195,6 +195,8 @@ def _seed(deps: Deps, creds: dict[str, Any], sims: dict[str, ServerThread]) -> N
             name=DEMO_NAME,
             birth_date=DEMO_BIRTH,
             password=creds["customer"]["password"],
+            # the demo customer has agreed to what the sign-up form requires, not more
+            consent_answers={d.id: d.required for d in consents.DOCUMENTS},
         )
         customers.verify_phone(deps, phone=phone, code=_last_sms_code(sims["sms"].url, phone))
         with deps.uow() as uow:

@@ -48,6 +48,17 @@ class InvalidInput(DomainError):
     code = "invalid_input"
 
 
+class TooYoung(DomainError):
+    """Sign-up below the minimum age (개인정보 보호법 §22-2: a child under 14 needs a
+    guardian's consent, which giftcash does not take)."""
+
+    code = "too_young"
+
+
+class ConsentRequired(DomainError):
+    code = "consent_required"
+
+
 class WeakPassword(DomainError):
     code = "weak_password"
 
@@ -103,6 +114,14 @@ class BankAccountStillPays(DomainError):
 
 class TooManyItems(DomainError):
     code = "too_many_items"
+
+
+class QuoteChanged(DomainError):
+    """The rate changed between the price the customer confirmed and the submit: nothing
+    is stored; the customer sees the new price and confirms again."""
+
+    code = "quote_changed"
+    kind = "conflict"
 
 
 class DuplicateInRequest(DomainError):

@@ -15,6 +15,7 @@ from giftcash.adapters.db.repositories_admin import (
 from giftcash.adapters.db.repositories_blocks import Blocks, CustomerNotes
 from giftcash.adapters.db.repositories_bounds import BoundedCalls
 from giftcash.adapters.db.repositories_cases import CaseFacts, Cases
+from giftcash.adapters.db.repositories_consents import Consents
 from giftcash.adapters.db.repositories_console import ConsoleReads, ConsoleSearch
 from giftcash.adapters.db.repositories_customers import (
     BankAccounts,
@@ -73,6 +74,8 @@ class AppUnitOfWork(SqlUnitOfWork):
         self.customer_notes = CustomerNotes(conn)
         # bounds on foreign calls that cost money or trust (repositories_bounds.py)
         self.bounded = BoundedCalls(conn)
+        # consents given at sign-up and when a version changed (repositories_consents.py)
+        self.consents = Consents(conn)
         return self
 
     def ping(self) -> None:

@@ -638,3 +638,19 @@ breaker_trips = Table(
     Column("calls", Integer, nullable=False),
     Index(None, "provider", "until"),
 )
+
+# -- consents (service/consents.py) ----------------------------------------------------------
+# One row per answer a customer gave to one version of one document (이용약관, 개인정보
+# 수집·이용 동의, optional ones), append-only: a new version asked again adds a row, a
+# withdrawn optional consent adds a row with ``agreed`` false.
+customer_consents = Table(
+    "customer_consents",
+    metadata,
+    _id(),
+    Column("customer_id", Id, ForeignKey("customers.id"), nullable=False),
+    Column("document", String(32), nullable=False),
+    Column("version", String(32), nullable=False),
+    Column("agreed", Boolean, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Index(None, "customer_id", "document", "at"),
+)

@@ -17,6 +17,7 @@ def customer_routers() -> list[APIRouter]:
     from giftcash.entrypoints.web import (
         customer_accounts,
         customer_auth,
+        customer_consents,
         customer_history,
         customer_prices,
         customer_scan,
@@ -26,6 +27,7 @@ def customer_routers() -> list[APIRouter]:
     return [
         customer_prices.router,
         customer_auth.router,
+        customer_consents.router,
         customer_accounts.router,
         customer_scan.router,  # before customer_sell: /sell/scan is its own page
         customer_sell.router,

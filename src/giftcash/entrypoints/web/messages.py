@@ -162,6 +162,11 @@ ERRORS = {
     "duplicate_in_request": N_("The same code appears twice in this sale."),
     "service_unavailable": N_("A partner service is not answering. Please try again shortly."),
     "invalid_credentials": N_("The phone number or password is wrong."),
+    "too_young": N_("giftcash is for people aged 14 or older. We cannot open an account for you."),
+    "consent_required": N_(
+        "Agree to the terms of service and the collection and use of personal information "
+        "to go on; the optional ones you may leave."
+    ),
     "phone_not_verified": N_("Confirm your phone number with the SMS code first."),
     "unauthorized": N_("Please sign in again."),
     "invalid_amount": N_("Enter the voucher's face value as a whole number."),

@@ -42,10 +42,15 @@ from giftcash.entrypoints.web.security import (
     session_token,
     submitted_csrf,
 )
-from giftcash.service import errors
+from giftcash.service import consents, errors
 
 TEMPLATES = Path(__file__).parent / "templates"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class ConsentsToAsk(Exception):
+    """A required document changed (or was never agreed to, e.g. an API sign-up): the
+    customer answers it before any signed-in page (customer_consents.py)."""
 
 
 class SignInRequired(Exception):
@@ -76,6 +81,7 @@ def environment(lang: str) -> Environment:
         FUNDING_SOURCES=messages.FUNDING_SOURCES,
         ROUTES=messages.ROUTES,
         ROUTE_HELP=messages.ROUTE_HELP,
+        SCAM_WARNING=messages.SCAM_WARNING,
     )
     return env
 
@@ -130,6 +136,8 @@ def require(request: Request, realm: Realm = CUSTOMER) -> str:
     subject = signed_in(request, realm)
     if subject is None:
         raise SignInRequired
+    if realm is CUSTOMER and any(d.required for d in consents.to_ask(deps_of(request), subject)):
+        raise ConsentsToAsk
     return subject
 
 
@@ -167,6 +175,7 @@ def render(
         csrf_token=csrf_token(deps_of(request), request, realm),
         form_token=lambda: form_tokens.issue(request, realm),  # a fresh one per form
         signed_in=signed_in(request, realm) is not None,
+        business=deps_of(request).business,
     )
     ctx.update(context or {})
     html = environment(tr.lang).get_template(template).render(ctx)
@@ -226,6 +235,9 @@ def route_class(realm: Realm, read_form: FormReader | None = None) -> type[APIRo
                 except SignInRequired:
                     target = request.url.path if request.method == "GET" else "/"
                     return redirect(request, f"{realm.signin_path}?next={quote(target)}")
+                except ConsentsToAsk:
+                    target = request.url.path if request.method == "GET" else "/sell"
+                    return redirect(request, f"/consents?next={quote(target)}")
                 except DomainError as e:
                     msg = messages.error_text(tr_of(request), e)
                     return await run_in_threadpool(render_error, request, status_of(e), msg, realm)

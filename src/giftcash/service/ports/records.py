@@ -151,6 +151,17 @@ class PayableGroup:
 
 
 @dataclass(frozen=True, slots=True)
+class ConsentGiven:
+    """A customer's answer to one version of one consent document (service/consents.py)."""
+
+    customer_id: str
+    document: str
+    version: str
+    agreed: bool
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class RegisteredBy:
     code_hmac: str
     item_id: str

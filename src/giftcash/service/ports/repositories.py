@@ -20,6 +20,7 @@ from giftcash.service.ports.records import (
     AuditRecord,
     Block,
     Challenge,
+    ConsentGiven,
     IdempotencyRecord,
     LeasedItem,
     LeasedPayout,
@@ -520,6 +521,13 @@ class BoundedCallsRepo(Protocol):
     def tripped_until(self, provider: str, now: datetime) -> datetime | None: ...
     def trip(self, id: str, provider: str, now: datetime, until: datetime, calls: int) -> None: ...
     def usage(self, kinds: Sequence[str]) -> int: ...
+
+
+class ConsentsRepo(Protocol):
+    """Consents as given, one row per answer (append-only): the latest per document wins."""
+
+    def add(self, id: str, given: ConsentGiven) -> None: ...
+    def latest(self, customer_id: str) -> dict[str, ConsentGiven]: ...
 
 
 class CodeRegistryRepo(Protocol):

@@ -43,6 +43,7 @@ class UnitOfWork(Protocol):
     ledger: r.LedgerRepo
     bounded: r.BoundedCallsRepo
     codes: r.CodeRegistryRepo
+    consents: r.ConsentsRepo
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...
