@@ -24,7 +24,7 @@ from giftcash.adapters.webhooks import signing
 from giftcash.adapters.webhooks.sender import HttpWebhookSender
 from giftcash.domain.errors import DomainError
 from giftcash.domain.states import PayoutStatus as PS
-from giftcash.service import cases, pipeline, webhooks
+from giftcash.service import cases, notices, pipeline, webhooks
 from giftcash.service.deps import Deps
 from giftcash.service.outbound import OutboundPolicy
 
@@ -140,6 +140,7 @@ class Worker:
         done += len(admissions) + len(claims)
         done += pipeline.settle_verifications(d, limit=self.batch)
         done += webhooks.deliver(d, signing, self.webhook_sender, w, limit=self.batch)
+        done += notices.deliver(d, limit=self.batch)
         if time.monotonic() >= self._beat_due:
             self._beat_due = time.monotonic() + self.heartbeat_every_s
             pipeline.heartbeat(d, w)

@@ -26,6 +26,7 @@ from giftcash.adapters.db.repositories_customers import (
     Tokens,
 )
 from giftcash.adapters.db.repositories_items import Failures, Items, Payouts, Submissions, Workers
+from giftcash.adapters.db.repositories_notices import Notices
 from giftcash.adapters.db.repositories_ops import (
     EncryptedColumns,
     Figures,
@@ -76,6 +77,8 @@ class AppUnitOfWork(SqlUnitOfWork):
         self.bounded = BoundedCalls(conn)
         # consents given at sign-up and when a version changed (repositories_consents.py)
         self.consents = Consents(conn)
+        # the notices customers chose and the outbox of money events (repositories_notices.py)
+        self.notices = Notices(conn)
         return self
 
     def ping(self) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from giftcash.adapters.db import tables as t
 from giftcash.adapters.db.ids import new_id
+from giftcash.adapters.db.repositories_notices import NOTICE_OF_ITEM, NOTICE_OF_PAYOUT, Notices
 from giftcash.adapters.db.repositories_webhooks import Webhooks
 from giftcash.domain.errors import IllegalTransition
 from giftcash.domain.records import Item, Payout, Submission
@@ -499,7 +500,9 @@ class Items:
     def _announce(
         self, changes: list[tuple[str, str | None, str, str | None]], now: datetime
     ) -> None:
-        """Queue ``item.updated`` webhooks in the same transaction as the change."""
+        """Queue ``item.updated`` webhooks and the customer's notices (declined; held for
+        review) in the same transaction as the change."""
+        self._queue_notices(changes, now)
         hooks = Webhooks(self.conn)
         if not changes or not hooks.any_endpoint():
             return
@@ -526,6 +529,24 @@ class Items:
             if item_id in owners
         ]
         hooks.enqueue(events, now)
+
+    def _queue_notices(
+        self, changes: list[tuple[str, str | None, str, str | None]], now: datetime
+    ) -> None:
+        told = {i: new for i, _old, new, _note in changes if new in NOTICE_OF_ITEM}
+        if not told:
+            return
+        c = t.items.c
+        events = []
+        for chunk in _chunks(sorted(told)):
+            for r in self.conn.execute(
+                select(c.id, c.customer_id, c.submission_id).where(c.id.in_(chunk))
+            ):
+                event = NOTICE_OF_ITEM[told[r.id]]
+                # held: one notice per sale, however many of its items wait
+                subject = r.submission_id if event == "held" else r.id
+                events.append((r.customer_id, event, subject))
+        Notices(self.conn).queue(events, now)
 
     def counts_by_status(self) -> dict[str, int]:
         from sqlalchemy import func
@@ -660,6 +681,7 @@ class Payouts:
         ).rowcount
         if n != 1:
             raise IllegalTransition(f"payout is no longer {current.value}")
+        self._queue_notice(payout_id, target, now)
 
     def transition_leased(
         self,
@@ -698,9 +720,19 @@ class Payouts:
             self._announce(payout_id, current, target, now)
         return n == 1
 
+    def _queue_notice(self, payout_id: str, target: PayoutStatus, now: datetime) -> None:
+        """The customer's notice of a paid or returned payout, in the change's transaction."""
+        event = NOTICE_OF_PAYOUT.get(target)
+        if event is not None:
+            owner = self.conn.execute(
+                select(t.payouts.c.customer_id).where(t.payouts.c.id == payout_id)
+            ).scalar_one()
+            Notices(self.conn).queue([(owner, event, payout_id)], now)
+
     def _announce(
         self, payout_id: str, current: PayoutStatus, target: PayoutStatus, now: datetime
     ) -> None:
+        self._queue_notice(payout_id, target, now)
         hooks = Webhooks(self.conn)
         if not hooks.any_endpoint():
             return
