@@ -16,10 +16,11 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
+from giftcash.catalogue import settings as admin
 from giftcash.domain.brands import CATALOGUE, Brand
-from giftcash.service import admin, bank_accounts, customers
+from giftcash.identity import bank_accounts, customers
+from giftcash.identity.operators import Operator
 from giftcash.service.deps import Deps, Limits
-from giftcash.service.operators import Operator
 from giftcash.service.ports import AccountHolder, Deposit, TransferResult
 
 PASSWORD = "bench password 1234"

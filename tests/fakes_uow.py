@@ -23,11 +23,11 @@ from datetime import UTC, date, datetime
 from typing import Any, cast
 
 from fakes import FakeBank, FakeClock, FakeIssuer, FakeSms
+from giftcash.audit import log as audit
 from giftcash.domain.errors import IllegalTransition, TransferExists
 from giftcash.domain.ledger import Transfer
 from giftcash.domain.records import BankAccount, Customer, Item, Submission
 from giftcash.domain.states import ItemStatus, advance_item
-from giftcash.service import audit
 from giftcash.service.deps import Deps
 from giftcash.service.ports import repositories as ports
 from giftcash.service.ports.records import (

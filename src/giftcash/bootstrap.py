@@ -12,7 +12,7 @@ from giftcash.adapters.crypto.vault import CodeVault
 from giftcash.adapters.db.engine import make_engine, verify_durable
 from giftcash.config import Settings
 from giftcash.service.deps import Deps, Limits
-from giftcash.service.webhooks import Signer
+from giftcash.webhooks.delivery import Signer
 
 
 def make_engine_from_settings(settings: Settings, *, sqlite_foreign_keys: bool = True) -> Engine:

@@ -8,8 +8,8 @@ import test_admin_world
 from test_admin_world import World, customer, item, submit
 
 from giftcash.adapters.db import tables as t
+from giftcash.catalogue import live as catalogue
 from giftcash.domain.policy import ItemFacts, Stage, evaluate
-from giftcash.service import catalogue
 
 world = test_admin_world.world  # the shared fixture
 

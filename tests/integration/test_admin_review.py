@@ -9,8 +9,8 @@ from sqlalchemy import select
 from test_admin_world import World, customer, item, submit
 
 from giftcash.adapters.db import tables as t
+from giftcash.catalogue import settings as admin
 from giftcash.entrypoints.worker import Worker
-from giftcash.service import admin
 
 world = test_admin_world.world  # the shared fixture
 

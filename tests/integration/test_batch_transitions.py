@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 
 from apiworld import World, add_account, item, signup
 from giftcash.adapters.db import tables as t
-from giftcash.service import pipeline
+from giftcash.redemption import steps as pipeline
 
 
 def _items(w: World, sub_id: str) -> list:

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from apiworld import World, add_account, check_sent_payouts, item, signup
 from giftcash.adapters.db import tables as t
 from giftcash.domain.states import PayoutStatus as PS
-from giftcash.service import ops, pipeline
+from giftcash.payouts import operations as ops
+from giftcash.redemption import steps as pipeline
 
 
 def _payout(w: World):

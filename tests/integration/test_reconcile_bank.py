@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from giftcash.adapters.db import tables as t
 from giftcash.domain.ledger import BANK_FEES
-from giftcash.service.reconcile import StatementInvalid, parse_statement, reconcile_bank
+from giftcash.reconcile.matching import StatementInvalid, parse_statement, reconcile_bank
 
 ops_world = test_reconcile_world.ops_world
 

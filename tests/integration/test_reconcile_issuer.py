@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 import test_reconcile_world
 
-from giftcash.service.reconcile import parse_settlement, reconcile_issuer
+from giftcash.reconcile.matching import parse_settlement, reconcile_issuer
 
 ops_world = test_reconcile_world.ops_world
 

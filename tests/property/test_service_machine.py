@@ -49,12 +49,15 @@ from giftcash.adapters.db.engine import make_engine
 from giftcash.adapters.db.ledger_check import check as ledger_check
 from giftcash.adapters.db.uow import SqlUnitOfWork
 from giftcash.bootstrap import build_deps
+from giftcash.catalogue import settings as admin
 from giftcash.config import Settings
 from giftcash.domain import ledger
 from giftcash.domain.states import ITEM_TRANSITIONS, ItemStatus
 from giftcash.entrypoints.worker import Worker
-from giftcash.service import admin, bank_accounts, customers, operators, pipeline, submissions
-from giftcash.service.operators import Operator
+from giftcash.identity import bank_accounts, customers, operators
+from giftcash.identity.operators import Operator
+from giftcash.intake import submissions
+from giftcash.redemption import steps as pipeline
 from giftcash.service.ports import Ambiguous, Unavailable
 
 pytestmark = pytest.mark.slow  # stateful machine over real databases

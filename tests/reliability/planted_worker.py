@@ -7,7 +7,7 @@ import sys
 
 import plants  # this script's folder is on sys.path
 
-from giftcash.service import pipeline
+from giftcash.redemption import steps as pipeline
 
 pipeline.record_sends = plants.record_sends_in_two_transactions
 

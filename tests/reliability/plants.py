@@ -8,7 +8,7 @@ import time
 
 from giftcash.domain import ledger
 from giftcash.domain.states import PayoutStatus as PS
-from giftcash.service import pipeline
+from giftcash.redemption import steps as pipeline
 from giftcash.service.bank_ids import new_bank_tran_id
 from giftcash.service.deps import Deps
 from giftcash.service.ports import Ambiguous, Unavailable

@@ -10,10 +10,10 @@ import plants
 import pytest
 from verdict import SEED
 
+from giftcash.redemption import steps as pipeline
 from giftcash.selftest.crash import CrashPlan, run_crash
 from giftcash.selftest.faults import FaultPlan, run_faults
 from giftcash.selftest.registry import Context
-from giftcash.service import pipeline
 
 pytestmark = pytest.mark.slow  # harness runs with bugs planted, each a full run
 

@@ -15,6 +15,7 @@ from giftcash.adapters.db import codes_repo
 from giftcash.adapters.db import repositories_items as items_repo
 from giftcash.adapters.db import tables as t
 from giftcash.entrypoints.api import idempotency
+from giftcash.redemption import steps as pipeline
 from giftcash.selftest.races import (
     RacePlan,
     RaceReport,
@@ -28,7 +29,6 @@ from giftcash.selftest.races import (
     run_races,
 )
 from giftcash.selftest.registry import Context
-from giftcash.service import pipeline
 
 pytestmark = pytest.mark.slow  # many threads over a real engine pool
 

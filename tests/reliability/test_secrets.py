@@ -12,9 +12,11 @@ import pytest
 from verdict import SEED, explain
 
 from giftcash.adapters.crypto import passwords
+from giftcash.identity import customers
+from giftcash.intake import submissions
+from giftcash.redemption import steps as pipeline
 from giftcash.selftest.registry import Context
 from giftcash.selftest.secrets_scan import run_secrets
-from giftcash.service import customers, pipeline, submissions
 
 pytestmark = pytest.mark.slow  # a full run through API and worker, then a scan
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 
 from giftcash.bootstrap import build_deps, make_engine_from_settings
+from giftcash.redemption import steps as pipeline
 from giftcash.selftest.checks import run_checks
 from giftcash.selftest.stack import Simulators, make_customer, provision, settings_for
-from giftcash.service import pipeline
 from giftcash.service.ports import Ambiguous, Unavailable
 
 

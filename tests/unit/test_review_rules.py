@@ -7,9 +7,11 @@ from __future__ import annotations
 import pytest
 
 from fakes_uow import FakeWorld
+from giftcash.audit import log as audit
+from giftcash.catalogue import settings as admin
 from giftcash.domain.errors import IllegalTransition
-from giftcash.service import admin, audit, errors
-from giftcash.service.operators import Operator
+from giftcash.identity.operators import Operator
+from giftcash.service import errors
 
 REVIEWER = Operator(id="op-1", username="reviewer", role="reviewer")
 

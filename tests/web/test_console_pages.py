@@ -16,9 +16,11 @@ from sqlalchemy import select, update
 from websupport import Site
 
 from giftcash.adapters.db import tables as t
+from giftcash.catalogue import live as catalogue
+from giftcash.catalogue import settings as admin
 from giftcash.entrypoints.web import console_routers
 from giftcash.entrypoints.worker import Worker
-from giftcash.service import admin, catalogue, operators
+from giftcash.identity import operators
 
 OPERATOR_PASSWORD = "a long operator password"
 ROLES = ("reviewer", "finance", "admin")

@@ -15,7 +15,8 @@ from giftcash.entrypoints.web.console_catalogue import parse_cap, parse_rate_bps
 from giftcash.entrypoints.web.console_customers import masked_phone
 from giftcash.entrypoints.web.console_pages import duration
 from giftcash.entrypoints.web.i18n import Tr
-from giftcash.service import console, reports
+from giftcash.reports import dashboard as console
+from giftcash.reports import volume as reports
 
 
 def test_percentiles_are_latencies_that_happened():

@@ -27,7 +27,7 @@ from giftcash.config import Settings
 from giftcash.entrypoints.api.app import create_app
 from giftcash.entrypoints.servers import ServerThread, port_is_free
 from giftcash.entrypoints.worker import Worker
-from giftcash.service import bank_accounts, customers, operators
+from giftcash.identity import bank_accounts, customers, operators
 from giftcash.service.deps import Deps
 from giftcash.simulators.bank import create_bank_app
 from giftcash.simulators.issuer import create_issuer_app

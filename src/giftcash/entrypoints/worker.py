@@ -24,9 +24,11 @@ from giftcash.adapters.webhooks import signing
 from giftcash.adapters.webhooks.sender import HttpWebhookSender
 from giftcash.domain.errors import DomainError
 from giftcash.domain.states import PayoutStatus as PS
-from giftcash.service import cases, pipeline, webhooks
+from giftcash.redemption import steps as pipeline
+from giftcash.review import cases
 from giftcash.service.deps import Deps
 from giftcash.service.outbound import OutboundPolicy
+from giftcash.webhooks import delivery as webhooks
 
 log = logging.getLogger("giftcash.worker")
 

@@ -14,8 +14,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from giftcash.adapters.db import tables as t
 from giftcash.adapters.db.repositories_items import Items
+from giftcash.audit.log import AuditRecord, canonical, chain_hash
 from giftcash.domain.states import ItemStatus
-from giftcash.service.audit import AuditRecord, canonical, chain_hash
 
 PAGE = 1000
 

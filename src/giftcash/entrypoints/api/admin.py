@@ -13,12 +13,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from giftcash.catalogue import settings as admin
 from giftcash.entrypoints.api import idempotency, views
 from giftcash.entrypoints.api import schemas as s
 from giftcash.entrypoints.api.deps import DepsDep, IdemKey, bearer_token
-from giftcash.service import admin, operators
+from giftcash.identity import operators
+from giftcash.identity.operators import Operator
 from giftcash.service.deps import Deps
-from giftcash.service.operators import Operator
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 

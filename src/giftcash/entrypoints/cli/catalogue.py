@@ -20,7 +20,7 @@ KST = timezone(timedelta(hours=9))
 @brands_app.command("list")
 def brands_list(database_url: str | None = DatabaseUrl) -> None:
     """List the brands as bought now: their rates, code formats, on or off."""
-    from giftcash.service import catalogue
+    from giftcash.catalogue import live as catalogue
 
     table = Table(title="Brands")
     for col in ("id", "name", "issuer", "rate", "face values", "code format", "enabled"):
@@ -66,7 +66,7 @@ def quote(
     database_url: str | None = DatabaseUrl,
 ) -> None:
     """Price a voucher: fee, payout, the annualised cost of credit, the lawful routes."""
-    from giftcash.service import quoting
+    from giftcash.intake import quoting
 
     purchased_at = _purchased_at(purchased)
     v = quoting.make_quote(

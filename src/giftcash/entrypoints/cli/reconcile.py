@@ -61,7 +61,7 @@ def reconcile_bank(
 
     Exit 0 only when nothing differs; 1 when something does. Importing the same
     statement again changes nothing."""
-    from giftcash.service import reconcile
+    from giftcash.reconcile import matching as reconcile
 
     total = _count_lines(statement)
     deps = deps_for(database_url)
@@ -132,7 +132,7 @@ def reconcile_issuer(
 ) -> None:
     """Match issuers' settlement reports with what the ledger captured (assets:issuer:*).
     Exit 0 only when nothing differs."""
-    from giftcash.service import reconcile
+    from giftcash.reconcile import matching as reconcile
 
     deps = deps_for(database_url)
     lines = []

@@ -18,7 +18,7 @@ rules_app = App(help="Policy rules: list them, switch or tighten them.", no_args
 @rules_app.command("list")
 def rules_list(database_url: str | None = DatabaseUrl) -> None:
     """Every rule: statutory or not, on or off, its description."""
-    from giftcash.service import admin
+    from giftcash.catalogue import settings as admin
 
     table = Table(title="Rules")
     for col in ("id", "statutory", "enabled", "description"):
@@ -38,7 +38,7 @@ def rules_set(
     database_url: str | None = DatabaseUrl,
 ) -> None:
     """Switch a rule or change its thresholds (statutory rules refuse: exit 5)."""
-    from giftcash.service import admin
+    from giftcash.catalogue import settings as admin
 
     try:
         parsed = json.loads(params) if params else None

@@ -9,9 +9,9 @@ from typing import Any
 from fastapi import Request
 from starlette.responses import Response
 
+from giftcash.catalogue import settings as admin
 from giftcash.entrypoints.web.console_pages import allow, console_errors, render_console, router
 from giftcash.entrypoints.web.security import deps_of
-from giftcash.service import admin
 
 audit = router()
 

@@ -11,6 +11,8 @@ from urllib.parse import urlencode
 from fastapi import Request
 from starlette.responses import Response
 
+from giftcash.catalogue import live as catalogue
+from giftcash.catalogue import settings as admin
 from giftcash.entrypoints.web import form_tokens
 from giftcash.entrypoints.web.console_pages import (
     OPERATOR,
@@ -21,7 +23,7 @@ from giftcash.entrypoints.web.console_pages import (
 )
 from giftcash.entrypoints.web.pages import field, redirect
 from giftcash.entrypoints.web.security import deps_of
-from giftcash.service import admin, catalogue, errors
+from giftcash.service import errors
 from giftcash.service.deps import Deps
 
 brands = router()

@@ -17,7 +17,8 @@ from babel.numbers import format_compact_decimal
 from markupsafe import Markup, escape
 
 from giftcash.entrypoints.web.i18n import N_, Tr
-from giftcash.service import console, reports
+from giftcash.reports import dashboard as console
+from giftcash.reports import volume as reports
 
 LATENCY_LABELS = (
     N_("under 1 min"),

@@ -10,7 +10,7 @@ from giftcash.domain.banks import BANKS
 from giftcash.domain.brands import brand_index
 from giftcash.entrypoints.web.console_pages import allow, console_errors, render_console, router
 from giftcash.entrypoints.web.security import deps_of
-from giftcash.service import console
+from giftcash.reports import dashboard as console
 
 customers = router()
 

@@ -21,7 +21,7 @@ from giftcash.entrypoints.web.console_pages import (
 )
 from giftcash.entrypoints.web.pages import redirect, tr_of
 from giftcash.entrypoints.web.security import deps_of
-from giftcash.service import console
+from giftcash.reports import dashboard as console
 
 dashboard = router()
 

@@ -30,9 +30,10 @@ from giftcash.entrypoints.web.pages import (
     tr_of,
 )
 from giftcash.entrypoints.web.security import Realm, deps_of, session_token
-from giftcash.service import errors, operators
+from giftcash.identity import operators
+from giftcash.identity.operators import Operator
+from giftcash.service import errors
 from giftcash.service.deps import Deps
-from giftcash.service.operators import Operator
 
 F = TypeVar("F", bound=Callable[..., Response])
 

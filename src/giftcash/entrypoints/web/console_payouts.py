@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 from starlette.responses import Response
 
+from giftcash.catalogue import settings as admin
 from giftcash.domain.brands import brand_index
 from giftcash.entrypoints.web import form_tokens
 from giftcash.entrypoints.web.console_pages import (
@@ -23,7 +24,7 @@ from giftcash.entrypoints.web.console_pages import (
 from giftcash.entrypoints.web.i18n import N_
 from giftcash.entrypoints.web.pages import redirect
 from giftcash.entrypoints.web.security import deps_of
-from giftcash.service import admin, ops
+from giftcash.payouts import operations as ops
 from giftcash.service.deps import Deps
 
 payouts = router()

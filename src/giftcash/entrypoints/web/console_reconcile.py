@@ -21,7 +21,7 @@ from giftcash.entrypoints.web.console_pages import allow, console_errors, render
 from giftcash.entrypoints.web.i18n import N_
 from giftcash.entrypoints.web.pages import form, tr_of
 from giftcash.entrypoints.web.security import deps_of
-from giftcash.service import reconcile
+from giftcash.reconcile import matching as reconcile
 
 reconciliation = router()
 

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 from starlette.responses import Response
 
+from giftcash.catalogue import settings as admin
 from giftcash.domain.banks import BANKS
 from giftcash.domain.brands import brand_index
 from giftcash.entrypoints.web import form_tokens
@@ -26,7 +27,7 @@ from giftcash.entrypoints.web.console_pages import (
 from giftcash.entrypoints.web.i18n import N_
 from giftcash.entrypoints.web.pages import field, redirect
 from giftcash.entrypoints.web.security import deps_of
-from giftcash.service import admin, console
+from giftcash.reports import dashboard as console
 from giftcash.service.deps import Deps
 
 review = router()

@@ -19,7 +19,7 @@ from giftcash.entrypoints.web.pages import (
     tr_of,
 )
 from giftcash.entrypoints.web.security import CUSTOMER, deps_of
-from giftcash.service import bank_accounts, customers
+from giftcash.identity import bank_accounts, customers
 from giftcash.service.deps import Deps
 
 router = APIRouter(route_class=route_class(CUSTOMER), include_in_schema=False)

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.responses import Response
 
-from giftcash.service import customers
+from giftcash.identity import customers
 from giftcash.service.deps import Deps
 
 PRE_COOKIE = "gc_pre"

@@ -10,14 +10,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
+from giftcash.audit import log as audit
+from giftcash.catalogue import live as catalogue
 from giftcash.domain import declines as dc
 from giftcash.domain.brands import Brand, brand_index
 from giftcash.domain.errors import BrandNotFound, DomainError
 from giftcash.domain.records import Item, Payout
 from giftcash.domain.states import ItemStatus
-from giftcash.service import audit, catalogue, errors
+from giftcash.identity.operators import Operator
+from giftcash.service import errors
 from giftcash.service.deps import Deps
-from giftcash.service.operators import Operator
 from giftcash.service.ports.records import AuditRecord
 from giftcash.service.ports.uow import UnitOfWork
 

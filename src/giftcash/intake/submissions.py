@@ -8,6 +8,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from giftcash.audit import log as audit
+from giftcash.catalogue import live as catalogue
+from giftcash.catalogue.live import LiveCatalogue
 from giftcash.domain import declines as dc
 from giftcash.domain.brands import mask
 from giftcash.domain.errors import DomainError
@@ -15,8 +18,8 @@ from giftcash.domain.money import DEFAULT_CURRENCY
 from giftcash.domain.quotes import funding_source, quote
 from giftcash.domain.records import Item, Submission
 from giftcash.domain.states import ItemStatus
-from giftcash.service import audit, catalogue, errors, screening
-from giftcash.service.catalogue import LiveCatalogue
+from giftcash.intake import screening
+from giftcash.service import errors
 from giftcash.service.deps import Deps
 from giftcash.service.ports.records import NewItem
 

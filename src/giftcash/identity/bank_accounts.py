@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from giftcash.abuse import bounds
 from giftcash.domain import ledger
 from giftcash.domain.banks import mask_account, normalise_account_number, same_holder
 from giftcash.domain.records import BankAccount
-from giftcash.service import bounds, errors
+from giftcash.identity.secrets import code_hash, numeric_code, same_hash
+from giftcash.service import errors
 from giftcash.service.bank_ids import new_bank_tran_id
 from giftcash.service.deps import Deps
 from giftcash.service.ports import Ambiguous, Unavailable
 from giftcash.service.ports.uow import UnitOfWork
-from giftcash.service.secrets import code_hash, numeric_code, same_hash
 
 VERIFY_AMOUNT = 1  # won
 

@@ -20,10 +20,11 @@ from datetime import timedelta
 
 import pyotp
 
+from giftcash.audit import log as audit
 from giftcash.domain.errors import DomainError
-from giftcash.service import audit, errors
+from giftcash.identity.secrets import new_token, token_hash
+from giftcash.service import errors
 from giftcash.service.deps import Deps
-from giftcash.service.secrets import new_token, token_hash
 
 ROLES = ("reviewer", "finance", "admin")
 _USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{2,63}$")

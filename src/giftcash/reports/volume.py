@@ -18,7 +18,8 @@ from typing import Any
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from giftcash.service import catalogue, errors
+from giftcash.catalogue import live as catalogue
+from giftcash.service import errors
 from giftcash.service.deps import Deps
 from giftcash.service.ports.records import RowView
 

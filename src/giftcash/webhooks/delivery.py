@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
-from giftcash.service import bounds, errors, outbound
+from giftcash.abuse import bounds
+from giftcash.service import errors, outbound
 from giftcash.service.deps import Deps
 from giftcash.service.outbound import OutboundPolicy, Resolver
 from giftcash.service.ports import Unavailable

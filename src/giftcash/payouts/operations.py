@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from giftcash.audit import log as audit
 from giftcash.domain.errors import DomainError
 from giftcash.domain.states import PAYOUT_TERMINAL
-from giftcash.service import audit, errors
+from giftcash.service import errors
 from giftcash.service.deps import Deps
 from giftcash.service.ports import Ambiguous, Unavailable
 from giftcash.service.ports.records import RowView

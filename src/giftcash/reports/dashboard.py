@@ -15,11 +15,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from giftcash.catalogue import live as catalogue
+from giftcash.catalogue import settings as admin
 from giftcash.domain.advisor import local_date, start_of
 from giftcash.domain.banks import same_holder
 from giftcash.domain.policy import day_bounds
 from giftcash.domain.records import BankAccount
-from giftcash.service import admin, catalogue, errors, health, reports
+from giftcash.ops import health
+from giftcash.reports import volume as reports
+from giftcash.service import errors
 from giftcash.service.deps import Deps
 from giftcash.service.ports.records import RowView
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
+from giftcash.abuse import bounds
 from giftcash.domain.records import Customer
-from giftcash.service import bounds, errors
+from giftcash.identity.secrets import code_hash, new_token, numeric_code, same_hash, token_hash
+from giftcash.service import errors
 from giftcash.service.deps import Deps
 from giftcash.service.ports import Unavailable
 from giftcash.service.ports.uow import UnitOfWork
-from giftcash.service.secrets import code_hash, new_token, numeric_code, same_hash, token_hash
 
 _PHONE = re.compile(r"^01[016789]\d{7,8}$")
 

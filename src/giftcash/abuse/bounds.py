@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from giftcash.service import audit, errors
+from giftcash.audit import log as audit
+from giftcash.service import errors
 
 # named as bounds.X by their callers: explicit re-exports
 from giftcash.service.bound_limits import (

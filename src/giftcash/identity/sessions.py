@@ -3,8 +3,8 @@ alike; both are stored only as hashes in ``access_tokens``)."""
 
 from __future__ import annotations
 
+from giftcash.identity.secrets import token_hash
 from giftcash.service.deps import Deps
-from giftcash.service.secrets import token_hash
 
 
 def revoke_token(deps: Deps, token: str) -> bool:

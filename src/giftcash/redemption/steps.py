@@ -13,12 +13,15 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from giftcash.abuse import bounds
+from giftcash.audit import log as audit
+from giftcash.catalogue import live as catalogue
 from giftcash.domain import declines as dc
 from giftcash.domain import ledger
 from giftcash.domain.records import BankAccount, Customer
 from giftcash.domain.states import ItemStatus as IS
 from giftcash.domain.states import PayoutStatus as PS
-from giftcash.service import audit, bounds, catalogue, screening
+from giftcash.intake import screening
 from giftcash.service.bank_ids import new_bank_tran_id
 from giftcash.service.deps import Deps
 from giftcash.service.ports import Ambiguous, Redemption, TransferResult, Unavailable
@@ -611,7 +614,7 @@ def settle_verifications(deps: Deps, limit: int = 50, grace_s: int = 10) -> int:
     """1-won deposits whose outcome was never recorded (a crash, an ambiguous answer) are
     settled by inquiry: done → recorded; never arrived → the account fails and the
     customer adds it again (the memo code is kept only as a hash, so it is not resent)."""
-    from giftcash.service.bank_accounts import VERIFY_AMOUNT, record_verification_outcome
+    from giftcash.identity.bank_accounts import VERIFY_AMOUNT, record_verification_outcome
 
     now = deps.clock.now()
     with deps.reader() as uow:

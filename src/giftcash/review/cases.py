@@ -20,14 +20,15 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from giftcash.audit import log as audit
+from giftcash.catalogue.live import rules_in
+from giftcash.catalogue.settings import _audited
 from giftcash.domain import aml
 from giftcash.domain.aml import AmlParams, CaseKind, CaseSignal, CaseStatus
 from giftcash.domain.errors import DomainError
-from giftcash.service import audit, errors
-from giftcash.service.admin import _audited
-from giftcash.service.catalogue import rules_in
+from giftcash.identity.operators import Operator
+from giftcash.service import errors
 from giftcash.service.deps import Deps
-from giftcash.service.operators import Operator
 from giftcash.service.ports.records import RowView
 from giftcash.service.ports.uow import UnitOfWork
 

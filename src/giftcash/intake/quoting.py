@@ -7,11 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from giftcash.catalogue import live as catalogue
 from giftcash.domain.advisor import Route
 from giftcash.domain.jurisdictions import DEFAULT_JURISDICTION
 from giftcash.domain.policy import ItemFacts, Outcome, Stage, evaluate
 from giftcash.domain.quotes import Quote, quote
-from giftcash.service import catalogue
 from giftcash.service.deps import Deps
 from giftcash.service.errors import NotFound
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from giftcash.catalogue.live import LiveCatalogue, rules_in
 from giftcash.domain import ledger
 from giftcash.domain.banks import same_holder
 from giftcash.domain.brands import Brand
@@ -30,7 +31,6 @@ from giftcash.domain.policy import (
     evaluate,
 )
 from giftcash.domain.records import BankAccount, Customer
-from giftcash.service.catalogue import LiveCatalogue, rules_in
 from giftcash.service.deps import Deps, UnitOfWork
 from giftcash.service.ports.records import DecisionRecord, LeasedItem
 

@@ -1,0 +1,128 @@
+"""Rewrite imports of modules that moved (issue 12, folders by business capability).
+
+    python scripts/rewrite_imports.py src tests bench
+
+Run it on a branch that was made before the move, after merging main: every
+``from giftcash.service import x`` and ``from giftcash.service.x import y`` of a moved
+module is rewritten to the module's new home (``from giftcash.intake import submissions``),
+with an alias where the module's name changed (``from giftcash.audit import log as audit``)
+so the code that uses it reads as before. Only import statements change; then run
+``ruff check --fix --select I`` to sort them. ``MOVES`` lists every move, oldest first; a
+module split later maps to where its name went (the names that left it are listed in
+``SPLIT`` and reported, not rewritten: the code that calls them is edited by hand).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+# old module -> new module
+MOVES: dict[str, str] = {
+    "giftcash.service.admin": "giftcash.catalogue.settings",
+    "giftcash.service.audit": "giftcash.audit.log",
+    "giftcash.service.bank_accounts": "giftcash.identity.bank_accounts",
+    "giftcash.service.bounds": "giftcash.abuse.bounds",
+    "giftcash.service.cases": "giftcash.review.cases",
+    "giftcash.service.catalogue": "giftcash.catalogue.live",
+    "giftcash.service.console": "giftcash.reports.dashboard",
+    "giftcash.service.customers": "giftcash.identity.customers",
+    "giftcash.service.health": "giftcash.ops.health",
+    "giftcash.service.keys": "giftcash.ops.keys",
+    "giftcash.service.operators": "giftcash.identity.operators",
+    "giftcash.service.ops": "giftcash.payouts.operations",
+    "giftcash.service.payouts": "giftcash.payouts.reads",
+    "giftcash.service.pipeline": "giftcash.redemption.steps",
+    "giftcash.service.quoting": "giftcash.intake.quoting",
+    "giftcash.service.receipts": "giftcash.payouts.receipts",
+    "giftcash.service.reconcile": "giftcash.reconcile.matching",
+    "giftcash.service.reports": "giftcash.reports.volume",
+    "giftcash.service.screening": "giftcash.intake.screening",
+    "giftcash.service.secrets": "giftcash.identity.secrets",
+    "giftcash.service.sessions": "giftcash.identity.sessions",
+    "giftcash.service.submissions": "giftcash.intake.submissions",
+    "giftcash.service.webhooks": "giftcash.webhooks.delivery",
+}
+
+# module -> {name that left it: its new module}, for the report
+SPLIT: dict[str, dict[str, str]] = {}
+
+FROM = re.compile(
+    r"^(?P<indent>[ \t]*)from[ \t]+(?P<module>[\w.]+)[ \t]+import[ \t]+"
+    r"(?P<names>\([^)]*\)|[^\n#]*(?:\\\n[^\n#]*)*)",
+    re.MULTILINE,
+)
+
+
+def _names(text: str) -> list[tuple[str, str | None]]:
+    text = text.strip().strip("()").replace("\\\n", " ")
+    out = []
+    for part in text.split(","):
+        part = part.split("#", 1)[0].strip()
+        if not part:
+            continue
+        name, _, alias = part.partition(" as ")
+        out.append((name.strip(), alias.strip() or None))
+    return out
+
+
+def _line(indent: str, module: str, names: list[tuple[str, str | None]]) -> str:
+    listed = ", ".join(f"{n} as {a}" if a else n for n, a in names)
+    return f"{indent}from {module} import {listed}"
+
+
+def _rewrite(match: re.Match[str]) -> str:
+    indent, module, raw = match["indent"], match["module"], match["names"]
+    names = _names(raw)
+    moved = _moved_module(module)
+    if moved is not None:
+        return _line(indent, moved, names)
+    lines = []
+    kept = []
+    for name, alias in names:
+        target = MOVES.get(f"{module}.{name}")
+        if target is None:
+            kept.append((name, alias))
+            continue
+        package, _, base = target.rpartition(".")
+        as_name = alias or name
+        lines.append(_line(indent, package, [(base, None if base == as_name else as_name)]))
+    if not lines:
+        return match[0]
+    if kept:
+        lines.insert(0, _line(indent, module, kept))
+    return "\n".join(lines)
+
+
+def _moved_module(module: str) -> str | None:
+    for old, new in MOVES.items():
+        if module == old or module.startswith(old + "."):
+            return new + module[len(old) :]
+    return None
+
+
+def rewrite(text: str) -> str:
+    return FROM.sub(_rewrite, text)
+
+
+def main(roots: list[str]) -> int:
+    changed = 0
+    for root in roots:
+        for path in sorted(Path(root).rglob("*.py")):
+            text = path.read_text(encoding="utf-8")
+            new = rewrite(text)
+            if new != text:
+                path.write_text(new, encoding="utf-8")
+                changed += 1
+            for module, names in SPLIT.items():
+                for name, home in names.items():
+                    short = module.rpartition(".")[2]
+                    if re.search(rf"\b{short}\.{name}\b", new):
+                        print(f"{path}: {short}.{name} is now {home}.{name}")
+    print(f"{changed} files rewritten")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:] or ["src", "tests", "bench"]))

@@ -1,0 +1,3 @@
+"""The audit log, append-only and hash-chained (``log``).
+
+Storage: ``adapters/db/repositories_admin.py`` (``AuditLog``)."""
