@@ -45,8 +45,28 @@ MOVES: dict[str, str] = {
     "giftcash.service.webhooks": "giftcash.webhooks.delivery",
 }
 
-# module -> {name that left it: its new module}, for the report
-SPLIT: dict[str, dict[str, str]] = {}
+# module (new name) -> {name that left it in a later split: its new module}. A ``from``
+# import of such a name is rewritten; ``module.name`` in code is reported, to edit by hand.
+SPLIT: dict[str, dict[str, str]] = {
+    "giftcash.redemption.steps": {
+        **dict.fromkeys(
+            (
+                "PayoutClaim",
+                "PayoutOutcome",
+                "create_payouts",
+                "claim_payouts",
+                "send_payout",
+                "record_sends",
+                "check_payout",
+                "record_checks",
+            ),
+            "giftcash.payouts.sending",
+        ),
+        "backoff": "giftcash.service.backoff",
+        "settle_verifications": "giftcash.identity.bank_accounts",
+        "heartbeat": "giftcash.ops.health",
+    },
+}
 
 FROM = re.compile(
     r"^(?P<indent>[ \t]*)from[ \t]+(?P<module>[\w.]+)[ \t]+import[ \t]+"
@@ -77,7 +97,7 @@ def _rewrite(match: re.Match[str]) -> str:
     names = _names(raw)
     moved = _moved_module(module)
     if moved is not None:
-        return _line(indent, moved, names)
+        return _split(indent, moved, names)
     lines = []
     kept = []
     for name, alias in names:
@@ -95,11 +115,26 @@ def _rewrite(match: re.Match[str]) -> str:
     return "\n".join(lines)
 
 
+def _split(indent: str, module: str, names: list[tuple[str, str | None]]) -> str:
+    """``from module import names``, each name from where it went in a split."""
+    homes: dict[str, list[tuple[str, str | None]]] = {}
+    for name, alias in names:
+        homes.setdefault(SPLIT.get(module, {}).get(name, module), []).append((name, alias))
+    return "\n".join(_line(indent, home, listed) for home, listed in homes.items())
+
+
 def _moved_module(module: str) -> str | None:
     for old, new in MOVES.items():
         if module == old or module.startswith(old + "."):
             return new + module[len(old) :]
     return None
+
+
+def _aliases(text: str, module: str) -> set[str]:
+    """The names ``module`` goes by in ``text`` (``from pkg import mod [as alias]``)."""
+    package, _, base = module.rpartition(".")
+    found = re.findall(rf"from {re.escape(package)} import {base}(?: as (\w+))?", text)
+    return {alias or base for alias in found}
 
 
 def rewrite(text: str) -> str:
@@ -116,10 +151,11 @@ def main(roots: list[str]) -> int:
                 path.write_text(new, encoding="utf-8")
                 changed += 1
             for module, names in SPLIT.items():
+                aliases = _aliases(new, module)
                 for name, home in names.items():
-                    short = module.rpartition(".")[2]
-                    if re.search(rf"\b{short}\.{name}\b", new):
-                        print(f"{path}: {short}.{name} is now {home}.{name}")
+                    for short in aliases:
+                        if re.search(rf"\b{short}\.{name}\b", new):
+                            print(f"{path}: {short}.{name} is now {home}.{name}")
     print(f"{changed} files rewritten")
     return 0
 

@@ -57,7 +57,8 @@ from giftcash.entrypoints.worker import Worker
 from giftcash.identity import bank_accounts, customers, operators
 from giftcash.identity.operators import Operator
 from giftcash.intake import submissions
-from giftcash.redemption import steps as pipeline
+from giftcash.payouts import sending
+from giftcash.redemption import steps as redemption
 from giftcash.service.ports import Ambiguous, Unavailable
 
 pytestmark = pytest.mark.slow  # stateful machine over real databases
@@ -446,11 +447,11 @@ def test_a_retry_without_inquiry_loses_captured_won(machine, monkeypatch):
     def redeem_again_under_a_new_key(deps, c):  # PLANTED
         key = c.key if c.prior_attempts == 0 else f"{c.key}-again{c.prior_attempts}"
         try:
-            return pipeline._classify(c, deps.issuer.redeem(c.issuer, key, c.code, c.pin))
+            return redemption._classify(c, deps.issuer.redeem(c.issuer, key, c.code, c.pin))
         except (Ambiguous, Unavailable) as e:
-            return pipeline.RedeemOutcome(c, "retry", reason=str(e))
+            return redemption.RedeemOutcome(c, "retry", reason=str(e))
 
-    monkeypatch.setattr(pipeline, "redeem", redeem_again_under_a_new_key)
+    monkeypatch.setattr(redemption, "redeem", redeem_again_under_a_new_key)
     machine.opening_sales([(0, 5_000, False)])
     machine.issuer_misbehaves("lost_answer")
     machine.worker_pass(0)  # admitted (a pass redeems what earlier passes admitted)
@@ -478,9 +479,7 @@ def test_a_payout_that_leaves_its_items_redeemed_pays_twice(machine, monkeypatch
         def __exit__(self, *exc):
             return self.uow.__exit__(*exc)
 
-    monkeypatch.setattr(
-        pipeline, "create_payouts", _with_uow(pipeline.create_payouts, KeepRedeemed)
-    )
+    monkeypatch.setattr(sending, "create_payouts", _with_uow(sending.create_payouts, KeepRedeemed))
     machine.opening_sales([(0, 5_000, False)])
     for _ in range(3):  # admitted, redeemed, paid out: one step per pass
         machine.worker_pass(0)

@@ -7,7 +7,7 @@ outcome is committed. An ambiguous answer is settled by the transfer-result inqu
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from giftcash.abuse import bounds
 from giftcash.domain import ledger
@@ -209,3 +209,29 @@ def get_bank_account(deps: Deps, customer_id: str, account_id: str) -> BankAccou
 def list_bank_accounts(deps: Deps, customer_id: str) -> list[BankAccount]:
     with deps.reader() as uow:
         return uow.bank_accounts.for_customer(customer_id)
+
+
+def settle_verifications(deps: Deps, limit: int = 50, grace_s: int = 10) -> int:
+    """1-won deposits whose outcome was never recorded (a crash, an ambiguous answer) are
+    settled by inquiry: done → recorded; never arrived → the account fails and the
+    customer adds it again (the memo code is kept only as a hash, so it is not resent)."""
+    now = deps.clock.now()
+    with deps.reader() as uow:
+        rows = uow.bank_accounts.unsettled_verifications(now - timedelta(seconds=grace_s), limit)
+    settled = 0
+    for r in rows:
+        try:
+            result = deps.bank.transfer_result(
+                r.verify_bank_tran_id, VERIFY_AMOUNT, r.created_at.date()
+            )
+        except (Ambiguous, Unavailable):
+            continue
+        if result.outcome in ("done", "pending", "returned"):
+            record_verification_outcome(deps, r.id, r.verify_bank_tran_id, "done")
+        elif result.outcome in ("not_found", "rejected") and r.status == "verifying":
+            # (a verified account's code was read from this deposit: it did arrive)
+            record_verification_outcome(deps, r.id, r.verify_bank_tran_id, "rejected")
+        else:
+            continue
+        settled += 1
+    return settled

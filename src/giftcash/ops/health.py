@@ -1,5 +1,5 @@
 """Readiness and the pipeline's state, read from the database for ``/readyz`` and the
-state metrics.
+state metrics; the workers' heartbeats they read (``heartbeat``).
 
 Readiness answers whether *this API process* should get traffic: it needs its database.
 A worker that is missing or stale is reported (``worker: missing`` / ``worker: stale``,
@@ -66,3 +66,9 @@ def state_figures(deps: Deps) -> dict[str, Any]:
             "payout_oldest": f.oldest_payout_waiting(PAYOUT_QUEUES),
             "heartbeats": f.heartbeats(),
         }
+
+
+def heartbeat(deps: Deps, worker_id: str) -> None:
+    with deps.uow() as uow:
+        uow.workers.beat(worker_id, deps.clock.now())
+        uow.commit()

@@ -1,4 +1,4 @@
-"""Payouts: what a customer is paid and how (``reads``, ``receipts``), and the operators'
-inquiry and retry (``operations``).
+"""Payouts: made, sent and checked by the worker (``sending``), read by customers
+(``reads``, ``receipts``), asked about and retried by operators (``operations``).
 
 Storage: ``adapters/db/repositories_items.py`` (``Payouts``)."""
