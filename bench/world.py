@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from giftcash.catalogue import settings as admin
+from giftcash.catalogue import overrides
 from giftcash.domain.brands import CATALOGUE, Brand
 from giftcash.identity import bank_accounts, customers
 from giftcash.identity.operators import Operator
@@ -98,7 +98,7 @@ def seller(deps: Deps, phone: str, name: str, account: str, sms_code, memo) -> t
 def open_rules(deps: Deps) -> None:
     op = Operator(id="bench-operator", username="bench", role="admin")
     for rule_id in RULES_OFF:
-        admin.patch_rule(deps, op, rule_id, enabled=False)
+        overrides.patch_rule(deps, op, rule_id, enabled=False)
 
 
 def brand(brand_id: str) -> Brand:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 # old module -> new module
 MOVES: dict[str, str] = {
-    "giftcash.service.admin": "giftcash.catalogue.settings",
+    "giftcash.service.admin": "giftcash.catalogue.overrides",
     "giftcash.service.audit": "giftcash.audit.log",
     "giftcash.service.bank_accounts": "giftcash.identity.bank_accounts",
     "giftcash.service.bounds": "giftcash.abuse.bounds",
@@ -45,9 +45,35 @@ MOVES: dict[str, str] = {
     "giftcash.service.webhooks": "giftcash.webhooks.delivery",
 }
 
-# module (new name) -> {name that left it in a later split: its new module}. A ``from``
-# import of such a name is rewritten; ``module.name`` in code is reported, to edit by hand.
+# module (new name) -> {name that left it in a later split: its new module, or
+# "module:new_name" when it was renamed}. A ``from`` import of such a name is rewritten
+# (a renamed one imported under its old name); ``module.name`` in code is reported, to
+# edit by hand.
 SPLIT: dict[str, dict[str, str]] = {
+    "giftcash.catalogue.overrides": {
+        **dict.fromkeys(
+            (
+                "REVIEW_DECLINE_CODE",
+                "REVIEW_DECLINE_MESSAGE",
+                "MAX_REASON",
+                "ItemNotFound",
+                "ReviewEntry",
+                "age_band",
+                "review_queue",
+                "send_to_review",
+                "approve",
+                "decline",
+            ),
+            "giftcash.review.queue",
+        ),
+        "_audited": "giftcash.audit.changes:audited",
+        "AuditPage": "giftcash.audit.pages",
+        "audit_page": "giftcash.audit.pages",
+        "PayoutDetail": "giftcash.payouts.reads",
+        "PAYOUT_STATUSES": "giftcash.payouts.reads",
+        "list_payouts": "giftcash.payouts.reads:all_payouts",
+        "get_payout": "giftcash.payouts.reads:payout_detail",
+    },
     "giftcash.redemption.steps": {
         **dict.fromkeys(
             (
@@ -119,7 +145,10 @@ def _split(indent: str, module: str, names: list[tuple[str, str | None]]) -> str
     """``from module import names``, each name from where it went in a split."""
     homes: dict[str, list[tuple[str, str | None]]] = {}
     for name, alias in names:
-        homes.setdefault(SPLIT.get(module, {}).get(name, module), []).append((name, alias))
+        home, _, new_name = SPLIT.get(module, {}).get(name, module).partition(":")
+        if new_name:
+            name, alias = new_name, alias or name
+        homes.setdefault(home, []).append((name, alias))
     return "\n".join(_line(indent, home, listed) for home, listed in homes.items())
 
 

@@ -49,7 +49,6 @@ from giftcash.adapters.db.engine import make_engine
 from giftcash.adapters.db.ledger_check import check as ledger_check
 from giftcash.adapters.db.uow import SqlUnitOfWork
 from giftcash.bootstrap import build_deps
-from giftcash.catalogue import settings as admin
 from giftcash.config import Settings
 from giftcash.domain import ledger
 from giftcash.domain.states import ITEM_TRANSITIONS, ItemStatus
@@ -59,6 +58,7 @@ from giftcash.identity.operators import Operator
 from giftcash.intake import submissions
 from giftcash.payouts import sending
 from giftcash.redemption import steps as redemption
+from giftcash.review import queue as review
 from giftcash.service.ports import Ambiguous, Unavailable
 
 pytestmark = pytest.mark.slow  # stateful machine over real databases
@@ -265,7 +265,7 @@ class ServiceMachine(RuleBasedStateMachine):
     def review_decides(self, pick: int, approve: bool) -> None:
         waiting = self._in_review()
         item_id = waiting[pick % len(waiting)]
-        decide = admin.approve if approve else admin.decline
+        decide = review.approve if approve else review.decline
         item = decide(self.deps, self.reviewer, item_id, "checked by the machine")
         assert item.status == ("received" if approve else "declined")
 

@@ -1,5 +1,5 @@
 """What the exchange buys and under which rules: the live catalogue (``live``: the code's
-brands and rules with the operators' overrides) and the operators' changes to it
-(``settings``).
+brands and rules with the operators' overrides, read for every quote and submission) and
+the operators' changes to it (``overrides``).
 
 Storage: ``adapters/db/repositories_admin.py`` (``OperatorOverrides``)."""

@@ -1,6 +1,11 @@
-"""Reading a customer's payouts."""
+"""Reading payouts: a customer's own (``list_payouts``, ``get_payout``), and all of them
+for the operators (``all_payouts``, ``payout_detail``)."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from giftcash.domain.records import Payout
 from giftcash.service import errors
@@ -18,3 +23,51 @@ def get_payout(deps: Deps, customer_id: str, payout_id: str) -> tuple[Payout, li
         if p is None or p.customer_id != customer_id:
             raise errors.PayoutNotFound("no such payout")
         return p, uow.items.ids_for_payout(payout_id)
+
+
+# -- all payouts (the operators) -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PayoutDetail:
+    payout: Payout
+    item_ids: list[str]
+    failure_code: str | None
+
+
+_PAYOUT_FIELDS = (
+    "id",
+    "customer_id",
+    "bank_account_id",
+    "currency",
+    "amount",
+    "status",
+    "bank_tran_id",
+    "attempts",
+    "created_at",
+    "sent_at",
+    "confirmed_at",
+    "failure_code",
+)
+
+
+def _payout(row: Mapping[str, Any]) -> Payout:
+    return Payout(**{k: row[k] for k in _PAYOUT_FIELDS})
+
+
+PAYOUT_STATUSES = ("pending", "sending", "sent", "unknown", "confirmed", "returned", "rejected")
+
+
+def all_payouts(deps: Deps, *, status: str | None, cursor: str | None, limit: int) -> list[Payout]:
+    if status is not None and status not in PAYOUT_STATUSES:
+        raise errors.InvalidInput(f"status is one of {', '.join(PAYOUT_STATUSES)}", field="status")
+    with deps.reader() as uow:
+        return [_payout(r) for r in uow.admin_payouts.page(status, cursor, limit)]
+
+
+def payout_detail(deps: Deps, payout_id: str) -> PayoutDetail:
+    with deps.reader() as uow:
+        row = uow.admin_payouts.get(payout_id)
+        if row is None:
+            raise errors.PayoutNotFound("no such payout")
+        return PayoutDetail(_payout(row), uow.items.ids_for_payout(payout_id), row["failure_code"])

@@ -16,13 +16,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from giftcash.catalogue import live as catalogue
-from giftcash.catalogue import settings as admin
 from giftcash.domain.advisor import local_date, start_of
 from giftcash.domain.banks import same_holder
 from giftcash.domain.policy import day_bounds
 from giftcash.domain.records import BankAccount
 from giftcash.ops import health
 from giftcash.reports import volume as reports
+from giftcash.review import queue as review
 from giftcash.service import errors
 from giftcash.service.deps import Deps
 from giftcash.service.ports.records import RowView
@@ -184,7 +184,7 @@ def dashboard(deps: Deps, *, n_days: int = DASHBOARD_DAYS) -> Dashboard:
 class ReviewCase:
     """One item in review with everything a reviewer weighs (masked code only)."""
 
-    entry: admin.ReviewEntry
+    entry: review.ReviewEntry
     findings: list[dict[str, Any]]  # rule_id, outcome, code: every rule that had a say
     decision_code: str | None
     warning: str | None  # what the customer was shown
@@ -198,7 +198,7 @@ class ReviewCase:
 
 
 def review_cases(deps: Deps, *, cursor: str | None, limit: int) -> list[ReviewCase]:
-    entries = admin.review_queue(deps, cursor=cursor, limit=limit)
+    entries = review.review_queue(deps, cursor=cursor, limit=limit)
     with deps.reader() as uow:
         evidence = uow.console.review_evidence([e.item["id"] for e in entries])
     out = []
@@ -250,7 +250,7 @@ def _summary(row: RowView, today: date) -> CustomerSummary:
         id=row["id"],
         name=row["name"],
         phone=row["phone"],
-        age_band=admin.age_band(row["birth_date"], today),
+        age_band=review.age_band(row["birth_date"], today),
         verified=row["phone_verified_at"] is not None,
         status=row["status"],
         created_at=row["created_at"],

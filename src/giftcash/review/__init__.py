@@ -1,3 +1,5 @@
-"""Review: the suspicious-activity cases (``cases``).
+"""Review: the items the policy sent to a person and the reviewer's decision (``queue``),
+and the suspicious-activity cases the detectors open (``cases``).
 
-Storage: ``adapters/db/repositories_cases.py``."""
+Storage: ``adapters/db/repositories_admin.py`` (``ReviewQueue``),
+``adapters/db/repositories_cases.py``."""

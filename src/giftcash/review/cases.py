@@ -21,8 +21,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from giftcash.audit import log as audit
+from giftcash.audit.changes import audited
 from giftcash.catalogue.live import rules_in
-from giftcash.catalogue.settings import _audited
 from giftcash.domain import aml
 from giftcash.domain.aml import AmlParams, CaseKind, CaseSignal, CaseStatus
 from giftcash.domain.errors import DomainError
@@ -306,7 +306,7 @@ def change_status(deps: Deps, op: Operator, case_id: str, status: str, note: str
         return _case(moved), {"from": row["status"]}
 
     detail = {"status": status[:32], "note": note[:500]}
-    return _audited(deps, op, "case.status", f"case:{case_id[:64]}", detail, change)
+    return audited(deps, op, "case.status", f"case:{case_id[:64]}", detail, change)
 
 
 # -- the report -----------------------------------------------------------------------------
@@ -429,4 +429,4 @@ def export(deps: Deps, op: Operator, *, fmt: str, status: str | None = None) -> 
         return report, {"count": len(records), "case_ids": [c.id for c in cases][:200]}
 
     detail = {"format": fmt[:16], "status": (status or "all")[:32]}
-    return _audited(deps, op, "case.export", "cases", detail, change)
+    return audited(deps, op, "case.export", "cases", detail, change)

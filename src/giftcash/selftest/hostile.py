@@ -238,7 +238,7 @@ def known_ids(deps: Any, customer_id: str, account_id: str, submission_id: str) 
     """Real ids of one customer's resources and of the catalogue, by parameter name."""
     from giftcash.adapters.webhooks import signing
     from giftcash.catalogue import live as catalogue
-    from giftcash.catalogue import settings as admin
+    from giftcash.catalogue import overrides
     from giftcash.intake import submissions
     from giftcash.webhooks import delivery as webhooks
 
@@ -258,7 +258,7 @@ def known_ids(deps: Any, customer_id: str, account_id: str, submission_id: str) 
         "endpoint_id": [hook.id],
         "brand_id": [b.id for b in deps.brand_catalogue],
         "issuer": list(catalogue.known_issuers(deps)),
-        "rule_id": [r.id for r in admin.list_rules(deps)],
+        "rule_id": [r.id for r in overrides.list_rules(deps)],
     }
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import Request
 from starlette.responses import Response
 
-from giftcash.catalogue import settings as admin
+from giftcash.audit import pages as audit_pages
 from giftcash.entrypoints.web.console_pages import allow, console_errors, render_console, router
 from giftcash.entrypoints.web.security import deps_of
 
@@ -32,6 +32,6 @@ def detail_text(detail: dict[str, Any] | None) -> str:
 @console_errors
 def audit_page(request: Request, before: str = "") -> Response:
     allow(request, "audit")
-    page = admin.audit_page(deps_of(request), cursor=before[:18] or None, limit=PAGE_SIZE)
+    page = audit_pages.audit_page(deps_of(request), cursor=before[:18] or None, limit=PAGE_SIZE)
     context = {"page": page, "detail_text": detail_text, "first_page": not before}
     return render_console(request, "console/audit.html", context)

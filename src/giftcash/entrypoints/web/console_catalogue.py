@@ -12,7 +12,7 @@ from fastapi import Request
 from starlette.responses import Response
 
 from giftcash.catalogue import live as catalogue
-from giftcash.catalogue import settings as admin
+from giftcash.catalogue import overrides
 from giftcash.entrypoints.web import form_tokens
 from giftcash.entrypoints.web.console_pages import (
     OPERATOR,
@@ -66,9 +66,9 @@ def brands_page(request: Request) -> Response:
     deps = deps_of(request)
     live = catalogue.live_catalogue(deps)
     context = {
-        "brands": admin.list_brands(deps),
+        "brands": overrides.list_brands(deps),
         "own": live.brands,  # each brand's own on/off, whatever its issuer's switch says
-        "issuers": admin.list_issuers(deps),
+        "issuers": overrides.list_issuers(deps),
         "saved": request.query_params.get("saved", "")[:80],
         "rate_text": rate_text,
     }
@@ -104,7 +104,7 @@ def update_brand(request: Request, brand_id: str) -> Response:
 
     def work(deps: Deps) -> dict[str, str]:
         if changes:
-            admin.patch_brand(deps, op, brand_id, changes)
+            overrides.patch_brand(deps, op, brand_id, changes)
         saved = f"brand:{brand_id}" if changes else "unchanged"
         return {"location": "/admin/brands?" + urlencode({"saved": saved})}
 
@@ -127,7 +127,7 @@ def update_issuer(request: Request, issuer: str) -> Response:
         changes["exposure_cap"] = parse_cap(field(request, "exposure_cap", 24))
 
     def work(deps: Deps) -> dict[str, str]:
-        admin.patch_issuer(deps, op, issuer, changes)
+        overrides.patch_issuer(deps, op, issuer, changes)
         return {"location": "/admin/brands?" + urlencode({"saved": f"issuer:{issuer}"})}
 
     answer = form_tokens.run(request, OPERATOR, f"operator:{op.id}", work)

@@ -11,7 +11,6 @@ from urllib.parse import urlencode
 from fastapi import Request
 from starlette.responses import Response
 
-from giftcash.catalogue import settings as admin
 from giftcash.domain.brands import brand_index
 from giftcash.entrypoints.web import form_tokens
 from giftcash.entrypoints.web.console_pages import (
@@ -25,6 +24,7 @@ from giftcash.entrypoints.web.i18n import N_
 from giftcash.entrypoints.web.pages import redirect
 from giftcash.entrypoints.web.security import deps_of
 from giftcash.payouts import operations as ops
+from giftcash.payouts import reads as payout_reads
 from giftcash.service.deps import Deps
 
 payouts = router()
@@ -47,22 +47,22 @@ BANK_OUTCOMES = {
 @console_errors
 def payouts_page(request: Request, status: str = "", after: str = "") -> Response:
     allow(request, "payouts")
-    status = status[:16] if status in admin.PAYOUT_STATUSES else ""
-    rows = admin.list_payouts(
+    status = status[:16] if status in payout_reads.PAYOUT_STATUSES else ""
+    rows = payout_reads.all_payouts(
         deps_of(request), status=status or None, cursor=after[:64] or None, limit=PAGE_SIZE + 1
     )
     context = {
         "payouts": rows[:PAGE_SIZE],
         "more": rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None,
         "status": status,
-        "statuses": admin.PAYOUT_STATUSES,
+        "statuses": payout_reads.PAYOUT_STATUSES,
     }
     return render_console(request, "console/payouts.html", context)
 
 
 def _payout_page(request: Request, payout_id: str, inquiry: ops.PayoutInquiry | None = None):
     deps = deps_of(request)
-    detail = admin.get_payout(deps, payout_id[:64])
+    detail = payout_reads.payout_detail(deps, payout_id[:64])
     context = {
         "p": detail.payout,
         "item_ids": detail.item_ids,

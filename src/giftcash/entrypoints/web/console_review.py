@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 from fastapi import Request
 from starlette.responses import Response
 
-from giftcash.catalogue import settings as admin
 from giftcash.domain.banks import BANKS
 from giftcash.domain.brands import brand_index
 from giftcash.entrypoints.web import form_tokens
@@ -28,6 +27,7 @@ from giftcash.entrypoints.web.i18n import N_
 from giftcash.entrypoints.web.pages import field, redirect
 from giftcash.entrypoints.web.security import deps_of
 from giftcash.reports import dashboard as console
+from giftcash.review import queue as review_queue
 from giftcash.service.deps import Deps
 
 review = router()
@@ -89,11 +89,11 @@ def recent_fragment(request: Request) -> Response:
 
 def _decide(request: Request, item_id: str, approve: bool) -> Response:
     op = allow(request, "review")
-    decide = admin.approve if approve else admin.decline
+    decide = review_queue.approve if approve else review_queue.decline
     outcome = "approved" if approve else "declined"
 
     def work(deps: Deps) -> dict[str, str]:
-        decide(deps, op, item_id[:64], field(request, "reason", admin.MAX_REASON))
+        decide(deps, op, item_id[:64], field(request, "reason", review_queue.MAX_REASON))
         return {"location": "/admin/review?" + urlencode({"done": outcome})}
 
     # clicked twice: one decision, and the second click sees the first one's answer
