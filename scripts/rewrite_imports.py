@@ -50,6 +50,27 @@ MOVES: dict[str, str] = {
 # (a renamed one imported under its old name); ``module.name`` in code is reported, to
 # edit by hand.
 SPLIT: dict[str, dict[str, str]] = {
+    "giftcash.reports.dashboard": {
+        **dict.fromkeys(
+            ("ReviewCase", "review_cases", "recent_decisions"), "giftcash.review.queue"
+        ),
+        **dict.fromkeys(
+            (
+                "CustomerNotFound",
+                "CustomerSummary",
+                "CustomerRecord",
+                "Limits",
+                "find_customers",
+                "customer_record",
+                "ITEM_TERMINAL",
+                "MIN_PHONE_DIGITS",
+                "MAX_RESULTS",
+                "CUSTOMER_ITEMS",
+                "CUSTOMER_PAYOUTS",
+            ),
+            "giftcash.identity.customer_lookup",
+        ),
+    },
     "giftcash.catalogue.overrides": {
         **dict.fromkeys(
             (

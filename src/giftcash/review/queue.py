@@ -1,16 +1,18 @@
 """The review queue: items the policy sent to a person (``send_to_review``), what the
-reviewer sees beside each (``review_queue``), and the reviewer's decision (``approve``:
+reviewer sees beside each (``review_queue``; with the policy's findings and the issuer's
+facts, ``review_cases``), and the reviewer's decision (``approve``:
 back to ``received`` for the worker, ``decline``: ``declined_by_review``), audited with
 its reason."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from giftcash.audit.changes import audited
 from giftcash.domain import declines as dc
+from giftcash.domain.banks import same_holder
 from giftcash.domain.records import Item
 from giftcash.domain.states import ItemStatus
 from giftcash.identity.operators import Operator
@@ -141,3 +143,57 @@ def approve(deps: Deps, op: Operator, item_id: str, reason: str) -> Item:
 def decline(deps: Deps, op: Operator, item_id: str, reason: str) -> Item:
     """review → declined (``declined_by_review``)."""
     return _decide(deps, op, item_id, reason, approve=False)
+
+
+# -- what the console shows beside each item ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReviewCase:
+    """One item in review with everything a reviewer weighs (masked code only)."""
+
+    entry: ReviewEntry
+    findings: list[dict[str, Any]]  # rule_id, outcome, code: every rule that had a say
+    decision_code: str | None
+    warning: str | None  # what the customer was shown
+    purchased_at: datetime | None  # as the issuer reports it
+    bought_minutes_before: int | None  # purchase to submission
+    holder_matches: bool
+
+    @property
+    def item(self) -> dict[str, Any]:
+        return self.entry.item
+
+
+def review_cases(deps: Deps, *, cursor: str | None, limit: int) -> list[ReviewCase]:
+    entries = review_queue(deps, cursor=cursor, limit=limit)
+    with deps.reader() as uow:
+        evidence = uow.console.review_evidence([e.item["id"] for e in entries])
+    out = []
+    for e in entries:
+        ev = evidence.get(e.item["id"], {})
+        decision = ev.get("decision") or {}
+        bought = ev.get("issuer_purchased_at")
+        before = None
+        if bought is not None:
+            before = max(int((e.item["created_at"] - bought).total_seconds() // 60), 0)
+        out.append(
+            ReviewCase(
+                entry=e,
+                findings=list(decision.get("findings") or []),
+                decision_code=decision.get("code"),
+                warning=ev.get("warning"),
+                purchased_at=bought,
+                bought_minutes_before=before,
+                holder_matches=same_holder(e.account["holder_name"], e.customer["name"]),
+            )
+        )
+    return out
+
+
+def recent_decisions(deps: Deps, *, limit: int = 10) -> list[dict[str, Any]]:
+    """Items operators decided, latest first, with where each is now."""
+    with deps.reader() as uow:
+        rows = uow.console.recently_reviewed(limit)
+        names = uow.console.customer_names([r["customer_id"] for r in rows])
+    return [{**r, "customer_name": names.get(r["customer_id"], "")} for r in rows]

@@ -10,7 +10,7 @@ from giftcash.domain.banks import BANKS
 from giftcash.domain.brands import brand_index
 from giftcash.entrypoints.web.console_pages import allow, console_errors, render_console, router
 from giftcash.entrypoints.web.security import deps_of
-from giftcash.reports import dashboard as console
+from giftcash.identity import customer_lookup
 
 customers = router()
 
@@ -33,7 +33,7 @@ def dashed_phone(phone: str) -> str:
 def customers_page(request: Request, q: str = "") -> Response:
     allow(request, "customers")
     q = q[:50]
-    found = console.find_customers(deps_of(request), q) if q.strip() else None
+    found = customer_lookup.find_customers(deps_of(request), q) if q.strip() else None
     context = {"q": q, "found": found, "masked_phone": masked_phone}
     return render_console(request, "console/customers.html", context)
 
@@ -43,7 +43,7 @@ def customers_page(request: Request, q: str = "") -> Response:
 def customer_page(request: Request, customer_id: str) -> Response:
     allow(request, "customers")
     deps = deps_of(request)
-    record = console.customer_record(deps, customer_id[:64])
+    record = customer_lookup.customer_record(deps, customer_id[:64])
     context = {
         "r": record,
         "phone": dashed_phone(record.customer.phone),

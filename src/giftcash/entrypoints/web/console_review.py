@@ -26,7 +26,6 @@ from giftcash.entrypoints.web.console_pages import (
 from giftcash.entrypoints.web.i18n import N_
 from giftcash.entrypoints.web.pages import field, redirect
 from giftcash.entrypoints.web.security import deps_of
-from giftcash.reports import dashboard as console
 from giftcash.review import queue as review_queue
 from giftcash.service.deps import Deps
 
@@ -52,7 +51,7 @@ def _cursor(request: Request) -> str | None:
 def review_page(request: Request) -> Response:
     allow(request, "review")
     deps = deps_of(request)
-    cases = console.review_cases(deps, cursor=_cursor(request), limit=PAGE_SIZE + 1)
+    cases = review_queue.review_cases(deps, cursor=_cursor(request), limit=PAGE_SIZE + 1)
     done = request.query_params.get("done", "")
     context = {
         "cases": cases[:PAGE_SIZE],
@@ -70,7 +69,7 @@ def review_page(request: Request) -> Response:
 
 def _recent_context(request: Request) -> dict:
     deps = deps_of(request)
-    recent = console.recent_decisions(deps, limit=RECENT)
+    recent = review_queue.recent_decisions(deps, limit=RECENT)
     return {
         "recent": recent,
         "recent_live": any(r["status"] in LIVE_STATES for r in recent),
