@@ -50,6 +50,12 @@ MOVES: dict[str, str] = {
 # (a renamed one imported under its old name); ``module.name`` in code is reported, to
 # edit by hand.
 SPLIT: dict[str, dict[str, str]] = {
+    "giftcash.payouts.operations": {
+        "ItemNotFound": "giftcash.ops.support",
+        "ItemView": "giftcash.ops.support",
+        "show_item": "giftcash.ops.support",
+        "_public_payout": "giftcash.payouts.operations:public_payout",
+    },
     "giftcash.reports.dashboard": {
         **dict.fromkeys(
             ("ReviewCase", "review_cases", "recent_decisions"), "giftcash.review.queue"

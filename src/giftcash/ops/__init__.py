@@ -1,4 +1,6 @@
-"""Running the exchange: readiness and the pipeline's state (``health``), master key
-rotation (``keys``).
+"""Running the exchange: readiness, the pipeline's state and the workers' heartbeats
+(``health``), master key rotation (``keys``), one item as support looks at it
+(``support``).
 
-Storage: ``adapters/db/repositories_ops.py``."""
+Storage: ``adapters/db/repositories_ops.py`` (``Figures``, ``EncryptedColumns``,
+``Support``), ``repositories_items.py`` (``Workers``)."""

@@ -1,6 +1,6 @@
-"""The operators' command-line tools: look at one item (``items show``), ask the bank
-about a payout (``payouts inquire``) and send a waiting payout again now
-(``payouts retry``). Looking changes nothing; a retry is audited.
+"""The operators' hands on one payout: ask the bank about it (``payouts inquire``) and
+send a waiting payout again now (``payouts retry``). Asking changes nothing; a retry is
+audited.
 
 A retry never makes a second transfer: the payout keeps its ``bank_tran_id``, and the
 worker asks the bank about that id before it sends anything again (atomic phases)."""
@@ -21,39 +21,12 @@ from giftcash.service.ports.records import RowView
 RETRYABLE = ("pending", "sending", "unknown", "sent")
 
 
-class ItemNotFound(errors.NotFound):
-    code = "item_not_found"
-
-
 class PayoutNotRetryable(DomainError):
     code = "payout_not_retryable"
     kind = "conflict"
 
 
-@dataclass(frozen=True)
-class ItemView:
-    item: RowView  # masked code only
-    events: list[RowView]
-    payout: dict[str, Any] | None
-    transfers: list[RowView]
-
-
-def show_item(deps: Deps, item_id: str) -> ItemView:
-    with deps.reader() as uow:
-        item = uow.support.item(item_id)
-        if item is None:
-            raise ItemNotFound("no such item")
-        payout = uow.support.payout(item["payout_id"]) if item["payout_id"] else None
-        refs = [item_id] + ([payout["id"]] if payout else [])
-        return ItemView(
-            item=item,
-            events=uow.support.item_events(item_id),
-            payout=_public_payout(payout) if payout else None,
-            transfers=uow.support.transfers_for(refs),
-        )
-
-
-def _public_payout(p: RowView) -> dict[str, Any]:
+def public_payout(p: RowView) -> dict[str, Any]:
     keep = (
         "id",
         "status",
@@ -121,7 +94,7 @@ def inquire_payout(deps: Deps, payout_id: str) -> PayoutInquiry:
     if amount is not None and amount != payout["amount"]:
         agrees = False
         advice = f"the bank moved {amount}, our books say {payout['amount']}: investigate"
-    return PayoutInquiry(_public_payout(payout), outcome, amount, agrees, advice)
+    return PayoutInquiry(public_payout(payout), outcome, amount, agrees, advice)
 
 
 def retry_payout(deps: Deps, payout_id: str, *, actor: str) -> dict[str, Any]:
@@ -151,4 +124,4 @@ def retry_payout(deps: Deps, payout_id: str, *, actor: str) -> dict[str, Any]:
             id=deps.new_id(),
         )
         uow.commit()
-        return _public_payout({**payout, "next_attempt_at": None, "lease_owner": None})
+        return public_payout({**payout, "next_attempt_at": None, "lease_owner": None})

@@ -69,9 +69,9 @@ def items_show(
     database_url: str | None = DatabaseUrl,
 ) -> None:
     """One item: its facts (the code masked), its history, its payout, its ledger entries."""
-    from giftcash.payouts import operations as ops
+    from giftcash.ops import support
 
-    v = ops.show_item(deps_for(database_url), item_id)
+    v = support.show_item(deps_for(database_url), item_id)
     if as_json:
         print_json(
             {"item": v.item, "events": v.events, "payout": v.payout, "transfers": v.transfers}

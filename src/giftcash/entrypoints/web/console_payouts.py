@@ -23,6 +23,7 @@ from giftcash.entrypoints.web.console_pages import (
 from giftcash.entrypoints.web.i18n import N_
 from giftcash.entrypoints.web.pages import redirect
 from giftcash.entrypoints.web.security import deps_of
+from giftcash.ops import support
 from giftcash.payouts import operations as ops
 from giftcash.payouts import reads as payout_reads
 from giftcash.service.deps import Deps
@@ -104,7 +105,7 @@ def retry(request: Request, payout_id: str) -> Response:
 
 def _item_context(request: Request, item_id: str) -> dict:
     deps = deps_of(request)
-    view = ops.show_item(deps, item_id[:64])
+    view = support.show_item(deps, item_id[:64])
     return {
         "v": view,
         "it": view.item,
