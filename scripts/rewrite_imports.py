@@ -50,6 +50,14 @@ MOVES: dict[str, str] = {
 # (a renamed one imported under its old name); ``module.name`` in code is reported, to
 # edit by hand.
 SPLIT: dict[str, dict[str, str]] = {
+    "giftcash.reconcile.matching": {
+        **dict.fromkeys(
+            ("StatementInvalid", "StatementLine", "SettlementLine", "DIRECTIONS"),
+            "giftcash.reconcile.lines",
+        ),
+        "parse_statement": "giftcash.adapters.banks.statements",
+        "parse_settlement": "giftcash.adapters.issuers.settlements",
+    },
     "giftcash.payouts.operations": {
         "ItemNotFound": "giftcash.ops.support",
         "ItemView": "giftcash.ops.support",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from giftcash.adapters.crypto.vault import CodeVault
 from giftcash.adapters.db.engine import make_engine, verify_durable
 from giftcash.config import Settings
+from giftcash.reconcile.lines import SettlementLine, StatementLine
 from giftcash.service.deps import Deps, Limits
 from giftcash.webhooks.delivery import Signer
 
@@ -117,17 +118,24 @@ def build_deps(
 class HttpAdapters:
     """The adapters the HTTP entrypoints use, handed to them here so that ``entrypoints/api``
     and ``entrypoints/web`` import no adapter: the request middleware that counts and logs,
-    the metrics exposition, and the webhook signing scheme (Standard Webhooks)."""
+    the metrics exposition, the webhook signing scheme (Standard Webhooks), and the formats
+    of the bank's statement and the issuers' settlement reports (reconciliation uploads)."""
 
     observe_requests: type[Any]  # an ASGI middleware class
     render_metrics: Callable[[Any], tuple[bytes, str]]
     state_metrics: Callable[..., Any]
     webhook_signer: Signer
+    parse_statement: Callable[[Iterable[str]], Iterator[StatementLine]]
+    parse_settlement: Callable[[Iterable[str]], Iterator[SettlementLine]]
 
 
 def http_adapters() -> HttpAdapters:
+    from giftcash.adapters.banks.statements import parse_statement
+    from giftcash.adapters.issuers.settlements import parse_settlement
     from giftcash.adapters.observability.metrics import render, state_metrics
     from giftcash.adapters.observability.middleware import ObserveRequests
     from giftcash.adapters.webhooks import signing
 
-    return HttpAdapters(ObserveRequests, render, state_metrics, signing)
+    return HttpAdapters(
+        ObserveRequests, render, state_metrics, signing, parse_statement, parse_settlement
+    )

@@ -16,157 +16,27 @@ other content under that key is reported as a conflict and changes nothing eithe
 Issuer: the issuer's settlement report (one line per redemption) against what the ledger
 captured in ``assets:issuer:*``, matched by the redemption's idempotency key.
 
-The statement format (the bank simulator's ``GET /sim/statement`` is one of it): CSV with
-a header row, columns in any order, names case-insensitive, unknown columns ignored.
-Required: ``bank_tran_id``, ``direction`` (``out``: a transfer we sent, ``in``: a return,
-``fee``: a fee the bank charged), ``amount`` (minor units, digits; ``,`` separators
-allowed) and ``date`` (YYYY-MM-DD, UTC) or ``at`` (ISO 8601 with offset). Optional:
-``fee`` (the fee charged for that line), ``currency`` (default KRW), ``status``,
-``counterparty``, ``balance_after``, ``memo`` (read, never stored or shown: a 1-won
-deposit's memo carries its verification code).
+The files are read by the adapters (``adapters/banks/statements.py``,
+``adapters/issuers/settlements.py``) into the lines of ``lines.py``.
 """
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import islice
 from typing import Any
 
 from giftcash.domain import ledger
-from giftcash.domain.errors import DomainError
-from giftcash.domain.money import DEFAULT_CURRENCY
+from giftcash.identity.bank_accounts import VERIFY_AMOUNT
+from giftcash.reconcile.lines import SettlementLine, StatementLine
 from giftcash.service.deps import Deps
 from giftcash.service.ports.records import RowView
 
-VERIFY_AMOUNT = 1  # the 1-won deposit (service.bank_accounts.VERIFY_AMOUNT)
-DIRECTIONS = ("out", "in", "fee")
-MAX_LINES = 10_000_000  # a bound on one statement, so a runaway input ends
 CHUNK = 500
 
 Progress = Callable[[int], None]
-
-
-class StatementInvalid(DomainError):
-    """A statement or settlement report that cannot be read; the message names the line
-    and the column, never a value."""
-
-    code = "statement_invalid"
-
-
-# -- reading statements ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class StatementLine:
-    bank_tran_id: str
-    direction: str  # out | in | fee
-    booked_on: date  # UTC
-    amount: int
-    currency: str = DEFAULT_CURRENCY
-    fee: int = 0
-    status: str | None = None
-    at: datetime | None = None
-    counterparty: str | None = None
-    balance_after: int | None = None
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return self.bank_tran_id, self.direction
-
-    def content_hash(self) -> str:
-        body = asdict(self)
-        body["booked_on"] = self.booked_on.isoformat()
-        body["at"] = self.at.isoformat() if self.at else None
-        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-
-
-def _amount(raw: str | None, line_no: int, column: str, *, required: bool) -> int | None:
-    text = (raw or "").strip().replace(",", "")
-    if not text:
-        if required:
-            raise StatementInvalid(f"line {line_no}: {column} is empty")
-        return None
-    negative = text.startswith("-")
-    digits = text[1:] if negative else text
-    if not (digits.isascii() and digits.isdigit()) or len(digits) > 18:
-        raise StatementInvalid(f"line {line_no}: {column} is not a whole amount in minor units")
-    return -int(digits) if negative else int(digits)
-
-
-def _rows(lines: Iterable[str], required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
-    reader = csv.reader(lines)
-    header = next(reader, None)
-    if header is None:
-        return
-    names = [h.strip().lower().lstrip("\ufeff") for h in header]
-    missing = [c for c in required if c not in names]
-    if missing:
-        raise StatementInvalid(f"the header lacks the column(s) {', '.join(missing)}")
-    for n, values in enumerate(reader, start=2):
-        if n > MAX_LINES:
-            raise StatementInvalid(f"more than {MAX_LINES:,} lines: split the file")
-        if not values or all(not v.strip() for v in values):
-            continue
-        if len(values) != len(names):
-            raise StatementInvalid(f"line {n}: {len(values)} fields, the header has {len(names)}")
-        yield n, dict(zip(names, values, strict=True))
-
-
-def _when(row: dict[str, str], n: int) -> tuple[date, datetime | None]:
-    at: datetime | None = None
-    if row.get("at", "").strip():
-        try:
-            at = datetime.fromisoformat(row["at"].strip())
-        except ValueError:
-            raise StatementInvalid(f"line {n}: at is not an ISO 8601 time") from None
-        if at.tzinfo is None:
-            raise StatementInvalid(f"line {n}: at has no UTC offset")
-        at = at.astimezone(UTC)
-    if row.get("date", "").strip():
-        try:
-            booked_on = date.fromisoformat(row["date"].strip())
-        except ValueError:
-            raise StatementInvalid(f"line {n}: date is not YYYY-MM-DD") from None
-        return booked_on, at
-    if at is None:
-        raise StatementInvalid(f"line {n}: neither date nor at is given")
-    return at.date(), at
-
-
-def parse_statement(lines: Iterable[str]) -> Iterator[StatementLine]:
-    """The lines of a statement (see the module's docstring for the format)."""
-    for n, row in _rows(lines, ("bank_tran_id", "direction", "amount")):
-        tran_id = row["bank_tran_id"].strip()
-        if not tran_id or len(tran_id) > 40 or not tran_id.isascii():
-            raise StatementInvalid(f"line {n}: bank_tran_id is empty, too long or not ASCII")
-        direction = row["direction"].strip().lower()
-        if direction not in DIRECTIONS:
-            raise StatementInvalid(f"line {n}: direction is one of {', '.join(DIRECTIONS)}")
-        amount = _amount(row["amount"], n, "amount", required=True)
-        fee = _amount(row.get("fee"), n, "fee", required=False) or 0
-        if amount is None or amount < 0 or fee < 0:
-            raise StatementInvalid(f"line {n}: amounts on a statement are not negative")
-        booked_on, at = _when(row, n)
-        currency = (row.get("currency") or DEFAULT_CURRENCY).strip().upper()
-        if len(currency) != 3 or not currency.isalpha():
-            raise StatementInvalid(f"line {n}: currency is a three-letter code")
-        yield StatementLine(
-            bank_tran_id=tran_id,
-            direction=direction,
-            booked_on=booked_on,
-            amount=amount,
-            currency=currency,
-            fee=fee,
-            status=(row.get("status") or "").strip() or None,
-            at=at,
-            counterparty=(row.get("counterparty") or "").strip()[:200] or None,
-            balance_after=_amount(row.get("balance_after"), n, "balance_after", required=False),
-        )
 
 
 # -- the bank --------------------------------------------------------------------------------
@@ -470,41 +340,6 @@ def _missing_at_bank(
 
 
 # -- the issuers -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class SettlementLine:
-    day: date
-    issuer: str
-    redemption_id: str
-    idempotency_key: str
-    amount: int
-    currency: str
-
-
-def parse_settlement(lines: Iterable[str]) -> Iterator[SettlementLine]:
-    """The issuer simulator's ``GET /sim/settlement`` CSV: ``date, issuer, redemption_id,
-    idempotency_key, amount, currency``."""
-    required = ("date", "issuer", "redemption_id", "idempotency_key", "amount")
-    for n, row in _rows(lines, required):
-        try:
-            day = date.fromisoformat(row["date"].strip())
-        except ValueError:
-            raise StatementInvalid(f"line {n}: date is not YYYY-MM-DD") from None
-        amount = _amount(row["amount"], n, "amount", required=True)
-        assert amount is not None
-        key = row["idempotency_key"].strip()
-        issuer = row["issuer"].strip().lower()
-        if not key or len(key) > 64 or not issuer or len(issuer) > 64:
-            raise StatementInvalid(f"line {n}: issuer or idempotency_key is empty or too long")
-        yield SettlementLine(
-            day=day,
-            issuer=issuer,
-            redemption_id=row["redemption_id"].strip()[:64],
-            idempotency_key=key,
-            amount=amount,
-            currency=(row.get("currency") or DEFAULT_CURRENCY).strip().upper(),
-        )
 
 
 @dataclass
