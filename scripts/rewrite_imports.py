@@ -23,6 +23,8 @@ MOVES: dict[str, str] = {
     "giftcash.service.admin": "giftcash.catalogue.overrides",
     "giftcash.service.audit": "giftcash.audit.log",
     "giftcash.service.bank_accounts": "giftcash.identity.bank_accounts",
+    # new_bank_tran_id(deps) is now deps.new_bank_tran_id() (the adapter's, handed in)
+    "giftcash.service.bank_ids": "giftcash.adapters.banks.ids",
     "giftcash.service.bounds": "giftcash.abuse.bounds",
     "giftcash.service.cases": "giftcash.review.cases",
     "giftcash.service.catalogue": "giftcash.catalogue.live",

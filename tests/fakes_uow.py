@@ -539,6 +539,7 @@ class FakeWorld:
 
     def __post_init__(self) -> None:
         ids = itertools.count(1)
+        tran_ids = itertools.count(1)
         self.deps = Deps(
             # FakeUnitOfWork carries the repositories the unit tests use, not all 26
             uow=lambda: cast(UnitOfWork, FakeUnitOfWork(self.db)),
@@ -549,6 +550,7 @@ class FakeWorld:
             sms=self.sms,
             clock=self.clock,
             new_id=lambda: f"id-{next(ids):04d}",
+            new_bank_tran_id=lambda: f"M202600001U{next(tran_ids):09d}",
         )
 
     def customer(

@@ -60,6 +60,7 @@ def build_deps(
     fast_passwords: bool = False,
 ) -> Deps:
     """Everything the use cases need, wired from settings; adapters may be swapped in."""
+    from giftcash.adapters.banks.ids import tran_id_source
     from giftcash.adapters.banks.openbanking import OpenBankingBank
     from giftcash.adapters.crypto.passwords import Argon2Passwords
     from giftcash.adapters.db.app_uow import AppUnitOfWork
@@ -103,7 +104,7 @@ def build_deps(
         sms=instrument("sms", sms or HttpSms(settings.sms_url, settings.http_timeout_s)),
         limits=limits_from(settings),
         new_id=new_id,
-        bank_client_code=settings.bank_client_code,
+        new_bank_tran_id=tran_id_source(settings.bank_client_code),
         jurisdiction=settings.jurisdiction,
         resolver=SystemResolver(),
         bounds=settings.bounds,

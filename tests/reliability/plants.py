@@ -10,7 +10,6 @@ from giftcash.domain import ledger
 from giftcash.domain.states import PayoutStatus as PS
 from giftcash.payouts import sending
 from giftcash.redemption import steps as redemption
-from giftcash.service.bank_ids import new_bank_tran_id
 from giftcash.service.deps import Deps
 from giftcash.service.ports import Ambiguous, Unavailable
 
@@ -31,7 +30,7 @@ def send_payout_retry_with_new_id(deps: Deps, c: sending.PayoutClaim) -> sending
     """PLANTED: a retry of a deposit takes a fresh ``bank_tran_id`` and sends again,
     without the transfer-result inquiry."""
     retry = c.prior_attempts > 0 or c.status == PS.UNKNOWN
-    tran_id = new_bank_tran_id(deps) if retry else c.bank_tran_id
+    tran_id = deps.new_bank_tran_id() if retry else c.bank_tran_id
     try:
         d = deps.bank.deposit(
             tran_id, c.bank_code, c.account_number, c.holder_name, c.amount, memo="giftcash"

@@ -29,7 +29,6 @@ from giftcash.selftest.races import (
     run_races,
 )
 from giftcash.selftest.registry import Context
-from giftcash.service.bank_ids import new_bank_tran_id
 
 pytestmark = pytest.mark.slow  # many threads over a real engine pool
 
@@ -101,7 +100,7 @@ def _create_payouts_read_then_write(deps, limit: int = 200) -> int:
                 bank_account_id=g.bank_account_id,
                 currency=g.currency,
                 amount=g.amount,
-                bank_tran_id=new_bank_tran_id(deps),
+                bank_tran_id=deps.new_bank_tran_id(),
                 now=now,
             )
             c = t.items.c

@@ -15,7 +15,6 @@ from giftcash.domain.banks import mask_account, normalise_account_number, same_h
 from giftcash.domain.records import BankAccount
 from giftcash.identity.secrets import code_hash, numeric_code, same_hash
 from giftcash.service import errors
-from giftcash.service.bank_ids import new_bank_tran_id
 from giftcash.service.deps import Deps
 from giftcash.service.ports import Ambiguous, Unavailable
 from giftcash.service.ports.uow import UnitOfWork
@@ -74,7 +73,7 @@ def add_bank_account(
 
     code = numeric_code(4)
     account_id = deps.new_id()
-    tran_id = new_bank_tran_id(deps)
+    tran_id = deps.new_bank_tran_id()
     with deps.uow() as uow:
         bounds.charge(uow, deps, deposit, now)
         _refuse_beyond_cap(uow, deps, customer_id)

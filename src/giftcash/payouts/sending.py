@@ -18,7 +18,6 @@ from giftcash.domain import ledger
 from giftcash.domain.states import ItemStatus as IS
 from giftcash.domain.states import PayoutStatus as PS
 from giftcash.service.backoff import backoff
-from giftcash.service.bank_ids import new_bank_tran_id
 from giftcash.service.deps import Deps
 from giftcash.service.ports import Ambiguous, TransferResult, Unavailable
 
@@ -58,7 +57,7 @@ def create_payouts(deps: Deps, limit: int = 200) -> int:
                 bank_account_id=group.bank_account_id,
                 currency=group.currency,
                 amount=group.amount,
-                bank_tran_id=new_bank_tran_id(deps),
+                bank_tran_id=deps.new_bank_tran_id(),
                 now=now,
             )
             uow.items.transition(group.item_ids, IS.REDEEMED, IS.PAYING, now, payout_id=payout_id)
