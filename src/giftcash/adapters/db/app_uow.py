@@ -12,7 +12,7 @@ from giftcash.adapters.db.repositories_admin import (
     OperatorOverrides,
     ReviewQueue,
 )
-from giftcash.adapters.db.repositories_bounds import BoundedCalls
+from giftcash.adapters.db.repositories_bounds import BoundedCalls, Failures
 from giftcash.adapters.db.repositories_cases import CaseFacts, Cases
 from giftcash.adapters.db.repositories_console import ConsoleReads
 from giftcash.adapters.db.repositories_customers import (
@@ -23,13 +23,16 @@ from giftcash.adapters.db.repositories_customers import (
     Operators,
     Tokens,
 )
-from giftcash.adapters.db.repositories_items import Failures, Items, Payouts, Submissions, Workers
+from giftcash.adapters.db.repositories_items import Items
 from giftcash.adapters.db.repositories_ops import (
     EncryptedColumns,
     Figures,
     Reconciliation,
     Support,
+    Workers,
 )
+from giftcash.adapters.db.repositories_payouts import Payouts
+from giftcash.adapters.db.repositories_submissions import Submissions
 from giftcash.adapters.db.repositories_webhooks import Webhooks
 from giftcash.adapters.db.uow import SqlUnitOfWork
 

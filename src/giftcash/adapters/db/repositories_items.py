@@ -1,4 +1,6 @@
-"""Repositories for submissions, items, payouts and the code registry.
+"""The items repository: the code registry's sightings, a customer's day, claims, and
+every item's status change (the submissions, payouts and heartbeats are in
+``repositories_submissions.py``, ``repositories_payouts.py``, ``repositories_ops.py``).
 
 Every status change goes through ``domain.states`` (``advance_*``) and writes an
 ``item_events`` row; claims take a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, the
@@ -13,17 +15,16 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, literal, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Connection, bindparam, func, insert, literal, or_, select, update
 
 from giftcash.adapters.db import tables as t
 from giftcash.adapters.db.ids import new_id
+from giftcash.adapters.db.leases import due
 from giftcash.adapters.db.repositories_webhooks import Webhooks
 from giftcash.domain.errors import IllegalTransition
-from giftcash.domain.records import Item, Payout, Submission
-from giftcash.domain.states import ItemStatus, PayoutStatus, advance_item, advance_payout
-from giftcash.service.ports.records import LeasedItem, LeasedPayout, NewItem, PayableGroup
+from giftcash.domain.records import Item
+from giftcash.domain.states import ItemStatus, advance_item
+from giftcash.service.ports.records import LeasedItem, NewItem, PayableGroup
 
 CHUNK = 500
 
@@ -33,69 +34,6 @@ def _chunks(seq: Sequence[Any], n: int = CHUNK) -> Iterable[Sequence[Any]]:
         yield seq[i : i + n]
 
 
-def _due(table: Any, now: datetime) -> Any:
-    c = table.c
-    return and_(
-        or_(c.lease_expires_at.is_(None), c.lease_expires_at < now),
-        or_(c.next_attempt_at.is_(None), c.next_attempt_at <= now),
-    )
-
-
-class Submissions:
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-
-    def add(
-        self, id: str, customer_id: str, bank_account_id: str, item_count: int, now: datetime
-    ) -> None:
-        self.conn.execute(
-            insert(t.submissions).values(
-                id=id,
-                customer_id=customer_id,
-                bank_account_id=bank_account_id,
-                status="received",
-                item_count=item_count,
-                created_at=now,
-            )
-        )
-
-    def get(self, submission_id: str) -> Submission | None:
-        r = self.conn.execute(
-            select(t.submissions).where(t.submissions.c.id == submission_id)
-        ).first()
-        return _submission(r) if r else None
-
-    def move_to_account(self, submission_id: str, current: str, target: str) -> bool:
-        """Point the submission at ``target`` if it still names ``current``."""
-        c = t.submissions.c
-        moved = self.conn.execute(
-            update(t.submissions)
-            .where(c.id == submission_id, c.bank_account_id == current)
-            .values(bank_account_id=target)
-        )
-        return moved.rowcount == 1
-
-    def for_customer(self, customer_id: str, cursor: str | None, limit: int) -> list[Submission]:
-        c = t.submissions.c
-        q = select(t.submissions).where(c.customer_id == customer_id)
-        if cursor:
-            q = q.where(c.id < cursor)
-        rows = self.conn.execute(q.order_by(c.id.desc()).limit(limit))
-        return [_submission(r) for r in rows]
-
-
-def _submission(r: Any) -> Submission:
-    return Submission(
-        id=r.id,
-        customer_id=r.customer_id,
-        bank_account_id=r.bank_account_id,
-        status=r.status,
-        item_count=r.item_count,
-        created_at=r.created_at,
-    )
-
-
-# What an outcome may set besides the status (see ``Items.transition_leased``).
 LEASED_FIELDS = frozenset(
     {
         "hold_until",
@@ -232,7 +170,7 @@ class Items:
 
     def ids_in_status(self, status: ItemStatus, limit: int, now: datetime) -> list[str]:
         c = t.items.c
-        q = select(c.id).where(c.status == status.value, _due(t.items, now)).order_by(c.id)
+        q = select(c.id).where(c.status == status.value, due(t.items, now)).order_by(c.id)
         q = q.limit(limit)
         if self.pg:
             q = q.with_for_update(skip_locked=True)
@@ -400,7 +338,7 @@ class Items:
     ) -> list[dict[str, Any]]:
         """Lease up to ``limit`` due items in ``status``; counts the attempt (the intent)."""
         c = t.items.c
-        pick = select(c.id).where(c.status == status.value, _due(t.items, now)).order_by(c.id)
+        pick = select(c.id).where(c.status == status.value, due(t.items, now)).order_by(c.id)
         pick = pick.limit(limit)
         if self.pg:
             pick = pick.with_for_update(skip_locked=True)
@@ -534,263 +472,5 @@ class Items:
         return dict(self.conn.execute(select(c.status, func.count()).group_by(c.status)).all())
 
 
-def _payout(r: Any) -> Payout:
-    return Payout(
-        id=r.id,
-        customer_id=r.customer_id,
-        bank_account_id=r.bank_account_id,
-        currency=r.currency,
-        amount=r.amount,
-        status=r.status,
-        bank_tran_id=r.bank_tran_id,
-        attempts=r.attempts,
-        created_at=r.created_at,
-        sent_at=r.sent_at,
-        confirmed_at=r.confirmed_at,
-        failure_code=r.failure_code,
-    )
-
-
-class Payouts:
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-        self.pg = conn.dialect.name == "postgresql"
-
-    def add(
-        self,
-        *,
-        id: str,
-        customer_id: str,
-        bank_account_id: str,
-        currency: str,
-        amount: int,
-        bank_tran_id: str,
-        now: datetime,
-    ) -> None:
-        self.conn.execute(
-            insert(t.payouts).values(
-                id=id,
-                customer_id=customer_id,
-                bank_account_id=bank_account_id,
-                currency=currency,
-                amount=amount,
-                status=PayoutStatus.PENDING.value,
-                bank_tran_id=bank_tran_id,
-                attempts=0,
-                created_at=now,
-                updated_at=now,
-            )
-        )
-
-    def get(self, payout_id: str) -> Payout | None:
-        r = self.conn.execute(select(t.payouts).where(t.payouts.c.id == payout_id)).first()
-        return _payout(r) if r else None
-
-    def for_customer(self, customer_id: str, cursor: str | None, limit: int) -> list[Payout]:
-        c = t.payouts.c
-        q = select(t.payouts).where(c.customer_id == customer_id)
-        if cursor:
-            q = q.where(c.id < cursor)
-        return [_payout(r) for r in self.conn.execute(q.order_by(c.id.desc()).limit(limit))]
-
-    def claim(
-        self,
-        statuses: tuple[PayoutStatus, ...],
-        worker_id: str,
-        now: datetime,
-        lease_until: datetime,
-        limit: int,
-    ) -> list[dict[str, Any]]:
-        p, a = t.payouts.c, t.bank_accounts.c
-        pick = (
-            select(p.id)
-            .where(p.status.in_([s.value for s in statuses]), _due(t.payouts, now))
-            .order_by(p.id)
-            .limit(limit)
-        )
-        if self.pg:
-            pick = pick.with_for_update(skip_locked=True)
-        ids = list(self.conn.scalars(pick))
-        if not ids:
-            return []
-        self.conn.execute(
-            update(t.payouts)
-            .where(p.id.in_(ids))
-            .values(
-                lease_owner=worker_id,
-                lease_expires_at=lease_until,
-                attempts=p.attempts + 1,
-                updated_at=now,
-            )
-        )
-        rows = self.conn.execute(
-            select(
-                p.id,
-                p.customer_id,
-                p.currency,
-                p.amount,
-                p.status,
-                p.bank_tran_id,
-                p.attempts,
-                p.created_at,
-                p.bank_account_id,
-                a.bank_code,
-                a.account_number_enc,
-                a.account_key_id,
-                a.holder_name,
-            )
-            .join(t.bank_accounts, a.id == p.bank_account_id)
-            .where(p.id.in_(ids))
-            .order_by(p.id)
-        )
-        return [LeasedPayout(**r._mapping) for r in rows]
-
-    def transition(
-        self, payout_id: str, current: PayoutStatus, target: PayoutStatus, now: datetime
-    ) -> None:
-        advance_payout(current, target)
-        c = t.payouts.c
-        n = self.conn.execute(
-            update(t.payouts)
-            .where(c.id == payout_id, c.status == current.value)
-            .values(status=target.value, updated_at=now)
-        ).rowcount
-        if n != 1:
-            raise IllegalTransition(f"payout is no longer {current.value}")
-
-    def transition_leased(
-        self,
-        payout_id: str,
-        worker_id: str,
-        current: PayoutStatus | str,
-        target: PayoutStatus,
-        now: datetime,
-        *,
-        failure_code: str | None = None,
-        next_attempt_at: datetime | None = None,
-    ) -> bool:
-        current = PayoutStatus(current)
-        advance_payout(current, target)
-        c = t.payouts.c
-        values: dict[str, Any] = {
-            "status": target.value,
-            "updated_at": now,
-            "lease_owner": None,
-            "lease_expires_at": None,
-            "next_attempt_at": next_attempt_at,
-        }
-        if target == PayoutStatus.SENT:
-            values["sent_at"] = now
-        if target == PayoutStatus.CONFIRMED:
-            values["confirmed_at"] = now
-            values["failure_code"] = None  # an 'unconfirmed' flag is settled
-        if failure_code is not None:
-            values["failure_code"] = failure_code[:64]
-        n = self.conn.execute(
-            update(t.payouts)
-            .where(c.id == payout_id, c.status == current.value, c.lease_owner == worker_id)
-            .values(**values)
-        ).rowcount
-        if n == 1:
-            self._announce(payout_id, current, target, now)
-        return n == 1
-
-    def _announce(
-        self, payout_id: str, current: PayoutStatus, target: PayoutStatus, now: datetime
-    ) -> None:
-        hooks = Webhooks(self.conn)
-        if not hooks.any_endpoint():
-            return
-        p = self.get(payout_id)
-        assert p is not None
-        data = {
-            "id": p.id,
-            "status": target.value,
-            "previous_status": current.value,
-            "amount": p.amount,
-            "currency": p.currency,
-            "bank_account_id": p.bank_account_id,
-        }
-        hooks.enqueue([(p.customer_id, "payout.updated", data)], now)
-
-    def release(
-        self,
-        payout_id: str,
-        worker_id: str,
-        next_attempt_at: datetime,
-        *,
-        failure_code: str | None = None,
-    ) -> None:
-        c = t.payouts.c
-        values: dict[str, Any] = {
-            "lease_owner": None,
-            "lease_expires_at": None,
-            "next_attempt_at": next_attempt_at,
-        }
-        if failure_code is not None:
-            values["failure_code"] = failure_code
-        self.conn.execute(
-            update(t.payouts).where(c.id == payout_id, c.lease_owner == worker_id).values(**values)
-        )
-
-
 def dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), sort_keys=True, default=str)
-
-
-class Workers:
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-        self.pg = conn.dialect.name == "postgresql"
-
-    def beat(self, worker_id: str, now: datetime) -> None:
-        ins = (pg_insert if self.pg else sqlite_insert)(t.worker_heartbeats).values(
-            worker_id=worker_id, seen_at=now
-        )
-        self.conn.execute(
-            ins.on_conflict_do_update(index_elements=["worker_id"], set_={"seen_at": now})
-        )
-
-    def latest(self) -> datetime | None:
-        from sqlalchemy import func
-
-        return self.conn.execute(select(func.max(t.worker_heartbeats.c.seen_at))).scalar()
-
-
-class Failures:
-    """Failed attempts (invalid codes, bad logins, bad SMS codes) for the brute-force guard."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-
-    def add(
-        self,
-        kind: str,
-        now: datetime,
-        *,
-        customer_id: str | None = None,
-        device_key: str | None = None,
-    ) -> None:
-        self.conn.execute(
-            insert(t.failed_attempts).values(
-                id=new_id(), kind=kind, customer_id=customer_id, device_key=device_key, at=now
-            )
-        )
-
-    def count(
-        self,
-        *,
-        since: datetime,
-        customer_id: str | None = None,
-        device_key: str | None = None,
-        kinds: Sequence[str] | None = None,
-    ) -> int:
-        c = t.failed_attempts.c
-        q = select(func.count()).where(c.at >= since)
-        if kinds is not None:
-            q = q.where(c.kind.in_(list(kinds)))
-        if customer_id is not None:
-            q = q.where(c.customer_id == customer_id)
-        if device_key is not None:
-            q = q.where(c.device_key == device_key)
-        return int(self.conn.execute(q).scalar_one())

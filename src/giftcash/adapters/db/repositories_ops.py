@@ -9,6 +9,8 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, insert, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from giftcash.adapters.db import tables as t
 
@@ -425,3 +427,22 @@ class Support:
             .values(next_attempt_at=None, lease_owner=None, lease_expires_at=None, updated_at=now)
         ).rowcount
         return n == 1
+
+
+class Workers:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.pg = conn.dialect.name == "postgresql"
+
+    def beat(self, worker_id: str, now: datetime) -> None:
+        ins = (pg_insert if self.pg else sqlite_insert)(t.worker_heartbeats).values(
+            worker_id=worker_id, seen_at=now
+        )
+        self.conn.execute(
+            ins.on_conflict_do_update(index_elements=["worker_id"], set_={"seen_at": now})
+        )
+
+    def latest(self) -> datetime | None:
+        from sqlalchemy import func
+
+        return self.conn.execute(select(func.max(t.worker_heartbeats.c.seen_at))).scalar()

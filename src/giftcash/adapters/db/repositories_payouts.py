@@ -1,0 +1,217 @@
+"""The payouts repository: a payout made with its ``bank_tran_id``, claimed under a lease,
+and each status change through ``domain.states`` with its webhook announcement."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from giftcash.adapters.db import tables as t
+from giftcash.adapters.db.leases import due
+from giftcash.adapters.db.repositories_webhooks import Webhooks
+from giftcash.domain.errors import IllegalTransition
+from giftcash.domain.records import Payout
+from giftcash.domain.states import PayoutStatus, advance_payout
+from giftcash.service.ports.records import LeasedPayout
+
+
+def _payout(r: Any) -> Payout:
+    return Payout(
+        id=r.id,
+        customer_id=r.customer_id,
+        bank_account_id=r.bank_account_id,
+        currency=r.currency,
+        amount=r.amount,
+        status=r.status,
+        bank_tran_id=r.bank_tran_id,
+        attempts=r.attempts,
+        created_at=r.created_at,
+        sent_at=r.sent_at,
+        confirmed_at=r.confirmed_at,
+        failure_code=r.failure_code,
+    )
+
+
+class Payouts:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.pg = conn.dialect.name == "postgresql"
+
+    def add(
+        self,
+        *,
+        id: str,
+        customer_id: str,
+        bank_account_id: str,
+        currency: str,
+        amount: int,
+        bank_tran_id: str,
+        now: datetime,
+    ) -> None:
+        self.conn.execute(
+            insert(t.payouts).values(
+                id=id,
+                customer_id=customer_id,
+                bank_account_id=bank_account_id,
+                currency=currency,
+                amount=amount,
+                status=PayoutStatus.PENDING.value,
+                bank_tran_id=bank_tran_id,
+                attempts=0,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+
+    def get(self, payout_id: str) -> Payout | None:
+        r = self.conn.execute(select(t.payouts).where(t.payouts.c.id == payout_id)).first()
+        return _payout(r) if r else None
+
+    def for_customer(self, customer_id: str, cursor: str | None, limit: int) -> list[Payout]:
+        c = t.payouts.c
+        q = select(t.payouts).where(c.customer_id == customer_id)
+        if cursor:
+            q = q.where(c.id < cursor)
+        return [_payout(r) for r in self.conn.execute(q.order_by(c.id.desc()).limit(limit))]
+
+    def claim(
+        self,
+        statuses: tuple[PayoutStatus, ...],
+        worker_id: str,
+        now: datetime,
+        lease_until: datetime,
+        limit: int,
+    ) -> list[dict[str, Any]]:
+        p, a = t.payouts.c, t.bank_accounts.c
+        pick = (
+            select(p.id)
+            .where(p.status.in_([s.value for s in statuses]), due(t.payouts, now))
+            .order_by(p.id)
+            .limit(limit)
+        )
+        if self.pg:
+            pick = pick.with_for_update(skip_locked=True)
+        ids = list(self.conn.scalars(pick))
+        if not ids:
+            return []
+        self.conn.execute(
+            update(t.payouts)
+            .where(p.id.in_(ids))
+            .values(
+                lease_owner=worker_id,
+                lease_expires_at=lease_until,
+                attempts=p.attempts + 1,
+                updated_at=now,
+            )
+        )
+        rows = self.conn.execute(
+            select(
+                p.id,
+                p.customer_id,
+                p.currency,
+                p.amount,
+                p.status,
+                p.bank_tran_id,
+                p.attempts,
+                p.created_at,
+                p.bank_account_id,
+                a.bank_code,
+                a.account_number_enc,
+                a.account_key_id,
+                a.holder_name,
+            )
+            .join(t.bank_accounts, a.id == p.bank_account_id)
+            .where(p.id.in_(ids))
+            .order_by(p.id)
+        )
+        return [LeasedPayout(**r._mapping) for r in rows]
+
+    def transition(
+        self, payout_id: str, current: PayoutStatus, target: PayoutStatus, now: datetime
+    ) -> None:
+        advance_payout(current, target)
+        c = t.payouts.c
+        n = self.conn.execute(
+            update(t.payouts)
+            .where(c.id == payout_id, c.status == current.value)
+            .values(status=target.value, updated_at=now)
+        ).rowcount
+        if n != 1:
+            raise IllegalTransition(f"payout is no longer {current.value}")
+
+    def transition_leased(
+        self,
+        payout_id: str,
+        worker_id: str,
+        current: PayoutStatus | str,
+        target: PayoutStatus,
+        now: datetime,
+        *,
+        failure_code: str | None = None,
+        next_attempt_at: datetime | None = None,
+    ) -> bool:
+        current = PayoutStatus(current)
+        advance_payout(current, target)
+        c = t.payouts.c
+        values: dict[str, Any] = {
+            "status": target.value,
+            "updated_at": now,
+            "lease_owner": None,
+            "lease_expires_at": None,
+            "next_attempt_at": next_attempt_at,
+        }
+        if target == PayoutStatus.SENT:
+            values["sent_at"] = now
+        if target == PayoutStatus.CONFIRMED:
+            values["confirmed_at"] = now
+            values["failure_code"] = None  # an 'unconfirmed' flag is settled
+        if failure_code is not None:
+            values["failure_code"] = failure_code[:64]
+        n = self.conn.execute(
+            update(t.payouts)
+            .where(c.id == payout_id, c.status == current.value, c.lease_owner == worker_id)
+            .values(**values)
+        ).rowcount
+        if n == 1:
+            self._announce(payout_id, current, target, now)
+        return n == 1
+
+    def _announce(
+        self, payout_id: str, current: PayoutStatus, target: PayoutStatus, now: datetime
+    ) -> None:
+        hooks = Webhooks(self.conn)
+        if not hooks.any_endpoint():
+            return
+        p = self.get(payout_id)
+        assert p is not None
+        data = {
+            "id": p.id,
+            "status": target.value,
+            "previous_status": current.value,
+            "amount": p.amount,
+            "currency": p.currency,
+            "bank_account_id": p.bank_account_id,
+        }
+        hooks.enqueue([(p.customer_id, "payout.updated", data)], now)
+
+    def release(
+        self,
+        payout_id: str,
+        worker_id: str,
+        next_attempt_at: datetime,
+        *,
+        failure_code: str | None = None,
+    ) -> None:
+        c = t.payouts.c
+        values: dict[str, Any] = {
+            "lease_owner": None,
+            "lease_expires_at": None,
+            "next_attempt_at": next_attempt_at,
+        }
+        if failure_code is not None:
+            values["failure_code"] = failure_code
+        self.conn.execute(
+            update(t.payouts).where(c.id == payout_id, c.lease_owner == worker_id).values(**values)
+        )
