@@ -37,7 +37,7 @@ class AuditProblem:
 
 
 class AuditStore(Protocol):
-    """What ``uow.audit`` offers (adapters/db/repositories_admin.py)."""
+    """What ``uow.audit`` offers (adapters/db/repositories_audit.py)."""
 
     def append(
         self,

@@ -2,4 +2,4 @@
 brands and rules with the operators' overrides, read for every quote and submission) and
 the operators' changes to it (``overrides``).
 
-Storage: ``adapters/db/repositories_admin.py`` (``OperatorOverrides``)."""
+Storage: ``adapters/db/repositories_catalogue.py``."""

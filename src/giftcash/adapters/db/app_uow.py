@@ -5,21 +5,17 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from giftcash.adapters.db.repositories_admin import (
-    AdminPayouts,
-    AuditLog,
-    OperatorAuth,
-    OperatorOverrides,
-    ReviewQueue,
-)
+from giftcash.adapters.db.repositories_audit import AuditLog
 from giftcash.adapters.db.repositories_bounds import BoundedCalls, Failures
 from giftcash.adapters.db.repositories_cases import CaseFacts, Cases
+from giftcash.adapters.db.repositories_catalogue import OperatorOverrides
 from giftcash.adapters.db.repositories_console import ConsoleReads
 from giftcash.adapters.db.repositories_customers import (
     BankAccounts,
     Challenges,
     Customers,
     IdempotencyKeys,
+    OperatorAuth,
     Operators,
     Tokens,
 )
@@ -31,7 +27,8 @@ from giftcash.adapters.db.repositories_ops import (
     Support,
     Workers,
 )
-from giftcash.adapters.db.repositories_payouts import Payouts
+from giftcash.adapters.db.repositories_payouts import AdminPayouts, Payouts
+from giftcash.adapters.db.repositories_review import ReviewQueue
 from giftcash.adapters.db.repositories_submissions import Submissions
 from giftcash.adapters.db.repositories_webhooks import Webhooks
 from giftcash.adapters.db.uow import SqlUnitOfWork
@@ -53,7 +50,7 @@ class AppUnitOfWork(SqlUnitOfWork):
         self.workers = Workers(conn)
         self.failures = Failures(conn)
         self.operators = Operators(conn)
-        # the operators' side (repositories_admin.py)
+        # the operators' side (repositories_audit, _catalogue, _review, _payouts, _customers)
         self.audit = AuditLog(conn)
         self.overrides = OperatorOverrides(conn)
         self.review = ReviewQueue(conn)

@@ -1,12 +1,13 @@
-"""Repositories for customers, SMS challenges, tokens, bank accounts and idempotency keys
-(SQLAlchemy Core over the unit of work's connection)."""
+"""Repositories for customers, SMS challenges, tokens, bank accounts, idempotency keys and
+operators with the one-use TOTP step of their login (SQLAlchemy Core over the unit of
+work's connection)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy import Connection, and_, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from giftcash.adapters.db import tables as t
@@ -386,3 +387,29 @@ class Operators:
     def get(self, operator_id: str) -> OperatorAccount | None:
         r = self.conn.execute(select(t.operators).where(t.operators.c.id == operator_id)).first()
         return OperatorAccount(**r._mapping) if r else None
+
+
+class OperatorAuth:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def accept_totp_step(self, operator_id: str, step: int) -> bool:
+        """Record ``step`` as used; False if it (or a later one) was used before. One
+        conditional UPDATE, so two logins racing with one code cannot both win."""
+        c = t.operators.c
+        n = self.conn.execute(
+            update(t.operators)
+            .where(
+                c.id == operator_id,
+                or_(c.last_totp_step.is_(None), c.last_totp_step < step),
+            )
+            .values(last_totp_step=step)
+        ).rowcount
+        return n == 1
+
+    def all(self) -> list[dict[str, Any]]:
+        c = t.operators.c
+        rows = self.conn.execute(
+            select(c.id, c.username, c.role, c.created_at).order_by(c.username)
+        )
+        return [dict(r._mapping) for r in rows]

@@ -215,3 +215,21 @@ class Payouts:
         self.conn.execute(
             update(t.payouts).where(c.id == payout_id, c.lease_owner == worker_id).values(**values)
         )
+
+
+class AdminPayouts:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def page(self, status: str | None, before_id: str | None, limit: int) -> list[dict[str, Any]]:
+        p = t.payouts.c
+        q = select(t.payouts)
+        if status is not None:
+            q = q.where(p.status == status)
+        if before_id is not None:
+            q = q.where(p.id < before_id)
+        return [dict(r._mapping) for r in self.conn.execute(q.order_by(p.id.desc()).limit(limit))]
+
+    def get(self, payout_id: str) -> dict[str, Any] | None:
+        r = self.conn.execute(select(t.payouts).where(t.payouts.c.id == payout_id)).first()
+        return dict(r._mapping) if r else None
