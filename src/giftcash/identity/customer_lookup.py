@@ -65,7 +65,7 @@ def find_customers(deps: Deps, query: str) -> list[CustomerSummary]:
     else:
         by = {"phone_suffix": None, "name": q}
     with deps.reader() as uow:
-        rows = uow.console.find_customers(**by, limit=MAX_RESULTS)
+        rows = uow.customer_lookup.find_customers(**by, limit=MAX_RESULTS)
     today = deps.clock.now().date()
     return [_summary(r, today) for r in rows]
 
@@ -104,9 +104,9 @@ def customer_record(deps: Deps, customer_id: str) -> CustomerRecord:
         if customer is None:
             raise CustomerNotFound("no such customer")
         accounts = uow.bank_accounts.for_customer(customer_id)
-        items = uow.console.customer_items(customer_id, CUSTOMER_ITEMS)
-        by_status = uow.console.customer_items_by_status(customer_id)
-        payouts = uow.console.customer_payouts(customer_id, CUSTOMER_PAYOUTS)
+        items = uow.customer_lookup.customer_items(customer_id, CUSTOMER_ITEMS)
+        by_status = uow.customer_lookup.customer_items_by_status(customer_id)
+        payouts = uow.customer_lookup.customer_payouts(customer_id, CUSTOMER_PAYOUTS)
         items_today, value_today = uow.items.day_totals(customer_id=customer_id, since=start)
         prior_sales, prior_payout = uow.review.prior_sales([customer_id]).get(customer_id, (0, 0))
     row = {

@@ -141,7 +141,7 @@ def dashboard(deps: Deps, *, n_days: int = DASHBOARD_DAYS) -> Dashboard:
     state = health.state_figures(deps)
     start, end = day_bounds(rules, now)
     with deps.reader() as uow:
-        latencies = uow.console.payout_latencies_s(start, end)
+        latencies = uow.figures.payout_latencies_s(start, end)
     oldest = {"item": state["item_oldest"], "payout": state["payout_oldest"]}
     counts = {"item": state["items"], "payout": state["payouts"]}
     worker = health.readiness(deps).checks.get("worker", "missing")

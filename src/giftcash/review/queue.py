@@ -168,7 +168,7 @@ class ReviewCase:
 def review_cases(deps: Deps, *, cursor: str | None, limit: int) -> list[ReviewCase]:
     entries = review_queue(deps, cursor=cursor, limit=limit)
     with deps.reader() as uow:
-        evidence = uow.console.review_evidence([e.item["id"] for e in entries])
+        evidence = uow.review.review_evidence([e.item["id"] for e in entries])
     out = []
     for e in entries:
         ev = evidence.get(e.item["id"], {})
@@ -194,6 +194,6 @@ def review_cases(deps: Deps, *, cursor: str | None, limit: int) -> list[ReviewCa
 def recent_decisions(deps: Deps, *, limit: int = 10) -> list[dict[str, Any]]:
     """Items operators decided, latest first, with where each is now."""
     with deps.reader() as uow:
-        rows = uow.console.recently_reviewed(limit)
-        names = uow.console.customer_names([r["customer_id"] for r in rows])
+        rows = uow.review.recently_reviewed(limit)
+        names = uow.customer_lookup.customer_names([r["customer_id"] for r in rows])
     return [{**r, "customer_name": names.get(r["customer_id"], "")} for r in rows]

@@ -9,7 +9,7 @@ from giftcash.adapters.db.repositories_audit import AuditLog
 from giftcash.adapters.db.repositories_bounds import BoundedCalls, Failures
 from giftcash.adapters.db.repositories_cases import CaseFacts, Cases
 from giftcash.adapters.db.repositories_catalogue import OperatorOverrides
-from giftcash.adapters.db.repositories_console import ConsoleReads
+from giftcash.adapters.db.repositories_customer_lookup import CustomerLookup
 from giftcash.adapters.db.repositories_customers import (
     BankAccounts,
     Challenges,
@@ -64,8 +64,8 @@ class AppUnitOfWork(SqlUnitOfWork):
         # suspicious-activity cases (repositories_cases.py)
         self.cases = Cases(conn)
         self.case_facts = CaseFacts(conn)
-        # the operator console's read-only queries (repositories_console.py)
-        self.console = ConsoleReads(conn)
+        # customers as the operators look them up (repositories_customer_lookup.py)
+        self.customer_lookup = CustomerLookup(conn)
         # bounds on foreign calls that cost money or trust (repositories_bounds.py)
         self.bounded = BoundedCalls(conn)
         return self

@@ -297,6 +297,17 @@ class Figures:
             r.issuer: r.exposure_cap for r in self.conn.execute(select(c.issuer, c.exposure_cap))
         }
 
+    def payout_latencies_s(self, since: datetime, until: datetime) -> list[float]:
+        """Seconds from creation to the bank's confirmation, for payouts confirmed in
+        [since, until)."""
+        p = t.payouts.c
+        rows = self.conn.execute(
+            select(p.created_at, p.confirmed_at).where(
+                p.confirmed_at.is_not(None), p.confirmed_at >= since, p.confirmed_at < until
+            )
+        )
+        return [(r.confirmed_at - r.created_at).total_seconds() for r in rows]
+
 
 # -- key rotation --------------------------------------------------------------------------
 

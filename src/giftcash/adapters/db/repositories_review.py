@@ -10,8 +10,11 @@ from typing import Any
 from sqlalchemy import Connection, func, select, update
 
 from giftcash.adapters.db import tables as t
+from giftcash.adapters.db.repositories_customer_lookup import operator_items_select
 from giftcash.adapters.db.repositories_items import Items
 from giftcash.domain.states import ItemStatus
+
+_CHUNK = 500
 
 
 class ReviewQueue:
@@ -93,3 +96,25 @@ class ReviewQueue:
         if decline is not None:
             values["decline_code"], values["decline_message"] = decline
         self.conn.execute(update(t.items).where(t.items.c.id == item_id).values(**values))
+
+    def review_evidence(self, item_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Per item: the policy's last decision, the customer's warning, the hold and the
+        time the issuer says the voucher was bought."""
+        c = t.items.c
+        out: dict[str, dict[str, Any]] = {}
+        ids = sorted(set(item_ids))
+        for start in range(0, len(ids), _CHUNK):
+            rows = self.conn.execute(
+                select(c.id, c.decision, c.warning, c.hold_until, c.issuer_purchased_at).where(
+                    c.id.in_(ids[start : start + _CHUNK])
+                )
+            )
+            out.update({r.id: dict(r._mapping) for r in rows})
+        return out
+
+    def recently_reviewed(self, limit: int) -> list[dict[str, Any]]:
+        """Items an operator decided, the latest decision first."""
+        c = t.items.c
+        q = operator_items_select().where(c.reviewed_at.is_not(None))
+        rows = self.conn.execute(q.order_by(c.reviewed_at.desc(), c.id.desc()).limit(limit))
+        return [dict(r._mapping) for r in rows]

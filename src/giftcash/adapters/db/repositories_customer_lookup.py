@@ -1,6 +1,5 @@
-"""Read-only queries behind the operator console (``service/console.py``): what the review
-queue shows beside each flag, customers by phone suffix or name with their items and
-payouts, items decided recently, and how long today's payouts took.
+"""Customers as the operators look them up (``identity/customer_lookup.py``): by phone
+suffix or name, with their items and payouts; and the item columns an operator may see.
 
 Nothing here writes. No query selects an encrypted column or a keyed hash: codes leave
 as their masked form only.
@@ -9,7 +8,6 @@ as their masked form only.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, or_, select
@@ -49,7 +47,8 @@ _ITEM_COLUMNS = (
 )
 
 
-def _items_select() -> Any:
+def operator_items_select() -> Any:
+    """The items as an operator may see them (masked codes only)."""
     return select(*(t.items.c[name] for name in _ITEM_COLUMNS))
 
 
@@ -57,34 +56,10 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-class ConsoleReads:
+class CustomerLookup:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    # -- the review queue ------------------------------------------------------------------
-    def review_evidence(self, item_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        """Per item: the policy's last decision, the customer's warning, the hold and the
-        time the issuer says the voucher was bought."""
-        c = t.items.c
-        out: dict[str, dict[str, Any]] = {}
-        ids = sorted(set(item_ids))
-        for start in range(0, len(ids), CHUNK):
-            rows = self.conn.execute(
-                select(c.id, c.decision, c.warning, c.hold_until, c.issuer_purchased_at).where(
-                    c.id.in_(ids[start : start + CHUNK])
-                )
-            )
-            out.update({r.id: dict(r._mapping) for r in rows})
-        return out
-
-    def recently_reviewed(self, limit: int) -> list[dict[str, Any]]:
-        """Items an operator decided, the latest decision first."""
-        c = t.items.c
-        q = _items_select().where(c.reviewed_at.is_not(None))
-        rows = self.conn.execute(q.order_by(c.reviewed_at.desc(), c.id.desc()).limit(limit))
-        return [dict(r._mapping) for r in rows]
-
-    # -- customers -------------------------------------------------------------------------
     def find_customers(
         self, *, phone_suffix: str | None, name: str | None, limit: int
     ) -> list[dict[str, Any]]:
@@ -104,7 +79,7 @@ class ConsoleReads:
 
     def customer_items(self, customer_id: str, limit: int) -> list[dict[str, Any]]:
         c = t.items.c
-        q = _items_select().where(c.customer_id == customer_id)
+        q = operator_items_select().where(c.customer_id == customer_id)
         rows = self.conn.execute(q.order_by(c.created_at.desc(), c.id.desc()).limit(limit))
         return [dict(r._mapping) for r in rows]
 
@@ -124,18 +99,6 @@ class ConsoleReads:
             .limit(limit)
         )
         return [dict(r._mapping) for r in rows]
-
-    # -- payouts ---------------------------------------------------------------------------
-    def payout_latencies_s(self, since: datetime, until: datetime) -> list[float]:
-        """Seconds from creation to the bank's confirmation, for payouts confirmed in
-        [since, until)."""
-        p = t.payouts.c
-        rows = self.conn.execute(
-            select(p.created_at, p.confirmed_at).where(
-                p.confirmed_at.is_not(None), p.confirmed_at >= since, p.confirmed_at < until
-            )
-        )
-        return [(r.confirmed_at - r.created_at).total_seconds() for r in rows]
 
     def customer_names(self, customer_ids: Sequence[str]) -> dict[str, str]:
         cu = t.customers.c
