@@ -426,7 +426,7 @@ class FakeAudit(_Repo, ports.AuditLogRepo):
 
 
 class FakeBoundedCalls(_Repo, ports.BoundedCallsRepo):
-    """Calls of a bounded kind (service/bounds.py): rows with their keys, and trips."""
+    """Calls of a bounded kind (abuse/bounds.py): rows with their keys, and trips."""
 
     def lock(self, kinds: Sequence[str]) -> None:
         pass  # one unit of work at a time here

@@ -62,10 +62,10 @@ class Worker:
     stats: WorkerStats = field(default_factory=WorkerStats)
     # None: an HTTP sender refusing, beside private networks, ``deps.outbound_denied``
     webhook_sender: webhooks.Sender | None = None
-    cases_every_s: float | None = 60.0  # the AML detectors (service/cases.py); None: never
+    cases_every_s: float | None = 60.0  # the AML detectors (review/cases.py); None: never
     # A heartbeat is a commit, and every commit is synced to disk (engine.py, durability):
     # beating every pass cost an idle worker ten syncs a second. Readiness calls a worker
-    # stale only after max(2 leases, 30 s) (service/health.py).
+    # stale only after max(2 leases, 30 s) (ops/health.py).
     heartbeat_every_s: float | None = None
 
     def __post_init__(self) -> None:

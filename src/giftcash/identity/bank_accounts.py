@@ -38,7 +38,7 @@ def add_bank_account(
     """Ask the bank whose the account is, then send it 1 won with a code in the memo.
 
     Both calls cost money and the deposit lands in a stranger's statement if the number is
-    not the customer's, so both are bounded (service/bounds.py: per address, customer,
+    not the customer's, so both are bounded (abuse/bounds.py: per address, customer,
     account number and overall) and checked and recorded before each call; a customer
     holds at most ``bank_accounts_per_customer`` accounts verified or being verified, and
     a number whose verification failed waits ``account_retry_cooldown_s``.

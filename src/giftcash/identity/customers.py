@@ -64,7 +64,7 @@ def signup(
     A phone that already has an account gets the same answer (a new-looking customer id,
     a code "sent"), and its owner a text saying someone tried, not a code: sign-up must
     not tell anyone which numbers are registered (OWASP OAT-019/OAT-007). The SMS is
-    bounded per address, phone, number range and overall (service/bounds.py), checked and
+    bounded per address, phone, number range and overall (abuse/bounds.py), checked and
     recorded with the challenge, before the SMS is sent. ``device_key``: the client
     address."""
     now = deps.clock.now()

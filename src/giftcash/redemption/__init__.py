@@ -2,4 +2,4 @@
 inquiry, then the policy) and capture, each in atomic phases keyed by the item's
 ``redeem_key``. What is redeemed is paid by ``payouts/sending.py``.
 
-Storage: ``adapters/db/repositories_items.py``."""
+Storage: ``adapters/db/repositories_items.py``; the issuers: ``adapters/issuers/``."""

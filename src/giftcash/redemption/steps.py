@@ -82,7 +82,7 @@ def claim_admissions(deps: Deps, worker_id: str, limit: int) -> list[AdmitClaim]
 def _hold_unknown_code_senders(
     deps: Deps, worker_id: str, rows: list[LeasedItem]
 ) -> list[LeasedItem]:
-    """Items of a customer past the bound of unknown codes (service/bounds.py) wait, not
+    """Items of a customer past the bound of unknown codes (abuse/bounds.py) wait, not
     asked about and never declined for it, until the bound lets the issuer be asked."""
     if not rows:
         return rows

@@ -105,7 +105,7 @@ class Deps:
     read_uow: Callable[[], UnitOfWork] | None = None
     # Resolves the hosts of URLs customers give us (webhooks) for the outbound check.
     resolver: Resolver | None = None
-    # Bounds on foreign calls that cost money or trust (service/bounds.py), where they
+    # Bounds on foreign calls that cost money or trust (abuse/bounds.py), where they
     # report (metrics), and the operator's own networks webhooks must never reach.
     bounds: Bounds = field(default_factory=Bounds)
     bound_events: BoundEvents = field(default_factory=NoEvents)

@@ -109,7 +109,7 @@ def remove_endpoint(deps: Deps, customer_id: str, endpoint_id: str) -> None:
 def deliver(deps: Deps, signer: Signer, sender: Sender, worker_id: str, limit: int = 50) -> int:
     """Send due outbox messages; 2xx marks them delivered, anything else retries later.
     Webhooks are at-least-once: receivers dedupe on ``webhook-id``. Deliveries are
-    bounded per endpoint (service/bounds.py): past the bound a message waits in the
+    bounded per endpoint (abuse/bounds.py): past the bound a message waits in the
     outbox, recorded with the claim, before the call."""
     now = deps.clock.now()
     with deps.uow() as uow:

@@ -1,5 +1,5 @@
 """Bounded foreign calls (``bounded_calls``), the per-kind head rows that serialise
-check-and-record, and the providers' circuit-breaker trips (see service/bounds.py)."""
+check-and-record, and the providers' circuit-breaker trips (see abuse/bounds.py)."""
 
 from __future__ import annotations
 

@@ -562,7 +562,7 @@ aml_scan_state = Table(
     CheckConstraint("id = 1", name="single_row"),
 )
 
-# -- bounds on foreign calls that cost money or trust (service/bounds.py) -----------------
+# -- bounds on foreign calls that cost money or trust (abuse/bounds.py) -----------------
 # One row per bounded call (an SMS, a real-name inquiry, a 1-won deposit, an issuer inquiry
 # that found an unknown code, a webhook delivery) or bounded event (a failed login for a
 # phone, a failed account verification), recorded with the call's intent before the call.

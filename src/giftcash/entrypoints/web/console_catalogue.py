@@ -1,6 +1,6 @@
 """Brands (rate, on/off, exposure cap) and issuers (the kill switch, exposure cap): admin
 only. Each form sends what it shows; only the fields that differ from what is bought now
-go to ``service.admin`` (audited there, with the values before)."""
+go to ``catalogue/overrides.py`` (audited there, with the values before)."""
 
 from __future__ import annotations
 

@@ -466,7 +466,7 @@ class WebhooksRepo(Protocol):
 
 
 class BoundedCallsRepo(Protocol):
-    """Calls of a bounded kind and the breakers' trips (service/bounds.py)."""
+    """Calls of a bounded kind and the breakers' trips (abuse/bounds.py)."""
 
     def lock(self, kinds: Sequence[str]) -> None: ...
     def count(self, kinds: Sequence[str], since: datetime, key: str | None, value: str) -> int: ...
