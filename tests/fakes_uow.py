@@ -24,10 +24,10 @@ from typing import Any, cast
 
 from fakes import FakeBank, FakeClock, FakeIssuer, FakeSms
 from giftcash.audit import log as audit
-from giftcash.domain.errors import IllegalTransition, TransferExists
+from giftcash.domain.errors import TransferExists
 from giftcash.domain.ledger import Transfer
 from giftcash.domain.records import BankAccount, Customer, Item, Submission
-from giftcash.domain.states import ItemStatus, advance_item
+from giftcash.domain.states import BankAccountStatus, ItemStatus, Moved, allows
 from giftcash.service.deps import Deps
 from giftcash.service.ports import repositories as ports
 from giftcash.service.ports.records import (
@@ -143,13 +143,15 @@ class FakeBankAccounts(_Repo, ports.BankAccountsRepo):
     def count_attempt(self, account_id: str) -> None:
         self.db.bank_accounts[account_id]["verify_attempts"] += 1
 
-    def mark_verified(self, account_id: str, now: datetime) -> None:
-        row = self.db.bank_accounts[account_id]
-        if row["status"] == "verifying":
-            row.update(status="verified", verified_at=now, verify_code_hash=None)
-
-    def set_status(self, account_id: str, status: str) -> None:
-        self.db.bank_accounts[account_id]["status"] = status
+    def transition(self, event: Moved[BankAccountStatus], now: datetime) -> bool:
+        assert allows(event.source, event.target), event
+        row = self.db.bank_accounts[event.id]
+        if row["status"] != event.source.value:
+            return False
+        row["status"] = event.target.value
+        if event.target is BankAccountStatus.VERIFIED:
+            row.update(verified_at=now, verify_code_hash=None)
+        return True
 
 
 class FakeSubmissions(_Repo, ports.SubmissionsRepo):
@@ -233,30 +235,26 @@ class FakeItems(_Repo, ports.ItemsRepo):
 
     def transition(
         self,
-        ids: Sequence[str],
-        current: ItemStatus,
-        target: ItemStatus,
+        events: Sequence[Moved[ItemStatus]],
         now: datetime,
         *,
-        set_redeem_key: bool = False,
         payout_id: str | None = None,
         clear_payout: bool = False,
-    ) -> None:
-        assert not (set_redeem_key or clear_payout), "not faked yet"
-        advance_item(current, target)
-        rows = [self.db.items.get(i) for i in ids]
-        moved = [r for r in rows if r is not None and r["status"] == current.value]
-        if len(moved) != len(rows):
-            raise IllegalTransition(
-                f"{len(rows) - len(moved)} of {len(rows)} items were no longer {current.value}",
-                current=current.value,
-                target=target.value,
-            )
-        for r in moved:
-            r.update(status=target.value, updated_at=now)
+    ) -> set[str]:
+        moved = set()
+        for e in events:
+            assert allows(e.source, e.target), e
+            r = self.db.items.get(e.id)
+            if r is None or r["status"] != e.source.value:
+                continue  # moved first by someone else: a lost race, reported
+            r.update(status=e.target.value, updated_at=now)
             if payout_id is not None:
                 r["payout_id"] = payout_id
-            self.db.item_events.append((r["id"], current.value, target.value))
+            if clear_payout:
+                r["payout_id"] = None
+            self.db.item_events.append((r["id"], e.source.value, e.target.value))
+            moved.add(e.id)
+        return moved
 
     def payable_groups(self, now: datetime, limit: int) -> list[PayableGroup]:
         """The real query's filter and grouping (redeemed, not held, to a verified

@@ -8,6 +8,7 @@ import time
 
 from giftcash.domain import ledger
 from giftcash.domain.states import PayoutStatus as PS
+from giftcash.domain.states import transition
 from giftcash.payouts import sending
 from giftcash.redemption import steps as redemption
 from giftcash.service.deps import Deps
@@ -60,7 +61,7 @@ def record_sends_in_two_transactions(
         for o in outcomes:
             c = o.claim
             if o.kind == "sent" and uow.payouts.transition_leased(
-                c.payout_id, worker_id, c.status, PS.SENT, now
+                transition(c.payout_id, PS(c.status), PS.SENT), worker_id, now
             ):
                 moved.append(c)
         uow.commit()

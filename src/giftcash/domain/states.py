@@ -120,13 +120,3 @@ def transitions(
 ) -> list[Moved[S]]:
     """The same move for many rows."""
     return [transition(i, current, target, reason) for i in ids]
-
-
-def advance_item(current: ItemStatus | str, target: ItemStatus | str) -> ItemStatus:
-    """Until the repositories take events: the checked target."""
-    return transition("", ItemStatus(current), ItemStatus(target)).target
-
-
-def advance_payout(current: PayoutStatus | str, target: PayoutStatus | str) -> PayoutStatus:
-    """Until the repositories take events: the checked target."""
-    return transition("", PayoutStatus(current), PayoutStatus(target)).target

@@ -13,6 +13,8 @@ from giftcash.abuse import bounds
 from giftcash.domain import ledger
 from giftcash.domain.banks import mask_account, normalise_account_number, same_holder
 from giftcash.domain.records import BankAccount
+from giftcash.domain.states import BankAccountStatus as BAS
+from giftcash.domain.states import allows, transition
 from giftcash.identity.secrets import code_hash, numeric_code, same_hash
 from giftcash.service import errors
 from giftcash.service.deps import Deps
@@ -111,8 +113,8 @@ def _refuse_beyond_cap(uow: UnitOfWork, deps: Deps, customer_id: str) -> None:
     held = [
         a
         for a in uow.bank_accounts.for_customer(customer_id)
-        if a.status == "verified"
-        or (a.status == "verifying" and a.verify_attempts < deps.limits.account_verify_attempts)
+        if a.status == BAS.VERIFIED
+        or (a.status == BAS.VERIFYING and a.verify_attempts < deps.limits.account_verify_attempts)
     ]
     if len(held) >= cap:
         raise errors.TooManyBankAccounts(
@@ -160,6 +162,7 @@ def _resolve(deps: Deps, tran_id: str) -> str:
 
 
 def record_verification_outcome(deps: Deps, account_id: str, tran_id: str, outcome: str) -> None:
+    now = deps.clock.now()
     with deps.uow() as uow:
         if outcome == "done":
             uow.ledger.post(
@@ -168,7 +171,11 @@ def record_verification_outcome(deps: Deps, account_id: str, tran_id: str, outco
                 )
             )
         elif outcome == "rejected":
-            uow.bank_accounts.set_status(account_id, "failed")
+            account = uow.bank_accounts.get(account_id)
+            assert account is not None
+            status = BAS(account.status)
+            if allows(status, BAS.FAILED):  # (failed already: a second report of one refusal)
+                uow.bank_accounts.transition(transition(account_id, status, BAS.FAILED), now)
         uow.commit()
 
 
@@ -178,9 +185,9 @@ def verify_bank_account(deps: Deps, customer_id: str, account_id: str, code: str
         acct = uow.bank_accounts.get(account_id)
         if acct is None or acct.customer_id != customer_id:
             raise errors.BankAccountNotFound("no such bank account")
-        if acct.status == "verified":
+        if acct.status == BAS.VERIFIED:
             return acct
-        if acct.status != "verifying":
+        if acct.status != BAS.VERIFYING:
             raise errors.BankAccountNotVerified("this account can no longer be verified")
         if acct.verify_attempts >= deps.limits.account_verify_attempts:
             raise errors.TooManyAttempts("too many wrong codes; add the account again")
@@ -192,7 +199,9 @@ def verify_bank_account(deps: Deps, customer_id: str, account_id: str, code: str
                 _failed(uow, deps, account_id, now)
             uow.commit()
             raise errors.InvalidCode("the code is not the one in the deposit's memo")
-        uow.bank_accounts.mark_verified(account_id, now)
+        verified = transition(account_id, BAS.VERIFYING, BAS.VERIFIED)
+        moved = uow.bank_accounts.transition(verified, now)
+        assert moved  # read as verifying in this unit of work
         uow.commit()
     return get_bank_account(deps, customer_id, account_id)
 
@@ -227,7 +236,7 @@ def settle_verifications(deps: Deps, limit: int = 50, grace_s: int = 10) -> int:
             continue
         if result.outcome in ("done", "pending", "returned"):
             record_verification_outcome(deps, r.id, r.verify_bank_tran_id, "done")
-        elif result.outcome in ("not_found", "rejected") and r.status == "verifying":
+        elif result.outcome in ("not_found", "rejected") and r.status == BAS.VERIFYING:
             # (a verified account's code was read from this deposit: it did arrive)
             record_verification_outcome(deps, r.id, r.verify_bank_tran_id, "rejected")
         else:

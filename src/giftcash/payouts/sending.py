@@ -15,11 +15,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from giftcash.domain import ledger
+from giftcash.domain.states import BankAccountStatus as BAS
 from giftcash.domain.states import ItemStatus as IS
 from giftcash.domain.states import PayoutStatus as PS
+from giftcash.domain.states import allows, transition, transitions
 from giftcash.service.backoff import backoff
 from giftcash.service.deps import Deps
 from giftcash.service.ports import Ambiguous, TransferResult, Unavailable
+from giftcash.service.ports.uow import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +63,9 @@ def create_payouts(deps: Deps, limit: int = 200) -> int:
                 bank_tran_id=deps.new_bank_tran_id(),
                 now=now,
             )
-            uow.items.transition(group.item_ids, IS.REDEEMED, IS.PAYING, now, payout_id=payout_id)
+            events = transitions(group.item_ids, IS.REDEEMED, IS.PAYING)
+            moved = uow.items.transition(events, now, payout_id=payout_id)
+            assert moved == set(group.item_ids)  # locked by payable_groups: none taken since
             made += 1
         uow.commit()
     return made
@@ -75,7 +80,8 @@ def claim_payouts(
         rows = uow.payouts.claim(statuses, worker_id, now, lease_until, limit)
         for r in rows:
             if r.status == PS.PENDING:
-                uow.payouts.transition(r.id, PS.PENDING, PS.SENDING, now)
+                moved = uow.payouts.transition(transition(r.id, PS.PENDING, PS.SENDING), now)
+                assert moved  # claimed under our lease a moment ago
         uow.commit()
     return [
         PayoutClaim(
@@ -130,7 +136,8 @@ def record_sends(deps: Deps, worker_id: str, outcomes: list[PayoutOutcome]) -> N
         for o in outcomes:
             c = o.claim
             if o.kind == "sent":
-                if uow.payouts.transition_leased(c.payout_id, worker_id, c.status, PS.SENT, now):
+                sent = transition(c.payout_id, PS(c.status), PS.SENT)
+                if uow.payouts.transition_leased(sent, worker_id, now):
                     transfers.append(
                         ledger.payout_sent(
                             f"payout-sent:{c.payout_id}",
@@ -141,17 +148,13 @@ def record_sends(deps: Deps, worker_id: str, outcomes: list[PayoutOutcome]) -> N
                         )
                     )
             elif o.kind == "rejected":
-                if uow.payouts.transition_leased(
-                    c.payout_id, worker_id, c.status, PS.REJECTED, now, failure_code=o.reason
-                ):
-                    uow.items.return_from_payout(c.payout_id, now)
-                    uow.bank_accounts.set_status_for_payout(c.payout_id, "failed")
+                rejected = transition(c.payout_id, PS(c.status), PS.REJECTED)
+                if uow.payouts.transition_leased(rejected, worker_id, now, failure_code=o.reason):
+                    _give_back(uow, c.payout_id, now)
             elif o.kind == "unknown":
                 uow.payouts.transition_leased(
-                    c.payout_id,
+                    transition(c.payout_id, PS(c.status), PS.UNKNOWN),
                     worker_id,
-                    c.status,
-                    PS.UNKNOWN,
                     now,
                     next_attempt_at=now + backoff(deps, c.prior_attempts + 1),
                 )
@@ -161,6 +164,21 @@ def record_sends(deps: Deps, worker_id: str, outcomes: list[PayoutOutcome]) -> N
                 )
         uow.ledger.post_many(transfers)
         uow.commit()
+
+
+def _give_back(uow: UnitOfWork, payout_id: str, now: datetime) -> None:
+    """A payout the bank rejected or returned: its items go back to ``redeemed`` for a
+    new payout to carry, and its account fails (the customer adds an account again)."""
+    ids = uow.items.ids_for_payout(payout_id)
+    moved = uow.items.transition(transitions(ids, IS.PAYING, IS.REDEEMED), now, clear_payout=True)
+    assert moved == set(ids)  # a payout's items move with it alone
+    payout = uow.payouts.get(payout_id)
+    assert payout is not None
+    account = uow.bank_accounts.get(payout.bank_account_id)
+    assert account is not None
+    status = BAS(account.status)
+    if allows(status, BAS.FAILED):  # (failed already by an earlier payout: stays so)
+        uow.bank_accounts.transition(transition(account.id, status, BAS.FAILED), now)
 
 
 def check_payout(deps: Deps, c: PayoutClaim) -> PayoutOutcome:
@@ -185,10 +203,11 @@ def record_checks(deps: Deps, worker_id: str, outcomes: list[PayoutOutcome]) -> 
         for o in outcomes:
             c = o.claim
             if o.kind == "confirmed":
-                if uow.payouts.transition_leased(
-                    c.payout_id, worker_id, PS.SENT, PS.CONFIRMED, now
-                ):
-                    uow.items.transition_payout(c.payout_id, IS.PAYING, IS.PAID, now)
+                confirmed = transition(c.payout_id, PS.SENT, PS.CONFIRMED)
+                if uow.payouts.transition_leased(confirmed, worker_id, now):
+                    ids = uow.items.ids_for_payout(c.payout_id)
+                    moved = uow.items.transition(transitions(ids, IS.PAYING, IS.PAID), now)
+                    assert moved == set(ids)  # a payout's items move with it alone
                     transfers.append(
                         ledger.payout_confirmed(
                             f"payout-confirmed:{c.payout_id}",
@@ -198,9 +217,9 @@ def record_checks(deps: Deps, worker_id: str, outcomes: list[PayoutOutcome]) -> 
                         )
                     )
             elif o.kind == "returned":
-                if uow.payouts.transition_leased(c.payout_id, worker_id, PS.SENT, PS.RETURNED, now):
-                    uow.items.return_from_payout(c.payout_id, now)
-                    uow.bank_accounts.set_status_for_payout(c.payout_id, "failed")
+                returned = transition(c.payout_id, PS.SENT, PS.RETURNED)
+                if uow.payouts.transition_leased(returned, worker_id, now):
+                    _give_back(uow, c.payout_id, now)
                     transfers.append(
                         ledger.payout_returned(
                             f"payout-returned:{c.payout_id}",

@@ -21,6 +21,7 @@ from giftcash.domain import declines as dc
 from giftcash.domain import ledger
 from giftcash.domain.records import BankAccount, Customer
 from giftcash.domain.states import ItemStatus as IS
+from giftcash.domain.states import Moved, transition
 from giftcash.intake import screening
 from giftcash.service.backoff import backoff
 from giftcash.service.deps import Deps
@@ -66,6 +67,13 @@ class AdmitOutcome:
     kind: str  # facts | retry
     facts: screening.IssuerFacts | None = None
     reason: str = ""
+
+
+def redeem_key(item_id: str) -> str:
+    """The idempotency key of an item's capture at its issuer: one per item, so every
+    retry and every inquiry after an ambiguous answer names the same call. Made here,
+    stored with the move to ``redeeming``, before the issuer is called."""
+    return f"rdm_{item_id}"
 
 
 def claim_admissions(deps: Deps, worker_id: str, limit: int) -> list[AdmitClaim]:
@@ -154,7 +162,8 @@ def record_admissions(deps: Deps, worker_id: str, outcomes: list[AdmitOutcome]) 
         people: dict[str, tuple[Customer, BankAccount | None]] = {}
         mismatches: list[tuple[LeasedItem, str | None, str | None]] = []
         batch = screening.BatchFacts()  # forgotten after every decline, failure or failed
-        admitted: list[tuple[str, dict[str, object]]] = []  # moved on together after the loop
+        # moved on together after the loop
+        admitted: list[tuple[Moved[IS], dict[str, object]]] = []
         unknown: list[bounds.Call] = []  # issuer inquiries that found no live voucher
         for o in outcomes:
             row = o.claim.row
@@ -162,10 +171,8 @@ def record_admissions(deps: Deps, worker_id: str, outcomes: list[AdmitOutcome]) 
                 attempts = row.attempts
                 if attempts >= deps.limits.max_attempts:
                     uow.items.transition_leased(
-                        row.id,
+                        transition(row.id, IS.RECEIVED, IS.FAILED, dc.ISSUER_UNREACHABLE.code),
                         worker_id,
-                        IS.RECEIVED,
-                        IS.FAILED,
                         now,
                         decline=(dc.ISSUER_UNREACHABLE.code, o.reason[:200]),
                     )
@@ -207,10 +214,8 @@ def record_admissions(deps: Deps, worker_id: str, outcomes: list[AdmitOutcome]) 
             if d.outcome is Outcome.DECLINE:
                 assert d.code is not None
                 uow.items.transition_leased(
-                    row.id,
+                    transition(row.id, IS.RECEIVED, IS.DECLINED, d.code),
                     worker_id,
-                    IS.RECEIVED,
-                    IS.DECLINED,
                     now,
                     decline=(d.code, d.message),
                     facts=facts,
@@ -230,10 +235,8 @@ def record_admissions(deps: Deps, worker_id: str, outcomes: list[AdmitOutcome]) 
                 batch.forget()
             elif d.outcome is Outcome.REVIEW:
                 uow.items.transition_leased(
-                    row.id,
+                    transition(row.id, IS.RECEIVED, IS.REVIEW),
                     worker_id,
-                    IS.RECEIVED,
-                    IS.REVIEW,
                     now,
                     facts={**facts, "review_reason": f"{d.code}: {d.message}"},
                 )
@@ -241,10 +244,11 @@ def record_admissions(deps: Deps, worker_id: str, outcomes: list[AdmitOutcome]) 
                 earlier = None if row.reviewed_at else row.hold_until
                 holds = [h for h in (earlier, d.hold_until) if h is not None]
                 fields = {**facts, "hold_until": max(holds) if holds else None}
-                admitted.append((row.id, fields))
-        uow.items.transition_leased_many(
-            admitted, worker_id, IS.RECEIVED, IS.REDEEMING, now, set_redeem_key=True
-        )
+                event = transition(row.id, IS.RECEIVED, IS.REDEEMING)
+                admitted.append(
+                    (event, {**fields, "redeem_key": redeem_key(row.id), "attempts": 0})
+                )
+        uow.items.transition_leased_many(admitted, worker_id, now)
         if unknown:  # counted against the customer's bound; a burst trips the breaker
             bounds.record_many(uow, deps, unknown, now)
         for row, reported, outcome in mismatches:  # a forged declaration: on the record
@@ -321,10 +325,8 @@ def record_redemptions(deps: Deps, worker_id: str, outcomes: list[RedeemOutcome]
                 assert r is not None
                 if r.amount is not None and r.amount != c.face_value:
                     if uow.items.transition_leased(
-                        c.item_id,
+                        transition(c.item_id, IS.REDEEMING, IS.FAILED, dc.AMOUNT_MISMATCH.code),
                         worker_id,
-                        IS.REDEEMING,
-                        IS.FAILED,
                         now,
                         decline=(dc.AMOUNT_MISMATCH.code, "the issuer captured another amount"),
                     ):
@@ -342,10 +344,8 @@ def record_redemptions(deps: Deps, worker_id: str, outcomes: list[RedeemOutcome]
             elif o.kind == "invalid":
                 refused = dc.for_issuer_answer(o.reason)  # the issuer refused the capture
                 uow.items.transition_leased(
-                    c.item_id,
+                    transition(c.item_id, IS.REDEEMING, IS.INVALID, refused.code),
                     worker_id,
-                    IS.REDEEMING,
-                    IS.INVALID,
                     now,
                     decline=(refused.code, refused.text),
                 )
@@ -354,10 +354,8 @@ def record_redemptions(deps: Deps, worker_id: str, outcomes: list[RedeemOutcome]
                 attempts = c.prior_attempts + 1
                 if attempts >= deps.limits.max_attempts:
                     uow.items.transition_leased(
-                        c.item_id,
+                        transition(c.item_id, IS.REDEEMING, IS.FAILED, dc.ISSUER_UNREACHABLE.code),
                         worker_id,
-                        IS.REDEEMING,
-                        IS.FAILED,
                         now,
                         decline=(dc.ISSUER_UNREACHABLE.code, o.reason[:200]),
                     )
@@ -365,10 +363,8 @@ def record_redemptions(deps: Deps, worker_id: str, outcomes: list[RedeemOutcome]
                     uow.items.release(c.item_id, worker_id, now + backoff(deps, attempts))
         captured = [x for x in transfers if isinstance(x, RedeemClaim)]
         moved = uow.items.transition_leased_many(
-            [(x.item_id, {}) for x in captured],
+            [(transition(x.item_id, IS.REDEEMING, IS.REDEEMED), {}) for x in captured],
             worker_id,
-            IS.REDEEMING,
-            IS.REDEEMED,
             now,
             redeemed=True,
         )

@@ -13,8 +13,9 @@ from typing import Any
 from giftcash.audit.changes import audited
 from giftcash.domain import declines as dc
 from giftcash.domain.banks import same_holder
+from giftcash.domain.errors import IllegalTransition
 from giftcash.domain.records import Item
-from giftcash.domain.states import ItemStatus
+from giftcash.domain.states import ItemStatus, transition, transitions
 from giftcash.identity.operators import Operator
 from giftcash.service import errors
 from giftcash.service.deps import Deps
@@ -109,7 +110,12 @@ def send_to_review(
     policy step calls this; so do tests until it does)."""
     now = deps.clock.now()
     with deps.uow() as uow:
-        uow.review.send_to_review(item_ids, reason, flags or [], now)
+        moved = uow.items.transition(
+            transitions(item_ids, ItemStatus.RECEIVED, ItemStatus.REVIEW), now
+        )
+        if moved != set(item_ids):
+            raise IllegalTransition("an item is no longer received", target="review")
+        uow.review.note_reason(item_ids, reason, flags or [])
         uow.commit()
 
 
@@ -123,8 +129,11 @@ def _decide(deps: Deps, op: Operator, item_id: str, reason: str, approve: bool) 
             raise ItemNotFound("no such item")
         now = deps.clock.now()
         target = ItemStatus.RECEIVED if approve else ItemStatus.DECLINED
-        # raises IllegalTransition (409) when the item is no longer in review: a replay
-        uow.items.transition([item_id], ItemStatus.REVIEW, target, now)
+        done = uow.items.transition([transition(item_id, ItemStatus.REVIEW, target)], now)
+        if not done:  # decided already (a replay, or another reviewer first): 409
+            raise IllegalTransition(
+                "the item is no longer in review", current=item.status, target=target.value
+            )
         decline = None if approve else (REVIEW_DECLINE_CODE, REVIEW_DECLINE_MESSAGE)
         uow.review.record_decision(item_id, by=op.actor, at=now, note=note, decline=decline)
         moved = uow.items.get(item_id)

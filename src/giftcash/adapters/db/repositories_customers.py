@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from giftcash.adapters.db import tables as t
 from giftcash.domain.records import BankAccount, Customer
+from giftcash.domain.states import BankAccountStatus, Moved, allows
 from giftcash.service.ports.records import (
     Challenge,
     IdempotencyRecord,
@@ -261,25 +262,20 @@ class BankAccounts:
             .values(verify_attempts=c.verify_attempts + 1)
         )
 
-    def mark_verified(self, account_id: str, now: datetime) -> None:
+    def transition(self, event: Moved[BankAccountStatus], now: datetime) -> bool:
+        """Apply the event while the account is still in its source; False if it is not.
+        A verified account forgets its memo code's hash."""
+        assert allows(event.source, event.target), event
         c = t.bank_accounts.c
-        self.conn.execute(
+        values: dict[str, Any] = {"status": event.target.value}
+        if event.target is BankAccountStatus.VERIFIED:
+            values.update(verified_at=now, verify_code_hash=None)
+        n = self.conn.execute(
             update(t.bank_accounts)
-            .where(c.id == account_id, c.status == "verifying")
-            .values(status="verified", verified_at=now, verify_code_hash=None)
-        )
-
-    def set_status(self, account_id: str, status: str) -> None:
-        c = t.bank_accounts.c
-        self.conn.execute(update(t.bank_accounts).where(c.id == account_id).values(status=status))
-
-    def set_status_for_payout(self, payout_id: str, status: str) -> None:
-        acct = select(t.payouts.c.bank_account_id).where(t.payouts.c.id == payout_id)
-        self.conn.execute(
-            update(t.bank_accounts)
-            .where(t.bank_accounts.c.id == acct.scalar_subquery())
-            .values(status=status)
-        )
+            .where(c.id == event.id, c.status == event.source.value)
+            .values(**values)
+        ).rowcount
+        return n == 1
 
     def unsettled_verifications(
         self, older_than: datetime, limit: int

@@ -15,15 +15,14 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, literal, or_, select, update
+from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 
 from giftcash.adapters.db import tables as t
 from giftcash.adapters.db.ids import new_id
 from giftcash.adapters.db.leases import due
 from giftcash.adapters.db.repositories_webhooks import Webhooks
-from giftcash.domain.errors import IllegalTransition
 from giftcash.domain.records import Item
-from giftcash.domain.states import ItemStatus, advance_item
+from giftcash.domain.states import ItemStatus, Moved, allows
 from giftcash.service.ports.records import LeasedItem, NewItem, PayableGroup
 
 CHUNK = 500
@@ -44,6 +43,8 @@ LEASED_FIELDS = frozenset(
         "purchase_channel",
         "issuer_purchased_at",
         "issuer_expires_at",
+        "redeem_key",  # the issuer call's idempotency key, made by the service
+        "attempts",
     }
 )
 
@@ -179,70 +180,68 @@ class Items:
     # -- transitions ------------------------------------------------------------------
     def transition(
         self,
-        ids: Sequence[str],
-        current: ItemStatus,
-        target: ItemStatus,
+        events: Sequence[Moved[ItemStatus]],
         now: datetime,
         *,
-        set_redeem_key: bool = False,
         payout_id: str | None = None,
         clear_payout: bool = False,
-    ) -> None:
-        advance_item(current, target)
+    ) -> set[str]:
+        """Apply each event to its item while the item is still in the event's source;
+        answers the ids that moved (the others were moved first: a lost race)."""
         c = t.items.c
-        values: dict[str, Any] = {"status": target.value, "updated_at": now}
-        if set_redeem_key:
-            values["redeem_key"] = literal("rdm_") + c.id
-            values["attempts"] = 0
+        by_move: dict[tuple[ItemStatus, ItemStatus], list[str]] = {}
+        for e in events:
+            assert allows(e.source, e.target), e
+            by_move.setdefault((e.source, e.target), []).append(e.id)
+        values: dict[str, Any] = {"updated_at": now}
         if payout_id is not None:
             values["payout_id"] = payout_id
         if clear_payout:
             values["payout_id"] = None
-        for chunk in _chunks(list(ids)):
-            n = self.conn.execute(
-                update(t.items).where(c.id.in_(chunk), c.status == current.value).values(**values)
-            ).rowcount
-            if n != len(chunk):
-                raise IllegalTransition(
-                    f"{len(chunk) - n} of {len(chunk)} items were no longer {current.value}",
-                    current=current.value,
-                    target=target.value,
+        moved: set[str] = set()
+        for (source, target), ids in by_move.items():
+            for chunk in _chunks(ids):
+                moved.update(
+                    self.conn.scalars(
+                        update(t.items)
+                        .where(c.id.in_(chunk), c.status == source.value)
+                        .values(status=target.value, **values)
+                        .returning(c.id)
+                    )
                 )
-        self._events([(i, current.value, target.value, None) for i in ids], now)
+        self._applied([e for e in events if e.id in moved], now)
+        return moved
 
     def transition_leased(
         self,
-        item_id: str,
+        event: Moved[ItemStatus],
         worker_id: str,
-        current: ItemStatus,
-        target: ItemStatus,
         now: datetime,
         *,
         decline: tuple[str, str] | None = None,
         redeemed: bool = False,
         purchase_channel: str | None = None,
         redemption_id: str | None = None,
-        set_redeem_key: bool = False,
         facts: Mapping[str, object] | None = None,
     ) -> bool:
-        """Record an outcome only while the lease is still ours; False if it is not.
-        ``facts``: policy facts (``hold_until``, ``warning``, ``decision``...)."""
-        advance_item(current, target)
+        """Apply the event only while the item is in its source and leased to
+        ``worker_id``; False if not (the lease ran out and another worker took it).
+        ``facts``: policy facts (``hold_until``, ``warning``, ``decision``...) and the
+        idempotency key of the issuer call (``redeem_key``, with ``attempts``)."""
+        assert allows(event.source, event.target), event
+        assert decline is None or decline[0] == event.reason, (decline, event)
         c = t.items.c
         fields = dict(facts or {})
         unknown = set(fields) - LEASED_FIELDS
         assert not unknown, unknown
         values: dict[str, Any] = {
-            "status": target.value,
+            "status": event.target.value,
             "updated_at": now,
             "lease_owner": None,
             "lease_expires_at": None,
             "next_attempt_at": None,
             **fields,
         }
-        if set_redeem_key:
-            values["redeem_key"] = literal("rdm_") + c.id
-            values["attempts"] = 0
         if decline is not None:
             values["decline_code"], values["decline_message"] = decline
         if redeemed:
@@ -253,48 +252,45 @@ class Items:
             values["issuer_redemption_id"] = redemption_id
         n = self.conn.execute(
             update(t.items)
-            .where(c.id == item_id, c.status == current.value, c.lease_owner == worker_id)
+            .where(c.id == event.id, c.status == event.source.value, c.lease_owner == worker_id)
             .values(**values)
         ).rowcount
         if n == 1:
-            self._events(
-                [(item_id, current.value, target.value, decline[0] if decline else None)], now
-            )
+            self._applied([event], now)
         return n == 1
 
     def transition_leased_many(
         self,
-        changes: Sequence[tuple[str, Mapping[str, object]]],
+        changes: Sequence[tuple[Moved[ItemStatus], Mapping[str, object]]],
         worker_id: str,
-        current: ItemStatus,
-        target: ItemStatus,
         now: datetime,
         *,
         redeemed: bool = False,
-        set_redeem_key: bool = False,
     ) -> set[str]:
         """``transition_leased`` for a batch making the same move: ``changes`` holds
-        (item id, policy facts) per item. Answers the ids moved, those whose lease is still
-        ours (locked first, so the answer holds until commit); the rest are left alone.
+        (event, facts) per item. Answers the ids moved, those whose lease is still ours
+        (locked first, so the answer holds until commit); the rest are left alone.
         A few statements per batch instead of three per item: the worker's happy path."""
-        advance_item(current, target)
         if not changes:
             return set()
+        source, target = changes[0][0].source, changes[0][0].target
+        assert allows(source, target), changes[0][0]
+        assert all((e.source, e.target) == (source, target) for e, _ in changes), "one move"
         c = t.items.c
         owned: set[str] = set()
-        for chunk in _chunks([item_id for item_id, _ in changes]):
+        for chunk in _chunks([e.id for e, _ in changes]):
             mine = select(c.id).where(
-                c.id.in_(chunk), c.status == current.value, c.lease_owner == worker_id
+                c.id.in_(chunk), c.status == source.value, c.lease_owner == worker_id
             )
             if self.pg:
                 mine = mine.with_for_update()
             owned.update(self.conn.scalars(mine))
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        for item_id, fields in changes:
+        for event, fields in changes:
             unknown = set(fields) - LEASED_FIELDS
             assert not unknown, unknown
-            if item_id in owned:
-                params = {"b_id": item_id, **{f"v_{k}": v for k, v in fields.items()}}
+            if event.id in owned:
+                params = {"b_id": event.id, **{f"v_{k}": v for k, v in fields.items()}}
                 groups.setdefault(tuple(sorted(fields)), []).append(params)
         for names, params in groups.items():  # one executemany per set of fact names
             values: dict[str, Any] = {
@@ -305,24 +301,20 @@ class Items:
                 "next_attempt_at": None,
                 **{name: bindparam(f"v_{name}") for name in names},
             }
-            if set_redeem_key:
-                values["redeem_key"] = literal("rdm_") + c.id
-                values["attempts"] = 0
             if redeemed:
                 values["redeemed_at"] = now
             stmt = (
                 update(t.items)
                 .where(
                     c.id == bindparam("b_id"),
-                    c.status == current.value,
+                    c.status == source.value,
                     c.lease_owner == worker_id,
                 )
                 .values(**values)
             )
             n = self.conn.execute(stmt, params).rowcount
             assert n in (len(params), -1), (n, len(params))  # -1: the driver cannot say
-        moved = [item_id for item_id, _ in changes if item_id in owned]
-        self._events([(item_id, current.value, target.value, None) for item_id in moved], now)
+        self._applied([e for e, _ in changes if e.id in owned], now)
         return owned
 
     def release(self, item_id: str, worker_id: str, next_attempt_at: datetime) -> None:
@@ -405,20 +397,14 @@ class Items:
             )
         return list(groups.values())
 
-    def transition_payout(
-        self, payout_id: str, current: ItemStatus, target: ItemStatus, now: datetime
-    ) -> None:
-        ids = self.ids_for_payout(payout_id)
-        self.transition(ids, current, target, now)
-
-    def return_from_payout(self, payout_id: str, now: datetime) -> None:
-        ids = self.ids_for_payout(payout_id)
-        self.transition(ids, ItemStatus.PAYING, ItemStatus.REDEEMED, now, clear_payout=True)
-
     # -- events -----------------------------------------------------------------------
+    def _applied(self, moved: Sequence[Moved[ItemStatus]], now: datetime) -> None:
+        self._events([(e.id, e.source.value, e.target.value, e.reason) for e in moved], now)
+
     def _events(
         self, changes: list[tuple[str, str | None, str, str | None]], now: datetime
     ) -> None:
+        """The items' history (``item_events``): one row per creation or event applied."""
         rows = [
             {
                 "id": new_id(),

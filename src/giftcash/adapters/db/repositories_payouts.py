@@ -11,9 +11,8 @@ from sqlalchemy import Connection, insert, select, update
 from giftcash.adapters.db import tables as t
 from giftcash.adapters.db.leases import due
 from giftcash.adapters.db.repositories_webhooks import Webhooks
-from giftcash.domain.errors import IllegalTransition
 from giftcash.domain.records import Payout
-from giftcash.domain.states import PayoutStatus, advance_payout
+from giftcash.domain.states import Moved, PayoutStatus, allows
 from giftcash.service.ports.records import LeasedPayout
 
 
@@ -128,32 +127,30 @@ class Payouts:
         )
         return [LeasedPayout(**r._mapping) for r in rows]
 
-    def transition(
-        self, payout_id: str, current: PayoutStatus, target: PayoutStatus, now: datetime
-    ) -> None:
-        advance_payout(current, target)
+    def transition(self, event: Moved[PayoutStatus], now: datetime) -> bool:
+        """Apply the event while the payout is still in its source; False if it is not."""
+        assert allows(event.source, event.target), event
         c = t.payouts.c
         n = self.conn.execute(
             update(t.payouts)
-            .where(c.id == payout_id, c.status == current.value)
-            .values(status=target.value, updated_at=now)
+            .where(c.id == event.id, c.status == event.source.value)
+            .values(status=event.target.value, updated_at=now)
         ).rowcount
-        if n != 1:
-            raise IllegalTransition(f"payout is no longer {current.value}")
+        return n == 1
 
     def transition_leased(
         self,
-        payout_id: str,
+        event: Moved[PayoutStatus],
         worker_id: str,
-        current: PayoutStatus | str,
-        target: PayoutStatus,
         now: datetime,
         *,
         failure_code: str | None = None,
         next_attempt_at: datetime | None = None,
     ) -> bool:
-        current = PayoutStatus(current)
-        advance_payout(current, target)
+        """Apply the event only while the payout is in its source and leased to
+        ``worker_id``; False if not."""
+        assert allows(event.source, event.target), event
+        target = event.target
         c = t.payouts.c
         values: dict[str, Any] = {
             "status": target.value,
@@ -171,11 +168,11 @@ class Payouts:
             values["failure_code"] = failure_code[:64]
         n = self.conn.execute(
             update(t.payouts)
-            .where(c.id == payout_id, c.status == current.value, c.lease_owner == worker_id)
+            .where(c.id == event.id, c.status == event.source.value, c.lease_owner == worker_id)
             .values(**values)
         ).rowcount
         if n == 1:
-            self._announce(payout_id, current, target, now)
+            self._announce(event.id, event.source, target, now)
         return n == 1
 
     def _announce(

@@ -11,7 +11,6 @@ from sqlalchemy import Connection, func, select, update
 
 from giftcash.adapters.db import tables as t
 from giftcash.adapters.db.repositories_customer_lookup import operator_items_select
-from giftcash.adapters.db.repositories_items import Items
 from giftcash.domain.states import ItemStatus
 
 _CHUNK = 500
@@ -21,11 +20,8 @@ class ReviewQueue:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def send_to_review(
-        self, item_ids: Sequence[str], reason: str, flags: Sequence[str], now: datetime
-    ) -> None:
-        """received → review, with the reason and flags the reviewer will see."""
-        Items(self.conn).transition(item_ids, ItemStatus.RECEIVED, ItemStatus.REVIEW, now)
+    def note_reason(self, item_ids: Sequence[str], reason: str, flags: Sequence[str]) -> None:
+        """The reason and flags the reviewer will see beside items sent to review."""
         c = t.items.c
         self.conn.execute(
             update(t.items)
