@@ -256,6 +256,12 @@ class FakeItems(_Repo, ports.ItemsRepo):
             moved.add(e.id)
         return moved
 
+    def owners(self, item_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        return {
+            i: (self.db.items[i]["customer_id"], self.db.items[i]["submission_id"])
+            for i in item_ids
+        }
+
     def payable_groups(self, now: datetime, limit: int) -> list[PayableGroup]:
         """The real query's filter and grouping (redeemed, not held, to a verified
         account; one group per customer, account and currency; at most ``limit``)."""
@@ -276,6 +282,13 @@ class FakeItems(_Repo, ports.ItemsRepo):
                 g = PayableGroup(*key, [], 0)
             groups[key] = replace(g, item_ids=[*g.item_ids, r["id"]], amount=g.amount + r["payout"])
         return list(groups.values())
+
+
+class FakeWebhooks(_Repo, ports.WebhooksRepo):
+    """No customer of the in-memory world subscribes: nothing is queued."""
+
+    def any_endpoint(self) -> bool:
+        return False
 
 
 class FakeCodes(_Repo, ports.CodeRegistryRepo):
@@ -482,6 +495,7 @@ class FakeUnitOfWork:
         self.review = FakeReview(self)  # type: ignore[abstract]
         self.audit = FakeAudit(self)  # type: ignore[abstract]
         self.bounded = FakeBoundedCalls(self)
+        self.webhooks = FakeWebhooks(self)  # type: ignore[abstract]
 
     def __enter__(self) -> FakeUnitOfWork:
         self.work = copy.deepcopy(self.database)

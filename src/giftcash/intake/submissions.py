@@ -22,6 +22,7 @@ from giftcash.intake import screening
 from giftcash.service import errors
 from giftcash.service.deps import Deps
 from giftcash.service.ports.records import NewItem
+from giftcash.webhooks import announce
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,19 +242,19 @@ def submit(
                     dc.DUPLICATE_CODE.code, "this code was already submitted to giftcash"
                 )
         uow.submissions.add(submission_id, customer_id, bank_account_id, len(sealed), now)
-        uow.items.add_many(
-            [
-                _new_item(
-                    s,
-                    submission_id,
-                    customer_id,
-                    declines.get(s.item.id),
-                    screened.get(s.item.id),
-                )
-                for s in sealed
-            ],
-            now,
-        )
+        new_items = [
+            _new_item(
+                s,
+                submission_id,
+                customer_id,
+                declines.get(s.item.id),
+                screened.get(s.item.id),
+            )
+            for s in sealed
+        ]
+        uow.items.add_many(new_items, now)
+        announce.items_created(uow, new_items, now)
+        del new_items
         uow.commit()
     # Stored: let go of the sealed items (codes encrypted, decisions, routes) before the
     # answer's items are read back, so a large submission does not hold both at once.

@@ -17,12 +17,13 @@ from datetime import datetime, timedelta
 from giftcash.domain import ledger
 from giftcash.domain.states import BankAccountStatus as BAS
 from giftcash.domain.states import ItemStatus as IS
+from giftcash.domain.states import Moved, allows, transition, transitions
 from giftcash.domain.states import PayoutStatus as PS
-from giftcash.domain.states import allows, transition, transitions
 from giftcash.service.backoff import backoff
 from giftcash.service.deps import Deps
 from giftcash.service.ports import Ambiguous, TransferResult, Unavailable
 from giftcash.service.ports.uow import UnitOfWork
+from giftcash.webhooks import announce
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,7 @@ def create_payouts(deps: Deps, limit: int = 200) -> int:
             events = transitions(group.item_ids, IS.REDEEMED, IS.PAYING)
             moved = uow.items.transition(events, now, payout_id=payout_id)
             assert moved == set(group.item_ids)  # locked by payable_groups: none taken since
+            announce.items_moved(uow, events, now)
             made += 1
         uow.commit()
     return made
@@ -137,7 +139,7 @@ def record_sends(deps: Deps, worker_id: str, outcomes: list[PayoutOutcome]) -> N
             c = o.claim
             if o.kind == "sent":
                 sent = transition(c.payout_id, PS(c.status), PS.SENT)
-                if uow.payouts.transition_leased(sent, worker_id, now):
+                if _leased(uow, sent, worker_id, now):
                     transfers.append(
                         ledger.payout_sent(
                             f"payout-sent:{c.payout_id}",
@@ -149,10 +151,11 @@ def record_sends(deps: Deps, worker_id: str, outcomes: list[PayoutOutcome]) -> N
                     )
             elif o.kind == "rejected":
                 rejected = transition(c.payout_id, PS(c.status), PS.REJECTED)
-                if uow.payouts.transition_leased(rejected, worker_id, now, failure_code=o.reason):
+                if _leased(uow, rejected, worker_id, now, failure_code=o.reason):
                     _give_back(uow, c.payout_id, now)
             elif o.kind == "unknown":
-                uow.payouts.transition_leased(
+                _leased(
+                    uow,
                     transition(c.payout_id, PS(c.status), PS.UNKNOWN),
                     worker_id,
                     now,
@@ -166,12 +169,32 @@ def record_sends(deps: Deps, worker_id: str, outcomes: list[PayoutOutcome]) -> N
         uow.commit()
 
 
+def _leased(
+    uow: UnitOfWork,
+    event: Moved[PS],
+    worker_id: str,
+    now: datetime,
+    *,
+    failure_code: str | None = None,
+    next_attempt_at: datetime | None = None,
+) -> bool:
+    """Apply a payout's event while our lease holds; what moved is announced."""
+    moved = uow.payouts.transition_leased(
+        event, worker_id, now, failure_code=failure_code, next_attempt_at=next_attempt_at
+    )
+    if moved:
+        announce.payouts_moved(uow, [event], now)
+    return moved
+
+
 def _give_back(uow: UnitOfWork, payout_id: str, now: datetime) -> None:
     """A payout the bank rejected or returned: its items go back to ``redeemed`` for a
     new payout to carry, and its account fails (the customer adds an account again)."""
     ids = uow.items.ids_for_payout(payout_id)
-    moved = uow.items.transition(transitions(ids, IS.PAYING, IS.REDEEMED), now, clear_payout=True)
+    back = transitions(ids, IS.PAYING, IS.REDEEMED)
+    moved = uow.items.transition(back, now, clear_payout=True)
     assert moved == set(ids)  # a payout's items move with it alone
+    announce.items_moved(uow, back, now)
     payout = uow.payouts.get(payout_id)
     assert payout is not None
     account = uow.bank_accounts.get(payout.bank_account_id)
@@ -204,10 +227,12 @@ def record_checks(deps: Deps, worker_id: str, outcomes: list[PayoutOutcome]) -> 
             c = o.claim
             if o.kind == "confirmed":
                 confirmed = transition(c.payout_id, PS.SENT, PS.CONFIRMED)
-                if uow.payouts.transition_leased(confirmed, worker_id, now):
+                if _leased(uow, confirmed, worker_id, now):
                     ids = uow.items.ids_for_payout(c.payout_id)
-                    moved = uow.items.transition(transitions(ids, IS.PAYING, IS.PAID), now)
+                    paid = transitions(ids, IS.PAYING, IS.PAID)
+                    moved = uow.items.transition(paid, now)
                     assert moved == set(ids)  # a payout's items move with it alone
+                    announce.items_moved(uow, paid, now)
                     transfers.append(
                         ledger.payout_confirmed(
                             f"payout-confirmed:{c.payout_id}",
@@ -218,7 +243,7 @@ def record_checks(deps: Deps, worker_id: str, outcomes: list[PayoutOutcome]) -> 
                     )
             elif o.kind == "returned":
                 returned = transition(c.payout_id, PS.SENT, PS.RETURNED)
-                if uow.payouts.transition_leased(returned, worker_id, now):
+                if _leased(uow, returned, worker_id, now):
                     _give_back(uow, c.payout_id, now)
                     transfers.append(
                         ledger.payout_returned(

@@ -11,8 +11,10 @@ happened to that key before calling again: ambiguity is settled by inquiry.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from giftcash.abuse import bounds
 from giftcash.audit import log as audit
@@ -27,6 +29,8 @@ from giftcash.service.backoff import backoff
 from giftcash.service.deps import Deps
 from giftcash.service.ports import Ambiguous, Redemption, Unavailable
 from giftcash.service.ports.records import LeasedItem
+from giftcash.service.ports.uow import UnitOfWork
+from giftcash.webhooks import announce
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,13 +168,16 @@ def record_admissions(deps: Deps, worker_id: str, outcomes: list[AdmitOutcome]) 
         batch = screening.BatchFacts()  # forgotten after every decline, failure or failed
         # moved on together after the loop
         admitted: list[tuple[Moved[IS], dict[str, object]]] = []
+        announced: list[Moved[IS]] = []  # the moves this unit of work made
         unknown: list[bounds.Call] = []  # issuer inquiries that found no live voucher
         for o in outcomes:
             row = o.claim.row
             if o.kind == "retry" or o.facts is None:
                 attempts = row.attempts
                 if attempts >= deps.limits.max_attempts:
-                    uow.items.transition_leased(
+                    _leased(
+                        uow,
+                        announced,
                         transition(row.id, IS.RECEIVED, IS.FAILED, dc.ISSUER_UNREACHABLE.code),
                         worker_id,
                         now,
@@ -213,7 +220,9 @@ def record_admissions(deps: Deps, worker_id: str, outcomes: list[AdmitOutcome]) 
                 mismatches.append((row, o.facts.purchase_channel, d.code))
             if d.outcome is Outcome.DECLINE:
                 assert d.code is not None
-                uow.items.transition_leased(
+                _leased(
+                    uow,
+                    announced,
                     transition(row.id, IS.RECEIVED, IS.DECLINED, d.code),
                     worker_id,
                     now,
@@ -234,7 +243,9 @@ def record_admissions(deps: Deps, worker_id: str, outcomes: list[AdmitOutcome]) 
                     )
                 batch.forget()
             elif d.outcome is Outcome.REVIEW:
-                uow.items.transition_leased(
+                _leased(
+                    uow,
+                    announced,
                     transition(row.id, IS.RECEIVED, IS.REVIEW),
                     worker_id,
                     now,
@@ -248,7 +259,9 @@ def record_admissions(deps: Deps, worker_id: str, outcomes: list[AdmitOutcome]) 
                 admitted.append(
                     (event, {**fields, "redeem_key": redeem_key(row.id), "attempts": 0})
                 )
-        uow.items.transition_leased_many(admitted, worker_id, now)
+        owned = uow.items.transition_leased_many(admitted, worker_id, now)
+        announced += [e for e, _ in admitted if e.id in owned]
+        announce.items_moved(uow, announced, now)
         if unknown:  # counted against the customer's bound; a burst trips the breaker
             bounds.record_many(uow, deps, unknown, now)
         for row, reported, outcome in mismatches:  # a forged declaration: on the record
@@ -318,13 +331,16 @@ def record_redemptions(deps: Deps, worker_id: str, outcomes: list[RedeemOutcome]
         # In order: transfers, and the claims captured in full, which are moved to
         # ``redeemed`` together after the loop (if still ours) and posted in their place.
         transfers: list[ledger.Transfer | RedeemClaim] = []
+        announced: list[Moved[IS]] = []  # the moves this unit of work made
         for o in outcomes:
             c = o.claim
             if o.kind == "captured":
                 r = o.redemption
                 assert r is not None
                 if r.amount is not None and r.amount != c.face_value:
-                    if uow.items.transition_leased(
+                    if _leased(
+                        uow,
+                        announced,
                         transition(c.item_id, IS.REDEEMING, IS.FAILED, dc.AMOUNT_MISMATCH.code),
                         worker_id,
                         now,
@@ -343,7 +359,9 @@ def record_redemptions(deps: Deps, worker_id: str, outcomes: list[RedeemOutcome]
                 transfers.append(c)
             elif o.kind == "invalid":
                 refused = dc.for_issuer_answer(o.reason)  # the issuer refused the capture
-                uow.items.transition_leased(
+                _leased(
+                    uow,
+                    announced,
                     transition(c.item_id, IS.REDEEMING, IS.INVALID, refused.code),
                     worker_id,
                     now,
@@ -353,7 +371,9 @@ def record_redemptions(deps: Deps, worker_id: str, outcomes: list[RedeemOutcome]
             else:
                 attempts = c.prior_attempts + 1
                 if attempts >= deps.limits.max_attempts:
-                    uow.items.transition_leased(
+                    _leased(
+                        uow,
+                        announced,
                         transition(c.item_id, IS.REDEEMING, IS.FAILED, dc.ISSUER_UNREACHABLE.code),
                         worker_id,
                         now,
@@ -362,12 +382,12 @@ def record_redemptions(deps: Deps, worker_id: str, outcomes: list[RedeemOutcome]
                 else:
                     uow.items.release(c.item_id, worker_id, now + backoff(deps, attempts))
         captured = [x for x in transfers if isinstance(x, RedeemClaim)]
-        moved = uow.items.transition_leased_many(
-            [(transition(x.item_id, IS.REDEEMING, IS.REDEEMED), {}) for x in captured],
-            worker_id,
-            now,
-            redeemed=True,
-        )
+        captures: list[tuple[Moved[IS], Mapping[str, object]]] = [
+            (transition(x.item_id, IS.REDEEMING, IS.REDEEMED), {}) for x in captured
+        ]
+        moved = uow.items.transition_leased_many(captures, worker_id, now, redeemed=True)
+        announced += [e for e, _ in captures if e.id in moved]
+        announce.items_moved(uow, announced, now)
         uow.ledger.post_many(
             [
                 _redemption_transfer(x) if isinstance(x, RedeemClaim) else x
@@ -376,6 +396,21 @@ def record_redemptions(deps: Deps, worker_id: str, outcomes: list[RedeemOutcome]
             ]
         )
         uow.commit()
+
+
+def _leased(
+    uow: UnitOfWork,
+    announced: list[Moved[IS]],
+    event: Moved[IS],
+    worker_id: str,
+    now: datetime,
+    **fields: Any,
+) -> bool:
+    """Apply one item's event while our lease holds; what moved is announced."""
+    if uow.items.transition_leased(event, worker_id, now, **fields):
+        announced.append(event)
+        return True
+    return False
 
 
 def _redemption_transfer(c: RedeemClaim) -> ledger.Transfer:

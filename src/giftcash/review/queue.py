@@ -20,6 +20,7 @@ from giftcash.identity.operators import Operator
 from giftcash.service import errors
 from giftcash.service.deps import Deps
 from giftcash.service.ports.uow import UnitOfWork
+from giftcash.webhooks import announce
 
 REVIEW_DECLINE_CODE = dc.DECLINED_BY_REVIEW.code
 REVIEW_DECLINE_MESSAGE = dc.DECLINED_BY_REVIEW.text
@@ -110,11 +111,10 @@ def send_to_review(
     policy step calls this; so do tests until it does)."""
     now = deps.clock.now()
     with deps.uow() as uow:
-        moved = uow.items.transition(
-            transitions(item_ids, ItemStatus.RECEIVED, ItemStatus.REVIEW), now
-        )
-        if moved != set(item_ids):
+        events = transitions(item_ids, ItemStatus.RECEIVED, ItemStatus.REVIEW)
+        if uow.items.transition(events, now) != set(item_ids):
             raise IllegalTransition("an item is no longer received", target="review")
+        announce.items_moved(uow, events, now)
         uow.review.note_reason(item_ids, reason, flags or [])
         uow.commit()
 
@@ -129,11 +129,12 @@ def _decide(deps: Deps, op: Operator, item_id: str, reason: str, approve: bool) 
             raise ItemNotFound("no such item")
         now = deps.clock.now()
         target = ItemStatus.RECEIVED if approve else ItemStatus.DECLINED
-        done = uow.items.transition([transition(item_id, ItemStatus.REVIEW, target)], now)
-        if not done:  # decided already (a replay, or another reviewer first): 409
+        decided = transition(item_id, ItemStatus.REVIEW, target)
+        if not uow.items.transition([decided], now):  # decided already (a replay): 409
             raise IllegalTransition(
                 "the item is no longer in review", current=item.status, target=target.value
             )
+        announce.items_moved(uow, [decided], now)
         decline = None if approve else (REVIEW_DECLINE_CODE, REVIEW_DECLINE_MESSAGE)
         uow.review.record_decision(item_id, by=op.actor, at=now, note=note, decline=decline)
         moved = uow.items.get(item_id)

@@ -20,7 +20,6 @@ from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 from giftcash.adapters.db import tables as t
 from giftcash.adapters.db.ids import new_id
 from giftcash.adapters.db.leases import due
-from giftcash.adapters.db.repositories_webhooks import Webhooks
 from giftcash.domain.records import Item
 from giftcash.domain.states import ItemStatus, Moved, allows
 from giftcash.service.ports.records import LeasedItem, NewItem, PayableGroup
@@ -418,38 +417,17 @@ class Items:
         ]
         for chunk in _chunks(rows):
             self.conn.execute(insert(t.item_events), list(chunk))
-        self._announce(changes, now)
 
-    def _announce(
-        self, changes: list[tuple[str, str | None, str, str | None]], now: datetime
-    ) -> None:
-        """Queue ``item.updated`` webhooks in the same transaction as the change."""
-        hooks = Webhooks(self.conn)
-        if not changes or not hooks.any_endpoint():
-            return
+    def owners(self, item_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """Item id -> (customer id, submission id)."""
         c = t.items.c
-        owners: dict[str, tuple[str, str]] = {}
-        for chunk in _chunks([ch[0] for ch in changes]):
+        out: dict[str, tuple[str, str]] = {}
+        for chunk in _chunks(sorted(set(item_ids))):
             for r in self.conn.execute(
                 select(c.id, c.customer_id, c.submission_id).where(c.id.in_(chunk))
             ):
-                owners[r.id] = (r.customer_id, r.submission_id)
-        events = [
-            (
-                owners[item_id][0],
-                "item.updated",
-                {
-                    "id": item_id,
-                    "submission_id": owners[item_id][1],
-                    "status": new,
-                    "previous_status": old,
-                    "reason": note,
-                },
-            )
-            for item_id, old, new, note in changes
-            if item_id in owners
-        ]
-        hooks.enqueue(events, now)
+                out[r.id] = (r.customer_id, r.submission_id)
+        return out
 
     def counts_by_status(self) -> dict[str, int]:
         from sqlalchemy import func

@@ -10,7 +10,6 @@ from sqlalchemy import Connection, insert, select, update
 
 from giftcash.adapters.db import tables as t
 from giftcash.adapters.db.leases import due
-from giftcash.adapters.db.repositories_webhooks import Webhooks
 from giftcash.domain.records import Payout
 from giftcash.domain.states import Moved, PayoutStatus, allows
 from giftcash.service.ports.records import LeasedPayout
@@ -171,27 +170,7 @@ class Payouts:
             .where(c.id == event.id, c.status == event.source.value, c.lease_owner == worker_id)
             .values(**values)
         ).rowcount
-        if n == 1:
-            self._announce(event.id, event.source, target, now)
         return n == 1
-
-    def _announce(
-        self, payout_id: str, current: PayoutStatus, target: PayoutStatus, now: datetime
-    ) -> None:
-        hooks = Webhooks(self.conn)
-        if not hooks.any_endpoint():
-            return
-        p = self.get(payout_id)
-        assert p is not None
-        data = {
-            "id": p.id,
-            "status": target.value,
-            "previous_status": current.value,
-            "amount": p.amount,
-            "currency": p.currency,
-            "bank_account_id": p.bank_account_id,
-        }
-        hooks.enqueue([(p.customer_id, "payout.updated", data)], now)
 
     def release(
         self,
