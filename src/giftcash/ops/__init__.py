@@ -2,5 +2,5 @@
 (``health``), master key rotation (``keys``), one item as support looks at it
 (``support``).
 
-Storage: ``adapters/db/repositories_ops.py`` (``Figures``, ``Workers``,
-``EncryptedColumns``, ``Support``)."""
+Storage: ``adapters/db/repositories_ops.py`` (``Figures``, ``Workers``, ``Support``),
+``repositories_keys.py``."""

@@ -2,4 +2,4 @@
 books (``matching``), over the lines of ``lines``. The files' formats are the adapters'
 (``adapters/banks/statements.py``, ``adapters/issuers/settlements.py``).
 
-Storage: ``adapters/db/repositories_ops.py`` (``Reconciliation``)."""
+Storage: ``adapters/db/repositories_reconcile.py``."""

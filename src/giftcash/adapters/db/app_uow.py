@@ -20,14 +20,10 @@ from giftcash.adapters.db.repositories_customers import (
     Tokens,
 )
 from giftcash.adapters.db.repositories_items import Items
-from giftcash.adapters.db.repositories_ops import (
-    EncryptedColumns,
-    Figures,
-    Reconciliation,
-    Support,
-    Workers,
-)
+from giftcash.adapters.db.repositories_keys import EncryptedColumns
+from giftcash.adapters.db.repositories_ops import Figures, Support, Workers
 from giftcash.adapters.db.repositories_payouts import AdminPayouts, Payouts
+from giftcash.adapters.db.repositories_reconcile import Reconciliation
 from giftcash.adapters.db.repositories_review import ReviewQueue
 from giftcash.adapters.db.repositories_submissions import Submissions
 from giftcash.adapters.db.repositories_webhooks import Webhooks
@@ -56,7 +52,7 @@ class AppUnitOfWork(SqlUnitOfWork):
         self.review = ReviewQueue(conn)
         self.admin_payouts = AdminPayouts(conn)
         self.operator_auth = OperatorAuth(conn)
-        # operations (repositories_ops.py)
+        # operations (repositories_reconcile.py, _ops.py, _keys.py)
         self.reconcile = Reconciliation(conn)
         self.figures = Figures(conn)
         self.encrypted = EncryptedColumns(conn)
