@@ -28,4 +28,15 @@ if command -v chromium >/dev/null 2>&1 && ! fc-list 2>/dev/null | grep "Noto San
     echo "note: fonts-noto-cjk is not installed; Korean text in screenshots shows as boxes" >&2
   fi
 fi
+# Korean OCR of a coupon's printed expiry on the scan pages (optional: without it the
+# expiry is left to the issuer's answer, which wins anyway).
+if ! command -v tesseract >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing Debian's tesseract-ocr and tesseract-ocr-kor for printed expiry dates"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-kor >/dev/null
+  else
+    echo "note: tesseract is not installed; scans will not read printed expiry dates" >&2
+  fi
+fi
 echo "giftcash is installed: .venv/bin/giftcash --help"

@@ -1,7 +1,7 @@
 """``python -m bench [--quick] [--only GROUP ...]``: run the benchmarks, write
 ``bench/out/latest.json`` and ``bench/out/latest.md``, print the table.
 
-Groups: ledger, intake, api, pipeline, scaleout. ``--setup-hordak`` makes the throwaway
+Groups: ledger, intake, api, pipeline, scaleout, scans. ``--setup-hordak`` makes the throwaway
 venv for the django-hordak peer row (``bench/.venv-hordak``, git-ignored) from PyPI.
 """
 
@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from bench import core
 from bench.core import HORDAK_PYTHON, Result, Scale
 
-GROUPS = ("ledger", "intake", "api", "pipeline", "scaleout")
+GROUPS = ("ledger", "intake", "api", "pipeline", "scaleout", "scans")
 HORDAK_PINS = ("django-hordak==2.0.0", "psycopg[binary]==3.3.9")
 
 
@@ -74,6 +74,10 @@ def run(
         section("pipeline", pipeline_sqlite)
     if "scaleout" in groups:
         section("scaleout", lambda: pipeline.run_scaleout(scale, server))
+    if "scans" in groups:
+        from bench import scans
+
+        section("scans", lambda: scans.run(scale))
     return results
 
 

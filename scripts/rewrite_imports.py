@@ -23,6 +23,11 @@ MOVES: dict[str, str] = {
     "giftcash.service.admin": "giftcash.catalogue.overrides",
     "giftcash.service.audit": "giftcash.audit.log",
     "giftcash.service.bank_accounts": "giftcash.identity.bank_accounts",
+    "giftcash.service.blocks": "giftcash.identity.blocks",
+    "giftcash.service.consents": "giftcash.identity.consents",
+    "giftcash.service.notices": "giftcash.payouts.notices",
+    "giftcash.service.sale_preview": "giftcash.intake.sale_preview",
+    "giftcash.service.scans": "giftcash.intake.scans",
     # new_bank_tran_id(deps) is now deps.new_bank_tran_id() (the adapter's, handed in)
     "giftcash.service.bank_ids": "giftcash.adapters.banks.ids",
     "giftcash.service.bounds": "giftcash.abuse.bounds",

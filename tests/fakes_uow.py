@@ -32,6 +32,8 @@ from giftcash.service.deps import Deps
 from giftcash.service.ports import repositories as ports
 from giftcash.service.ports.records import (
     AuditRecord,
+    Block,
+    ConsentGiven,
     NewItem,
     PayableGroup,
     RegisteredBy,
@@ -57,8 +59,10 @@ class FakeDatabase:
     brand_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     issuer_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     rule_overrides: list[dict[str, Any]] = field(default_factory=list)
+    blocks: dict[tuple[str, str], Block] = field(default_factory=dict)
     bounded_calls: list[dict[str, Any]] = field(default_factory=list)
     breaker_trips: list[dict[str, Any]] = field(default_factory=list)
+    consents: list[ConsentGiven] = field(default_factory=list)
     commits: int = 0
 
 
@@ -436,6 +440,26 @@ class FakeAudit(_Repo, ports.AuditLogRepo):
 # -- the unit of work -------------------------------------------------------------------------
 
 
+class FakeBlocks(_Repo, ports.BlocksRepo):
+    """Blocks on customers and devices (identity/blocks.py), keyed (kind, subject)."""
+
+    def get(self, kind: str, subject: str) -> Block | None:
+        return self.db.blocks.get((kind, subject))
+
+    def any_of(self, pairs: Sequence[tuple[str, str]]) -> Block | None:
+        found = [self.db.blocks[p] for p in pairs if p in self.db.blocks]
+        return found[0] if found else None
+
+    def add(self, kind: str, subject: str, reason: str, by: str, now: datetime) -> None:
+        self.db.blocks[(kind, subject)] = Block(kind, subject, reason, by, now)
+
+    def remove(self, kind: str, subject: str) -> bool:
+        return self.db.blocks.pop((kind, subject), None) is not None
+
+    def for_subjects(self, kind: str, subjects: Sequence[str]) -> dict[str, Block]:
+        return {s: self.db.blocks[(kind, s)] for s in subjects if (kind, s) in self.db.blocks}
+
+
 class FakeBoundedCalls(_Repo, ports.BoundedCallsRepo):
     """Calls of a bounded kind (abuse/bounds.py): rows with their keys, and trips."""
 
@@ -477,6 +501,14 @@ class FakeBoundedCalls(_Repo, ports.BoundedCallsRepo):
         return sum(c["kind"] in kinds for c in self.db.bounded_calls)
 
 
+class FakeConsents(_Repo, ports.ConsentsRepo):
+    def add(self, id: str, given: ConsentGiven) -> None:
+        self.db.consents.append(given)
+
+    def latest(self, customer_id: str) -> dict[str, ConsentGiven]:
+        return {g.document: g for g in self.db.consents if g.customer_id == customer_id}
+
+
 class FakeUnitOfWork:
     def __init__(self, database: FakeDatabase) -> None:
         self.database = database
@@ -496,6 +528,8 @@ class FakeUnitOfWork:
         self.audit = FakeAudit(self)  # type: ignore[abstract]
         self.bounded = FakeBoundedCalls(self)
         self.webhooks = FakeWebhooks(self)  # type: ignore[abstract]
+        self.blocks = FakeBlocks(self)  # type: ignore[abstract]
+        self.consents = FakeConsents(self)
 
     def __enter__(self) -> FakeUnitOfWork:
         self.work = copy.deepcopy(self.database)

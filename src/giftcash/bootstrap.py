@@ -11,8 +11,9 @@ from sqlalchemy import Engine
 from giftcash.adapters.crypto.vault import CodeVault
 from giftcash.adapters.db.engine import make_engine, verify_durable
 from giftcash.config import Settings
+from giftcash.intake.scans import BarcodeReader
 from giftcash.reconcile.lines import SettlementLine, StatementLine
-from giftcash.service.deps import Deps, Limits
+from giftcash.service.deps import BusinessDetails, Deps, Limits
 from giftcash.webhooks.delivery import Signer
 
 
@@ -107,6 +108,14 @@ def build_deps(
         new_bank_tran_id=tran_id_source(settings.bank_client_code),
         jurisdiction=settings.jurisdiction,
         resolver=SystemResolver(),
+        business=BusinessDetails(
+            name=settings.business_name,
+            representative=settings.business_representative,
+            registration_no=settings.business_registration_no,
+            mail_order_no=settings.business_mail_order_no,
+            support_phone=settings.business_support_phone,
+            support_hours=settings.business_support_hours,
+        ),
         bounds=settings.bounds,
         bound_events=BoundMetrics(),
         outbound_denied=cidr_list(settings.outbound_denied),
@@ -119,8 +128,9 @@ def build_deps(
 class HttpAdapters:
     """The adapters the HTTP entrypoints use, handed to them here so that ``entrypoints/api``
     and ``entrypoints/web`` import no adapter: the request middleware that counts and logs,
-    the metrics exposition, the webhook signing scheme (Standard Webhooks), and the formats
-    of the bank's statement and the issuers' settlement reports (reconciliation uploads)."""
+    the metrics exposition, the webhook signing scheme (Standard Webhooks), the formats
+    of the bank's statement and the issuers' settlement reports (reconciliation uploads),
+    and the barcode reader behind ``POST /v1/scans`` and the web's scan page (zxing-cpp)."""
 
     observe_requests: type[Any]  # an ASGI middleware class
     render_metrics: Callable[[Any], tuple[bytes, str]]
@@ -128,15 +138,19 @@ class HttpAdapters:
     webhook_signer: Signer
     parse_statement: Callable[[Iterable[str]], Iterator[StatementLine]]
     parse_settlement: Callable[[Iterable[str]], Iterator[SettlementLine]]
+    barcode_reader: BarcodeReader
 
 
 def http_adapters() -> HttpAdapters:
     from giftcash.adapters.banks.statements import parse_statement
+    from giftcash.adapters.barcodes import ZxingReader
     from giftcash.adapters.issuers.settlements import parse_settlement
     from giftcash.adapters.observability.metrics import render, state_metrics
     from giftcash.adapters.observability.middleware import ObserveRequests
+    from giftcash.adapters.ocr import TesseractOcr
     from giftcash.adapters.webhooks import signing
 
+    reader = ZxingReader(ocr=TesseractOcr.if_installed())  # no OCR where tesseract is missing
     return HttpAdapters(
-        ObserveRequests, render, state_metrics, signing, parse_statement, parse_settlement
+        ObserveRequests, render, state_metrics, signing, parse_statement, parse_settlement, reader
     )

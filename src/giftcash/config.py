@@ -35,6 +35,14 @@ class Settings(BaseSettings):
     # What the bank simulator and a real open-banking client need to identify us.
     bank_client_code: str = "M202600001"  # 이용기관코드 (10 chars) that prefixes bank_tran_id
     bank_operating_account: str = "004:00000000000001"
+    # The operator's business details (전자상거래법 §10), shown in every customer page's
+    # footer and on receipts. Demo values: set the real ones in production.
+    business_name: str = "주식회사 기프트캐시 (데모)"
+    business_representative: str = "홍길동"
+    business_registration_no: str = "000-00-00000"
+    business_mail_order_no: str = "제2026-서울강남-0000호"
+    business_support_phone: str = "1588-0000"
+    business_support_hours: str = "평일 09:00–18:00 (점심 12:00–13:00)"
 
     http_timeout_s: float = 5.0
     token_ttl_s: int = 3600

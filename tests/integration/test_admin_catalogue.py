@@ -149,3 +149,26 @@ def test_bad_brand_and_issuer_changes_are_refused_audited_and_change_nothing(wor
         ("issuer.update", "issuer_not_found"),
     ]
     assert _quote(w, "cultureland", 10_000)["payout"] == 9_000
+
+
+def test_the_demo_seeds_an_exposure_cap_for_every_issuer_and_keeps_an_operators(world: World):
+    from giftcash.catalogue import overrides as admin
+    from giftcash.entrypoints import demo
+    from giftcash.identity.operators import Operator
+    from giftcash.reports import volume as reports
+
+    w = world
+    adm = w.operator("adm", "admin")
+    r = w.client.patch("/v1/admin/issuers/munhwa", json={"exposure_cap": 1_000_000}, headers=adm)
+    assert r.status_code == 200, r.text
+    op = Operator("op-1", "operator", "admin")
+    demo.seed_exposure_caps(w.deps, op)
+    demo.seed_exposure_caps(w.deps, op)  # a restarted demo changes nothing
+    caps = {s.issuer: s.exposure_cap for s in admin.list_issuers(w.deps)}
+    assert caps["munhwa"] == 1_000_000  # the operator's
+    assert caps["cultureland"] == demo.DEMO_EXPOSURE_CAPS_WON["cultureland"]
+    assert caps["google"] == demo.DEMO_OTHER_ISSUER_CAP_WON
+    assert all(cap is not None and cap >= 1_000_000 for cap in caps.values())
+    # the pipeline enforces them: the exposure report reads the same caps
+    assert {e.issuer: e.cap for e in reports.exposure(w.deps)} == caps
+    assert len(w.audit_rows("issuer.update")) == len(caps)  # seeded once each, plus munhwa

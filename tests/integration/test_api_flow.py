@@ -45,6 +45,8 @@ def test_signup_to_paid(world: World):
     payouts = w.client.get("/v1/payouts", headers=auth).json()["data"]
     assert len(payouts) == 1 and payouts[0]["status"] == "confirmed"
     assert payouts[0]["amount"] == 40_500
+    detail = w.client.get(f"/v1/payouts/{payouts[0]['id']}", headers=auth).json()
+    assert len(detail["item_ids"]) == 3 and payouts[0]["item_ids"] == detail["item_ids"]
     assert w.bank.paid_to("004", "11112222333344") == 40_500
     assert w.issuer.codes_redeemed_twice() == 0 and len(w.issuer.redemptions) == 3
     with w.engine.connect() as conn:

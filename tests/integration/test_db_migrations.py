@@ -34,6 +34,8 @@ EXPECTED_TABLES = {
     "bounded_calls",
     "bound_heads",
     "breaker_trips",
+    "blocks",
+    "customer_notes",
 }
 
 

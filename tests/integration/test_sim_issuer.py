@@ -304,3 +304,36 @@ def test_state_survives_a_new_app_on_the_same_directory(tmp_path: Path) -> None:
     assert redeem(second, a, "key-x").status_code == 409
     assert redeem(second, b, "key-b").status_code == 201
     assert second.get("/sim/redemptions").json()["count"] == 2
+
+
+# -- product coupons (물품형) -------------------------------------------------------------
+
+
+def test_product_coupons_are_sold_by_product_and_answer_what_they_name(client) -> None:
+    sim = client
+    sold = sim.post(
+        "/sim/vouchers",
+        json={"brand_id": "baskin_robbins_coupon", "product_id": "pint",
+              "purchase_channel": "gift", "valid_days": 30},
+    )  # fmt: skip
+    assert sold.status_code == 201, sold.text
+    body = sold.json()
+    assert body["kind"] == "product" and body["product_id"] == "pint"
+    assert body["face_value"] == body["list_price"] == 9_800
+    inquiry = sim.post("/v1/issuers/br_korea/balance-inquiry", json={"code": body["code"]}).json()
+    assert inquiry["status"] == "active" and inquiry["product_name_ko"] == "파인트"
+    assert inquiry["spent_when"] is None
+    assert inquiry["expires_at"] == body["expires_at"]  # what the policy judges at admission
+    assert sim.post(f"/sim/vouchers/{body['voucher_id']}/use").status_code == 200
+    spent = sim.post("/v1/issuers/br_korea/balance-inquiry", json={"code": body["code"]}).json()
+    assert spent["status"] == "used" and spent["spent_at"] == "other" and spent["spent_when"]
+    by_price = sim.post(
+        "/sim/vouchers",
+        json={"brand_id": "starbucks_coupon", "face_value": 4_700, "purchase_channel": "gift"},
+    ).json()
+    assert by_price["product_id"] == "americano_tall"
+    wrong = sim.post(
+        "/sim/vouchers",
+        json={"brand_id": "starbucks_coupon", "face_value": 4_800, "purchase_channel": "gift"},
+    )
+    assert wrong.status_code == 422 and wrong.json()["error"] == "product_not_found"

@@ -22,6 +22,7 @@ from giftcash.domain.brands import (
     FaceValues,
     brand_index,
     find_brand,
+    gs1_check_digit,
     mask,
     normalise,
 )
@@ -45,7 +46,10 @@ def well_formed(draw: st.DrawFn, fmt: CodeFormat) -> str:
     length = draw(st.sampled_from(fmt.lengths))
     prefix = draw(st.sampled_from(fmt.prefixes)) if fmt.prefixes else ""
     size = length - len(prefix)
-    return prefix + draw(st.text(alphabet=fmt.alphabet, min_size=size, max_size=size))
+    code = prefix + draw(st.text(alphabet=fmt.alphabet, min_size=size, max_size=size))
+    if fmt.checksum == "ean13":  # a GS1 check digit: the last digit follows from the rest
+        code = code[:-1] + gs1_check_digit(code[:-1])
+    return code
 
 
 def _pin_for(fmt: CodeFormat) -> str | None:
@@ -197,9 +201,10 @@ def test_missing_or_malformed_pin_is_refused(brand: Brand, pin: str | None) -> N
 
 @pytest.mark.parametrize("brand", NO_PIN_BRANDS, ids=lambda b: b.id)
 def test_unexpected_pin_is_refused(brand: Brand) -> None:
-    code = brand.code_format.validate(
-        (brand.code_format.prefixes or ("",))[0].ljust(brand.code_format.lengths[0], "7")
-    )[0]
+    code = (brand.code_format.prefixes or ("",))[0].ljust(brand.code_format.lengths[0], "7")
+    if brand.code_format.checksum == "ean13":
+        code = code[:-1] + gs1_check_digit(code[:-1])
+    code = brand.code_format.validate(code)[0]
     _refused(brand.code_format, code, "20240131", "pin")
     assert brand.code_format.validate(code, None) == (code, None)
 

@@ -382,12 +382,20 @@ def test_velocity_per_bank_account() -> None:
         (History(customer_failures=4), False),
         (History(customer_failures=5), True),
         (History(device_failures=9), False),
-        (History(device_failures=10), True),
+        (History(device_failures=10), False),  # shared address: review (below)
     ],
 )
 def test_the_brute_force_guard_counts_failures(history: History, declined: bool) -> None:
     d = decide(item(), history=history)
     assert (d.code == "too_many_attempts") is declined
+
+
+def test_failures_from_a_shared_address_send_to_review_never_decline() -> None:
+    """Customers behind one carrier NAT share an address: its failures are not theirs."""
+    d = decide(item(), history=History(device_failures=50))
+    assert (d.outcome, d.code) == (Outcome.REVIEW, "shared_address_check")
+    mine = decide(item(), history=History(device_failures=50, customer_failures=5))
+    assert (mine.outcome, mine.code) == (Outcome.DECLINE, "too_many_attempts")
 
 
 def test_defaults_let_a_first_sale_of_50000_won_through() -> None:

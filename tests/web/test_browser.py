@@ -56,16 +56,14 @@ def sign_up_and_verify_account(pg, info: dict, t: dict, phone: str, name: str, n
     pg.fill("input[name=phone]", phone)
     pg.fill("input[name=birth_date]", "1988-07-15")
     pg.fill("input[name=password]", PASSWORD)
+    pg.check("input[name=consent_terms]")
+    pg.check("input[name=consent_privacy_collection]")
     shot(pg, f"{t['lang']}-1-signup")
     pg.click("main form button[type=submit]")
     pg.wait_for_selector("input[name=code]")
     pg.fill("input[name=code]", sms_code(info, phone))
-    pg.click("main form button[type=submit]")
-    pg.wait_for_selector("input[name=password]")
-    pg.fill("input[name=password]", PASSWORD)
-    pg.click("main form button[type=submit]")
-    pg.wait_for_url(re.compile(r"/sell$"))
-    pg.get_by_role("link", name=t["add_account"]).click()
+    pg.click("main form[action='/signup/verify'] button[type=submit]")
+    pg.wait_for_url(re.compile(r"/accounts\?done=welcome$"))  # the code signed us in
 
     httpx.post(
         f"{info['bank_url']}/sim/accounts",
@@ -100,16 +98,28 @@ def paste_and_wait_paid(pg, info: dict, t: dict, brand_id: str, face: int, lines
     pg.select_option("select[name=funding_source]", "cash")
     # A bad line first: the answer swaps in beside the form and the pasted text stays.
     pg.fill("textarea[name=paste]", lines[0] + "\n12345")
-    pg.click("#sell-form button[type=submit]")
+    pg.click("#sell-form button[value=review]")
     pg.locator("#sell-problems .alert").wait_for()
     assert pg.input_value("textarea[name=paste]") == lines[0] + "\n12345"
     assert "/sell" in pg.url
     pg.fill("textarea[name=paste]", "\n".join(lines))
     pg.get_by_text(t["three_ok"]).wait_for()
+    # the fixed paste takes the out-of-date list of problems away (no "3 look right"
+    # beside "line 2 is too short")
+    pg.locator("#sell-problems .alert").wait_for(state="detached")
     for line in lines:  # the format check answers without the codes
         assert line.split()[0].split(",")[0] not in pg.content()
+    # the price in won before agreeing, then the confirmation repeats it
+    total = pg.locator("#sell-preview [data-testid=payout-total]")
+    total.wait_for()
+    shown = total.inner_text()
     shot(pg, f"{t['lang']}-3-sell")
-    pg.click("#sell-form button[type=submit]")
+    pg.click("#sell-form button[value=review]")
+    pg.locator("[data-testid=confirm]").wait_for()
+    assert pg.locator("[data-testid=confirm-total]").inner_text() == shown
+    assert pg.locator("[data-testid=scam-warning]").count() == 0  # not the pattern
+    shot(pg, f"{t['lang']}-3b-confirm")
+    pg.click("#sell-form button[value=submit]")
     pg.wait_for_url(re.compile(r"/submissions/[^/]+$"))
     # No wait_for_function: it evaluates a string, which the page's CSP rightly refuses.
     pg.locator("li.item[data-status=paid]").nth(2).wait_for(timeout=PAID_TIMEOUT_MS)
@@ -131,16 +141,14 @@ def paste_and_wait_paid(pg, info: dict, t: dict, brand_id: str, face: int, lines
 
 KOREAN = {
     "lang": "ko",
-    "add_account": "계좌 등록",
     "verified": "인증 완료",
-    "three_ok": "코드 3개의 형식이 올바릅니다.",
+    "three_ok": "상품권 번호 3개의 형식이 올바릅니다.",
     "paid": "입금 완료",
     "receipt": "영수증",
     "receipt_title": "입금 영수증",
 }
 ENGLISH = {
     "lang": "en",
-    "add_account": "Add a bank account",
     "verified": "Verified",
     "three_ok": "3 codes look right.",
     "paid": "Paid",
@@ -203,10 +211,11 @@ def test_a_carrier_billed_voucher_shows_its_decline_and_lawful_routes(demo, page
     page.select_option("select[name=face_value]", "10000")
     page.select_option("select[name=funding_source]", "cash")  # the issuer knows better
     page.fill("input[name=code]", voucher["code"][:10])
-    page.get_by_text("입력한 코드는 10자리입니다").wait_for()  # checked as it is typed
+    page.get_by_text("입력한 번호는 10자리입니다").wait_for()  # checked as it is typed
     page.fill("input[name=code]", voucher["code"])
-    page.get_by_text("코드 1개의 형식이 올바릅니다.").wait_for()
-    page.click("#sell-form button[type=submit]")
+    page.get_by_text("상품권 번호 1개의 형식이 올바릅니다.").wait_for()
+    page.click("#sell-form button[value=review]")
+    page.click("#sell-form button[value=submit]")
     page.wait_for_url(re.compile(r"/submissions/[^/]+$"))
     page.locator("li.item[data-status=declined]").wait_for(timeout=PAID_TIMEOUT_MS)
     decline = page.locator("li.item .decline").inner_text()

@@ -29,6 +29,7 @@ ROLES = ("reviewer", "finance", "admin")
 ALLOWED = {
     "dashboard": {"finance", "admin"},
     "review": {"reviewer", "admin"},
+    "cases": {"reviewer", "admin"},
     "brands": {"admin"},
     "customers": {"admin"},
     "items": {"finance", "admin"},
@@ -40,6 +41,8 @@ GETS = {
     "/admin": "dashboard",
     "/admin/review": "review",
     "/admin/review/recent": "review",
+    "/admin/cases": "cases",
+    "/admin/cases/{case_id}": "cases",
     "/admin/brands": "brands",
     "/admin/customers": "customers",
     "/admin/customers/{customer_id}": "customers",
@@ -53,6 +56,11 @@ GETS = {
 POSTS = {
     "/admin/review/{item_id}/approve": "review",
     "/admin/review/{item_id}/decline": "review",
+    "/admin/cases/{case_id}/status": "cases",
+    "/admin/cases/export": "cases",
+    "/admin/customers/{customer_id}/block": "customers",
+    "/admin/customers/{customer_id}/unblock": "customers",
+    "/admin/customers/{customer_id}/notes": "customers",
     "/admin/brands/{brand_id}": "brands",
     "/admin/issuers/{issuer}": "brands",
     "/admin/payouts/{payout_id}/inquire": "payouts",

@@ -8,7 +8,7 @@ import re
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from websupport import Site
+from websupport import CONSENTS, Site, confirmed_fields
 
 from giftcash.adapters.db import tables as t
 from giftcash.entrypoints.web import form_tokens
@@ -43,8 +43,10 @@ def test_a_sell_form_sent_twice_makes_one_sale_and_flags_no_one(site: Site):
     site.sign_up()
     account_id = site.add_account()
     token = form_token(site, "/sell")
-    first = site.post("/sell", sell_form(account_id, token))
-    again = site.post("/sell", sell_form(account_id, token))
+    shown = site.post("/sell", {**sell_form(account_id, token), "step": "review"})
+    confirmed = {**sell_form(account_id, token), **confirmed_fields(shown.text)}
+    first = site.post("/sell", confirmed)  # "Sell for ...", tapped twice
+    again = site.post("/sell", confirmed)
     assert first.status_code == again.status_code == 303, again.text
     assert again.headers["location"] == first.headers["location"]  # the same receipt
     assert first.headers["location"].startswith("/submissions/")
@@ -53,10 +55,10 @@ def test_a_sell_form_sent_twice_makes_one_sale_and_flags_no_one(site: Site):
     assert count(site, t.items, t.items.c.status == "declined") == 0
     assert count(site, t.aml_cases) == count(site, t.aml_case_evidence) == 0
     assert count(site, t.failed_attempts) == 0
-    # a new form (a new token) is a new sale: the same code is then a duplicate, as before
+    # a new form (a new token) with the same code is refused before it is sent
     second = site.post("/sell", sell_form(account_id, form_token(site, "/sell")))
-    assert second.status_code == 303 and second.headers["location"] != first.headers["location"]
-    assert count(site, t.submissions) == 2
+    assert second.status_code == 422 and "이미 giftcash에 접수된 상품권 번호" in second.text
+    assert count(site, t.submissions) == 1
 
 
 def test_the_same_token_with_other_values_is_refused_and_does_nothing(site: Site):
@@ -142,6 +144,7 @@ def test_adding_and_verifying_an_account_twice_has_one_effect(site: Site):
 def test_signup_and_its_phone_code_sent_twice_answer_as_the_first(site: Site):
     form = {"name": "홍길동", "phone": "010-2222-3333", "birth_date": "1990-01-02"}
     form["password"] = "a long enough password"
+    form |= CONSENTS
     token = form_token(site, "/signup")
     first = site.post("/signup", {**form, "form_token": token})
     again = site.post("/signup", {**form, "form_token": token})
@@ -153,5 +156,6 @@ def test_signup_and_its_phone_code_sent_twice_answer_as_the_first(site: Site):
     code = {"phone": form["phone"], "code": site.sms.last_code("01022223333")}
     first = site.post("/signup/verify", {**code, "form_token": token})
     again = site.post("/signup/verify", {**code, "form_token": token})
-    assert first.status_code == again.status_code == 200, again.text
-    assert 'action="/signin"' in again.text  # confirmed, not "wrong code"
+    assert first.status_code == 303, first.text  # confirmed and signed in
+    assert again.status_code == 303, again.text  # the signed-in browser goes on, no error
+    assert again.headers["location"] == "/accounts"

@@ -10,9 +10,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from websupport import PASSWORD, Site
+from sqlalchemy import func, select
+from websupport import CONSENTS, PASSWORD, Site
 
 from apiworld import bounce_the_payout
+from giftcash.adapters.db import tables as t
 from giftcash.entrypoints.web import customer_routers
 from giftcash.entrypoints.web.security import CONTENT_SECURITY_POLICY, safe_next
 from giftcash.entrypoints.worker import Worker
@@ -143,12 +145,13 @@ def test_wrong_password_and_unverified_phone_are_explained(site: Site):
             "phone": "010-9999-0000",
             "birth_date": "1990-01-02",
             "password": PASSWORD,
+            **CONSENTS,
         },
     )
     r = site.post("/signin", {"phone": "010-9999-0000", "password": PASSWORD})
     assert r.status_code == 403 and "인증번호로 휴대폰 번호를 확인" in r.text
     r = site.post("/signup/verify", {"phone": "010-9999-0000", "code": "000000"})
-    assert r.status_code == 422 and "코드가 맞지 않습니다" in r.text
+    assert r.status_code == 422 and "인증번호가 맞지 않습니다" in r.text
 
 
 def test_signup_form_reports_bad_input_and_keeps_what_was_typed(site: Site):
@@ -222,7 +225,7 @@ def test_paste_with_a_bad_line_is_refused_by_line_without_echoing_codes(site: Si
     assert CODES[0] not in r.text and "41800000000000" not in r.text
     assert "<textarea" in r.text and "</textarea>" in r.text
     r = paste(site, account_id, [CODES[0], CODES[0]], **{"HX": "1"})
-    assert r.status_code == 422 and "1번째 줄과 2번째 줄의 코드가 같습니다" in r.text
+    assert r.status_code == 422 and "1번째 줄과 2번째 줄의 상품권 번호가 같습니다" in r.text
     htmx = site.client.post(
         "/sell",
         data={
@@ -259,8 +262,8 @@ def test_format_check_answers_ok_or_a_reason_never_the_code(site: Site):
     assert "시작 번호" in check(mode="one", code="9999123456789012")
     answer = check(mode="paste", paste=f"{CODES[0]}\n{CODES[1]}\nABC")
     assert "3번째 줄" in answer and CODES[0] not in answer
-    assert "코드 2개" not in answer
-    assert "코드 2개의 형식이 올바릅니다" in check(mode="paste", paste="\n".join(CODES[:2]))
+    assert "상품권 번호 2개" not in answer
+    assert "상품권 번호 2개의 형식이 올바릅니다" in check(mode="paste", paste="\n".join(CODES[:2]))
     pin_brand = site.client.post(
         "/sell/check",
         data={"brand_id": "booknlife", "mode": "paste", "paste": "1234567890123456 2026010"},
@@ -269,7 +272,12 @@ def test_format_check_answers_ok_or_a_reason_never_the_code(site: Site):
     assert "8자리 발행일(YYYYMMDD)" in pin_brand and "1234567890123456" not in pin_brand
 
 
-def test_csv_upload_sells_each_row_and_refuses_a_bad_file(site: Site):
+def items_stored(site: Site) -> int:
+    with site.deps.uow() as uow:  # type: ignore[attr-defined]
+        return int(uow.conn.execute(select(func.count()).select_from(t.items)).scalar())
+
+
+def test_csv_upload_is_confirmed_like_a_paste_then_sells_each_row(site: Site):
     site.sign_up()
     account_id = site.add_account()
     site.issuer.sell("cultureland", CODES[0], 10_000)
@@ -279,12 +287,31 @@ def test_csv_upload_sells_each_row_and_refuses_a_bad_file(site: Site):
         f"cultureland,{CODES[0]},,10000,cash\n"
         "booknlife,1234-5678-9012-3456,20260101,5000,gift\n"
     )
-    r = site.client.post(
-        "/sell/csv",
-        data={"csrf_token": site.csrf(), "bank_account_id": account_id},
-        files={"file": ("vouchers.csv", body.encode(), "text/csv")},
-        follow_redirects=False,
-    )
+
+    def upload(**fields: str):
+        return site.client.post(
+            "/sell/csv",
+            data={"csrf_token": site.csrf(), "bank_account_id": account_id, **fields},
+            files={"file": ("vouchers.csv", body.encode(), "text/csv")},
+            follow_redirects=False,
+        )
+
+    first = upload()
+    # nothing is sent yet: the confirmation repeats the total, the account and limits
+    assert first.status_code == 200 and 'data-testid="confirm"' in first.text
+    assert "13,500원" in first.text and "1111****3344" not in first.text
+    assert "**********3344" in first.text and "오늘 남는 한도" in first.text
+    assert CODES[0] not in first.text
+    assert items_stored(site) == 0
+    sale = re.search(r'name="sale" value="([^"]+)"', first.text).group(1)
+    rates = re.search(r'name="quoted_rates" value="([^"]+)"', first.text).group(1)
+    # a file changed after the confirmation is confirmed again, not sold
+    body_then, body = body, body.replace("10000", "5000")
+    changed = upload(step="submit", sale=sale, quoted_rates=rates)
+    assert changed.status_code == 200 and 'data-testid="confirm"' in changed.text
+    assert items_stored(site) == 0
+    body = body_then
+    r = upload(step="submit", sale=sale, quoted_rates=rates)
     assert r.status_code == 303, r.text
     Worker(site.deps).drain(20)
     page = site.client.get(r.headers["location"]).text
@@ -320,10 +347,11 @@ def test_a_declined_code_is_explained(site: Site):
     site.issuer.sell("cultureland", CODES[0], 10_000)
     first = paste(site, account_id, CODES[:1]).headers["location"]
     Worker(site.deps).drain(20)
-    again = paste(site, account_id, CODES[:1]).headers["location"]
-    assert first != again
-    page = site.client.get(again).text
-    assert 'data-status="declined"' in page and "이미 giftcash에 접수된 코드입니다" in page
+    # the same code again is refused on the form, before anything is sent or stored
+    again = paste(site, account_id, CODES[:1])
+    assert again.status_code == 422 and "이미 giftcash에 접수된 상품권 번호입니다" in again.text
+    assert CODES[0] not in again.text
+    page = site.client.get(first).text
     assert "hx-trigger" not in page
 
 
@@ -347,7 +375,7 @@ def test_bank_account_errors_are_shown_on_the_page(site: Site):
         r'action="/accounts/([^/"]+)/verify"', site.client.get("/accounts").text
     ).group(1)
     r = site.post(f"/accounts/{account_id}/verify", {"code": "GC0000"})
-    assert r.status_code == 422 and "코드가 맞지 않습니다" in r.text
+    assert r.status_code == 422 and "인증번호가 맞지 않습니다" in r.text
 
 
 def test_quote_shows_fee_payout_and_the_yearly_cost_on_credit(site: Site):

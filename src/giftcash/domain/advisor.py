@@ -47,6 +47,7 @@ class RouteId(StrEnum):
     ISSUER_REFUND_AFTER_EXPIRY = "issuer_refund_after_expiry"
     ISSUER_POINTS_AFTER_EXPIRY = "issuer_points_after_expiry"
     KEEP = "keep"
+    ISSUER_EXTENSION = "issuer_extension"  # KFTC terms: 3 more months on request
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,53 @@ BANKS: dict[str, str] = {
     "092": "토스뱅크",
 }
 
+# The banks most people use, in that order, first in every list (the rest follow in code
+# order): the big four, 농협, 기업, then the internet banks.
+MOST_USED: tuple[str, ...] = ("004", "088", "020", "081", "011", "003", "090", "092", "089", "071")
+assert set(MOST_USED) <= set(BANKS)
+
+# What people type to find a bank besides its Korean name (English names, short forms).
+ALIASES: dict[str, str] = {
+    "002": "KDB Korea Development Bank 산은",
+    "003": "IBK Industrial Bank of Korea 기업",
+    "004": "KB Kookmin 국민",
+    "007": "Suhyup",
+    "011": "NH Nonghyup 농협",
+    "012": "NH Nonghyup local 농축협 단위농협",
+    "020": "Woori",
+    "023": "SC Standard Chartered",
+    "027": "Citibank",
+    "031": "iM Bank DGB Daegu 대구",
+    "032": "BNK Busan",
+    "034": "Kwangju Gwangju",
+    "035": "Jeju",
+    "037": "Jeonbuk",
+    "039": "BNK Kyongnam Gyeongnam",
+    "045": "MG Saemaeul",
+    "048": "Shinhyup Credit Union",
+    "050": "Savings bank",
+    "071": "Korea Post Epost",
+    "081": "Hana KEB 하나",
+    "088": "Shinhan 신한",
+    "089": "K bank Kbank",
+    "090": "Kakao Bank 카카오",
+    "092": "Toss Bank 토스",
+}
+
+
+def banks_by_use(query: str = "") -> tuple[list[str], list[str]]:
+    """Bank codes matching ``query`` (in the Korean name or an alias, ignoring case and
+    spaces): the most used ones in their order, then the others."""
+    q = "".join(query.split()).casefold()
+
+    def hit(code: str) -> bool:
+        text = "".join((BANKS[code] + ALIASES.get(code, "")).split()).casefold()
+        return q in text
+
+    most = [c for c in MOST_USED if hit(c)]
+    rest = [c for c in BANKS if c not in MOST_USED and hit(c)]
+    return most, rest
+
 
 class InvalidBankAccount(DomainError):
     code = "invalid_bank_account"

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import re
 import string
+import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
+from importlib import resources
+from typing import Any
 
 from giftcash.domain.errors import BrandNotFound, FaceValueNotOffered, InvalidAmount, InvalidFormat
 from giftcash.domain.money import currency_scale
@@ -37,6 +41,10 @@ class CodeFormat:
     pin_length: int | None = None  # a separate PIN (e.g. issue date) when the brand has one
     pin_label: str = "PIN"
     description: str = ""
+    # No public source gives this brand's format (DOMAIN-FACTS §4): ours is an assumption,
+    # kept so detection and the simulator agree, and shown as such.
+    assumed: bool = False
+    checksum: str = ""  # "ean13": the last digit is the GS1 check digit of the others
 
     def validate(self, code: str, pin: str | None = None) -> tuple[str, str | None]:
         """Normalise and check a code (and PIN); return them or raise ``InvalidFormat``.
@@ -59,6 +67,8 @@ class CodeFormat:
             raise InvalidFormat(
                 "the code does not start the way this brand's codes start", reason="prefix"
             )
+        if self.checksum == "ean13" and gs1_check_digit(norm[:-1]) != norm[-1]:
+            raise InvalidFormat("the code's check digit does not match", reason="checksum")
         norm_pin: str | None = None
         if self.pin_length is not None:
             norm_pin = normalise(pin or "")
@@ -79,6 +89,12 @@ class CodeFormat:
             parts.append(norm[i : i + g])
             i += g
         return "-".join(parts)
+
+
+def gs1_check_digit(digits: str) -> str:
+    """The GS1 (EAN/UPC) check digit: weights 3 and 1 from the right, mod 10."""
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits)))
+    return str((10 - total % 10) % 10)
 
 
 def mask(norm_code: str) -> str:
@@ -107,6 +123,35 @@ class FaceValues:
         return f"{self.minimum:,}–{self.maximum:,} in steps of {self.step:,}"
 
 
+class Kind(StrEnum):
+    AMOUNT = "amount"  # 금액형: a sum of money at the issuer
+    PRODUCT = "product"  # 물품형: one named product
+
+
+class Disposition(StrEnum):
+    REDEEM = "redeem"  # the issuer buys it back: redeemed, paid out
+    RESELL = "resell"  # the issuer does not: verified, stocked and sold on (issue 15)
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    """One product a product-type coupon names; its list price is the coupon's face value."""
+
+    id: str
+    name: str
+    name_ko: str
+    price: int  # list price, minor units
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiryBand:
+    """From ``min_days_left`` days before expiry on, the brand's rate less ``discount_bps``:
+    a coupon that must be used soon is worth less to the next holder."""
+
+    min_days_left: int
+    discount_bps: int
+
+
 @dataclass(frozen=True, slots=True)
 class Brand:
     id: str
@@ -122,10 +167,28 @@ class Brand:
     # The issuer answers a balance inquiry with the purchase channel and time.
     reports_purchase_channel: bool = True
     issuer_refund_remainder: bool = True
+    kind: Kind = Kind.AMOUNT
+    disposition: Disposition = Disposition.REDEEM
+    products: tuple[Product, ...] = ()  # product-type coupons only
+    # Product-type: the bands by days left, longest first, and the least days bought.
+    expiry_bands: tuple[ExpiryBand, ...] = ()
+    min_days_left: int = 0
+    category: str = ""  # e.g. "culture", "cafe": for people browsing, not for rules
 
     def __post_init__(self) -> None:
         currency_scale(self.currency)
         assert 0 < self.buyback_rate_bps <= 10_000, self.buyback_rate_bps
+        if self.kind is Kind.PRODUCT:
+            assert self.products and self.expiry_bands, self.id
+            assert {p.price for p in self.products} <= set(self.face_values.fixed), self.id
+            days = [b.min_days_left for b in self.expiry_bands]
+            assert days == sorted(days, reverse=True) and days[-1] >= self.min_days_left
+            assert all(0 <= b.discount_bps < self.buyback_rate_bps for b in self.expiry_bands)
+        else:
+            assert not self.products and not self.expiry_bands, self.id
+
+    def product(self, product_id: str) -> Product | None:
+        return next((p for p in self.products if p.id == product_id), None)
 
     @property
     def fee_bps(self) -> int:
@@ -256,7 +319,7 @@ HAPPYMONEY = Brand(
     enabled=False,
 )
 
-CATALOGUE: tuple[Brand, ...] = (
+BUILT_IN: tuple[Brand, ...] = (
     CULTURELAND,
     MUNHWA,
     BOOKNLIFE,
@@ -265,6 +328,59 @@ CATALOGUE: tuple[Brand, ...] = (
     STARBUCKS,
     HAPPYMONEY,
 )
+
+
+# -- the market file ----------------------------------------------------------------------
+# Every other brand is one ``[[brand]]`` entry of ``market.toml`` beside this module: data,
+# read with the standard library, checked by the same assertions as the brands above.
+
+
+def brand_from_entry(e: dict[str, Any]) -> Brand:
+    code = e["code"]
+    products = tuple(
+        Product(p["id"], p["name"], p["name_ko"], int(p["price"])) for p in e.get("product", ())
+    )
+    prices = tuple(sorted({p.price for p in products}))
+    return Brand(
+        id=e["id"],
+        name=e["name"],
+        name_ko=e["name_ko"],
+        issuer=e["issuer"],
+        currency=e.get("currency", "KRW"),
+        buyback_rate_bps=int(e["buyback_rate_bps"]),
+        code_format=CodeFormat(
+            lengths=tuple(code["lengths"]),
+            alphabet=ALNUM if code.get("alphabet") == "alphanumeric" else DIGITS,
+            groups=tuple(code.get("groups", ())),
+            prefixes=tuple(code.get("prefixes", ())),
+            pin_length=code.get("pin_length"),
+            pin_label=code.get("pin_label", "PIN"),
+            description=code["description"],
+            assumed=bool(code.get("assumed", False)),
+            checksum=code.get("checksum", ""),
+        ),
+        face_values=FaceValues(fixed=tuple(e.get("face_values", prices))),
+        enabled=bool(e.get("enabled", True)),
+        reports_purchase_channel=bool(e.get("reports_purchase_channel", True)),
+        issuer_refund_remainder=bool(e.get("issuer_refund_remainder", True)),
+        kind=Kind(e.get("kind", "amount")),
+        disposition=Disposition(e.get("disposition", "redeem")),
+        products=products,
+        expiry_bands=tuple(ExpiryBand(int(d), int(b)) for d, b in e.get("expiry_bands", ())),
+        min_days_left=int(e.get("min_days_left", 0)),
+        category=e.get("category", ""),
+    )
+
+
+def load_market(text: str) -> tuple[Brand, ...]:
+    return tuple(brand_from_entry(e) for e in tomllib.loads(text)["brand"])
+
+
+MARKET: tuple[Brand, ...] = load_market(
+    resources.files("giftcash.domain").joinpath("market.toml").read_text(encoding="utf-8")
+)
+
+CATALOGUE: tuple[Brand, ...] = BUILT_IN + MARKET
 
 
 def brand_index(brands: Iterable[Brand]) -> dict[str, Brand]:

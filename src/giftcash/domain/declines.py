@@ -48,6 +48,7 @@ ISSUER_REFUND_REMAINDER = "issuer_refund_remainder"
 ISSUER_REFUND_AFTER_EXPIRY = "issuer_refund_after_expiry"
 ISSUER_POINTS_AFTER_EXPIRY = "issuer_points_after_expiry"
 KEEP = "keep"
+ISSUER_EXTENSION = "issuer_extension"
 
 _CREDIT_ROUTES = (
     CANCEL_PAYMENT,
@@ -114,6 +115,16 @@ TOO_MANY_ATTEMPTS = DeclineCode(
     EndState.DECLINED,
     "Too many codes that did not work were sent from here, so we paused checking codes.",
     retryable=True,
+)
+# Failures counted by something many customers share (a carrier's NAT, a load balancer):
+# the guard may slow what it guards or send it to a person, never finally decline another
+# customer's valid voucher (issue 13, item 6).
+SHARED_ADDRESS_CHECK = DeclineCode(
+    "shared_address_check",
+    Kind.FRAUD,
+    EndState.REVIEW,
+    "Many codes that did not work came from the network you use, so a person at giftcash "
+    "checks this sale before it goes on.",
 )
 ACCOUNT_HOLDER_MISMATCH = DeclineCode(
     "account_holder_mismatch",
@@ -206,6 +217,25 @@ ISSUER_UNREACHABLE = DeclineCode(
     EndState.FAILED,
     "The issuer is not answering; our staff are checking this voucher.",
 )
+# Product coupons (domain.coupons). Both are the issuer's terms: its expiry date, and that
+# it does not buy its coupons back (so they can only be resold, which giftcash cannot do
+# yet); both leave the customer the issuer's routes.
+COUPON_NEAR_EXPIRY = DeclineCode(
+    "coupon_near_expiry",
+    Kind.ISSUER,
+    EndState.DECLINED,
+    "This coupon expires too soon for us to buy it. Use it or give it as a gift, or ask "
+    "the issuer to extend it; after it expires the issuer refunds most of its price.",
+    routes=(ISSUER_REFUND_AFTER_EXPIRY, ISSUER_POINTS_AFTER_EXPIRY, KEEP, ISSUER_EXTENSION),
+)
+COUPON_RESALE_UNAVAILABLE = DeclineCode(
+    "coupon_resale_unavailable",
+    Kind.ISSUER,
+    EndState.DECLINED,
+    "We cannot buy this coupon yet: its issuer does not buy coupons back, and giftcash "
+    "does not resell coupons yet.",
+    routes=(WITHDRAW_7_DAYS, ISSUER_REFUND_AFTER_EXPIRY, KEEP),
+)
 LIMIT_EXCEEDED = DeclineCode(
     "limit_exceeded",
     Kind.LIMIT,
@@ -267,6 +297,7 @@ REGISTRY: Mapping[str, DeclineCode] = {
         FUNDING_SOURCE_UNVERIFIED,
         DUPLICATE_CODE,
         TOO_MANY_ATTEMPTS,
+        SHARED_ADDRESS_CHECK,
         ACCOUNT_HOLDER_MISMATCH,
         SCAM_CHECK,
         FIRST_SALE_HOLD,
@@ -281,6 +312,8 @@ REGISTRY: Mapping[str, DeclineCode] = {
         ISSUER_REFUSED,
         AMOUNT_MISMATCH,
         ISSUER_UNREACHABLE,
+        COUPON_NEAR_EXPIRY,
+        COUPON_RESALE_UNAVAILABLE,
         LIMIT_EXCEEDED,
         ISSUER_EXPOSURE_CAP,
         ISSUER_DISABLED,

@@ -31,6 +31,8 @@ from typing import Any
 from giftcash.domain import declines as dc
 from giftcash.domain.advisor import KR_TERMS, RefundTerms, Route, advise, local_date, start_of
 from giftcash.domain.brands import Brand
+from giftcash.domain.brands import Kind as BrandKind
+from giftcash.domain.coupons import days_left
 from giftcash.domain.errors import CurrencyMismatch, DomainError
 from giftcash.domain.money import DEFAULT_CURRENCY, Money
 from giftcash.domain.quotes import FundingSource, funding_source
@@ -374,15 +376,22 @@ def _duplicate_code(
 def _brute_force(
     item: ItemFacts, c: CustomerFacts, h: History, p: Params, now: datetime
 ) -> Finding | None:
-    if h.customer_failures < p.customer_max_failures and h.device_failures < (
-        p.device_max_failures
-    ):
-        return None
-    return decline(
-        dc.TOO_MANY_ATTEMPTS,
-        "Too many invalid codes or failed checks in a short time; submissions are paused "
-        f"for up to {p.failure_window_minutes} minutes.",
-    )
+    """Keyed on the customer, the guard declines (it is their own failures); keyed on the
+    device / address alone, which customers behind one carrier NAT or load balancer share,
+    it sends the item to a person: it never finally declines someone else's voucher."""
+    if h.customer_failures >= p.customer_max_failures:
+        return decline(
+            dc.TOO_MANY_ATTEMPTS,
+            "Too many invalid codes or failed checks in a short time; submissions are "
+            f"paused for up to {p.failure_window_minutes} minutes.",
+        )
+    if h.device_failures >= p.device_max_failures:
+        return review(
+            dc.SHARED_ADDRESS_CHECK,
+            f"{h.device_failures} failed attempts from this device or address in "
+            f"{p.failure_window_minutes} minutes (not by this customer).",
+        )
+    return None
 
 
 def _velocity(prefix: str, who: str) -> Check:
@@ -484,6 +493,34 @@ def _brand_disabled(
     return decline(dc.BRAND_DISABLED, f"{item.brand.name} is not being bought now.")
 
 
+def _resale_unavailable(
+    item: ItemFacts, c: CustomerFacts, h: History, p: Params, now: datetime
+) -> Finding | None:
+    # A coupon its issuer does not buy back can only be resold; until the resale half
+    # exists, it is declined with the issuer's routes rather than redeemed as if bought back.
+    if item.brand.disposition != "resell":
+        return None
+    return decline(dc.COUPON_RESALE_UNAVAILABLE, dc.COUPON_RESALE_UNAVAILABLE.text)
+
+
+def _coupon_near_expiry(
+    item: ItemFacts, c: CustomerFacts, h: History, p: Params, now: datetime
+) -> Finding | None:
+    # The expiry is the issuer's (its inquiry answer), so this is judged before redemption;
+    # the customer's own reading of the picture never decides it. Under the brand's minimum
+    # days left nobody can use the coupon in time after us: not bought, issuer's routes.
+    if item.brand.kind is not BrandKind.PRODUCT or item.expires_at is None:
+        return None
+    days = days_left(item.expires_at, now)
+    if days >= item.brand.min_days_left:
+        return None
+    return decline(
+        dc.COUPON_NEAR_EXPIRY,
+        f"{dc.COUPON_NEAR_EXPIRY.text} (the issuer's expiry leaves {days} days; "
+        f"{item.brand.name} is bought from {item.brand.min_days_left} days)",
+    )
+
+
 def _exposure_cap(
     item: ItemFacts, c: CustomerFacts, h: History, p: Params, now: datetime
 ) -> Finding | None:
@@ -548,7 +585,8 @@ RISK_RULES: tuple[Rule, ...] = (
         "brute_force_guard",
         False,
         "Declines submissions after too many failed attempts (bad codes, logins, SMS "
-        "codes) by the customer or from the device / IP in the window.",
+        "codes) by the customer in the window; failures from a shared device / IP send "
+        "the item to review instead (never a final decline of someone else's voucher).",
         _brute_force,
         params=("failure_window_minutes", "customer_max_failures", "device_max_failures"),
     ),
@@ -608,6 +646,22 @@ RISK_RULES: tuple[Rule, ...] = (
         False,
         "Declines items of a brand that is switched off in the catalogue.",
         _brand_disabled,
+        stages=ALL_STAGES,
+    ),
+    Rule(
+        "coupon_near_expiry",
+        False,
+        "Declines a product coupon whose issuer-reported expiry leaves fewer days than its "
+        "brand's minimum (min_days_left), with the issuer's routes.",
+        _coupon_near_expiry,
+        stages=_INQUIRY,
+    ),
+    Rule(
+        "coupon_resale_unavailable",
+        False,
+        "Declines a coupon whose issuer does not buy back (disposition 'resell') until "
+        "giftcash resells coupons.",
+        _resale_unavailable,
         stages=ALL_STAGES,
     ),
     Rule(
@@ -969,10 +1023,15 @@ def rule_table(ruleset: RuleSet) -> list[RuleInfo]:
 # -- evaluation -----------------------------------------------------------------------
 
 
+# The issuer's terms for a kind of coupon, not its answer about this voucher.
+_ISSUER_TERMS = frozenset({dc.COUPON_NEAR_EXPIRY.code, dc.COUPON_RESALE_UNAVAILABLE.code})
+
+
 def _rank(f: Finding) -> tuple[int, bool, bool, str, str]:
     """Most severe first; among equals the issuer's answer (a voucher it does not know,
     used or expired cannot be sold whatever else holds), then a statute, then rule id."""
-    issuer = dc.describe(f.code).kind is dc.Kind.ISSUER
+    # a statute outranks the issuer's terms (_ISSUER_TERMS), not its answers
+    issuer = dc.describe(f.code).kind is dc.Kind.ISSUER and f.code not in _ISSUER_TERMS
     return (-SEVERITY[f.outcome], not issuer, not f.statutory, f.rule_id, f.code)
 
 

@@ -23,11 +23,12 @@ import pyotp
 from giftcash.adapters.db.migrate import upgrade
 from giftcash.adapters.files import write_durably
 from giftcash.bootstrap import build_deps
+from giftcash.catalogue import overrides as admin
 from giftcash.config import Settings
 from giftcash.entrypoints.api.app import create_app
 from giftcash.entrypoints.servers import ServerThread, port_is_free
 from giftcash.entrypoints.worker import Worker
-from giftcash.identity import bank_accounts, customers, operators
+from giftcash.identity import bank_accounts, consents, customers, operators
 from giftcash.service.deps import Deps
 from giftcash.simulators.bank import create_bank_app
 from giftcash.simulators.issuer import create_issuer_app
@@ -38,6 +39,17 @@ DEMO_NAME = "김지원"
 DEMO_BIRTH = date(1990, 5, 17)
 DEMO_BANK = ("004", "12345678901234")
 OPERATOR = "operator"
+# The issuer exposure caps the demo starts with: how much captured value (won) may wait at
+# one issuer for its settlement before the exchange stops buying that issuer's vouchers.
+# A small exchange's few days of volume: more for the culture-voucher issuers that carry
+# most sales and settle daily, less for the rest. A cap an operator has set is kept.
+DEMO_EXPOSURE_CAPS_WON = {
+    "cultureland": 30_000_000,
+    "munhwa": 20_000_000,
+    "booknlife": 20_000_000,
+    "happymoney": 20_000_000,
+}
+DEMO_OTHER_ISSUER_CAP_WON = 10_000_000
 
 
 class DemoError(RuntimeError):
@@ -78,18 +90,43 @@ def _credentials(data_dir: Path) -> dict[str, Any]:
     }
 
 
-def start(data_dir: Path, *, host: str = "127.0.0.1", port: int = 8000) -> Demo:
+@dataclass(frozen=True)
+class SimPorts:
+    """The simulators' ports; 0: one the kernel picks (demo.json says which)."""
+
+    issuer: int = 0
+    bank: int = 0
+    sms: int = 0
+
+
+def start(
+    data_dir: Path,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    sim_ports: SimPorts = SimPorts(),
+) -> Demo:
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    if port and not port_is_free(host, port):
-        raise DemoError(f"port {port} on {host} is in use; choose another with --port")
+    wanted = {"--port": port, "--issuer-port": sim_ports.issuer, "--bank-port": sim_ports.bank}
+    wanted["--sms-port"] = sim_ports.sms
+    pinned = [p for p in wanted.values() if p]
+    if len(pinned) != len(set(pinned)):
+        raise DemoError("two of the demo's servers are given one port; give each its own")
+    for option, p in wanted.items():
+        if p and not port_is_free(host, p):
+            raise DemoError(f"port {p} on {host} is in use; choose another with {option}")
     creds = _credentials(data_dir)
     # The URLs of an earlier run are stale: scripts wait for the new file.
     (data_dir / "demo.json").unlink(missing_ok=True)
     sims = {
-        "issuer": ServerThread(create_issuer_app(data_dir / "sim-issuer"), host, 0, "issuer-sim"),
-        "bank": ServerThread(create_bank_app(data_dir / "sim-bank"), host, 0, "bank-sim"),
-        "sms": ServerThread(create_sms_app(data_dir / "sim-sms"), host, 0, "sms-sim"),
+        "issuer": ServerThread(
+            create_issuer_app(data_dir / "sim-issuer"), host, sim_ports.issuer, "issuer-sim"
+        ),
+        "bank": ServerThread(
+            create_bank_app(data_dir / "sim-bank"), host, sim_ports.bank, "bank-sim"
+        ),
+        "sms": ServerThread(create_sms_app(data_dir / "sim-sms"), host, sim_ports.sms, "sms-sim"),
     }
     servers = [s.start() for s in sims.values()]
     settings = Settings(
@@ -126,6 +163,14 @@ def start(data_dir: Path, *, host: str = "127.0.0.1", port: int = 8000) -> Demo:
     return Demo(settings, deps, servers, worker, worker_thread, stop_event, info)
 
 
+def seed_exposure_caps(deps: Deps, op: operators.Operator) -> None:
+    """Give every issuer no one has set yet its demo cap (audited, as an operator would)."""
+    for setting in admin.list_issuers(deps):
+        if setting.updated_at is None and setting.exposure_cap is None:
+            cap = DEMO_EXPOSURE_CAPS_WON.get(setting.issuer, DEMO_OTHER_ISSUER_CAP_WON)
+            admin.patch_issuer(deps, op, setting.issuer, {"exposure_cap": cap})
+
+
 def _seed(deps: Deps, creds: dict[str, Any], sims: dict[str, ServerThread]) -> None:
     op = creds["operator"]
     if not operators.operator_exists(deps, op["username"]):
@@ -136,6 +181,10 @@ def _seed(deps: Deps, creds: dict[str, Any], sims: dict[str, ServerThread]) -> N
             role="admin",
             totp_secret=op["totp_secret"],
         )
+    with deps.reader() as uow:
+        account = uow.operators.by_username(op["username"])
+    assert account is not None
+    seed_exposure_caps(deps, operators.Operator(account.id, account.username, account.role))
     phone = customers.normalise_phone(creds["customer"]["phone"])
     with deps.uow() as uow:
         existing = uow.customers.by_phone(phone)
@@ -147,6 +196,8 @@ def _seed(deps: Deps, creds: dict[str, Any], sims: dict[str, ServerThread]) -> N
             name=DEMO_NAME,
             birth_date=DEMO_BIRTH,
             password=creds["customer"]["password"],
+            # the demo customer has agreed to what the sign-up form requires, not more
+            consent_answers={d.id: d.required for d in consents.DOCUMENTS},
         )
         customers.verify_phone(deps, phone=phone, code=_last_sms_code(sims["sms"].url, phone))
         with deps.uow() as uow:

@@ -7,6 +7,7 @@ outcome is committed. An ambiguous answer is settled by the transfer-result inqu
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime, timedelta
 
 from giftcash.abuse import bounds
@@ -179,6 +180,13 @@ def record_verification_outcome(deps: Deps, account_id: str, tran_id: str, outco
         uow.commit()
 
 
+def deposit_code(typed: str) -> str:
+    """The 1-won memo's code as people type it: ``GC 1234``, ``gc1234``, ``1234``, with
+    spaces or a hyphen anywhere (full-width letters and digits read as ASCII)."""
+    text = unicodedata.normalize("NFKC", typed)
+    return "".join(text.split()).replace("-", "").upper().removeprefix("GC")
+
+
 def verify_bank_account(deps: Deps, customer_id: str, account_id: str, code: str) -> BankAccount:
     now = deps.clock.now()
     with deps.uow() as uow:
@@ -192,7 +200,7 @@ def verify_bank_account(deps: Deps, customer_id: str, account_id: str, code: str
         if acct.verify_attempts >= deps.limits.account_verify_attempts:
             raise errors.TooManyAttempts("too many wrong codes; add the account again")
         expected = uow.bank_accounts.verify_code_hash(account_id)
-        given = code.strip().upper().removeprefix("GC")
+        given = deposit_code(code)
         if not same_hash(expected, code_hash(account_id, given)):
             uow.bank_accounts.count_attempt(account_id)
             if acct.verify_attempts + 1 >= deps.limits.account_verify_attempts:

@@ -14,7 +14,7 @@ from giftcash.domain.records import BankAccount
 from giftcash.review.queue import age_band
 from giftcash.service import errors
 from giftcash.service.deps import Deps
-from giftcash.service.ports.records import RowView
+from giftcash.service.ports.records import Block, Note, RowView
 
 ITEM_TERMINAL = frozenset({"paid", "declined", "invalid", "failed"})
 MIN_PHONE_DIGITS = 4
@@ -146,3 +146,105 @@ def customer_record(deps: Deps, customer_id: str) -> CustomerRecord:
         prior_payout=prior_payout,
         holder_matches={a.id: same_holder(a.holder_name, customer.name) for a in accounts},
     )
+
+
+# -- customers: recent, found by what an operator has, and their cases -----------------------
+
+SEARCH_BY = ("phone_or_name", "code", "account", "device")
+RECENT_CUSTOMERS = 20
+
+
+def recent_customers(deps: Deps, limit: int = RECENT_CUSTOMERS) -> list[CustomerSummary]:
+    with deps.reader() as uow:
+        rows = uow.console_search.recent_customers(limit)
+    today = deps.clock.now().date()
+    return [_summary(r, today) for r in rows]
+
+
+def _code_keys(deps: Deps, text: str) -> list[str]:
+    from giftcash.domain.brands import normalise
+
+    forms = {normalise(text), "".join(text.split()).upper()}
+    return [deps.vault.hmac(f) for f in sorted(forms) if f]
+
+
+def _account_keys(deps: Deps, text: str) -> list[str]:
+    from giftcash.domain.banks import BANKS, InvalidBankAccount, normalise_account_number
+
+    keys = []
+    for bank_code in sorted(BANKS):
+        try:
+            number = normalise_account_number(bank_code, text)
+        except InvalidBankAccount:
+            raise errors.InvalidInput("an account number has 10 to 16 digits", field="q") from None
+        keys.append(deps.vault.hmac(f"account:{bank_code}:{number}"))
+    return keys
+
+
+def search_customers(deps: Deps, query: str, by: str) -> list[CustomerSummary]:
+    """By phone digits or name (``find_customers``), or by a voucher code or an account
+    number (looked up by the vault's keyed hash: the clear value is never stored or
+    shown), or by a device key."""
+    if by not in SEARCH_BY:
+        raise errors.InvalidInput("search by phone or name, code, account or device", field="by")
+    q = query.strip()[:100]
+    if by == "phone_or_name":
+        return find_customers(deps, q)
+    if not q:
+        return []
+    with deps.reader() as uow:
+        s = uow.console_search
+        if by == "code":
+            ids = s.customers_by_code_hmac(_code_keys(deps, q))
+        elif by == "account":
+            ids = s.customers_by_account_hmac(_account_keys(deps, q))
+        else:
+            ids = s.customers_by_device(q)
+        rows = s.customers_by_ids(ids, MAX_RESULTS)
+    today = deps.clock.now().date()
+    return [_summary(r, today) for r in rows]
+
+
+@dataclass(frozen=True)
+class CustomerWatch:
+    """What the console knows against a customer beyond their sales: cases, the items
+    whose declared payment the issuer contradicted, blocks, devices and notes."""
+
+    cases: list[RowView]  # open or under review
+    closed_cases: int
+    mismatches: list[RowView]
+    blocked: Block | None
+    devices: list[tuple[str, Block | None]]  # (device key, its block or None)
+    notes: list[Note]  # newest first
+
+
+MAX_DEVICES = 20
+
+
+def customer_watch(deps: Deps, customer_id: str) -> CustomerWatch:
+    from giftcash.domain.aml import ACTIVE_STATUSES, CaseStatus
+    from giftcash.identity import blocks
+
+    with deps.reader() as uow:
+        s = uow.console_search
+        active = s.cases_of(customer_id, sorted(ACTIVE_STATUSES))
+        closed = s.cases_of(customer_id, [c.value for c in CaseStatus if c not in ACTIVE_STATUSES])
+        items = uow.customer_lookup.customer_items(customer_id, CUSTOMER_ITEMS)
+        devices = s.devices_of(customer_id, MAX_DEVICES)
+        device_blocks = blocks.blocks_of(uow, "device", devices)
+        blocked = blocks.blocks_of(uow, "customer", [customer_id]).get(customer_id)
+        notes = blocks.notes_of(uow, customer_id)
+    mismatches = [i for i in items if "declaration_mismatch" in (i["flags"] or [])]
+    return CustomerWatch(
+        cases=active,
+        closed_cases=len(closed),
+        mismatches=mismatches,
+        blocked=blocked,
+        devices=[(d, device_blocks.get(d)) for d in devices],
+        notes=notes,
+    )
+
+
+def customer_phones(deps: Deps, customer_ids: list[str]) -> dict[str, str]:
+    with deps.reader() as uow:
+        return uow.console_search.phones(customer_ids)

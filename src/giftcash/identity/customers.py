@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
 from giftcash.abuse import bounds
 from giftcash.domain.records import Customer
+from giftcash.identity import blocks, consents
 from giftcash.identity.secrets import code_hash, new_token, numeric_code, same_hash, token_hash
 from giftcash.service import errors
 from giftcash.service.deps import Deps
@@ -25,13 +27,27 @@ def normalise_phone(phone: str) -> str:
     return digits
 
 
+# 만 14세: below it a guardian's consent is needed to collect personal data (개인정보
+# 보호법 §22-2), which giftcash does not take.
+MIN_AGE_YEARS = 14
+
+
+def age_years(birth_date: date, today: date) -> int:
+    """Full years (만 나이): the birthday this year counts from its day."""
+    before_birthday = (today.month, today.day) < (birth_date.month, birth_date.day)
+    return today.year - birth_date.year - int(before_birthday)
+
+
 def _check_signup(name: str, birth_date: date, password: str, today: date) -> str:
     name = " ".join(name.split())
     if not (1 <= len(name) <= 50):
         raise errors.InvalidInput("the name must have 1 to 50 characters", field="name")
-    age_days = (today - birth_date).days
-    if age_days < 14 * 365 or birth_date.year < 1900:
+    if birth_date.year < 1900 or birth_date > today:
         raise errors.InvalidInput("the birth date is not plausible", field="birth_date")
+    if age_years(birth_date, today) < MIN_AGE_YEARS:
+        raise errors.TooYoung(
+            f"giftcash is for people {MIN_AGE_YEARS} or older", field="birth_date"
+        )
     if len(password) < 10 or len(password) > 200:
         raise errors.WeakPassword("the password must have 10 to 200 characters")
     return name
@@ -47,7 +63,7 @@ SIGNUP_NOTICE = (
 
 
 def signup_text(code: str) -> str:
-    return f"[giftcash] 인증번호 {code} (code {code})"
+    return f"[giftcash] 인증번호 [{code}]를 입력해 주세요. 5분 안에 입력해야 합니다."
 
 
 def signup(
@@ -58,6 +74,7 @@ def signup(
     birth_date: date,
     password: str,
     device_key: str | None = None,
+    consent_answers: Mapping[str, bool] | None = None,
 ) -> str:
     """Create (or make anew an unverified) customer and text a 6-digit code.
 
@@ -66,10 +83,13 @@ def signup(
     not tell anyone which numbers are registered (OWASP OAT-019/OAT-007). The SMS is
     bounded per address, phone, number range and overall (abuse/bounds.py), checked and
     recorded with the challenge, before the SMS is sent. ``device_key``: the client
-    address."""
+    address. ``consent_answers``: the sign-up form's consents by document id (None: the
+    API's sign-up, whose client shows its own terms); a new customer's are stored."""
     now = deps.clock.now()
     phone = normalise_phone(phone)
     name = _check_signup(name, birth_date, password, now.date())
+    if consent_answers is not None:
+        consents.check_answers(consent_answers, consents.DOCUMENTS)
     password_hash = deps.passwords.hash(password)
     sms = bounds.Call(
         bounds.SMS,
@@ -93,6 +113,8 @@ def signup(
                 uow.customers.renew_unverified(
                     existing.id, customer_id, name, birth_date, password_hash, now
                 )
+            if consent_answers is not None:
+                consents.record(uow, deps, customer_id, consent_answers, now)
             text = signup_text(code)
             key = ""
         challenge_id = deps.new_id()
@@ -112,10 +134,55 @@ def signup(
     return customer_id
 
 
-def verify_phone(deps: Deps, *, phone: str, code: str, device_key: str | None = None) -> None:
+def resend_code(deps: Deps, *, phone: str, device_key: str | None = None) -> None:
+    """A new code for a sign-up waiting for one, keeping what was typed (name, birth date,
+    password are stored already). Answers alike whatever the phone: a registered phone's
+    owner gets the notice, an unknown phone nothing; each is bounded as a sign-up's SMS
+    and leaves a challenge, so the code check answers alike too."""
+    now = deps.clock.now()
+    phone = normalise_phone(phone)
+    sms = bounds.Call(
+        bounds.SMS,
+        address=device_key,
+        person=bounds.phone_key(deps, phone),
+        range_key=bounds.phone_range(deps, phone),
+    )
+    with deps.uow() as uow:
+        sms_id = bounds.charge(uow, deps, sms, now)
+        existing = uow.customers.by_phone(phone)
+        code = numeric_code(6)
+        text: str | None = None
+        key = ""
+        if existing is not None and existing.verified:
+            text, key = SIGNUP_NOTICE, sms_id
+        elif existing is not None:
+            text = signup_text(code)
+        challenge_id = deps.new_id()
+        expires_at = now + timedelta(seconds=deps.limits.sms_code_ttl_s)
+        uow.challenges.add(
+            challenge_id, phone, "signup", code_hash(challenge_id, code), expires_at, now
+        )
+        uow.commit()
+    if text is None:
+        return
+    try:
+        deps.sms.send(phone, text, key=key or challenge_id)
+    except Unavailable:
+        raise errors.ServiceUnavailable("the SMS could not be sent; try again") from None
+
+
+def verify_phone(
+    deps: Deps,
+    *,
+    phone: str,
+    code: str,
+    device_key: str | None = None,
+    sign_in: bool = False,
+) -> str | None:
     """``device_key``: the client address the attempt came from (failures count by it).
     A phone with no code waiting answers as a wrong code does, so that this cannot tell
-    a registered number from another."""
+    a registered number from another. ``sign_in``: the right code also signs the new
+    customer in (the web's sign-up); the answer is then the session token."""
     now = deps.clock.now()
     try:
         phone = normalise_phone(phone)
@@ -138,9 +205,13 @@ def verify_phone(deps: Deps, *, phone: str, code: str, device_key: str | None = 
             uow.commit()
             raise errors.InvalidCode("the code is not right")
         uow.challenges.use(waiting.id, now)
+        token = None
         if customer is not None and not customer.verified:
             uow.customers.mark_verified(customer.id, now)
+            if sign_in:
+                token = _add_token(uow, deps, customer.id, now)
         uow.commit()
+    return token
 
 
 # Failed attempts by kind (``failed_attempts``; the policy's brute-force guard counts them
@@ -219,15 +290,16 @@ def issue_token(deps: Deps, *, phone: str, password: str, device_key: str | None
             raise errors.InvalidCredentials("phone or password is wrong")
         if not customer.verified:
             raise errors.PhoneNotVerified("verify your phone number first")
-        token = new_token()
-        uow.tokens.add(
-            token_hash(token),
-            "customer",
-            customer.id,
-            now + timedelta(seconds=deps.limits.token_ttl_s),
-            now,
-        )
+        blocks.refuse_if_blocked(uow, customer.id, device_key)
+        token = _add_token(uow, deps, customer.id, now)
         uow.commit()
+    return token
+
+
+def _add_token(uow: UnitOfWork, deps: Deps, customer_id: str, now: datetime) -> str:
+    token = new_token()
+    expires_at = now + timedelta(seconds=deps.limits.token_ttl_s)
+    uow.tokens.add(token_hash(token), "customer", customer_id, expires_at, now)
     return token
 
 

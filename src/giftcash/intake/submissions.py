@@ -18,6 +18,7 @@ from giftcash.domain.money import DEFAULT_CURRENCY
 from giftcash.domain.quotes import funding_source, quote
 from giftcash.domain.records import Item, Submission
 from giftcash.domain.states import ItemStatus
+from giftcash.identity import blocks
 from giftcash.intake import screening
 from giftcash.service import errors
 from giftcash.service.deps import Deps
@@ -33,6 +34,9 @@ class ItemIn:
     funding_source: str
     pin: str | None = None
     purchased_at: datetime | None = None  # the customer's purchase record, if given
+    # The fee rate of the price the customer confirmed (None: no confirmation, e.g. the
+    # API's quote-less submit); a different live rate refuses the whole submission.
+    quoted_fee_bps: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +168,17 @@ def _new_item(
     )
 
 
+def _same_price(live: LiveCatalogue, items: list[ItemIn]) -> None:
+    for raw in items:
+        brand = live.brands.get(raw.brand_id)
+        if raw.quoted_fee_bps is not None and brand and brand.fee_bps != raw.quoted_fee_bps:
+            raise errors.QuoteChanged(
+                f"the fee of {brand.id} is now {brand.fee_bps} bps, not {raw.quoted_fee_bps}",
+                brand_id=brand.id,
+                fee_bps=brand.fee_bps,
+            )
+
+
 def submit(
     deps: Deps,
     customer_id: str,
@@ -178,6 +193,7 @@ def submit(
         raise errors.TooManyItems(f"a submission has 1 to {limit} items, not {len(items)}")
     now = deps.clock.now()
     live = catalogue.live_catalogue(deps)
+    _same_price(live, items)
     sealed: list[_Sealed] = []
     seen: dict[str, int] = {}
     for i, raw in enumerate(items):
@@ -197,6 +213,7 @@ def submit(
         assert customer is not None
         if not customer.verified:
             raise errors.PhoneNotVerified("verify your phone number first")
+        blocks.refuse_if_blocked(uow, customer_id, device_key)
         acct = uow.bank_accounts.get(bank_account_id)
         if acct is None or acct.customer_id != customer_id:
             raise errors.BankAccountNotFound("no such bank account")
@@ -354,6 +371,30 @@ def change_bank_account(
             )
             uow.commit()
     return get_submission(deps, customer_id, submission_id)
+
+
+@dataclass(frozen=True, slots=True)
+class SaleSummary:
+    """A history row: the brands sold, how many vouchers, what they pay (declined ones
+    left out)."""
+
+    brand_ids: tuple[str, ...]
+    count: int
+    payout: int
+    currency: str
+
+
+def summaries(deps: Deps, customer_id: str, subs: list[Submission]) -> dict[str, SaleSummary]:
+    out: dict[str, SaleSummary] = {}
+    with deps.reader() as uow:
+        for s in subs:
+            if s.customer_id != customer_id:
+                continue
+            items = uow.items.for_submission(s.id)
+            sums = totals(items)
+            brands = tuple(dict.fromkeys(it.brand_id for it in items))
+            out[s.id] = SaleSummary(brands, len(items), sums["payout"], sums["currency"])
+    return out
 
 
 def list_submissions(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from giftcash.domain.records import Payout
@@ -71,3 +72,46 @@ def payout_detail(deps: Deps, payout_id: str) -> PayoutDetail:
         if row is None:
             raise errors.PayoutNotFound("no such payout")
         return PayoutDetail(_payout(row), uow.items.ids_for_payout(payout_id), row["failure_code"])
+
+
+# -- payouts with their customer and account -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PayoutRow:
+    id: str
+    customer_id: str
+    customer_name: str
+    bank_code: str
+    account_number_masked: str
+    amount: int
+    currency: str
+    status: str
+    transfer_attempts: int  # claims to send: what the bank could have seen, not rechecks
+    created_at: datetime
+    sent_at: datetime | None
+    confirmed_at: datetime | None
+    failure_code: str | None
+
+
+def payout_rows(
+    deps: Deps, *, status: str | None, cursor: str | None, limit: int
+) -> list[PayoutRow]:
+    if status is not None and status not in PAYOUT_STATUSES:
+        raise errors.InvalidInput("no such payout state", field="status")
+    with deps.reader() as uow:
+        rows = uow.console_search.payouts(status, cursor, limit)
+    return [PayoutRow(**r) for r in rows]
+
+
+def transfer_attempts(deps: Deps, payout_id: str) -> int:
+    """How many times the payout was handed to the bank (rechecks of a sent one are not)."""
+    with deps.reader() as uow:
+        return uow.console_search.transfer_attempts(payout_id)
+
+
+def item_ids_of(deps: Deps, payout_ids: list[str]) -> dict[str, list[str]]:
+    """Each payout's items, so a list answers what the detail answers (a page is at most
+    100 payouts: one read each, in one transaction)."""
+    with deps.reader() as uow:
+        return {pid: uow.items.ids_for_payout(pid) for pid in payout_ids}

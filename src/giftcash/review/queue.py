@@ -169,6 +169,8 @@ class ReviewCase:
     purchased_at: datetime | None  # as the issuer reports it
     bought_minutes_before: int | None  # purchase to submission
     holder_matches: bool
+    condition: str | None = None  # the one condition that matched (``review_condition``)
+    phone: str = ""  # the customer's, to call
 
     @property
     def item(self) -> dict[str, Any]:
@@ -179,6 +181,7 @@ def review_cases(deps: Deps, *, cursor: str | None, limit: int) -> list[ReviewCa
     entries = review_queue(deps, cursor=cursor, limit=limit)
     with deps.reader() as uow:
         evidence = uow.review.review_evidence([e.item["id"] for e in entries])
+        phones = uow.console_search.phones([e.customer["id"] for e in entries])
     out = []
     for e in entries:
         ev = evidence.get(e.item["id"], {})
@@ -196,9 +199,30 @@ def review_cases(deps: Deps, *, cursor: str | None, limit: int) -> list[ReviewCa
                 purchased_at=bought,
                 bought_minutes_before=before,
                 holder_matches=same_holder(e.account["holder_name"], e.customer["name"]),
+                condition=review_condition(e.reason),
+                phone=phones.get(e.customer["id"], ""),
             )
         )
     return out
+
+
+# The policy's message names which of its conditions matched (domain/policy.py writes "a
+# first sale with vouchers bought minutes ago" or "... with the seller's age band"); the
+# stored reason is "code: message".
+_SCAM_CONDITIONS = (("vouchers bought minutes ago", "recent_and_large"), ("age band", "age_band"))
+
+
+def review_condition(reason: str | None) -> str | None:
+    """The exact condition that sent an item to review, from its stored reason: the code,
+    and for the scam check which of its two conditions (``scam_check:age_band``)."""
+    code, _, message = (reason or "").partition(":")
+    if not code:
+        return None
+    if code == "scam_check":
+        for phrase, condition in _SCAM_CONDITIONS:
+            if phrase in message:
+                return f"{code}:{condition}"
+    return code
 
 
 def recent_decisions(deps: Deps, *, limit: int = 10) -> list[dict[str, Any]]:

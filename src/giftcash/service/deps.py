@@ -85,6 +85,19 @@ class Limits:
     worker_heartbeat_s: float = 1.0
 
 
+@dataclass(frozen=True)
+class BusinessDetails:
+    """Who runs the exchange, as every page and receipt must say (상호, 대표자,
+    사업자등록번호, 통신판매업 신고번호, 고객센터); from the ``GIFTCASH_BUSINESS_*`` settings."""
+
+    name: str = "주식회사 기프트캐시 (데모)"
+    representative: str = "홍길동"
+    registration_no: str = "000-00-00000"
+    mail_order_no: str = "제2026-서울강남-0000호"
+    support_phone: str = "1588-0000"
+    support_hours: str = "평일 09:00–18:00 (점심 12:00–13:00)"
+
+
 @dataclass
 class Deps:
     uow: Callable[[], UnitOfWork]
@@ -105,6 +118,8 @@ class Deps:
     read_uow: Callable[[], UnitOfWork] | None = None
     # Resolves the hosts of URLs customers give us (webhooks) for the outbound check.
     resolver: Resolver | None = None
+    # The operator's business details shown in every customer page's footer and receipt.
+    business: BusinessDetails = field(default_factory=BusinessDetails)
     # Bounds on foreign calls that cost money or trust (abuse/bounds.py), where they
     # report (metrics), and the operator's own networks webhooks must never reach.
     bounds: Bounds = field(default_factory=Bounds)

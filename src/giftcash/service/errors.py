@@ -48,6 +48,17 @@ class InvalidInput(DomainError):
     code = "invalid_input"
 
 
+class TooYoung(DomainError):
+    """Sign-up below the minimum age (개인정보 보호법 §22-2: a child under 14 needs a
+    guardian's consent, which giftcash does not take)."""
+
+    code = "too_young"
+
+
+class ConsentRequired(DomainError):
+    code = "consent_required"
+
+
 class WeakPassword(DomainError):
     code = "weak_password"
 
@@ -105,6 +116,14 @@ class TooManyItems(DomainError):
     code = "too_many_items"
 
 
+class QuoteChanged(DomainError):
+    """The rate changed between the price the customer confirmed and the submit: nothing
+    is stored; the customer sees the new price and confirms again."""
+
+    code = "quote_changed"
+    kind = "conflict"
+
+
 class DuplicateInRequest(DomainError):
     code = "duplicate_in_request"
 
@@ -130,3 +149,10 @@ class FormExpired(DomainError):
 
     code = "form_expired"
     kind = "conflict"
+
+
+class CustomerBlocked(Forbidden):
+    """An operator blocked this customer or the device the request came from: no sign-in
+    and no sale until an operator lifts it."""
+
+    code = "customer_blocked"

@@ -23,6 +23,11 @@ Test data and inspection (``/sim/*``, never faulted):
   valid_days?, count?}`` → 201 one voucher ``{voucher_id, code, pin, brand_id, issuer,
   face_value, currency, purchase_channel, purchased_at, expires_at}``, or with ``count``
   ``{vouchers: [...]}``. An issue-date PIN is the purchase date (Korean time) YYYYMMDD.
+  A product coupon (물품형) is sold by ``product_id`` (its list price is the face value)
+  or by a face value that is one product's price; its sale, inquiry and voucher answers
+  add ``kind: "product", product_id, product_name, product_name_ko, list_price`` and,
+  once spent, ``spent_at`` (who spent it) and ``spent_when``; amount vouchers add
+  ``kind: "amount"``.
 - ``GET /sim/vouchers/{voucher_id}``; ``POST /sim/vouchers/{voucher_id}/use`` (spent by
   someone else) and ``/expire``; the same two as ``POST /sim/vouchers/use|expire
   {brand_id, code}`` for a test that kept only the code.
@@ -54,7 +59,16 @@ from fastapi import FastAPI, Header, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from giftcash.domain.brands import CATALOGUE, Brand, CodeFormat, mask, normalise
+from giftcash.domain.brands import (
+    CATALOGUE,
+    Brand,
+    CodeFormat,
+    Kind,
+    Product,
+    gs1_check_digit,
+    mask,
+    normalise,
+)
 from giftcash.domain.errors import DomainError
 from giftcash.domain.quotes import FundingSource
 from giftcash.simulators.common import (
@@ -107,6 +121,10 @@ CREATE TABLE IF NOT EXISTS redemptions (
     UNIQUE (issuer, idempotency_key)
 );
 CREATE INDEX IF NOT EXISTS redemptions_at ON redemptions (at);
+CREATE TABLE IF NOT EXISTS coupon_products (
+    voucher_id TEXT PRIMARY KEY REFERENCES vouchers (id),
+    product_id TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS answers (
     issuer TEXT NOT NULL,
     idempotency_key TEXT NOT NULL,
@@ -122,7 +140,10 @@ CREATE TABLE IF NOT EXISTS answers (
 
 class SaleIn(BaseModel):
     brand_id: str = Field(max_length=64)
-    face_value: int = Field(gt=0)
+    # amount vouchers: the face value; product coupons: the product (its price is the
+    # face value), or a face value that is one product's price
+    face_value: int | None = Field(default=None, gt=0)
+    product_id: str | None = Field(default=None, max_length=64)
     purchase_channel: str = Field(max_length=32)
     purchased_at: datetime | None = None
     valid_days: int = Field(default=365, ge=1, le=3650)
@@ -150,6 +171,9 @@ def issue_code(fmt: CodeFormat, rng: secrets.SystemRandom) -> str:
     """A code of the brand's shape: one of its lengths, one of its prefixes, its alphabet."""
     length = rng.choice(fmt.lengths)
     prefix = rng.choice(fmt.prefixes) if fmt.prefixes else ""
+    if fmt.checksum == "ean13":
+        body = prefix + "".join(rng.choice(fmt.alphabet) for _ in range(length - 1 - len(prefix)))
+        return body + gs1_check_digit(body)
     return prefix + "".join(rng.choice(fmt.alphabet) for _ in range(length - len(prefix)))
 
 
@@ -194,6 +218,13 @@ class IssuerSim:
                 "error": "invalid_purchase_channel",
                 "message": f"purchase_channel is one of {allowed}",
             }
+        product = self._product(brand, sale)
+        if isinstance(product, tuple):
+            return product
+        if product is not None:
+            sale = sale.model_copy(update={"face_value": product.price})
+        if sale.face_value is None:
+            return 422, {"error": "face_value_required", "message": "give the face value"}
         try:
             brand.check_face_value(sale.face_value)
         except DomainError as e:
@@ -208,6 +239,21 @@ class IssuerSim:
                 for _ in range(sale.count or 1)
             ]
         return 201, ({"vouchers": sold} if sale.count is not None else sold[0])
+
+    @staticmethod
+    def _product(brand: Brand, sale: SaleIn) -> Product | tuple[int, dict[str, Any]] | None:
+        """The product a product coupon names (None for an amount voucher), or an error."""
+        if brand.kind is not Kind.PRODUCT:
+            if sale.product_id is not None:
+                return 422, {"error": "not_a_product_coupon", "message": "an amount voucher"}
+            return None
+        if sale.product_id is not None:
+            found = brand.product(sale.product_id)
+        else:
+            found = next((p for p in brand.products if p.price == sale.face_value), None)
+        if found is None or (sale.face_value is not None and sale.face_value != found.price):
+            return 422, {"error": "product_not_found", "message": "no such product at this price"}
+        return found
 
     def _sell_one(
         self,
@@ -245,7 +291,15 @@ class IssuerSim:
                 ),
             )
             if cur.rowcount == 1:
+                found = self._product(brand, sale)
+                product = found if isinstance(found, Product) else None
+                if product is not None:
+                    db.execute(
+                        "INSERT INTO coupon_products (voucher_id, product_id) VALUES (?, ?)",
+                        (voucher_id, product.id),
+                    )
                 return {
+                    **self._product_fields(brand, product),
                     "voucher_id": voucher_id,
                     "code": code,
                     "pin": pin,
@@ -258,6 +312,29 @@ class IssuerSim:
                     "expires_at": iso(expires_at),
                 }
         raise AssertionError("could not issue a unique code in 100 tries")
+
+    @staticmethod
+    def _product_fields(brand: Brand, product: Product | None) -> dict[str, Any]:
+        if product is None:
+            return {"kind": brand.kind.value}
+        return {
+            "kind": brand.kind.value,
+            "product_id": product.id,
+            "product_name": product.name,
+            "product_name_ko": product.name_ko,
+            "list_price": product.price,
+        }
+
+    def _coupon(self, db: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
+        """What a product coupon names, and when and where it was spent (an amount
+        voucher: only its kind)."""
+        brand = self.brands[row["brand_id"]]
+        found = db.execute(
+            "SELECT product_id FROM coupon_products WHERE voucher_id = ?", (row["id"],)
+        ).fetchone()
+        product = brand.product(found["product_id"]) if found is not None else None
+        spent = {"spent_at": row["used_by"], "spent_when": row["used_at"]}
+        return {**self._product_fields(brand, product), **spent}
 
     # -- the issuer API --------------------------------------------------------------------
 
@@ -293,6 +370,7 @@ class IssuerSim:
             return 404, {"error": "inquiry_not_supported", "message": "no balance inquiry"}
         with self.store.tx() as db:
             row = self._find(db, issuer, body.code, body.pin)
+            coupon = self._coupon(db, row) if row is not None else {}
         if row is None or not self.brands[row["brand_id"]].reports_purchase_channel:
             empty = dict.fromkeys(
                 ("face_value", "balance", "currency", "purchase_channel", "purchased_at")
@@ -306,6 +384,7 @@ class IssuerSim:
             "purchase_channel": row["purchase_channel"],
             "purchased_at": row["purchased_at"],
             "expires_at": row["expires_at"],
+            **coupon,
         }
 
     def redeem(self, issuer: str, key: str | None, body: RedeemIn) -> tuple[int, dict[str, Any]]:
@@ -420,6 +499,7 @@ class IssuerSim:
             "expires_at": row["expires_at"],
             "used_by": row["used_by"],
             "used_at": row["used_at"],
+            **self._coupon(db, row),
         }
 
     def voucher_id_for(self, ref: VoucherRef) -> str | None:

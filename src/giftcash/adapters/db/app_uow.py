@@ -6,10 +6,12 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from giftcash.adapters.db.repositories_audit import AuditLog
+from giftcash.adapters.db.repositories_blocks import Blocks, CustomerNotes
 from giftcash.adapters.db.repositories_bounds import BoundedCalls, Failures
 from giftcash.adapters.db.repositories_cases import CaseFacts, Cases
 from giftcash.adapters.db.repositories_catalogue import OperatorOverrides
-from giftcash.adapters.db.repositories_customer_lookup import CustomerLookup
+from giftcash.adapters.db.repositories_consents import Consents
+from giftcash.adapters.db.repositories_customer_lookup import ConsoleSearch, CustomerLookup
 from giftcash.adapters.db.repositories_customers import (
     BankAccounts,
     Challenges,
@@ -60,10 +62,17 @@ class AppUnitOfWork(SqlUnitOfWork):
         # suspicious-activity cases (repositories_cases.py)
         self.cases = Cases(conn)
         self.case_facts = CaseFacts(conn)
-        # customers as the operators look them up (repositories_customer_lookup.py)
+        # customers as the operators look them up, and the console's searches
+        # (repositories_customer_lookup.py)
         self.customer_lookup = CustomerLookup(conn)
+        self.console_search = ConsoleSearch(conn)
+        # blocks and notes (repositories_blocks.py)
+        self.blocks = Blocks(conn)
+        self.customer_notes = CustomerNotes(conn)
         # bounds on foreign calls that cost money or trust (repositories_bounds.py)
         self.bounded = BoundedCalls(conn)
+        # consents given at sign-up and when a version changed (repositories_consents.py)
+        self.consents = Consents(conn)
         return self
 
     def ping(self) -> None:

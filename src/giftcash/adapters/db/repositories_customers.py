@@ -75,6 +75,10 @@ class Customers:
         id, as a first sign-up gets). Nothing but failed attempts can name an unverified
         customer; they follow it, so a new sign-up does not lift a lock."""
         c = t.customers.c
+        # the discarded attempt's consents go with it (the new one records its own); they
+        # would also hold the old id against the foreign key
+        k = t.customer_consents.c
+        self.conn.execute(delete(t.customer_consents).where(k.customer_id == customer_id))
         self.conn.execute(
             update(t.customers)
             .where(c.id == customer_id, c.phone_verified_at.is_(None))

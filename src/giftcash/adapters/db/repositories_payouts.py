@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, case, insert, select, update
 
 from giftcash.adapters.db import tables as t
 from giftcash.adapters.db.leases import due
@@ -101,6 +101,9 @@ class Payouts:
                 lease_owner=worker_id,
                 lease_expires_at=lease_until,
                 attempts=p.attempts + 1,
+                # a claim of a sent payout only asks the bank; the others may deposit
+                transfer_attempts=p.transfer_attempts
+                + case((p.status == PayoutStatus.SENT.value, 0), else_=1),
                 updated_at=now,
             )
         )

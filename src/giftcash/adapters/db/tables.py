@@ -328,13 +328,16 @@ payouts = Table(
     Column("status", String(16), nullable=False),
     # The idempotency key of the deposit call, stored before the call is made.
     Column("bank_tran_id", String(32), nullable=True, unique=True),
-    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),  # worker claims
     Column("lease_owner", Text, nullable=True),
     Column("lease_expires_at", UtcDateTime, nullable=True),
     Column("next_attempt_at", UtcDateTime, nullable=True),
     _created_at(),
     Column("updated_at", UtcDateTime, nullable=True),
     Column("sent_at", UtcDateTime, nullable=True),
+    # Claims to send (each may call the bank's deposit); ``attempts`` also counts the
+    # claims that only ask whether a sent payout arrived, so it is not what the bank saw.
+    Column("transfer_attempts", Integer, nullable=False, server_default=text("0")),
     Column("confirmed_at", UtcDateTime, nullable=True),
     Column("failure_code", String(64), nullable=True),
     CheckConstraint("amount > 0", name="amount_positive"),
@@ -562,6 +565,34 @@ aml_scan_state = Table(
     CheckConstraint("id = 1", name="single_row"),
 )
 
+
+# -- the operators' actions on customers (identity/blocks.py) -----------------------
+# A block on a customer (subject: the customer id) or a device (subject: the device key the
+# customer site records, the client address today). Unblocking deletes the row: the audit
+# log keeps the history.
+blocks = Table(
+    "blocks",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("subject", Text, primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("blocked_by", Text, nullable=False),
+    Column("blocked_at", UtcDateTime, nullable=False),
+    CheckConstraint("kind IN ('customer', 'device')", name="kind"),
+)
+
+# Append-only notes an operator writes on a customer.
+customer_notes = Table(
+    "customer_notes",
+    metadata,
+    _id(),
+    Column("customer_id", Id, ForeignKey("customers.id"), nullable=False),
+    Column("author", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    _created_at(),
+    Index(None, "customer_id", "created_at"),
+)
+
 # -- bounds on foreign calls that cost money or trust (abuse/bounds.py) -----------------
 # One row per bounded call (an SMS, a real-name inquiry, a 1-won deposit, an issuer inquiry
 # that found an unknown code, a webhook delivery) or bounded event (a failed login for a
@@ -606,4 +637,20 @@ breaker_trips = Table(
     Column("until", UtcDateTime, nullable=False),
     Column("calls", Integer, nullable=False),
     Index(None, "provider", "until"),
+)
+
+# -- consents (identity/consents.py) ----------------------------------------------------------
+# One row per answer a customer gave to one version of one document (이용약관, 개인정보
+# 수집·이용 동의, optional ones), append-only: a new version asked again adds a row, a
+# withdrawn optional consent adds a row with ``agreed`` false.
+customer_consents = Table(
+    "customer_consents",
+    metadata,
+    _id(),
+    Column("customer_id", Id, ForeignKey("customers.id"), nullable=False),
+    Column("document", String(32), nullable=False),
+    Column("version", String(32), nullable=False),
+    Column("agreed", Boolean, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Index(None, "customer_id", "document", "at"),
 )

@@ -7,31 +7,51 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from giftcash import __version__
 from giftcash.bootstrap import HttpAdapters, http_adapters
-from giftcash.entrypoints.api import admin, admin_cases, openapi, operations, problems, routes
+from giftcash.entrypoints.api import (
+    admin,
+    admin_cases,
+    docs,
+    openapi,
+    operations,
+    problems,
+    routes,
+    scans,
+)
 from giftcash.entrypoints.api import schemas as s
 from giftcash.entrypoints.api.guards import RefuseNul
+from giftcash.entrypoints.api.head import HeadAsGet
+from giftcash.entrypoints.api.options import AnswerOptions
 from giftcash.entrypoints.web import install as install_web
 from giftcash.service.deps import Deps
 
 MAX_BODY_BYTES = 1 << 20  # 1,000 items fit in a fraction of this
+SCAN_PATHS = ("/v1/scans", "/sell/scan")  # pictures: the scan limits' body instead
 
 
 class BodyLimit:
     """Refuse bodies over the limit before they are read into memory."""
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
-        self.app, self.limit = app, limit
+    def __init__(
+        self, app: ASGIApp, limit: int = MAX_BODY_BYTES, by_path: dict[str, int] | None = None
+    ) -> None:
+        self.app, self.default_limit = app, limit
+        self.by_path = (
+            by_path
+            if by_path is not None
+            else dict.fromkeys(SCAN_PATHS, scans.LIMITS.max_body_bytes)
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.by_path.get(scope.get("path", ""), self.default_limit)
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if (
             declared is not None
             and declared.isascii()
             and declared.isdigit()
-            and int(declared) > self.limit
+            and int(declared) > limit
         ):
             await _too_large(send)
             return
@@ -42,7 +62,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     raise _TooLarge
             return message
 
@@ -66,6 +86,9 @@ async def _too_large(send: Send) -> None:
     await send({"type": "http.response.body", "body": response.body})
 
 
+OPENAPI_URL = "/v1/openapi.json"
+
+
 def create_app(
     deps: Deps, *, readiness: object | None = None, adapters: HttpAdapters | None = None
 ) -> FastAPI:
@@ -75,14 +98,15 @@ def create_app(
         title="giftcash",
         version=__version__,
         summary="Vouchers in, cash to your own bank account out.",
-        openapi_url="/v1/openapi.json",
-        docs_url="/v1/docs",
+        openapi_url=OPENAPI_URL,
+        docs_url=None,  # docs.install: Swagger UI from the package, not a CDN
         redoc_url=None,
     )
     app.state.deps = deps
     app.state.adapters = adapters
     problems.install(app)
     app.include_router(routes.router)
+    app.include_router(scans.router)  # codes read from pictures and pastes
     install_web(app)  # the customer site at /, its static files at /static
     app.include_router(admin.router)
     app.include_router(admin_cases.router)  # suspicious-activity cases
@@ -94,7 +118,10 @@ def create_app(
     app.include_router(operations.router)  # /readyz and /metrics
 
     openapi.install(app)  # every error documented as the problem+json it is
+    docs.install(app, openapi_url=OPENAPI_URL)
     app.add_middleware(BodyLimit)  # type: ignore[arg-type]
+    app.add_middleware(HeadAsGet)  # type: ignore[arg-type]
+    app.add_middleware(AnswerOptions)  # type: ignore[arg-type]
     app.add_middleware(RefuseNul)  # type: ignore[arg-type]
     # outermost: a request refused by BodyLimit is counted and logged too
     app.add_middleware(

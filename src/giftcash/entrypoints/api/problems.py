@@ -21,6 +21,8 @@ STATUS_BY_KIND = {
     "unauthorized": 401,
     "rate_limited": 429,
     "unavailable": 503,
+    "too_large": 413,
+    "unsupported": 415,
 }
 
 TITLES = {
@@ -47,6 +49,8 @@ _SAFE_CONTEXT = {
     "face_value",
     "current",
     "target",
+    "image",
+    "limit",
     "retry_after_s",
 }
 
@@ -124,4 +128,7 @@ def install(app: FastAPI) -> None:
             413: "request_too_large",
             422: "invalid_input",
         }.get(exc.status_code, "http_error")
-        return problem(exc.status_code, code, str(exc.detail))
+        response = problem(exc.status_code, code, str(exc.detail))
+        if exc.status_code == 405 and exc.headers and "Allow" in exc.headers:
+            response.headers["Allow"] = exc.headers["Allow"]  # RFC 9110 §15.5.6: required
+        return response

@@ -253,8 +253,9 @@ def list_payouts(
 ) -> s.PayoutList:
     rows = payouts.list_payouts(deps, customer, cursor=cursor, limit=limit + 1)
     page, more = rows[:limit], len(rows) > limit
+    items = payouts.item_ids_of(deps, [p.id for p in page])
     return s.PayoutList(
-        data=[views.payout(p) for p in page], next_cursor=page[-1].id if more else None
+        data=[views.payout(p, items[p.id]) for p in page], next_cursor=page[-1].id if more else None
     )
 
 

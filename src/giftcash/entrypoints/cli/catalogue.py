@@ -19,22 +19,51 @@ KST = timezone(timedelta(hours=9))
 
 @brands_app.command("list")
 def brands_list(database_url: str | None = DatabaseUrl) -> None:
-    """List the brands as bought now: their rates, code formats, on or off."""
+    """List the brands as bought now, one line each: id, name, issuer, rate, on or off.
+    ``giftcash brands show ID`` has the face values and the code format."""
     from giftcash.catalogue import live as catalogue
 
-    table = Table(title="Brands")
-    for col in ("id", "name", "issuer", "rate", "face values", "code format", "enabled"):
-        table.add_column(col)
-    for b in catalogue.current_brands(deps_for(database_url)).values():
+    brands = list(catalogue.current_brands(deps_for(database_url)).values())
+    # the ids are what a user types: never cut; the names give way first
+    id_width = max((len(b.id) for b in brands), default=2)
+    issuer_width = min(max((len(b.issuer) for b in brands), default=6), 14)
+    # five columns: six rules and a space either side of each cell
+    name_width = max(console.width - id_width - issuer_width - 6 - 7 - 16, 8)
+    table = Table(title="Brands", caption="giftcash brands show ID: face values, code format")
+    table.add_column("id", no_wrap=True, min_width=id_width)
+    table.add_column("name", no_wrap=True, overflow="ellipsis", max_width=name_width)
+    table.add_column("issuer", no_wrap=True, overflow="ellipsis", max_width=issuer_width)
+    table.add_column("rate", no_wrap=True, justify="right")
+    table.add_column("enabled", no_wrap=True, min_width=len("enabled"))
+    for b in brands:
         table.add_row(
-            b.id,
-            f"{b.name_ko}\n{b.name}",
-            b.issuer,
-            f"{b.buyback_rate_bps / 100:.2f}%",
-            b.face_values.describe(),
-            b.code_format.description,
-            "yes" if b.enabled else "no",
+            b.id, b.name_ko, b.issuer, _pct(b.buyback_rate_bps), "yes" if b.enabled else "no"
         )
+    console.print(table)
+
+
+@brands_app.command("show")
+def brands_show(
+    brand_id: str = typer.Argument(..., help="Brand id, see `giftcash brands list`."),
+    database_url: str | None = DatabaseUrl,
+) -> None:
+    """One brand as bought now: names, issuer, rate, face values, code format, on or off."""
+    from giftcash.catalogue import live as catalogue
+    from giftcash.domain.errors import BrandNotFound
+
+    b = catalogue.current_brands(deps_for(database_url)).get(brand_id)
+    if b is None:
+        raise BrandNotFound(f"no brand {brand_id[:64]!r}; see `giftcash brands list`")
+    table = Table(show_header=False, title=f"Brand: {b.id}")
+    table.add_column("field", no_wrap=True)
+    table.add_column("value")
+    table.add_row("id", b.id)
+    table.add_row("name", f"{b.name_ko}\n{b.name}")
+    table.add_row("issuer", b.issuer)
+    table.add_row("rate", f"{_pct(b.buyback_rate_bps)} of face value (fee {_pct(b.fee_bps)})")
+    table.add_row("face values", f"{b.face_values.describe()} {b.currency}")
+    table.add_row("code format", b.code_format.description)
+    table.add_row("enabled", "yes" if b.enabled else "no")
     console.print(table)
 
 

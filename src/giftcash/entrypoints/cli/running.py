@@ -26,14 +26,18 @@ def demo(
     port: int = typer.Option(8000, help="Port of the API and web site."),
     data_dir: Path = typer.Option(Path("./var"), "--data-dir", help="Where all state lives."),
     host: str = typer.Option("127.0.0.1", help="Loopback address to listen on."),
+    issuer_port: int = typer.Option(0, help="Port of the issuer simulator (0: a free one)."),
+    bank_port: int = typer.Option(0, help="Port of the bank simulator (0: a free one)."),
+    sms_port: int = typer.Option(0, help="Port of the SMS simulator (0: a free one)."),
 ) -> None:
     """Start the API, web site, worker and simulators on loopback, with demo data."""
-    from giftcash.entrypoints.demo import DemoError, start
+    from giftcash.entrypoints.demo import DemoError, SimPorts, start
 
     logging.basicConfig(level=logging.WARNING)
     with console.status("starting giftcash demo…"):
         try:
-            d = start(data_dir, host=host, port=port)
+            sim_ports = SimPorts(issuer=issuer_port, bank=bank_port, sms=sms_port)
+            d = start(data_dir, host=host, port=port, sim_ports=sim_ports)
         except DemoError as e:
             err_console.print(f"[bold red]error[/] {e}")
             raise typer.Exit(1) from None

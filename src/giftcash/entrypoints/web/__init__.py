@@ -17,15 +17,19 @@ def customer_routers() -> list[APIRouter]:
     from giftcash.entrypoints.web import (
         customer_accounts,
         customer_auth,
+        customer_consents,
         customer_history,
         customer_prices,
+        customer_scan,
         customer_sell,
     )
 
     return [
         customer_prices.router,
         customer_auth.router,
+        customer_consents.router,
         customer_accounts.router,
+        customer_scan.router,  # before customer_sell: /sell/scan is its own page
         customer_sell.router,
         customer_history.router,
     ]
@@ -35,6 +39,7 @@ def console_routers() -> list[APIRouter]:
     from giftcash.entrypoints.web import (
         console_audit,
         console_auth,
+        console_cases,
         console_catalogue,
         console_customers,
         console_dashboard,
@@ -47,6 +52,7 @@ def console_routers() -> list[APIRouter]:
         console_auth.auth,
         console_dashboard.dashboard,
         console_review.review,
+        console_cases.cases,
         console_catalogue.brands,
         console_customers.customers,
         console_payouts.payouts,

@@ -50,6 +50,7 @@ HOME = "/admin"
 AREAS: dict[str, tuple[str, ...]] = {
     "dashboard": ("finance",),
     "review": ("reviewer",),
+    "cases": ("reviewer",),
     "brands": (),
     "customers": (),
     "items": ("finance",),
@@ -62,6 +63,7 @@ AREAS: dict[str, tuple[str, ...]] = {
 NAV = (
     ("dashboard", "/admin", N_("Dashboard")),
     ("review", "/admin/review", N_("Review")),
+    ("cases", "/admin/cases", N_("Cases")),
     ("payouts", "/admin/payouts", N_("Payouts")),
     ("customers", "/admin/customers", N_("Customers")),
     ("brands", "/admin/brands", N_("Brands")),
@@ -119,6 +121,14 @@ FINDINGS = {
     "carrier_billing_prohibited": N_("Paid with phone billing (statutory)"),
     "credit_card_financing_prohibited": N_("Paid with a credit card (statutory)"),
 }
+# The exact condition that sent an item to review (review.queue.review_condition).
+CONDITIONS = {
+    "scam_check:recent_and_large": N_(
+        "First sale, of vouchers bought minutes before the sale, above the amount to check"
+    ),
+    "scam_check:age_band": N_("First sale, by a customer in the age band set to be checked"),
+    **{k: v for k, v in FINDINGS.items() if k != "scam_check"},
+}
 OUTCOMES = {
     "accept": N_("note"),
     "hold": N_("hold"),
@@ -155,6 +165,10 @@ ERRORS = {
     "issuer_not_found": N_("There is no such issuer."),
     "brand_not_found": N_("There is no such brand."),
     "payout_not_found": N_("There is no such payout."),
+    "case_not_found": N_("There is no such case."),
+    "case_changed": N_("Someone changed this case meanwhile. Read it again."),
+    "already_blocked": N_("This is blocked already."),
+    "not_blocked": N_("This is not blocked."),
     "payout_not_retryable": N_("This payout cannot be sent again now: look at its state."),
     "illegal_transition": N_("This item was decided already. Look at where it is now."),
     "statement_invalid": N_("The statement could not be read: check its columns."),
@@ -164,6 +178,9 @@ ERRORS = {
 
 FIELD_ERRORS = {
     "reason": N_("Write a reason (up to 500 characters): it goes into the audit log."),
+    "note": N_("Write a note (up to 2,000 characters)."),
+    "format": N_("Choose CSV or JSON."),
+    "target": N_("Choose a target kind from the list."),
     "q": N_("Search by at least 4 digits of the phone number, or by name."),
     "buyback_rate_bps": N_("A rate is a percentage of face value from 0.01 to 100."),
     "exposure_cap": N_("A cap is a whole amount of won, 0 or more; leave it empty for none."),

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 from starlette.responses import Response
 
+from giftcash.domain.banks import BANKS
 from giftcash.domain.brands import brand_index
 from giftcash.entrypoints.web import form_tokens
 from giftcash.entrypoints.web.console_pages import (
@@ -49,10 +50,11 @@ BANK_OUTCOMES = {
 def payouts_page(request: Request, status: str = "", after: str = "") -> Response:
     allow(request, "payouts")
     status = status[:16] if status in payout_reads.PAYOUT_STATUSES else ""
-    rows = payout_reads.all_payouts(
+    rows = payout_reads.payout_rows(
         deps_of(request), status=status or None, cursor=after[:64] or None, limit=PAGE_SIZE + 1
     )
     context = {
+        "banks": BANKS,
         "payouts": rows[:PAGE_SIZE],
         "more": rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None,
         "status": status,
@@ -67,6 +69,7 @@ def _payout_page(request: Request, payout_id: str, inquiry: ops.PayoutInquiry | 
     context = {
         "p": detail.payout,
         "item_ids": detail.item_ids,
+        "transfer_attempts": payout_reads.transfer_attempts(deps, detail.payout.id),
         "retryable": detail.payout.status in ops.RETRYABLE,
         "inquiry": inquiry,
         "BANK_OUTCOMES": BANK_OUTCOMES,

@@ -12,7 +12,9 @@ from starlette.responses import Response
 from giftcash.domain.banks import BANKS
 from giftcash.domain.brands import brand_index
 from giftcash.entrypoints.web import form_tokens
+from giftcash.entrypoints.web.console_customers import dashed_phone
 from giftcash.entrypoints.web.console_pages import (
+    CONDITIONS,
     FINDINGS,
     FLAGS,
     ITEM_STATES,
@@ -58,6 +60,8 @@ def review_page(request: Request) -> Response:
         "more": cases[PAGE_SIZE - 1].item["id"] if len(cases) > PAGE_SIZE else None,
         "brands": brand_index(deps.brand_catalogue),
         "FINDINGS": FINDINGS,
+        "CONDITIONS": CONDITIONS,
+        "dashed_phone": dashed_phone,
         "OUTCOMES": OUTCOMES,
         "FLAGS": FLAGS,
         "notice_done": DONE.get(done),

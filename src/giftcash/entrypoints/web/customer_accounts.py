@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from giftcash.domain.banks import BANKS
+from giftcash.domain.banks import BANKS, banks_by_use
 from giftcash.domain.errors import DomainError
 from giftcash.entrypoints.web import form_tokens, messages
 from giftcash.entrypoints.web.pages import (
@@ -30,6 +30,10 @@ NOTICES = {
         "and enter the code shown with it (GC and four digits)."
     ),
     "verified": messages.N_("Your account is verified. Payouts go there."),
+    "welcome": messages.N_(
+        "Your phone number is confirmed and you are signed in. Add your own bank account "
+        "to receive payouts."
+    ),
 }
 
 
@@ -41,6 +45,7 @@ def _page(request: Request, customer_id: str, *, status: int = 200, **extra: obj
     context = {
         "accounts": accounts,
         "banks": BANKS,
+        "bank_order": banks_by_use(),
         "holder_name": customer.name,
         "values": {"bank_code": "", "account_number": ""},
         "notice": tr_of(request)(NOTICES[done]) if done in NOTICES else None,
@@ -54,6 +59,14 @@ def _page(request: Request, customer_id: str, *, status: int = 200, **extra: obj
 @router.get("/accounts")
 def accounts_page(request: Request) -> Response:
     return _page(request, require(request))
+
+
+@router.get("/accounts/banks")
+def bank_choice(request: Request, bank_q: str = "", bank_code: str = "") -> Response:
+    """The bank list narrowed to what the customer typed in its search box (HTMX)."""
+    most, rest = banks_by_use(bank_q[:40])
+    context = {"banks": BANKS, "most": most, "rest": rest, "bank_code": bank_code[:8]}
+    return render(request, "customer/_bank_select.html", context)
 
 
 @router.post("/accounts")
@@ -87,7 +100,7 @@ def verify_account(request: Request, account_id: str) -> Response:
     customer_id = require(request)
 
     def work(deps: Deps) -> dict[str, str]:
-        code = field(request, "code", 12)
+        code = field(request, "code", 24)
         bank_accounts.verify_bank_account(deps, customer_id, account_id[:64], code)
         return {"location": "/accounts?done=verified"}
 

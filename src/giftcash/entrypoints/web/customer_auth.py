@@ -16,6 +16,7 @@ from giftcash.entrypoints.web.pages import (
     redirect,
     render,
     route_class,
+    signed_in,
     status_of,
     tr_of,
 )
@@ -28,7 +29,7 @@ from giftcash.entrypoints.web.security import (
     safe_next,
     set_cookie,
 )
-from giftcash.identity import customers, sessions
+from giftcash.identity import consents, customers, sessions
 from giftcash.service.deps import Deps
 
 router = APIRouter(route_class=route_class(CUSTOMER), include_in_schema=False)
@@ -36,11 +37,20 @@ router = APIRouter(route_class=route_class(CUSTOMER), include_in_schema=False)
 PUBLIC = "public"  # the idempotency scope before there is a customer (as the API's)
 
 
+def consent_answers(request: Request) -> dict[str, bool]:
+    """The consent boxes of a form (``consent_<document>``), each ticked or not."""
+    return {d.id: field(request, f"consent_{d.id}", 8) == "on" for d in consents.DOCUMENTS}
+
+
 def _signup_form(request: Request, status: int = 200, error: str | None = None) -> Response:
     values = {k: field(request, k) for k in ("name", "phone", "birth_date")}
-    return render(
-        request, "customer/signup.html", {"values": values, "error": error}, status=status
-    )
+    context = {
+        "values": values,
+        "error": error,
+        "documents": consents.DOCUMENTS,
+        "ticked": consent_answers(request) if request.method == "POST" else {},
+    }
+    return render(request, "customer/signup.html", context, status=status)
 
 
 @router.get("/signup")
@@ -67,6 +77,7 @@ def signup(request: Request) -> Response:
             birth_date=birth,
             password=field(request, "password", 200),
             device_key=client_address(request),
+            consent_answers=consent_answers(request),
         )
         return {"phone": phone}
 
@@ -78,25 +89,59 @@ def signup(request: Request) -> Response:
     return render(request, "customer/verify_phone.html", {"phone": answer["phone"]})
 
 
-@router.post("/signup/verify")
-def verify_phone(request: Request) -> Response:
+@router.post("/signup/resend")
+def resend_code(request: Request) -> Response:
+    """A new code on the same page: what was typed at sign-up stays as it was."""
     phone = field(request, "phone", 40)
 
     def work(deps: Deps) -> dict[str, str]:
+        customers.resend_code(deps, phone=phone, device_key=client_address(request))
+        return {"phone": phone}
+
+    context: dict[str, object] = {"phone": phone}
+    try:
+        form_tokens.run(request, CUSTOMER, PUBLIC, work, calls_out=True)
+        tr = tr_of(request)
+        context["notice"] = tr("We sent a new verification code.")
+        status = 200
+    except DomainError as e:
+        context["error"] = messages.error_text(tr_of(request), e)
+        status = status_of(e)
+    return render(request, "customer/verify_phone.html", context, status=status)
+
+
+@router.post("/signup/verify")
+def verify_phone(request: Request) -> Response:
+    phone = field(request, "phone", 40)
+    # the session token stays out of the form token's stored answer (no secret stored
+    # beside it); a form sent twice answers the second time with the sign-in page
+    signed: list[str] = []
+
+    def work(deps: Deps) -> dict[str, str]:
         code = field(request, "code", 12)
-        customers.verify_phone(deps, phone=phone, code=code, device_key=client_address(request))
+        token = customers.verify_phone(
+            deps, phone=phone, code=code, device_key=client_address(request), sign_in=True
+        )
+        signed.extend([token] if token else [])
         return {"phone": phone}
 
     try:
         # sent twice: the second answer is the first one's, not "wrong code"
         form_tokens.run(request, CUSTOMER, PUBLIC, work)
     except DomainError as e:
+        if signed_in(request) is not None:  # sent again after it signed this browser in
+            return redirect(request, "/accounts")
         return render(
             request,
             "customer/verify_phone.html",
             {"phone": phone, "error": messages.error_text(tr_of(request), e)},
             status=status_of(e),
         )
+    if signed:
+        response = redirect(request, "/accounts?done=welcome")
+        ttl_s = deps_of(request).limits.token_ttl_s
+        set_cookie(request, response, CUSTOMER.session_cookie, signed[0], ttl_s)
+        return response
     tr = tr_of(request)
     notice = tr("Your phone number is confirmed. Sign in to continue.")
     return render(

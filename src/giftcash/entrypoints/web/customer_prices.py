@@ -69,14 +69,23 @@ def home(request: Request) -> Response:
 
 
 @router.get("/face-values")
-def face_values(request: Request, brand_id: str = "", purpose: str = "quote") -> Response:
-    """The fields that depend on the brand (face value; in the sell form also the PIN)."""
+def face_values(
+    request: Request, brand_id: str = "", purpose: str = "quote", face_value: str = ""
+) -> Response:
+    """The fields that depend on the brand (face value; in the sell form also the PIN).
+    A face value typed meanwhile stays where the new brand can take it."""
     brands = catalogue.current_brands(deps_of(request))
     brand = brands.get(brand_id[:64]) or next(iter(brands.values()))
+    typed = parse_amount(face_value[:20])
+    keep = typed is not None and (not brand.face_values.fixed or typed in brand.face_values.fixed)
     return render(
         request,
         "customer/_brand_fields.html",
-        {"brand": brand, "purpose": purpose, "face_value": first_face_value(brand)},
+        {
+            "brand": brand,
+            "purpose": purpose,
+            "face_value": typed if keep else first_face_value(brand),
+        },
     )
 
 

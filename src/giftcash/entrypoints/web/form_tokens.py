@@ -78,6 +78,7 @@ def _request_hash(request: Request, form: Any) -> str:
             continue
         h.update(name.encode() + b"=")
         if isinstance(value, UploadFile):
+            value.file.seek(0)  # from its start, whoever read it before
             data = value.file.read()
             value.file.seek(0)
             h.update(hashlib.sha256(data).digest())

@@ -13,13 +13,13 @@ Korean time (the exchange's calendar), whatever the server's zone.
 from __future__ import annotations
 
 import gettext
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
 from io import BytesIO
 from pathlib import Path
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, format_percent
@@ -101,9 +101,12 @@ class Formats:
         return format_percent(Decimal(bps).scaleb(-4), format="#,##0.##%", locale=self.locale)
 
     def datetime(self, moment: datetime | None) -> str:
+        """The date as ``date`` writes it, then the time to the minute: one way of writing
+        a day per language (2026년 12월 4일 오후 5:30; December 4, 2026, 5:30 PM)."""
         if moment is None:
             return ""
-        return format_datetime(moment, "medium", tzinfo=_tz(), locale=self.locale)
+        time = format_time(moment, "short", tzinfo=_tz(), locale=self.locale)
+        return f"{self.date(moment)}{' ' if self.lang == 'ko' else ', '}{time}"
 
     def last_day(self, closes_at: datetime) -> str:
         """The last day before ``closes_at`` (the first instant a route is closed)."""
@@ -112,6 +115,10 @@ class Formats:
     def date(self, moment: datetime) -> str:
         local = moment.astimezone(_tz())
         return format_date(local.date(), "long", locale=self.locale)
+
+    def day(self, day: date) -> str:
+        """A calendar day as printed (a coupon's expiry): no instant, no time zone."""
+        return format_date(day, "long", locale=self.locale)
 
 
 @cache

@@ -72,6 +72,7 @@ ROUTES = {
     "issuer_refund_after_expiry": N_("Issuer's refund after expiry"),
     "issuer_points_after_expiry": N_("Issuer's points after expiry"),
     "keep": N_("Keep it and use it"),
+    "issuer_extension": N_("Ask the issuer to extend it"),
 }
 
 # What each route means, in the page's language (the advisor's own notes are English).
@@ -86,6 +87,7 @@ ROUTE_HELP = {
     "issuer_refund_after_expiry": N_("After it expires the issuer refunds most of it in cash."),
     "issuer_points_after_expiry": N_("After it expires the issuer gives all of it as points."),
     "keep": N_("Use it yourself, or give it as a gift."),
+    "issuer_extension": N_("Before it expires the issuer extends it by 3 months on request."),
 }
 
 # The policy's scam-victim warning (domain.policy.SCAM_WARNING, checked by a test), so
@@ -134,6 +136,7 @@ ROUTE_TEXTS = {
         ROUTE_HELP["issuer_points_after_expiry"],
     ),
     "keep": (ROUTES["keep"], ROUTE_HELP["keep"]),
+    "issuer_extension": (ROUTES["issuer_extension"], ROUTE_HELP["issuer_extension"]),
 }
 
 ERRORS = {
@@ -159,6 +162,11 @@ ERRORS = {
     "duplicate_in_request": N_("The same code appears twice in this sale."),
     "service_unavailable": N_("A partner service is not answering. Please try again shortly."),
     "invalid_credentials": N_("The phone number or password is wrong."),
+    "too_young": N_("giftcash is for people aged 14 or older. We cannot open an account for you."),
+    "consent_required": N_(
+        "Agree to the terms of service and the collection and use of personal information "
+        "to go on; the optional ones you may leave."
+    ),
     "phone_not_verified": N_("Confirm your phone number with the SMS code first."),
     "unauthorized": N_("Please sign in again."),
     "invalid_amount": N_("Enter the voucher's face value as a whole number."),
@@ -180,6 +188,18 @@ ERRORS = {
     "idempotency_key_in_use": N_(
         "This form is still being sent. Wait a moment, then reload the page."
     ),
+    # pictures on the scan page (intake/scans.py)
+    "no_images": N_("Choose at least one picture."),
+    "too_many_images": N_("Send at most 5 pictures at once."),
+    "image_too_large": N_("This picture is too large. Send a screenshot instead."),
+    "image_too_many_pixels": N_("This picture has too many pixels. Send a screenshot instead."),
+    "image_type_unsupported": N_("This file is not a PNG, JPEG or WebP picture."),
+    "image_corrupt": N_("This picture is damaged or incomplete and cannot be read."),
+    "no_barcode_found": N_(
+        "We found no barcode or QR code in this picture. Send a sharper screenshot, or "
+        "type the number on the sell form."
+    ),
+    "malformed_multipart": N_("The pictures could not be received. Please try again."),
 }
 
 FIELD_ERRORS = {

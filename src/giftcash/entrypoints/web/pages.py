@@ -42,10 +42,16 @@ from giftcash.entrypoints.web.security import (
     session_token,
     submitted_csrf,
 )
+from giftcash.identity import consents
 from giftcash.service import errors
 
 TEMPLATES = Path(__file__).parent / "templates"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class ConsentsToAsk(Exception):
+    """A required document changed (or was never agreed to, e.g. an API sign-up): the
+    customer answers it before any signed-in page (customer_consents.py)."""
 
 
 class SignInRequired(Exception):
@@ -76,6 +82,7 @@ def environment(lang: str) -> Environment:
         FUNDING_SOURCES=messages.FUNDING_SOURCES,
         ROUTES=messages.ROUTES,
         ROUTE_HELP=messages.ROUTE_HELP,
+        SCAM_WARNING=messages.SCAM_WARNING,
     )
     return env
 
@@ -130,6 +137,8 @@ def require(request: Request, realm: Realm = CUSTOMER) -> str:
     subject = signed_in(request, realm)
     if subject is None:
         raise SignInRequired
+    if realm is CUSTOMER and any(d.required for d in consents.to_ask(deps_of(request), subject)):
+        raise ConsentsToAsk
     return subject
 
 
@@ -167,6 +176,7 @@ def render(
         csrf_token=csrf_token(deps_of(request), request, realm),
         form_token=lambda: form_tokens.issue(request, realm),  # a fresh one per form
         signed_in=signed_in(request, realm) is not None,
+        business=deps_of(request).business,
     )
     ctx.update(context or {})
     html = environment(tr.lang).get_template(template).render(ctx)
@@ -193,9 +203,14 @@ def render_error(request: Request, status: int, message: str, realm: Realm = CUS
     return render(request, realm.error_template, context, status=status, realm=realm)
 
 
-def route_class(realm: Realm) -> type[APIRoute]:
+FormReader = Callable[[Request], Coroutine[Any, Any, FormData]]
+
+
+def route_class(realm: Realm, read_form: FormReader | None = None) -> type[APIRoute]:
     """An ``APIRoute`` whose pages check CSRF on every unsafe method and turn operating
-    errors and missing sessions into pages, for one realm."""
+    errors and missing sessions into pages, for one realm. ``read_form`` replaces
+    Starlette's form parsing (which spools a file over 1 MiB to disk) for a form of files
+    that must stay in memory."""
 
     class PageRoute(APIRoute):
         def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
@@ -203,18 +218,27 @@ def route_class(realm: Realm) -> type[APIRoute]:
 
             async def page(request: Request) -> Response:
                 if request.method not in SAFE_METHODS:
-                    submitted = await submitted_csrf(request)
-                    if _is_form(request):
-                        request.state.form = await request.form()
+                    unread: DomainError | None = None
+                    try:
+                        submitted = await _read_form(request, read_form)
+                    except DomainError as e:  # a body the reader refuses: CSRF first
+                        submitted, unread = request.headers.get(CSRF_HEADER), e
                     deps = deps_of(request)
                     if not (same_origin(request) and csrf_valid(deps, request, realm, submitted)):
                         msg = tr_of(request)(messages.ERRORS["csrf"])
                         return await run_in_threadpool(render_error, request, 403, msg, realm)
+                    if unread is not None:
+                        msg = messages.error_text(tr_of(request), unread)
+                        status = status_of(unread)
+                        return await run_in_threadpool(render_error, request, status, msg, realm)
                 try:
                     return await handler(request)
                 except SignInRequired:
                     target = request.url.path if request.method == "GET" else "/"
                     return redirect(request, f"{realm.signin_path}?next={quote(target)}")
+                except ConsentsToAsk:
+                    target = request.url.path if request.method == "GET" else "/sell"
+                    return redirect(request, f"/consents?next={quote(target)}")
                 except DomainError as e:
                     msg = messages.error_text(tr_of(request), e)
                     return await run_in_threadpool(render_error, request, status_of(e), msg, realm)
@@ -222,6 +246,20 @@ def route_class(realm: Realm) -> type[APIRoute]:
             return page
 
     return PageRoute
+
+
+async def _read_form(request: Request, read_form: FormReader | None) -> str | None:
+    """Leave the POST's form in ``request.state.form``; answer the CSRF token sent."""
+    multipart = request.headers.get("content-type", "").startswith("multipart/form-data")
+    if read_form is not None and multipart:
+        request.state.form = await read_form(request)
+        header = request.headers.get(CSRF_HEADER)
+        value = header or request.state.form.get(CSRF_FIELD)
+        return value if isinstance(value, str) else None
+    submitted = await submitted_csrf(request)
+    if _is_form(request):
+        request.state.form = await request.form()
+    return submitted
 
 
 def _is_form(request: Request) -> bool:

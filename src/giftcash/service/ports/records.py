@@ -151,6 +151,17 @@ class PayableGroup:
 
 
 @dataclass(frozen=True, slots=True)
+class ConsentGiven:
+    """A customer's answer to one version of one consent document (identity/consents.py)."""
+
+    customer_id: str
+    document: str
+    version: str
+    agreed: bool
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class RegisteredBy:
     code_hmac: str
     item_id: str
@@ -169,3 +180,25 @@ class AuditRecord:
     detail: dict[str, Any] | None
     prev_hash: str
     hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """An operator's block on a customer (subject: the customer id) or a device (subject:
+    the device key the customer site records)."""
+
+    kind: str  # customer | device
+    subject: str
+    reason: str
+    blocked_by: str
+    blocked_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """An operator's note on a customer (append-only)."""
+
+    id: str
+    author: str
+    body: str
+    created_at: datetime

@@ -37,9 +37,13 @@ class UnitOfWork(Protocol):
     cases: r.CasesRepo
     case_facts: r.CaseFactsRepo
     customer_lookup: r.CustomerLookupRepo
+    console_search: r.ConsoleSearchRepo
+    blocks: r.BlocksRepo
+    customer_notes: r.CustomerNotesRepo
     ledger: r.LedgerRepo
     bounded: r.BoundedCallsRepo
     codes: r.CodeRegistryRepo
+    consents: r.ConsentsRepo
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...
