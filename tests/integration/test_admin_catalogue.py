@@ -172,3 +172,22 @@ def test_the_demo_seeds_an_exposure_cap_for_every_issuer_and_keeps_an_operators(
     # the pipeline enforces them: the exposure report reads the same caps
     assert {e.issuer: e.cap for e in reports.exposure(w.deps)} == caps
     assert len(w.audit_rows("issuer.update")) == len(caps)  # seeded once each, plus munhwa
+
+
+def test_a_coupon_brands_rate_stays_above_its_deepest_expiry_discount(world: World):
+    """Schemathesis found a 500: a product coupon's rate under its deepest expiry band made
+    the live catalogue fail its own assertion. Now a clear refusal, and nothing stored."""
+    w = world
+    adm = w.operator("adm", "admin")
+    brand = _brand(w, "starbucks_coupon")
+    r = w.client.patch(
+        "/v1/admin/brands/starbucks_coupon", json={"buyback_rate_bps": 3000}, headers=adm
+    )
+    assert r.status_code == 422 and r.json()["code"] == "invalid_input", r.text
+    assert "3000" in r.json()["detail"]
+    assert w.count(t.brand_overrides) == 0
+    assert _brand(w, "starbucks_coupon") == brand
+    r = w.client.patch(
+        "/v1/admin/brands/starbucks_coupon", json={"buyback_rate_bps": 3001}, headers=adm
+    )
+    assert r.status_code == 200, r.text

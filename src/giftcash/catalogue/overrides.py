@@ -112,6 +112,19 @@ def _check_brand_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
     return dict(changes)
 
 
+def _check_rate_above_bands(brand: Brand, changes: Mapping[str, Any]) -> None:
+    """A product coupon's expiry bands are discounts off its rate: the rate must stay
+    above the deepest one, or a coupon near expiry would be priced at nothing or less."""
+    rate = changes.get("buyback_rate_bps")
+    deepest = max((b.discount_bps for b in brand.expiry_bands), default=None)
+    if rate is not None and deepest is not None and rate <= deepest:
+        raise errors.InvalidInput(
+            f"this brand's rate must stay above its deepest expiry discount ({deepest} basis"
+            " points)",
+            field="buyback_rate_bps",
+        )
+
+
 def patch_brand(
     deps: Deps, op: Operator, brand_id: str, changes: Mapping[str, Any]
 ) -> BrandSetting:
@@ -121,6 +134,7 @@ def patch_brand(
         if brand_id not in brand_index(deps.brand_catalogue):
             raise BrandNotFound(f"no brand {brand_id[:40]!r}", brand_id=brand_id[:40])
         checked = _check_brand_changes(changes)
+        _check_rate_above_bands(brand_index(deps.brand_catalogue)[brand_id], checked)
         before = uow.overrides.brands().get(brand_id, {})
         uow.overrides.set_brand(brand_id, checked, deps.clock.now(), op.actor)
         live = catalogue.live_catalogue_in(uow, deps.brand_catalogue)
