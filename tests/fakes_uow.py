@@ -35,6 +35,7 @@ from giftcash.service.ports.records import (
     Block,
     ConsentGiven,
     NewItem,
+    NoticeDue,
     PayableGroup,
     RegisteredBy,
     RowView,
@@ -63,6 +64,8 @@ class FakeDatabase:
     bounded_calls: list[dict[str, Any]] = field(default_factory=list)
     breaker_trips: list[dict[str, Any]] = field(default_factory=list)
     consents: list[ConsentGiven] = field(default_factory=list)
+    notice_choices: dict[str, frozenset[str]] = field(default_factory=dict)
+    notice_outbox: dict[tuple[str, str], str] = field(default_factory=dict)
     commits: int = 0
 
 
@@ -509,6 +512,27 @@ class FakeConsents(_Repo, ports.ConsentsRepo):
         return {g.document: g for g in self.db.consents if g.customer_id == customer_id}
 
 
+class FakeNotices(_Repo, ports.NoticesRepo):
+    """The customers' choices and the queued notices ((event, subject) -> customer); none
+    is claimed (the delivery is tested on SQLite and PostgreSQL)."""
+
+    def choice(self, customer_id: str) -> frozenset[str] | None:
+        return self.db.notice_choices.get(customer_id)
+
+    def choose(self, customer_id: str, events: frozenset[str], now: datetime) -> None:
+        self.db.notice_choices[customer_id] = events
+
+    def enqueue(self, events: Iterable[tuple[str, str, str]], now: datetime) -> None:
+        for customer_id, event, subject_id in events:
+            self.db.notice_outbox.setdefault((event, subject_id), customer_id)
+
+    def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[NoticeDue]:
+        return []
+
+    def settle(self, notice_id: str, outcome: str, now: datetime) -> None:
+        raise AssertionError("the fake queues no notice to settle")
+
+
 class FakeUnitOfWork:
     def __init__(self, database: FakeDatabase) -> None:
         self.database = database
@@ -530,6 +554,7 @@ class FakeUnitOfWork:
         self.webhooks = FakeWebhooks(self)  # type: ignore[abstract]
         self.blocks = FakeBlocks(self)  # type: ignore[abstract]
         self.consents = FakeConsents(self)
+        self.notices = FakeNotices(self)
 
     def __enter__(self) -> FakeUnitOfWork:
         self.work = copy.deepcopy(self.database)

@@ -36,6 +36,8 @@ EXPECTED_TABLES = {
     "breaker_trips",
     "blocks",
     "customer_notes",
+    "notice_choices",
+    "notice_outbox",
 }
 
 

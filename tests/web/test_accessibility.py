@@ -1,8 +1,8 @@
 """Accessible to everyone (issue 13, item 11; 장애인차별금지법 and KWCAG follow WCAG 2.x):
 axe-core (bundled by axe-playwright-python, nothing downloaded at run time) over every
-customer page in Korean and in English at 375x812 finds no serious or critical
-violation; selling (form, confirmation, submit) and verifying a bank account work by
-keyboard alone.
+customer page and every console page in Korean and in English at 375x812 finds no
+serious or critical violation; selling (form, confirmation, submit) and verifying a bank
+account work by keyboard alone.
 """
 
 from __future__ import annotations
@@ -12,7 +12,13 @@ import re
 import httpx
 import pytest
 from browsing import needs_chromium, shot
+from sqlalchemy import select
 from test_browser import PAID_TIMEOUT_MS, PASSWORD, buy, deposit_memo, sms_code
+from test_console_browser import first_time_seller_in_review
+from test_console_browser import sign_in as operator_sign_in
+
+from giftcash.adapters.db import tables as t
+from giftcash.domain.aml import Evidence
 
 pytestmark = [needs_chromium, pytest.mark.slow]
 
@@ -170,3 +176,71 @@ def test_verifying_a_bank_account_by_keyboard_alone(demo, page):
     page.keyboard.type(f"{memo[:2].lower()} {memo[2:]}")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/accounts\?done=verified$"))
+
+
+def _open_case(demo_stack, item_id: str) -> None:
+    """A velocity-spike case on the item's seller, with the item as its evidence (the
+    scan's thresholds need weeks of history; the page only needs a case to show)."""
+    deps, kind = demo_stack.deps, "velocity_spike"
+    now, case_id = deps.clock.now(), deps.new_id()
+    with deps.uow() as uow:
+        seller = select(t.items.c.customer_id).where(t.items.c.id == item_id)
+        customer_id = uow.conn.execute(seller).scalar_one()
+        subject = f"customer:{customer_id}"
+        uow.cases.open(
+            id=case_id,
+            kind=kind,
+            subject=subject,
+            active_key=f"{kind}|{subject}",
+            currency="KRW",
+            summary="",
+            now=now,
+        )
+        evidence = [Evidence(f"item:{item_id}", now, 100_000, item_id, customer_id, "", "")]
+        uow.cases.add_evidence(case_id, kind, subject, evidence, now)
+        uow.commit()
+
+
+def test_no_serious_violation_on_any_console_page(demo, demo_stack, page):
+    """Every console page in Korean and English; one sign-in (a TOTP code may be refused
+    when reused within its window), the language switched by its cookie."""
+    base = demo["web_url"].rstrip("/")
+    sale = first_time_seller_in_review(demo, "010-7300-0001", "최영희", "330987654321")
+    approve_id = sale["items"][0]["id"]
+    found: dict[str, list[str]] = {}
+    for lang in ["ko", "en"]:
+        set_language(page, base, lang)
+        page.goto(f"{base}/admin/signin")
+        found[f"{lang} /admin/signin"] = violations(page)
+    op = demo["operator"]
+    operator_sign_in(page, base, op["username"], op["password"], op["totp_secret"])
+    page.goto(f"{base}/admin/review")
+    case = page.locator(f"article[data-item='{approve_id}']")
+    case.locator("textarea[name=reason]").fill("고객과 통화함")
+    case.locator("button.approve-button").click()
+    approved = page.locator(f"#recent tr[data-item='{approve_id}']")
+    approved.locator("[data-state=paid]").wait_for(timeout=PAID_TIMEOUT_MS)
+    _open_case(demo_stack, approve_id)
+
+    def first_link(path: str, prefix: str) -> str:
+        page.goto(base + path)
+        href = page.locator(f"main a[href^='{prefix}']").first.get_attribute("href")
+        assert href, f"{path} links to nothing under {prefix}"
+        return href
+
+    pages = ["/admin", "/admin/review", "/admin/cases", "/admin/customers"]
+    pages += ["/admin/payouts", f"/admin/items/{approve_id}", "/admin/brands"]
+    pages += ["/admin/reconciliation", "/admin/audit"]  # issuers are on the brands page
+    pages.append(first_link("/admin/cases", "/admin/cases/"))
+    pages.append(first_link("/admin/customers", "/admin/customers/"))
+    pages.append(first_link("/admin/payouts", "/admin/payouts/"))
+    for lang in ["ko", "en"]:
+        set_language(page, base, lang)
+        for path in pages:
+            page.goto(base + path)
+            page.wait_for_load_state("networkidle")
+            assert (page.locator("html").get_attribute("lang") or "").startswith(lang)
+            found[f"{lang} {path}"] = violations(page)
+        shot(page, f"{lang}-a11y-console")
+    serious = {name: v for name, v in found.items() if v}
+    assert not serious, "\n".join(f"{name}: {v}" for name, v in serious.items())

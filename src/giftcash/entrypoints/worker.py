@@ -26,7 +26,7 @@ from giftcash.domain.errors import DomainError
 from giftcash.domain.states import PayoutStatus as PS
 from giftcash.identity import bank_accounts
 from giftcash.ops import health
-from giftcash.payouts import sending
+from giftcash.payouts import notices, sending
 from giftcash.redemption import steps as redemption
 from giftcash.review import cases
 from giftcash.service.deps import Deps
@@ -145,6 +145,7 @@ class Worker:
         done += len(admissions) + len(claims)
         done += bank_accounts.settle_verifications(d, limit=self.batch)
         done += webhooks.deliver(d, signing, self.webhook_sender, w, limit=self.batch)
+        done += notices.deliver(d, limit=self.batch)
         if time.monotonic() >= self._beat_due:
             self._beat_due = time.monotonic() + self.heartbeat_every_s
             health.heartbeat(d, w)

@@ -1,7 +1,9 @@
 """The outbox: a webhook message for each state change a customer subscribed to, made from
 the change's event and queued in the transaction that makes the change (so a message is
 sent if and only if the change committed). The use case that moves an item or a payout
-announces what its repository reports as moved; ``delivery`` sends the messages.
+announces what its repository reports as moved; ``delivery`` sends the messages. The
+customer's text notices of money events are queued here too, from the same events
+(payouts/notices.py), whether or not any webhook endpoint is registered.
 
 Standard Webhooks payloads: ``item.updated`` (id, submission_id, status,
 previous_status, reason) and ``payout.updated`` (id, status, previous_status, amount,
@@ -14,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from giftcash.domain.states import ItemStatus, Moved, PayoutStatus
+from giftcash.payouts import notices
 from giftcash.service.ports.records import NewItem
 from giftcash.service.ports.uow import UnitOfWork
 
@@ -32,6 +35,7 @@ def items_moved(uow: UnitOfWork, moved: Iterable[Moved[ItemStatus]], now: dateti
 def _items(
     uow: UnitOfWork, changes: Sequence[tuple[str, str | None, str, str | None]], now: datetime
 ) -> None:
+    notices.items_moved(uow, [(item_id, new) for item_id, _old, new, _reason in changes], now)
     if not changes or not uow.webhooks.any_endpoint():
         return
     owners = uow.items.owners([item_id for item_id, *_ in changes])
@@ -56,6 +60,7 @@ def _items(
 
 def payouts_moved(uow: UnitOfWork, moved: Iterable[Moved[PayoutStatus]], now: datetime) -> None:
     events = list(moved)
+    notices.payouts_moved(uow, events, now)
     if not events or not uow.webhooks.any_endpoint():
         return
     messages = []

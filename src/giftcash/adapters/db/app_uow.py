@@ -23,6 +23,7 @@ from giftcash.adapters.db.repositories_customers import (
 )
 from giftcash.adapters.db.repositories_items import Items
 from giftcash.adapters.db.repositories_keys import EncryptedColumns
+from giftcash.adapters.db.repositories_notices import Notices
 from giftcash.adapters.db.repositories_ops import Figures, Support, Workers
 from giftcash.adapters.db.repositories_payouts import AdminPayouts, Payouts
 from giftcash.adapters.db.repositories_reconcile import Reconciliation
@@ -73,6 +74,8 @@ class AppUnitOfWork(SqlUnitOfWork):
         self.bounded = BoundedCalls(conn)
         # consents given at sign-up and when a version changed (repositories_consents.py)
         self.consents = Consents(conn)
+        # the notices customers chose and the outbox of money events (repositories_notices.py)
+        self.notices = Notices(conn)
         return self
 
     def ping(self) -> None:

@@ -654,3 +654,34 @@ customer_consents = Table(
     Column("at", UtcDateTime, nullable=False),
     Index(None, "customer_id", "document", "at"),
 )
+
+
+# -- notices (payouts/notices.py) -------------------------------------------------------------
+# The notices a customer chose (paid, declined, held, returned), one row per customer; no
+# row: the default (payouts/notices.py). ``events`` is a comma-separated list.
+notice_choices = Table(
+    "notice_choices",
+    metadata,
+    Column("customer_id", Id, ForeignKey("customers.id"), primary_key=True),
+    Column("events", String(64), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# One row per money event a notice may tell of, written in the transaction of the state
+# change; (event, subject_id) is the notice's idempotency key, the row's id the SMS port's
+# key. The worker settles it: ``outcome`` 'sent', or 'not_chosen' (the customer's choice).
+notice_outbox = Table(
+    "notice_outbox",
+    metadata,
+    _id(),
+    Column("customer_id", Id, ForeignKey("customers.id"), nullable=False),
+    Column("event", String(16), nullable=False),
+    Column("subject_id", Id, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("outcome", String(16), nullable=True),
+    Column("settled_at", UtcDateTime, nullable=True),
+    _created_at(),
+    UniqueConstraint("event", "subject_id"),
+    Index(None, "outcome", "next_attempt_at"),
+)

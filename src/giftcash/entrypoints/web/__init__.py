@@ -19,6 +19,7 @@ def customer_routers() -> list[APIRouter]:
         customer_auth,
         customer_consents,
         customer_history,
+        customer_notices,
         customer_prices,
         customer_scan,
         customer_sell,
@@ -29,6 +30,7 @@ def customer_routers() -> list[APIRouter]:
         customer_auth.router,
         customer_consents.router,
         customer_accounts.router,
+        customer_notices.router,
         customer_scan.router,  # before customer_sell: /sell/scan is its own page
         customer_sell.router,
         customer_history.router,

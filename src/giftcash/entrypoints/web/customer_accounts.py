@@ -1,4 +1,5 @@
-"""The customer's own-name bank accounts: add one, verify it with the 1-won deposit's code."""
+"""The customer's own-name bank accounts: add one, verify it with the 1-won deposit's code.
+The same page holds the choice of notices (customer_notices.py)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from giftcash.entrypoints.web.pages import (
 )
 from giftcash.entrypoints.web.security import CUSTOMER, deps_of
 from giftcash.identity import bank_accounts, customers
+from giftcash.payouts import notices
 from giftcash.service.deps import Deps
 
 router = APIRouter(route_class=route_class(CUSTOMER), include_in_schema=False)
@@ -30,6 +32,7 @@ NOTICES = {
         "and enter the code shown with it (GC and four digits)."
     ),
     "verified": messages.N_("Your account is verified. Payouts go there."),
+    "notices": messages.N_("Your choice of text messages is saved."),
     "welcome": messages.N_(
         "Your phone number is confirmed and you are signed in. Add your own bank account "
         "to receive payouts."
@@ -37,7 +40,9 @@ NOTICES = {
 }
 
 
-def _page(request: Request, customer_id: str, *, status: int = 200, **extra: object) -> Response:
+def account_page(
+    request: Request, customer_id: str, *, status: int = 200, **extra: object
+) -> Response:
     deps = deps_of(request)
     accounts = bank_accounts.list_bank_accounts(deps, customer_id)
     customer = customers.get_customer(deps, customer_id)
@@ -51,6 +56,9 @@ def _page(request: Request, customer_id: str, *, status: int = 200, **extra: obj
         "notice": tr_of(request)(NOTICES[done]) if done in NOTICES else None,
         "verify_error": None,
         "verify_id": None,
+        "notice_events": notices.EVENTS,
+        "notices_chosen": notices.chosen(deps, customer_id),
+        "notices_error": None,
         **extra,
     }
     return render(request, "customer/accounts.html", context, status=status)
@@ -58,7 +66,7 @@ def _page(request: Request, customer_id: str, *, status: int = 200, **extra: obj
 
 @router.get("/accounts")
 def accounts_page(request: Request) -> Response:
-    return _page(request, require(request))
+    return account_page(request, require(request))
 
 
 @router.get("/accounts/banks")
@@ -91,7 +99,7 @@ def add_account(request: Request) -> Response:
         answer = form_tokens.run(request, CUSTOMER, customer_id, work, calls_out=True)
     except DomainError as e:
         error = messages.error_text(tr_of(request), e)
-        return _page(request, customer_id, status=status_of(e), error=error, values=values)
+        return account_page(request, customer_id, status=status_of(e), error=error, values=values)
     return redirect(request, answer["location"])
 
 
@@ -108,7 +116,7 @@ def verify_account(request: Request, account_id: str) -> Response:
         answer = form_tokens.run(request, CUSTOMER, customer_id, work)
     except DomainError as e:
         error = messages.error_text(tr_of(request), e)
-        return _page(
+        return account_page(
             request, customer_id, status=status_of(e), verify_error=error, verify_id=account_id
         )
     return redirect(request, answer["location"])

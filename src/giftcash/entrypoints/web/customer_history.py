@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from giftcash.domain.advisor import KST
 from giftcash.domain.banks import BANKS
 from giftcash.entrypoints.web.pages import render, require, route_class
 from giftcash.entrypoints.web.security import CUSTOMER, deps_of
@@ -23,13 +20,6 @@ PAGE_SIZE = 20
 def _cursor(request: Request, name: str) -> str | None:
     value = request.query_params.get(name, "")[:64]
     return value or None
-
-
-def receipt_number(payout_id: str, created_at: datetime) -> str:
-    """A number a person can read out on the phone: the day (Korean time) and the last six
-    characters of the id, which are random in a UUID (the full id stays on the receipt)."""
-    day = created_at.astimezone(KST).strftime("%Y%m%d")
-    return f"GC-{day}-{payout_id.replace('-', '')[-6:].upper()}"
 
 
 @router.get("/history")
@@ -65,6 +55,6 @@ def receipt_page(request: Request, payout_id: str) -> Response:
         "brands": deps.brands(),
         "face_total": sum(it.face_value for it in r.items),
         "fee_total": sum(it.fee for it in r.items),
-        "receipt_no": receipt_number(r.payout.id, r.payout.created_at),
+        "receipt_no": receipts.receipt_number(r.payout.id, r.payout.created_at),
     }
     return render(request, "customer/receipt.html", context)

@@ -202,3 +202,15 @@ class Note:
     author: str
     body: str
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeDue:
+    """A notice of a money event not yet settled (payouts/notices.py): ``id`` is the SMS
+    port's idempotency key, ``subject_id`` the payout, item or submission it tells of."""
+
+    id: str
+    customer_id: str
+    event: str
+    subject_id: str
+    attempts: int

@@ -26,6 +26,7 @@ from giftcash.service.ports.records import (
     LeasedPayout,
     NewItem,
     Note,
+    NoticeDue,
     OperatorAccount,
     PayableGroup,
     PendingVerification,
@@ -519,6 +520,18 @@ class ConsentsRepo(Protocol):
 
     def add(self, id: str, given: ConsentGiven) -> None: ...
     def latest(self, customer_id: str) -> dict[str, ConsentGiven]: ...
+
+
+class NoticesRepo(Protocol):
+    """The notices a customer chose and the outbox of money events to tell them of."""
+
+    def choice(self, customer_id: str) -> frozenset[str] | None: ...
+    def choose(self, customer_id: str, events: frozenset[str], now: datetime) -> None: ...
+    def enqueue(self, events: Iterable[tuple[str, str, str]], now: datetime) -> None:
+        """One outbox row per (customer id, event, subject id) not queued before."""
+
+    def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[NoticeDue]: ...
+    def settle(self, notice_id: str, outcome: str, now: datetime) -> None: ...
 
 
 class CodeRegistryRepo(Protocol):

@@ -44,6 +44,7 @@ class UnitOfWork(Protocol):
     bounded: r.BoundedCallsRepo
     codes: r.CodeRegistryRepo
     consents: r.ConsentsRepo
+    notices: r.NoticesRepo
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...
