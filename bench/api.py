@@ -40,8 +40,9 @@ from giftcash.adapters.db.engine import make_engine
 from giftcash.bootstrap import build_deps
 from giftcash.config import Settings
 from giftcash.entrypoints.servers import free_port
-from giftcash.service import customers, submissions
-from giftcash.service.submissions import ItemIn
+from giftcash.identity import customers
+from giftcash.intake import submissions
+from giftcash.intake.submissions import ItemIn
 
 CONNECTIONS = 32
 P99_GOAL_MS = 25.0

@@ -28,8 +28,8 @@ def measure(folder: Path, n: int, rounds: int) -> dict[str, Any]:
     from giftcash.adapters.db import migrate
     from giftcash.bootstrap import build_deps
     from giftcash.config import Settings
-    from giftcash.service import submissions
-    from giftcash.service.submissions import ItemIn
+    from giftcash.intake import submissions
+    from giftcash.intake.submissions import ItemIn
 
     url = sqlite_url(folder)
     migrate.upgrade(url)

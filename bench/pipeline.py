@@ -33,9 +33,9 @@ from giftcash.adapters.db.engine import make_engine
 from giftcash.bootstrap import build_deps
 from giftcash.config import Settings
 from giftcash.entrypoints.servers import free_port
-from giftcash.service import submissions
+from giftcash.intake import submissions
+from giftcash.intake.submissions import ItemIn
 from giftcash.service.deps import Deps
-from giftcash.service.submissions import ItemIn
 
 GIFTCASH = str(Path(sys.executable).with_name("giftcash"))
 LATENCY_MS = 100

@@ -1,5 +1,5 @@
 """Codes read from pictures: images decoded per second per core and the peak memory per
-image, through ``service.scans`` (sniffing, limits, Pillow, zxing-cpp, brand detection)
+image, through ``intake.scans`` (sniffing, limits, Pillow, zxing-cpp, brand detection)
 against zxing-cpp decoding the same images directly (Pillow open, grey, read_barcodes):
 the ratio is our overhead. One thread, so images/s is per core.
 
@@ -41,7 +41,7 @@ def run(scale: Scale) -> list[Result]:
 
     from giftcash.adapters.barcodes import FORMATS, ZxingReader
     from giftcash.domain.brands import CATALOGUE
-    from giftcash.service import scans
+    from giftcash.intake import scans
 
     n = 8 if scale.intake_n < 1_000 else 40
     images = _images(n)

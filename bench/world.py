@@ -16,10 +16,11 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
+from giftcash.catalogue import overrides
 from giftcash.domain.brands import CATALOGUE, Brand
-from giftcash.service import admin, bank_accounts, customers
+from giftcash.identity import bank_accounts, customers
+from giftcash.identity.operators import Operator
 from giftcash.service.deps import Deps, Limits
-from giftcash.service.operators import Operator
 from giftcash.service.ports import AccountHolder, Deposit, TransferResult
 
 PASSWORD = "bench password 1234"
@@ -97,7 +98,7 @@ def seller(deps: Deps, phone: str, name: str, account: str, sms_code, memo) -> t
 def open_rules(deps: Deps) -> None:
     op = Operator(id="bench-operator", username="bench", role="admin")
     for rule_id in RULES_OFF:
-        admin.patch_rule(deps, op, rule_id, enabled=False)
+        overrides.patch_rule(deps, op, rule_id, enabled=False)
 
 
 def brand(brand_id: str) -> Brand:

@@ -94,10 +94,10 @@ def item(code: str, face: int = 50_000, source: str = "cash") -> dict:
 def check_sent_payouts(deps) -> int:
     """One check of the sent payouts at the bank (the worker's check step); how many."""
     from giftcash.domain.states import PayoutStatus
-    from giftcash.service import pipeline
+    from giftcash.payouts import sending
 
-    claims = pipeline.claim_payouts(deps, "w1", (PayoutStatus.SENT,), 10)
-    pipeline.record_checks(deps, "w1", [pipeline.check_payout(deps, c) for c in claims])
+    claims = sending.claim_payouts(deps, "w1", (PayoutStatus.SENT,), 10)
+    sending.record_checks(deps, "w1", [sending.check_payout(deps, c) for c in claims])
     return len(claims)
 
 

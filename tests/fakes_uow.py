@@ -23,11 +23,11 @@ from datetime import UTC, date, datetime
 from typing import Any, cast
 
 from fakes import FakeBank, FakeClock, FakeIssuer, FakeSms
-from giftcash.domain.errors import IllegalTransition, TransferExists
+from giftcash.audit import log as audit
+from giftcash.domain.errors import TransferExists
 from giftcash.domain.ledger import Transfer
 from giftcash.domain.records import BankAccount, Customer, Item, Submission
-from giftcash.domain.states import ItemStatus, advance_item
-from giftcash.service import audit
+from giftcash.domain.states import BankAccountStatus, ItemStatus, Moved, allows
 from giftcash.service.deps import Deps
 from giftcash.service.ports import repositories as ports
 from giftcash.service.ports.records import (
@@ -65,6 +65,7 @@ class FakeDatabase:
     breaker_trips: list[dict[str, Any]] = field(default_factory=list)
     consents: list[ConsentGiven] = field(default_factory=list)
     notice_choices: dict[str, frozenset[str]] = field(default_factory=dict)
+    notice_outbox: dict[tuple[str, str], str] = field(default_factory=dict)
     commits: int = 0
 
 
@@ -149,13 +150,15 @@ class FakeBankAccounts(_Repo, ports.BankAccountsRepo):
     def count_attempt(self, account_id: str) -> None:
         self.db.bank_accounts[account_id]["verify_attempts"] += 1
 
-    def mark_verified(self, account_id: str, now: datetime) -> None:
-        row = self.db.bank_accounts[account_id]
-        if row["status"] == "verifying":
-            row.update(status="verified", verified_at=now, verify_code_hash=None)
-
-    def set_status(self, account_id: str, status: str) -> None:
-        self.db.bank_accounts[account_id]["status"] = status
+    def transition(self, event: Moved[BankAccountStatus], now: datetime) -> bool:
+        assert allows(event.source, event.target), event
+        row = self.db.bank_accounts[event.id]
+        if row["status"] != event.source.value:
+            return False
+        row["status"] = event.target.value
+        if event.target is BankAccountStatus.VERIFIED:
+            row.update(verified_at=now, verify_code_hash=None)
+        return True
 
 
 class FakeSubmissions(_Repo, ports.SubmissionsRepo):
@@ -239,30 +242,32 @@ class FakeItems(_Repo, ports.ItemsRepo):
 
     def transition(
         self,
-        ids: Sequence[str],
-        current: ItemStatus,
-        target: ItemStatus,
+        events: Sequence[Moved[ItemStatus]],
         now: datetime,
         *,
-        set_redeem_key: bool = False,
         payout_id: str | None = None,
         clear_payout: bool = False,
-    ) -> None:
-        assert not (set_redeem_key or clear_payout), "not faked yet"
-        advance_item(current, target)
-        rows = [self.db.items.get(i) for i in ids]
-        moved = [r for r in rows if r is not None and r["status"] == current.value]
-        if len(moved) != len(rows):
-            raise IllegalTransition(
-                f"{len(rows) - len(moved)} of {len(rows)} items were no longer {current.value}",
-                current=current.value,
-                target=target.value,
-            )
-        for r in moved:
-            r.update(status=target.value, updated_at=now)
+    ) -> set[str]:
+        moved = set()
+        for e in events:
+            assert allows(e.source, e.target), e
+            r = self.db.items.get(e.id)
+            if r is None or r["status"] != e.source.value:
+                continue  # moved first by someone else: a lost race, reported
+            r.update(status=e.target.value, updated_at=now)
             if payout_id is not None:
                 r["payout_id"] = payout_id
-            self.db.item_events.append((r["id"], current.value, target.value))
+            if clear_payout:
+                r["payout_id"] = None
+            self.db.item_events.append((r["id"], e.source.value, e.target.value))
+            moved.add(e.id)
+        return moved
+
+    def owners(self, item_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        return {
+            i: (self.db.items[i]["customer_id"], self.db.items[i]["submission_id"])
+            for i in item_ids
+        }
 
     def payable_groups(self, now: datetime, limit: int) -> list[PayableGroup]:
         """The real query's filter and grouping (redeemed, not held, to a verified
@@ -284,6 +289,13 @@ class FakeItems(_Repo, ports.ItemsRepo):
                 g = PayableGroup(*key, [], 0)
             groups[key] = replace(g, item_ids=[*g.item_ids, r["id"]], amount=g.amount + r["payout"])
         return list(groups.values())
+
+
+class FakeWebhooks(_Repo, ports.WebhooksRepo):
+    """No customer of the in-memory world subscribes: nothing is queued."""
+
+    def any_endpoint(self) -> bool:
+        return False
 
 
 class FakeCodes(_Repo, ports.CodeRegistryRepo):
@@ -432,7 +444,7 @@ class FakeAudit(_Repo, ports.AuditLogRepo):
 
 
 class FakeBlocks(_Repo, ports.BlocksRepo):
-    """Blocks on customers and devices (service/blocks.py), keyed (kind, subject)."""
+    """Blocks on customers and devices (identity/blocks.py), keyed (kind, subject)."""
 
     def get(self, kind: str, subject: str) -> Block | None:
         return self.db.blocks.get((kind, subject))
@@ -452,7 +464,7 @@ class FakeBlocks(_Repo, ports.BlocksRepo):
 
 
 class FakeBoundedCalls(_Repo, ports.BoundedCallsRepo):
-    """Calls of a bounded kind (service/bounds.py): rows with their keys, and trips."""
+    """Calls of a bounded kind (abuse/bounds.py): rows with their keys, and trips."""
 
     def lock(self, kinds: Sequence[str]) -> None:
         pass  # one unit of work at a time here
@@ -501,14 +513,18 @@ class FakeConsents(_Repo, ports.ConsentsRepo):
 
 
 class FakeNotices(_Repo, ports.NoticesRepo):
-    """The customers' choices; the outbox stays empty (the fake items and payouts queue
-    nothing: the SQL repositories' queueing is tested on SQLite and PostgreSQL)."""
+    """The customers' choices and the queued notices ((event, subject) -> customer); none
+    is claimed (the delivery is tested on SQLite and PostgreSQL)."""
 
     def choice(self, customer_id: str) -> frozenset[str] | None:
         return self.db.notice_choices.get(customer_id)
 
     def choose(self, customer_id: str, events: frozenset[str], now: datetime) -> None:
         self.db.notice_choices[customer_id] = events
+
+    def enqueue(self, events: Iterable[tuple[str, str, str]], now: datetime) -> None:
+        for customer_id, event, subject_id in events:
+            self.db.notice_outbox.setdefault((event, subject_id), customer_id)
 
     def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[NoticeDue]:
         return []
@@ -535,6 +551,7 @@ class FakeUnitOfWork:
         self.review = FakeReview(self)  # type: ignore[abstract]
         self.audit = FakeAudit(self)  # type: ignore[abstract]
         self.bounded = FakeBoundedCalls(self)
+        self.webhooks = FakeWebhooks(self)  # type: ignore[abstract]
         self.blocks = FakeBlocks(self)  # type: ignore[abstract]
         self.consents = FakeConsents(self)
         self.notices = FakeNotices(self)
@@ -593,6 +610,7 @@ class FakeWorld:
 
     def __post_init__(self) -> None:
         ids = itertools.count(1)
+        tran_ids = itertools.count(1)
         self.deps = Deps(
             # FakeUnitOfWork carries the repositories the unit tests use, not all 26
             uow=lambda: cast(UnitOfWork, FakeUnitOfWork(self.db)),
@@ -603,6 +621,7 @@ class FakeWorld:
             sms=self.sms,
             clock=self.clock,
             new_id=lambda: f"id-{next(ids):04d}",
+            new_bank_tran_id=lambda: f"M202600001U{next(tran_ids):09d}",
         )
 
     def customer(

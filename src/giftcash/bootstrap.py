@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,9 +11,10 @@ from sqlalchemy import Engine
 from giftcash.adapters.crypto.vault import CodeVault
 from giftcash.adapters.db.engine import make_engine, verify_durable
 from giftcash.config import Settings
+from giftcash.intake.scans import BarcodeReader
+from giftcash.reconcile.lines import SettlementLine, StatementLine
 from giftcash.service.deps import BusinessDetails, Deps, Limits
-from giftcash.service.scans import BarcodeReader
-from giftcash.service.webhooks import Signer
+from giftcash.webhooks.delivery import Signer
 
 
 def make_engine_from_settings(settings: Settings, *, sqlite_foreign_keys: bool = True) -> Engine:
@@ -60,6 +61,7 @@ def build_deps(
     fast_passwords: bool = False,
 ) -> Deps:
     """Everything the use cases need, wired from settings; adapters may be swapped in."""
+    from giftcash.adapters.banks.ids import tran_id_source
     from giftcash.adapters.banks.openbanking import OpenBankingBank
     from giftcash.adapters.crypto.passwords import Argon2Passwords
     from giftcash.adapters.db.app_uow import AppUnitOfWork
@@ -103,7 +105,7 @@ def build_deps(
         sms=instrument("sms", sms or HttpSms(settings.sms_url, settings.http_timeout_s)),
         limits=limits_from(settings),
         new_id=new_id,
-        bank_client_code=settings.bank_client_code,
+        new_bank_tran_id=tran_id_source(settings.bank_client_code),
         jurisdiction=settings.jurisdiction,
         resolver=SystemResolver(),
         business=BusinessDetails(
@@ -126,22 +128,29 @@ def build_deps(
 class HttpAdapters:
     """The adapters the HTTP entrypoints use, handed to them here so that ``entrypoints/api``
     and ``entrypoints/web`` import no adapter: the request middleware that counts and logs,
-    the metrics exposition, the webhook signing scheme (Standard Webhooks), and the
-    barcode reader behind ``POST /v1/scans`` and the web's scan page (zxing-cpp)."""
+    the metrics exposition, the webhook signing scheme (Standard Webhooks), the formats
+    of the bank's statement and the issuers' settlement reports (reconciliation uploads),
+    and the barcode reader behind ``POST /v1/scans`` and the web's scan page (zxing-cpp)."""
 
     observe_requests: type[Any]  # an ASGI middleware class
     render_metrics: Callable[[Any], tuple[bytes, str]]
     state_metrics: Callable[..., Any]
     webhook_signer: Signer
+    parse_statement: Callable[[Iterable[str]], Iterator[StatementLine]]
+    parse_settlement: Callable[[Iterable[str]], Iterator[SettlementLine]]
     barcode_reader: BarcodeReader
 
 
 def http_adapters() -> HttpAdapters:
+    from giftcash.adapters.banks.statements import parse_statement
     from giftcash.adapters.barcodes import ZxingReader
+    from giftcash.adapters.issuers.settlements import parse_settlement
     from giftcash.adapters.observability.metrics import render, state_metrics
     from giftcash.adapters.observability.middleware import ObserveRequests
     from giftcash.adapters.ocr import TesseractOcr
     from giftcash.adapters.webhooks import signing
 
     reader = ZxingReader(ocr=TesseractOcr.if_installed())  # no OCR where tesseract is missing
-    return HttpAdapters(ObserveRequests, render, state_metrics, signing, reader)
+    return HttpAdapters(
+        ObserveRequests, render, state_metrics, signing, parse_statement, parse_settlement, reader
+    )

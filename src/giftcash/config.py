@@ -60,7 +60,8 @@ class Settings(BaseSettings):
     log_format: str = Field(default="json", pattern=r"^(json|text)$")
     log_level: str = "INFO"
 
-    # Abuse bounds (service/bounds.py): JSON with any of Bounds' fields, e.g.
+    # Abuse bounds (abuse/bounds.py): JSON with any of the fields of Bounds
+    # (service/bound_limits.py), e.g.
     # GIFTCASH_BOUNDS='{"sms_per_address": 10, "bank_accounts_per_customer": 3}'.
     bounds: Bounds = Field(default_factory=Bounds)
     # The operator's own addresses webhooks must never reach (comma-separated CIDRs: the

@@ -13,10 +13,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from apiworld import PASSWORD, LaterClock, World, add_account, item, signup
+from giftcash.abuse.bounds import Bounds
 from giftcash.adapters.db import tables as t
 from giftcash.entrypoints.client_address import client_address_of
 from giftcash.entrypoints.worker import Worker
-from giftcash.service.bounds import Bounds
 
 
 def client_from(w: World, ip: str) -> TestClient:

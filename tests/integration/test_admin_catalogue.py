@@ -8,8 +8,8 @@ import test_admin_world
 from test_admin_world import World, customer, item, submit
 
 from giftcash.adapters.db import tables as t
+from giftcash.catalogue import live as catalogue
 from giftcash.domain.policy import ItemFacts, Stage, evaluate
-from giftcash.service import catalogue
 
 world = test_admin_world.world  # the shared fixture
 
@@ -152,9 +152,10 @@ def test_bad_brand_and_issuer_changes_are_refused_audited_and_change_nothing(wor
 
 
 def test_the_demo_seeds_an_exposure_cap_for_every_issuer_and_keeps_an_operators(world: World):
+    from giftcash.catalogue import overrides as admin
     from giftcash.entrypoints import demo
-    from giftcash.service import admin, reports
-    from giftcash.service.operators import Operator
+    from giftcash.identity.operators import Operator
+    from giftcash.reports import volume as reports
 
     w = world
     adm = w.operator("adm", "admin")

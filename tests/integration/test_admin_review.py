@@ -10,7 +10,7 @@ from test_admin_world import World, customer, item, submit
 
 from giftcash.adapters.db import tables as t
 from giftcash.entrypoints.worker import Worker
-from giftcash.service import admin
+from giftcash.review import queue as review
 
 world = test_admin_world.world  # the shared fixture
 
@@ -24,7 +24,7 @@ def _two_items_in_review(w: World) -> tuple[dict, list[str]]:
     sub = submit(w, auth, account, *(item(c, 10_000) for c in CODES))
     ids = [i["id"] for i in sub["items"]]
     # Until the policy engine does it, the test sends the items to review itself.
-    admin.send_to_review(
+    review.send_to_review(
         w.deps,
         ids,
         reason="scam_victim_guard: first sale of vouchers bought minutes ago",

@@ -11,8 +11,8 @@ from test_admin_world import World
 from typer.testing import CliRunner
 
 from giftcash.adapters.db import tables as t
+from giftcash.catalogue import live as catalogue
 from giftcash.entrypoints.cli import app
-from giftcash.service import catalogue
 
 world = test_admin_world.world  # the shared fixture
 

@@ -17,7 +17,7 @@ from giftcash.adapters.db import tables as t
 from giftcash.bootstrap import build_deps
 from giftcash.config import Settings
 from giftcash.entrypoints.api.app import create_app
-from giftcash.service import operators
+from giftcash.identity import operators
 
 CUSTOMER_PASSWORD = "correct horse battery"
 OPERATOR_PASSWORD = "operator password 1"

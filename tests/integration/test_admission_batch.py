@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from apiworld import World, add_account, item, signup
 from giftcash.entrypoints.worker import Worker
-from giftcash.service.screening import BatchFacts
+from giftcash.intake.screening import BatchFacts
 
 
 def test_batch_facts_are_read_once_until_forgotten():

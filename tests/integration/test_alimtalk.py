@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 
 from giftcash.adapters.sms.alimtalk import AlimtalkSms, Template
 from giftcash.adapters.sms.http_sms import HttpSms
-from giftcash.service.customers import signup_text
-from giftcash.service.notices import NOTICES, notice_text
+from giftcash.identity.customers import signup_text
+from giftcash.payouts.notices import NOTICES, notice_text
 from giftcash.simulators import create_sms_app
 
 PHONE = "01012345678"

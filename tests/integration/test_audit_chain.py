@@ -15,8 +15,8 @@ from sqlalchemy import delete, insert, update
 
 from giftcash.adapters.db import tables as t
 from giftcash.adapters.db.app_uow import AppUnitOfWork
-from giftcash.service import audit
-from giftcash.service.audit import GENESIS_HASH, AuditRecord, check_chain, hash_of
+from giftcash.audit import log as audit
+from giftcash.audit.log import GENESIS_HASH, AuditRecord, check_chain, hash_of
 
 AT = datetime(2026, 11, 27, 9, 0, 0, 654321, tzinfo=UTC)
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 
 from apiworld import World, add_account, item, signup
 from giftcash.adapters.db import tables as t
-from giftcash.service import pipeline
+from giftcash.redemption import steps as redemption
 
 
 def _items(w: World, sub_id: str) -> list:
@@ -36,21 +36,21 @@ def test_a_batch_moves_only_the_items_still_leased_to_it(world: World):
     assert r.status_code == 201, r.text
     sub_id = r.json()["id"]
 
-    looks = [pipeline.inquire(d, c) for c in pipeline.claim_admissions(d, "w1", 10)]
-    pipeline.record_admissions(d, "w1", looks)
+    looks = [redemption.inquire(d, c) for c in redemption.claim_admissions(d, "w1", 10)]
+    redemption.record_admissions(d, "w1", looks)
     rows = _items(w, sub_id)
     assert [x.status for x in rows] == ["redeeming"] * 3
     assert all(x.redeem_key == "rdm_" + x.id and x.attempts == 0 for x in rows)
     assert all(x.lease_owner is None and x.decision is not None for x in rows)
     assert all(x.purchase_channel == "cash" for x in rows)
 
-    claims = pipeline.claim_redemptions(d, "w1", 10)
-    outcomes = [pipeline.redeem(d, c) for c in claims]
+    claims = redemption.claim_redemptions(d, "w1", 10)
+    outcomes = [redemption.redeem(d, c) for c in claims]
     assert [o.kind for o in outcomes] == ["captured"] * 3
     stolen = claims[1].item_id  # its lease ran out and another worker took it over
     with w.engine.begin() as conn:
         conn.execute(update(t.items).where(t.items.c.id == stolen).values(lease_owner="w2"))
-    pipeline.record_redemptions(d, "w1", outcomes)
+    redemption.record_redemptions(d, "w1", outcomes)
 
     rows = {x.id: x for x in _items(w, sub_id)}
     assert rows[stolen].status == "redeeming" and rows[stolen].lease_owner == "w2"

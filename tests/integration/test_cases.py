@@ -22,7 +22,7 @@ from giftcash.domain.aml import AmlParams
 from giftcash.entrypoints.cli import app as cli_app
 from giftcash.entrypoints.cli import console as cli_console
 from giftcash.entrypoints.worker import Worker
-from giftcash.service import cases
+from giftcash.review import cases
 
 world = test_admin_world.world  # the shared fixture
 

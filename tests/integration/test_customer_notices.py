@@ -11,7 +11,7 @@ from sqlalchemy import select
 from apiworld import World, add_account, bounce_the_payout, item, signup
 from giftcash.adapters.db import tables as t
 from giftcash.entrypoints.worker import Worker
-from giftcash.service import notices
+from giftcash.payouts import notices
 
 FACE = 10_000
 
@@ -72,7 +72,7 @@ def test_a_paid_sale_sends_one_korean_notice_to_a_customer_who_chose_it(world: W
 
 
 def test_the_choice_defaults_to_the_sms_answer_given_at_sign_up(world: World):
-    from giftcash.service import consents
+    from giftcash.identity import consents
 
     w = world
     phone = "010-7700-0003"

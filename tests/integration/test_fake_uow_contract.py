@@ -9,9 +9,11 @@ from dataclasses import replace
 
 from fakes_uow import FakeWorld
 from giftcash.adapters.db.app_uow import AppUnitOfWork
-from giftcash.service import bank_accounts, errors, quoting, submissions
+from giftcash.identity import bank_accounts
+from giftcash.intake import quoting, submissions
+from giftcash.intake.submissions import ItemIn
+from giftcash.service import errors
 from giftcash.service.deps import Deps
-from giftcash.service.submissions import ItemIn
 
 GOOD, OTHER, THIRD = "4161-2345-6789-0123", "4161-2345-6789-9999", "4161-2345-6789-2222"
 

@@ -30,7 +30,9 @@ from giftcash.adapters.webhooks import signing
 from giftcash.bootstrap import build_deps, make_vault_from_settings
 from giftcash.config import Settings
 from giftcash.entrypoints.cli import app
-from giftcash.service import keys, operators, webhooks
+from giftcash.identity import operators
+from giftcash.ops import keys
+from giftcash.webhooks import delivery as webhooks
 
 ops_world = test_reconcile_world.ops_world
 runner = CliRunner()

@@ -10,9 +10,10 @@ import pytest
 
 from giftcash.adapters.net import SystemResolver
 from giftcash.adapters.webhooks.sender import HttpWebhookSender
-from giftcash.service import errors, webhooks
+from giftcash.service import errors
 from giftcash.service.outbound import OutboundPolicy
 from giftcash.service.ports import Unavailable
+from giftcash.webhooks import delivery as webhooks
 
 
 class Receiver:

@@ -13,7 +13,9 @@ from sqlalchemy import select
 from apiworld import World, add_account, check_sent_payouts, item, signup
 from giftcash.adapters.db import tables as t
 from giftcash.domain.states import PayoutStatus as PS
-from giftcash.service import ops, pipeline
+from giftcash.payouts import operations as ops
+from giftcash.payouts import sending
+from giftcash.redemption import steps as redemption
 
 
 def _payout(w: World):
@@ -34,15 +36,15 @@ def _sent_payout(w: World) -> str:
         json={"bank_account_id": account, "items": [item(code, 10_000)]},
     )
     assert r.status_code == 201, r.text
-    pipeline.record_admissions(
-        d, "w1", [pipeline.inquire(d, c) for c in pipeline.claim_admissions(d, "w1", 10)]
+    redemption.record_admissions(
+        d, "w1", [redemption.inquire(d, c) for c in redemption.claim_admissions(d, "w1", 10)]
     )
-    pipeline.record_redemptions(
-        d, "w1", [pipeline.redeem(d, c) for c in pipeline.claim_redemptions(d, "w1", 10)]
+    redemption.record_redemptions(
+        d, "w1", [redemption.redeem(d, c) for c in redemption.claim_redemptions(d, "w1", 10)]
     )
-    assert pipeline.create_payouts(d) == 1
-    claims = pipeline.claim_payouts(d, "w1", (PS.PENDING,), 10)
-    pipeline.record_sends(d, "w1", [pipeline.send_payout(d, c) for c in claims])
+    assert sending.create_payouts(d) == 1
+    claims = sending.claim_payouts(d, "w1", (PS.PENDING,), 10)
+    sending.record_sends(d, "w1", [sending.send_payout(d, c) for c in claims])
     p = _payout(w)
     assert p.status == "sent"
     return p.id

@@ -5,7 +5,8 @@ so a customer reading a submission is not queued behind a writer (on SQLite ever
 from __future__ import annotations
 
 from apiworld import World, add_account, item, signup
-from giftcash.service import customers, submissions
+from giftcash.identity import customers
+from giftcash.intake import submissions
 
 
 def test_reads_do_not_wait_for_a_writer(world: World):

@@ -12,9 +12,11 @@ import pytest
 import test_reconcile_world
 from sqlalchemy import func, select
 
+from giftcash.adapters.banks.statements import parse_statement
 from giftcash.adapters.db import tables as t
 from giftcash.domain.ledger import BANK_FEES
-from giftcash.service.reconcile import StatementInvalid, parse_statement, reconcile_bank
+from giftcash.reconcile.lines import StatementInvalid
+from giftcash.reconcile.matching import reconcile_bank
 
 ops_world = test_reconcile_world.ops_world
 

@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 import pytest
 import test_reconcile_world
 
-from giftcash.service.reconcile import parse_settlement, reconcile_issuer
+from giftcash.adapters.issuers.settlements import parse_settlement
+from giftcash.reconcile.matching import reconcile_issuer
 
 ops_world = test_reconcile_world.ops_world
 

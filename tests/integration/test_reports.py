@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 import test_reconcile_world
 
-from giftcash.service import reports
-from giftcash.service.reports import ReportRow
+from giftcash.reports import volume as reports
+from giftcash.reports.volume import ReportRow
 
 ops_world = test_reconcile_world.ops_world
 

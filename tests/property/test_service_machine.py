@@ -53,8 +53,12 @@ from giftcash.config import Settings
 from giftcash.domain import ledger
 from giftcash.domain.states import ITEM_TRANSITIONS, ItemStatus
 from giftcash.entrypoints.worker import Worker
-from giftcash.service import admin, bank_accounts, customers, operators, pipeline, submissions
-from giftcash.service.operators import Operator
+from giftcash.identity import bank_accounts, customers, operators
+from giftcash.identity.operators import Operator
+from giftcash.intake import submissions
+from giftcash.payouts import sending
+from giftcash.redemption import steps as redemption
+from giftcash.review import queue as review
 from giftcash.service.ports import Ambiguous, Unavailable
 
 pytestmark = pytest.mark.slow  # stateful machine over real databases
@@ -261,7 +265,7 @@ class ServiceMachine(RuleBasedStateMachine):
     def review_decides(self, pick: int, approve: bool) -> None:
         waiting = self._in_review()
         item_id = waiting[pick % len(waiting)]
-        decide = admin.approve if approve else admin.decline
+        decide = review.approve if approve else review.decline
         item = decide(self.deps, self.reviewer, item_id, "checked by the machine")
         assert item.status == ("received" if approve else "declined")
 
@@ -443,11 +447,11 @@ def test_a_retry_without_inquiry_loses_captured_won(machine, monkeypatch):
     def redeem_again_under_a_new_key(deps, c):  # PLANTED
         key = c.key if c.prior_attempts == 0 else f"{c.key}-again{c.prior_attempts}"
         try:
-            return pipeline._classify(c, deps.issuer.redeem(c.issuer, key, c.code, c.pin))
+            return redemption._classify(c, deps.issuer.redeem(c.issuer, key, c.code, c.pin))
         except (Ambiguous, Unavailable) as e:
-            return pipeline.RedeemOutcome(c, "retry", reason=str(e))
+            return redemption.RedeemOutcome(c, "retry", reason=str(e))
 
-    monkeypatch.setattr(pipeline, "redeem", redeem_again_under_a_new_key)
+    monkeypatch.setattr(redemption, "redeem", redeem_again_under_a_new_key)
     machine.opening_sales([(0, 5_000, False)])
     machine.issuer_misbehaves("lost_answer")
     machine.worker_pass(0)  # admitted (a pass redeems what earlier passes admitted)
@@ -469,15 +473,14 @@ def test_a_payout_that_leaves_its_items_redeemed_pays_twice(machine, monkeypatch
 
         def __enter__(self):
             uow = self.uow.__enter__()
-            uow.items.transition = lambda *a, **kw: None
+            # (and say they did, as a repository that lies would)
+            uow.items.transition = lambda events, *a, **kw: {e.id for e in events}
             return uow
 
         def __exit__(self, *exc):
             return self.uow.__exit__(*exc)
 
-    monkeypatch.setattr(
-        pipeline, "create_payouts", _with_uow(pipeline.create_payouts, KeepRedeemed)
-    )
+    monkeypatch.setattr(sending, "create_payouts", _with_uow(sending.create_payouts, KeepRedeemed))
     machine.opening_sales([(0, 5_000, False)])
     for _ in range(3):  # admitted, redeemed, paid out: one step per pass
         machine.worker_pass(0)

@@ -7,9 +7,9 @@ import sys
 
 import plants  # this script's folder is on sys.path
 
-from giftcash.service import pipeline
+from giftcash.payouts import sending
 
-pipeline.record_sends = plants.record_sends_in_two_transactions
+sending.record_sends = plants.record_sends_in_two_transactions
 
 from giftcash.entrypoints.cli import app  # noqa: E402
 

@@ -8,47 +8,48 @@ import time
 
 from giftcash.domain import ledger
 from giftcash.domain.states import PayoutStatus as PS
-from giftcash.service import pipeline
-from giftcash.service.bank_ids import new_bank_tran_id
+from giftcash.domain.states import transition
+from giftcash.payouts import sending
+from giftcash.redemption import steps as redemption
 from giftcash.service.deps import Deps
 from giftcash.service.ports import Ambiguous, Unavailable
 
-_real_record_sends = pipeline.record_sends
+_real_record_sends = sending.record_sends
 
 
-def redeem_retry_with_new_key(deps: Deps, c: pipeline.RedeemClaim) -> pipeline.RedeemOutcome:
+def redeem_retry_with_new_key(deps: Deps, c: redemption.RedeemClaim) -> redemption.RedeemOutcome:
     """PLANTED: a retry makes a new idempotency key and redeems again, without asking the
     issuer what happened to the first call."""
     key = c.key if c.prior_attempts == 0 else f"{c.key}-retry{c.prior_attempts}"
     try:
-        return pipeline._classify(c, deps.issuer.redeem(c.issuer, key, c.code, c.pin))
+        return redemption._classify(c, deps.issuer.redeem(c.issuer, key, c.code, c.pin))
     except (Ambiguous, Unavailable) as e:
-        return pipeline.RedeemOutcome(c, "retry", reason=str(e))
+        return redemption.RedeemOutcome(c, "retry", reason=str(e))
 
 
-def send_payout_retry_with_new_id(deps: Deps, c: pipeline.PayoutClaim) -> pipeline.PayoutOutcome:
+def send_payout_retry_with_new_id(deps: Deps, c: sending.PayoutClaim) -> sending.PayoutOutcome:
     """PLANTED: a retry of a deposit takes a fresh ``bank_tran_id`` and sends again,
     without the transfer-result inquiry."""
     retry = c.prior_attempts > 0 or c.status == PS.UNKNOWN
-    tran_id = new_bank_tran_id(deps) if retry else c.bank_tran_id
+    tran_id = deps.new_bank_tran_id() if retry else c.bank_tran_id
     try:
         d = deps.bank.deposit(
             tran_id, c.bank_code, c.account_number, c.holder_name, c.amount, memo="giftcash"
         )
     except Ambiguous as e:
-        return pipeline.PayoutOutcome(c, "unknown", str(e))
+        return sending.PayoutOutcome(c, "unknown", str(e))
     except Unavailable as e:
-        return pipeline.PayoutOutcome(c, "retry", str(e))
+        return sending.PayoutOutcome(c, "retry", str(e))
     if d.outcome == "done":
-        return pipeline.PayoutOutcome(c, "sent")
-    return pipeline.PayoutOutcome(c, "rejected", d.message[:200])
+        return sending.PayoutOutcome(c, "sent")
+    return sending.PayoutOutcome(c, "rejected", d.message[:200])
 
 
 WINDOW_S = 0.5
 
 
 def record_sends_in_two_transactions(
-    deps: Deps, worker_id: str, outcomes: list[pipeline.PayoutOutcome]
+    deps: Deps, worker_id: str, outcomes: list[sending.PayoutOutcome]
 ) -> None:
     """PLANTED: a sent payout's status commits in one transaction and its ledger entry in
     a second one (after a pause that stands for a slow commit), so a crash in between
@@ -60,7 +61,7 @@ def record_sends_in_two_transactions(
         for o in outcomes:
             c = o.claim
             if o.kind == "sent" and uow.payouts.transition_leased(
-                c.payout_id, worker_id, c.status, PS.SENT, now
+                transition(c.payout_id, PS(c.status), PS.SENT), worker_id, now
             ):
                 moved.append(c)
         uow.commit()

@@ -9,9 +9,9 @@ import dataclasses
 
 from verdict import SEED, explain
 
+from giftcash.abuse import bounds
 from giftcash.selftest.abuse import AbusePlan, run_abuse
 from giftcash.selftest.registry import Context
-from giftcash.service import bounds
 
 
 def test_hostile_traffic_costs_within_the_bounds(database_url, tmp_path):

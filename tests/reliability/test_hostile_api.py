@@ -19,7 +19,7 @@ from apiworld import World, add_account, item, signup
 from giftcash.adapters.db import tables as t
 from giftcash.entrypoints.api.app import MAX_BODY_BYTES
 from giftcash.entrypoints.worker import Worker
-from giftcash.service import operators
+from giftcash.identity import operators
 
 TESTS = Path(__file__).resolve().parents[1]
 

@@ -16,8 +16,8 @@ from pydantic import BaseModel
 from verdict import SEED
 
 from apiworld import World, add_account, item, signup
+from giftcash.identity import operators
 from giftcash.selftest.hostile import known_ids, run_schemathesis
-from giftcash.service import operators
 
 pytestmark = pytest.mark.slow  # schemathesis over the whole API
 

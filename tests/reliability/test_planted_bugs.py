@@ -10,10 +10,11 @@ import plants
 import pytest
 from verdict import SEED
 
+from giftcash.payouts import sending
+from giftcash.redemption import steps as redemption
 from giftcash.selftest.crash import CrashPlan, run_crash
 from giftcash.selftest.faults import FaultPlan, run_faults
 from giftcash.selftest.registry import Context
-from giftcash.service import pipeline
 
 pytestmark = pytest.mark.slow  # harness runs with bugs planted, each a full run
 
@@ -21,7 +22,7 @@ SMALL = FaultPlan(items=60, settle_s=10.0, late_customers=0)
 
 
 def test_a_redemption_retried_under_a_new_key_is_caught(monkeypatch, tmp_path):
-    monkeypatch.setattr(pipeline, "redeem", plants.redeem_retry_with_new_key)
+    monkeypatch.setattr(redemption, "redeem", plants.redeem_retry_with_new_key)
     row, _ = run_faults(Context(SEED, tmp_path), SMALL)
 
     assert row.double_redemptions > 0, row.notes  # captured codes sent again
@@ -29,7 +30,7 @@ def test_a_redemption_retried_under_a_new_key_is_caught(monkeypatch, tmp_path):
 
 
 def test_a_deposit_retried_under_a_new_id_is_caught(monkeypatch, tmp_path):
-    monkeypatch.setattr(pipeline, "send_payout", plants.send_payout_retry_with_new_id)
+    monkeypatch.setattr(sending, "send_payout", plants.send_payout_retry_with_new_id)
     row, _ = run_faults(Context(SEED, tmp_path), SMALL)
 
     assert row.double_payouts > 0, row.notes

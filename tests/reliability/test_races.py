@@ -15,6 +15,7 @@ from giftcash.adapters.db import codes_repo
 from giftcash.adapters.db import repositories_items as items_repo
 from giftcash.adapters.db import tables as t
 from giftcash.entrypoints.api import idempotency
+from giftcash.payouts import sending
 from giftcash.selftest.races import (
     RacePlan,
     RaceReport,
@@ -28,7 +29,6 @@ from giftcash.selftest.races import (
     run_races,
 )
 from giftcash.selftest.registry import Context
-from giftcash.service import pipeline
 
 pytestmark = pytest.mark.slow  # many threads over a real engine pool
 
@@ -100,7 +100,7 @@ def _create_payouts_read_then_write(deps, limit: int = 200) -> int:
                 bank_account_id=g.bank_account_id,
                 currency=g.currency,
                 amount=g.amount,
-                bank_tran_id=pipeline.new_bank_tran_id(deps),
+                bank_tran_id=deps.new_bank_tran_id(),
                 now=now,
             )
             c = t.items.c
@@ -115,7 +115,7 @@ def _create_payouts_read_then_write(deps, limit: int = 200) -> int:
 
 
 def test_payouts_created_outside_one_transaction_pay_more_than_owed(monkeypatch, tmp_path):
-    monkeypatch.setattr(pipeline, "create_payouts", _create_payouts_read_then_write)
+    monkeypatch.setattr(sending, "create_payouts", _create_payouts_read_then_write)
     out = RaceReport()
     with race_stack(Context(SEED, tmp_path), SMALL) as st:
         c = make_customer(st.deps, st.sims, 1)

@@ -12,9 +12,11 @@ import pytest
 from verdict import SEED, explain
 
 from giftcash.adapters.crypto import passwords
+from giftcash.identity import customers
+from giftcash.intake import submissions
+from giftcash.redemption import steps as redemption
 from giftcash.selftest.registry import Context
 from giftcash.selftest.secrets_scan import run_secrets
-from giftcash.service import customers, pipeline, submissions
 
 pytestmark = pytest.mark.slow  # a full run through API and worker, then a scan
 
@@ -35,7 +37,7 @@ def test_no_secret_is_kept_logged_or_answered(database_url, tmp_path):
 
 def test_planted_leaks_are_found(monkeypatch, tmp_path):
     log = logging.getLogger("giftcash.planted")
-    real_redeem = pipeline.redeem
+    real_redeem = redemption.redeem
 
     def chatty_redeem(deps, claim):  # PLANTED: a debug line with the code in it
         log.debug("redeeming %s", claim.code)
@@ -49,7 +51,7 @@ def test_planted_leaks_are_found(monkeypatch, tmp_path):
             return password_hash == self.hash(password)
 
     monkeypatch.setattr(submissions, "mask", lambda code: code)  # PLANTED: unmasked
-    monkeypatch.setattr(pipeline, "redeem", chatty_redeem)
+    monkeypatch.setattr(redemption, "redeem", chatty_redeem)
     monkeypatch.setattr(customers, "token_hash", lambda token: token)  # PLANTED: plain
     monkeypatch.setattr(passwords, "Argon2Passwords", Sha256Passwords)
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 
 from giftcash.bootstrap import build_deps, make_engine_from_settings
+from giftcash.identity import bank_accounts
 from giftcash.selftest.checks import run_checks
 from giftcash.selftest.stack import Simulators, make_customer, provision, settings_for
-from giftcash.service import pipeline
 from giftcash.service.ports import Ambiguous, Unavailable
 
 
@@ -49,7 +49,7 @@ def test_a_verified_account_whose_deposit_went_unrecorded_is_booked_by_the_sweep
         assert customer is not None  # the memo arrived, the customer verified the account
         deps.bank = real_bank
 
-        pipeline.settle_verifications(deps, grace_s=0)
+        bank_accounts.settle_verifications(deps, grace_s=0)
 
         check = run_checks(
             engine,

@@ -10,10 +10,10 @@ import re
 import pytest
 
 from fakes_uow import FakeWorld
+from giftcash.identity.bank_accounts import add_bank_account, verify_bank_account
+from giftcash.identity.secrets import code_hash
 from giftcash.service import errors
-from giftcash.service.bank_accounts import add_bank_account, verify_bank_account
 from giftcash.service.ports import Deposit
-from giftcash.service.secrets import code_hash
 
 NUMBER = "110-123-456789"
 

@@ -9,10 +9,10 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
+from giftcash.catalogue import live as catalogue
 from giftcash.domain.brands import find_brand
 from giftcash.entrypoints.cli import app as cli_app
 from giftcash.entrypoints.cli import catalogue as cli_catalogue
-from giftcash.service import catalogue
 
 
 def _brands(n: int) -> dict:

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 
 from fakes_uow import FakeWorld
+from giftcash.intake.submissions import ItemIn, submit
 from giftcash.service import errors
-from giftcash.service.submissions import ItemIn, submit
 
 CODE_A = "4161-2345-6789-0123"
 CODE_B = "4161-2345-6789-9999"

@@ -18,19 +18,48 @@ import giftcash
 ROOT = Path(giftcash.__file__).parent
 PACKAGE = "giftcash"
 
+# The capabilities: one package per business capability, a layer between the entrypoints
+# and service/domain (DESIGN.md, "Architecture"). They may import service, domain and
+# each other (without cycles), never an adapter or an entrypoint; service, what they
+# share, imports none of them.
+CAPABILITIES = (
+    "abuse",
+    "audit",
+    "catalogue",
+    "identity",
+    "intake",
+    "ops",
+    "payouts",
+    "reconcile",
+    "redemption",
+    "reports",
+    "review",
+    "webhooks",
+)
+# The other top-level modules and packages, each with its place in the layers.
+OTHERS = (
+    "adapters",
+    "bootstrap",
+    "config",
+    "domain",
+    "entrypoints",
+    "selftest",
+    "service",
+    "simulators",
+)
+_OUTER = (
+    "giftcash.adapters",
+    "giftcash.entrypoints",
+    "giftcash.simulators",
+    "giftcash.selftest",
+    "giftcash.bootstrap",
+)
+
 # (importer prefix, imported prefixes it must not reach); a prefix matches itself and
 # everything under it.
 FORBIDDEN: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (
-        "giftcash.service",
-        (
-            "giftcash.adapters",
-            "giftcash.entrypoints",
-            "giftcash.simulators",
-            "giftcash.selftest",
-            "giftcash.bootstrap",
-        ),
-    ),
+    ("giftcash.service", (*_OUTER, *(f"giftcash.{c}" for c in CAPABILITIES))),
+    *((f"giftcash.{c}", _OUTER) for c in CAPABILITIES),
     ("giftcash.adapters", ("giftcash.entrypoints",)),
     ("giftcash.entrypoints.api", ("giftcash.adapters",)),
     ("giftcash.entrypoints.web", ("giftcash.adapters",)),
@@ -164,6 +193,17 @@ def test_no_import_against_the_layers() -> None:
     assert not found, "imports against the layers:\n" + "\n".join(found)
 
 
+def test_every_top_level_package_has_its_layer() -> None:
+    """A new package under ``src/giftcash`` is named here, as a capability or otherwise,
+    so that the rules above cover it."""
+    found = {p.stem for p in ROOT.glob("*.py")} | {
+        p.parent.name for p in ROOT.glob("*/__init__.py")
+    }
+    found.discard("__init__")
+    unplaced = sorted(found - set(CAPABILITIES) - set(OTHERS))
+    assert not unplaced, f"name each in CAPABILITIES or OTHERS: {unplaced}"
+
+
 # -- the checks can fail ----------------------------------------------------------------
 
 
@@ -204,12 +244,19 @@ def test_a_planted_wrong_way_import_is_reported(tmp_path: Path) -> None:
             "entrypoints/__init__.py": "",
             "entrypoints/web/__init__.py": "",
             "entrypoints/web/pages.py": "def f():\n    from giftcash.adapters import db\n",
+            "intake/__init__.py": "",
+            "intake/submissions.py": "from giftcash.adapters import db\n",
+            "payouts/__init__.py": "",
+            "payouts/sending.py": "from giftcash.intake import submissions\n",
             "service/__init__.py": "",
             "service/use.py": "from ..adapters.db import thing\n",
+            "service/deps.py": "from giftcash.payouts import sending\n",
         },
     )
     assert wrong_way(graph(root, PACKAGE)) == [
         "giftcash.entrypoints.web.pages imports giftcash.adapters.db",
+        "giftcash.intake.submissions imports giftcash.adapters.db",
+        "giftcash.service.deps imports giftcash.payouts.sending",
         "giftcash.service.use imports giftcash.adapters.db",
     ]
     assert third_party(root, PACKAGE, "giftcash.domain") == [

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from fakes_uow import FakeWorld
-from giftcash.service.pipeline import create_payouts
+from giftcash.payouts.sending import create_payouts
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 from couponimages import coupon, png
 from giftcash.domain.brands import CATALOGUE, find_brand
 from giftcash.domain.printed import printed_expiry, printed_product
-from giftcash.service import scans
+from giftcash.intake import scans
 from giftcash.simulators.issuer import issue_code
 
 

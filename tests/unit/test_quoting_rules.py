@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 
 from fakes_uow import FakeWorld
+from giftcash.intake.quoting import make_quote
 from giftcash.service import errors
-from giftcash.service.quoting import make_quote
 
 
 @pytest.fixture

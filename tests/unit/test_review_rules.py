@@ -7,9 +7,11 @@ from __future__ import annotations
 import pytest
 
 from fakes_uow import FakeWorld
+from giftcash.audit import log as audit
 from giftcash.domain.errors import IllegalTransition
-from giftcash.service import admin, audit, errors
-from giftcash.service.operators import Operator
+from giftcash.identity.operators import Operator
+from giftcash.review import queue as review
+from giftcash.service import errors
 
 REVIEWER = Operator(id="op-1", username="reviewer", role="reviewer")
 
@@ -29,7 +31,7 @@ def audit_trail(world: FakeWorld) -> list[tuple[str, str | None, str]]:
 
 
 def test_an_approved_item_goes_back_to_received_for_redemption(world: FakeWorld) -> None:
-    item = admin.approve(world.deps, REVIEWER, "i-1", "  seller  known,   receipts  seen ")
+    item = review.approve(world.deps, REVIEWER, "i-1", "  seller  known,   receipts  seen ")
     assert (item.status, item.decline_code) == ("received", None)
     row = world.db.items["i-1"]
     assert (row["reviewed_by"], row["reviewed_at"]) == ("operator:reviewer", world.clock.now())
@@ -40,9 +42,9 @@ def test_an_approved_item_goes_back_to_received_for_redemption(world: FakeWorld)
 
 
 def test_a_declined_item_ends_with_the_reviews_code(world: FakeWorld) -> None:
-    item = admin.decline(world.deps, REVIEWER, "i-1", "receipt does not match")
-    assert (item.status, item.decline_code) == ("declined", admin.REVIEW_DECLINE_CODE)
-    assert item.decline_message == admin.REVIEW_DECLINE_MESSAGE
+    item = review.decline(world.deps, REVIEWER, "i-1", "receipt does not match")
+    assert (item.status, item.decline_code) == ("declined", review.REVIEW_DECLINE_CODE)
+    assert item.decline_message == review.REVIEW_DECLINE_MESSAGE
     assert audit_trail(world) == [("item.decline", "item:i-1", "done")]
     assert world.db.commits == 1
 
@@ -50,9 +52,9 @@ def test_a_declined_item_ends_with_the_reviews_code(world: FakeWorld) -> None:
 def test_a_second_decision_on_the_same_item_is_refused_and_changes_nothing(
     world: FakeWorld,
 ) -> None:
-    admin.approve(world.deps, REVIEWER, "i-1", "ok")
+    review.approve(world.deps, REVIEWER, "i-1", "ok")
     with pytest.raises(IllegalTransition):
-        admin.decline(world.deps, REVIEWER, "i-1", "changed my mind")
+        review.decline(world.deps, REVIEWER, "i-1", "changed my mind")
     row = world.db.items["i-1"]
     assert (row["status"], row["decline_code"], row["review_note"]) == ("received", None, "ok")
     # the refusal is on the record, committed on its own
@@ -64,26 +66,26 @@ def test_a_second_decision_on_the_same_item_is_refused_and_changes_nothing(
     assert world.db.commits == 2
 
 
-@pytest.mark.parametrize("reason", ["", "   ", "x" * (admin.MAX_REASON + 1)])
+@pytest.mark.parametrize("reason", ["", "   ", "x" * (review.MAX_REASON + 1)])
 def test_a_decision_needs_a_reason(world: FakeWorld, reason: str) -> None:
     with pytest.raises(errors.InvalidInput):
-        admin.approve(world.deps, REVIEWER, "i-1", reason)
+        review.approve(world.deps, REVIEWER, "i-1", reason)
     assert world.db.items["i-1"]["status"] == "review"
     assert audit_trail(world) == [("item.approve", "item:i-1", "refused")]
 
 
 def test_an_unknown_item_is_not_found_and_the_attempt_is_audited(world: FakeWorld) -> None:
-    with pytest.raises(admin.ItemNotFound):
-        admin.approve(world.deps, REVIEWER, "no-such-item", "ok")
+    with pytest.raises(review.ItemNotFound):
+        review.approve(world.deps, REVIEWER, "no-such-item", "ok")
     assert audit_trail(world) == [("item.approve", "item:no-such-item", "refused")]
 
 
 def test_the_decisions_form_an_unbroken_audit_chain(world: FakeWorld) -> None:
     world.item("i-2", "review")
-    admin.approve(world.deps, REVIEWER, "i-1", "ok")
+    review.approve(world.deps, REVIEWER, "i-1", "ok")
     with pytest.raises(IllegalTransition):
-        admin.approve(world.deps, REVIEWER, "i-1", "again")
-    admin.decline(world.deps, REVIEWER, "i-2", "no")
+        review.approve(world.deps, REVIEWER, "i-1", "again")
+    review.decline(world.deps, REVIEWER, "i-2", "no")
     records = world.db.audit
     assert [r.seq for r in records] == [1, 2, 3]
     assert audit.check_chain(records, (records[-1].seq, records[-1].hash)) == []

@@ -23,7 +23,7 @@ from couponimages import (
 )
 from giftcash.adapters.barcodes import ZxingReader
 from giftcash.domain.brands import CATALOGUE, Brand
-from giftcash.service import scans
+from giftcash.intake import scans
 from giftcash.simulators.issuer import issue_code
 
 READER = ZxingReader()

@@ -12,9 +12,10 @@ import pytest
 
 from fakes_uow import FakeWorld
 from giftcash.domain.banks import BANKS, MOST_USED, banks_by_use
-from giftcash.service import consents, errors
-from giftcash.service.bank_accounts import deposit_code
-from giftcash.service.customers import MIN_AGE_YEARS, _check_signup, age_years
+from giftcash.identity import consents
+from giftcash.identity.bank_accounts import deposit_code
+from giftcash.identity.customers import MIN_AGE_YEARS, _check_signup, age_years
+from giftcash.service import errors
 
 TODAY = date(2026, 12, 4)
 

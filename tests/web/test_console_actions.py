@@ -23,7 +23,9 @@ from test_console_pages import (
 from giftcash.adapters.db import tables as t
 from giftcash.domain.aml import Evidence
 from giftcash.entrypoints.worker import Worker
-from giftcash.service import admin, errors, operators
+from giftcash.identity import operators
+from giftcash.review import queue as review_queue
+from giftcash.service import errors
 
 
 @pytest.fixture
@@ -120,7 +122,7 @@ def test_payouts_list_names_customer_account_and_one_transfer(console: Console):
     site = console.site
     first, _, _ = _items_in_review(site)
     op = console.operator("adm", "admin")
-    admin.approve(
+    review_queue.approve(
         site.deps, operators.authenticate(site.deps, op.cookies["gc_op_session"]), first, "ok"
     )
     Worker(site.deps).drain(20)
@@ -193,7 +195,7 @@ def test_block_refuses_sign_in_and_sale_and_notes_are_audited(console: Console):
     # her session ended, and she cannot sign in or sell
     assert site.client.get("/sell", follow_redirects=False).status_code == 303
     with pytest.raises(errors.CustomerBlocked):
-        from giftcash.service import customers
+        from giftcash.identity import customers
 
         customers.issue_token(site.deps, phone="010-4444-5555", password="a long enough password")
     r = _form_post(client, f"{page}/unblock", page, {"kind": "customer", "reason": "cleared"})
@@ -203,7 +205,7 @@ def test_block_refuses_sign_in_and_sale_and_notes_are_audited(console: Console):
     )
     assert r.status_code == 303
     with pytest.raises(errors.CustomerBlocked):
-        from giftcash.service import customers
+        from giftcash.identity import customers
 
         customers.issue_token(
             site.deps,

@@ -20,7 +20,7 @@ import pyotp
 import pytest
 from browsing import PHONE_WIDTH, needs_chromium, shot
 
-from giftcash.service import operators
+from giftcash.identity import operators
 
 pytestmark = [needs_chromium, pytest.mark.slow]  # Chromium over the running demo
 

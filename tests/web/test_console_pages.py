@@ -16,9 +16,11 @@ from sqlalchemy import select, update
 from websupport import Site
 
 from giftcash.adapters.db import tables as t
+from giftcash.catalogue import live as catalogue
 from giftcash.entrypoints.web import console_routers
 from giftcash.entrypoints.worker import Worker
-from giftcash.service import admin, catalogue, operators
+from giftcash.identity import operators
+from giftcash.review import queue as review
 
 OPERATOR_PASSWORD = "a long operator password"
 ROLES = ("reviewer", "finance", "admin")
@@ -475,7 +477,7 @@ def test_payouts_list_inquiry_and_retry(console: Console):
     site = console.site
     first, _, _ = _items_in_review(site)
     approver = console.operator("adm", "admin")
-    admin.approve(
+    review.approve(
         site.deps,
         operators.authenticate(site.deps, approver.cookies["gc_op_session"]),
         first,
@@ -545,7 +547,7 @@ def test_dashboard_figures_and_charts(console: Console):
     site = console.site
     first, _, _ = _items_in_review(site)
     op = console.operator("adm", "admin")
-    admin.approve(
+    review.approve(
         site.deps, operators.authenticate(site.deps, op.cookies["gc_op_session"]), first, "checked"
     )
     Worker(site.deps).drain(20)

@@ -15,22 +15,23 @@ from giftcash.entrypoints.web.console_catalogue import parse_cap, parse_rate_bps
 from giftcash.entrypoints.web.console_customers import masked_phone
 from giftcash.entrypoints.web.console_pages import duration
 from giftcash.entrypoints.web.i18n import Tr
-from giftcash.service import console, reports
+from giftcash.reports import dashboard
+from giftcash.reports import volume as reports
 
 
 def test_percentiles_are_latencies_that_happened():
     values = [float(v) for v in range(1, 101)]  # 1..100 s
-    assert console.percentile_nearest_rank(values, 95) == 95.0
-    assert console.percentile_nearest_rank([7.0], 95) == 7.0
-    assert console.percentile_nearest_rank([], 95) is None
-    lat = console.latency([30.0, 90.0, 100.0, 4000.0, 20_000.0])
+    assert dashboard.percentile_nearest_rank(values, 95) == 95.0
+    assert dashboard.percentile_nearest_rank([7.0], 95) == 7.0
+    assert dashboard.percentile_nearest_rank([], 95) is None
+    lat = dashboard.latency([30.0, 90.0, 100.0, 4000.0, 20_000.0])
     assert lat.median_s == 100.0 and lat.p95_s == 20_000.0 and lat.count == 5
     assert lat.buckets == (1, 2, 0, 0, 1, 1)  # <1m, 1-5m, 5-15m, 15-60m, 1-4h, 4h+
 
 
 @given(st.lists(st.floats(min_value=0, max_value=1e6), min_size=1, max_size=50))
 def test_the_p95_is_one_of_the_values_and_not_below_the_median(values):
-    lat = console.latency(values)
+    lat = dashboard.latency(values)
     assert lat.p95_s in values
     assert lat.p95_s >= min(values) and sum(lat.buckets) == len(values)
 
@@ -53,7 +54,7 @@ def test_chart_text_is_escaped_and_bars_carry_their_figures():
     svg = str(charts.exposure_chart(tr, exposure, "KRW"))
     assert "<script>" not in svg and "&lt;script&gt;" in svg
     assert "Cap ₩100,000" in svg and "₩50,000" in svg
-    days = [console.DayFigures(date(2026, 11, 27), face_value=100_000, payout=90_000)]
+    days = [dashboard.DayFigures(date(2026, 11, 27), face_value=100_000, payout=90_000)]
     volume = str(charts.volume_chart(tr, days, "KRW"))
     assert "11/27: margin ₩10,000" in volume and "paid to customers ₩90,000" in volume
 

@@ -18,7 +18,7 @@ from websupport import Site
 from couponimages import PDF, coupon, png
 from giftcash.domain.brands import find_brand
 from giftcash.domain.coupons import KST
-from giftcash.service import scans
+from giftcash.intake import scans
 from giftcash.simulators.issuer import issue_code
 
 RNG = random.Random(16)

@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 from websupport import Site, confirmed_fields
 
 from giftcash.adapters.db import tables as t
+from giftcash.catalogue import overrides as admin
 from giftcash.domain.advisor import KST
 from giftcash.entrypoints.worker import Worker
-from giftcash.service import admin
-from giftcash.service.operators import Operator
+from giftcash.identity.operators import Operator
 
 HX = {"HX-Request": "true"}
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from websupport import CONSENTS, PASSWORD, Site
 
 from giftcash.adapters.db import tables as t
-from giftcash.service import consents
+from giftcash.identity import consents
 
 FORM = {"name": "김민지", "phone": "010-4444-5555", "birth_date": "1990-01-02"}
 

@@ -1,7 +1,7 @@
 """The barcode reader: Pillow opens the image in memory, zxing-cpp decodes the barcodes.
 
 The vendors' quirks stay here: Pillow's decompression-bomb warning and its many
-exception types become the scan errors of ``service.scans``; zxing's result objects
+exception types become the scan errors of ``intake.scans``; zxing's result objects
 become ``Symbol`` records. The type is sniffed from the first bytes and Pillow is told to
 open only that format, so a PDF named ``coupon.png`` is refused, not guessed at. The
 header's size is checked against the pixel limit before a single pixel is decoded.
@@ -16,7 +16,7 @@ from typing import Protocol
 import zxingcpp
 from PIL import Image, UnidentifiedImageError
 
-from giftcash.service.scans import (
+from giftcash.intake.scans import (
     ImageCorrupt,
     ImageTooManyPixels,
     ImageTypeUnsupported,
@@ -94,7 +94,7 @@ class PrintedText(Protocol):
 
 
 class ZxingReader:
-    """``service.scans.BarcodeReader`` with zxing-cpp; with ``ocr`` (``adapters.ocr``), the
+    """``intake.scans.BarcodeReader`` with zxing-cpp; with ``ocr`` (``adapters.ocr``), the
     printed text of a picture that gave a code (the expiry is read from it), else None."""
 
     def __init__(self, ocr: PrintedText | None = None) -> None:

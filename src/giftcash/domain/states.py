@@ -1,16 +1,19 @@
-"""The item and payout state machines as transition tables (DESIGN.md).
+"""The item, payout and bank-account state machines as transition tables (DESIGN.md).
 
-Nobody assigns a status: ``advance`` checks the table and returns the new status, or
-raises ``IllegalTransition``.
+Nobody assigns a status. ``transition`` turns a move the table allows into an event
+(``Moved``); a move the table forbids is a bug in the caller and fails its assertion, it
+is never an answer to retry. A repository applies events only to rows still in the
+event's ``source`` state (and, for a leased row, still leased to the worker) and reports
+which moved: a row another worker or an operator moved first is a lost race, an answer
+the caller handles, never an error.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import TypeVar
-
-from giftcash.domain.errors import IllegalTransition
+from typing import Generic, TypeVar
 
 
 class ItemStatus(StrEnum):
@@ -35,8 +38,15 @@ class PayoutStatus(StrEnum):
     REJECTED = "rejected"  # the bank refused it outright: nothing moved
 
 
+class BankAccountStatus(StrEnum):
+    VERIFYING = "verifying"  # the 1-won deposit is on its way; its memo's code not typed
+    VERIFIED = "verified"
+    FAILED = "failed"  # the bank refused the deposit, or a payout to it came back
+
+
 _I = ItemStatus
 _P = PayoutStatus
+_B = BankAccountStatus
 
 ITEM_TRANSITIONS: Mapping[ItemStatus, frozenset[ItemStatus]] = {
     _I.RECEIVED: frozenset({_I.DECLINED, _I.REVIEW, _I.REDEEMING, _I.FAILED}),
@@ -63,25 +73,50 @@ PAYOUT_TRANSITIONS: Mapping[PayoutStatus, frozenset[PayoutStatus]] = {
     _P.REJECTED: frozenset(),
 }
 
+BANK_ACCOUNT_TRANSITIONS: Mapping[BankAccountStatus, frozenset[BankAccountStatus]] = {
+    _B.VERIFYING: frozenset({_B.VERIFIED, _B.FAILED}),
+    # a verified account fails when a payout to it is rejected or returned: the customer
+    # adds an account again
+    _B.VERIFIED: frozenset({_B.FAILED}),
+    _B.FAILED: frozenset(),
+}
+
 ITEM_TERMINAL = frozenset(s for s, nxt in ITEM_TRANSITIONS.items() if not nxt)
 PAYOUT_TERMINAL = frozenset(s for s, nxt in PAYOUT_TRANSITIONS.items() if not nxt)
+BANK_ACCOUNT_TERMINAL = frozenset(s for s, nxt in BANK_ACCOUNT_TRANSITIONS.items() if not nxt)
 
-S = TypeVar("S", ItemStatus, PayoutStatus)
+S = TypeVar("S", ItemStatus, PayoutStatus, BankAccountStatus)
 
-
-def advance(table: Mapping[S, frozenset[S]], current: S, target: S) -> S:
-    if target not in table[current]:
-        raise IllegalTransition(
-            f"cannot go from {current.value} to {target.value}",
-            current=current.value,
-            target=target.value,
-        )
-    return target
+TABLES: Mapping[type[StrEnum], Mapping[StrEnum, frozenset[StrEnum]]] = {
+    ItemStatus: ITEM_TRANSITIONS,  # type: ignore[dict-item]
+    PayoutStatus: PAYOUT_TRANSITIONS,  # type: ignore[dict-item]
+    BankAccountStatus: BANK_ACCOUNT_TRANSITIONS,  # type: ignore[dict-item]
+}
 
 
-def advance_item(current: ItemStatus | str, target: ItemStatus | str) -> ItemStatus:
-    return advance(ITEM_TRANSITIONS, ItemStatus(current), ItemStatus(target))
+@dataclass(frozen=True, slots=True)
+class Moved(Generic[S]):
+    """One row's move from ``source`` to ``target``, as its table allows. ``reason``: why,
+    when there is a code for it (an item's decline code)."""
+
+    id: str
+    source: S
+    target: S
+    reason: str | None = None
 
 
-def advance_payout(current: PayoutStatus | str, target: PayoutStatus | str) -> PayoutStatus:
-    return advance(PAYOUT_TRANSITIONS, PayoutStatus(current), PayoutStatus(target))
+def allows(current: S, target: S) -> bool:
+    return target in TABLES[type(current)][current]
+
+
+def transition(id: str, current: S, target: S, reason: str | None = None) -> Moved[S]:
+    """The event of a move the table allows; any other move is the caller's bug."""
+    assert allows(current, target), f"{type(current).__name__}: {current} -> {target}"
+    return Moved(id, current, target, reason)
+
+
+def transitions(
+    ids: Iterable[str], current: S, target: S, reason: str | None = None
+) -> list[Moved[S]]:
+    """The same move for many rows."""
+    return [transition(i, current, target, reason) for i in ids]

@@ -23,11 +23,12 @@ import pyotp
 from giftcash.adapters.db.migrate import upgrade
 from giftcash.adapters.files import write_durably
 from giftcash.bootstrap import build_deps
+from giftcash.catalogue import overrides as admin
 from giftcash.config import Settings
 from giftcash.entrypoints.api.app import create_app
 from giftcash.entrypoints.servers import ServerThread, port_is_free
 from giftcash.entrypoints.worker import Worker
-from giftcash.service import admin, bank_accounts, consents, customers, operators
+from giftcash.identity import bank_accounts, consents, customers, operators
 from giftcash.service.deps import Deps
 from giftcash.simulators.bank import create_bank_app
 from giftcash.simulators.issuer import create_issuer_app

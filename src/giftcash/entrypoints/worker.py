@@ -24,9 +24,14 @@ from giftcash.adapters.webhooks import signing
 from giftcash.adapters.webhooks.sender import HttpWebhookSender
 from giftcash.domain.errors import DomainError
 from giftcash.domain.states import PayoutStatus as PS
-from giftcash.service import cases, notices, pipeline, webhooks
+from giftcash.identity import bank_accounts
+from giftcash.ops import health
+from giftcash.payouts import notices, sending
+from giftcash.redemption import steps as redemption
+from giftcash.review import cases
 from giftcash.service.deps import Deps
 from giftcash.service.outbound import OutboundPolicy
+from giftcash.webhooks import delivery as webhooks
 
 log = logging.getLogger("giftcash.worker")
 
@@ -57,10 +62,10 @@ class Worker:
     stats: WorkerStats = field(default_factory=WorkerStats)
     # None: an HTTP sender refusing, beside private networks, ``deps.outbound_denied``
     webhook_sender: webhooks.Sender | None = None
-    cases_every_s: float | None = 60.0  # the AML detectors (service/cases.py); None: never
+    cases_every_s: float | None = 60.0  # the AML detectors (review/cases.py); None: never
     # A heartbeat is a commit, and every commit is synced to disk (engine.py, durability):
     # beating every pass cost an idle worker ten syncs a second. Readiness calls a worker
-    # stale only after max(2 leases, 30 s) (service/health.py).
+    # stale only after max(2 leases, 30 s) (ops/health.py).
     heartbeat_every_s: float | None = None
 
     def __post_init__(self) -> None:
@@ -118,32 +123,32 @@ class Worker:
         database work hides behind it. An item admitted in this pass is redeemed in the
         next; a redeemed one is paid out in the next."""
         d, w = self.deps, self.worker_id
-        admissions = pipeline.claim_admissions(d, w, self.batch)
-        claims = pipeline.claim_redemptions(d, w, self.batch)
-        looks = self._submit(lambda c: pipeline.inquire(d, c), admissions, lambda c: c.row.issuer)
-        redemptions = self._submit(lambda c: pipeline.redeem(d, c), claims, lambda c: c.issuer)
+        admissions = redemption.claim_admissions(d, w, self.batch)
+        claims = redemption.claim_redemptions(d, w, self.batch)
+        looks = self._submit(lambda c: redemption.inquire(d, c), admissions, lambda c: c.row.issuer)
+        redemptions = self._submit(lambda c: redemption.redeem(d, c), claims, lambda c: c.issuer)
         done = 0
         try:
             done += self._payout_steps()
         finally:
             # recorded whatever happened above: the issuer has answered these calls
             if admissions:
-                pipeline.record_admissions(d, w, [f.result() for f in looks])
+                redemption.record_admissions(d, w, [f.result() for f in looks])
                 metrics.count_claimed("admit", len(admissions))
                 self.stats.admitted += len(admissions)
             if claims:
                 outcomes = [f.result() for f in redemptions]
-                pipeline.record_redemptions(d, w, outcomes)
+                redemption.record_redemptions(d, w, outcomes)
                 metrics.count_claimed("redeem", len(claims))
                 metrics.count_redemptions(o.kind for o in outcomes)
                 self.stats.redeemed += sum(o.kind == "captured" for o in outcomes)
         done += len(admissions) + len(claims)
-        done += pipeline.settle_verifications(d, limit=self.batch)
+        done += bank_accounts.settle_verifications(d, limit=self.batch)
         done += webhooks.deliver(d, signing, self.webhook_sender, w, limit=self.batch)
         done += notices.deliver(d, limit=self.batch)
         if time.monotonic() >= self._beat_due:
             self._beat_due = time.monotonic() + self.heartbeat_every_s
-            pipeline.heartbeat(d, w)
+            health.heartbeat(d, w)
         self.stats.loops += 1
         if self.cases_every_s is not None and time.monotonic() >= self._cases_due:
             self._cases_due = time.monotonic() + self.cases_every_s
@@ -152,22 +157,22 @@ class Worker:
 
     def _payout_steps(self) -> int:
         d, w = self.deps, self.worker_id
-        done = made = pipeline.create_payouts(d, limit=self.batch)
+        done = made = sending.create_payouts(d, limit=self.batch)
         self.stats.payouts_created += made
 
-        sends = pipeline.claim_payouts(d, w, (PS.PENDING, PS.SENDING, PS.UNKNOWN), self.batch)
+        sends = sending.claim_payouts(d, w, (PS.PENDING, PS.SENDING, PS.UNKNOWN), self.batch)
         if sends:
-            outs = self._bank_calls(lambda c: pipeline.send_payout(d, c), sends)
-            pipeline.record_sends(d, w, outs)
+            outs = self._bank_calls(lambda c: sending.send_payout(d, c), sends)
+            sending.record_sends(d, w, outs)
             metrics.count_claimed("send", len(sends))
             metrics.count_payouts(o.kind for o in outs)
             self.stats.payouts_sent += sum(o.kind == "sent" for o in outs)
             done += len(sends)
 
-        checks = pipeline.claim_payouts(d, w, (PS.SENT,), self.batch)
+        checks = sending.claim_payouts(d, w, (PS.SENT,), self.batch)
         if checks:
-            outs = self._bank_calls(lambda c: pipeline.check_payout(d, c), checks)
-            pipeline.record_checks(d, w, outs)
+            outs = self._bank_calls(lambda c: sending.check_payout(d, c), checks)
+            sending.record_checks(d, w, outs)
             metrics.count_claimed("check", len(checks))
             metrics.count_payouts(o.kind for o in outs)
             self.stats.payouts_checked += len(checks)

@@ -109,10 +109,10 @@ class _CountingHasher:
 def run_abuse(ctx: Context, plan: AbusePlan = AbusePlan()) -> tuple[Row, dict[str, int]]:
     from fastapi.testclient import TestClient
 
+    from giftcash.abuse.bounds import Bounds
     from giftcash.bootstrap import build_deps, make_engine_from_settings
     from giftcash.entrypoints.api.app import create_app
     from giftcash.selftest.stack import Simulators, provision, settings_for
-    from giftcash.service.bounds import Bounds
 
     began = time.monotonic()
     root = Path(ctx.workdir)
@@ -262,7 +262,7 @@ def run_abuse(ctx: Context, plan: AbusePlan = AbusePlan()) -> tuple[Row, dict[st
         slipped = _slip_past_registration(deps, customer_of(deps, phone), receiver.port)
         from giftcash.adapters.webhooks import signing
         from giftcash.adapters.webhooks.sender import HttpWebhookSender
-        from giftcash.service import webhooks
+        from giftcash.webhooks import delivery as webhooks
 
         sender = HttpWebhookSender(timeout_s=2.0)
         try:

@@ -221,7 +221,7 @@ class HostilePlan:
 
 
 def _operator_headers(deps: Any) -> dict[str, str]:
-    from giftcash.service import operators
+    from giftcash.identity import operators
 
     secret = pyotp.random_base32()
     password = "selftest operator password"  # noqa: S105 - a throwaway of one run
@@ -237,7 +237,10 @@ def _operator_headers(deps: Any) -> dict[str, str]:
 def known_ids(deps: Any, customer_id: str, account_id: str, submission_id: str) -> dict:
     """Real ids of one customer's resources and of the catalogue, by parameter name."""
     from giftcash.adapters.webhooks import signing
-    from giftcash.service import admin, catalogue, submissions, webhooks
+    from giftcash.catalogue import live as catalogue
+    from giftcash.catalogue import overrides
+    from giftcash.intake import submissions
+    from giftcash.webhooks import delivery as webhooks
 
     items = submissions.get_submission(deps, customer_id, submission_id).items
     hook = webhooks.add_endpoint(
@@ -255,7 +258,7 @@ def known_ids(deps: Any, customer_id: str, account_id: str, submission_id: str) 
         "endpoint_id": [hook.id],
         "brand_id": [b.id for b in deps.brand_catalogue],
         "issuer": list(catalogue.known_issuers(deps)),
-        "rule_id": [r.id for r in admin.list_rules(deps)],
+        "rule_id": [r.id for r in overrides.list_rules(deps)],
     }
 
 
@@ -279,6 +282,8 @@ def run_hostile(ctx: Context, plan: HostilePlan = HostilePlan()) -> tuple[Row, S
 
     from giftcash.bootstrap import build_deps, make_engine_from_settings
     from giftcash.entrypoints.api.app import MAX_BODY_BYTES, create_app
+    from giftcash.identity import customers
+    from giftcash.intake import submissions
     from giftcash.selftest.races import phone_of
     from giftcash.selftest.stack import (
         PASSWORD,
@@ -288,7 +293,6 @@ def run_hostile(ctx: Context, plan: HostilePlan = HostilePlan()) -> tuple[Row, S
         provision,
         settings_for,
     )
-    from giftcash.service import customers, submissions
 
     began = time.monotonic()
     root = Path(ctx.workdir)

@@ -121,7 +121,7 @@ def _spellings(code: str) -> list[str]:
 
 
 def race_one_code(deps: Any, sims: Simulators, people: list[Customer], out: RaceReport) -> str:
-    from giftcash.service import submissions
+    from giftcash.intake import submissions
 
     voucher = buy(sims, "cultureland", 10_000, 1)[0]
     spellings = _spellings(voucher["code"])
@@ -175,7 +175,7 @@ def race_replays(
 ) -> None:
     from giftcash.entrypoints.api.app import create_app
     from giftcash.entrypoints.servers import ServerThread, free_port
-    from giftcash.service import customers
+    from giftcash.identity import customers
 
     token = customers.issue_token(deps, phone=phone, password=PASSWORD)
     headers = {"Authorization": f"Bearer {token}"}

@@ -219,8 +219,8 @@ def run_secrets(ctx: Context, plan: SecretsPlan = SecretsPlan()) -> tuple[Row, S
     from giftcash.bootstrap import build_deps, make_engine_from_settings
     from giftcash.entrypoints.api.app import create_app
     from giftcash.entrypoints.worker import Worker
+    from giftcash.identity import operators
     from giftcash.selftest.stack import Simulators, provision, settings_for
-    from giftcash.service import operators
 
     began = time.monotonic()
     rng = random.Random(ctx.seed)

@@ -27,7 +27,9 @@ from sqlalchemy.engine import make_url
 from giftcash.adapters.db import migrate
 from giftcash.config import Settings
 from giftcash.entrypoints.servers import ServerThread, free_port
-from giftcash.service import bank_accounts, customers, errors, submissions
+from giftcash.identity import bank_accounts, customers
+from giftcash.intake import submissions
+from giftcash.service import errors
 from giftcash.service.deps import Deps
 from giftcash.simulators.bank import create_bank_app
 from giftcash.simulators.issuer import create_issuer_app

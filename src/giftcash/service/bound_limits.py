@@ -1,4 +1,4 @@
-"""What the bounds on foreign calls count and how far (service/bounds.py does the
+"""What the bounds on foreign calls count and how far (abuse/bounds.py does the
 counting): the kinds of bounded call, the providers their breakers guard, the limits as
 settings (``Bounds``) and where bounds report to. Data only, so that the settings and the
 composition root can name it without the counting's imports."""

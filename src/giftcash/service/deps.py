@@ -34,6 +34,10 @@ def _uuid4_text() -> str:
     return str(uuid.uuid4())
 
 
+def _no_bank_tran_ids() -> str:
+    raise AssertionError("the bank's id source is handed in (bootstrap: adapters/banks/ids.py)")
+
+
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
@@ -105,7 +109,9 @@ class Deps:
     clock: Clock = field(default_factory=SystemClock)
     limits: Limits = field(default_factory=Limits)
     brand_catalogue: tuple[Brand, ...] = CATALOGUE
-    bank_client_code: str = "M202600001"
+    # A new idempotency key for a bank transfer, in the bank network's format (the
+    # adapter's: adapters/banks/ids.py), stored before the call.
+    new_bank_tran_id: Callable[[], str] = field(default_factory=lambda: _no_bank_tran_ids)
     jurisdiction: str = DEFAULT_JURISDICTION
     new_id: Callable[[], str] = field(default_factory=lambda: _uuid4_text)
     # A unit of work for reads alone (see ``reader``); None: ``uow`` serves reads too.
@@ -114,7 +120,7 @@ class Deps:
     resolver: Resolver | None = None
     # The operator's business details shown in every customer page's footer and receipt.
     business: BusinessDetails = field(default_factory=BusinessDetails)
-    # Bounds on foreign calls that cost money or trust (service/bounds.py), where they
+    # Bounds on foreign calls that cost money or trust (abuse/bounds.py), where they
     # report (metrics), and the operator's own networks webhooks must never reach.
     bounds: Bounds = field(default_factory=Bounds)
     bound_events: BoundEvents = field(default_factory=NoEvents)

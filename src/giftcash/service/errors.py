@@ -82,7 +82,7 @@ class TooManyAttempts(DomainError):
 
 
 class RateLimited(DomainError):
-    """A bound on calls that cost money or trust (service/bounds.py) is reached; the
+    """A bound on calls that cost money or trust (abuse/bounds.py) is reached; the
     context carries ``retry_after_s`` (the API's ``Retry-After``)."""
 
     code = "rate_limited"

@@ -5,34 +5,30 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from giftcash.adapters.db.repositories_admin import (
-    AdminPayouts,
-    AuditLog,
-    OperatorAuth,
-    OperatorOverrides,
-    ReviewQueue,
-)
+from giftcash.adapters.db.repositories_audit import AuditLog
 from giftcash.adapters.db.repositories_blocks import Blocks, CustomerNotes
-from giftcash.adapters.db.repositories_bounds import BoundedCalls
+from giftcash.adapters.db.repositories_bounds import BoundedCalls, Failures
 from giftcash.adapters.db.repositories_cases import CaseFacts, Cases
+from giftcash.adapters.db.repositories_catalogue import OperatorOverrides
 from giftcash.adapters.db.repositories_consents import Consents
-from giftcash.adapters.db.repositories_console import ConsoleReads, ConsoleSearch
+from giftcash.adapters.db.repositories_customer_lookup import ConsoleSearch, CustomerLookup
 from giftcash.adapters.db.repositories_customers import (
     BankAccounts,
     Challenges,
     Customers,
     IdempotencyKeys,
+    OperatorAuth,
     Operators,
     Tokens,
 )
-from giftcash.adapters.db.repositories_items import Failures, Items, Payouts, Submissions, Workers
+from giftcash.adapters.db.repositories_items import Items
+from giftcash.adapters.db.repositories_keys import EncryptedColumns
 from giftcash.adapters.db.repositories_notices import Notices
-from giftcash.adapters.db.repositories_ops import (
-    EncryptedColumns,
-    Figures,
-    Reconciliation,
-    Support,
-)
+from giftcash.adapters.db.repositories_ops import Figures, Support, Workers
+from giftcash.adapters.db.repositories_payouts import AdminPayouts, Payouts
+from giftcash.adapters.db.repositories_reconcile import Reconciliation
+from giftcash.adapters.db.repositories_review import ReviewQueue
+from giftcash.adapters.db.repositories_submissions import Submissions
 from giftcash.adapters.db.repositories_webhooks import Webhooks
 from giftcash.adapters.db.uow import SqlUnitOfWork
 
@@ -53,13 +49,13 @@ class AppUnitOfWork(SqlUnitOfWork):
         self.workers = Workers(conn)
         self.failures = Failures(conn)
         self.operators = Operators(conn)
-        # the operators' side (repositories_admin.py)
+        # the operators' side (repositories_audit, _catalogue, _review, _payouts, _customers)
         self.audit = AuditLog(conn)
         self.overrides = OperatorOverrides(conn)
         self.review = ReviewQueue(conn)
         self.admin_payouts = AdminPayouts(conn)
         self.operator_auth = OperatorAuth(conn)
-        # operations (repositories_ops.py)
+        # operations (repositories_reconcile.py, _ops.py, _keys.py)
         self.reconcile = Reconciliation(conn)
         self.figures = Figures(conn)
         self.encrypted = EncryptedColumns(conn)
@@ -67,8 +63,9 @@ class AppUnitOfWork(SqlUnitOfWork):
         # suspicious-activity cases (repositories_cases.py)
         self.cases = Cases(conn)
         self.case_facts = CaseFacts(conn)
-        # the operator console's read-only queries (repositories_console.py)
-        self.console = ConsoleReads(conn)
+        # customers as the operators look them up, and the console's searches
+        # (repositories_customer_lookup.py)
+        self.customer_lookup = CustomerLookup(conn)
         self.console_search = ConsoleSearch(conn)
         # blocks and notes (repositories_blocks.py)
         self.blocks = Blocks(conn)

@@ -1,5 +1,5 @@
 """Bounded foreign calls (``bounded_calls``), the per-kind head rows that serialise
-check-and-record, and the providers' circuit-breaker trips (see service/bounds.py)."""
+check-and-record, and the providers' circuit-breaker trips (see abuse/bounds.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from giftcash.adapters.db import tables as t
+from giftcash.adapters.db.ids import new_id
 
 KEYS = ("address", "person", "range_key", "account")
 
@@ -75,4 +76,43 @@ class BoundedCalls:
         """Every call of ``kinds`` ever recorded (the head rows' totals)."""
         h = t.bound_heads.c
         q = select(func.coalesce(func.sum(h.calls), 0)).where(h.kind.in_(list(kinds)))
+        return int(self.conn.execute(q).scalar_one())
+
+
+class Failures:
+    """Failed attempts (invalid codes, bad logins, bad SMS codes) for the brute-force guard."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(
+        self,
+        kind: str,
+        now: datetime,
+        *,
+        customer_id: str | None = None,
+        device_key: str | None = None,
+    ) -> None:
+        self.conn.execute(
+            insert(t.failed_attempts).values(
+                id=new_id(), kind=kind, customer_id=customer_id, device_key=device_key, at=now
+            )
+        )
+
+    def count(
+        self,
+        *,
+        since: datetime,
+        customer_id: str | None = None,
+        device_key: str | None = None,
+        kinds: Sequence[str] | None = None,
+    ) -> int:
+        c = t.failed_attempts.c
+        q = select(func.count()).where(c.at >= since)
+        if kinds is not None:
+            q = q.where(c.kind.in_(list(kinds)))
+        if customer_id is not None:
+            q = q.where(c.customer_id == customer_id)
+        if device_key is not None:
+            q = q.where(c.device_key == device_key)
         return int(self.conn.execute(q).scalar_one())

@@ -1,4 +1,4 @@
-"""Consents as given (``customer_consents``, append-only; see service/consents.py)."""
+"""Consents as given (``customer_consents``, append-only; see identity/consents.py)."""
 
 from __future__ import annotations
 

@@ -1,16 +1,18 @@
-"""Repositories for customers, SMS challenges, tokens, bank accounts and idempotency keys
-(SQLAlchemy Core over the unit of work's connection)."""
+"""Repositories for customers, SMS challenges, tokens, bank accounts, idempotency keys and
+operators with the one-use TOTP step of their login (SQLAlchemy Core over the unit of
+work's connection)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy import Connection, and_, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from giftcash.adapters.db import tables as t
 from giftcash.domain.records import BankAccount, Customer
+from giftcash.domain.states import BankAccountStatus, Moved, allows
 from giftcash.service.ports.records import (
     Challenge,
     IdempotencyRecord,
@@ -264,25 +266,20 @@ class BankAccounts:
             .values(verify_attempts=c.verify_attempts + 1)
         )
 
-    def mark_verified(self, account_id: str, now: datetime) -> None:
+    def transition(self, event: Moved[BankAccountStatus], now: datetime) -> bool:
+        """Apply the event while the account is still in its source; False if it is not.
+        A verified account forgets its memo code's hash."""
+        assert allows(event.source, event.target), event
         c = t.bank_accounts.c
-        self.conn.execute(
+        values: dict[str, Any] = {"status": event.target.value}
+        if event.target is BankAccountStatus.VERIFIED:
+            values.update(verified_at=now, verify_code_hash=None)
+        n = self.conn.execute(
             update(t.bank_accounts)
-            .where(c.id == account_id, c.status == "verifying")
-            .values(status="verified", verified_at=now, verify_code_hash=None)
-        )
-
-    def set_status(self, account_id: str, status: str) -> None:
-        c = t.bank_accounts.c
-        self.conn.execute(update(t.bank_accounts).where(c.id == account_id).values(status=status))
-
-    def set_status_for_payout(self, payout_id: str, status: str) -> None:
-        acct = select(t.payouts.c.bank_account_id).where(t.payouts.c.id == payout_id)
-        self.conn.execute(
-            update(t.bank_accounts)
-            .where(t.bank_accounts.c.id == acct.scalar_subquery())
-            .values(status=status)
-        )
+            .where(c.id == event.id, c.status == event.source.value)
+            .values(**values)
+        ).rowcount
+        return n == 1
 
     def unsettled_verifications(
         self, older_than: datetime, limit: int
@@ -390,3 +387,29 @@ class Operators:
     def get(self, operator_id: str) -> OperatorAccount | None:
         r = self.conn.execute(select(t.operators).where(t.operators.c.id == operator_id)).first()
         return OperatorAccount(**r._mapping) if r else None
+
+
+class OperatorAuth:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def accept_totp_step(self, operator_id: str, step: int) -> bool:
+        """Record ``step`` as used; False if it (or a later one) was used before. One
+        conditional UPDATE, so two logins racing with one code cannot both win."""
+        c = t.operators.c
+        n = self.conn.execute(
+            update(t.operators)
+            .where(
+                c.id == operator_id,
+                or_(c.last_totp_step.is_(None), c.last_totp_step < step),
+            )
+            .values(last_totp_step=step)
+        ).rowcount
+        return n == 1
+
+    def all(self) -> list[dict[str, Any]]:
+        c = t.operators.c
+        rows = self.conn.execute(
+            select(c.id, c.username, c.role, c.created_at).order_by(c.username)
+        )
+        return [dict(r._mapping) for r in rows]

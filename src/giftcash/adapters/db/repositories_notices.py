@@ -1,6 +1,6 @@
 """The notices a customer chose and the outbox of money events (``notice_choices``,
-``notice_outbox``; see service/notices.py). ``queue`` is called by the items' and
-payouts' repositories in the transaction of the state change, as their webhooks are."""
+``notice_outbox``; see payouts/notices.py). ``enqueue`` stores the rows the service
+makes from the events that moved, in the transaction of the state change."""
 
 from __future__ import annotations
 
@@ -11,12 +11,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from giftcash.adapters.db import tables as t
 from giftcash.adapters.db.ids import new_id
-from giftcash.domain.states import ItemStatus, PayoutStatus
 from giftcash.service.ports.records import NoticeDue
-
-# the money events a notice tells of (service/notices.py has their texts)
-NOTICE_OF_ITEM = {ItemStatus.DECLINED.value: "declined", ItemStatus.REVIEW.value: "held"}
-NOTICE_OF_PAYOUT = {PayoutStatus.CONFIRMED: "paid", PayoutStatus.RETURNED: "returned"}
 
 
 class Notices:
@@ -39,7 +34,7 @@ class Notices:
             )
         )
 
-    def queue(self, events: Iterable[tuple[str, str, str]], now: datetime) -> None:
+    def enqueue(self, events: Iterable[tuple[str, str, str]], now: datetime) -> None:
         """One row per (customer, event, subject) not queued before: the unique key makes
         a repeated state change (a retried step) queue nothing more."""
         o = t.notice_outbox.c

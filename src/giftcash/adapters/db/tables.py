@@ -566,7 +566,7 @@ aml_scan_state = Table(
 )
 
 
-# -- the operators' actions on customers (service/customer_actions.py) -----------------------
+# -- the operators' actions on customers (identity/blocks.py) -----------------------
 # A block on a customer (subject: the customer id) or a device (subject: the device key the
 # customer site records, the client address today). Unblocking deletes the row: the audit
 # log keeps the history.
@@ -593,7 +593,7 @@ customer_notes = Table(
     Index(None, "customer_id", "created_at"),
 )
 
-# -- bounds on foreign calls that cost money or trust (service/bounds.py) -----------------
+# -- bounds on foreign calls that cost money or trust (abuse/bounds.py) -----------------
 # One row per bounded call (an SMS, a real-name inquiry, a 1-won deposit, an issuer inquiry
 # that found an unknown code, a webhook delivery) or bounded event (a failed login for a
 # phone, a failed account verification), recorded with the call's intent before the call.
@@ -639,7 +639,7 @@ breaker_trips = Table(
     Index(None, "provider", "until"),
 )
 
-# -- consents (service/consents.py) ----------------------------------------------------------
+# -- consents (identity/consents.py) ----------------------------------------------------------
 # One row per answer a customer gave to one version of one document (이용약관, 개인정보
 # 수집·이용 동의, optional ones), append-only: a new version asked again adds a row, a
 # withdrawn optional consent adds a row with ``agreed`` false.
@@ -656,9 +656,9 @@ customer_consents = Table(
 )
 
 
-# -- notices (service/notices.py) -------------------------------------------------------------
+# -- notices (payouts/notices.py) -------------------------------------------------------------
 # The notices a customer chose (paid, declined, held, returned), one row per customer; no
-# row: the default (service/notices.py). ``events`` is a comma-separated list.
+# row: the default (payouts/notices.py). ``events`` is a comma-separated list.
 notice_choices = Table(
     "notice_choices",
     metadata,

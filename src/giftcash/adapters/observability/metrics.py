@@ -112,7 +112,7 @@ BREAKER_TRIPS = Counter(
 
 
 class BoundMetrics:
-    """service.bounds' events as counters (service/bounds.py ``BoundEvents``)."""
+    """abuse.bounds' events as counters (service/bound_limits.py ``BoundEvents``)."""
 
     def recorded(self, kind: str) -> None:
         BOUNDED_CALLS.labels(kind).inc()

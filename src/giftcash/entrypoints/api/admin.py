@@ -13,12 +13,16 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from giftcash.audit import pages as audit_pages
+from giftcash.catalogue import overrides
 from giftcash.entrypoints.api import idempotency, views
 from giftcash.entrypoints.api import schemas as s
 from giftcash.entrypoints.api.deps import DepsDep, IdemKey, bearer_token
-from giftcash.service import admin, operators
+from giftcash.identity import operators
+from giftcash.identity.operators import Operator
+from giftcash.payouts import reads as payout_reads
+from giftcash.review import queue as review
 from giftcash.service.deps import Deps
-from giftcash.service.operators import Operator
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
@@ -227,7 +231,7 @@ class AuditList(BaseModel):
 # -- renderers -----------------------------------------------------------------------------
 
 
-def _brand(x: admin.BrandSetting) -> AdminBrandOut:
+def _brand(x: overrides.BrandSetting) -> AdminBrandOut:
     return AdminBrandOut(
         id=x.brand.id,
         name=x.brand.name,
@@ -244,7 +248,7 @@ def _brand(x: admin.BrandSetting) -> AdminBrandOut:
     )
 
 
-def _issuer(x: admin.IssuerSetting) -> IssuerOut:
+def _issuer(x: overrides.IssuerSetting) -> IssuerOut:
     return IssuerOut(
         issuer=x.issuer,
         enabled=x.enabled,
@@ -255,7 +259,7 @@ def _issuer(x: admin.IssuerSetting) -> IssuerOut:
     )
 
 
-def _rule(x: admin.RuleSetting) -> RuleOut:
+def _rule(x: overrides.RuleSetting) -> RuleOut:
     return RuleOut(
         id=x.id,
         statutory=x.statutory,
@@ -265,9 +269,11 @@ def _rule(x: admin.RuleSetting) -> RuleOut:
     )
 
 
-def _payout(d: admin.PayoutDetail | Any, item_ids: list[str] | None = None) -> AdminPayoutOut:
-    p = d.payout if isinstance(d, admin.PayoutDetail) else d
-    base = views.payout(p, d.item_ids if isinstance(d, admin.PayoutDetail) else item_ids)
+def _payout(
+    d: payout_reads.PayoutDetail | Any, item_ids: list[str] | None = None
+) -> AdminPayoutOut:
+    p = d.payout if isinstance(d, payout_reads.PayoutDetail) else d
+    base = views.payout(p, d.item_ids if isinstance(d, payout_reads.PayoutDetail) else item_ids)
     return AdminPayoutOut(
         **base.model_dump(),
         customer_id=p.customer_id,
@@ -294,7 +300,7 @@ def me(op: AnyOperator) -> OperatorOut:
 def review_queue(
     op: Reviewer, deps: DepsDep, cursor: Cursor = None, limit: Limit = 50
 ) -> ReviewList:
-    rows = admin.review_queue(deps, cursor=cursor, limit=limit + 1)
+    rows = review.review_queue(deps, cursor=cursor, limit=limit + 1)
     page, more = rows[:limit], len(rows) > limit
     return ReviewList(
         data=[
@@ -338,7 +344,7 @@ async def approve(
     deps: DepsDep,
     idem: IdemKey = None,
 ) -> JSONResponse:
-    return await _decide(admin.approve, item_id, body, request, op, deps, idem)
+    return await _decide(review.approve, item_id, body, request, op, deps, idem)
 
 
 @router.post("/items/{item_id}/decline", response_model=s.ItemOut)
@@ -350,39 +356,39 @@ async def decline(
     deps: DepsDep,
     idem: IdemKey = None,
 ) -> JSONResponse:
-    return await _decide(admin.decline, item_id, body, request, op, deps, idem)
+    return await _decide(review.decline, item_id, body, request, op, deps, idem)
 
 
 @router.get("/brands", response_model=AdminBrandList)
 def brands(op: Admin, deps: DepsDep) -> AdminBrandList:
-    return AdminBrandList(data=[_brand(x) for x in admin.list_brands(deps)])
+    return AdminBrandList(data=[_brand(x) for x in overrides.list_brands(deps)])
 
 
 @router.patch("/brands/{brand_id}", response_model=AdminBrandOut)
 def patch_brand(brand_id: str, body: BrandPatch, op: Admin, deps: DepsDep) -> AdminBrandOut:
     changes = body.model_dump(include=body.model_fields_set)
-    return _brand(admin.patch_brand(deps, op, brand_id, changes))
+    return _brand(overrides.patch_brand(deps, op, brand_id, changes))
 
 
 @router.get("/issuers", response_model=IssuerList)
 def issuers(op: Admin, deps: DepsDep) -> IssuerList:
-    return IssuerList(data=[_issuer(x) for x in admin.list_issuers(deps)])
+    return IssuerList(data=[_issuer(x) for x in overrides.list_issuers(deps)])
 
 
 @router.patch("/issuers/{issuer}", response_model=IssuerOut)
 def patch_issuer(issuer: str, body: IssuerPatch, op: Admin, deps: DepsDep) -> IssuerOut:
     changes = body.model_dump(include=body.model_fields_set)
-    return _issuer(admin.patch_issuer(deps, op, issuer, changes))
+    return _issuer(overrides.patch_issuer(deps, op, issuer, changes))
 
 
 @router.get("/rules", response_model=RuleList)
 def rules(op: Admin, deps: DepsDep) -> RuleList:
-    return RuleList(data=[_rule(x) for x in admin.list_rules(deps)])
+    return RuleList(data=[_rule(x) for x in overrides.list_rules(deps)])
 
 
 @router.patch("/rules/{rule_id}", response_model=RuleOut)
 def patch_rule(rule_id: str, body: RulePatch, op: Admin, deps: DepsDep) -> RuleOut:
-    return _rule(admin.patch_rule(deps, op, rule_id, enabled=body.enabled, params=body.params))
+    return _rule(overrides.patch_rule(deps, op, rule_id, enabled=body.enabled, params=body.params))
 
 
 @router.get("/payouts", response_model=AdminPayoutList)
@@ -393,7 +399,7 @@ def payouts(
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> AdminPayoutList:
-    rows = admin.list_payouts(deps, status=status, cursor=cursor, limit=limit + 1)
+    rows = payout_reads.all_payouts(deps, status=status, cursor=cursor, limit=limit + 1)
     page, more = rows[:limit], len(rows) > limit
     return AdminPayoutList(
         data=[_payout(p) for p in page], next_cursor=page[-1].id if more else None
@@ -402,12 +408,12 @@ def payouts(
 
 @router.get("/payouts/{payout_id}", response_model=AdminPayoutOut)
 def payout(payout_id: str, op: Finance, deps: DepsDep) -> AdminPayoutOut:
-    return _payout(admin.get_payout(deps, payout_id))
+    return _payout(payout_reads.payout_detail(deps, payout_id))
 
 
 @router.get("/audit", response_model=AuditList)
 def audit_log(op: Finance, deps: DepsDep, cursor: Cursor = None, limit: Limit = 100) -> AuditList:
-    page = admin.audit_page(deps, cursor=cursor, limit=limit)
+    page = audit_pages.audit_page(deps, cursor=cursor, limit=limit)
     return AuditList(
         data=[
             AuditRecordOut(

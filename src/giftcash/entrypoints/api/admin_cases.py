@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from giftcash.entrypoints.api import idempotency
 from giftcash.entrypoints.api.admin import AnyOperator, Cursor, Finance, Limit, Strict
 from giftcash.entrypoints.api.deps import DepsDep, IdemKey
-from giftcash.service import cases
+from giftcash.review import cases
 from giftcash.service.deps import Deps
 
 router = APIRouter(prefix="/v1/admin/cases", tags=["admin", "cases"])

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from giftcash.service import customers
+from giftcash.identity import customers
 from giftcash.service.deps import Deps
 from giftcash.service.errors import Unauthorized
 

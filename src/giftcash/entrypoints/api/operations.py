@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response
 
 from giftcash.entrypoints.api import schemas as s
 from giftcash.entrypoints.api.deps import DepsDep
-from giftcash.service import health
+from giftcash.ops import health
 
 router = APIRouter(tags=["operations"])
 log = logging.getLogger("giftcash.api")

@@ -9,20 +9,16 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from giftcash.catalogue import live as catalogue
 from giftcash.entrypoints.api import idempotency, views
 from giftcash.entrypoints.api import schemas as s
 from giftcash.entrypoints.api.deps import CustomerDep, DepsDep, IdemKey
 from giftcash.entrypoints.client_address import client_address
-from giftcash.service import (
-    bank_accounts,
-    catalogue,
-    customers,
-    payouts,
-    quoting,
-    submissions,
-    webhooks,
-)
+from giftcash.identity import bank_accounts, customers
+from giftcash.intake import quoting, submissions
+from giftcash.payouts import reads as payouts
 from giftcash.service.deps import Deps
+from giftcash.webhooks import delivery as webhooks
 
 router = APIRouter(prefix="/v1")
 

@@ -15,12 +15,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
+from giftcash.catalogue import live as catalogue
 from giftcash.domain import code_detection as cd
 from giftcash.domain.brands import Brand
 from giftcash.entrypoints.api import schemas_scans as s
 from giftcash.entrypoints.api.deps import CustomerDep, DepsDep
-from giftcash.service import catalogue
-from giftcash.service import scans as svc
+from giftcash.intake import scans as svc
 
 router = APIRouter(prefix="/v1")
 LIMITS = svc.ScanLimits()

@@ -7,7 +7,7 @@ from giftcash.domain.banks import BANKS
 from giftcash.domain.brands import DIGITS, Brand
 from giftcash.domain.records import BankAccount, Item, Payout
 from giftcash.entrypoints.api import schemas as s
-from giftcash.service.submissions import SubmissionView, submission_status
+from giftcash.intake.submissions import SubmissionView, submission_status
 
 
 def brand(b: Brand) -> s.BrandOut:

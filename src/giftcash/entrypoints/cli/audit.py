@@ -21,8 +21,8 @@ audit_app = App(help="The hash-chained audit log.", no_args_is_help=True)
 def audit_verify(database_url: str | None = DatabaseUrl) -> None:
     """Check the audit log's hash chain; exit 1 and list the broken records if it fails."""
     from giftcash.adapters.db.app_uow import AppUnitOfWork
+    from giftcash.audit import log as audit
     from giftcash.bootstrap import make_engine_from_settings
-    from giftcash.service import audit
 
     engine = make_engine_from_settings(current_settings(database_url))
     try:

@@ -40,7 +40,7 @@ def cases_scan(
     database_url: str | None = DatabaseUrl,
 ) -> None:
     """Run every money-laundering detector now; open cases or add evidence to them."""
-    from giftcash.service import cases
+    from giftcash.review import cases
 
     since = datetime.now(UTC) - timedelta(days=days) if days else None
     if since_:
@@ -66,7 +66,7 @@ def cases_list(
     database_url: str | None = DatabaseUrl,
 ) -> None:
     """The newest cases first."""
-    from giftcash.service import cases
+    from giftcash.review import cases
 
     found = cases.list_cases(deps_for(database_url), status=status, kind=kind, limit=limit)
     table = Table(title=f"Cases ({len(found)})")
@@ -94,7 +94,7 @@ def cases_export(
     database_url: str | None = DatabaseUrl,
 ) -> None:
     """Write the compliance report (names and codes masked); the export is audited."""
-    from giftcash.service import cases
+    from giftcash.review import cases
 
     if format_ not in cases.EXPORT_FORMATS:
         raise usage_error(f"unknown format {escape(format_)!r}; csv or json")

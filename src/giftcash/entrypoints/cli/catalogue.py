@@ -21,7 +21,7 @@ KST = timezone(timedelta(hours=9))
 def brands_list(database_url: str | None = DatabaseUrl) -> None:
     """List the brands as bought now, one line each: id, name, issuer, rate, on or off.
     ``giftcash brands show ID`` has the face values and the code format."""
-    from giftcash.service import catalogue
+    from giftcash.catalogue import live as catalogue
 
     brands = list(catalogue.current_brands(deps_for(database_url)).values())
     # the ids are what a user types: never cut; the names give way first
@@ -48,8 +48,8 @@ def brands_show(
     database_url: str | None = DatabaseUrl,
 ) -> None:
     """One brand as bought now: names, issuer, rate, face values, code format, on or off."""
+    from giftcash.catalogue import live as catalogue
     from giftcash.domain.errors import BrandNotFound
-    from giftcash.service import catalogue
 
     b = catalogue.current_brands(deps_for(database_url)).get(brand_id)
     if b is None:
@@ -95,7 +95,7 @@ def quote(
     database_url: str | None = DatabaseUrl,
 ) -> None:
     """Price a voucher: fee, payout, the annualised cost of credit, the lawful routes."""
-    from giftcash.service import quoting
+    from giftcash.intake import quoting
 
     purchased_at = _purchased_at(purchased)
     v = quoting.make_quote(

@@ -22,8 +22,8 @@ from giftcash.domain.errors import DomainError
 
 if TYPE_CHECKING:
     from giftcash.config import Settings
+    from giftcash.identity.operators import Operator
     from giftcash.service.deps import Deps
-    from giftcash.service.operators import Operator
 
 console = Console()
 err_console = Console(stderr=True)
@@ -122,7 +122,7 @@ def actor() -> str:
 
 def cli_operator() -> Operator:
     """The shell user as an admin operator, for use cases that take one."""
-    from giftcash.service.operators import Operator
+    from giftcash.identity.operators import Operator
 
     user = getpass.getuser()
     return Operator(id=f"cli:{user}", username=f"cli-{user}", role="admin")

@@ -27,7 +27,7 @@ keys_app = App(help="The master keys that encrypt stored codes and secrets.")
 @keys_app.command("status")
 def keys_status(as_json: bool = JsonOut, database_url: str | None = DatabaseUrl) -> None:
     """The key ring, the pinned hash key (checked on stored rows) and rows per key."""
-    from giftcash.service import keys
+    from giftcash.ops import keys
 
     deps = deps_for(database_url)
     st = keys.status(deps)
@@ -77,7 +77,7 @@ def keys_rotate(
     old key); with keys from the environment, set the new key as
     GIFTCASH_SECRET_KEY and the old ones in GIFTCASH_DECRYPT_KEYS (docs/deploy.md)."""
     from giftcash.adapters.crypto.vault import KEY_FILE_NAME, add_key_to_file
-    from giftcash.service import keys
+    from giftcash.ops import keys
 
     settings = settings_for(database_url)
     deps = deps_for(database_url)

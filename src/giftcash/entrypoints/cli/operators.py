@@ -30,7 +30,7 @@ def create_operator(
     """Create an operator; prints the TOTP secret and its otpauth:// URI once."""
     from giftcash.adapters.db.migrate import require_current_schema
     from giftcash.bootstrap import build_deps
-    from giftcash.service import operators
+    from giftcash.identity import operators
 
     s = settings_for(database_url)
     password = _read_password(password_stdin)

@@ -22,7 +22,7 @@ def payouts_inquire(
 ) -> None:
     """Ask the bank what happened to a payout; changes nothing. Exit 1 if the bank and
     our books disagree."""
-    from giftcash.service import ops
+    from giftcash.payouts import operations as ops
 
     r = ops.inquire_payout(deps_for(database_url), payout_id)
     if as_json:
@@ -53,7 +53,7 @@ def payouts_retry(
 ) -> None:
     """Make a waiting payout (pending, sending, unknown, sent) due now: the next worker
     pass inquires about it by its bank_tran_id and goes on; never a second transfer."""
-    from giftcash.service import ops
+    from giftcash.payouts import operations as ops
 
     p = ops.retry_payout(deps_for(database_url), payout_id, actor=actor())
     console.print(
@@ -69,9 +69,9 @@ def items_show(
     database_url: str | None = DatabaseUrl,
 ) -> None:
     """One item: its facts (the code masked), its history, its payout, its ledger entries."""
-    from giftcash.service import ops
+    from giftcash.ops import support
 
-    v = ops.show_item(deps_for(database_url), item_id)
+    v = support.show_item(deps_for(database_url), item_id)
     if as_json:
         print_json(
             {"item": v.item, "events": v.events, "payout": v.payout, "transfers": v.transfers}

@@ -61,7 +61,8 @@ def reconcile_bank(
 
     Exit 0 only when nothing differs; 1 when something does. Importing the same
     statement again changes nothing."""
-    from giftcash.service import reconcile
+    from giftcash.adapters.banks.statements import parse_statement
+    from giftcash.reconcile import matching as reconcile
 
     total = _count_lines(statement)
     deps = deps_for(database_url)
@@ -69,7 +70,7 @@ def reconcile_bank(
         task = bar.add_task("matching statement lines", total=total)
         result = reconcile.reconcile_bank(
             deps,
-            reconcile.parse_statement(f),
+            parse_statement(f),
             since=day(since, "--from"),
             until=day(until, "--to"),
             progress=lambda n: bar.advance(task, n),
@@ -132,13 +133,14 @@ def reconcile_issuer(
 ) -> None:
     """Match issuers' settlement reports with what the ledger captured (assets:issuer:*).
     Exit 0 only when nothing differs."""
-    from giftcash.service import reconcile
+    from giftcash.adapters.issuers.settlements import parse_settlement
+    from giftcash.reconcile import matching as reconcile
 
     deps = deps_for(database_url)
     lines = []
     for path in reports:
         with _open_text(path) as f:
-            lines.extend(reconcile.parse_settlement(f))
+            lines.extend(parse_settlement(f))
     result = reconcile.reconcile_issuer(
         deps,
         lines,

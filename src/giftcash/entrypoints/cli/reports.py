@@ -30,7 +30,7 @@ def reports_volume(
     database_url: str | None = DatabaseUrl,
 ) -> None:
     """Volume, margin, declines by code and average time to payout."""
-    from giftcash.service import reports
+    from giftcash.reports import volume as reports
 
     first = day(since, "--from")
     assert first is not None
@@ -92,7 +92,7 @@ def reports_volume(
 def reports_exposure(as_json: bool = JsonOut, database_url: str | None = DatabaseUrl) -> None:
     """What each issuer owes us (captured, not yet settled) against its cap. Exit 1 when
     an issuer is over its cap."""
-    from giftcash.service import reports
+    from giftcash.reports import volume as reports
 
     rows = reports.exposure(deps_for(database_url))
     if as_json:

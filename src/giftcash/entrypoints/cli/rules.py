@@ -18,12 +18,12 @@ rules_app = App(help="Policy rules: list them, switch or tighten them.", no_args
 @rules_app.command("list")
 def rules_list(database_url: str | None = DatabaseUrl) -> None:
     """Every rule: statutory or not, on or off, its description."""
-    from giftcash.service import admin
+    from giftcash.catalogue import overrides
 
     table = Table(title="Rules")
     for col in ("id", "statutory", "enabled", "description"):
         table.add_column(col)
-    for r in admin.list_rules(deps_for(database_url)):
+    for r in overrides.list_rules(deps_for(database_url)):
         table.add_row(
             r.id, "yes" if r.statutory else "", "on" if r.enabled else "off", escape(r.description)
         )
@@ -38,14 +38,14 @@ def rules_set(
     database_url: str | None = DatabaseUrl,
 ) -> None:
     """Switch a rule or change its thresholds (statutory rules refuse: exit 5)."""
-    from giftcash.service import admin
+    from giftcash.catalogue import overrides
 
     try:
         parsed = json.loads(params) if params else None
     except ValueError:
         console.print("--params must be a JSON object")
         raise typer.Exit(2) from None
-    r = admin.patch_rule(
+    r = overrides.patch_rule(
         deps_for(database_url), cli_operator(), rule_id, enabled=enabled, params=parsed
     )
     console.print(f"rule {escape(r.id)} is {'on' if r.enabled else 'off'}")

@@ -12,9 +12,10 @@ from urllib.parse import urlencode
 from fastapi import Request
 from starlette.responses import Response
 
+from giftcash.audit import pages as audit_pages
 from giftcash.entrypoints.web.console_pages import allow, console_errors, render_console, router
 from giftcash.entrypoints.web.security import deps_of
-from giftcash.service import console, errors
+from giftcash.service import errors
 
 audit = router()
 
@@ -71,14 +72,16 @@ def audit_page(
     until: str = "",
 ) -> Response:
     op = allow(request, "audit")
-    f = console.AuditFilter(
+    f = audit_pages.AuditFilter(
         actor=actor.strip()[:64],
         action=action.strip()[:64],
-        target_kind=target if target in console.AUDIT_TARGETS else "",
+        target_kind=target if target in audit_pages.AUDIT_TARGETS else "",
         since=_day(since, "since"),
         until=_day(until, "until"),
     )
-    page = console.audit_search(deps_of(request), f, cursor=before[:18] or None, limit=PAGE_SIZE)
+    page = audit_pages.audit_search(
+        deps_of(request), f, cursor=before[:18] or None, limit=PAGE_SIZE
+    )
     query = {
         k: v
         for k, v in {
@@ -100,7 +103,7 @@ def audit_page(
         "f": f,
         "since": since[:10],
         "until": until[:10],
-        "targets": console.AUDIT_TARGETS,
+        "targets": audit_pages.AUDIT_TARGETS,
         "detail_text": detail_text,
         "target_href": link,
         "first_page": not before,

@@ -26,7 +26,7 @@ from giftcash.entrypoints.web.security import (
     safe_next,
     set_cookie,
 )
-from giftcash.service import operators, sessions
+from giftcash.identity import operators, sessions
 
 auth = router()
 

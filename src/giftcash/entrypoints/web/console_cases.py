@@ -22,7 +22,7 @@ from giftcash.entrypoints.web.console_pages import (
 from giftcash.entrypoints.web.i18n import N_
 from giftcash.entrypoints.web.pages import field, redirect
 from giftcash.entrypoints.web.security import deps_of
-from giftcash.service import cases as case_service
+from giftcash.review import cases as case_service
 from giftcash.service.deps import Deps
 
 cases = router()

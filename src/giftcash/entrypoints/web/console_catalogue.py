@@ -1,6 +1,6 @@
 """Brands (rate, on/off, exposure cap) and issuers (the kill switch, exposure cap): admin
 only. Each form sends what it shows; only the fields that differ from what is bought now
-go to ``service.admin`` (audited there, with the values before)."""
+go to ``catalogue/overrides.py`` (audited there, with the values before)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from urllib.parse import urlencode
 from fastapi import Request
 from starlette.responses import Response
 
+from giftcash.catalogue import live as catalogue
+from giftcash.catalogue import overrides
 from giftcash.entrypoints.web import form_tokens
 from giftcash.entrypoints.web.console_pages import (
     OPERATOR,
@@ -21,7 +23,7 @@ from giftcash.entrypoints.web.console_pages import (
 )
 from giftcash.entrypoints.web.pages import field, redirect
 from giftcash.entrypoints.web.security import deps_of
-from giftcash.service import admin, catalogue, errors
+from giftcash.service import errors
 from giftcash.service.deps import Deps
 
 brands = router()
@@ -64,9 +66,9 @@ def brands_page(request: Request) -> Response:
     deps = deps_of(request)
     live = catalogue.live_catalogue(deps)
     context = {
-        "brands": admin.list_brands(deps),
+        "brands": overrides.list_brands(deps),
         "own": live.brands,  # each brand's own on/off, whatever its issuer's switch says
-        "issuers": admin.list_issuers(deps),
+        "issuers": overrides.list_issuers(deps),
         "saved": request.query_params.get("saved", "")[:80],
         "rate_text": rate_text,
     }
@@ -102,7 +104,7 @@ def update_brand(request: Request, brand_id: str) -> Response:
 
     def work(deps: Deps) -> dict[str, str]:
         if changes:
-            admin.patch_brand(deps, op, brand_id, changes)
+            overrides.patch_brand(deps, op, brand_id, changes)
         saved = f"brand:{brand_id}" if changes else "unchanged"
         return {"location": "/admin/brands?" + urlencode({"saved": saved})}
 
@@ -125,7 +127,7 @@ def update_issuer(request: Request, issuer: str) -> Response:
         changes["exposure_cap"] = parse_cap(field(request, "exposure_cap", 24))
 
     def work(deps: Deps) -> dict[str, str]:
-        admin.patch_issuer(deps, op, issuer, changes)
+        overrides.patch_issuer(deps, op, issuer, changes)
         return {"location": "/admin/brands?" + urlencode({"saved": f"issuer:{issuer}"})}
 
     answer = form_tokens.run(request, OPERATOR, f"operator:{op.id}", work)

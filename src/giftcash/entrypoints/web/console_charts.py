@@ -17,7 +17,8 @@ from babel.numbers import format_compact_decimal
 from markupsafe import Markup, escape
 
 from giftcash.entrypoints.web.i18n import N_, Tr
-from giftcash.service import console, reports
+from giftcash.reports import dashboard
+from giftcash.reports import volume as reports
 
 LATENCY_LABELS = (
     N_("under 1 min"),
@@ -27,7 +28,7 @@ LATENCY_LABELS = (
     N_("1–4 h"),
     N_("4 h or more"),
 )
-assert len(LATENCY_LABELS) == len(console.LATENCY_BUCKETS_S) + 1
+assert len(LATENCY_LABELS) == len(dashboard.LATENCY_BUCKETS_S) + 1
 
 ITEM_ORDER = (
     "received",
@@ -86,7 +87,7 @@ def _day_label(tr: Tr, day: date) -> str:
     return format_skeleton("Md", day, locale=tr.fmt.locale)
 
 
-def volume_chart(tr: Tr, days: Sequence[console.DayFigures], currency: str) -> Markup:
+def volume_chart(tr: Tr, days: Sequence[dashboard.DayFigures], currency: str) -> Markup:
     """Stacked bars per day: what customers were paid, and the margin on top of it (the two
     add up to the face value captured)."""
     width, height, left, right, top, bottom = 1000, 250, 58, 8, 14, 30
@@ -198,7 +199,7 @@ def states_chart(
     )
 
 
-def latency_chart(tr: Tr, latency: console.Latency) -> Markup:
+def latency_chart(tr: Tr, latency: dashboard.Latency) -> Markup:
     """A histogram of today's payouts by the time from creation to the bank's
     confirmation."""
     width, height, left, right, top, bottom = 480, 200, 36, 8, 14, 34

@@ -24,7 +24,7 @@ from giftcash.entrypoints.web.console_pages import (
 from giftcash.entrypoints.web.i18n import N_
 from giftcash.entrypoints.web.pages import field, redirect
 from giftcash.entrypoints.web.security import deps_of
-from giftcash.service import blocks, console
+from giftcash.identity import blocks, customer_lookup
 from giftcash.service.deps import Deps
 
 customers = router()
@@ -62,13 +62,13 @@ def customers_page(request: Request, q: str = "", by: str = "phone_or_name") -> 
     allow(request, "customers")
     deps = deps_of(request)
     q, by = q[:100], by if by in SEARCH_BY else "phone_or_name"
-    found = console.search_customers(deps, q, by) if q.strip() else None
+    found = customer_lookup.search_customers(deps, q, by) if q.strip() else None
     context = {
         "q": q if by != "code" else "",  # a code is bearer value: not echoed back
         "by": by,
         "SEARCH_BY": SEARCH_BY,
         "found": found,
-        "recent": console.recent_customers(deps) if found is None else [],
+        "recent": customer_lookup.recent_customers(deps) if found is None else [],
         "masked_phone": masked_phone,
     }
     return render_console(request, "console/customers.html", context)
@@ -79,10 +79,10 @@ def customers_page(request: Request, q: str = "", by: str = "phone_or_name") -> 
 def customer_page(request: Request, customer_id: str) -> Response:
     allow(request, "customers")
     deps = deps_of(request)
-    record = console.customer_record(deps, customer_id[:64])
+    record = customer_lookup.customer_record(deps, customer_id[:64])
     context = {
         "r": record,
-        "w": console.customer_watch(deps, record.customer.id),
+        "w": customer_lookup.customer_watch(deps, record.customer.id),
         "done": DONE.get(request.query_params.get("done", "")),
         "CASE_KINDS": CASE_KINDS,
         "CASE_STATES": CASE_STATES,

@@ -21,7 +21,7 @@ from giftcash.entrypoints.web.console_pages import (
 )
 from giftcash.entrypoints.web.pages import redirect, tr_of
 from giftcash.entrypoints.web.security import deps_of
-from giftcash.service import console
+from giftcash.reports import dashboard as figures
 
 dashboard = router()
 
@@ -34,7 +34,7 @@ def dashboard_page(request: Request) -> Response:
         return redirect(request, home_for(op))
     allow(request, "dashboard")
     tr = tr_of(request)
-    d = console.dashboard(deps_of(request))
+    d = figures.dashboard(deps_of(request))
     context = {
         "d": d,
         "QUEUE_LABELS": QUEUE_LABELS,

@@ -30,9 +30,10 @@ from giftcash.entrypoints.web.pages import (
     tr_of,
 )
 from giftcash.entrypoints.web.security import Realm, deps_of, session_token
-from giftcash.service import errors, operators
+from giftcash.identity import operators
+from giftcash.identity.operators import Operator
+from giftcash.service import errors
 from giftcash.service.deps import Deps
-from giftcash.service.operators import Operator
 
 F = TypeVar("F", bound=Callable[..., Response])
 
@@ -120,7 +121,7 @@ FINDINGS = {
     "carrier_billing_prohibited": N_("Paid with phone billing (statutory)"),
     "credit_card_financing_prohibited": N_("Paid with a credit card (statutory)"),
 }
-# The exact condition that sent an item to review (service.console.review_condition).
+# The exact condition that sent an item to review (review.queue.review_condition).
 CONDITIONS = {
     "scam_check:recent_and_large": N_(
         "First sale, of vouchers bought minutes before the sale, above the amount to check"

@@ -24,7 +24,9 @@ from giftcash.entrypoints.web.console_pages import (
 from giftcash.entrypoints.web.i18n import N_
 from giftcash.entrypoints.web.pages import redirect
 from giftcash.entrypoints.web.security import deps_of
-from giftcash.service import admin, console, ops
+from giftcash.ops import support
+from giftcash.payouts import operations as ops
+from giftcash.payouts import reads as payout_reads
 from giftcash.service.deps import Deps
 
 payouts = router()
@@ -47,8 +49,8 @@ BANK_OUTCOMES = {
 @console_errors
 def payouts_page(request: Request, status: str = "", after: str = "") -> Response:
     allow(request, "payouts")
-    status = status[:16] if status in admin.PAYOUT_STATUSES else ""
-    rows = console.payout_rows(
+    status = status[:16] if status in payout_reads.PAYOUT_STATUSES else ""
+    rows = payout_reads.payout_rows(
         deps_of(request), status=status or None, cursor=after[:64] or None, limit=PAGE_SIZE + 1
     )
     context = {
@@ -56,18 +58,18 @@ def payouts_page(request: Request, status: str = "", after: str = "") -> Respons
         "payouts": rows[:PAGE_SIZE],
         "more": rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None,
         "status": status,
-        "statuses": admin.PAYOUT_STATUSES,
+        "statuses": payout_reads.PAYOUT_STATUSES,
     }
     return render_console(request, "console/payouts.html", context)
 
 
 def _payout_page(request: Request, payout_id: str, inquiry: ops.PayoutInquiry | None = None):
     deps = deps_of(request)
-    detail = admin.get_payout(deps, payout_id[:64])
+    detail = payout_reads.payout_detail(deps, payout_id[:64])
     context = {
         "p": detail.payout,
         "item_ids": detail.item_ids,
-        "transfer_attempts": console.transfer_attempts(deps, detail.payout.id),
+        "transfer_attempts": payout_reads.transfer_attempts(deps, detail.payout.id),
         "retryable": detail.payout.status in ops.RETRYABLE,
         "inquiry": inquiry,
         "BANK_OUTCOMES": BANK_OUTCOMES,
@@ -106,7 +108,7 @@ def retry(request: Request, payout_id: str) -> Response:
 
 def _item_context(request: Request, item_id: str) -> dict:
     deps = deps_of(request)
-    view = ops.show_item(deps, item_id[:64])
+    view = support.show_item(deps, item_id[:64])
     return {
         "v": view,
         "it": view.item,

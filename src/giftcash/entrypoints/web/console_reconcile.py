@@ -1,5 +1,5 @@
 """Reconciliation (finance and admin): upload the bank's statement or an issuer's
-settlement report and see what matches the books (``service.reconcile``, the same as
+settlement report and see what matches the books (``reconcile/matching.py``, the same as
 ``giftcash reconcile bank|issuer``). Importing a statement stores its lines once and books
 the bank's fees once, so uploading the same file again changes nothing.
 
@@ -21,7 +21,7 @@ from giftcash.entrypoints.web.console_pages import allow, console_errors, render
 from giftcash.entrypoints.web.i18n import N_
 from giftcash.entrypoints.web.pages import form, tr_of
 from giftcash.entrypoints.web.security import deps_of
-from giftcash.service import reconcile
+from giftcash.reconcile import matching as reconcile
 
 reconciliation = router()
 
@@ -138,10 +138,11 @@ def upload(request: Request, kind: str) -> Response:
         return _page(request, 422, _error(request, N_("The file is not a UTF-8 text (CSV) file.")))
     deps = deps_of(request)
     lines = io.StringIO(text)
+    formats = request.app.state.adapters  # the files' formats are the adapters' (bootstrap)
     if kind == "bank":
-        result: Any = reconcile.reconcile_bank(deps, reconcile.parse_statement(lines))
+        result: Any = reconcile.reconcile_bank(deps, formats.parse_statement(lines))
     else:
-        result = reconcile.reconcile_issuer(deps, reconcile.parse_settlement(lines))
+        result = reconcile.reconcile_issuer(deps, formats.parse_settlement(lines))
     _last(request)[kind] = {
         "at": deps.clock.now(),
         "by": op.username,

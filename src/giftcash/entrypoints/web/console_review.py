@@ -28,7 +28,7 @@ from giftcash.entrypoints.web.console_pages import (
 from giftcash.entrypoints.web.i18n import N_
 from giftcash.entrypoints.web.pages import field, redirect
 from giftcash.entrypoints.web.security import deps_of
-from giftcash.service import admin, console
+from giftcash.review import queue as review_queue
 from giftcash.service.deps import Deps
 
 review = router()
@@ -53,7 +53,7 @@ def _cursor(request: Request) -> str | None:
 def review_page(request: Request) -> Response:
     allow(request, "review")
     deps = deps_of(request)
-    cases = console.review_cases(deps, cursor=_cursor(request), limit=PAGE_SIZE + 1)
+    cases = review_queue.review_cases(deps, cursor=_cursor(request), limit=PAGE_SIZE + 1)
     done = request.query_params.get("done", "")
     context = {
         "cases": cases[:PAGE_SIZE],
@@ -73,7 +73,7 @@ def review_page(request: Request) -> Response:
 
 def _recent_context(request: Request) -> dict:
     deps = deps_of(request)
-    recent = console.recent_decisions(deps, limit=RECENT)
+    recent = review_queue.recent_decisions(deps, limit=RECENT)
     return {
         "recent": recent,
         "recent_live": any(r["status"] in LIVE_STATES for r in recent),
@@ -92,11 +92,11 @@ def recent_fragment(request: Request) -> Response:
 
 def _decide(request: Request, item_id: str, approve: bool) -> Response:
     op = allow(request, "review")
-    decide = admin.approve if approve else admin.decline
+    decide = review_queue.approve if approve else review_queue.decline
     outcome = "approved" if approve else "declined"
 
     def work(deps: Deps) -> dict[str, str]:
-        decide(deps, op, item_id[:64], field(request, "reason", admin.MAX_REASON))
+        decide(deps, op, item_id[:64], field(request, "reason", review_queue.MAX_REASON))
         return {"location": "/admin/review?" + urlencode({"done": outcome})}
 
     # clicked twice: one decision, and the second click sees the first one's answer

@@ -20,7 +20,8 @@ from giftcash.entrypoints.web.pages import (
     tr_of,
 )
 from giftcash.entrypoints.web.security import CUSTOMER, deps_of
-from giftcash.service import bank_accounts, customers, notices
+from giftcash.identity import bank_accounts, customers
+from giftcash.payouts import notices
 from giftcash.service.deps import Deps
 
 router = APIRouter(route_class=route_class(CUSTOMER), include_in_schema=False)

@@ -29,7 +29,7 @@ from giftcash.entrypoints.web.security import (
     safe_next,
     set_cookie,
 )
-from giftcash.service import consents, customers, sessions
+from giftcash.identity import consents, customers, sessions
 from giftcash.service.deps import Deps
 
 router = APIRouter(route_class=route_class(CUSTOMER), include_in_schema=False)

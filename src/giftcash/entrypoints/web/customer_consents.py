@@ -19,7 +19,7 @@ from giftcash.entrypoints.web.pages import (
     tr_of,
 )
 from giftcash.entrypoints.web.security import CUSTOMER, deps_of, safe_next
-from giftcash.service import consents
+from giftcash.identity import consents
 
 router = APIRouter(route_class=route_class(CUSTOMER), include_in_schema=False)
 

@@ -8,7 +8,9 @@ from starlette.responses import Response
 from giftcash.domain.banks import BANKS
 from giftcash.entrypoints.web.pages import render, require, route_class
 from giftcash.entrypoints.web.security import CUSTOMER, deps_of
-from giftcash.service import payouts, receipts, submissions
+from giftcash.intake import submissions
+from giftcash.payouts import reads as payouts
+from giftcash.payouts import receipts
 
 router = APIRouter(route_class=route_class(CUSTOMER), include_in_schema=False)
 

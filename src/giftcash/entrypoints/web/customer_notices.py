@@ -1,5 +1,5 @@
 """The customer's choice of notices by text message (paid, declined, held, returned),
-a form on the account page; service/notices.py sends them."""
+a form on the account page; payouts/notices.py sends them."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from giftcash.entrypoints.web import form_tokens, messages
 from giftcash.entrypoints.web.customer_accounts import account_page
 from giftcash.entrypoints.web.pages import form, redirect, require, route_class, status_of, tr_of
 from giftcash.entrypoints.web.security import CUSTOMER
-from giftcash.service import notices
+from giftcash.payouts import notices
 from giftcash.service.deps import Deps
 
 router = APIRouter(route_class=route_class(CUSTOMER), include_in_schema=False)

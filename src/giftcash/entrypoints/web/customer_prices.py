@@ -8,6 +8,7 @@ from datetime import date, datetime, time
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from giftcash.catalogue import live as catalogue
 from giftcash.domain.advisor import KST
 from giftcash.domain.brands import Brand
 from giftcash.domain.errors import DomainError
@@ -23,7 +24,7 @@ from giftcash.entrypoints.web.pages import (
     tr_of,
 )
 from giftcash.entrypoints.web.security import CUSTOMER, deps_of
-from giftcash.service import catalogue, quoting
+from giftcash.intake import quoting
 
 router = APIRouter(route_class=route_class(CUSTOMER), include_in_schema=False)
 

@@ -3,7 +3,7 @@ read (brand, masked code, product and expiry where the picture gives them), and 
 codes to the sell form as a paste-ready list per brand (the customer copies a list and
 pastes it into the sell form's "Paste a list"; the sell form itself is not touched here).
 
-The same service as ``POST /v1/scans`` (``service.scans.scan``), with the reader the
+The same service as ``POST /v1/scans`` (``intake.scans.scan``), with the reader the
 composition root put on the app. The form's files are read in memory by the API's own
 parser (Starlette's default would spool a file over 1 MiB to disk). The picture is read
 before the form's one-use token is spent, so no database transaction waits on decoding;
@@ -20,6 +20,7 @@ from fastapi import APIRouter, Request
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
+from giftcash.catalogue import live as catalogue
 from giftcash.domain import coupons
 from giftcash.domain.brands import Brand, Kind
 from giftcash.domain.code_detection import Outcome
@@ -30,8 +31,7 @@ from giftcash.entrypoints.web import form_tokens, messages
 from giftcash.entrypoints.web.i18n import Tr
 from giftcash.entrypoints.web.pages import form, render, require, route_class, status_of, tr_of
 from giftcash.entrypoints.web.security import CUSTOMER, deps_of
-from giftcash.service import catalogue
-from giftcash.service import scans as svc
+from giftcash.intake import scans as svc
 from giftcash.service.deps import Deps
 
 

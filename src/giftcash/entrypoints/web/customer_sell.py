@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
+from giftcash.catalogue import live as catalogue
 from giftcash.domain import declines as dc
 from giftcash.domain.advisor import KST
 from giftcash.domain.banks import BANKS
@@ -43,10 +44,11 @@ from giftcash.entrypoints.web.pages import (
     tr_of,
 )
 from giftcash.entrypoints.web.security import CUSTOMER, deps_of
-from giftcash.service import bank_accounts, catalogue, sale_preview, submissions
+from giftcash.identity import bank_accounts
+from giftcash.intake import sale_preview, submissions
+from giftcash.intake.sale_preview import SalePreview
+from giftcash.intake.submissions import ItemIn
 from giftcash.service.deps import Deps
-from giftcash.service.sale_preview import SalePreview
-from giftcash.service.submissions import ItemIn
 
 router = APIRouter(route_class=route_class(CUSTOMER), include_in_schema=False)
 

@@ -18,7 +18,7 @@ import csv
 import io
 from dataclasses import dataclass
 
-from giftcash.service.submissions import ItemIn
+from giftcash.intake.submissions import ItemIn
 
 CSV_COLUMNS = ("brand_id", "code", "pin", "face_value", "funding_source")
 CSV_REQUIRED = ("brand_id", "code", "face_value", "funding_source")

@@ -188,7 +188,7 @@ ERRORS = {
     "idempotency_key_in_use": N_(
         "This form is still being sent. Wait a moment, then reload the page."
     ),
-    # pictures on the scan page (service/scans.py)
+    # pictures on the scan page (intake/scans.py)
     "no_images": N_("Choose at least one picture."),
     "too_many_images": N_("Send at most 5 pictures at once."),
     "image_too_large": N_("This picture is too large. Send a screenshot instead."),

@@ -42,7 +42,8 @@ from giftcash.entrypoints.web.security import (
     session_token,
     submitted_csrf,
 )
-from giftcash.service import consents, errors
+from giftcash.identity import consents
+from giftcash.service import errors
 
 TEMPLATES = Path(__file__).parent / "templates"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

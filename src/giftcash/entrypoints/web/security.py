@@ -1,6 +1,6 @@
 """Sessions, CSRF and response headers for the web pages (customer site and console).
 
-- The session cookie holds the opaque bearer token that ``service.customers.issue_token``
+- The session cookie holds the opaque bearer token that ``identity.customers.issue_token``
   made (stored hashed); HttpOnly, SameSite=Lax, Secure when the request came over https.
   A ``Realm`` names the cookie, the subject type and the sign-in page, so the operator
   console reuses all of this with its own cookie.
@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.responses import Response
 
-from giftcash.service import customers
+from giftcash.identity import customers
 from giftcash.service.deps import Deps
 
 PRE_COOKIE = "gc_pre"

@@ -152,7 +152,7 @@ class PayableGroup:
 
 @dataclass(frozen=True, slots=True)
 class ConsentGiven:
-    """A customer's answer to one version of one consent document (service/consents.py)."""
+    """A customer's answer to one version of one consent document (identity/consents.py)."""
 
     customer_id: str
     document: str
@@ -206,7 +206,7 @@ class Note:
 
 @dataclass(frozen=True, slots=True)
 class NoticeDue:
-    """A notice of a money event not yet settled (service/notices.py): ``id`` is the SMS
+    """A notice of a money event not yet settled (payouts/notices.py): ``id`` is the SMS
     port's idempotency key, ``subject_id`` the payout, item or submission it tells of."""
 
     id: str

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from giftcash.domain.aml import AccountLink, Evidence, InvalidAttempt, Sale
 from giftcash.domain.ledger import Transfer
 from giftcash.domain.records import BankAccount, Customer, Item, Payout, Submission
-from giftcash.domain.states import ItemStatus, PayoutStatus
+from giftcash.domain.states import BankAccountStatus, ItemStatus, Moved, PayoutStatus
 from giftcash.service.ports.records import (
     AuditRecord,
     Block,
@@ -65,9 +65,7 @@ class OperatorOverridesRepo(Protocol):
 
 
 class ReviewQueueRepo(Protocol):
-    def send_to_review(
-        self, item_ids: Sequence[str], reason: str, flags: Sequence[str], now: datetime
-    ) -> None: ...
+    def note_reason(self, item_ids: Sequence[str], reason: str, flags: Sequence[str]) -> None: ...
     def waiting(self, after_id: str | None, limit: int) -> list[RowView]: ...
     def prior_sales(self, customer_ids: Sequence[str]) -> dict[str, tuple[int, int]]: ...
     def record_decision(
@@ -79,6 +77,8 @@ class ReviewQueueRepo(Protocol):
         note: str,
         decline: tuple[str, str] | None = None,
     ) -> None: ...
+    def review_evidence(self, item_ids: Sequence[str]) -> dict[str, RowView]: ...
+    def recently_reviewed(self, limit: int) -> list[RowView]: ...
 
 
 class AdminPayoutsRepo(Protocol):
@@ -146,16 +146,13 @@ class CasesRepo(Protocol):
     def customer_names(self, customer_ids: Iterable[str]) -> dict[str, str]: ...
 
 
-class ConsoleReadsRepo(Protocol):
-    def review_evidence(self, item_ids: Sequence[str]) -> dict[str, RowView]: ...
-    def recently_reviewed(self, limit: int) -> list[RowView]: ...
+class CustomerLookupRepo(Protocol):
     def find_customers(
         self, *, phone_suffix: str | None, name: str | None, limit: int
     ) -> list[RowView]: ...
     def customer_items(self, customer_id: str, limit: int) -> list[RowView]: ...
     def customer_items_by_status(self, customer_id: str) -> dict[str, int]: ...
     def customer_payouts(self, customer_id: str, limit: int) -> list[RowView]: ...
-    def payout_latencies_s(self, since: datetime, until: datetime) -> list[float]: ...
     def customer_names(self, customer_ids: Sequence[str]) -> dict[str, str]: ...
 
 
@@ -263,9 +260,9 @@ class BankAccountsRepo(Protocol):
     def for_customer(self, customer_id: str) -> list[BankAccount]: ...
     def verify_code_hash(self, account_id: str) -> str: ...
     def count_attempt(self, account_id: str) -> None: ...
-    def mark_verified(self, account_id: str, now: datetime) -> None: ...
-    def set_status(self, account_id: str, status: str) -> None: ...
-    def set_status_for_payout(self, payout_id: str, status: str) -> None: ...
+    def transition(self, event: Moved[BankAccountStatus], now: datetime) -> bool:
+        """Apply the event while the account is in its source; whether it moved."""
+
     def unsettled_verifications(
         self, older_than: datetime, limit: int
     ) -> list[PendingVerification]: ...
@@ -329,50 +326,44 @@ class ItemsRepo(Protocol):
     def ids_for_payout(self, payout_id: str) -> list[str]: ...
     def transition(
         self,
-        ids: Sequence[str],
-        current: ItemStatus,
-        target: ItemStatus,
+        events: Sequence[Moved[ItemStatus]],
         now: datetime,
         *,
-        set_redeem_key: bool = False,
         payout_id: str | None = None,
         clear_payout: bool = False,
-    ) -> None: ...
+    ) -> set[str]:
+        """Apply each event while its item is in the event's source; the ids moved (the
+        others lost a race, which the caller answers)."""
+
     def transition_leased(
         self,
-        item_id: str,
+        event: Moved[ItemStatus],
         worker_id: str,
-        current: ItemStatus,
-        target: ItemStatus,
         now: datetime,
         *,
         decline: tuple[str, str] | None = None,
         redeemed: bool = False,
         purchase_channel: str | None = None,
         redemption_id: str | None = None,
-        set_redeem_key: bool = False,
         facts: Mapping[str, object] | None = None,
-    ) -> bool: ...
+    ) -> bool:
+        """Apply the event while the item is in its source and leased to ``worker_id``."""
+
     def transition_leased_many(
         self,
-        changes: Sequence[tuple[str, Mapping[str, object]]],
+        changes: Sequence[tuple[Moved[ItemStatus], Mapping[str, object]]],
         worker_id: str,
-        current: ItemStatus,
-        target: ItemStatus,
         now: datetime,
         *,
         redeemed: bool = False,
-        set_redeem_key: bool = False,
     ) -> set[str]: ...
     def release(self, item_id: str, worker_id: str, next_attempt_at: datetime) -> None: ...
     def claim(
         self, status: ItemStatus, worker_id: str, now: datetime, lease_until: datetime, limit: int
     ) -> list[LeasedItem]: ...
     def payable_groups(self, now: datetime, limit: int) -> list[PayableGroup]: ...
-    def transition_payout(
-        self, payout_id: str, current: ItemStatus, target: ItemStatus, now: datetime
-    ) -> None: ...
-    def return_from_payout(self, payout_id: str, now: datetime) -> None: ...
+    def owners(self, item_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """Item id -> (customer id, submission id)."""
 
 
 class PayoutsRepo(Protocol):
@@ -397,15 +388,11 @@ class PayoutsRepo(Protocol):
         lease_until: datetime,
         limit: int,
     ) -> list[LeasedPayout]: ...
-    def transition(
-        self, payout_id: str, current: PayoutStatus, target: PayoutStatus, now: datetime
-    ) -> None: ...
+    def transition(self, event: Moved[PayoutStatus], now: datetime) -> bool: ...
     def transition_leased(
         self,
-        payout_id: str,
+        event: Moved[PayoutStatus],
         worker_id: str,
-        current: PayoutStatus | str,
-        target: PayoutStatus,
         now: datetime,
         *,
         failure_code: str | None = None,
@@ -466,6 +453,7 @@ class FiguresRepo(Protocol):
     def oldest_waiting(self, statuses: Iterable[str]) -> dict[str, datetime]: ...
     def oldest_payout_waiting(self, statuses: Iterable[str]) -> dict[str, datetime]: ...
     def heartbeats(self) -> list[tuple[str, datetime]]: ...
+    def payout_latencies_s(self, since: datetime, until: datetime) -> list[float]: ...
 
 
 class EncryptedColumnsRepo(Protocol):
@@ -508,10 +496,13 @@ class WebhooksRepo(Protocol):
     def delivered(self, msg_id: str, now: datetime) -> None: ...
     def failed(self, msg_id: str, error: str, next_attempt_at: datetime | None) -> None: ...
     def postpone(self, msg_id: str, next_attempt_at: datetime) -> None: ...
+    def any_endpoint(self) -> bool: ...
+    def enqueue(self, customer_events: list[tuple[str, str, dict[str, Any]]], now: datetime) -> int:
+        """(customer id, event type, data) -> one outbox row per subscribed endpoint."""
 
 
 class BoundedCallsRepo(Protocol):
-    """Calls of a bounded kind and the breakers' trips (service/bounds.py)."""
+    """Calls of a bounded kind and the breakers' trips (abuse/bounds.py)."""
 
     def lock(self, kinds: Sequence[str]) -> None: ...
     def count(self, kinds: Sequence[str], since: datetime, key: str | None, value: str) -> int: ...
@@ -536,6 +527,9 @@ class NoticesRepo(Protocol):
 
     def choice(self, customer_id: str) -> frozenset[str] | None: ...
     def choose(self, customer_id: str, events: frozenset[str], now: datetime) -> None: ...
+    def enqueue(self, events: Iterable[tuple[str, str, str]], now: datetime) -> None:
+        """One outbox row per (customer id, event, subject id) not queued before."""
+
     def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[NoticeDue]: ...
     def settle(self, notice_id: str, outcome: str, now: datetime) -> None: ...
 

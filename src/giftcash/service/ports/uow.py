@@ -36,7 +36,7 @@ class UnitOfWork(Protocol):
     support: r.SupportRepo
     cases: r.CasesRepo
     case_facts: r.CaseFactsRepo
-    console: r.ConsoleReadsRepo
+    customer_lookup: r.CustomerLookupRepo
     console_search: r.ConsoleSearchRepo
     blocks: r.BlocksRepo
     customer_notes: r.CustomerNotesRepo

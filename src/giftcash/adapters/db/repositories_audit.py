@@ -1,0 +1,112 @@
+"""The audit log's repository: records appended under the chain's head row, each hashed
+onto the one before (``audit/log.py``), read in order or newest first."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, text, update
+
+from giftcash.adapters.db import tables as t
+from giftcash.audit.log import AuditRecord, canonical, chain_hash
+
+PAGE = 1000
+
+
+def _record(r: Any) -> AuditRecord:
+    return AuditRecord(
+        seq=r.seq,
+        id=r.id,
+        at=r.at,
+        actor=r.actor,
+        action=r.action,
+        subject=r.subject,
+        detail=r.detail,
+        prev_hash=r.prev_hash,
+        hash=r.hash,
+    )
+
+
+class AuditLog:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.pg = conn.dialect.name == "postgresql"
+
+    def append(
+        self,
+        *,
+        id: str,
+        at: datetime,
+        actor: str,
+        action: str,
+        subject: str | None,
+        detail: dict[str, Any] | None,
+    ) -> AuditRecord:
+        h = t.audit_head.c
+        q = select(h.seq, h.hash).where(h.id == 1)
+        if self.pg:  # SQLite: BEGIN IMMEDIATE already serialises writers
+            q = q.with_for_update()
+        head = self.conn.execute(q).one_or_none()
+        assert head is not None, "audit_head has no row: run the migrations"
+        seq = head.seq + 1
+        fields = {
+            "seq": seq,
+            "id": id,
+            "at": at,
+            "actor": actor,
+            "action": action,
+            "subject": subject,
+            "detail": detail,
+        }
+        digest = chain_hash(head.hash, canonical(**fields))
+        self.conn.execute(insert(t.audit_log).values(**fields, prev_hash=head.hash, hash=digest))
+        self.conn.execute(update(t.audit_head).where(h.id == 1).values(seq=seq, hash=digest))
+        return AuditRecord(**fields, prev_hash=head.hash, hash=digest)
+
+    def snapshot(self) -> None:
+        """Make this transaction one snapshot (PostgreSQL: REPEATABLE READ), so a chain walk
+        over many pages is not confused by records appended meanwhile. Call it first in
+        the transaction. SQLite's transactions already are snapshots."""
+        if self.pg:
+            self.conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+
+    def head(self) -> tuple[int, str]:
+        h = t.audit_head.c
+        row = self.conn.execute(select(h.seq, h.hash).where(h.id == 1)).one()
+        return row.seq, row.hash
+
+    def all_in_order(self) -> Iterator[AuditRecord]:
+        c = t.audit_log.c
+        after = 0
+        while True:
+            rows = self.conn.execute(
+                select(t.audit_log).where(c.seq > after).order_by(c.seq).limit(PAGE)
+            ).all()
+            for r in rows:
+                yield _record(r)
+            if len(rows) < PAGE:
+                return
+            after = rows[-1].seq
+
+    def newest_first(self, before_seq: int | None, limit: int) -> list[AuditRecord]:
+        c = t.audit_log.c
+        q = select(t.audit_log)
+        if before_seq is not None:
+            q = q.where(c.seq < before_seq)
+        return [_record(r) for r in self.conn.execute(q.order_by(c.seq.desc()).limit(limit))]
+
+    def count(self, action: str, subject: str, since: datetime) -> int:
+        c = t.audit_log.c
+        return self.conn.execute(
+            select(func.count())
+            .select_from(t.audit_log)
+            .where(c.action == action, c.subject == subject, c.at > since)
+        ).scalar_one()
+
+    def last_at(self, action: str, subject: str) -> datetime | None:
+        c = t.audit_log.c
+        return self.conn.execute(
+            select(func.max(c.at)).where(c.action == action, c.subject == subject)
+        ).scalar()

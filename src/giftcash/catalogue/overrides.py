@@ -1,0 +1,245 @@
+"""The operators' changes to the catalogue and the rules: a brand's rate, on/off and
+exposure cap, an issuer's kill switch and exposure cap, a rule's on/off and thresholds
+(``live`` reads them back). Every change is audited in the transaction that makes it, and
+a refused change on its own (``audit/changes.py``). Role checks happen at the entry
+points (``operators.check_role``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from giftcash.audit.changes import audited
+from giftcash.catalogue import live as catalogue
+from giftcash.domain.brands import Brand, brand_index
+from giftcash.domain.errors import BrandNotFound
+from giftcash.identity.operators import Operator
+from giftcash.service import errors
+from giftcash.service.deps import Deps
+from giftcash.service.ports.uow import UnitOfWork
+
+
+class IssuerNotFound(errors.NotFound):
+    code = "issuer_not_found"
+
+
+# -- brands and issuers --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BrandSetting:
+    brand: Brand  # as bought now
+    default: Brand  # as shipped
+    issuer_enabled: bool
+    exposure_cap: int | None
+    updated_at: datetime | None
+    updated_by: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class IssuerSetting:
+    issuer: str
+    enabled: bool
+    exposure_cap: int | None
+    brands: list[str]
+    updated_at: datetime | None
+    updated_by: str | None
+
+
+def _brand_settings(deps: Deps, live: catalogue.LiveCatalogue) -> list[BrandSetting]:
+    out = []
+    shown = live.shown
+    for b in deps.brand_catalogue:
+        row = live.brand_rows.get(b.id, {})
+        out.append(
+            BrandSetting(
+                brand=shown[b.id],
+                default=b,
+                issuer_enabled=b.issuer not in live.disabled_issuers,
+                exposure_cap=row.get("exposure_cap"),
+                updated_at=row.get("updated_at"),
+                updated_by=row.get("updated_by"),
+            )
+        )
+    return out
+
+
+def list_brands(deps: Deps) -> list[BrandSetting]:
+    return _brand_settings(deps, catalogue.live_catalogue(deps))
+
+
+def _issuer_settings(deps: Deps, live: catalogue.LiveCatalogue) -> list[IssuerSetting]:
+    out = []
+    for issuer in catalogue.known_issuers(deps):
+        row = live.issuer_rows.get(issuer, {})
+        out.append(
+            IssuerSetting(
+                issuer=issuer,
+                enabled=issuer not in live.disabled_issuers,
+                exposure_cap=row.get("exposure_cap"),
+                brands=[b.id for b in deps.brand_catalogue if b.issuer == issuer],
+                updated_at=row.get("updated_at"),
+                updated_by=row.get("updated_by"),
+            )
+        )
+    return out
+
+
+def list_issuers(deps: Deps) -> list[IssuerSetting]:
+    return _issuer_settings(deps, catalogue.live_catalogue(deps))
+
+
+def _check_cap(value: Any) -> None:
+    if value is not None and (type(value) is not int or not 0 <= value <= 10**15):
+        raise errors.InvalidInput("an exposure cap is a whole amount ≥ 0", field="exposure_cap")
+
+
+def _check_brand_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
+    allowed = {"buyback_rate_bps", "enabled", "exposure_cap"}
+    if not changes or set(changes) - allowed:
+        raise errors.InvalidInput(f"change one or more of {', '.join(sorted(allowed))}")
+    rate = changes.get("buyback_rate_bps")
+    if rate is not None and (type(rate) is not int or not 1 <= rate <= 10_000):
+        raise errors.InvalidInput(
+            "a buyback rate is 1 to 10000 basis points of face value", field="buyback_rate_bps"
+        )
+    enabled = changes.get("enabled")
+    if enabled is not None and type(enabled) is not bool:
+        raise errors.InvalidInput("enabled is true, false or null", field="enabled")
+    _check_cap(changes.get("exposure_cap"))
+    return dict(changes)
+
+
+def _check_rate_above_bands(brand: Brand, changes: Mapping[str, Any]) -> None:
+    """A product coupon's expiry bands are discounts off its rate: the rate must stay
+    above the deepest one, or a coupon near expiry would be priced at nothing or less."""
+    rate = changes.get("buyback_rate_bps")
+    deepest = max((b.discount_bps for b in brand.expiry_bands), default=None)
+    if rate is not None and deepest is not None and rate <= deepest:
+        raise errors.InvalidInput(
+            f"this brand's rate must stay above its deepest expiry discount ({deepest} basis"
+            " points)",
+            field="buyback_rate_bps",
+        )
+
+
+def patch_brand(
+    deps: Deps, op: Operator, brand_id: str, changes: Mapping[str, Any]
+) -> BrandSetting:
+    """Override a brand's rate, on/off or exposure cap; ``None`` restores the default."""
+
+    def change(uow: UnitOfWork) -> tuple[BrandSetting, dict[str, Any]]:
+        if brand_id not in brand_index(deps.brand_catalogue):
+            raise BrandNotFound(f"no brand {brand_id[:40]!r}", brand_id=brand_id[:40])
+        checked = _check_brand_changes(changes)
+        _check_rate_above_bands(brand_index(deps.brand_catalogue)[brand_id], checked)
+        before = uow.overrides.brands().get(brand_id, {})
+        uow.overrides.set_brand(brand_id, checked, deps.clock.now(), op.actor)
+        live = catalogue.live_catalogue_in(uow, deps.brand_catalogue)
+        setting = next(s for s in _brand_settings(deps, live) if s.brand.id == brand_id)
+        was = {k: before.get(k) for k in checked}
+        return setting, {"before": was}
+
+    detail = {"changes": dict(changes)}
+    return audited(deps, op, "brand.update", f"brand:{brand_id[:64]}", detail, change)
+
+
+def patch_issuer(
+    deps: Deps, op: Operator, issuer: str, changes: Mapping[str, Any]
+) -> IssuerSetting:
+    """The kill switch (``enabled: false``) and the exposure cap of an issuer."""
+
+    def change(uow: UnitOfWork) -> tuple[IssuerSetting, dict[str, Any]]:
+        if issuer not in catalogue.known_issuers(deps):
+            raise IssuerNotFound(f"no issuer {issuer[:40]!r}")
+        allowed = {"enabled", "exposure_cap"}
+        if not changes or set(changes) - allowed:
+            raise errors.InvalidInput(f"change one or more of {', '.join(sorted(allowed))}")
+        enabled = changes.get("enabled")
+        if enabled is not None and type(enabled) is not bool:
+            raise errors.InvalidInput("enabled is true, false or null", field="enabled")
+        _check_cap(changes.get("exposure_cap"))
+        before = uow.overrides.issuers().get(issuer, {})
+        uow.overrides.set_issuer(issuer, dict(changes), deps.clock.now(), op.actor)
+        live = catalogue.live_catalogue_in(uow, deps.brand_catalogue)
+        setting = next(s for s in _issuer_settings(deps, live) if s.issuer == issuer)
+        return setting, {"before": {k: before.get(k) for k in changes}}
+
+    detail = {"changes": dict(changes)}
+    return audited(deps, op, "issuer.update", f"issuer:{issuer[:64]}", detail, change)
+
+
+# -- rules ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSetting:
+    id: str
+    statutory: bool
+    enabled: bool
+    description: str
+    params: dict[str, Any]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, frozenset | set):
+        return sorted(value)
+    if isinstance(value, tuple):
+        return {k: v for k, v in value}
+    return value
+
+
+def _rule_settings(ruleset: Any) -> list[RuleSetting]:
+    return [
+        RuleSetting(
+            id=r.id,
+            statutory=r.statutory,
+            enabled=r.id not in ruleset.disabled,
+            description=r.description,
+            params={name: _jsonable(getattr(ruleset.params, name)) for name in r.params},
+        )
+        for r in sorted(ruleset.rules, key=lambda r: (not r.statutory, r.id))
+    ]
+
+
+def list_rules(deps: Deps, jurisdiction: str | None = None) -> list[RuleSetting]:
+    return _rule_settings(catalogue.current_rules(deps, jurisdiction))
+
+
+def patch_rule(
+    deps: Deps,
+    op: Operator,
+    rule_id: str,
+    *,
+    enabled: bool | None = None,
+    params: Mapping[str, Any] | None = None,
+    jurisdiction: str | None = None,
+) -> RuleSetting:
+    """Switch a rule on or off or change its thresholds. A statutory rule refuses to be
+    switched off or relaxed (``403 statutory_rule``); the attempt is audited."""
+    from giftcash.domain import policy
+    from giftcash.domain.jurisdictions import pack
+
+    jurisdiction = jurisdiction or deps.jurisdiction
+
+    def change(uow: UnitOfWork) -> tuple[RuleSetting, dict[str, Any]]:
+        base = pack(jurisdiction)
+        rows = uow.overrides.rules()
+        current, _ = catalogue.stored_overrides(base, rows)
+        policy.patch_rule(base, current, rule_id, enabled=enabled, params=params)
+        row = next((r for r in rows if r["rule_id"] == rule_id), {})
+        stored: dict[str, Any] = {}
+        if enabled is not None:
+            stored["enabled"] = enabled
+        if params:
+            stored["params"] = {**(row.get("params") or {}), **params}
+        if stored:
+            uow.overrides.set_rule(rule_id, stored, deps.clock.now(), op.actor)
+        ruleset = catalogue.rules_in(uow, deps.brand_catalogue, jurisdiction)
+        setting = next(s for s in _rule_settings(ruleset) if s.id == rule_id)
+        return setting, {"statutory": setting.statutory}
+
+    detail: dict[str, Any] = {"enabled": enabled, "params": dict(params or {})}
+    return audited(deps, op, "rule.update", f"rule:{rule_id[:64]}", detail, change)

@@ -1,0 +1,406 @@
+"""Intake: one submission of 1 to 1,000 codes, each validated, quoted, encrypted, hashed,
+registered and stored in one transaction. Policy and risk (issue 4) decide later, in the
+pipeline, before any code is redeemed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from giftcash.audit import log as audit
+from giftcash.catalogue import live as catalogue
+from giftcash.catalogue.live import LiveCatalogue
+from giftcash.domain import declines as dc
+from giftcash.domain.brands import mask
+from giftcash.domain.errors import DomainError
+from giftcash.domain.money import DEFAULT_CURRENCY
+from giftcash.domain.quotes import funding_source, quote
+from giftcash.domain.records import Item, Submission
+from giftcash.domain.states import ItemStatus
+from giftcash.identity import blocks
+from giftcash.intake import screening
+from giftcash.service import errors
+from giftcash.service.deps import Deps
+from giftcash.service.ports.records import NewItem
+from giftcash.webhooks import announce
+
+
+@dataclass(frozen=True, slots=True)
+class ItemIn:
+    brand_id: str
+    code: str
+    face_value: int
+    funding_source: str
+    pin: str | None = None
+    purchased_at: datetime | None = None  # the customer's purchase record, if given
+    # The fee rate of the price the customer confirmed (None: no confirmation, e.g. the
+    # API's quote-less submit); a different live rate refuses the whole submission.
+    quoted_fee_bps: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Decline:
+    code: str
+    message: str
+
+
+@dataclass
+class SubmissionView:
+    submission: Submission
+    items: list[Item]
+    totals: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """One item after the checks that need no database (format, brand, quote)."""
+
+    id: str
+    brand_id: str
+    issuer: str
+    currency: str
+    face_value: int
+    funding_source: str
+    purchased_at: datetime | None
+    norm: str  # the normalised code (plaintext: dropped once sealed)
+    pin: str | None
+    fee: int = 0
+    payout: int = 0
+    decline: Decline | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Sealed:
+    """A prepared item with its code encrypted and hashed (no plaintext left)."""
+
+    item: _Prepared
+    code_hmac: str
+    masked_code: str
+    code_enc: bytes
+    key_id: str
+    pin_enc: bytes | None
+
+
+def _prepare(deps: Deps, live: LiveCatalogue, raw: ItemIn) -> _Prepared:
+    """Everything about one item that needs no database: declined or not."""
+    brand = live.brands.get(raw.brand_id)
+    base = _Prepared(
+        id=deps.new_id(),
+        brand_id=raw.brand_id,
+        issuer=brand.issuer if brand else "unknown",
+        currency=brand.currency if brand else DEFAULT_CURRENCY,
+        face_value=raw.face_value,
+        funding_source=raw.funding_source,
+        purchased_at=raw.purchased_at,
+        norm="".join(raw.code.split()).upper(),
+        pin=raw.pin,
+    )
+    try:
+        source = funding_source(raw.funding_source)
+        if brand is None:
+            raise errors.InvalidInput(f"no brand {raw.brand_id[:40]!r}")
+        norm, pin = brand.code_format.validate(raw.code, raw.pin)
+    except DomainError as e:
+        entry = dc.UNKNOWN_BRAND if brand is None else dc.for_input_error(e.code)
+        return replace(base, decline=Decline(entry.code, e.message))
+    base = replace(base, norm=norm, pin=pin)
+    # (the issuer kill switch and a brand switched off are the policy's to decide)
+    try:
+        q = quote(brand, raw.face_value, source)
+    except DomainError as e:
+        return replace(base, decline=Decline(dc.for_input_error(e.code).code, e.message))
+    return replace(base, fee=q.fee, payout=q.payout)
+
+
+def _seal(deps: Deps, p: _Prepared) -> _Sealed:
+    code_enc, key_id = deps.vault.encrypt(p.norm, p.id)
+    pin_enc = deps.vault.encrypt(p.pin, p.id + ":pin")[0] if p.pin else None
+    return _Sealed(
+        item=replace(p, norm="", pin=None),
+        code_hmac=deps.vault.hmac(p.norm),
+        masked_code=mask(p.norm),
+        code_enc=code_enc,
+        key_id=key_id,
+        pin_enc=pin_enc,
+    )
+
+
+def _new_item(
+    s: _Sealed,
+    submission_id: str,
+    customer_id: str,
+    decline: Decline | None,
+    screened: screening.Screening | None,
+) -> NewItem:
+    p = s.item
+    review_reason = screened.review_reason if screened else None
+    if decline is not None:
+        status = ItemStatus.DECLINED
+    elif review_reason:
+        status = ItemStatus.REVIEW
+    else:
+        status = ItemStatus.RECEIVED
+    return NewItem(
+        id=p.id,
+        submission_id=submission_id,
+        customer_id=customer_id,
+        brand_id=p.brand_id,
+        issuer=p.issuer,
+        currency=p.currency,
+        face_value=p.face_value,
+        fee=p.fee,
+        payout=p.payout,
+        funding_source=p.funding_source,
+        status=status.value,
+        code_enc=s.code_enc,
+        pin_enc=s.pin_enc,
+        key_id=s.key_id,
+        code_hmac=s.code_hmac,
+        masked_code=s.masked_code,
+        decline_code=decline.code if decline else None,
+        decline_message=decline.message if decline else None,
+        review_reason=review_reason,
+        flags=screened.flags if screened else None,
+        hold_until=screened.hold_until if screened else None,
+        warning=screened.decision.warning if screened else None,
+        decision=screened.record if screened else None,
+    )
+
+
+def _same_price(live: LiveCatalogue, items: list[ItemIn]) -> None:
+    for raw in items:
+        brand = live.brands.get(raw.brand_id)
+        if raw.quoted_fee_bps is not None and brand and brand.fee_bps != raw.quoted_fee_bps:
+            raise errors.QuoteChanged(
+                f"the fee of {brand.id} is now {brand.fee_bps} bps, not {raw.quoted_fee_bps}",
+                brand_id=brand.id,
+                fee_bps=brand.fee_bps,
+            )
+
+
+def submit(
+    deps: Deps,
+    customer_id: str,
+    *,
+    bank_account_id: str,
+    items: list[ItemIn],
+    device_key: str | None = None,
+) -> SubmissionView:
+    """``device_key``: the device or IP the request came from (failures are counted by it)."""
+    limit = deps.limits.max_items_per_submission
+    if not (1 <= len(items) <= limit):
+        raise errors.TooManyItems(f"a submission has 1 to {limit} items, not {len(items)}")
+    now = deps.clock.now()
+    live = catalogue.live_catalogue(deps)
+    _same_price(live, items)
+    sealed: list[_Sealed] = []
+    seen: dict[str, int] = {}
+    for i, raw in enumerate(items):
+        s = _seal(deps, _prepare(deps, live, raw))
+        if s.code_hmac in seen:
+            raise errors.DuplicateInRequest(
+                f"items {seen[s.code_hmac]} and {i} carry the same code",
+                first=seen[s.code_hmac],
+                second=i,
+            )
+        seen[s.code_hmac] = i
+        sealed.append(s)
+
+    submission_id = deps.new_id()
+    with deps.uow() as uow:
+        customer = uow.customers.get(customer_id)
+        assert customer is not None
+        if not customer.verified:
+            raise errors.PhoneNotVerified("verify your phone number first")
+        blocks.refuse_if_blocked(uow, customer_id, device_key)
+        acct = uow.bank_accounts.get(bank_account_id)
+        if acct is None or acct.customer_id != customer_id:
+            raise errors.BankAccountNotFound("no such bank account")
+        if acct.status != "verified":
+            raise errors.BankAccountNotVerified("verify the bank account with its 1-won code first")
+        declines = {s.item.id: s.item.decline for s in sealed if s.item.decline is not None}
+        live_items = [s for s in sealed if s.item.decline is None]
+        screened = dict(
+            zip(
+                [s.item.id for s in live_items],
+                screening.screen_intake(
+                    uow,
+                    deps,
+                    customer=customer,
+                    account=acct,
+                    candidates=[_candidate(live, s) for s in live_items],
+                    now=now,
+                    device_key=device_key,
+                    live=live,
+                ),
+                strict=True,
+            )
+        )
+        for item_id, sc in screened.items():
+            d = sc.decision
+            if sc.declined:
+                assert d.code is not None
+                declines[item_id] = Decline(d.code, d.message)
+        for s in sealed:
+            d_ = declines.get(s.item.id)
+            if d_ is not None and dc.lookup(d_.code).counts_as_failure:
+                uow.failures.add(
+                    "invalid_code", now, customer_id=customer_id, device_key=device_key
+                )
+        candidates = [s for s in sealed if s.item.id not in declines]
+        first_owner = uow.codes.register_many(
+            [(s.code_hmac, s.item.id, customer_id) for s in candidates]
+        )
+        for s in candidates:
+            earlier = first_owner.get(s.code_hmac)
+            if earlier is not None and earlier.item_id != s.item.id:
+                declines[s.item.id] = Decline(
+                    dc.DUPLICATE_CODE.code, "this code was already submitted to giftcash"
+                )
+        uow.submissions.add(submission_id, customer_id, bank_account_id, len(sealed), now)
+        new_items = [
+            _new_item(
+                s,
+                submission_id,
+                customer_id,
+                declines.get(s.item.id),
+                screened.get(s.item.id),
+            )
+            for s in sealed
+        ]
+        uow.items.add_many(new_items, now)
+        announce.items_created(uow, new_items, now)
+        del new_items
+        uow.commit()
+    # Stored: let go of the sealed items (codes encrypted, decisions, routes) before the
+    # answer's items are read back, so a large submission does not hold both at once.
+    del sealed, live_items, candidates, screened, first_owner, seen
+    return get_submission(deps, customer_id, submission_id)
+
+
+def _candidate(live: LiveCatalogue, s: _Sealed) -> screening.Candidate:
+    p = s.item
+    return screening.Candidate(
+        brand=live.brands[p.brand_id],
+        face_value=p.face_value,
+        funding_source=p.funding_source,
+        payout=p.payout,
+        code_hmac=s.code_hmac,
+        purchased_at=p.purchased_at,
+    )
+
+
+def totals(items: list[Item]) -> dict[str, Any]:
+    counts: dict[str, int] = {}
+    for it in items:
+        counts[it.status] = counts.get(it.status, 0) + 1
+    live = [it for it in items if it.status not in ("declined", "invalid", "failed")]
+    paid = [it for it in items if it.status == "paid"]
+    return {
+        "currency": items[0].currency if items else DEFAULT_CURRENCY,
+        "items": len(items),
+        "face_value": sum(it.face_value for it in live),
+        "fee": sum(it.fee for it in live),
+        "payout": sum(it.payout for it in live),
+        "paid": sum(it.payout for it in paid),
+        "by_status": counts,
+    }
+
+
+def submission_status(items: list[Item]) -> str:
+    return status_of({it.status for it in items})
+
+
+def status_of(statuses: set[str]) -> str:
+    """A submission's status, derived from its items' (never stored apart from them)."""
+    if statuses <= {"paid", "declined", "invalid"}:
+        return "completed" if "paid" in statuses else "closed"
+    if "failed" in statuses:
+        return "attention"
+    return "processing"
+
+
+def get_submission(deps: Deps, customer_id: str, submission_id: str) -> SubmissionView:
+    with deps.reader() as uow:
+        sub = uow.submissions.get(submission_id)
+        if sub is None or sub.customer_id != customer_id:
+            raise errors.SubmissionNotFound("no such submission")
+        items = uow.items.for_submission(submission_id)
+    return SubmissionView(sub, items, totals(items))
+
+
+def change_bank_account(
+    deps: Deps, customer_id: str, submission_id: str, bank_account_id: str
+) -> SubmissionView:
+    """After the bank returned a payout, the account it went to is ``failed`` and the
+    submission's unpaid items wait (payouts go only to verified accounts). This points the
+    submission at another of the customer's own verified accounts, so they are paid there.
+
+    Only away from a failed account: while the submission's account works, its payouts
+    stay where the customer sent them (a taken-over session cannot redirect money). Items
+    already in a payout stay with it; if that payout is returned too, they follow the
+    submission to the new account. Audited; no money moves here."""
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        sub = uow.submissions.get(submission_id)
+        if sub is None or sub.customer_id != customer_id:
+            raise errors.SubmissionNotFound("no such submission")
+        target = uow.bank_accounts.get(bank_account_id)
+        if target is None or target.customer_id != customer_id:
+            raise errors.BankAccountNotFound("no such bank account")
+        if target.status != "verified":
+            raise errors.BankAccountNotVerified("verify the bank account with its 1-won code first")
+        if target.id != sub.bank_account_id:
+            current = uow.bank_accounts.get(sub.bank_account_id)
+            if current is None or current.status != "failed":
+                raise errors.BankAccountStillPays(
+                    "this submission's payouts go to an account that works; they can be "
+                    "moved only after the bank returned a payout from it"
+                )
+            if not uow.submissions.move_to_account(submission_id, current.id, target.id):
+                raise errors.BankAccountStillPays("the submission changed meanwhile; look again")
+            audit.record(
+                uow,
+                f"customer:{customer_id}",
+                "submission.bank_account",
+                f"submission:{submission_id}",
+                {"from": current.id, "to": target.id},
+                at=now,
+                id=deps.new_id(),
+            )
+            uow.commit()
+    return get_submission(deps, customer_id, submission_id)
+
+
+@dataclass(frozen=True, slots=True)
+class SaleSummary:
+    """A history row: the brands sold, how many vouchers, what they pay (declined ones
+    left out)."""
+
+    brand_ids: tuple[str, ...]
+    count: int
+    payout: int
+    currency: str
+
+
+def summaries(deps: Deps, customer_id: str, subs: list[Submission]) -> dict[str, SaleSummary]:
+    out: dict[str, SaleSummary] = {}
+    with deps.reader() as uow:
+        for s in subs:
+            if s.customer_id != customer_id:
+                continue
+            items = uow.items.for_submission(s.id)
+            sums = totals(items)
+            brands = tuple(dict.fromkeys(it.brand_id for it in items))
+            out[s.id] = SaleSummary(brands, len(items), sums["payout"], sums["currency"])
+    return out
+
+
+def list_submissions(
+    deps: Deps, customer_id: str, *, cursor: str | None, limit: int
+) -> list[Submission]:
+    with deps.reader() as uow:
+        subs = uow.submissions.for_customer(customer_id, cursor, limit)
+        statuses = uow.items.statuses_by_submission([s.id for s in subs])
+    return [replace(s, status=status_of(statuses.get(s.id, set()))) for s in subs]

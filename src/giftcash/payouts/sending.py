@@ -1,0 +1,271 @@
+"""Payouts, as the worker runs them: one payout per customer and account carries every
+redeemed item that is due (``create_payouts``), is sent by a deposit keyed by its
+``bank_tran_id`` (``claim_payouts``, ``send_payout``, ``record_sends``) and is confirmed or
+returned by the transfer-result inquiry (``check_payout``, ``record_checks``).
+
+Atomic phases, as in ``redemption/steps.py``: the claim commits the intent, the bank is
+called outside any transaction, the outcome commits with its ledger entry only while the
+lease is still ours; a payout that may have been sent is asked about before it is sent
+again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from giftcash.domain import ledger
+from giftcash.domain.states import BankAccountStatus as BAS
+from giftcash.domain.states import ItemStatus as IS
+from giftcash.domain.states import Moved, allows, transition, transitions
+from giftcash.domain.states import PayoutStatus as PS
+from giftcash.service.backoff import backoff
+from giftcash.service.deps import Deps
+from giftcash.service.ports import Ambiguous, TransferResult, Unavailable
+from giftcash.service.ports.uow import UnitOfWork
+from giftcash.webhooks import announce
+
+
+@dataclass(frozen=True, slots=True)
+class PayoutClaim:
+    payout_id: str
+    customer_id: str
+    currency: str
+    amount: int
+    bank_tran_id: str
+    bank_code: str
+    account_number: str
+    holder_name: str
+    status: str
+    prior_attempts: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PayoutOutcome:
+    claim: PayoutClaim
+    kind: str  # sent | rejected | unknown | retry | confirmed | returned
+    reason: str = ""
+
+
+def create_payouts(deps: Deps, limit: int = 200) -> int:
+    """One payout per customer and account carries every redeemed item that is due."""
+    now = deps.clock.now()
+    made = 0
+    with deps.uow() as uow:
+        for group in uow.items.payable_groups(now, limit):
+            payout_id = deps.new_id()
+            uow.payouts.add(
+                id=payout_id,
+                customer_id=group.customer_id,
+                bank_account_id=group.bank_account_id,
+                currency=group.currency,
+                amount=group.amount,
+                bank_tran_id=deps.new_bank_tran_id(),
+                now=now,
+            )
+            events = transitions(group.item_ids, IS.REDEEMED, IS.PAYING)
+            moved = uow.items.transition(events, now, payout_id=payout_id)
+            assert moved == set(group.item_ids)  # locked by payable_groups: none taken since
+            announce.items_moved(uow, events, now)
+            made += 1
+        uow.commit()
+    return made
+
+
+def claim_payouts(
+    deps: Deps, worker_id: str, statuses: tuple[PS, ...], limit: int
+) -> list[PayoutClaim]:
+    now = deps.clock.now()
+    lease_until = now + timedelta(seconds=deps.limits.lease_s)
+    with deps.uow() as uow:
+        rows = uow.payouts.claim(statuses, worker_id, now, lease_until, limit)
+        for r in rows:
+            if r.status == PS.PENDING:
+                moved = uow.payouts.transition(transition(r.id, PS.PENDING, PS.SENDING), now)
+                assert moved  # claimed under our lease a moment ago
+        uow.commit()
+    return [
+        PayoutClaim(
+            payout_id=r.id,
+            customer_id=r.customer_id,
+            currency=r.currency,
+            amount=r.amount,
+            bank_tran_id=r.bank_tran_id,
+            bank_code=r.bank_code,
+            account_number=deps.vault.decrypt(
+                r.account_number_enc, r.account_key_id, r.bank_account_id
+            ),
+            holder_name=r.holder_name,
+            status=PS.SENDING if r.status == PS.PENDING else r.status,
+            prior_attempts=r.attempts - 1,
+            created_at=r.created_at,
+        )
+        for r in rows
+    ]
+
+
+def send_payout(deps: Deps, c: PayoutClaim) -> PayoutOutcome:
+    """Phase 2 of a deposit: inquire first when an earlier call may have gone through."""
+    try:
+        if c.prior_attempts > 0 or c.status == PS.UNKNOWN:
+            result = deps.bank.transfer_result(c.bank_tran_id, c.amount, c.created_at.date())
+            if result.outcome in ("done", "pending", "returned"):
+                return PayoutOutcome(c, "sent")
+            if result.outcome == "rejected":
+                return PayoutOutcome(c, "rejected", "the bank refused the transfer")
+        d = deps.bank.deposit(
+            c.bank_tran_id,
+            c.bank_code,
+            c.account_number,
+            c.holder_name,
+            c.amount,
+            memo="giftcash",
+        )
+        if d.outcome == "done":
+            return PayoutOutcome(c, "sent")
+        return PayoutOutcome(c, "rejected", d.message[:200])
+    except Ambiguous as e:
+        return PayoutOutcome(c, "unknown", str(e))
+    except Unavailable as e:
+        return PayoutOutcome(c, "retry", str(e))
+
+
+def record_sends(deps: Deps, worker_id: str, outcomes: list[PayoutOutcome]) -> None:
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        transfers = []
+        for o in outcomes:
+            c = o.claim
+            if o.kind == "sent":
+                sent = transition(c.payout_id, PS(c.status), PS.SENT)
+                if _leased(uow, sent, worker_id, now):
+                    transfers.append(
+                        ledger.payout_sent(
+                            f"payout-sent:{c.payout_id}",
+                            customer_id=c.customer_id,
+                            amount=c.amount,
+                            currency=c.currency,
+                            ref=c.payout_id,
+                        )
+                    )
+            elif o.kind == "rejected":
+                rejected = transition(c.payout_id, PS(c.status), PS.REJECTED)
+                if _leased(uow, rejected, worker_id, now, failure_code=o.reason):
+                    _give_back(uow, c.payout_id, now)
+            elif o.kind == "unknown":
+                _leased(
+                    uow,
+                    transition(c.payout_id, PS(c.status), PS.UNKNOWN),
+                    worker_id,
+                    now,
+                    next_attempt_at=now + backoff(deps, c.prior_attempts + 1),
+                )
+            else:
+                uow.payouts.release(
+                    c.payout_id, worker_id, now + backoff(deps, c.prior_attempts + 1)
+                )
+        uow.ledger.post_many(transfers)
+        uow.commit()
+
+
+def _leased(
+    uow: UnitOfWork,
+    event: Moved[PS],
+    worker_id: str,
+    now: datetime,
+    *,
+    failure_code: str | None = None,
+    next_attempt_at: datetime | None = None,
+) -> bool:
+    """Apply a payout's event while our lease holds; what moved is announced."""
+    moved = uow.payouts.transition_leased(
+        event, worker_id, now, failure_code=failure_code, next_attempt_at=next_attempt_at
+    )
+    if moved:
+        announce.payouts_moved(uow, [event], now)
+    return moved
+
+
+def _give_back(uow: UnitOfWork, payout_id: str, now: datetime) -> None:
+    """A payout the bank rejected or returned: its items go back to ``redeemed`` for a
+    new payout to carry, and its account fails (the customer adds an account again)."""
+    ids = uow.items.ids_for_payout(payout_id)
+    back = transitions(ids, IS.PAYING, IS.REDEEMED)
+    moved = uow.items.transition(back, now, clear_payout=True)
+    assert moved == set(ids)  # a payout's items move with it alone
+    announce.items_moved(uow, back, now)
+    payout = uow.payouts.get(payout_id)
+    assert payout is not None
+    account = uow.bank_accounts.get(payout.bank_account_id)
+    assert account is not None
+    status = BAS(account.status)
+    if allows(status, BAS.FAILED):  # (failed already by an earlier payout: stays so)
+        uow.bank_accounts.transition(transition(account.id, status, BAS.FAILED), now)
+
+
+def check_payout(deps: Deps, c: PayoutClaim) -> PayoutOutcome:
+    """Ask the bank whether a sent payout arrived (confirmed) or bounced (returned)."""
+    try:
+        result: TransferResult = deps.bank.transfer_result(
+            c.bank_tran_id, c.amount, c.created_at.date()
+        )
+    except (Ambiguous, Unavailable) as e:
+        return PayoutOutcome(c, "retry", str(e))
+    if result.outcome == "done":
+        return PayoutOutcome(c, "confirmed")
+    if result.outcome == "returned":
+        return PayoutOutcome(c, "returned")
+    return PayoutOutcome(c, "retry", result.outcome)
+
+
+def record_checks(deps: Deps, worker_id: str, outcomes: list[PayoutOutcome]) -> None:
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        transfers = []
+        for o in outcomes:
+            c = o.claim
+            if o.kind == "confirmed":
+                confirmed = transition(c.payout_id, PS.SENT, PS.CONFIRMED)
+                if _leased(uow, confirmed, worker_id, now):
+                    ids = uow.items.ids_for_payout(c.payout_id)
+                    paid = transitions(ids, IS.PAYING, IS.PAID)
+                    moved = uow.items.transition(paid, now)
+                    assert moved == set(ids)  # a payout's items move with it alone
+                    announce.items_moved(uow, paid, now)
+                    transfers.append(
+                        ledger.payout_confirmed(
+                            f"payout-confirmed:{c.payout_id}",
+                            amount=c.amount,
+                            currency=c.currency,
+                            ref=c.payout_id,
+                        )
+                    )
+            elif o.kind == "returned":
+                returned = transition(c.payout_id, PS.SENT, PS.RETURNED)
+                if _leased(uow, returned, worker_id, now):
+                    _give_back(uow, c.payout_id, now)
+                    transfers.append(
+                        ledger.payout_returned(
+                            f"payout-returned:{c.payout_id}",
+                            customer_id=c.customer_id,
+                            amount=c.amount,
+                            currency=c.currency,
+                            ref=c.payout_id,
+                        )
+                    )
+            elif c.prior_attempts + 1 >= deps.limits.max_attempts:
+                # no final answer after many checks: park it for an operator, still asked
+                # now and then so a late answer settles it without anyone
+                uow.payouts.release(
+                    c.payout_id,
+                    worker_id,
+                    now + timedelta(seconds=deps.limits.unconfirmed_recheck_s),
+                    failure_code="unconfirmed",
+                )
+            else:
+                uow.payouts.release(
+                    c.payout_id, worker_id, now + backoff(deps, c.prior_attempts + 1)
+                )
+        uow.ledger.post_many(transfers)
+        uow.commit()

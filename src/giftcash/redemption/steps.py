@@ -1,0 +1,425 @@
+"""Redemption, as the worker runs it: admission (the issuer's balance inquiry, then the
+policy engine) and capture at the issuer. The payout steps are ``payouts/sending.py``.
+
+Our own tables are the queue. Each foreign call follows atomic phases:
+1. a claim commits the intent (status, idempotency key, lease, attempt count);
+2. the call is made outside any transaction;
+3. the outcome is committed with its ledger entry, only while the lease is still ours.
+A claim that finds an earlier attempt (``attempts > 0``) asks the other side what
+happened to that key before calling again: ambiguity is settled by inquiry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from giftcash.abuse import bounds
+from giftcash.audit import log as audit
+from giftcash.catalogue import live as catalogue
+from giftcash.domain import declines as dc
+from giftcash.domain import ledger
+from giftcash.domain.records import BankAccount, Customer
+from giftcash.domain.states import ItemStatus as IS
+from giftcash.domain.states import Moved, transition
+from giftcash.intake import screening
+from giftcash.service.backoff import backoff
+from giftcash.service.deps import Deps
+from giftcash.service.ports import Ambiguous, Redemption, Unavailable
+from giftcash.service.ports.records import LeasedItem
+from giftcash.service.ports.uow import UnitOfWork
+from giftcash.webhooks import announce
+
+
+@dataclass(frozen=True, slots=True)
+class RedeemClaim:
+    item_id: str
+    customer_id: str
+    issuer: str
+    currency: str
+    face_value: int
+    payout: int
+    key: str
+    code: str
+    pin: str | None
+    prior_attempts: int  # calls started before this claim
+
+
+@dataclass(frozen=True, slots=True)
+class RedeemOutcome:
+    claim: RedeemClaim
+    kind: str  # captured | invalid | retry
+    redemption: Redemption | None = None
+    reason: str = ""
+
+
+# -- conversion ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AdmitClaim:
+    row: LeasedItem  # the claimed item (its code taken out)
+    code: str
+    pin: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AdmitOutcome:
+    claim: AdmitClaim
+    kind: str  # facts | retry
+    facts: screening.IssuerFacts | None = None
+    reason: str = ""
+
+
+def redeem_key(item_id: str) -> str:
+    """The idempotency key of an item's capture at its issuer: one per item, so every
+    retry and every inquiry after an ambiguous answer names the same call. Made here,
+    stored with the move to ``redeeming``, before the issuer is called."""
+    return f"rdm_{item_id}"
+
+
+def claim_admissions(deps: Deps, worker_id: str, limit: int) -> list[AdmitClaim]:
+    """Lease received items for their second look (issuer inquiry, then policy)."""
+    out = []
+    for r in _hold_unknown_code_senders(
+        deps, worker_id, _claim_items(deps, IS.RECEIVED, worker_id, limit)
+    ):
+        code, pin = _open_code(deps, r)
+        out.append(AdmitClaim(replace(r, code_enc=b"", pin_enc=None), code, pin))
+    return out
+
+
+def _hold_unknown_code_senders(
+    deps: Deps, worker_id: str, rows: list[LeasedItem]
+) -> list[LeasedItem]:
+    """Items of a customer past the bound of unknown codes (abuse/bounds.py) wait, not
+    asked about and never declined for it, until the bound lets the issuer be asked."""
+    if not rows:
+        return rows
+    now = deps.clock.now()
+    kept = []
+    with deps.uow() as uow:
+        waits = {
+            cid: bounds.invalid_codes_hold_s(uow, deps, cid, now)
+            for cid in {r.customer_id for r in rows}
+        }
+        for r in rows:
+            wait_s = waits[r.customer_id]
+            if wait_s:
+                uow.items.release(r.id, worker_id, now + timedelta(seconds=wait_s))
+            else:
+                kept.append(r)
+        uow.commit()
+    return kept
+
+
+def _claim_items(deps: Deps, status: IS, worker_id: str, limit: int) -> list[LeasedItem]:
+    now = deps.clock.now()
+    lease_until = now + timedelta(seconds=deps.limits.lease_s)
+    with deps.uow() as uow:
+        rows = uow.items.claim(status, worker_id, now, lease_until, limit)
+        uow.commit()
+    return rows
+
+
+def _open_code(deps: Deps, r: LeasedItem) -> tuple[str, str | None]:
+    """The code and PIN of a claimed item, decrypted only for the call that needs them."""
+    code = deps.vault.decrypt(r.code_enc, r.key_id, r.id)
+    pin = deps.vault.decrypt(r.pin_enc, r.key_id, r.id + ":pin") if r.pin_enc else None
+    return code, pin
+
+
+def inquire(deps: Deps, c: AdmitClaim) -> AdmitOutcome:
+    """Phase 2 of admission: what does the issuer say about this voucher? (read-only)"""
+    try:
+        info = deps.issuer.inquire_balance(c.row.issuer, c.code, c.pin)
+    except (Ambiguous, Unavailable) as e:
+        return AdmitOutcome(c, "retry", reason=str(e))
+    if info is None:  # this issuer offers no inquiry
+        return AdmitOutcome(c, "facts", screening.IssuerFacts("active"))
+    used = 0
+    if info.face_value is not None and info.balance is not None:
+        used = max(info.face_value - info.balance, 0)
+    return AdmitOutcome(
+        c,
+        "facts",
+        screening.IssuerFacts(
+            status=info.status,
+            purchase_channel=info.purchase_channel,
+            purchased_at=info.purchased_at,
+            expires_at=info.expires_at,
+            used_value=used,
+        ),
+    )
+
+
+def record_admissions(deps: Deps, worker_id: str, outcomes: list[AdmitOutcome]) -> None:
+    """Phase 3: decide with the policy engine and move each item on, in one transaction."""
+    from giftcash.domain.policy import Outcome
+
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        rs = screening.ruleset(uow, deps)
+        brands = catalogue.live_catalogue_in(uow, deps.brand_catalogue).brands
+        people: dict[str, tuple[Customer, BankAccount | None]] = {}
+        mismatches: list[tuple[LeasedItem, str | None, str | None]] = []
+        batch = screening.BatchFacts()  # forgotten after every decline, failure or failed
+        # moved on together after the loop
+        admitted: list[tuple[Moved[IS], dict[str, object]]] = []
+        announced: list[Moved[IS]] = []  # the moves this unit of work made
+        unknown: list[bounds.Call] = []  # issuer inquiries that found no live voucher
+        for o in outcomes:
+            row = o.claim.row
+            if o.kind == "retry" or o.facts is None:
+                attempts = row.attempts
+                if attempts >= deps.limits.max_attempts:
+                    _leased(
+                        uow,
+                        announced,
+                        transition(row.id, IS.RECEIVED, IS.FAILED, dc.ISSUER_UNREACHABLE.code),
+                        worker_id,
+                        now,
+                        decline=(dc.ISSUER_UNREACHABLE.code, o.reason[:200]),
+                    )
+                    batch.forget()
+                else:
+                    uow.items.release(row.id, worker_id, now + backoff(deps, attempts))
+                continue
+            if row.customer_id not in people:
+                found = uow.customers.get(row.customer_id)
+                assert found is not None  # an item's customer is never deleted
+                sub = uow.submissions.get(row.submission_id)
+                account = uow.bank_accounts.get(sub.bank_account_id) if sub else None
+                people[row.customer_id] = (found, account)
+            customer, account = people[row.customer_id]
+            d = screening.screen_before_redemption(
+                uow,
+                deps,
+                rs,
+                item=row,
+                brand=brands[row.brand_id],
+                customer=customer,
+                account=account,
+                issuer_facts=o.facts,
+                now=now,
+                batch=batch,
+            )
+            facts: dict[str, object] = {
+                "decision": screening.decision_record(d, row.device_key),
+                "purchase_channel": o.facts.purchase_channel,
+                "issuer_purchased_at": o.facts.purchased_at,
+                "issuer_expires_at": o.facts.expires_at,
+                "warning": d.warning,
+                "flags": sorted({f.code for f in d.flags}) or None,
+            }
+            if facts["purchase_channel"] is None:  # none reported: keep what is stored
+                del facts["purchase_channel"]
+            if any(f.code == "declaration_mismatch" for f in d.flags):
+                mismatches.append((row, o.facts.purchase_channel, d.code))
+            if d.outcome is Outcome.DECLINE:
+                assert d.code is not None
+                _leased(
+                    uow,
+                    announced,
+                    transition(row.id, IS.RECEIVED, IS.DECLINED, d.code),
+                    worker_id,
+                    now,
+                    decline=(d.code, d.message),
+                    facts=facts,
+                )
+                entry = dc.describe(d.code)
+                if entry.retryable or entry.kind is dc.Kind.ISSUER:
+                    uow.items.release_code(row.id)
+                if entry.counts_as_failure:  # the issuer does not know, or not as sold
+                    uow.failures.add(
+                        "invalid_code", now, customer_id=row.customer_id, device_key=row.device_key
+                    )
+                    unknown.append(
+                        bounds.Call(
+                            bounds.ISSUER_INVALID, person=row.customer_id, address=row.device_key
+                        )
+                    )
+                batch.forget()
+            elif d.outcome is Outcome.REVIEW:
+                _leased(
+                    uow,
+                    announced,
+                    transition(row.id, IS.RECEIVED, IS.REVIEW),
+                    worker_id,
+                    now,
+                    facts={**facts, "review_reason": f"{d.code}: {d.message}"},
+                )
+            else:
+                earlier = None if row.reviewed_at else row.hold_until
+                holds = [h for h in (earlier, d.hold_until) if h is not None]
+                fields = {**facts, "hold_until": max(holds) if holds else None}
+                event = transition(row.id, IS.RECEIVED, IS.REDEEMING)
+                admitted.append(
+                    (event, {**fields, "redeem_key": redeem_key(row.id), "attempts": 0})
+                )
+        owned = uow.items.transition_leased_many(admitted, worker_id, now)
+        announced += [e for e, _ in admitted if e.id in owned]
+        announce.items_moved(uow, announced, now)
+        if unknown:  # counted against the customer's bound; a burst trips the breaker
+            bounds.record_many(uow, deps, unknown, now)
+        for row, reported, outcome in mismatches:  # a forged declaration: on the record
+            audit.record(
+                uow,
+                "system:policy",
+                "item.declaration_mismatch",
+                f"item:{row.id}",
+                {
+                    "declared": row.funding_source,
+                    "issuer_reported": reported,
+                    "customer_id": row.customer_id,
+                    "decision": outcome,
+                },
+                at=now,
+                id=deps.new_id(),
+            )
+        uow.commit()
+
+
+def claim_redemptions(deps: Deps, worker_id: str, limit: int) -> list[RedeemClaim]:
+    out = []
+    for r in _claim_items(deps, IS.REDEEMING, worker_id, limit):
+        code, pin = _open_code(deps, r)
+        assert r.redeem_key is not None  # set on the move to redeeming
+        out.append(
+            RedeemClaim(
+                item_id=r.id,
+                customer_id=r.customer_id,
+                issuer=r.issuer,
+                currency=r.currency,
+                face_value=r.face_value,
+                payout=r.payout,
+                key=r.redeem_key,
+                code=code,
+                pin=pin,
+                prior_attempts=r.attempts - 1,
+            )
+        )
+    return out
+
+
+def redeem(deps: Deps, c: RedeemClaim) -> RedeemOutcome:
+    """Phase 2: talk to the issuer (no transaction open)."""
+    try:
+        if c.prior_attempts > 0:
+            earlier = deps.issuer.redemption_by_key(c.issuer, c.key)
+            if earlier is not None:
+                return _classify(c, earlier)
+        return _classify(c, deps.issuer.redeem(c.issuer, c.key, c.code, c.pin))
+    except Ambiguous as e:
+        return RedeemOutcome(c, "retry", reason=f"ambiguous: {e}")
+    except Unavailable as e:
+        return RedeemOutcome(c, "retry", reason=f"unavailable: {e}")
+
+
+def _classify(c: RedeemClaim, r: Redemption) -> RedeemOutcome:
+    if r.outcome == "captured":
+        return RedeemOutcome(c, "captured", r)
+    return RedeemOutcome(c, "invalid", r, reason=r.outcome)
+
+
+def record_redemptions(deps: Deps, worker_id: str, outcomes: list[RedeemOutcome]) -> None:
+    """Phase 3 for a batch: one transaction, each item only while its lease is ours."""
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        # In order: transfers, and the claims captured in full, which are moved to
+        # ``redeemed`` together after the loop (if still ours) and posted in their place.
+        transfers: list[ledger.Transfer | RedeemClaim] = []
+        announced: list[Moved[IS]] = []  # the moves this unit of work made
+        for o in outcomes:
+            c = o.claim
+            if o.kind == "captured":
+                r = o.redemption
+                assert r is not None
+                if r.amount is not None and r.amount != c.face_value:
+                    if _leased(
+                        uow,
+                        announced,
+                        transition(c.item_id, IS.REDEEMING, IS.FAILED, dc.AMOUNT_MISMATCH.code),
+                        worker_id,
+                        now,
+                        decline=(dc.AMOUNT_MISMATCH.code, "the issuer captured another amount"),
+                    ):
+                        transfers.append(
+                            ledger.unmatched_capture(
+                                f"redeem:{c.item_id}",
+                                issuer=c.issuer,
+                                amount=r.amount,
+                                currency=c.currency,
+                                ref=c.item_id,
+                            )
+                        )
+                    continue
+                transfers.append(c)
+            elif o.kind == "invalid":
+                refused = dc.for_issuer_answer(o.reason)  # the issuer refused the capture
+                _leased(
+                    uow,
+                    announced,
+                    transition(c.item_id, IS.REDEEMING, IS.INVALID, refused.code),
+                    worker_id,
+                    now,
+                    decline=(refused.code, refused.text),
+                )
+                uow.failures.add("invalid_code", now, customer_id=c.customer_id)
+            else:
+                attempts = c.prior_attempts + 1
+                if attempts >= deps.limits.max_attempts:
+                    _leased(
+                        uow,
+                        announced,
+                        transition(c.item_id, IS.REDEEMING, IS.FAILED, dc.ISSUER_UNREACHABLE.code),
+                        worker_id,
+                        now,
+                        decline=(dc.ISSUER_UNREACHABLE.code, o.reason[:200]),
+                    )
+                else:
+                    uow.items.release(c.item_id, worker_id, now + backoff(deps, attempts))
+        captured = [x for x in transfers if isinstance(x, RedeemClaim)]
+        captures: list[tuple[Moved[IS], Mapping[str, object]]] = [
+            (transition(x.item_id, IS.REDEEMING, IS.REDEEMED), {}) for x in captured
+        ]
+        moved = uow.items.transition_leased_many(captures, worker_id, now, redeemed=True)
+        announced += [e for e, _ in captures if e.id in moved]
+        announce.items_moved(uow, announced, now)
+        uow.ledger.post_many(
+            [
+                _redemption_transfer(x) if isinstance(x, RedeemClaim) else x
+                for x in transfers
+                if not isinstance(x, RedeemClaim) or x.item_id in moved
+            ]
+        )
+        uow.commit()
+
+
+def _leased(
+    uow: UnitOfWork,
+    announced: list[Moved[IS]],
+    event: Moved[IS],
+    worker_id: str,
+    now: datetime,
+    **fields: Any,
+) -> bool:
+    """Apply one item's event while our lease holds; what moved is announced."""
+    if uow.items.transition_leased(event, worker_id, now, **fields):
+        announced.append(event)
+        return True
+    return False
+
+
+def _redemption_transfer(c: RedeemClaim) -> ledger.Transfer:
+    return ledger.redemption(
+        f"redeem:{c.item_id}",
+        issuer=c.issuer,
+        customer_id=c.customer_id,
+        face=c.face_value,
+        payout=c.payout,
+        currency=c.currency,
+        ref=c.item_id,
+    )

@@ -1,0 +1,4 @@
+"""Reports for the people who run the exchange: volume, margin and exposure (``volume``),
+the console's dashboard (``dashboard``).
+
+Storage: ``adapters/db/repositories_ops.py`` (``Figures``)."""
