@@ -22,6 +22,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -29,6 +30,10 @@ from giftcash.adapters.db import migrate
 from giftcash.adapters.db.engine import make_engine
 
 POSTGRES_ENV = "GIFTCASH_TEST_POSTGRES_URL"
+
+# The quick loop's property tests try fewer examples (`--hypothesis-profile=quick`); the
+# full command (.ci/run) keeps Hypothesis' default of 100, or what a test asks for.
+settings.register_profile("quick", max_examples=10)
 
 # The API world over fakes (tests/apiworld.py): the ``world`` fixture.
 pytest_plugins = ["apiworld"]
