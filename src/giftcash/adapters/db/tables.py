@@ -703,7 +703,7 @@ bank_maintenance = Table(
     Column("bank_code", String(3), nullable=False),
     Column("starts_at", UtcDateTime, nullable=False),
     Column("ends_at", UtcDateTime, nullable=False),
-    Column("note", String(200), nullable=False, server_default=""),
+    Column("note", String(200), nullable=False),
     Column("created_by", Text, nullable=False),
     _created_at(),
     CheckConstraint("ends_at > starts_at", name="ends_after_start"),

@@ -27,7 +27,7 @@ def upgrade() -> None:
         sa.Column("bank_code", sa.String(length=3), nullable=False),
         sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("ends_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("note", sa.String(length=200), server_default="", nullable=False),
+        sa.Column("note", sa.String(length=200), nullable=False),
         sa.Column("created_by", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
