@@ -30,6 +30,11 @@ from giftcash.adapters.db.engine import make_engine
 
 POSTGRES_ENV = "GIFTCASH_TEST_POSTGRES_URL"
 
+# Tests run at any hour: the banks' nightly window (23:30-00:30 Korean time by default)
+# would hold every payout of a test that happens to run then. The bank-hours tests set
+# their calendar and their clock themselves (test_bank_hours.py).
+os.environ.setdefault("GIFTCASH_BANK_NIGHTLY", "none")
+
 # The API world over fakes (tests/apiworld.py): the ``world`` fixture.
 pytest_plugins = ["apiworld"]
 
