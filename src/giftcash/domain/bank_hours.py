@@ -170,11 +170,21 @@ def closed_seconds(
     end: datetime,
     extra: Iterable[tuple[datetime, datetime]] = (),
 ) -> float:
+    return closed_time(cal, bank_code, start, end, extra).total_seconds()
+
+
+def closed_time(
+    cal: BankCalendar,
+    bank_code: str,
+    start: datetime,
+    end: datetime,
+    extra: Iterable[tuple[datetime, datetime]] = (),
+) -> timedelta:
     """How much of [start, end) the bank was closed: its nightly windows, its
     maintenance, and ``extra`` closures (a window the bank announced only by refusing),
-    each instant counted once."""
+    each instant counted once. Exact (a ``timedelta``); ``closed_seconds`` in seconds."""
     if end <= start:
-        return 0.0
+        return timedelta()
     assert end - start <= MAX_SPAN, "closed_seconds measures at most MAX_SPAN"
     spans = _nightly_intervals(cal.nightly(bank_code), start, end)
     spans += [(m.starts_at, m.ends_at) for m in cal.maintenance_of(bank_code)]
@@ -192,4 +202,4 @@ def closed_seconds(
             cur_b = b
     if cur_a is not None and cur_b is not None:
         total += cur_b - cur_a
-    return total.total_seconds()
+    return total
