@@ -463,7 +463,9 @@ class BankSim:
             if opens is not None:  # refused before any work, and not kept
                 self.closed_refusals += 1
                 refused = self._deposit_answer(now, body, item, CLOSED)
-                available = opens.astimezone(bh.KST).strftime("%Y%m%d%H%M%S")
+                # to the whole second, rounded up: who comes back then finds it open
+                whole = opens + timedelta(microseconds=(1_000_000 - opens.microsecond) % 1_000_000)
+                available = whole.astimezone(bh.KST).strftime("%Y%m%d%H%M%S")
                 refused["res_list"][0]["available_dtime"] = available
                 return 200, refused
             account = db.execute(
