@@ -19,6 +19,7 @@ from fakes import FakeSms
 from giftcash.adapters.banks.openbanking import OpenBankingBank
 from giftcash.adapters.db import tables as t
 from giftcash.adapters.issuers.http_issuer import HttpIssuer
+from giftcash.adapters.observability.metrics import REGISTRY
 from giftcash.bootstrap import build_deps
 from giftcash.config import Settings
 from giftcash.domain.bank_hours import KST
@@ -89,6 +90,12 @@ def _web_sign_in(w: OpsWorld, phone: str) -> None:
     assert r.status_code == 303, r.text
 
 
+def _observed(part: str) -> float:
+    """Seconds observed so far in the payout-time histogram's ``part``."""
+    found = REGISTRY.get_sample_value("giftcash_payout_duration_seconds_sum", {"part": part})
+    return found or 0.0
+
+
 def _payouts(w: OpsWorld) -> list:
     with w.engine.connect() as conn:
         return list(conn.execute(select(t.payouts).order_by(t.payouts.c.id)))
@@ -124,7 +131,11 @@ def test_payouts_wait_in_the_night_window_and_are_paid_once_after_it(night):
     w.api.cookies.set("gc_lang", "ko")
 
     clock.at = datetime(2026, 12, 5, 0, 31, tzinfo=KST)
+    before = {part: _observed(part) for part in ("bank_window", "outside_bank_window")}
     w.work()
+    # the payout time is counted in two parts: inside the bank's window, and outside it
+    assert _observed("bank_window") == before["bank_window"] + 50 * 60
+    assert _observed("outside_bank_window") == before["outside_bank_window"] + 60
     got = w.api.get(f"/v1/submissions/{sale['id']}", headers=auth).json()
     assert {i["status"] for i in got["items"]} == {"paid"}
     (payout,) = _payouts(w)
