@@ -13,6 +13,7 @@ import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from test_console_actions import _open_case
 from test_console_pages import Console, audit_actions, csrf
 
 from giftcash.adapters.db import tables as t
@@ -126,3 +127,11 @@ def test_the_item_page_shows_and_exports_the_issuers_answers(site):
     assert len(sale["evidence"]) == 2
     reviewer = Console(site).operator("choi", "reviewer")
     assert reviewer.get(f"/admin/items/{item_id}/evidence.csv").status_code == 403
+
+    # a case about the item shows what the issuer said beside it
+    with site.deps.reader() as uow:
+        customer_id = uow.conn.execute(select(t.customers.c.id)).scalar_one()
+    case_id = _open_case(site, customer_id, item_id)
+    case = reviewer.get(f"/admin/cases/{case_id}").text
+    evidence_rows = case.split('id="evidence-title"', 1)[1].split("</section>", 1)[0]
+    assert "발행사 응답" in evidence_rows and "captured" in evidence_rows

@@ -89,8 +89,13 @@ def for_sale(deps: Deps, customer_id: str, submission_id: str) -> dict[str, list
 
 
 def for_item(deps: Deps, item_id: str) -> list[IssuerEvidence]:
+    return for_items(deps, [item_id])[item_id]
+
+
+def for_items(deps: Deps, item_ids: Sequence[str]) -> dict[str, list[IssuerEvidence]]:
+    """Items -> the issuer's answers, oldest first (an operator's view: a case's items)."""
     with deps.reader() as uow:
-        return uow.evidence.for_items([item_id])[item_id]
+        return uow.evidence.for_items(list(dict.fromkeys(item_ids)))
 
 
 # -- the export for a dispute ----------------------------------------------------------------
