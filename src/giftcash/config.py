@@ -11,6 +11,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from giftcash.domain.bank_hours import InvalidBankHours, parse_nightly
+from giftcash.domain.banks import BANKS
 from giftcash.domain.jurisdictions import DEFAULT_JURISDICTION
 from giftcash.service.bound_limits import Bounds
 
@@ -90,7 +91,10 @@ class Settings(BaseSettings):
     @field_validator("bank_nightly_per_bank")
     @classmethod
     def _per_bank_parses(cls, value: dict[str, str]) -> dict[str, str]:
-        return {bank[:3]: _nightly(window) for bank, window in value.items()}
+        unknown = sorted(bank for bank in value if bank not in BANKS)
+        if unknown:
+            raise ValueError(f"unknown bank codes {unknown[:5]} (KFTC codes: 004, 088, ...)")
+        return {bank: _nightly(window) for bank, window in value.items()}
 
     @cached_property
     def resolved_database_url(self) -> str:

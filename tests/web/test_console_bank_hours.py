@@ -19,6 +19,7 @@ from test_console_pages import Console, audit_actions, csrf
 from giftcash.adapters.db import tables as t
 from giftcash.domain.bank_hours import KST
 from giftcash.entrypoints.worker import Worker
+from giftcash.service.ports import BankClosed
 
 
 def _form_token(html: str, action: str) -> str:
@@ -135,3 +136,35 @@ def test_the_item_page_shows_and_exports_the_issuers_answers(site):
     case = reviewer.get(f"/admin/cases/{case_id}").text
     evidence_rows = case.split('id="evidence-title"', 1)[1].split("</section>", 1)[0]
     assert "발행사 응답" in evidence_rows and "captured" in evidence_rows
+
+
+def test_the_payout_page_says_until_when_the_bank_refused_it_as_closed(site):
+    site.sign_up("010-6100-0002", name="윤채원")
+    account = site.add_account("61000000000002", name="윤채원")
+    code = "4180610000000002"
+    site.issuer.sell(
+        "cultureland", code, 10_000, purchased_at=datetime.now(KST) - timedelta(days=3)
+    )
+    r = site.post(
+        "/sell",
+        {
+            "bank_account_id": account,
+            "brand_id": "cultureland",
+            "face_value": "10000",
+            "funding_source": "cash",
+            "code": code,
+        },
+    )
+    assert r.status_code in (200, 303), r.text
+    opens = (datetime.now(KST) + timedelta(hours=1)).replace(microsecond=0)
+    site.bank.closed = BankClosed("closed", reopens_at=opens)
+    worker = Worker(site.deps)
+    try:
+        worker.drain(timeout_s=30)
+    finally:
+        worker.close()
+    with site.deps.reader() as uow:
+        payout_id, status = uow.conn.execute(select(t.payouts.c.id, t.payouts.c.status)).one()
+    assert status == "sending"
+    page = Console(site).operator("jung", "finance").get(f"/admin/payouts/{payout_id}").text
+    assert "은행 점검 종료" in page and opens.strftime("%-I:%M") in page
