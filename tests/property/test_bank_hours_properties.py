@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from giftcash.domain.bank_hours import (
@@ -27,6 +27,7 @@ from giftcash.domain.bank_hours import (
 )
 
 NIGHT = parse_nightly("23:30-00:30")
+PROPERTY = settings(deadline=None, max_examples=400)  # pure and quick: look wider
 moments = st.datetimes(
     min_value=datetime(2020, 1, 1), max_value=datetime(2035, 12, 31), timezones=st.just(UTC)
 )
@@ -76,12 +77,14 @@ def test_a_maintenance_window_must_end_after_it_starts():
         check_maintenance(at.replace(tzinfo=None), at + timedelta(hours=1))
 
 
+@PROPERTY
 @given(nightlies, moments)
 def test_closed_exactly_inside_the_window(n, at):
     cal = BankCalendar(default=n)
     assert (reopens_at(cal, "004", at) is not None) == _in_window(n, at)
 
 
+@PROPERTY
 @given(nightlies, moments)
 def test_the_reopening_is_open_and_everything_before_it_is_closed(n, at):
     cal = BankCalendar(default=n)
@@ -96,6 +99,7 @@ def test_the_reopening_is_open_and_everything_before_it_is_closed(n, at):
     assert reopens_at(cal, "004", half) == opens
 
 
+@PROPERTY
 @given(
     nightlies,
     st.dates(min_value=datetime(2020, 1, 1).date(), max_value=datetime(2035, 12, 31).date()),
@@ -111,6 +115,7 @@ def test_korean_time_has_no_daylight_saving(n, day):
     assert reopens_at(BankCalendar(default=n), "004", at) is not None
 
 
+@PROPERTY
 @given(nightlies, moments, st.integers(0, 3 * 86400), st.integers(0, 3 * 86400))
 def test_closed_time_adds_up_over_a_split(n, start, a, b):
     cal = BankCalendar(default=n)
@@ -120,6 +125,7 @@ def test_closed_time_adds_up_over_a_split(n, start, a, b):
     assert whole == closed_time(cal, "004", start, mid) + closed_time(cal, "004", mid, end)
 
 
+@PROPERTY
 @given(moments, st.integers(1, 6 * 3600), st.integers(0, 3 * 3600))
 def test_maintenance_right_after_the_night_window_is_followed(at, length_s, gap_s):
     """A maintenance that starts when the night window ends (or inside it) moves the
@@ -145,3 +151,31 @@ def test_an_announced_refusal_counts_once_with_the_window_it_overlaps():
     refusal = (datetime(2026, 12, 5, 0, 0, tzinfo=KST), datetime(2026, 12, 5, 0, 45, tzinfo=KST))
     assert closed_seconds(cal, "004", start, end) == 3600
     assert closed_seconds(cal, "004", start, end, [refusal]) == 75 * 60
+
+
+windows = st.lists(
+    st.tuples(moments, st.integers(1, 12 * 3600)).map(
+        lambda p: (p[0], p[0] + timedelta(seconds=p[1]))
+    ),
+    max_size=6,
+)
+
+
+@PROPERTY
+@given(nightlies, windows, moments)
+def test_the_reopening_is_the_end_of_the_closed_stretch_around_the_moment(n, spans, at):
+    """With any maintenance, the bank is closed at an instant iff a window holds it, and
+    it reopens at the first instant no window holds (touching windows chain)."""
+    ms = tuple(Maintenance(f"m{i}", "004", a, b) for i, (a, b) in enumerate(spans))
+    cal = BankCalendar(default=n, maintenance=ms)
+
+    def closed(t: datetime) -> bool:
+        return _in_window(n, t) or any(a <= t < b for a, b in spans)
+
+    opens = reopens_at(cal, "004", at)
+    assert (opens is not None) == closed(at)
+    assert closed_banks(cal, at, ["004", "088"]) >= ({"004"} if closed(at) else set())
+    if opens is not None:
+        assert not closed(opens)
+        assert closed(opens - timedelta(microseconds=1))
+        assert closed_time(cal, "004", at, opens) == opens - at
