@@ -85,6 +85,7 @@ def test_a_maintenance_window_that_ends_before_it_starts_is_refused(site):
         follow_redirects=False,
     )
     assert r.status_code == 422
+    assert "종료보다 이른 시작" in r.text  # in the console's language
     assert audit_actions(site, "bank_hours.maintenance_add") == []
 
 

@@ -141,6 +141,11 @@ ROUTE_TEXTS = {
 }
 
 ERRORS = {
+    "invalid_bank_hours": N_(
+        "Check the window: a known bank, a start before its end, times in Korean time, at "
+        "most 7 days, not already over."
+    ),
+    "maintenance_not_found": N_("That maintenance window is gone already."),
     "invalid_phone": N_("Enter a Korean mobile number such as 010-1234-5678."),
     "weak_password": N_("The password needs 10 to 200 characters."),
     "phone_taken": N_("This phone number already has an account. Sign in instead."),
