@@ -43,8 +43,8 @@ def of_inquiry(
         answered_at=answered_at,
         outcome=info.status[:32],
         used_at=info.used_at,
-        used_where=info.used_where,
-        issuer_ref=info.reference,
+        used_where=_short(info.used_where),
+        issuer_ref=_short(info.reference),
         amount=info.balance,
     )
 
@@ -66,10 +66,15 @@ def of_redemption(
         answered_at=answered_at,
         outcome=r.outcome[:32],
         used_at=r.used_at,
-        used_where=r.used_where,
-        issuer_ref=r.redemption_id,
+        used_where=_short(r.used_where),
+        issuer_ref=_short(r.redemption_id),
         amount=r.amount,
     )
+
+
+def _short(text: str | None) -> str | None:
+    """What an issuer wrote, as much as the row keeps (64 characters)."""
+    return text[:64] if text else None
 
 
 def keep(uow: UnitOfWork, rows: Iterable[IssuerEvidence], moved: set[str], now: datetime) -> None:
