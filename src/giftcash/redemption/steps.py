@@ -88,37 +88,37 @@ def redeem_key(item_id: str) -> str:
 
 
 def claim_admissions(deps: Deps, worker_id: str, limit: int) -> list[AdmitClaim]:
-    """Lease received items for their second look (issuer inquiry, then policy)."""
+    """Lease received items for their second look (issuer inquiry, then policy). Items of
+    a customer past the bound of unknown codes are let go again in the same transaction."""
+    now = deps.clock.now()
+    lease_until = now + timedelta(seconds=deps.limits.lease_s)
+    with deps.uow() as uow:
+        rows = uow.items.claim(IS.RECEIVED, worker_id, now, lease_until, limit)
+        rows = _hold_unknown_code_senders(uow, deps, worker_id, rows, now)
+        uow.commit()
     out = []
-    for r in _hold_unknown_code_senders(
-        deps, worker_id, _claim_items(deps, IS.RECEIVED, worker_id, limit)
-    ):
+    for r in rows:
         code, pin = _open_code(deps, r)
         out.append(AdmitClaim(replace(r, code_enc=b"", pin_enc=None), code, pin))
     return out
 
 
 def _hold_unknown_code_senders(
-    deps: Deps, worker_id: str, rows: list[LeasedItem]
+    uow: UnitOfWork, deps: Deps, worker_id: str, rows: list[LeasedItem], now: datetime
 ) -> list[LeasedItem]:
     """Items of a customer past the bound of unknown codes (abuse/bounds.py) wait, not
     asked about and never declined for it, until the bound lets the issuer be asked."""
-    if not rows:
-        return rows
-    now = deps.clock.now()
+    waits = {
+        cid: bounds.invalid_codes_hold_s(uow, deps, cid, now)
+        for cid in {r.customer_id for r in rows}
+    }
     kept = []
-    with deps.uow() as uow:
-        waits = {
-            cid: bounds.invalid_codes_hold_s(uow, deps, cid, now)
-            for cid in {r.customer_id for r in rows}
-        }
-        for r in rows:
-            wait_s = waits[r.customer_id]
-            if wait_s:
-                uow.items.release(r.id, worker_id, now + timedelta(seconds=wait_s))
-            else:
-                kept.append(r)
-        uow.commit()
+    for r in rows:
+        wait_s = waits[r.customer_id]
+        if wait_s:
+            uow.items.release(r.id, worker_id, now + timedelta(seconds=wait_s))
+        else:
+            kept.append(r)
     return kept
 
 
