@@ -35,6 +35,11 @@ POSTGRES_ENV = "GIFTCASH_TEST_POSTGRES_URL"
 # full command (.ci/run) keeps Hypothesis' default of 100, or what a test asks for.
 settings.register_profile("quick", max_examples=10)
 
+# Tests run at any hour: the banks' nightly window (23:30-00:30 Korean time by default)
+# would hold every payout of a test that happens to run then. The bank-hours tests set
+# their calendar and their clock themselves (test_bank_hours.py).
+os.environ.setdefault("GIFTCASH_BANK_NIGHTLY", "none")
+
 # The API world over fakes (tests/apiworld.py): the ``world`` fixture.
 pytest_plugins = ["apiworld"]
 

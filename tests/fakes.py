@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from giftcash.service.ports import (
     AccountHolder,
     Ambiguous,
+    BankClosed,
     Deposit,
     Redemption,
     TransferResult,
@@ -120,6 +121,8 @@ class FakeBank:
     # New transfers stay "pending" (sent, not yet confirmed) until ``settle`` or
     # ``return_transfer``; otherwise they are "done" at once.
     settle_later: bool = False
+    # Every deposit is refused as closed (점검 시간) with this answer until it is None.
+    closed: BankClosed | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def settle(self, bank_tran_id: str) -> None:
@@ -152,6 +155,8 @@ class FakeBank:
         with self.lock:
             if bank_tran_id in self.transfers:
                 return Deposit("done", bank_tran_id, self.transfers[bank_tran_id]["amount"])
+            if self.closed is not None:
+                raise self.closed
             if (bank_code, account_number) not in self.accounts:
                 return Deposit("rejected", bank_tran_id, amount, "no such account")
             self.transfers[bank_tran_id] = {

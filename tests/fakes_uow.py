@@ -24,6 +24,7 @@ from typing import Any, cast
 
 from fakes import FakeBank, FakeClock, FakeIssuer, FakeSms
 from giftcash.audit import log as audit
+from giftcash.domain.bank_hours import Maintenance
 from giftcash.domain.errors import TransferExists
 from giftcash.domain.ledger import Transfer
 from giftcash.domain.records import BankAccount, Customer, Item, Submission
@@ -34,6 +35,7 @@ from giftcash.service.ports.records import (
     AuditRecord,
     Block,
     ConsentGiven,
+    IssuerEvidence,
     NewItem,
     NoticeDue,
     PayableGroup,
@@ -66,6 +68,8 @@ class FakeDatabase:
     consents: list[ConsentGiven] = field(default_factory=list)
     notice_choices: dict[str, frozenset[str]] = field(default_factory=dict)
     notice_outbox: dict[tuple[str, str], str] = field(default_factory=dict)
+    maintenance: dict[str, Maintenance] = field(default_factory=dict)
+    evidence: list[IssuerEvidence] = field(default_factory=list)
     commits: int = 0
 
 
@@ -533,6 +537,31 @@ class FakeNotices(_Repo, ports.NoticesRepo):
         raise AssertionError("the fake queues no notice to settle")
 
 
+class FakeBankHours(_Repo, ports.BankHoursRepo):
+    def maintenance(self, ending_after: datetime) -> list[Maintenance]:
+        found = [m for m in self.db.maintenance.values() if m.ends_at > ending_after]
+        return sorted(found, key=lambda m: (m.starts_at, m.id))
+
+    def add_maintenance(self, m: Maintenance, by: str, now: datetime) -> None:
+        assert m.id not in self.db.maintenance
+        self.db.maintenance[m.id] = m
+
+    def remove_maintenance(self, maintenance_id: str) -> Maintenance | None:
+        return self.db.maintenance.pop(maintenance_id, None)
+
+
+class FakeEvidence(_Repo, ports.EvidenceRepo):
+    def add_many(self, rows: Sequence[IssuerEvidence], now: datetime) -> None:
+        self.db.evidence.extend(rows)
+
+    def for_items(self, item_ids: Sequence[str]) -> dict[str, list[IssuerEvidence]]:
+        out: dict[str, list[IssuerEvidence]] = {i: [] for i in item_ids}
+        for e in sorted(self.db.evidence, key=lambda e: (e.answered_at, e.id)):
+            if e.item_id in out:
+                out[e.item_id].append(e)
+        return out
+
+
 class FakeUnitOfWork:
     def __init__(self, database: FakeDatabase) -> None:
         self.database = database
@@ -555,6 +584,8 @@ class FakeUnitOfWork:
         self.blocks = FakeBlocks(self)  # type: ignore[abstract]
         self.consents = FakeConsents(self)
         self.notices = FakeNotices(self)
+        self.bank_hours = FakeBankHours(self)
+        self.evidence = FakeEvidence(self)
 
     def __enter__(self) -> FakeUnitOfWork:
         self.work = copy.deepcopy(self.database)

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from giftcash.adapters.crypto.vault import CodeVault
 from giftcash.adapters.db.engine import make_engine, verify_durable
 from giftcash.config import Settings
+from giftcash.domain.bank_hours import parse_nightly
 from giftcash.intake.scans import BarcodeReader
 from giftcash.reconcile.lines import SettlementLine, StatementLine
 from giftcash.service.deps import BusinessDetails, Deps, Limits
@@ -48,6 +49,11 @@ def limits_from(settings: Settings) -> Limits:
         worker_per_issuer=settings.worker_per_issuer,
         worker_idle_sleep_s=settings.worker_idle_sleep_s,
         worker_heartbeat_s=settings.worker_heartbeat_s,
+        bank_nightly=parse_nightly(settings.bank_nightly),
+        bank_nightly_per_bank={
+            bank: parse_nightly(window) for bank, window in settings.bank_nightly_per_bank.items()
+        },
+        bank_closed_retry_s=settings.bank_closed_retry_s,
     )
 
 

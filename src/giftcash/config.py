@@ -7,9 +7,11 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from giftcash.domain.bank_hours import InvalidBankHours, parse_nightly
+from giftcash.domain.banks import BANKS
 from giftcash.domain.jurisdictions import DEFAULT_JURISDICTION
 from giftcash.service.bound_limits import Bounds
 
@@ -71,11 +73,43 @@ class Settings(BaseSettings):
     # client; from anyone else the header is ignored (docs/deploy.md).
     trusted_proxies: str = ""
 
+    # Banks' nightly windows (점검 시간) in Korean time, HH:MM-HH:MM, crossing midnight when
+    # the end is earlier: every bank's, and the banks that differ as JSON, e.g.
+    # GIFTCASH_BANK_NIGHTLY_PER_BANK='{"088": "23:40-00:10", "090": "none"}'. Announced
+    # maintenance is kept in the database (the console's bank-hours page).
+    bank_nightly: str = "23:30-00:30"
+    bank_nightly_per_bank: dict[str, str] = Field(default_factory=dict)
+    # A bank that refuses a transfer as closed without saying when it opens: asked again
+    # after this long.
+    bank_closed_retry_s: int = Field(default=900, ge=10, le=86400)
+
+    @field_validator("bank_nightly")
+    @classmethod
+    def _nightly_parses(cls, value: str) -> str:
+        return _nightly(value)
+
+    @field_validator("bank_nightly_per_bank")
+    @classmethod
+    def _per_bank_parses(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(bank for bank in value if bank not in BANKS)
+        if unknown:
+            raise ValueError(f"unknown bank codes {unknown[:5]} (KFTC codes: 004, 088, ...)")
+        return {bank: _nightly(window) for bank, window in value.items()}
+
     @cached_property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'giftcash.db').as_posix()}"
+
+
+def _nightly(window: str) -> str:
+    """A window that parses (a settings error at startup, not a failure at night)."""
+    try:
+        parse_nightly(window)
+    except InvalidBankHours as e:
+        raise ValueError(e.message) from None
+    return window
 
 
 def cidr_list(value: str) -> tuple[str, ...]:

@@ -34,6 +34,7 @@ ALLOWED = {
     "customers": {"admin"},
     "items": {"finance", "admin"},
     "payouts": {"finance", "admin"},
+    "bank_hours": {"finance", "admin"},
     "reconciliation": {"finance", "admin"},
     "audit": {"finance", "admin"},
 }
@@ -50,6 +51,9 @@ GETS = {
     "/admin/items/{item_id}/state": "items",
     "/admin/payouts": "payouts",
     "/admin/payouts/{payout_id}": "payouts",
+    "/admin/bank-hours": "bank_hours",
+    "/admin/items/{item_id}/evidence.{fmt}": "items",
+    "/admin/submissions/{submission_id}/evidence.{fmt}": "items",
     "/admin/reconciliation": "reconciliation",
     "/admin/audit": "audit",
 }
@@ -65,6 +69,8 @@ POSTS = {
     "/admin/issuers/{issuer}": "brands",
     "/admin/payouts/{payout_id}/inquire": "payouts",
     "/admin/payouts/{payout_id}/retry": "payouts",
+    "/admin/bank-hours": "bank_hours",
+    "/admin/bank-hours/{maintenance_id}/remove": "bank_hours",
     "/admin/reconciliation/{kind}": "reconciliation",
 }
 OPEN = {("GET", "/admin/signin"), ("POST", "/admin/signin"), ("POST", "/admin/signout")}

@@ -87,3 +87,5 @@ class Payout:
     sent_at: datetime | None
     confirmed_at: datetime | None
     failure_code: str | None
+    # the reopening the receiving bank announced when it last refused as closed
+    bank_closed_until: datetime | None = None

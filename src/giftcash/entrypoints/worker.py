@@ -172,7 +172,8 @@ class Worker:
         checks = sending.claim_payouts(d, w, (PS.SENT,), self.batch)
         if checks:
             outs = self._bank_calls(lambda c: sending.check_payout(d, c), checks)
-            sending.record_checks(d, w, outs)
+            times = sending.record_checks(d, w, outs)
+            metrics.observe_payout_times((t.outside_window_s, t.bank_window_s) for t in times)
             metrics.count_claimed("check", len(checks))
             metrics.count_payouts(o.kind for o in outs)
             self.stats.payouts_checked += len(checks)

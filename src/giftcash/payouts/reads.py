@@ -49,6 +49,7 @@ _PAYOUT_FIELDS = (
     "sent_at",
     "confirmed_at",
     "failure_code",
+    "bank_closed_until",
 )
 
 

@@ -7,6 +7,11 @@ Atomic phases, as in ``redemption/steps.py``: the claim commits the intent, the 
 called outside any transaction, the outcome commits with its ledger entry only while the
 lease is still ours; a payout that may have been sent is asked about before it is sent
 again.
+
+Banks' hours (``bank_hours.py``): the claim to send leaves alone the payouts to a bank
+in its window, so nobody calls a closed bank; a bank that refuses as closed anyway (a
+window we did not know) makes its payout wait until the reopening it announced, the
+claim given back (not a failure, no backoff), and the deposit is made once after it.
 """
 
 from __future__ import annotations
@@ -19,9 +24,10 @@ from giftcash.domain.states import BankAccountStatus as BAS
 from giftcash.domain.states import ItemStatus as IS
 from giftcash.domain.states import Moved, allows, transition, transitions
 from giftcash.domain.states import PayoutStatus as PS
+from giftcash.payouts import bank_hours
 from giftcash.service.backoff import backoff
 from giftcash.service.deps import Deps
-from giftcash.service.ports import Ambiguous, TransferResult, Unavailable
+from giftcash.service.ports import Ambiguous, BankClosed, TransferResult, Unavailable
 from giftcash.service.ports.uow import UnitOfWork
 from giftcash.webhooks import announce
 
@@ -39,13 +45,32 @@ class PayoutClaim:
     status: str
     prior_attempts: int
     created_at: datetime
+    # the last closure the bank announced by refusing (None: it never refused so)
+    bank_closed: tuple[datetime, datetime] | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class PayoutOutcome:
     claim: PayoutClaim
-    kind: str  # sent | rejected | unknown | retry | confirmed | returned
+    kind: str  # sent | rejected | unknown | retry | closed | confirmed | returned
     reason: str = ""
+    reopens_at: datetime | None = None  # closed: when the bank said it opens again
+
+
+@dataclass(frozen=True, slots=True)
+class PayoutTime:
+    """A confirmed payout's time from creation to confirmation, and how much of it its
+    bank was closed (the promise of minutes is kept outside the windows)."""
+
+    total_s: float
+    bank_window_s: int
+
+    @property
+    def outside_window_s(self) -> float:
+        return max(self.total_s - self.bank_window_s, 0.0)
+
+
+SENDING_STATES = frozenset({PS.PENDING, PS.SENDING, PS.UNKNOWN})
 
 
 def create_payouts(deps: Deps, limit: int = 200) -> int:
@@ -79,7 +104,10 @@ def claim_payouts(
     now = deps.clock.now()
     lease_until = now + timedelta(seconds=deps.limits.lease_s)
     with deps.uow() as uow:
-        rows = uow.payouts.claim(statuses, worker_id, now, lease_until, limit)
+        # a claim that may deposit skips the banks in their window (no call to them)
+        sends = SENDING_STATES.intersection(statuses)
+        skip = bank_hours.closed_now(uow, deps, now) if sends else frozenset()
+        rows = uow.payouts.claim(statuses, worker_id, now, lease_until, limit, skip_banks=skip)
         for r in rows:
             if r.status == PS.PENDING:
                 moved = uow.payouts.transition(transition(r.id, PS.PENDING, PS.SENDING), now)
@@ -100,6 +128,11 @@ def claim_payouts(
             status=PS.SENDING if r.status == PS.PENDING else r.status,
             prior_attempts=r.attempts - 1,
             created_at=r.created_at,
+            bank_closed=(
+                (r.bank_closed_from, r.bank_closed_until)
+                if r.bank_closed_from is not None and r.bank_closed_until is not None
+                else None
+            ),
         )
         for r in rows
     ]
@@ -127,6 +160,8 @@ def send_payout(deps: Deps, c: PayoutClaim) -> PayoutOutcome:
         return PayoutOutcome(c, "rejected", d.message[:200])
     except Ambiguous as e:
         return PayoutOutcome(c, "unknown", str(e))
+    except BankClosed as e:
+        return PayoutOutcome(c, "closed", str(e), reopens_at=e.reopens_at)
     except Unavailable as e:
         return PayoutOutcome(c, "retry", str(e))
 
@@ -161,12 +196,23 @@ def record_sends(deps: Deps, worker_id: str, outcomes: list[PayoutOutcome]) -> N
                     now,
                     next_attempt_at=now + backoff(deps, c.prior_attempts + 1),
                 )
+            elif o.kind == "closed":
+                uow.payouts.release_closed(c.payout_id, worker_id, now, _reopening(deps, o, now))
             else:
                 uow.payouts.release(
                     c.payout_id, worker_id, now + backoff(deps, c.prior_attempts + 1)
                 )
         uow.ledger.post_many(transfers)
         uow.commit()
+
+
+def _reopening(deps: Deps, o: PayoutOutcome, now: datetime) -> datetime:
+    """The reopening the bank announced; one it did not give (or gave in the past, or
+    absurdly far ahead) is replaced by a later look, ``bank_closed_retry_s`` from now."""
+    said = o.reopens_at
+    if said is None or said <= now or said > now + timedelta(days=7):
+        return now + timedelta(seconds=deps.limits.bank_closed_retry_s)
+    return said
 
 
 def _leased(
@@ -177,10 +223,16 @@ def _leased(
     *,
     failure_code: str | None = None,
     next_attempt_at: datetime | None = None,
+    bank_window_s: int | None = None,
 ) -> bool:
     """Apply a payout's event while our lease holds; what moved is announced."""
     moved = uow.payouts.transition_leased(
-        event, worker_id, now, failure_code=failure_code, next_attempt_at=next_attempt_at
+        event,
+        worker_id,
+        now,
+        failure_code=failure_code,
+        next_attempt_at=next_attempt_at,
+        bank_window_s=bank_window_s,
     )
     if moved:
         announce.payouts_moved(uow, [event], now)
@@ -219,15 +271,21 @@ def check_payout(deps: Deps, c: PayoutClaim) -> PayoutOutcome:
     return PayoutOutcome(c, "retry", result.outcome)
 
 
-def record_checks(deps: Deps, worker_id: str, outcomes: list[PayoutOutcome]) -> None:
+def record_checks(deps: Deps, worker_id: str, outcomes: list[PayoutOutcome]) -> list[PayoutTime]:
+    """Phase 3 of the checks; answers the times of the payouts confirmed (for metrics)."""
     now = deps.clock.now()
+    times: list[PayoutTime] = []
     with deps.uow() as uow:
         transfers = []
         for o in outcomes:
             c = o.claim
             if o.kind == "confirmed":
                 confirmed = transition(c.payout_id, PS.SENT, PS.CONFIRMED)
-                if _leased(uow, confirmed, worker_id, now):
+                window_s = bank_hours.window_seconds(
+                    uow, deps, c.bank_code, c.created_at, now, c.bank_closed
+                )
+                if _leased(uow, confirmed, worker_id, now, bank_window_s=window_s):
+                    times.append(PayoutTime((now - c.created_at).total_seconds(), window_s))
                     ids = uow.items.ids_for_payout(c.payout_id)
                     paid = transitions(ids, IS.PAYING, IS.PAID)
                     moved = uow.items.transition(paid, now)
@@ -269,3 +327,4 @@ def record_checks(deps: Deps, worker_id: str, outcomes: list[PayoutOutcome]) -> 
                 )
         uow.ledger.post_many(transfers)
         uow.commit()
+    return times

@@ -25,10 +25,11 @@ from giftcash.domain.records import BankAccount, Customer
 from giftcash.domain.states import ItemStatus as IS
 from giftcash.domain.states import Moved, transition
 from giftcash.intake import screening
+from giftcash.redemption import evidence
 from giftcash.service.backoff import backoff
 from giftcash.service.deps import Deps
-from giftcash.service.ports import Ambiguous, Redemption, Unavailable
-from giftcash.service.ports.records import LeasedItem
+from giftcash.service.ports import Ambiguous, Redemption, Unavailable, VoucherInfo
+from giftcash.service.ports.records import IssuerEvidence, LeasedItem
 from giftcash.service.ports.uow import UnitOfWork
 from giftcash.webhooks import announce
 
@@ -53,6 +54,8 @@ class RedeemOutcome:
     kind: str  # captured | invalid | retry
     redemption: Redemption | None = None
     reason: str = ""
+    asked_at: datetime | None = None  # when the issuer was asked and answered (evidence)
+    answered_at: datetime | None = None
 
 
 # -- conversion ----------------------------------------------------------------------------
@@ -71,6 +74,10 @@ class AdmitOutcome:
     kind: str  # facts | retry
     facts: screening.IssuerFacts | None = None
     reason: str = ""
+    # the issuer's answer as it came, and when it was asked and answered (evidence)
+    info: VoucherInfo | None = None
+    asked_at: datetime | None = None
+    answered_at: datetime | None = None
 
 
 def redeem_key(item_id: str) -> str:
@@ -133,10 +140,12 @@ def _open_code(deps: Deps, r: LeasedItem) -> tuple[str, str | None]:
 
 def inquire(deps: Deps, c: AdmitClaim) -> AdmitOutcome:
     """Phase 2 of admission: what does the issuer say about this voucher? (read-only)"""
+    asked_at = deps.clock.now()
     try:
         info = deps.issuer.inquire_balance(c.row.issuer, c.code, c.pin)
     except (Ambiguous, Unavailable) as e:
         return AdmitOutcome(c, "retry", reason=str(e))
+    answered_at = deps.clock.now()
     if info is None:  # this issuer offers no inquiry
         return AdmitOutcome(c, "facts", screening.IssuerFacts("active"))
     used = 0
@@ -152,6 +161,9 @@ def inquire(deps: Deps, c: AdmitClaim) -> AdmitOutcome:
             expires_at=info.expires_at,
             used_value=used,
         ),
+        info=info,
+        asked_at=asked_at,
+        answered_at=answered_at,
     )
 
 
@@ -170,8 +182,15 @@ def record_admissions(deps: Deps, worker_id: str, outcomes: list[AdmitOutcome]) 
         admitted: list[tuple[Moved[IS], dict[str, object]]] = []
         announced: list[Moved[IS]] = []  # the moves this unit of work made
         unknown: list[bounds.Call] = []  # issuer inquiries that found no live voucher
+        answers: list[IssuerEvidence] = []  # kept for the items that move (evidence.py)
         for o in outcomes:
             row = o.claim.row
+            if o.info is not None and o.asked_at is not None and o.answered_at is not None:
+                answers.append(
+                    evidence.of_inquiry(
+                        deps.new_id, row.id, row.issuer, o.asked_at, o.answered_at, o.info
+                    )
+                )
             if o.kind == "retry" or o.facts is None:
                 attempts = row.attempts
                 if attempts >= deps.limits.max_attempts:
@@ -262,6 +281,7 @@ def record_admissions(deps: Deps, worker_id: str, outcomes: list[AdmitOutcome]) 
         owned = uow.items.transition_leased_many(admitted, worker_id, now)
         announced += [e for e, _ in admitted if e.id in owned]
         announce.items_moved(uow, announced, now)
+        evidence.keep(uow, answers, {e.id for e in announced}, now)
         if unknown:  # counted against the customer's bound; a burst trips the breaker
             bounds.record_many(uow, deps, unknown, now)
         for row, reported, outcome in mismatches:  # a forged declaration: on the record
@@ -306,12 +326,16 @@ def claim_redemptions(deps: Deps, worker_id: str, limit: int) -> list[RedeemClai
 
 def redeem(deps: Deps, c: RedeemClaim) -> RedeemOutcome:
     """Phase 2: talk to the issuer (no transaction open)."""
+    asked_at = deps.clock.now()
     try:
         if c.prior_attempts > 0:
             earlier = deps.issuer.redemption_by_key(c.issuer, c.key)
             if earlier is not None:
-                return _classify(c, earlier)
-        return _classify(c, deps.issuer.redeem(c.issuer, c.key, c.code, c.pin))
+                return replace(
+                    _classify(c, earlier), asked_at=asked_at, answered_at=deps.clock.now()
+                )
+        answer = _classify(c, deps.issuer.redeem(c.issuer, c.key, c.code, c.pin))
+        return replace(answer, asked_at=asked_at, answered_at=deps.clock.now())
     except Ambiguous as e:
         return RedeemOutcome(c, "retry", reason=f"ambiguous: {e}")
     except Unavailable as e:
@@ -332,8 +356,15 @@ def record_redemptions(deps: Deps, worker_id: str, outcomes: list[RedeemOutcome]
         # ``redeemed`` together after the loop (if still ours) and posted in their place.
         transfers: list[ledger.Transfer | RedeemClaim] = []
         announced: list[Moved[IS]] = []  # the moves this unit of work made
+        answers: list[IssuerEvidence] = []  # kept for the items that move (evidence.py)
         for o in outcomes:
             c = o.claim
+            if o.redemption is not None and o.asked_at and o.answered_at:
+                answers.append(
+                    evidence.of_redemption(
+                        deps.new_id, c.item_id, c.issuer, o.asked_at, o.answered_at, o.redemption
+                    )
+                )
             if o.kind == "captured":
                 r = o.redemption
                 assert r is not None
@@ -388,6 +419,7 @@ def record_redemptions(deps: Deps, worker_id: str, outcomes: list[RedeemOutcome]
         moved = uow.items.transition_leased_many(captures, worker_id, now, redeemed=True)
         announced += [e for e, _ in captures if e.id in moved]
         announce.items_moved(uow, announced, now)
+        evidence.keep(uow, answers, {e.id for e in announced}, now)
         uow.ledger.post_many(
             [
                 _redemption_transfer(x) if isinstance(x, RedeemClaim) else x

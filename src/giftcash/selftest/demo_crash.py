@@ -205,7 +205,8 @@ def run_demo_crash(ctx: Context, plan: DemoPlan = DemoPlan()) -> tuple[Row, EndC
     data_dir = root / "demo"
     data_dir.mkdir(parents=True, exist_ok=True)
     log = root / "demo.log"
-    env = {**clean_env(), "GIFTCASH_LEASE_S": str(plan.lease_s)}
+    # no nightly bank window: a run at 23:30 Korean time must not wait an hour
+    env = {**clean_env(), "GIFTCASH_LEASE_S": str(plan.lease_s), "GIFTCASH_BANK_NIGHTLY": "none"}
     began = time.monotonic()
     api = Api()
     sigkills = 0

@@ -22,7 +22,11 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 # Modules whose import registers scenarios; add yours here.
-SCENARIO_MODULES: list[str] = ["giftcash.selftest.scenarios", "giftcash.selftest.adversarial"]
+SCENARIO_MODULES: list[str] = [
+    "giftcash.selftest.scenarios",
+    "giftcash.selftest.adversarial",
+    "giftcash.selftest.bank_hours",
+]
 
 # Columns where anything but zero is a failure.
 BAD_COLUMNS = (

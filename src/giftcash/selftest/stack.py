@@ -110,6 +110,12 @@ class Simulators:
     def fault_counts(self, kind: str) -> dict[str, int]:
         return self.http.get(f"{self.servers[kind].url}/sim/faults").json()["counts"]
 
+    def bank_hours(self, **calendar: Any) -> dict[str, Any]:
+        """The bank simulator's bank-hours fault mode (the shape of our own calendar)."""
+        r = self.http.post(f"{self.bank_url}/sim/faults/bank-hours", json=calendar)
+        r.raise_for_status()
+        return r.json()
+
     def clear_faults(self) -> None:
         for server in self.servers.values():
             self.http.delete(f"{server.url}/sim/faults").raise_for_status()
@@ -174,10 +180,18 @@ def provision(database_url: str | None, root: Path) -> Database:
 
 
 def settings_for(
-    db: Database, sims: Simulators, data_dir: Path, *, http_timeout_s: float = 5.0
+    db: Database,
+    sims: Simulators,
+    data_dir: Path,
+    *,
+    http_timeout_s: float = 5.0,
+    bank_nightly: str = "none",
 ) -> Settings:
+    """A run's settings. No nightly bank window by default: a run at 23:30 Korean time
+    must not wait an hour (the bank-hours scenario sets its own windows)."""
     secret = base64.b64encode(secrets.token_bytes(32)).decode()
     return Settings(
+        bank_nightly=bank_nightly,
         data_dir=data_dir,
         database_url=db.url,
         secret_key=secret,
@@ -200,6 +214,7 @@ def env_for(settings: Settings, **extra: str) -> dict[str, str]:
         "GIFTCASH_BANK_URL": settings.bank_url,
         "GIFTCASH_SMS_URL": settings.sms_url,
         "GIFTCASH_HTTP_TIMEOUT_S": str(settings.http_timeout_s),
+        "GIFTCASH_BANK_NIGHTLY": settings.bank_nightly,
         **extra,
     }
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
+from giftcash.domain.bank_hours import Nightly, parse_nightly
 from giftcash.domain.brands import CATALOGUE, Brand, brand_index
 from giftcash.domain.jurisdictions import DEFAULT_JURISDICTION
 from giftcash.service.bound_limits import BoundEvents, Bounds, NoEvents
@@ -83,6 +84,12 @@ class Limits:
     worker_per_issuer: int = 16
     worker_idle_sleep_s: float = 0.1
     worker_heartbeat_s: float = 1.0
+    # Banks' nightly windows (domain/bank_hours.py): every bank's unless ``bank_nightly_per_bank``
+    # names it; a bank that refuses as closed without a reopening is asked again after
+    # ``bank_closed_retry_s``.
+    bank_nightly: Nightly = field(default_factory=lambda: parse_nightly("23:30-00:30"))
+    bank_nightly_per_bank: Mapping[str, Nightly] = field(default_factory=dict)
+    bank_closed_retry_s: int = 900
 
 
 @dataclass(frozen=True)

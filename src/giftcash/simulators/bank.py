@@ -24,8 +24,17 @@ Answer codes (``rsp_code`` A0002 "참가기관 에러" plus ``bank_rsp_code``): 
 account and 815 holder name mismatch are the participating banks' codes (as listed in
 Payple's documentation); 820 holder information mismatch, 551 insufficient funds in the
 withdrawal account, 409 ``bank_tran_id`` reused with another request and 404 transfer
-not found are this simulator's own. A malformed request is HTTP 422 with ``rsp_code``
-O0001.
+not found are this simulator's own, as is 531 the receiving bank is closed (점검 시간),
+which carries ``available_dtime`` (KST, YYYYMMDDHHMMSS: when it takes transfers again)
+and is not stored (the bank did nothing: the same ``bank_tran_id`` may be sent again).
+A malformed request is HTTP 422 with ``rsp_code`` O0001.
+
+Bank hours (a fault mode, off until set; in memory like ``/sim/faults``): ``POST
+/sim/faults/bank-hours {nightly: "23:30-00:30", per_bank: {"088": "23:40-00:10"},
+maintenance: [{bank_code, starts_at, ends_at}]}`` (the shape of giftcash's own calendar:
+``GIFTCASH_BANK_NIGHTLY``, ``GIFTCASH_BANK_NIGHTLY_PER_BANK`` and the console's
+maintenance windows) makes every deposit to a bank inside its window answer 531;
+``GET`` shows it with the count of refusals, ``DELETE`` opens every bank again.
 
 Test data and inspection (``/sim/*``, never faulted):
 
@@ -74,6 +83,7 @@ from fastapi import FastAPI, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from giftcash.domain import bank_hours as bh
 from giftcash.domain.banks import BANKS, InvalidBankAccount, mask_account, same_holder
 from giftcash.domain.banks import normalise_account_number as _normalise_account
 from giftcash.simulators.common import (
@@ -91,7 +101,9 @@ OK, BANK_OK = "A0000", "000"
 BANK_ERROR = "A0002"  # 참가기관 에러: the participating bank refused
 NO_ACCOUNT, NAME_MISMATCH, INFO_MISMATCH = "412", "815", "820"
 NO_FUNDS, ID_REUSED, NOT_FOUND = "551", "409", "404"
+CLOSED = "531"
 MESSAGES = {
+    CLOSED: "수취은행 점검 시간 (the receiving bank is closed for maintenance)",
     NO_ACCOUNT: "해당계좌 없음 (no such account)",
     NAME_MISMATCH: "예금주명 불일치 (holder name mismatch)",
     INFO_MISMATCH: "실명정보 불일치 (holder information mismatch)",
@@ -229,6 +241,32 @@ class AccountIn(BaseModel):
     balance: int = Field(default=0, ge=0)
 
 
+class MaintenanceIn(BaseModel):
+    bank_code: str = Field(max_length=8)
+    starts_at: datetime
+    ends_at: datetime
+
+
+class BankHoursIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    nightly: str = Field(default="", max_length=16)
+    per_bank: dict[str, str] = Field(default_factory=dict, max_length=64)
+    maintenance: list[MaintenanceIn] = Field(default_factory=list, max_length=256)
+
+    def calendar(self) -> bh.BankCalendar:
+        """Raises ``InvalidBankHours``."""
+        maintenance = []
+        for n, m in enumerate(self.maintenance):
+            bh.check_maintenance(m.starts_at, m.ends_at)
+            maintenance.append(bh.Maintenance(f"sim-{n}", m.bank_code, m.starts_at, m.ends_at))
+        return bh.BankCalendar(
+            default=bh.parse_nightly(self.nightly),
+            per_bank={b: bh.parse_nightly(w) for b, w in self.per_bank.items()},
+            maintenance=tuple(maintenance),
+        )
+
+
 class ReturnIn(BaseModel):
     reason: str = Field(default="returned by the receiving bank", max_length=100)
 
@@ -253,6 +291,9 @@ class BankSim:
         self.clock = clock
         self.operating = (operating_bank_code, operating_account, operating_holder)
         self.settlement_delay = timedelta(seconds=settlement_delay_s)
+        self.hours: BankHoursIn | None = None
+        self.calendar = bh.BankCalendar()  # no windows until the fault mode sets some
+        self.closed_refusals = 0
         with store.tx() as db:
             if meta_get(db, "operating_balance") is None:
                 meta_set(db, "operating_balance", str(opening_balance))
@@ -418,6 +459,15 @@ class BankSim:
                 if prior["fingerprint"] == fingerprint:
                     return 200, json.loads(prior["response"])
                 return 200, self._deposit_answer(now, body, item, ID_REUSED)
+            opens = bh.reopens_at(self.calendar, item.bank_code_std, now)
+            if opens is not None:  # refused before any work, and not kept
+                self.closed_refusals += 1
+                refused = self._deposit_answer(now, body, item, CLOSED)
+                # to the whole second, rounded up: who comes back then finds it open
+                whole = opens + timedelta(microseconds=(1_000_000 - opens.microsecond) % 1_000_000)
+                available = whole.astimezone(bh.KST).strftime("%Y%m%d%H%M%S")
+                refused["res_list"][0]["available_dtime"] = available
+                return 200, refused
             account = db.execute(
                 "SELECT * FROM accounts WHERE bank_code = ? AND account_num = ?",
                 (item.bank_code_std, account_num),
@@ -543,6 +593,20 @@ class BankSim:
             "res_cnt": str(len(res_list)),
             "res_list": res_list,
         }
+
+    # -- bank hours (a fault mode) ---------------------------------------------------------
+
+    def set_hours(self, hours: BankHoursIn | None) -> tuple[int, dict[str, Any]]:
+        try:
+            calendar = hours.calendar() if hours is not None else bh.BankCalendar()
+        except bh.InvalidBankHours as e:
+            return 422, {"error": e.code, "message": e.message}
+        self.hours, self.calendar, self.closed_refusals = hours, calendar, 0
+        return 200, self.describe_hours()
+
+    def describe_hours(self) -> dict[str, Any]:
+        hours = self.hours.model_dump(mode="json") if self.hours is not None else None
+        return {"bank_hours": hours, "closed_refusals": self.closed_refusals}
 
     # -- test data and inspection ----------------------------------------------------------
 
@@ -746,6 +810,18 @@ def create_bank_app(
     @app.post("/v2.0/transfer/result")
     def transfer_result(body: ResultIn) -> dict[str, Any]:
         return sim.transfer_result(body)
+
+    @app.get("/sim/faults/bank-hours")
+    def bank_hours() -> dict[str, Any]:
+        return sim.describe_hours()
+
+    @app.post("/sim/faults/bank-hours")
+    def set_bank_hours(body: BankHoursIn) -> JSONResponse:
+        return answer(*sim.set_hours(body))
+
+    @app.delete("/sim/faults/bank-hours")
+    def open_all_banks() -> JSONResponse:
+        return answer(*sim.set_hours(None))
 
     @app.post("/sim/accounts")
     def open_account(body: AccountIn) -> JSONResponse:

@@ -5,11 +5,14 @@ Real API (fault injection applies):
 
 - ``POST /v1/issuers/{issuer}/balance-inquiry {code, pin?}`` → ``{status: active | used |
   expired | not_found, face_value, balance, currency, purchase_channel, purchased_at,
-  expires_at}``; a wrong PIN is ``not_found``. Issuers whose brands do not report the
-  purchase channel answer 404 ``{"error": "inquiry_not_supported"}``.
+  expires_at, inquiry_ref}``, and for a used voucher ``used_at`` and ``used_where`` (the
+  issuer's own record of when and where it was spent); a wrong PIN is ``not_found``.
+  Issuers whose brands do not report the purchase channel answer 404
+  ``{"error": "inquiry_not_supported"}``.
 - ``POST /v1/issuers/{issuer}/redemptions`` (header ``Idempotency-Key``) ``{code, pin?,
   amount?}`` → 201 ``{redemption_id, status: "captured", amount, currency,
-  purchase_channel, purchased_at}``; 409 ``already_redeemed``, 404 ``not_found``, 410
+  purchase_channel, purchased_at}``; 409 ``already_redeemed`` (with ``used_at`` and
+  ``used_where``), 404 ``not_found``, 410
   ``expired``, 422 ``amount_mismatch`` (``amount`` given and not the whole balance: only
   whole-value redemptions exist). Every determinate answer is stored under its key: the
   same key again gets the same status and body and redeems nothing; the same key with
@@ -29,7 +32,8 @@ Test data and inspection (``/sim/*``, never faulted):
   once spent, ``spent_at`` (who spent it) and ``spent_when``; amount vouchers add
   ``kind: "amount"``.
 - ``GET /sim/vouchers/{voucher_id}``; ``POST /sim/vouchers/{voucher_id}/use`` (spent by
-  someone else) and ``/expire``; the same two as ``POST /sim/vouchers/use|expire
+  someone else; an optional body ``{place}`` names where, e.g. a store, default
+  ``other``) and ``/expire``; the same two as ``POST /sim/vouchers/use|expire
   {brand_id, code}`` for a test that kept only the code.
 - ``GET /sim/redemptions[?issuer=]`` → ``{redemptions: [{redemption_id, idempotency_key,
   issuer, brand_id, code_hmac, masked_code, amount, currency, at}], count,
@@ -162,6 +166,11 @@ class RedeemIn(CodeIn):
 class VoucherRef(BaseModel):
     brand_id: str = Field(max_length=64)
     code: str = Field(min_length=1, max_length=64)
+    place: str = Field(default="other", min_length=1, max_length=40)
+
+
+class UseIn(BaseModel):
+    place: str = Field(default="other", min_length=1, max_length=40)
 
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
@@ -377,6 +386,9 @@ class IssuerSim:
             )
             return 200, {"status": "not_found", **empty, "expires_at": None}
         return 200, {
+            **self._ref(),
+            "used_at": row["used_at"],
+            "used_where": row["used_by"],
             "status": self._status(row),
             "face_value": row["face_value"],
             "balance": row["balance"],
@@ -427,7 +439,12 @@ class IssuerSim:
             return 404, {"error": "not_found", "message": "no voucher with this code and PIN"}
         status = self._status(row)
         if status == "used":
-            return 409, {"error": "already_redeemed", "message": "the voucher was used"}
+            return 409, {
+                "error": "already_redeemed",
+                "message": "the voucher was used",
+                "used_at": row["used_at"],
+                "used_where": row["used_by"],
+            }
         if status == "expired":
             return 410, {"error": "expired", "message": "the voucher has expired"}
         if body.amount is not None and body.amount != row["balance"]:
@@ -520,13 +537,13 @@ class IssuerSim:
             return 404, {"error": "not_found", "message": "no such voucher"}
         return 200, view
 
-    def use_elsewhere(self, voucher_id: str) -> tuple[int, dict[str, Any]]:
-        """Someone else spent the voucher (the case of a code sold twice)."""
+    def use_elsewhere(self, voucher_id: str, place: str = "other") -> tuple[int, dict[str, Any]]:
+        """Someone else spent the voucher (the case of a code sold twice), at ``place``."""
         with self.store.tx() as db:
             cur = db.execute(
-                "UPDATE vouchers SET status = 'used', balance = 0, used_by = 'other',"
+                "UPDATE vouchers SET status = 'used', balance = 0, used_by = ?,"
                 " used_at = ? WHERE id = ? AND status = 'active'",
-                (iso(self.clock()), voucher_id),
+                (place, iso(self.clock()), voucher_id),
             )
             view = self.voucher_view(db, voucher_id)
         if view is None:
@@ -534,6 +551,11 @@ class IssuerSim:
         if cur.rowcount == 0:
             return 409, {"error": "already_redeemed", "message": "the voucher was used", **view}
         return 200, view
+
+    @staticmethod
+    def _ref() -> dict[str, str]:
+        """The issuer's reference for one answer (a dispute cites it)."""
+        return {"inquiry_ref": f"inq_{uuid.uuid4().hex[:24]}"}
 
     def expire(self, voucher_id: str) -> tuple[int, dict[str, Any]]:
         past = self.clock() - timedelta(seconds=1)
@@ -628,7 +650,7 @@ def create_issuer_app(
         voucher_id = sim.voucher_id_for(ref)
         if voucher_id is None:
             return problem(404, "not_found", "no such voucher")
-        return out(sim.use_elsewhere(voucher_id))
+        return out(sim.use_elsewhere(voucher_id, ref.place))
 
     @app.post("/sim/vouchers/expire")
     def expire_by_code(ref: VoucherRef) -> JSONResponse:
@@ -642,8 +664,8 @@ def create_issuer_app(
         return out(sim.get_voucher(voucher_id))
 
     @app.post("/sim/vouchers/{voucher_id}/use")
-    def use(voucher_id: str) -> JSONResponse:
-        return out(sim.use_elsewhere(voucher_id))
+    def use(voucher_id: str, body: UseIn | None = None) -> JSONResponse:
+        return out(sim.use_elsewhere(voucher_id, (body or UseIn()).place))
 
     @app.post("/sim/vouchers/{voucher_id}/expire")
     def expire(voucher_id: str) -> JSONResponse:

@@ -4,15 +4,27 @@ by ``bank_tran_id``, transfer-result inquiry). See DOMAIN-FACTS §3."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 
 import httpx
 
 from giftcash.adapters.http import call, json_body, make_client
-from giftcash.service.ports import AccountHolder, Ambiguous, Deposit, TransferResult, Unavailable
+from giftcash.service.ports import (
+    AccountHolder,
+    Ambiguous,
+    BankClosed,
+    Deposit,
+    TransferResult,
+    Unavailable,
+)
 
 OK = "A0000"
 BANK_OK = "000"
+# The receiving bank is in its nightly window or maintenance (점검 시간): nothing was done;
+# ``available_dtime`` (KST YYYYMMDDHHMMSS) says when it takes transfers again. The
+# simulator's code: the real networks' codes for this differ per bank (unverified).
+BANK_CLOSED = "531"
+KST = timezone(timedelta(hours=9))
 # The recipient's bank refused: no such account (412), holder mismatch (815, 820).
 RECIPIENT_REFUSALS = frozenset({"412", "815", "820"})
 
@@ -108,6 +120,8 @@ class OpenBankingBank:
         if code == "409":
             # The same bank_tran_id with other content: we never send that, so it is a bug.
             raise AssertionError("bank_tran_id reused with another request")
+        if code == BANK_CLOSED:
+            raise BankClosed("the receiving bank is closed", _kst(item.get("available_dtime")))
         if code in RECIPIENT_REFUSALS:
             return Deposit("rejected", bank_tran_id, amount, f"{code} {message}".strip())
         # Refusals about our side (e.g. 551 insufficient funds) moved nothing: try later.
@@ -145,3 +159,14 @@ class OpenBankingBank:
             outcome = "not_found"
         amt = item.get("tran_amt")
         return TransferResult(outcome, bank_tran_id, int(amt) if amt is not None else None)
+
+
+def _kst(value: object) -> datetime | None:
+    """A KFTC date-time (YYYYMMDDHHMMSS, Korean time) as an aware datetime; None if absent
+    or malformed."""
+    if not isinstance(value, str) or len(value) != 14 or not value.isdigit():
+        return None
+    try:
+        return datetime.strptime(value, "%Y%m%d%H%M%S").replace(tzinfo=KST)
+    except ValueError:
+        return None

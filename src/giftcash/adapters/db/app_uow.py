@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from giftcash.adapters.db.repositories_audit import AuditLog
+from giftcash.adapters.db.repositories_bank_hours import BankHours, Evidence
 from giftcash.adapters.db.repositories_blocks import Blocks, CustomerNotes
 from giftcash.adapters.db.repositories_bounds import BoundedCalls, Failures
 from giftcash.adapters.db.repositories_cases import CaseFacts, Cases
@@ -76,6 +77,9 @@ class AppUnitOfWork(SqlUnitOfWork):
         self.consents = Consents(conn)
         # the notices customers chose and the outbox of money events (repositories_notices.py)
         self.notices = Notices(conn)
+        # banks' announced maintenance and the issuers' answers (repositories_bank_hours.py)
+        self.bank_hours = BankHours(conn)
+        self.evidence = Evidence(conn)
         return self
 
     def ping(self) -> None:

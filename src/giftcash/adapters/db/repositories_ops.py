@@ -114,15 +114,19 @@ class Figures:
         }
 
     def payout_latencies_s(self, since: datetime, until: datetime) -> list[float]:
-        """Seconds from creation to the bank's confirmation, for payouts confirmed in
-        [since, until)."""
+        """Seconds from creation to the bank's confirmation, less the time its bank was
+        closed (``bank_window_s``: the promise of minutes holds outside the windows), for
+        payouts confirmed in [since, until)."""
         p = t.payouts.c
         rows = self.conn.execute(
-            select(p.created_at, p.confirmed_at).where(
+            select(p.created_at, p.confirmed_at, p.bank_window_s).where(
                 p.confirmed_at.is_not(None), p.confirmed_at >= since, p.confirmed_at < until
             )
         )
-        return [(r.confirmed_at - r.created_at).total_seconds() for r in rows]
+        return [
+            max((r.confirmed_at - r.created_at).total_seconds() - (r.bank_window_s or 0), 0.0)
+            for r in rows
+        ]
 
 
 class Support:

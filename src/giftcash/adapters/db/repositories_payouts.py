@@ -29,6 +29,7 @@ def _payout(r: Any) -> Payout:
         sent_at=r.sent_at,
         confirmed_at=r.confirmed_at,
         failure_code=r.failure_code,
+        bank_closed_until=r.bank_closed_until,
     )
 
 
@@ -81,14 +82,14 @@ class Payouts:
         now: datetime,
         lease_until: datetime,
         limit: int,
-    ) -> list[dict[str, Any]]:
+        skip_banks: frozenset[str] = frozenset(),
+    ) -> list[LeasedPayout]:
         p, a = t.payouts.c, t.bank_accounts.c
-        pick = (
-            select(p.id)
-            .where(p.status.in_([s.value for s in statuses]), due(t.payouts, now))
-            .order_by(p.id)
-            .limit(limit)
-        )
+        pick = select(p.id).where(p.status.in_([s.value for s in statuses]), due(t.payouts, now))
+        if skip_banks:
+            closed = select(a.id).where(a.bank_code.in_(sorted(skip_banks)))
+            pick = pick.where(p.bank_account_id.not_in(closed))
+        pick = pick.order_by(p.id).limit(limit)
         if self.pg:
             pick = pick.with_for_update(skip_locked=True)
         ids = list(self.conn.scalars(pick))
@@ -122,6 +123,8 @@ class Payouts:
                 a.account_number_enc,
                 a.account_key_id,
                 a.holder_name,
+                p.bank_closed_from,
+                p.bank_closed_until,
             )
             .join(t.bank_accounts, a.id == p.bank_account_id)
             .where(p.id.in_(ids))
@@ -148,6 +151,7 @@ class Payouts:
         *,
         failure_code: str | None = None,
         next_attempt_at: datetime | None = None,
+        bank_window_s: int | None = None,
     ) -> bool:
         """Apply the event only while the payout is in its source and leased to
         ``worker_id``; False if not."""
@@ -168,6 +172,8 @@ class Payouts:
             values["failure_code"] = None  # an 'unconfirmed' flag is settled
         if failure_code is not None:
             values["failure_code"] = failure_code[:64]
+        if bank_window_s is not None:
+            values["bank_window_s"] = bank_window_s
         n = self.conn.execute(
             update(t.payouts)
             .where(c.id == event.id, c.status == event.source.value, c.lease_owner == worker_id)
@@ -193,6 +199,23 @@ class Payouts:
             values["failure_code"] = failure_code
         self.conn.execute(
             update(t.payouts).where(c.id == payout_id, c.lease_owner == worker_id).values(**values)
+        )
+
+    def release_closed(
+        self, payout_id: str, worker_id: str, closed_from: datetime, reopens_at: datetime
+    ) -> None:
+        c = t.payouts.c
+        self.conn.execute(
+            update(t.payouts)
+            .where(c.id == payout_id, c.lease_owner == worker_id)
+            .values(
+                lease_owner=None,
+                lease_expires_at=None,
+                next_attempt_at=reopens_at,
+                attempts=c.attempts - 1,  # the claim is given back: the bank did nothing
+                bank_closed_from=closed_from,
+                bank_closed_until=reopens_at,
+            )
         )
 
 

@@ -340,6 +340,13 @@ payouts = Table(
     Column("transfer_attempts", Integer, nullable=False, server_default=text("0")),
     Column("confirmed_at", UtcDateTime, nullable=True),
     Column("failure_code", String(64), nullable=True),
+    # The last time the receiving bank refused the deposit as closed (a window we did not
+    # know): from then until the reopening it announced (payouts/bank_hours.py).
+    Column("bank_closed_from", UtcDateTime, nullable=True),
+    Column("bank_closed_until", UtcDateTime, nullable=True),
+    # Seconds of created..confirmed inside the bank's windows, written at confirmation:
+    # the payout time the exchange promises is measured without them.
+    Column("bank_window_s", Integer, nullable=True),
     CheckConstraint("amount > 0", name="amount_positive"),
     Index(None, "status", "next_attempt_at"),
     Index(None, "customer_id"),
@@ -684,4 +691,43 @@ notice_outbox = Table(
     _created_at(),
     UniqueConstraint("event", "subject_id"),
     Index(None, "outcome", "next_attempt_at"),
+)
+
+
+# -- bank hours (payouts/bank_hours.py) ------------------------------------------------------
+# Announced maintenance of one bank, [starts_at, ends_at); the nightly windows are settings.
+bank_maintenance = Table(
+    "bank_maintenance",
+    metadata,
+    _id(),
+    Column("bank_code", String(3), nullable=False),
+    Column("starts_at", UtcDateTime, nullable=False),
+    Column("ends_at", UtcDateTime, nullable=False),
+    Column("note", String(200), nullable=False),
+    Column("created_by", Text, nullable=False),
+    _created_at(),
+    CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+    Index(None, "ends_at"),
+)
+
+# -- dispute evidence (redemption/evidence.py) -------------------------------------------------
+# The issuer's answers about an item (balance inquiry, redemption), append-only, each row
+# written in the transaction of the state change it caused.
+issuer_evidence = Table(
+    "issuer_evidence",
+    metadata,
+    _id(),
+    Column("item_id", Id, ForeignKey("items.id"), nullable=False),
+    Column("kind", String(16), nullable=False),  # inquiry | redemption
+    Column("issuer", String(64), nullable=False),
+    Column("asked_at", UtcDateTime, nullable=False),
+    Column("answered_at", UtcDateTime, nullable=False),
+    Column("outcome", String(32), nullable=False),
+    Column("used_at", UtcDateTime, nullable=True),  # the issuer's own "used at"
+    Column("used_where", String(64), nullable=True),  # the issuer's place or channel
+    Column("issuer_ref", String(64), nullable=True),  # the issuer's reference
+    Column("amount", BigInteger, nullable=True),  # captured, or the balance reported
+    _created_at(),
+    CheckConstraint("kind IN ('inquiry', 'redemption')", name="kind_known"),
+    Index(None, "item_id"),
 )

@@ -16,6 +16,10 @@ def _dt(value: object) -> datetime | None:
     return datetime.fromisoformat(value) if isinstance(value, str) and value else None
 
 
+def _text(value: object, limit: int = 64) -> str | None:
+    return value[:limit] if isinstance(value, str) and value else None
+
+
 class HttpIssuer:
     def __init__(self, base_url: str, timeout_s: float = 5.0, client: httpx.Client | None = None):
         self.http = client or make_client(base_url, timeout_s)
@@ -43,6 +47,9 @@ class HttpIssuer:
             purchase_channel=body.get("purchase_channel"),
             purchased_at=_dt(body.get("purchased_at")),
             expires_at=_dt(body.get("expires_at")),
+            used_at=_dt(body.get("used_at")),
+            used_where=_text(body.get("used_where")),
+            reference=_text(body.get("inquiry_ref")),
         )
 
     def redeem(self, issuer: str, key: str, code: str, pin: str | None) -> Redemption:
@@ -73,9 +80,14 @@ def _redemption(r: httpx.Response) -> Redemption:
             currency=body.get("currency"),
             purchase_channel=body.get("purchase_channel"),
             purchased_at=_dt(body.get("purchased_at")),
+            used_at=_dt(body.get("redeemed_at")),
         )
     if r.status_code == 409:
-        return Redemption(outcome="already_redeemed")
+        return Redemption(
+            outcome="already_redeemed",
+            used_at=_dt(body.get("used_at")),
+            used_where=_text(body.get("used_where")),
+        )
     if r.status_code == 410:
         return Redemption(outcome="expired")
     if r.status_code == 404:

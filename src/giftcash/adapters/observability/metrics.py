@@ -70,6 +70,15 @@ PAYOUTS = Counter(
     ("outcome",),
     registry=REGISTRY,
 )
+PAYOUT_DURATION = Histogram(
+    "giftcash_payout_duration_seconds",
+    "Time from a payout's creation to the bank's confirmation, in two parts: "
+    "part=outside_bank_window (what the within-minutes promise is measured by) and "
+    "part=bank_window (the time its bank was closed for the night or maintenance).",
+    ("part",),
+    buckets=(10, 30, 60, 120, 180, 300, 600, 900, 1800, 3600, 7200, 14400),
+    registry=REGISTRY,
+)
 REDEMPTIONS = Counter(
     "giftcash_redemption_outcomes",
     "Redemption attempts recorded by workers, by outcome (captured, invalid, retry).",
@@ -224,6 +233,13 @@ def count_outcomes(counter: Counter, kinds: Iterable[str]) -> None:
 
 def count_payouts(kinds: Iterable[str]) -> None:
     count_outcomes(PAYOUTS, kinds)
+
+
+def observe_payout_times(times: Iterable[tuple[float, float]]) -> None:
+    """(seconds outside the bank's windows, seconds inside them) per confirmed payout."""
+    for outside_s, window_s in times:
+        PAYOUT_DURATION.labels("outside_bank_window").observe(outside_s)
+        PAYOUT_DURATION.labels("bank_window").observe(window_s)
 
 
 def count_redemptions(kinds: Iterable[str]) -> None:

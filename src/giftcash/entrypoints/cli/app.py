@@ -12,6 +12,7 @@ from giftcash.entrypoints.cli import (
     books,
     cases,
     catalogue,
+    evidence,
     keys,
     operators,
     payouts,
@@ -54,6 +55,8 @@ app.add_typer(keys.keys_app, name="keys", no_args_is_help=True)
 app.add_typer(payouts.payouts_app, name="payouts", no_args_is_help=True)
 app.add_typer(payouts.items_app, name="items", no_args_is_help=True)
 app.add_typer(rules.rules_app, name="rules")
+app.add_typer(evidence.evidence_app, name="evidence", no_args_is_help=True)
+app.add_typer(evidence.bank_hours_app, name="bank-hours", no_args_is_help=True)
 for _command in (running.demo, running.serve, running.worker, running.simulator):
     app.command()(_command)
 app.command()(selftest.selftest)

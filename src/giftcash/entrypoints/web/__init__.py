@@ -41,6 +41,7 @@ def console_routers() -> list[APIRouter]:
     from giftcash.entrypoints.web import (
         console_audit,
         console_auth,
+        console_bank_hours,
         console_cases,
         console_catalogue,
         console_customers,
@@ -58,6 +59,7 @@ def console_routers() -> list[APIRouter]:
         console_catalogue.brands,
         console_customers.customers,
         console_payouts.payouts,
+        console_bank_hours.hours,
         console_reconcile.reconciliation,
         console_audit.audit,
     ]

@@ -22,6 +22,7 @@ from giftcash.entrypoints.web.console_pages import (
 from giftcash.entrypoints.web.i18n import N_
 from giftcash.entrypoints.web.pages import field, redirect
 from giftcash.entrypoints.web.security import deps_of
+from giftcash.redemption import evidence
 from giftcash.review import cases as case_service
 from giftcash.service.deps import Deps
 
@@ -89,8 +90,10 @@ def case_page(request: Request, case_id: str) -> Response:
     allow(request, "cases")
     detail = case_service.get_case(deps_of(request), case_id[:64])
     nexts = sorted(s.value for s in CASE_TRANSITIONS[CaseStatus(detail.case.status)])
+    item_ids = [str(e["item_id"]) for e in detail.evidence if e.get("item_id")]
     context = {
         **_context(),
+        "answers": evidence.for_items(deps_of(request), item_ids),
         "d": detail,
         "c": detail.case,
         "nexts": nexts,

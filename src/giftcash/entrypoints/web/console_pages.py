@@ -55,6 +55,7 @@ AREAS: dict[str, tuple[str, ...]] = {
     "customers": (),
     "items": ("finance",),
     "payouts": ("finance",),
+    "bank_hours": ("finance",),
     "reconciliation": ("finance",),
     "audit": ("finance",),
 }
@@ -65,6 +66,7 @@ NAV = (
     ("review", "/admin/review", N_("Review")),
     ("cases", "/admin/cases", N_("Cases")),
     ("payouts", "/admin/payouts", N_("Payouts")),
+    ("bank_hours", "/admin/bank-hours", N_("Bank hours")),
     ("customers", "/admin/customers", N_("Customers")),
     ("brands", "/admin/brands", N_("Brands")),
     ("reconciliation", "/admin/reconciliation", N_("Reconciliation")),

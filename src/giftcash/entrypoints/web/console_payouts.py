@@ -27,6 +27,7 @@ from giftcash.entrypoints.web.security import deps_of
 from giftcash.ops import support
 from giftcash.payouts import operations as ops
 from giftcash.payouts import reads as payout_reads
+from giftcash.redemption import evidence
 from giftcash.service.deps import Deps
 
 payouts = router()
@@ -110,6 +111,7 @@ def _item_context(request: Request, item_id: str) -> dict:
     deps = deps_of(request)
     view = support.show_item(deps, item_id[:64])
     return {
+        "answers": evidence.for_item(deps, view.item["id"]),
         "v": view,
         "it": view.item,
         "brands": brand_index(deps.brand_catalogue),

@@ -6,11 +6,12 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from giftcash.domain.banks import BANKS
-from giftcash.entrypoints.web.pages import render, require, route_class
+from giftcash.entrypoints.web import messages
+from giftcash.entrypoints.web.pages import render, require, route_class, tr_of
 from giftcash.entrypoints.web.security import CUSTOMER, deps_of
 from giftcash.intake import submissions
+from giftcash.payouts import bank_hours, receipts
 from giftcash.payouts import reads as payouts
-from giftcash.payouts import receipts
 
 router = APIRouter(route_class=route_class(CUSTOMER), include_in_schema=False)
 
@@ -38,6 +39,10 @@ def history_page(request: Request) -> Response:
         "brands": deps.brands(),
         "more_submissions": subs[PAGE_SIZE - 1].id if len(subs) > PAGE_SIZE else None,
         "payouts": pays[:PAGE_SIZE],
+        "bank_waits": {
+            payout_id: messages.bank_wait_text(tr_of(request), opens, deps.clock.now())
+            for payout_id, opens in bank_hours.payout_waits(deps, pays[:PAGE_SIZE]).items()
+        },
         "more_payouts": pays[PAGE_SIZE - 1].id if len(pays) > PAGE_SIZE else None,
     }
     return render(request, "customer/history.html", context)

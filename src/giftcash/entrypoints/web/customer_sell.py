@@ -22,6 +22,7 @@ from giftcash.domain.banks import BANKS
 from giftcash.domain.brands import Brand
 from giftcash.domain.errors import DomainError
 from giftcash.domain.quotes import FundingSource
+from giftcash.domain.records import BankAccount
 from giftcash.domain.states import ITEM_TERMINAL
 from giftcash.entrypoints.web import form_tokens, intake, messages
 from giftcash.entrypoints.web.customer_prices import (
@@ -48,6 +49,8 @@ from giftcash.identity import bank_accounts
 from giftcash.intake import sale_preview, submissions
 from giftcash.intake.sale_preview import SalePreview
 from giftcash.intake.submissions import ItemIn
+from giftcash.payouts import bank_hours
+from giftcash.redemption import evidence
 from giftcash.service.deps import Deps
 
 router = APIRouter(route_class=route_class(CUSTOMER), include_in_schema=False)
@@ -313,6 +316,16 @@ def sell(request: Request) -> Response:
     return _submit(request, customer_id, items, [ln.number for ln in f.lines], pv, digest)
 
 
+def _bank_wait(request: Request, account: BankAccount | None) -> str | None:
+    """What the confirmation says when the customer's bank is closed now (점검 시간)."""
+    if account is None:
+        return None
+    deps = deps_of(request)
+    now = deps.clock.now()
+    opens = bank_hours.expected_payout(deps, account.bank_code, now)
+    return messages.bank_wait_text(tr_of(request), opens, now) if opens else None
+
+
 def _decline_text(request: Request, pv: SalePreview) -> str:
     assert pv.declined is not None
     return messages.decline_text(tr_of(request), pv.declined[0], pv.declined[1])
@@ -326,6 +339,7 @@ def _confirmation(
         "sale_digest": digest,
         "bank_name": BANKS.get(pv.account.bank_code, "") if pv.account else "",
         "rate_changed": changed,
+        "bank_wait": _bank_wait(request, pv.account),
     }
     if is_htmx(request):
         return render(request, "customer/_confirm.html", context)
@@ -508,6 +522,7 @@ def _csv_confirmation(
         "limits": first.limits,
         "scam_warning": any(g.pv.scam_warning for g in groups),
         "bank_name": BANKS.get(first.account.bank_code, "") if first.account else "",
+        "bank_wait": _bank_wait(request, first.account),
     }
     if is_htmx(request):
         return render(request, "customer/_confirm_csv.html", context)
@@ -562,7 +577,11 @@ def _submission_context(request: Request, customer_id: str, submission_id: str) 
     deps = deps_of(request)
     view = submissions.get_submission(deps, customer_id, submission_id[:64])
     live = any(it.status not in ITEM_TERMINAL for it in view.items)
+    opens = bank_hours.sale_wait(deps, view.submission.bank_account_id, view.items)
+    now = deps.clock.now()
     return {
+        "bank_wait": messages.bank_wait_text(tr_of(request), opens, now) if opens else None,
+        "evidence": evidence.for_sale(deps, customer_id, view.submission.id),
         "submission": view.submission,
         "status": submissions.submission_status(view.items),
         "items": view.items,

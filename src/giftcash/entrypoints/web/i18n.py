@@ -108,6 +108,12 @@ class Formats:
         time = format_time(moment, "short", tzinfo=_tz(), locale=self.locale)
         return f"{self.date(moment)}{' ' if self.lang == 'ko' else ', '}{time}"
 
+    def clock(self, moment: datetime, *, seconds: bool = False) -> str:
+        """The time of day in Korean time on the 24-hour clock, as banks and issuers write
+        it in their notices and records (00:30, 14:03:22), in both languages."""
+        pattern = "HH:mm:ss" if seconds else "HH:mm"
+        return format_time(moment, pattern, tzinfo=_tz(), locale=self.locale)
+
     def last_day(self, closes_at: datetime) -> str:
         """The last day before ``closes_at`` (the first instant a route is closed)."""
         return self.date(closes_at - timedelta(microseconds=1))

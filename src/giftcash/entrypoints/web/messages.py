@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from giftcash.domain import declines
@@ -14,6 +14,7 @@ from giftcash.domain.brands import Brand, normalise
 from giftcash.domain.errors import DomainError, InvalidFormat
 from giftcash.domain.money import DEFAULT_CURRENCY
 from giftcash.entrypoints.web.i18n import N_, Tr
+from giftcash.service.ports.records import IssuerEvidence
 
 ITEM_STATUS = {
     "received": N_("Received"),
@@ -140,6 +141,11 @@ ROUTE_TEXTS = {
 }
 
 ERRORS = {
+    "invalid_bank_hours": N_(
+        "Check the window: a known bank, a start before its end, times in Korean time, at "
+        "most 7 days, not already over."
+    ),
+    "maintenance_not_found": N_("That maintenance window is gone already."),
     "invalid_phone": N_("Enter a Korean mobile number such as 010-1234-5678."),
     "weak_password": N_("The password needs 10 to 200 characters."),
     "phone_taken": N_("This phone number already has an account. Sign in instead."),
@@ -391,3 +397,43 @@ def note_text(_: Tr, note: str | None) -> str | None:
     if note == ROUTES_NOTE_NO_PURCHASE_DATE or note == SCAM_WARNING:
         return _(note)
     return note if _.lang == "en" else None
+
+
+# -- banks' hours and the issuer's answers ---------------------------------------------------
+
+
+def bank_wait_text(_: Tr, opens: datetime, now: datetime) -> str:
+    """The expected payout time while the customer's bank is closed (점검 시간): the time
+    alone within a day, the date too beyond it."""
+    when = _.fmt.clock(opens)
+    if opens - now >= timedelta(hours=24):
+        when = f"{_.fmt.date(opens)} {when}"
+    return _("Your bank is closed for maintenance; paid after %(time)s", time=when)
+
+
+def evidence_text(_: Tr, e: IssuerEvidence) -> str:
+    """One answer of the issuer, in words, with the issuer's own time where it gave one."""
+    asked = {"date": _.fmt.date(e.answered_at), "time": _.fmt.clock(e.answered_at, seconds=True)}
+    if e.outcome in ("used", "already_redeemed"):
+        if e.used_at is not None:
+            return _(
+                "Already used at %(time)s on %(date)s, per the issuer",
+                date=_.fmt.date(e.used_at),
+                time=_.fmt.clock(e.used_at, seconds=True),
+            )
+        return _("The issuer said it was already used (asked at %(time)s on %(date)s)", **asked)
+    if e.outcome == "captured":
+        at = e.used_at or e.answered_at
+        moment = {"date": _.fmt.date(at), "time": _.fmt.clock(at, seconds=True)}
+        if e.issuer_ref:
+            return _(
+                "Redeemed at the issuer at %(time)s on %(date)s (issuer reference %(ref)s)",
+                ref=e.issuer_ref,
+                **moment,
+            )
+        return _("Redeemed at the issuer at %(time)s on %(date)s", **moment)
+    if e.outcome == "active":
+        return _("The issuer confirmed it unused at %(time)s on %(date)s", **asked)
+    if e.outcome == "expired":
+        return _("The issuer said it had expired (asked at %(time)s on %(date)s)", **asked)
+    return _("The issuer did not find this code (asked at %(time)s on %(date)s)", **asked)

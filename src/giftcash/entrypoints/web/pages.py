@@ -158,6 +158,7 @@ def page_context(tr: Tr) -> dict[str, Any]:
         "route_views": messages.route_views,
         "note_text": lambda note: messages.note_text(tr, note),
         "review_text": lambda item: messages.review_text(tr, item),
+        "evidence_text": lambda answer: messages.evidence_text(tr, answer),
     }
 
 

@@ -21,6 +21,16 @@ class Unavailable(Exception):
     """A foreign call that definitely did nothing (refused before work, 503 before send)."""
 
 
+class BankClosed(Unavailable):
+    """The bank refused before doing anything because it is in its nightly window or
+    maintenance (점검 시간); ``reopens_at`` is when it said it opens again (None: it did
+    not say)."""
+
+    def __init__(self, message: str, reopens_at: datetime | None = None) -> None:
+        super().__init__(message)
+        self.reopens_at = reopens_at
+
+
 # -- issuers -------------------------------------------------------------------------------
 
 
@@ -33,6 +43,11 @@ class VoucherInfo:
     purchase_channel: str | None
     purchased_at: datetime | None
     expires_at: datetime | None
+    # The issuer's own facts, kept as dispute evidence: when and where (store, channel)
+    # a used voucher was spent, and the issuer's reference for this answer.
+    used_at: datetime | None = None
+    used_where: str | None = None
+    reference: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +58,9 @@ class Redemption:
     currency: str | None = None
     purchase_channel: str | None = None
     purchased_at: datetime | None = None
+    # captured: when the issuer booked it; already_redeemed: when and where it was spent
+    used_at: datetime | None = None
+    used_where: str | None = None
 
 
 class IssuerPort(Protocol):

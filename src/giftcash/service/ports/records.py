@@ -93,6 +93,26 @@ class LeasedPayout:
     account_number_enc: bytes
     account_key_id: str
     holder_name: str
+    bank_closed_from: datetime | None = None
+    bank_closed_until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IssuerEvidence:
+    """One answer of an issuer about an item (redemption/evidence.py): what was asked
+    (``kind``: inquiry | redemption), when, what it answered, and the issuer's own facts."""
+
+    id: str
+    item_id: str
+    kind: str
+    issuer: str
+    asked_at: datetime
+    answered_at: datetime
+    outcome: str  # inquiry: active | used | expired | not_found; redemption: captured | ...
+    used_at: datetime | None = None
+    used_where: str | None = None
+    issuer_ref: str | None = None
+    amount: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from giftcash.domain.aml import AccountLink, Evidence, InvalidAttempt, Sale
+from giftcash.domain.bank_hours import Maintenance
 from giftcash.domain.ledger import Transfer
 from giftcash.domain.records import BankAccount, Customer, Item, Payout, Submission
 from giftcash.domain.states import BankAccountStatus, ItemStatus, Moved, PayoutStatus
@@ -22,6 +23,7 @@ from giftcash.service.ports.records import (
     Challenge,
     ConsentGiven,
     IdempotencyRecord,
+    IssuerEvidence,
     LeasedItem,
     LeasedPayout,
     NewItem,
@@ -387,7 +389,10 @@ class PayoutsRepo(Protocol):
         now: datetime,
         lease_until: datetime,
         limit: int,
-    ) -> list[LeasedPayout]: ...
+        skip_banks: frozenset[str] = frozenset(),
+    ) -> list[LeasedPayout]:
+        """``skip_banks``: payouts to these banks are left alone (closed for the night)."""
+
     def transition(self, event: Moved[PayoutStatus], now: datetime) -> bool: ...
     def transition_leased(
         self,
@@ -397,7 +402,14 @@ class PayoutsRepo(Protocol):
         *,
         failure_code: str | None = None,
         next_attempt_at: datetime | None = None,
+        bank_window_s: int | None = None,
     ) -> bool: ...
+    def release_closed(
+        self, payout_id: str, worker_id: str, closed_from: datetime, reopens_at: datetime
+    ) -> None:
+        """The bank refused as closed: due again at its reopening, the claim not counted
+        (nothing happened at the bank)."""
+
     def release(
         self,
         payout_id: str,
@@ -406,6 +418,18 @@ class PayoutsRepo(Protocol):
         *,
         failure_code: str | None = None,
     ) -> None: ...
+
+
+class BankHoursRepo(Protocol):
+    def maintenance(self, ending_after: datetime) -> list[Maintenance]: ...
+    def add_maintenance(self, m: Maintenance, by: str, now: datetime) -> None: ...
+    def remove_maintenance(self, maintenance_id: str) -> Maintenance | None: ...
+
+
+class EvidenceRepo(Protocol):
+    def add_many(self, rows: Sequence[IssuerEvidence], now: datetime) -> None: ...
+    def for_items(self, item_ids: Sequence[str]) -> dict[str, list[IssuerEvidence]]:
+        """Each item's answers, oldest first."""
 
 
 class WorkersRepo(Protocol):
