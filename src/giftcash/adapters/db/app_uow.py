@@ -28,6 +28,7 @@ from giftcash.adapters.db.repositories_ops import Figures, Support, Workers
 from giftcash.adapters.db.repositories_payouts import AdminPayouts, Payouts
 from giftcash.adapters.db.repositories_reconcile import Reconciliation
 from giftcash.adapters.db.repositories_review import ReviewQueue
+from giftcash.adapters.db.repositories_stops import Stops
 from giftcash.adapters.db.repositories_submissions import Submissions
 from giftcash.adapters.db.repositories_webhooks import Webhooks
 from giftcash.adapters.db.uow import SqlUnitOfWork
@@ -76,6 +77,8 @@ class AppUnitOfWork(SqlUnitOfWork):
         self.consents = Consents(conn)
         # the notices customers chose and the outbox of money events (repositories_notices.py)
         self.notices = Notices(conn)
+        # payment stops (repositories_stops.py)
+        self.stops = Stops(conn)
         return self
 
     def ping(self) -> None:

@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, case, insert, select, update
+from sqlalchemy import Connection, case, insert, or_, select, update
 
 from giftcash.adapters.db import tables as t
 from giftcash.adapters.db.leases import due
+from giftcash.adapters.db.stop_filters import payout_stopped
 from giftcash.domain.records import Payout
 from giftcash.domain.states import Moved, PayoutStatus, allows
 from giftcash.service.ports.records import LeasedPayout
@@ -86,6 +87,9 @@ class Payouts:
         pick = (
             select(p.id)
             .where(p.status.in_([s.value for s in statuses]), due(t.payouts, now))
+            # a payment stop holds every payout it covers that could call the bank's
+            # deposit; asking whether a sent one arrived is not paying (stop_filters.py)
+            .where(or_(p.status == PayoutStatus.SENT.value, ~payout_stopped(t.payouts)))
             .order_by(p.id)
             .limit(limit)
         )

@@ -45,6 +45,7 @@ class UnitOfWork(Protocol):
     codes: r.CodeRegistryRepo
     consents: r.ConsentsRepo
     notices: r.NoticesRepo
+    stops: r.StopsRepo
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...
