@@ -1,0 +1,315 @@
+"""Payment stops (지급정지), on SQLite and PostgreSQL: a stop by account, by customer or
+by code holds what it names from its commit on (nothing redeemed at the issuer, nothing
+deposited at the bank, as the fake issuer's and bank's own records show); a release pays
+once under the payout's own ``bank_tran_id``; a settlement ends them with the transfer
+that records it, and the books still check; a stop that comes after the money went out
+says so; the tracing export lists the chain."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from apiworld import World, add_account, item, signup
+from giftcash.adapters.db import ledger_check
+from giftcash.adapters.db import tables as t
+from giftcash.domain import ledger
+from giftcash.domain.states import PayoutStatus as PS
+from giftcash.entrypoints.worker import Worker
+from giftcash.identity.operators import Operator
+from giftcash.payouts import sending
+from giftcash.redemption import steps as redemption
+from giftcash.stops import filing, holds, tracing
+
+FINANCE = Operator("op-finance", "finance1", "finance")
+BANK_KEY = Operator("op-bank", "kb-fraud-desk", "stop_requester")
+ACCOUNT = "11100000000001"
+
+
+def _sell(w: World, auth: dict, account: str, *codes: str, face: int = 10_000) -> str:
+    for code in codes:
+        w.issuer.sell("cultureland", code, face, purchased_at=datetime.now(UTC) - timedelta(days=3))
+    r = w.client.post(
+        "/v1/submissions",
+        headers=auth,
+        json={"bank_account_id": account, "items": [item(c, face) for c in codes]},
+    )
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
+def _drain(w: World) -> None:
+    worker = Worker(w.deps, cases_every_s=None)
+    try:
+        for _ in range(8):  # admitted, redeemed, paid out, confirmed; then idle passes
+            worker.run_once()
+    finally:
+        worker.close()
+
+
+def _request(scope: str, **subject: str) -> filing.StopRequest:
+    return filing.StopRequest(
+        scope=scope,
+        requester="bank",
+        requester_name="KB국민은행 사기대응팀",
+        requester_contact="1588-9999",
+        reference="KB-2026-0001",
+        reason="보이스피싱 피해금 입금 계좌",
+        **subject,
+    )
+
+
+def _redeemed_keys(w: World) -> set[str]:
+    return set(w.issuer.redemptions)
+
+
+def _items(w: World) -> dict[str, str]:
+    with w.engine.connect() as conn:
+        return dict(conn.execute(select(t.items.c.masked_code, t.items.c.status)).all())
+
+
+def _payouts(w: World) -> list:
+    with w.engine.connect() as conn:
+        return list(conn.execute(select(t.payouts).order_by(t.payouts.c.id)))
+
+
+def _books_check(w: World) -> None:
+    with w.engine.connect() as conn:
+        assert ledger_check.check(conn) == []
+
+
+def _balance(w: World, account: str) -> int:
+    with w.engine.connect() as conn:
+        value = conn.scalar(
+            select(t.ledger_accounts.c.balance).where(t.ledger_accounts.c.path == account)
+        )
+    return int(value or 0)
+
+
+def _owed(w: World) -> int:
+    """What the customer's redeemed, unpaid items are owed (their payouts)."""
+    with w.engine.connect() as conn:
+        q = select(t.items.c.payout).where(t.items.c.status.in_(("redeemed", "paying")))
+        return sum(conn.scalars(q))
+
+
+def _owed_total(w: World) -> int:
+    with w.engine.connect() as conn:
+        return sum(conn.scalars(select(t.items.c.payout).where(t.items.c.status == "paid")))
+
+
+def _customer_id(w: World) -> str:
+    with w.engine.connect() as conn:
+        return str(conn.scalar(select(t.customers.c.id)))
+
+
+def test_a_stop_by_account_holds_the_payout_until_released_then_pays_once(world: World):
+    w = world
+    auth = signup(w, "010-7100-0001")
+    account = add_account(w, auth, ACCOUNT)
+    _sell(w, auth, account, "4180710000000001")
+    worker = Worker(w.deps, cases_every_s=None)
+    worker.run_once()  # admitted
+    worker.run_once()  # redeemed
+    worker.close()
+    stop = filing.file_stop(
+        w.deps, BANK_KEY, _request("account", bank_code="004", account_number=ACCOUNT)
+    )
+    assert stop.found == {"held": 1}
+    _drain(w)
+    assert w.bank.paid_to("004", ACCOUNT) == 0  # the bank's own record: nothing paid
+    assert _payouts(w) == []  # no payout made for a stopped account
+    customer = ledger.customer_account(_customer_id(w))
+    assert _balance(w, customer) == -_owed(w)  # held money stays a liability
+
+    filing.release_stop(w.deps, FINANCE, stop.stop.id, "피해 사실 없음 확인")
+    _drain(w)
+    _drain(w)
+    payouts = _payouts(w)
+    assert len(payouts) == 1 and payouts[0].status == "confirmed"
+    assert len(w.bank.transfers) == 2  # the 1-won check and the one payout
+    assert w.bank.paid_to("004", ACCOUNT) == payouts[0].amount
+    assert _balance(w, customer) == 0
+    _books_check(w)
+
+
+def test_a_stop_by_customer_freezes_a_pending_payout_and_a_release_sends_it_once(world: World):
+    w = world
+    auth = signup(w, "010-7100-0002")
+    account = add_account(w, auth, "11100000000002")
+    _sell(w, auth, account, "4180710000000002", "4180710000000003")
+    d = w.deps
+    redemption.record_admissions(
+        d, "w1", [redemption.inquire(d, c) for c in redemption.claim_admissions(d, "w1", 10)]
+    )
+    redemption.record_redemptions(
+        d, "w1", [redemption.redeem(d, c) for c in redemption.claim_redemptions(d, "w1", 10)]
+    )
+    assert sending.create_payouts(d) == 1
+    (before,) = _payouts(w)
+    assert before.status == "pending"
+
+    stop = filing.file_stop(d, FINANCE, _request("customer", customer_id=_customer_id(w)))
+    assert stop.found == {"held": 2}
+    (held,) = _payouts(w)
+    assert held.status == "held"  # visible: frozen, not sent
+    assert sending.claim_payouts(d, "w1", (PS.PENDING, PS.SENDING, PS.UNKNOWN), 10) == []
+    _drain(w)
+    assert w.bank.paid_to("004", "11100000000002") == 0
+
+    filing.release_stop(d, FINANCE, stop.stop.id, "경찰 수사 결과 무혐의")
+    _drain(w)
+    (after,) = _payouts(w)
+    assert after.status == "confirmed" and after.bank_tran_id == before.bank_tran_id
+    assert w.bank.paid_to("004", "11100000000002") == before.amount
+    assert sum(1 for x in w.bank.transfers.values() if x["amount"] > 1) == 1
+    _books_check(w)
+
+
+def test_a_stop_by_code_holds_that_voucher_only_and_settling_declines_it(world: World):
+    w = world
+    auth = signup(w, "010-7100-0003")
+    account = add_account(w, auth, "11100000000003")
+    stolen, clean = "4180710000000004", "4180710000000005"
+    stop = filing.file_stop(w.deps, FINANCE, _request("code", code=stolen))
+    assert stop.found == {}  # not sold here yet: matches nothing now
+    _sell(w, auth, account, stolen, clean)
+    _drain(w)
+    # the stolen voucher was never asked about at the issuer, let alone redeemed
+    assert not any(c.endswith(code) for code in [stolen] for c in w.issuer.calls)
+    assert w.issuer.vouchers[stolen].spent_by is None
+    assert w.issuer.vouchers[clean].spent_by is not None
+    statuses = _items(w)
+    assert statuses["************0004"] == "received"
+    assert statuses["************0005"] == "paid"
+    detail = filing.get_stop(w.deps, FINANCE, stop.stop.id)
+    assert detail.found == {"held": 1}  # the worker's pass recorded the sale after it
+
+    filing.settle_stop(w.deps, FINANCE, stop.stop.id, "피해자에게 상품권 반환")
+    _drain(w)
+    assert _items(w)["************0004"] == "declined"
+    assert w.issuer.vouchers[stolen].spent_by is None
+    _books_check(w)
+
+
+def test_settling_withholds_redeemed_items_and_moves_the_liability(world: World):
+    w = world
+    auth = signup(w, "010-7100-0004")
+    account = add_account(w, auth, "11100000000004")
+    _sell(w, auth, account, "4180710000000006")
+    d = w.deps
+    redemption.record_admissions(
+        d, "w1", [redemption.inquire(d, c) for c in redemption.claim_admissions(d, "w1", 10)]
+    )
+    redemption.record_redemptions(
+        d, "w1", [redemption.redeem(d, c) for c in redemption.claim_redemptions(d, "w1", 10)]
+    )
+    sending.create_payouts(d)
+    stop = filing.file_stop(d, FINANCE, _request("customer", customer_id=_customer_id(w)))
+    customer = ledger.customer_account(_customer_id(w))
+    owed = -_balance(w, customer)
+    assert owed > 0
+
+    with pytest.raises(filing.StopNotFound):
+        filing.settle_stop(d, FINANCE, "no-such-stop", "피해금 반환 완료")
+    filing.settle_stop(d, FINANCE, stop.stop.id, "피해금 반환 완료")
+    _drain(w)
+    assert _items(w)["************0006"] == "withheld"
+    (payout,) = _payouts(w)
+    assert payout.status == "cancelled"
+    assert w.bank.paid_to("004", "11100000000004") == 0
+    assert _balance(w, customer) == 0
+    assert _balance(w, ledger.payment_stop_account(stop.stop.id)) == -owed
+    _books_check(w)
+    with pytest.raises(filing.rules.StopNotActive):
+        filing.release_stop(d, FINANCE, stop.stop.id, "too late")
+
+
+def test_a_stop_after_the_payout_was_sent_records_that_and_links_it(world: World):
+    w = world
+    auth = signup(w, "010-7100-0005")
+    account = add_account(w, auth, "11100000000005")
+    _sell(w, auth, account, "4180710000000007")
+    _drain(w)
+    (payout,) = _payouts(w)
+    assert payout.status == "confirmed"
+    stop = filing.file_stop(
+        w.deps, BANK_KEY, _request("account", bank_code="004", account_number="111-0000-0000005")
+    )
+    assert stop.found == {"paid_before": 1}
+    assert stop.paid_before == [payout.id]
+
+
+def test_an_unknown_account_matches_nothing_now_and_holds_a_later_payout_to_it(world: World):
+    w = world
+    number = "11100000000006"
+    stop = filing.file_stop(
+        w.deps, BANK_KEY, _request("account", bank_code="004", account_number=number)
+    )
+    assert stop.found == {} and stop.stop.subject_masked.endswith("0006")
+    auth = signup(w, "010-7100-0006")
+    account = add_account(w, auth, number)
+    _sell(w, auth, account, "4180710000000008")
+    _drain(w)
+    assert w.bank.paid_to("004", number) == 0
+    assert _items(w)["************0008"] == "received"  # held before the issuer is asked
+    assert w.issuer.vouchers["4180710000000008"].spent_by is None
+    assert filing.get_stop(w.deps, BANK_KEY, stop.stop.id).found == {"held": 1}
+    filing.release_stop(w.deps, FINANCE, stop.stop.id, "계좌 명의인 확인")
+    _drain(w)
+    assert w.bank.paid_to("004", number) == _owed_total(w)
+    _books_check(w)
+
+
+def test_a_stop_racing_a_redemption_records_it_in_flight_and_holds_its_money(world: World):
+    w = world
+    auth = signup(w, "010-7100-0007")
+    account = add_account(w, auth, "11100000000007")
+    _sell(w, auth, account, "4180710000000009")
+    d = w.deps
+    redemption.record_admissions(
+        d, "w1", [redemption.inquire(d, c) for c in redemption.claim_admissions(d, "w1", 10)]
+    )
+    claims = redemption.claim_redemptions(d, "w1", 10)  # the intent committed first
+    stop = filing.file_stop(d, FINANCE, _request("customer", customer_id=_customer_id(w)))
+    assert stop.found == {"in_flight": 1}
+    redemption.record_redemptions(d, "w1", [redemption.redeem(d, c) for c in claims])
+    _drain(w)
+    assert w.bank.paid_to("004", "11100000000007") == 0  # captured, held, not paid
+    assert _items(w)["************0009"] == "redeemed"
+    filing.release_stop(d, FINANCE, stop.stop.id, "확인 완료")
+    _drain(w)
+    assert _items(w)["************0009"] == "paid"
+    assert sum(1 for x in w.bank.transfers.values() if x["amount"] > 1) == 1
+
+
+def test_the_tracing_export_follows_the_chain_with_codes_and_accounts_masked(world: World):
+    w = world
+    auth = signup(w, "010-7100-0008", name="김철수")
+    account = add_account(w, auth, "11100000000008", name="김철수")
+    code = "4180710000000010"
+    _sell(w, auth, account, code)
+    _drain(w)
+    stop = filing.file_stop(w.deps, BANK_KEY, _request("code", code=code))
+    report = tracing.export(w.deps, BANK_KEY, stop.stop.id, fmt="csv")
+    rows = list(csv.DictReader(io.StringIO(report.content)))
+    assert len(rows) == 1 and report.count == 1
+    row = rows[0]
+    assert row["masked_code"] == "************0010" and code not in report.content
+    assert row["account_masked"].endswith("0008") and "11100000000008" not in report.content
+    assert row["customer_name"] == "김*" and "김철수" not in report.content
+    assert row["finding"] == "paid_before" and row["payout_status"] == "confirmed"
+    assert int(row["face_value"]) == 10_000 and row["bank_tran_id"]
+    doc = json.loads(tracing.export(w.deps, BANK_KEY, stop.stop.id, fmt="json").content)
+    assert (
+        doc["stop"]["reference"] == "KB-2026-0001" and doc["chain"][0]["item_id"] == row["item_id"]
+    )
+    # another partner's key does not see this stop
+    other = Operator("op-other", "other-bank", "stop_requester")
+    with pytest.raises(filing.StopNotFound):
+        tracing.export(w.deps, other, stop.stop.id, fmt="csv")
