@@ -123,6 +123,8 @@ def test_a_stop_by_account_holds_the_payout_until_released_then_pays_once(world:
     assert stop.found == {"held": 1}
     _drain(w)
     assert w.bank.paid_to("004", ACCOUNT) == 0  # the bank's own record: nothing paid
+    (held,) = holds.held_sales(w.deps, _customer_id(w)).values()
+    assert held.requester_name == "KB국민은행 사기대응팀" and held.stop_id == stop.stop.id
     assert _payouts(w) == []  # no payout made for a stopped account
     customer = ledger.customer_account(_customer_id(w))
     assert _balance(w, customer) == -_owed(w)  # held money stays a liability
@@ -135,6 +137,7 @@ def test_a_stop_by_account_holds_the_payout_until_released_then_pays_once(world:
     assert len(w.bank.transfers) == 2  # the 1-won check and the one payout
     assert w.bank.paid_to("004", ACCOUNT) == payouts[0].amount
     assert _balance(w, customer) == 0
+    assert holds.held_sales(w.deps, _customer_id(w)) == {}
     _books_check(w)
 
 
