@@ -31,6 +31,7 @@ from giftcash.domain.errors import DomainError
 from giftcash.domain.states import ItemStatus as IS
 from giftcash.domain.states import Moved, transition
 from giftcash.domain.states import PayoutStatus as PS
+from giftcash.identity import operators
 from giftcash.identity.blocks import CustomerNotFound
 from giftcash.identity.operators import Operator
 from giftcash.service import errors
@@ -44,6 +45,7 @@ PAGE_MAX = 200
 # Roles: partner banks and investigators file stops with an API key of this role and
 # read the stops they filed; finance (and admin) read every stop, release and settle.
 REQUESTER_ROLE = "stop_requester"
+STAFF = ("finance",)
 
 
 class StopNotFound(errors.NotFound):
@@ -240,6 +242,7 @@ def list_stops(
 
 def release_stop(deps: Deps, op: Operator, stop_id: str, reason: str) -> StopDetail:
     """Lift the stop: what it held is paid once, by the normal pipeline."""
+    operators.check_role(deps, op, STAFF, f"payment_stop.release {stop_id[:64]}")
 
     def change(uow: UnitOfWork) -> tuple[StopDetail, dict[str, Any]]:
         text = _text(reason, rules.MAX_REASON, "reason")
@@ -284,6 +287,7 @@ def _close_at(
 def settle_stop(deps: Deps, op: Operator, stop_id: str, reason: str) -> StopDetail:
     """End what the stop holds without paying the customer (the money was returned to
     the victim through the institution that asked); every won moves by a transfer."""
+    operators.check_role(deps, op, STAFF, f"payment_stop.settle {stop_id[:64]}")
 
     def change(uow: UnitOfWork) -> tuple[StopDetail, dict[str, Any]]:
         text = _text(reason, rules.MAX_REASON, "reason")
