@@ -19,7 +19,7 @@ from giftcash.domain.states import ItemStatus as IS
 from giftcash.domain.states import PayoutStatus as PS
 
 MAX_REFERENCE = 128
-MAX_REASON = 1000
+MAX_REASON = 500
 MAX_REQUESTER_NAME = 200
 MAX_CONTACT = 200
 

@@ -261,6 +261,7 @@ class Stops:
                 out.append(
                     HeldSale(
                         item_id=item_id,
+                        submission_id=ids[item_id].submission_id,
                         stop_id=stop.id,
                         requester=stop.requester,
                         requester_name=stop.requester_name,

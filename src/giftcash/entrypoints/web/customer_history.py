@@ -11,6 +11,7 @@ from giftcash.entrypoints.web.security import CUSTOMER, deps_of
 from giftcash.intake import submissions
 from giftcash.payouts import reads as payouts
 from giftcash.payouts import receipts
+from giftcash.stops import holds
 
 router = APIRouter(route_class=route_class(CUSTOMER), include_in_schema=False)
 
@@ -39,6 +40,8 @@ def history_page(request: Request) -> Response:
         "more_submissions": subs[PAGE_SIZE - 1].id if len(subs) > PAGE_SIZE else None,
         "payouts": pays[:PAGE_SIZE],
         "more_payouts": pays[PAGE_SIZE - 1].id if len(pays) > PAGE_SIZE else None,
+        # sales a payment stop holds (shown held, with whom to call, on the sale's page)
+        "held_sales": {h.submission_id for h in holds.held_sales(deps, customer_id).values()},
     }
     return render(request, "customer/history.html", context)
 

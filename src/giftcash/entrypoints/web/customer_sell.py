@@ -49,6 +49,7 @@ from giftcash.intake import sale_preview, submissions
 from giftcash.intake.sale_preview import SalePreview
 from giftcash.intake.submissions import ItemIn
 from giftcash.service.deps import Deps
+from giftcash.stops import holds
 
 router = APIRouter(route_class=route_class(CUSTOMER), include_in_schema=False)
 
@@ -570,6 +571,13 @@ def _submission_context(request: Request, customer_id: str, submission_id: str) 
         "brands": deps.brands(),
         "live": live,
         "poll": POLL_INTERVAL,
+        # what a payment stop holds, and whom the customer should call about it
+        "held": {
+            item_id: h
+            for item_id, h in holds.held_sales(deps, customer_id).items()
+            if h.submission_id == view.submission.id
+        },
+        "STOP_REQUESTERS": messages.STOP_REQUESTERS,
     }
 
 

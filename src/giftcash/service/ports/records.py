@@ -308,6 +308,7 @@ class HeldSale:
     """An item of a customer's that an active stop holds, and whom to call about it."""
 
     item_id: str
+    submission_id: str
     stop_id: str
     requester: str
     requester_name: str
