@@ -123,3 +123,66 @@ def test_another_partner_does_not_see_a_stop_and_bad_input_is_refused(world: Wor
         assert 400 <= r.status_code < 500, (body, r.status_code, r.text)
     assert w.client.post("/v1/payment-stops", json=BODY).status_code == 401
     assert w.client.get("/v1/payment-stops/x/export?format=xml", headers=first).status_code == 422
+
+
+def test_the_cli_files_shows_exports_and_releases_a_stop(world: World, monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from giftcash.entrypoints.cli import app
+
+    w = world
+    monkeypatch.setenv("GIFTCASH_DATA_DIR", str(tmp_path))  # the API's key file
+    runner = CliRunner()
+    db = ["--database-url", w.url]
+    auth, account = customer(w, "010-7200-0003", "22200000000003")
+    submit(w, auth, account, item("4180720000000003", 10_000))
+    r = runner.invoke(
+        app,
+        [
+            "stops",
+            "file",
+            "--scope",
+            "code",
+            "--requester",
+            "police",
+            "--requester-name",
+            "사이버수사대",
+            "--requester-contact",
+            "182",
+            "--reference",
+            "P-1",
+            "--reason",
+            "피해 상품권",
+            "--code-stdin",
+            *db,
+        ],
+        input="4180-7200-0000-0003\n",
+    )
+    assert r.exit_code == 0, r.output
+    assert "held: 1" in r.output and "4180720000000003" not in r.output
+    stop_id = r.output.split()[1].rstrip(":")
+    r = runner.invoke(app, ["stops", "list", "--state", "active", *db])
+    assert r.exit_code == 0 and "Payment stops (1)" in r.output
+    r = runner.invoke(app, ["stops", "show", stop_id, *db])
+    assert r.exit_code == 0 and f"stop {stop_id}: active; code" in r.output
+    out = tmp_path / "trace.json"
+    r = runner.invoke(app, ["stops", "export", stop_id, "--format", "json", "-o", str(out), *db])
+    assert r.exit_code == 0, r.output
+    assert '"masked_code": "************0003"' in out.read_text(encoding="utf-8")
+    r = runner.invoke(app, ["stops", "release", stop_id, "--reason", "확인 완료", *db])
+    assert r.exit_code == 0 and "released" in r.output
+    r = runner.invoke(app, ["stops", "release", stop_id, "--reason", "다시", *db])
+    assert r.exit_code != 0 and "stop_not_active" in r.output
+
+    operators.create_operator(
+        w.deps,
+        username="ibk-fraud",
+        password=OPERATOR_PASSWORD,
+        role="stop_requester",
+        totp_secret=pyotp.random_base32(),
+    )
+    r = runner.invoke(app, ["admin", "api-key", "ibk-fraud", "--days", "30", *db])
+    assert r.exit_code == 0, r.output
+    key = r.output.split("API key for ibk-fraud: ", 1)[1].split()[0]
+    listed = w.client.get("/v1/payment-stops", headers={"Authorization": f"Bearer {key}"})
+    assert listed.status_code == 200 and listed.json()["data"] == []
