@@ -21,6 +21,7 @@ import json
 import random
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ class StopPlan:
     race_cycles: int = 6
     settle_s: float = 60.0
     lease_s: float = 2.0
+    latency_ms: int = 60  # the simulators' answer time (and as much again of jitter)
 
 
 @dataclass
@@ -60,6 +62,7 @@ class StopReport:
     release_unpaid: int = 0  # items of a released set not paid once
     settle_paid: int = 0  # items of a settled set paid anyway
     unknown_account_matched: int = 0  # the unknown account's stop matched something at once
+    found: Counter[str] = field(default_factory=Counter)  # what the stops found, summed
     harness_errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     check: EndCheck = field(default_factory=EndCheck)
@@ -180,9 +183,8 @@ def _statuses(st: Stack, stop_id: str) -> dict[str, str]:
     detail = filing.get_stop(st.deps, STAFF, stop_id)
     ids = [x.item_id for x in detail.links]
     with st.engine.connect() as conn:
-        return dict(
-            conn.execute(select(t.items.c.id, t.items.c.status).where(t.items.c.id.in_(ids)))
-        )
+        q = select(t.items.c.id, t.items.c.status).where(t.items.c.id.in_(ids))
+        return {str(item_id): str(status) for item_id, status in conn.execute(q)}
 
 
 def _held_then_paid(st: Stack, stop_id: str) -> int:
@@ -243,7 +245,7 @@ def _one_scope(
 ) -> None:
     vouchers = _vouchers(st, plan.items_per_customer)
     out.items += submit(st.deps, c, vouchers)
-    time.sleep(rng.uniform(0.0, 0.4))  # the items are somewhere in the pipeline now
+    time.sleep(rng.uniform(0.0, 0.6))  # the items are somewhere in the pipeline now
     subject: dict[str, str] = {
         "account": {"bank_code": BANK_CODE, "account_number": c.account_number},
         "customer": {"customer_id": c.id},
@@ -251,6 +253,7 @@ def _one_scope(
     }[scope]
     detail = filing.file_stop(st.deps, BANK, _request(scope, **subject))
     out.stops += 1
+    out.found.update(detail.found)
     out.notes.append(f"{scope} stop found {detail.found}")
     if not _wait(st.engine, plan.settle_s):
         out.harness_errors.append(f"{scope}: the pipeline did not come to rest")
@@ -295,6 +298,7 @@ def _racing(st: Stack, plan: StopPlan, rng: random.Random, out: StopReport, c: C
         time.sleep(rng.uniform(0.0, 0.2))
         detail = filing.file_stop(st.deps, BANK, _request("customer", customer_id=c.id))
         out.stops += 1
+        out.found.update(detail.found)
         stop_ids.append(detail.stop.id)
         released = threading.Thread(
             target=filing.release_stop,
@@ -320,6 +324,15 @@ def run_stops(ctx: Context, plan: StopPlan = StopPlan()) -> tuple[Row, StopRepor
             out.harness_errors.append("a 1-won deposit did not arrive")
         else:
             a, b, c, d = (p for p in people if p is not None)
+            # slow enough that a stop finds items at every step: being asked about, at
+            # the issuer, redeemed, in a payout at the bank
+            for kind in ("issuer", "bank"):
+                st.sims.faults(
+                    kind,
+                    latency_ms=plan.latency_ms,
+                    latency_jitter_ms=plan.latency_ms,
+                    seed=rng.randrange(2**31),
+                )
             with _workers(st, 2):
                 for who, scope, settle in (
                     (a, "account", False),
@@ -358,7 +371,7 @@ def _row(ctx: Context, out: StopReport, seconds: float) -> Row:
         notes=[
             f"seed {ctx.seed}",
             f"{out.stops} stops; {out.after_ack} calls while stopped, {out.untraced} untraced,"
-            f" {out.release_unpaid} not paid once after release",
+            f" {out.release_unpaid} not paid once after release; found {dict(out.found)}",
             *out.harness_errors,
             *out.notes[:12],
             *check.notes,
