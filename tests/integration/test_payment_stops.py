@@ -10,7 +10,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -18,6 +21,8 @@ from sqlalchemy import select
 from apiworld import World, add_account, item, signup
 from giftcash.adapters.db import ledger_check
 from giftcash.adapters.db import tables as t
+from giftcash.adapters.db.ledger_export import export_beancount
+from giftcash.adapters.db.uow import SqlUnitOfWork
 from giftcash.domain import ledger
 from giftcash.domain.states import PayoutStatus as PS
 from giftcash.entrypoints.worker import Worker
@@ -200,7 +205,7 @@ def test_a_stop_by_code_holds_that_voucher_only_and_settling_declines_it(world: 
     _books_check(w)
 
 
-def test_settling_withholds_redeemed_items_and_moves_the_liability(world: World):
+def test_settling_withholds_redeemed_items_and_moves_the_liability(world: World, tmp_path):
     w = world
     auth = signup(w, "010-7100-0004")
     account = add_account(w, auth, "11100000000004")
@@ -229,6 +234,18 @@ def test_settling_withholds_redeemed_items_and_moves_the_liability(world: World)
     assert _balance(w, customer) == 0
     assert _balance(w, ledger.payment_stop_account(stop.stop.id)) == -owed
     _books_check(w)
+    # beancount's own bean-check accepts the books with the stop's liability in them
+    path = tmp_path / "books.beancount"
+    with SqlUnitOfWork(w.engine, read_only=True) as uow, open(path, "w", encoding="utf-8") as f:
+        export_beancount(uow.conn, f)
+    checked = subprocess.run(
+        [str(Path(sys.executable).parent / "bean-check"), str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "Liabilities:Payment-stop:" in path.read_text(encoding="utf-8")
     with pytest.raises(filing.rules.StopNotActive):
         filing.release_stop(d, FINANCE, stop.stop.id, "too late")
 

@@ -314,7 +314,7 @@ def submission_status(items: list[Item]) -> str:
 
 def status_of(statuses: set[str]) -> str:
     """A submission's status, derived from its items' (never stored apart from them)."""
-    if statuses <= {"paid", "declined", "invalid"}:
+    if statuses <= {"paid", "declined", "invalid", "withheld"}:
         return "completed" if "paid" in statuses else "closed"
     if "failed" in statuses:
         return "attention"
