@@ -72,10 +72,17 @@ def payout_stopped(payouts: Any) -> Any:
 
 
 def items_of_stop(scope: str, customer_id: str | None, key: str | None) -> Any:
-    """The condition on ``items`` for the items one stop names."""
+    """The condition on ``items`` for the items one stop names (each by an index: the
+    customer's, the code hash's, or the sales to the accounts with that hash)."""
     i = t.items.c
     if scope == "customer":
         return i.customer_id == customer_id
     if scope == "code":
         return i.code_hmac == key
-    return _account_of_item(t.items, key)
+    s, a = t.submissions.c, t.bank_accounts.c
+    sales = (
+        select(s.id)
+        .join(t.bank_accounts, a.id == s.bank_account_id)
+        .where(a.account_number_hmac == key)
+    )
+    return i.submission_id.in_(sales)

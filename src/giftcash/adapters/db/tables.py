@@ -236,6 +236,7 @@ submissions = Table(
     Column("item_count", Integer, nullable=False),
     _created_at(),
     Index(None, "customer_id", "created_at"),
+    Index(None, "bank_account_id"),  # a payment stop's sales to one account (stops/)
 )
 
 items = Table(

@@ -93,9 +93,16 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_payment_stop_links_item_id"), ["item_id"], unique=False
         )
+    # a stop by account finds the sales to that account by this index
+    with op.batch_alter_table("submissions", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_submissions_bank_account_id"), ["bank_account_id"], unique=False
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("submissions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_submissions_bank_account_id"))
     with op.batch_alter_table("payment_stop_links", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_payment_stop_links_item_id"))
     op.drop_table("payment_stop_links")
