@@ -333,3 +333,58 @@ def test_the_tracing_export_follows_the_chain_with_codes_and_accounts_masked(wor
     other = Operator("op-other", "other-bank", "stop_requester")
     with pytest.raises(filing.StopNotFound):
         tracing.export(w.deps, other, stop.stop.id, fmt="csv")
+
+
+def _payout_in_doubt(w: World, code: str, number: str) -> str:
+    """A payout claimed to send whose worker died before the bank was called: ``sending``,
+    its lease run out; the bank has never heard of it."""
+    auth = signup(w, "010-7100-00" + number[-2:])
+    account = add_account(w, auth, number)
+    _sell(w, auth, account, code)
+    d = w.deps
+    redemption.record_admissions(
+        d, "w1", [redemption.inquire(d, c) for c in redemption.claim_admissions(d, "w1", 10)]
+    )
+    redemption.record_redemptions(
+        d, "w1", [redemption.redeem(d, c) for c in redemption.claim_redemptions(d, "w1", 10)]
+    )
+    assert sending.create_payouts(d) == 1
+    (claim,) = sending.claim_payouts(d, "dead-worker", (PS.PENDING,), 10)
+    with w.engine.begin() as conn:  # the dead worker's lease runs out
+        conn.execute(
+            t.payouts.update().values(lease_expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+    return claim.payout_id
+
+
+def test_a_payout_the_bank_may_have_is_asked_about_never_sent_and_then_settled(world: World):
+    w = world
+    payout_id = _payout_in_doubt(w, "4180710000000011", "11100000000011")
+    stop = filing.file_stop(w.deps, FINANCE, _request("customer", customer_id=_customer_id(w)))
+    assert stop.found == {"in_doubt": 1}
+    with pytest.raises(filing.StopMustWait):  # the bank's answer first
+        filing.settle_stop(w.deps, FINANCE, stop.stop.id, "피해금 반환")
+    _drain(w)  # the worker asks the bank (never heard of it) and freezes it: nothing sent
+    assert w.bank.transfers == {} or all(x["amount"] == 1 for x in w.bank.transfers.values())
+    (held,) = _payouts(w)
+    assert held.id == payout_id and held.status == "held"
+    filing.settle_stop(w.deps, FINANCE, stop.stop.id, "피해금 반환")
+    (cancelled,) = _payouts(w)
+    assert cancelled.status == "cancelled"
+    assert _items(w)["************0011"] == "withheld"
+    _books_check(w)
+
+
+def test_a_payout_the_bank_did_get_before_the_stop_is_recorded_sent(world: World):
+    w = world
+    payout_id = _payout_in_doubt(w, "4180710000000012", "11100000000012")
+    (row,) = _payouts(w)
+    # the dead worker's call did reach the bank before it died
+    w.bank.deposit(row.bank_tran_id, "004", "11100000000012", "홍길동", row.amount, memo="gc")
+    stop = filing.file_stop(w.deps, FINANCE, _request("customer", customer_id=_customer_id(w)))
+    assert stop.found == {"in_doubt": 1}
+    _drain(w)
+    (sent,) = _payouts(w)
+    assert sent.id == payout_id and sent.status == "confirmed"
+    assert sum(1 for x in w.bank.transfers.values() if x["amount"] > 1) == 1  # not sent again
+    _books_check(w)

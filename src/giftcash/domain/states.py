@@ -74,9 +74,11 @@ PAYOUT_TRANSITIONS: Mapping[PayoutStatus, frozenset[PayoutStatus]] = {
     # a payment stop freezes a payout the bank has not been asked about; its release
     # sends it as it was (same bank_tran_id), its settlement cancels it
     _P.HELD: frozenset({_P.PENDING, _P.CANCELLED}),
-    _P.SENDING: frozenset({_P.SENT, _P.UNKNOWN, _P.REJECTED}),
+    # held from sending or unknown: a payment stop covers it and the bank's inquiry says
+    # it never arrived, so it is frozen instead of sent again
+    _P.SENDING: frozenset({_P.SENT, _P.UNKNOWN, _P.REJECTED, _P.HELD}),
     # an ambiguous answer is settled by the bank's transfer-result inquiry
-    _P.UNKNOWN: frozenset({_P.SENT, _P.REJECTED, _P.UNKNOWN}),
+    _P.UNKNOWN: frozenset({_P.SENT, _P.REJECTED, _P.UNKNOWN, _P.HELD}),
     _P.SENT: frozenset({_P.CONFIRMED, _P.RETURNED}),
     _P.CONFIRMED: frozenset(),
     _P.RETURNED: frozenset(),

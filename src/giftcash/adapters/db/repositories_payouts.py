@@ -15,6 +15,8 @@ from giftcash.domain.records import Payout
 from giftcash.domain.states import Moved, PayoutStatus, allows
 from giftcash.service.ports.records import LeasedPayout
 
+_ASK_ONLY = (PayoutStatus.SENT.value, PayoutStatus.SENDING.value, PayoutStatus.UNKNOWN.value)
+
 
 def _payout(r: Any) -> Payout:
     return Payout(
@@ -87,9 +89,11 @@ class Payouts:
         pick = (
             select(p.id)
             .where(p.status.in_([s.value for s in statuses]), due(t.payouts, now))
-            # a payment stop holds every payout it covers that could call the bank's
-            # deposit; asking whether a sent one arrived is not paying (stop_filters.py)
-            .where(or_(p.status == PayoutStatus.SENT.value, ~payout_stopped(t.payouts)))
+            # a payment stop holds every payout it covers that the bank has not been asked
+            # about; one the bank may have (sending, unknown) is claimed to ask, flagged
+            # ``stopped`` so nothing is sent; asking whether a sent one arrived is not
+            # paying (stop_filters.py)
+            .where(or_(p.status.in_(_ASK_ONLY), ~payout_stopped(t.payouts)))
             .order_by(p.id)
             .limit(limit)
         )
@@ -126,12 +130,13 @@ class Payouts:
                 a.account_number_enc,
                 a.account_key_id,
                 a.holder_name,
+                payout_stopped(t.payouts).label("stopped"),
             )
             .join(t.bank_accounts, a.id == p.bank_account_id)
             .where(p.id.in_(ids))
             .order_by(p.id)
         )
-        return [LeasedPayout(**r._mapping) for r in rows]
+        return [LeasedPayout(**{**r._mapping, "stopped": bool(r.stopped)}) for r in rows]
 
     def transition(self, event: Moved[PayoutStatus], now: datetime) -> bool:
         """Apply the event while the payout is still in its source; False if it is not."""

@@ -93,6 +93,9 @@ class LeasedPayout:
     account_number_enc: bytes
     account_key_id: str
     holder_name: str
+    # an active payment stop covers it: the bank is only asked what became of an earlier
+    # call, never sent anything (payouts/sending.py)
+    stopped: bool = False
 
 
 @dataclass(frozen=True, slots=True)
