@@ -461,6 +461,10 @@ class FakeStops(_Repo, ports.StopsRepo):
         for item_id in item_ids:
             self.db.items[item_id].update(decline_code=code, decline_message=message)
 
+    def make_due(self, item_ids: Sequence[str]) -> None:
+        for item_id in item_ids:
+            self.db.items[item_id]["next_attempt_at"] = None
+
     def payout_stopped(self, payout_id: str) -> bool:
         row = self.db.payouts[payout_id]
         items = [r for r in self.db.items.values() if r["payout_id"] == payout_id]

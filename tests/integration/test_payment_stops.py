@@ -388,3 +388,52 @@ def test_a_payout_the_bank_did_get_before_the_stop_is_recorded_sent(world: World
     assert sent.id == payout_id and sent.status == "confirmed"
     assert sum(1 for x in w.bank.transfers.values() if x["amount"] > 1) == 1  # not sent again
     _books_check(w)
+
+
+def _redeeming_after_a_call(w: World, code: str, number: str, *, captured: bool) -> str:
+    """An item whose issuer call went out and whose answer never came back: the issuer
+    either captured it (``captured``) or never got the call."""
+    from dataclasses import replace
+
+    d = w.deps
+    d.limits = replace(d.limits, backoff_base_s=0.0, backoff_cap_s=0.0)
+    auth = signup(w, "010-7100-01" + number[-2:])
+    account = add_account(w, auth, number)
+    _sell(w, auth, account, code)
+    redemption.record_admissions(
+        d, "w1", [redemption.inquire(d, c) for c in redemption.claim_admissions(d, "w1", 10)]
+    )
+    if captured:
+        w.issuer.lose_next = 1
+    else:
+        w.issuer.fail_next = 1
+    claims = redemption.claim_redemptions(d, "w1", 10)
+    redemption.record_redemptions(d, "w1", [redemption.redeem(d, c) for c in claims])
+    (status,) = _items(w).values()
+    assert status == "redeeming"
+    return claims[0].item_id
+
+
+@pytest.mark.parametrize("captured", [True, False], ids=["captured", "never-got-it"])
+def test_an_item_at_the_issuer_in_doubt_is_asked_about_never_captured_anew(
+    world: World, captured: bool
+):
+    w = world
+    _redeeming_after_a_call(w, "4180710000000013", "11100000000013", captured=captured)
+    stop = filing.file_stop(w.deps, FINANCE, _request("customer", customer_id=_customer_id(w)))
+    assert stop.found == {"held": 1}
+    calls_before = len(w.issuer.calls)
+    _drain(w)
+    asked = w.issuer.calls[calls_before:]
+    assert asked and all(c.startswith("inquire:") for c in asked)  # no capture sent
+    (status,) = _items(w).values()
+    assert status == ("redeemed" if captured else "redeeming")  # a capture is on the books
+    assert w.bank.paid_to("004", "11100000000013") == 0
+
+    filing.release_stop(w.deps, FINANCE, stop.stop.id, "확인 완료")
+    _drain(w)
+    (status,) = _items(w).values()
+    assert status == "paid"
+    assert len(w.issuer.redemptions) == 1 and w.issuer.codes_redeemed_twice() == 0
+    assert sum(1 for x in w.bank.transfers.values() if x["amount"] > 1) == 1
+    _books_check(w)

@@ -259,6 +259,8 @@ def release_stop(deps: Deps, op: Operator, stop_id: str, reason: str) -> StopDet
             if uow.payouts.transition(event, now):
                 resumed.append(event)
         announce.payouts_moved(uow, resumed, now)
+        # an item whose earlier issuer call was asked about waits for its next look: now
+        uow.stops.make_due([x.item_id for x in exposures if x.item_status == IS.REDEEMING])
         closed = uow.stops.get(stop.id)
         assert closed is not None
         return StopDetail(closed, uow.stops.links(stop.id)), {"payouts_resumed": len(resumed)}

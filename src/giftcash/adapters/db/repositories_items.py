@@ -331,10 +331,13 @@ class Items:
         """Lease up to ``limit`` due items in ``status``; counts the attempt (the intent).
         An item an active payment stop covers is not taken (stop_filters.py)."""
         c = t.items.c
+        allowed = ~item_stopped(t.items)
+        if status is ItemStatus.REDEEMING:
+            # one whose earlier call may have captured is claimed to ask, flagged
+            # ``stopped``: the issuer is asked about that call, never sent a new one
+            allowed = or_(allowed, c.attempts > 0)
         pick = (
-            select(c.id)
-            .where(c.status == status.value, due(t.items, now), ~item_stopped(t.items))
-            .order_by(c.id)
+            select(c.id).where(c.status == status.value, due(t.items, now), allowed).order_by(c.id)
         )
         pick = pick.limit(limit)
         if self.pg:
@@ -342,6 +345,7 @@ class Items:
         ids = list(self.conn.scalars(pick))
         if not ids:
             return []
+        stopped = set(self.conn.scalars(select(c.id).where(c.id.in_(ids), item_stopped(t.items))))
         rows = self.conn.execute(
             update(t.items)
             .where(c.id.in_(ids), c.status == status.value)
@@ -371,7 +375,7 @@ class Items:
                 c.hold_until,
             )
         )
-        return [LeasedItem(**r._mapping) for r in rows]
+        return [LeasedItem(**r._mapping, stopped=r.id in stopped) for r in rows]
 
     # -- payouts ----------------------------------------------------------------------
     def payable_groups(self, now: datetime, limit: int) -> list[PayableGroup]:

@@ -188,6 +188,16 @@ class Stops:
                 .values(decline_code=code, decline_message=message)
             )
 
+    def make_due(self, item_ids: Sequence[str]) -> None:
+        i = t.items.c
+        ids = sorted(item_ids)
+        for n in range(0, len(ids), CHUNK):
+            self.conn.execute(
+                update(t.items)
+                .where(i.id.in_(ids[n : n + CHUNK]), i.lease_owner.is_(None))
+                .values(next_attempt_at=None)
+            )
+
     def payout_stopped(self, payout_id: str) -> bool:
         p = t.payouts.c
         q = select(p.id).where(p.id == payout_id, payout_stopped(t.payouts))

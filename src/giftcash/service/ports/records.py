@@ -69,6 +69,9 @@ class LeasedItem:
     reviewed_at: datetime | None
     decision: DecisionRecord | None
     hold_until: datetime | None
+    # an active payment stop covers it: the issuer is only asked what became of an
+    # earlier call, never sent a capture (redemption/steps.py)
+    stopped: bool = False
 
     @property
     def device_key(self) -> str | None:

@@ -574,6 +574,9 @@ class StopsRepo(Protocol):
     def note_outcome(self, item_ids: Sequence[str], code: str, message: str) -> None:
         """Write the verdict a settlement gave items (their decline code and text)."""
 
+    def make_due(self, item_ids: Sequence[str]) -> None:
+        """Clear the next attempt of items no worker holds (a released stop's items)."""
+
     def payout_stopped(self, payout_id: str) -> bool:
         """Whether any active stop covers the payout (its customer, account or a code)."""
 
