@@ -133,3 +133,39 @@ def test_finance_files_releases_and_exports_a_stop_in_the_console(site: Site):
     assert 'data-state="released"' in after and "지급정지를 해제했습니다" in after
     (moved,) = audit_actions(site, "payment_stop.release")
     assert moved.actor == "operator:op.finance" and moved.detail["outcome"] == "done"
+
+
+def test_a_partner_banks_operator_files_and_reads_only_its_stops(site: Site):
+    console = Console(site)
+    bank = console.operator("kb.desk", "stop_requester")
+    home = bank.get("/admin", follow_redirects=False)
+    assert home.status_code == 303 and home.headers["location"] == "/admin/stops"
+    page = bank.get("/admin/stops").text
+    assert 'href="/admin/review"' not in page and 'href="/admin/payouts"' not in page
+    csrf = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page).group(1)
+    form_token = re.search(r'name="form_token" value="([^"]+)"', page).group(1)
+    r = bank.post(
+        "/admin/stops",
+        data={
+            "csrf_token": csrf,
+            "form_token": form_token,
+            "scope": "code",
+            "code": CODE,
+            "requester": "bank",
+            "requester_name": "국민은행",
+            "requester_contact": "1588-9999",
+            "reference": "KB-78",
+            "reason": "피해 상품권",
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    detail = bank.get(r.headers["location"]).text
+    assert "/release" not in detail and "/settle" not in detail  # finance closes stops
+    stop_path = r.headers["location"].split("?")[0]
+    csrf = re.search(r'name="csrf_token" value="([0-9a-f]+)"', detail).group(1)
+    refused = bank.post(
+        f"{stop_path}/release", data={"csrf_token": csrf, "reason": "x"}, follow_redirects=False
+    )
+    assert refused.status_code == 403
+    assert console.operator("other.desk", "stop_requester").get(stop_path).status_code == 404
