@@ -403,9 +403,17 @@ class FakeStops(_Repo, ports.StopsRepo):
     def get(self, stop_id: str) -> PaymentStop | None:
         return self.db.payment_stops.get(stop_id)
 
-    def page(self, state: str | None, cursor: str | None, limit: int) -> list[PaymentStop]:
+    def page(
+        self, state: str | None, cursor: str | None, limit: int, *, requested_by: str | None
+    ) -> list[PaymentStop]:
         rows = sorted(self.db.payment_stops.values(), key=lambda s: s.id, reverse=True)
-        rows = [s for s in rows if state in (None, s.state) and (cursor is None or s.id < cursor)]
+        rows = [
+            s
+            for s in rows
+            if state in (None, s.state)
+            and requested_by in (None, s.requested_by)
+            and (cursor is None or s.id < cursor)
+        ]
         return rows[:limit]
 
     def active(self, limit: int) -> list[PaymentStop]:

@@ -174,9 +174,7 @@ def hold_covered(
     found; answers the new records."""
     exposures = uow.stops.covered(stop, now, unlinked_only=unlinked_only, limit=MAX_COVERED)
     held: list[Moved[PS]] = []
-    for pid in sorted(
-        {x.payout_id for x in exposures if x.payout_id and x.payout_status == PS.PENDING}
-    ):
+    for pid in _payouts_in(exposures, PS.PENDING):
         event = transition(pid, PS.PENDING, PS.HELD)
         if uow.payouts.transition(event, now):
             held.append(event)
@@ -230,11 +228,9 @@ def list_stops(
 ) -> list[PaymentStop]:
     if state:
         state = _choice(state, rules.StopState, "state").value
+    mine = op.actor if op.role == REQUESTER_ROLE else None  # a requester's own only
     with deps.reader() as uow:
-        rows = uow.stops.page(state or None, cursor, min(limit, PAGE_MAX + 1))
-    if op.role == REQUESTER_ROLE:
-        rows = [r for r in rows if r.requested_by == op.actor]
-    return rows
+        return uow.stops.page(state or None, cursor, min(limit, PAGE_MAX + 1), requested_by=mine)
 
 
 # -- release and settlement -------------------------------------------------------------------
@@ -250,9 +246,7 @@ def release_stop(deps: Deps, op: Operator, stop_id: str, reason: str) -> StopDet
         stop = _close_at(uow, op, stop_id, rules.StopState.RELEASED, text, now)
         exposures = uow.stops.covered(stop, now, unlinked_only=False, limit=MAX_COVERED)
         resumed: list[Moved[PS]] = []
-        for pid in sorted(
-            {x.payout_id for x in exposures if x.payout_id and x.payout_status == PS.HELD}
-        ):
+        for pid in _payouts_in(exposures, PS.HELD):
             if uow.stops.payout_stopped(pid):
                 continue  # another active stop still covers it
             event = transition(pid, PS.HELD, PS.PENDING)

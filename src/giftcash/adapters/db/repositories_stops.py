@@ -50,11 +50,15 @@ class Stops:
         r = self.conn.execute(select(t.payment_stops).where(s.id == stop_id)).first()
         return _stop(r) if r else None
 
-    def page(self, state: str | None, cursor: str | None, limit: int) -> list[PaymentStop]:
+    def page(
+        self, state: str | None, cursor: str | None, limit: int, *, requested_by: str | None
+    ) -> list[PaymentStop]:
         s = t.payment_stops.c
         q = select(t.payment_stops)
         if state is not None:
             q = q.where(s.state == state)
+        if requested_by is not None:
+            q = q.where(s.requested_by == requested_by)
         if cursor is not None:
             q = q.where(s.id < cursor)
         return [_stop(r) for r in self.conn.execute(q.order_by(s.id.desc()).limit(limit))]
