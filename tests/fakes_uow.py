@@ -35,6 +35,7 @@ from giftcash.service.ports.records import (
     AuditRecord,
     Block,
     ConsentGiven,
+    HeldSale,
     NewItem,
     NoticeDue,
     PayableGroup,
@@ -468,6 +469,29 @@ class FakeStops(_Repo, ports.StopsRepo):
     def note_outcome(self, item_ids: Sequence[str], code: str, message: str) -> None:
         for item_id in item_ids:
             self.db.items[item_id].update(decline_code=code, decline_message=message)
+
+    def held_sales(self, customer_id: str) -> list[HeldSale]:
+        out = []
+        for stop in sorted(self.db.payment_stops.values(), key=lambda s: s.created_at):
+            if stop.state != "active":
+                continue
+            for r in sorted(self.db.items.values(), key=lambda r: r["id"]):
+                closed = r["status"] in ("declined", "invalid", "failed", "paid", "withheld")
+                if r["customer_id"] != customer_id or closed:
+                    continue
+                if stop_rules.covers(_key(stop), _subject(self.db, r)):
+                    out.append(
+                        HeldSale(
+                            r["id"],
+                            r["submission_id"],
+                            stop.id,
+                            stop.requester,
+                            stop.requester_name,
+                            stop.requester_contact,
+                            stop.created_at,
+                        )
+                    )
+        return out
 
     def make_due(self, item_ids: Sequence[str]) -> None:
         for item_id in item_ids:

@@ -130,6 +130,11 @@ def test_a_stop_by_account_holds_the_payout_until_released_then_pays_once(world:
     assert w.bank.paid_to("004", ACCOUNT) == 0  # the bank's own record: nothing paid
     (held,) = holds.held_sales(w.deps, _customer_id(w)).values()
     assert held.requester_name == "KB국민은행 사기대응팀" and held.stop_id == stop.stop.id
+    # the customer's API says so too, with whom to call
+    (sale,) = w.client.get("/v1/submissions", headers=auth).json()["data"]
+    (it,) = w.client.get(f"/v1/submissions/{sale['id']}", headers=auth).json()["items"]
+    assert it["payment_stop"]["requester"] == "bank"
+    assert it["payment_stop"]["requester_contact"] == "1588-9999"
     assert _payouts(w) == []  # no payout made for a stopped account
     customer = ledger.customer_account(_customer_id(w))
     assert _balance(w, customer) == -_owed(w)  # held money stays a liability
@@ -143,6 +148,8 @@ def test_a_stop_by_account_holds_the_payout_until_released_then_pays_once(world:
     assert w.bank.paid_to("004", ACCOUNT) == payouts[0].amount
     assert _balance(w, customer) == 0
     assert holds.held_sales(w.deps, _customer_id(w)) == {}
+    (it,) = w.client.get(f"/v1/submissions/{sale['id']}", headers=auth).json()["items"]
+    assert it["payment_stop"] is None and it["status"] == "paid"
     _books_check(w)
 
 

@@ -49,7 +49,6 @@ from giftcash.intake import sale_preview, submissions
 from giftcash.intake.sale_preview import SalePreview
 from giftcash.intake.submissions import ItemIn
 from giftcash.service.deps import Deps
-from giftcash.stops import holds
 
 router = APIRouter(route_class=route_class(CUSTOMER), include_in_schema=False)
 
@@ -572,11 +571,7 @@ def _submission_context(request: Request, customer_id: str, submission_id: str) 
         "live": live,
         "poll": POLL_INTERVAL,
         # what a payment stop holds, and whom the customer should call about it
-        "held": {
-            item_id: h
-            for item_id, h in holds.held_sales(deps, customer_id).items()
-            if h.submission_id == view.submission.id
-        },
+        "held": view.held,
         "STOP_REQUESTERS": messages.STOP_REQUESTERS,
     }
 
