@@ -135,11 +135,13 @@ def file_stop(deps: Deps, op: Operator, req: StopRequest) -> StopDetail:
     scope = _choice(req.scope, rules.StopScope, "scope")
     requester = _choice(req.requester, rules.Requester, "requester")
 
+    stop_id = deps.new_id()  # made first: the audit record names it, refused or not
+
     def change(uow: UnitOfWork) -> tuple[StopDetail, dict[str, Any]]:
         now = deps.clock.now()
         customer_id, key, masked, bank_code = _subject(uow, deps, scope, req)
         stop = PaymentStop(
-            id=deps.new_id(),
+            id=stop_id,
             scope=scope.value,
             customer_id=customer_id,
             subject_hmac=key,
@@ -157,14 +159,14 @@ def file_stop(deps: Deps, op: Operator, req: StopRequest) -> StopDetail:
         uow.stops.add(stop)
         links = hold_covered(uow, stop, now, unlinked_only=False)
         detail = StopDetail(stop, links)
-        return detail, {"stop_id": stop.id, "found": detail.found}
+        return detail, {"found": detail.found}
 
     detail = {
         "scope": req.scope[:16],
         "requester": req.requester[:16],
         "reference": (req.reference or "")[: rules.MAX_REFERENCE],
     }
-    return audited(deps, op, "payment_stop.file", "payment_stop", detail, change)
+    return audited(deps, op, "payment_stop.file", f"payment_stop:{stop_id}", detail, change)
 
 
 def hold_covered(
