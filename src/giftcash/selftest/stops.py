@@ -280,9 +280,17 @@ def _unknown_account(st: Stack, plan: StopPlan, out: StopReport, n: int) -> None
     out.unknown_account_matched += len(detail.links)
     c = make_customer(st.deps, st.sims, n)
     assert c is not None, "the 1-won deposit did not arrive"
-    out.items += submit(st.deps, c, _vouchers(st, plan.items_per_customer))
+    sold = submit(st.deps, c, _vouchers(st, plan.items_per_customer))
+    out.items += sold
     if not _wait(st.engine, plan.settle_s):
         out.harness_errors.append("unknown account: the pipeline did not come to rest")
+    # the worker's pass records the sales the stop holds (a visible hold, and traced)
+    deadline = time.monotonic() + plan.settle_s
+    while len(filing.get_stop(st.deps, STAFF, detail.stop.id).links) < sold:
+        if time.monotonic() > deadline:
+            out.untraced += sold - len(filing.get_stop(st.deps, STAFF, detail.stop.id).links)
+            break
+        time.sleep(0.05)
     out.untraced += _untraced(st, detail.stop.id)
     filing.release_stop(st.deps, STAFF, detail.stop.id, "account holder verified (selftest)")
     if not _wait(st.engine, plan.settle_s, all_done=True):
