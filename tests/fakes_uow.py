@@ -24,23 +24,28 @@ from typing import Any, cast
 
 from fakes import FakeBank, FakeClock, FakeIssuer, FakeSms
 from giftcash.audit import log as audit
+from giftcash.domain import stops as stop_rules
 from giftcash.domain.bank_hours import Maintenance
 from giftcash.domain.errors import TransferExists
 from giftcash.domain.ledger import Transfer
 from giftcash.domain.records import BankAccount, Customer, Item, Submission
-from giftcash.domain.states import BankAccountStatus, ItemStatus, Moved, allows
+from giftcash.domain.states import BankAccountStatus, ItemStatus, Moved, PayoutStatus, allows
 from giftcash.service.deps import Deps
 from giftcash.service.ports import repositories as ports
 from giftcash.service.ports.records import (
     AuditRecord,
     Block,
     ConsentGiven,
+    HeldSale,
     IssuerEvidence,
     NewItem,
     NoticeDue,
     PayableGroup,
+    PaymentStop,
     RegisteredBy,
     RowView,
+    StopExposure,
+    StopLink,
 )
 from giftcash.service.ports.uow import UnitOfWork
 
@@ -70,6 +75,8 @@ class FakeDatabase:
     notice_outbox: dict[tuple[str, str], str] = field(default_factory=dict)
     maintenance: dict[str, Maintenance] = field(default_factory=dict)
     evidence: list[IssuerEvidence] = field(default_factory=list)
+    payment_stops: dict[str, PaymentStop] = field(default_factory=dict)
+    stop_links: list[StopLink] = field(default_factory=list)
     commits: int = 0
 
 
@@ -267,6 +274,9 @@ class FakeItems(_Repo, ports.ItemsRepo):
             moved.add(e.id)
         return moved
 
+    def ids_for_payout(self, payout_id: str) -> list[str]:
+        return sorted(i for i, r in self.db.items.items() if r["payout_id"] == payout_id)
+
     def owners(self, item_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         return {
             i: (self.db.items[i]["customer_id"], self.db.items[i]["submission_id"])
@@ -284,6 +294,8 @@ class FakeItems(_Repo, ports.ItemsRepo):
             ):
                 continue
             if r["hold_until"] is not None and r["hold_until"] > now:
+                continue
+            if stopped(self.db, r):  # a payment stop holds it (the real query's filter)
                 continue
             key = (r["customer_id"], account_id, r["currency"])
             g = groups.get(key)
@@ -355,6 +367,149 @@ class FakePayouts(_Repo, ports.PayoutsRepo):
         assert id not in self.db.payouts
         self.db.payouts[id] = {"id": id, **fields, "status": "pending", "created_at": now}
 
+    def transition(self, event: Moved[PayoutStatus], now: datetime) -> bool:
+        assert allows(event.source, event.target), event
+        row = self.db.payouts.get(event.id)
+        if row is None or row["status"] != event.source.value:
+            return False
+        row["status"] = event.target.value
+        return True
+
+
+def _subject(db: FakeDatabase, item: dict[str, Any]) -> stop_rules.Subject:
+    account_id = db.submissions[item["submission_id"]].bank_account_id
+    account_hmac = db.bank_accounts.get(account_id, {}).get("account_number_hmac")
+    return stop_rules.Subject(item["customer_id"], item["code_hmac"], account_hmac)
+
+
+def _key(stop: PaymentStop) -> stop_rules.StopKey:
+    key = stop.customer_id if stop.scope == "customer" else stop.subject_hmac
+    assert key is not None
+    return stop_rules.StopKey(stop_rules.StopScope(stop.scope), key)
+
+
+def stopped(db: FakeDatabase, item: dict[str, Any]) -> bool:
+    """Whether an active stop covers the item (``stop_filters.item_stopped`` in SQL)."""
+    subject = _subject(db, item)
+    return any(
+        s.state == "active" and stop_rules.covers(_key(s), subject)
+        for s in db.payment_stops.values()
+    )
+
+
+class FakeStops(_Repo, ports.StopsRepo):
+    """Stops in memory; which items a stop covers is the domain's ``covers``. No leases
+    here: nothing is ever leased in the fakes."""
+
+    def add(self, stop: PaymentStop) -> None:
+        assert stop.id not in self.db.payment_stops
+        self.db.payment_stops[stop.id] = stop
+
+    def get(self, stop_id: str) -> PaymentStop | None:
+        return self.db.payment_stops.get(stop_id)
+
+    def page(
+        self, state: str | None, cursor: str | None, limit: int, *, requested_by: str | None
+    ) -> list[PaymentStop]:
+        rows = sorted(self.db.payment_stops.values(), key=lambda s: s.id, reverse=True)
+        rows = [
+            s
+            for s in rows
+            if state in (None, s.state)
+            and requested_by in (None, s.requested_by)
+            and (cursor is None or s.id < cursor)
+        ]
+        return rows[:limit]
+
+    def active(self, limit: int) -> list[PaymentStop]:
+        rows = sorted(self.db.payment_stops.values(), key=lambda s: s.id)
+        return [s for s in rows if s.state == "active"][:limit]
+
+    def close(
+        self, stop_id: str, from_state: str, to_state: str, by: str, reason: str, now: datetime
+    ) -> bool:
+        stop = self.db.payment_stops[stop_id]
+        if stop.state != from_state:
+            return False
+        self.db.payment_stops[stop_id] = replace(
+            stop, state=to_state, closed_at=now, closed_by=by, close_reason=reason
+        )
+        return True
+
+    def covered(
+        self, stop: PaymentStop, now: datetime, *, unlinked_only: bool, limit: int
+    ) -> list[StopExposure]:
+        linked = {x.item_id for x in self.db.stop_links if x.stop_id == stop.id}
+        out = []
+        for r in sorted(self.db.items.values(), key=lambda r: r["id"]):
+            if not stop_rules.covers(_key(stop), _subject(self.db, r)):
+                continue
+            if unlinked_only and r["id"] in linked:
+                continue
+            payout = self.db.payouts.get(r["payout_id"]) if r["payout_id"] else None
+            out.append(
+                StopExposure(
+                    item_id=r["id"],
+                    customer_id=r["customer_id"],
+                    currency=r["currency"],
+                    payout_won=r["payout"],
+                    item_status=r["status"],
+                    item_leased=False,
+                    payout_id=r["payout_id"],
+                    payout_status=payout["status"] if payout else None,
+                    payout_leased=False,
+                )
+            )
+        return out[:limit]
+
+    def link(self, links: Sequence[StopLink]) -> None:
+        self.db.stop_links.extend(links)
+
+    def links(self, stop_id: str) -> list[StopLink]:
+        return sorted(
+            (x for x in self.db.stop_links if x.stop_id == stop_id), key=lambda x: x.item_id
+        )
+
+    def note_outcome(self, item_ids: Sequence[str], code: str, message: str) -> None:
+        for item_id in item_ids:
+            self.db.items[item_id].update(decline_code=code, decline_message=message)
+
+    def held_sales(self, customer_id: str) -> list[HeldSale]:
+        out = []
+        for stop in sorted(self.db.payment_stops.values(), key=lambda s: s.created_at):
+            if stop.state != "active":
+                continue
+            for r in sorted(self.db.items.values(), key=lambda r: r["id"]):
+                closed = r["status"] in ("declined", "invalid", "failed", "paid", "withheld")
+                if r["customer_id"] != customer_id or closed:
+                    continue
+                if stop_rules.covers(_key(stop), _subject(self.db, r)):
+                    out.append(
+                        HeldSale(
+                            r["id"],
+                            r["submission_id"],
+                            stop.id,
+                            stop.requester,
+                            stop.requester_name,
+                            stop.requester_contact,
+                            stop.created_at,
+                        )
+                    )
+        return out
+
+    def make_due(self, item_ids: Sequence[str]) -> None:
+        for item_id in item_ids:
+            self.db.items[item_id]["next_attempt_at"] = None
+
+    def payout_stopped(self, payout_id: str) -> bool:
+        row = self.db.payouts[payout_id]
+        items = [r for r in self.db.items.values() if r["payout_id"] == payout_id]
+        by_customer = any(
+            s.state == "active" and s.scope == "customer" and s.customer_id == row["customer_id"]
+            for s in self.db.payment_stops.values()
+        )
+        return by_customer or any(stopped(self.db, r) for r in items)
+
 
 class FakeLedger(_Repo, ports.LedgerRepo):
     def post(self, transfer: Transfer) -> bool:
@@ -366,6 +521,9 @@ class FakeLedger(_Repo, ports.LedgerRepo):
             return False
         self.db.transfers[transfer.id] = transfer
         return True
+
+    def post_many(self, transfers: Sequence[Transfer]) -> list[bool]:
+        return [self.post(x) for x in transfers]
 
     def balance(self, account: str, currency: str) -> int:
         return sum(
@@ -575,7 +733,7 @@ class FakeUnitOfWork:
         self.codes = FakeCodes(self)
         self.failures = FakeFailures(self)
         self.payouts = FakePayouts(self)  # type: ignore[abstract]
-        self.ledger = FakeLedger(self)  # type: ignore[abstract]
+        self.ledger = FakeLedger(self)
         self.overrides = FakeOverrides(self)  # type: ignore[abstract]
         self.review = FakeReview(self)  # type: ignore[abstract]
         self.audit = FakeAudit(self)  # type: ignore[abstract]
@@ -586,6 +744,7 @@ class FakeUnitOfWork:
         self.notices = FakeNotices(self)
         self.bank_hours = FakeBankHours(self)
         self.evidence = FakeEvidence(self)
+        self.stops = FakeStops(self)  # type: ignore[abstract]
 
     def __enter__(self) -> FakeUnitOfWork:
         self.work = copy.deepcopy(self.database)

@@ -60,6 +60,9 @@ RULES = [
     L.opening_balance("t-open", account=L.BANK_OPERATING, amount=1_000_000, currency=KRW),
     L.unmatched_capture("t-sus", issuer="cultureland", amount=1_000, currency=KRW, ref="item-1"),
     L.account_verification("t-1won", amount=1, currency=KRW, ref="bank-account-1"),
+    L.payment_stop_settled(
+        "t-stop", customer_id="c1", stop_id="stop-1", amount=45_000, currency=KRW, ref="item-1"
+    ),
 ]
 
 
@@ -74,6 +77,7 @@ TESTED_RULES = {
     "opening_balance",
     "unmatched_capture",
     "account_verification",
+    "payment_stop_settled",
 }
 
 

@@ -148,6 +148,16 @@ DESIGN_PAYOUT_EDGES = {
     (PS.UNKNOWN, PS.SENT),
     (PS.SENT, PS.RETURNED),
 }
+# A payment stop (domain/stops.py, issue 14): a held payout resumes or is cancelled when
+# the stop is settled, and the items it held end withheld (paid to the victim instead).
+STOP_ITEM_EDGES = {(IS.REDEEMED, IS.WITHHELD), (IS.PAYING, IS.WITHHELD)}
+STOP_PAYOUT_EDGES = {
+    (PS.PENDING, PS.HELD),
+    (PS.SENDING, PS.HELD),  # the bank's inquiry says it never got it
+    (PS.UNKNOWN, PS.HELD),
+    (PS.HELD, PS.PENDING),
+    (PS.HELD, PS.CANCELLED),
+}
 
 
 def _edges(table: Mapping) -> set:
@@ -161,7 +171,13 @@ def test_the_tables_hold_the_designed_transitions() -> None:
 
 def test_the_item_table_has_nothing_beyond_the_design_and_failure() -> None:
     to_failed = {(s, IS.FAILED) for s in ItemStatus if s not in ITEM_TERMINAL}
-    assert _edges(ITEM_TRANSITIONS) == DESIGN_ITEM_EDGES | to_failed
+    assert _edges(ITEM_TRANSITIONS) == DESIGN_ITEM_EDGES | STOP_ITEM_EDGES | to_failed
+
+
+def test_only_a_payment_stop_holds_or_cancels_a_payout() -> None:
+    into = {(a, b) for a, b in _edges(PAYOUT_TRANSITIONS) if PS.HELD in (a, b)}
+    assert into | {(PS.HELD, PS.CANCELLED)} == STOP_PAYOUT_EDGES
+    assert {a for a, b in _edges(PAYOUT_TRANSITIONS) if b is PS.CANCELLED} == {PS.HELD}
 
 
 def test_paid_and_redeemed_items_never_go_back_to_redeeming() -> None:
@@ -175,8 +191,8 @@ def test_paid_and_redeemed_items_never_go_back_to_redeeming() -> None:
 
 
 def test_terminal_states() -> None:
-    assert ITEM_TERMINAL == {IS.DECLINED, IS.INVALID, IS.PAID, IS.FAILED}
-    assert PAYOUT_TERMINAL == {PS.CONFIRMED, PS.RETURNED, PS.REJECTED}
+    assert ITEM_TERMINAL == {IS.DECLINED, IS.INVALID, IS.PAID, IS.FAILED, IS.WITHHELD}
+    assert PAYOUT_TERMINAL == {PS.CONFIRMED, PS.RETURNED, PS.REJECTED, PS.CANCELLED}
 
 
 @pytest.mark.parametrize("state", sorted(ITEM_TERMINAL), ids=str)

@@ -34,6 +34,7 @@ CAPABILITIES = (
     "redemption",
     "reports",
     "review",
+    "stops",
     "webhooks",
 )
 # The other top-level modules and packages, each with its place in the layers.

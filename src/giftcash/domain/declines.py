@@ -39,6 +39,7 @@ class EndState(StrEnum):
     REVIEW = "review"
     FAILED = "failed"
     HELD = "held"
+    WITHHELD = "withheld"
 
 
 # Route ids as ``advisor.RouteId`` spells them (a test checks they are advisor routes).
@@ -217,6 +218,29 @@ ISSUER_UNREACHABLE = DeclineCode(
     EndState.FAILED,
     "The issuer is not answering; our staff are checking this voucher.",
 )
+# Payment stops (domain/stops.py): a bank or the police stopped payment for the sale and
+# the stop was settled, so the item ends without payment to the customer.
+PAYMENT_STOP = DeclineCode(
+    "payment_stop",
+    Kind.FRAUD,
+    EndState.DECLINED,
+    "A bank or the police asked us to stop payment for this sale, and the request was "
+    "settled. Call the institution that asked, or our customer service.",
+)
+PAYMENT_STOP_UNRESOLVED = DeclineCode(
+    "payment_stop_unresolved",
+    Kind.FRAUD,
+    EndState.FAILED,
+    "A payment stop ended this sale while the voucher was with the issuer; our staff "
+    "are checking it with the issuer.",
+)
+PAYMENT_STOP_SETTLED = DeclineCode(
+    "payment_stop_settled",
+    Kind.FRAUD,
+    EndState.WITHHELD,
+    "A bank or the police asked us to stop payment for this sale, and the money was "
+    "returned through them. Call the institution that asked, or our customer service.",
+)
 # Product coupons (domain.coupons). Both are the issuer's terms: its expiry date, and that
 # it does not buy its coupons back (so they can only be resold, which giftcash cannot do
 # yet); both leave the customer the issuer's routes.
@@ -312,6 +336,9 @@ REGISTRY: Mapping[str, DeclineCode] = {
         ISSUER_REFUSED,
         AMOUNT_MISMATCH,
         ISSUER_UNREACHABLE,
+        PAYMENT_STOP,
+        PAYMENT_STOP_UNRESOLVED,
+        PAYMENT_STOP_SETTLED,
         COUPON_NEAR_EXPIRY,
         COUPON_RESALE_UNAVAILABLE,
         LIMIT_EXCEEDED,

@@ -44,6 +44,8 @@ BANK_FEES = "expenses:bank-fees"
 OPENING = "equity:opening-balances"
 SUSPENSE = "liabilities:suspense"
 VERIFICATION_EXPENSE = "expenses:account-verification"
+# What a settled payment stop owes the victim, through the institution that asked for it.
+PAYMENT_STOP_PREFIX = "liabilities:payment-stop:"
 
 
 def account_type(path: str) -> AccountType:
@@ -78,6 +80,10 @@ def customer_account(customer_id: str) -> str:
 
 def receivable_account(customer_id: str) -> str:
     return RECEIVABLE_PREFIX + _segment(customer_id)
+
+
+def payment_stop_account(stop_id: str) -> str:
+    return PAYMENT_STOP_PREFIX + _segment(stop_id)
 
 
 def must_stay_credit(path: str) -> bool:
@@ -278,6 +284,22 @@ def account_verification(tid: str, *, amount: int, currency: str, ref: str) -> T
         ref,
         (VERIFICATION_EXPENSE, amount),
         (BANK_OPERATING, -amount),
+    )
+
+
+def payment_stop_settled(
+    tid: str, *, customer_id: str, stop_id: str, amount: int, currency: str, ref: str
+) -> Transfer:
+    """A settled payment stop: what we owed the customer for a held sale is owed to the
+    victim instead (paid out through the requesting institution): Dr customer / Cr stop."""
+    _positive(amount)
+    return _transfer(
+        tid,
+        currency,
+        "payment_stop_settled",
+        ref,
+        (customer_account(customer_id), amount),
+        (payment_stop_account(stop_id), -amount),
     )
 
 

@@ -26,6 +26,9 @@ class ItemStatus(StrEnum):
     PAYING = "paying"
     PAID = "paid"
     FAILED = "failed"
+    # a payment stop (domain/stops.py) was settled: what the sale was owed went to the
+    # victim through the requesting institution, not to the customer
+    WITHHELD = "withheld"
 
 
 class PayoutStatus(StrEnum):
@@ -36,6 +39,8 @@ class PayoutStatus(StrEnum):
     CONFIRMED = "confirmed"
     RETURNED = "returned"
     REJECTED = "rejected"  # the bank refused it outright: nothing moved
+    HELD = "held"  # frozen by a payment stop before any call to the bank
+    CANCELLED = "cancelled"  # a payment stop was settled while it was held: nothing moved
 
 
 class BankAccountStatus(StrEnum):
@@ -54,23 +59,31 @@ ITEM_TRANSITIONS: Mapping[ItemStatus, frozenset[ItemStatus]] = {
     _I.REDEEMING: frozenset({_I.REDEEMED, _I.INVALID, _I.FAILED}),
     # redeemed -> paying when a payout takes the item; back from paying when the payout
     # is returned or rejected by the bank, so a new payout can carry it.
-    _I.REDEEMED: frozenset({_I.PAYING, _I.FAILED}),
-    _I.PAYING: frozenset({_I.PAID, _I.REDEEMED, _I.FAILED}),
+    # withheld: a settled payment stop (the customer's liability moves to the stop's)
+    _I.REDEEMED: frozenset({_I.PAYING, _I.FAILED, _I.WITHHELD}),
+    _I.PAYING: frozenset({_I.PAID, _I.REDEEMED, _I.FAILED, _I.WITHHELD}),
     _I.DECLINED: frozenset(),
     _I.INVALID: frozenset(),
     _I.PAID: frozenset(),
     _I.FAILED: frozenset(),
+    _I.WITHHELD: frozenset(),
 }
 
 PAYOUT_TRANSITIONS: Mapping[PayoutStatus, frozenset[PayoutStatus]] = {
-    _P.PENDING: frozenset({_P.SENDING}),
-    _P.SENDING: frozenset({_P.SENT, _P.UNKNOWN, _P.REJECTED}),
+    _P.PENDING: frozenset({_P.SENDING, _P.HELD}),
+    # a payment stop freezes a payout the bank has not been asked about; its release
+    # sends it as it was (same bank_tran_id), its settlement cancels it
+    _P.HELD: frozenset({_P.PENDING, _P.CANCELLED}),
+    # held from sending or unknown: a payment stop covers it and the bank's inquiry says
+    # it never arrived, so it is frozen instead of sent again
+    _P.SENDING: frozenset({_P.SENT, _P.UNKNOWN, _P.REJECTED, _P.HELD}),
     # an ambiguous answer is settled by the bank's transfer-result inquiry
-    _P.UNKNOWN: frozenset({_P.SENT, _P.REJECTED, _P.UNKNOWN}),
+    _P.UNKNOWN: frozenset({_P.SENT, _P.REJECTED, _P.UNKNOWN, _P.HELD}),
     _P.SENT: frozenset({_P.CONFIRMED, _P.RETURNED}),
     _P.CONFIRMED: frozenset(),
     _P.RETURNED: frozenset(),
     _P.REJECTED: frozenset(),
+    _P.CANCELLED: frozenset(),
 }
 
 BANK_ACCOUNT_TRANSITIONS: Mapping[BankAccountStatus, frozenset[BankAccountStatus]] = {

@@ -31,6 +31,7 @@ from giftcash.redemption import steps as redemption
 from giftcash.review import cases
 from giftcash.service.deps import Deps
 from giftcash.service.outbound import OutboundPolicy
+from giftcash.stops import holds as stops
 from giftcash.webhooks import delivery as webhooks
 
 log = logging.getLogger("giftcash.worker")
@@ -123,6 +124,9 @@ class Worker:
         database work hides behind it. An item admitted in this pass is redeemed in the
         next; a redeemed one is paid out in the next."""
         d, w = self.deps, self.worker_id
+        # the claims below skip what an active payment stop covers whatever this does;
+        # this records what the stops cover and freezes their payouts, visibly
+        stops.freeze(d)
         admissions = redemption.claim_admissions(d, w, self.batch)
         claims = redemption.claim_redemptions(d, w, self.batch)
         looks = self._submit(lambda c: redemption.inquire(d, c), admissions, lambda c: c.row.issuer)

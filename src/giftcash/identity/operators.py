@@ -26,7 +26,11 @@ from giftcash.identity.secrets import new_token, token_hash
 from giftcash.service import errors
 from giftcash.service.deps import Deps
 
-ROLES = ("reviewer", "finance", "admin")
+# stop_requester: a partner bank's or an investigator's key to file payment stops and
+# read the ones it filed (stops/), nothing else
+ROLES = ("reviewer", "finance", "admin", "stop_requester")
+API_KEY_ROLES = ("stop_requester",)
+MAX_API_KEY_DAYS = 400
 _USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{2,63}$")
 _TOTP_CODE = re.compile(r"^\d{6}$")
 
@@ -204,6 +208,34 @@ def issue_token(deps: Deps, *, username: str, password: str, totp: str) -> Opera
         )
         uow.commit()
     return OperatorToken(token, ttl_s, row.role)
+
+
+def issue_api_key(deps: Deps, *, username: str, days: int, actor: str = "system") -> str:
+    """A long-lived bearer token for a machine operator (a partner bank's system filing
+    payment stops): stored only as its hash, like every token; shown once. Audited."""
+    if not (1 <= days <= MAX_API_KEY_DAYS):
+        raise errors.InvalidInput(f"an API key lasts 1 to {MAX_API_KEY_DAYS} days", field="days")
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        row = uow.operators.by_username(username)
+        if row is None:
+            raise errors.InvalidInput("no such operator", field="username")
+        if row.role not in API_KEY_ROLES:
+            raise ForbiddenRole(f"API keys are for the {', '.join(API_KEY_ROLES)} role")
+        token = new_token()
+        expires_at = now + timedelta(days=days)
+        uow.tokens.add(token_hash(token), "operator", row.id, expires_at, now)
+        audit.record(
+            uow,
+            actor,
+            "operator.api_key",
+            f"operator:{row.username}",
+            {"role": row.role, "expires_at": expires_at.isoformat()},
+            at=now,
+            id=deps.new_id(),
+        )
+        uow.commit()
+    return token
 
 
 def authenticate(deps: Deps, token: str) -> Operator:

@@ -22,7 +22,7 @@ from giftcash.identity import blocks
 from giftcash.intake import screening
 from giftcash.service import errors
 from giftcash.service.deps import Deps
-from giftcash.service.ports.records import NewItem
+from giftcash.service.ports.records import HeldSale, NewItem
 from giftcash.webhooks import announce
 
 
@@ -50,6 +50,8 @@ class SubmissionView:
     submission: Submission
     items: list[Item]
     totals: dict[str, Any] = field(default_factory=dict)
+    # items an active payment stop holds, and whom the customer should call (stops/)
+    held: dict[str, HeldSale] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,7 +316,7 @@ def submission_status(items: list[Item]) -> str:
 
 def status_of(statuses: set[str]) -> str:
     """A submission's status, derived from its items' (never stored apart from them)."""
-    if statuses <= {"paid", "declined", "invalid"}:
+    if statuses <= {"paid", "declined", "invalid", "withheld"}:
         return "completed" if "paid" in statuses else "closed"
     if "failed" in statuses:
         return "attention"
@@ -327,7 +329,11 @@ def get_submission(deps: Deps, customer_id: str, submission_id: str) -> Submissi
         if sub is None or sub.customer_id != customer_id:
             raise errors.SubmissionNotFound("no such submission")
         items = uow.items.for_submission(submission_id)
-    return SubmissionView(sub, items, totals(items))
+        held: dict[str, HeldSale] = {}
+        for h in uow.stops.held_sales(customer_id):  # the first stop holding each item
+            if h.submission_id == submission_id:
+                held.setdefault(h.item_id, h)
+    return SubmissionView(sub, items, totals(items), held)
 
 
 def change_bank_account(

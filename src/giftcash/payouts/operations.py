@@ -112,6 +112,11 @@ def retry_payout(deps: Deps, payout_id: str, *, actor: str) -> dict[str, Any]:
                 "rejected": "its items went back to redeemed and a new payout carries them",
             }.get(status, "it is finished")
             raise PayoutNotRetryable(f"the payout is {status}: {why}", current=status)
+        if status == "held":  # only the stop's release sends it (stops/filing.py)
+            raise PayoutNotRetryable(
+                "the payout is held by a payment stop: release the stop to send it",
+                current=status,
+            )
         if not uow.support.make_payout_due(payout_id, RETRYABLE, now):
             raise PayoutNotRetryable("the payout changed meanwhile; look again", current=status)
         audit.record(

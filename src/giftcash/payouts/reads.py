@@ -57,7 +57,17 @@ def _payout(row: Mapping[str, Any]) -> Payout:
     return Payout(**{k: row[k] for k in _PAYOUT_FIELDS})
 
 
-PAYOUT_STATUSES = ("pending", "sending", "sent", "unknown", "confirmed", "returned", "rejected")
+PAYOUT_STATUSES = (
+    "pending",
+    "sending",
+    "sent",
+    "unknown",
+    "confirmed",
+    "returned",
+    "rejected",
+    "held",  # frozen by a payment stop (stops/)
+    "cancelled",
+)
 
 
 def all_payouts(deps: Deps, *, status: str | None, cursor: str | None, limit: int) -> list[Payout]:

@@ -47,12 +47,13 @@ class PayoutClaim:
     created_at: datetime
     # the last closure the bank announced by refusing (None: it never refused so)
     bank_closed: tuple[datetime, datetime] | None = None
+    stopped: bool = False  # a payment stop covers it: ask the bank, send nothing
 
 
 @dataclass(frozen=True, slots=True)
 class PayoutOutcome:
     claim: PayoutClaim
-    kind: str  # sent | rejected | unknown | retry | closed | confirmed | returned
+    kind: str  # sent | rejected | unknown | retry | closed | confirmed | returned | held
     reason: str = ""
     reopens_at: datetime | None = None  # closed: when the bank said it opens again
 
@@ -133,6 +134,7 @@ def claim_payouts(
                 if r.bank_closed_from is not None and r.bank_closed_until is not None
                 else None
             ),
+            stopped=r.stopped,
         )
         for r in rows
     ]
@@ -140,6 +142,8 @@ def claim_payouts(
 
 def send_payout(deps: Deps, c: PayoutClaim) -> PayoutOutcome:
     """Phase 2 of a deposit: inquire first when an earlier call may have gone through."""
+    if c.stopped:
+        return _ask_only(deps, c)
     try:
         if c.prior_attempts > 0 or c.status == PS.UNKNOWN:
             result = deps.bank.transfer_result(c.bank_tran_id, c.amount, c.created_at.date())
@@ -166,6 +170,20 @@ def send_payout(deps: Deps, c: PayoutClaim) -> PayoutOutcome:
         return PayoutOutcome(c, "retry", str(e))
 
 
+def _ask_only(deps: Deps, c: PayoutClaim) -> PayoutOutcome:
+    """A payout a payment stop covers that the bank may have (sending, unknown): ask what
+    became of the earlier call; one the bank never got is frozen (``held``), not sent."""
+    try:
+        result = deps.bank.transfer_result(c.bank_tran_id, c.amount, c.created_at.date())
+    except (Ambiguous, Unavailable) as e:
+        return PayoutOutcome(c, "retry", str(e))
+    if result.outcome in ("done", "pending", "returned"):
+        return PayoutOutcome(c, "sent")
+    if result.outcome == "rejected":
+        return PayoutOutcome(c, "rejected", "the bank refused the transfer")
+    return PayoutOutcome(c, "held", "payment stop: the bank never got it")
+
+
 def record_sends(deps: Deps, worker_id: str, outcomes: list[PayoutOutcome]) -> None:
     now = deps.clock.now()
     with deps.uow() as uow:
@@ -188,6 +206,8 @@ def record_sends(deps: Deps, worker_id: str, outcomes: list[PayoutOutcome]) -> N
                 rejected = transition(c.payout_id, PS(c.status), PS.REJECTED)
                 if _leased(uow, rejected, worker_id, now, failure_code=o.reason):
                     _give_back(uow, c.payout_id, now)
+            elif o.kind == "held":
+                _leased(uow, transition(c.payout_id, PS(c.status), PS.HELD), worker_id, now)
             elif o.kind == "unknown":
                 _leased(
                     uow,

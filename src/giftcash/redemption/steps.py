@@ -46,12 +46,13 @@ class RedeemClaim:
     code: str
     pin: str | None
     prior_attempts: int  # calls started before this claim
+    stopped: bool = False  # a payment stop covers it: ask about the earlier call only
 
 
 @dataclass(frozen=True, slots=True)
 class RedeemOutcome:
     claim: RedeemClaim
-    kind: str  # captured | invalid | retry
+    kind: str  # captured | invalid | retry | held
     redemption: Redemption | None = None
     reason: str = ""
     asked_at: datetime | None = None  # when the issuer was asked and answered (evidence)
@@ -319,15 +320,23 @@ def claim_redemptions(deps: Deps, worker_id: str, limit: int) -> list[RedeemClai
                 code=code,
                 pin=pin,
                 prior_attempts=r.attempts - 1,
+                stopped=r.stopped,
             )
         )
     return out
 
 
 def redeem(deps: Deps, c: RedeemClaim) -> RedeemOutcome:
-    """Phase 2: talk to the issuer (no transaction open)."""
+    """Phase 2: talk to the issuer (no transaction open). Under a payment stop only the
+    inquiry about an earlier call: a capture that happened is recorded (held by the
+    stop), none is made."""
     asked_at = deps.clock.now()
     try:
+        if c.stopped:
+            earlier = deps.issuer.redemption_by_key(c.issuer, c.key)
+            if earlier is None:
+                return RedeemOutcome(c, "held")
+            return replace(_classify(c, earlier), asked_at=asked_at, answered_at=deps.clock.now())
         if c.prior_attempts > 0:
             earlier = deps.issuer.redemption_by_key(c.issuer, c.key)
             if earlier is not None:
@@ -399,6 +408,10 @@ def record_redemptions(deps: Deps, worker_id: str, outcomes: list[RedeemOutcome]
                     decline=(refused.code, refused.text),
                 )
                 uow.failures.add("invalid_code", now, customer_id=c.customer_id)
+            elif o.kind == "held":  # nothing captured: asked again now and then, and
+                # at once when the stop is released (stops/filing.py)
+                again = now + timedelta(seconds=deps.limits.unconfirmed_recheck_s)
+                uow.items.release(c.item_id, worker_id, again)
             else:
                 attempts = c.prior_attempts + 1
                 if attempts >= deps.limits.max_attempts:

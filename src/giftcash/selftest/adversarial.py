@@ -9,6 +9,7 @@ from giftcash.selftest.hostile import HostilePlan, run_hostile
 from giftcash.selftest.races import RacePlan, run_races
 from giftcash.selftest.registry import Context, Row, scenario
 from giftcash.selftest.secrets_scan import SecretsPlan, run_secrets
+from giftcash.selftest.stops import StopPlan, run_stops
 
 QUICK_RACES = RacePlan()
 LONG_RACES = RacePlan(replays=40, payout_workers=6, payout_items=24, payout_waves=6)
@@ -42,3 +43,12 @@ def abuse(ctx: Context) -> Row:
     """SMS pumping, account aggregation, phone enumeration and SSRF against the API and
     the simulators: what was tried, refused and what it cost."""
     return run_abuse(ctx, AbusePlan(burst=60) if ctx.long else AbusePlan())[0]
+
+
+@scenario("stops", order=45)
+def stops(ctx: Context) -> Row:
+    """Payment stops by account, customer and code filed while items are in flight, one
+    naming an unknown account, stops and releases racing workers: nothing in a stopped
+    set redeemed or paid while stopped (the simulators' records), each set traced, a
+    release paying once."""
+    return run_stops(ctx, StopPlan(race_cycles=12) if ctx.long else StopPlan())[0]

@@ -40,10 +40,12 @@ from giftcash.adapters.db.uow import SqlUnitOfWork
 from giftcash.domain import ledger
 from giftcash.selftest.stack import clean_env, giftcash_command
 
-TERMINAL = frozenset({"paid", "declined", "invalid"})
+TERMINAL = frozenset({"paid", "declined", "invalid", "withheld"})
 WAITING = frozenset({"review", "failed"})
-PAYOUT_DONE = frozenset({"confirmed", "returned", "rejected"})
-PAYOUT_OWED = frozenset({"pending", "sending", "unknown"})  # not yet debited to the customer
+PAYOUT_DONE = frozenset({"confirmed", "returned", "rejected", "cancelled"})
+PAYOUT_OWED = frozenset(
+    {"pending", "sending", "unknown", "held"}
+)  # not yet debited to the customer
 MOVED = frozenset({"done", "pending"})  # money that left the operating account and stayed out
 
 AccountHmac = Callable[[str, str], str]  # (bank code, account number) -> our keyed hash

@@ -323,7 +323,9 @@ def run_hostile(ctx: Context, plan: HostilePlan = HostilePlan()) -> tuple[Row, S
         ctx.progress(f"hostile: schemathesis, {plan.max_examples} examples per operation and mode")
         report = run_schemathesis(
             app,
-            lambda path: operator if path.startswith("/v1/admin") else customer,
+            lambda path: (
+                operator if path.startswith(("/v1/admin", "/v1/payment-stops")) else customer
+            ),
             max_examples=plan.max_examples,
             seed=ctx.seed,
             known_ids=ids,

@@ -29,6 +29,7 @@ from giftcash.adapters.db.repositories_ops import Figures, Support, Workers
 from giftcash.adapters.db.repositories_payouts import AdminPayouts, Payouts
 from giftcash.adapters.db.repositories_reconcile import Reconciliation
 from giftcash.adapters.db.repositories_review import ReviewQueue
+from giftcash.adapters.db.repositories_stops import Stops
 from giftcash.adapters.db.repositories_submissions import Submissions
 from giftcash.adapters.db.repositories_webhooks import Webhooks
 from giftcash.adapters.db.uow import SqlUnitOfWork
@@ -80,6 +81,8 @@ class AppUnitOfWork(SqlUnitOfWork):
         # banks' announced maintenance and the issuers' answers (repositories_bank_hours.py)
         self.bank_hours = BankHours(conn)
         self.evidence = Evidence(conn)
+        # payment stops (repositories_stops.py)
+        self.stops = Stops(conn)
         return self
 
     def ping(self) -> None:

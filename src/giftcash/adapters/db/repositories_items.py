@@ -20,6 +20,7 @@ from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 from giftcash.adapters.db import tables as t
 from giftcash.adapters.db.ids import new_id
 from giftcash.adapters.db.leases import due
+from giftcash.adapters.db.stop_filters import item_stopped
 from giftcash.domain.records import Item
 from giftcash.domain.states import ItemStatus, Moved, allows
 from giftcash.service.ports.records import LeasedItem, NewItem, PayableGroup
@@ -327,15 +328,24 @@ class Items:
     def claim(
         self, status: ItemStatus, worker_id: str, now: datetime, lease_until: datetime, limit: int
     ) -> list[dict[str, Any]]:
-        """Lease up to ``limit`` due items in ``status``; counts the attempt (the intent)."""
+        """Lease up to ``limit`` due items in ``status``; counts the attempt (the intent).
+        An item an active payment stop covers is not taken (stop_filters.py)."""
         c = t.items.c
-        pick = select(c.id).where(c.status == status.value, due(t.items, now)).order_by(c.id)
+        allowed = ~item_stopped(t.items)
+        if status is ItemStatus.REDEEMING:
+            # one whose earlier call may have captured is claimed to ask, flagged
+            # ``stopped``: the issuer is asked about that call, never sent a new one
+            allowed = or_(allowed, c.attempts > 0)
+        pick = (
+            select(c.id).where(c.status == status.value, due(t.items, now), allowed).order_by(c.id)
+        )
         pick = pick.limit(limit)
         if self.pg:
             pick = pick.with_for_update(skip_locked=True)
         ids = list(self.conn.scalars(pick))
         if not ids:
             return []
+        stopped = set(self.conn.scalars(select(c.id).where(c.id.in_(ids), item_stopped(t.items))))
         rows = self.conn.execute(
             update(t.items)
             .where(c.id.in_(ids), c.status == status.value)
@@ -365,7 +375,7 @@ class Items:
                 c.hold_until,
             )
         )
-        return [LeasedItem(**r._mapping) for r in rows]
+        return [LeasedItem(**r._mapping, stopped=r.id in stopped) for r in rows]
 
     # -- payouts ----------------------------------------------------------------------
     def payable_groups(self, now: datetime, limit: int) -> list[PayableGroup]:
@@ -377,6 +387,7 @@ class Items:
             .join(t.bank_accounts, a.id == s.bank_account_id)
             .where(i.status == ItemStatus.REDEEMED.value, a.status == "verified")
             .where(or_(i.hold_until.is_(None), i.hold_until <= now))
+            .where(~item_stopped(t.items))  # a payment stop holds it (stop_filters.py)
             .order_by(i.id)
             .limit(limit * 50)
         )

@@ -6,13 +6,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, case, insert, select, update
+from sqlalchemy import Connection, case, insert, or_, select, update
 
 from giftcash.adapters.db import tables as t
 from giftcash.adapters.db.leases import due
+from giftcash.adapters.db.stop_filters import payout_stopped
 from giftcash.domain.records import Payout
 from giftcash.domain.states import Moved, PayoutStatus, allows
 from giftcash.service.ports.records import LeasedPayout
+
+_ASK_ONLY = (PayoutStatus.SENT.value, PayoutStatus.SENDING.value, PayoutStatus.UNKNOWN.value)
 
 
 def _payout(r: Any) -> Payout:
@@ -85,7 +88,15 @@ class Payouts:
         skip_banks: frozenset[str] = frozenset(),
     ) -> list[LeasedPayout]:
         p, a = t.payouts.c, t.bank_accounts.c
-        pick = select(p.id).where(p.status.in_([s.value for s in statuses]), due(t.payouts, now))
+        pick = (
+            select(p.id)
+            .where(p.status.in_([s.value for s in statuses]), due(t.payouts, now))
+            # a payment stop holds every payout it covers that the bank has not been asked
+            # about; one the bank may have (sending, unknown) is claimed to ask, flagged
+            # ``stopped`` so nothing is sent; asking whether a sent one arrived is not
+            # paying (stop_filters.py)
+            .where(or_(p.status.in_(_ASK_ONLY), ~payout_stopped(t.payouts)))
+        )
         if skip_banks:
             closed = select(a.id).where(a.bank_code.in_(sorted(skip_banks)))
             pick = pick.where(p.bank_account_id.not_in(closed))
@@ -125,12 +136,13 @@ class Payouts:
                 a.holder_name,
                 p.bank_closed_from,
                 p.bank_closed_until,
+                payout_stopped(t.payouts).label("stopped"),
             )
             .join(t.bank_accounts, a.id == p.bank_account_id)
             .where(p.id.in_(ids))
             .order_by(p.id)
         )
-        return [LeasedPayout(**r._mapping) for r in rows]
+        return [LeasedPayout(**{**r._mapping, "stopped": bool(r.stopped)}) for r in rows]
 
     def transition(self, event: Moved[PayoutStatus], now: datetime) -> bool:
         """Apply the event while the payout is still in its source; False if it is not."""

@@ -236,6 +236,7 @@ submissions = Table(
     Column("item_count", Integer, nullable=False),
     _created_at(),
     Index(None, "customer_id", "created_at"),
+    Index(None, "bank_account_id"),  # a payment stop's sales to one account (stops/)
 )
 
 items = Table(
@@ -729,5 +730,62 @@ issuer_evidence = Table(
     Column("amount", BigInteger, nullable=True),  # captured, or the balance reported
     _created_at(),
     CheckConstraint("kind IN ('inquiry', 'redemption')", name="kind_known"),
+    Index(None, "item_id"),
+)
+
+# -- payment stops (stops/, domain/stops.py) ----------------------------------------------
+# A stop names a customer (``customer_id``), or a code or an account by keyed hash
+# (``subject_hmac``, vault.hmac of the normalised code or of "account:<bank>:<number>");
+# ``subject_masked`` is what operators and reports show. The worker's claims read the
+# active stops (adapters/db/stop_filters.py), so a stop holds what it names from its
+# commit on, future sales too.
+payment_stops = Table(
+    "payment_stops",
+    metadata,
+    _id(),
+    Column("scope", String(16), nullable=False),
+    Column("customer_id", Id, nullable=True),
+    Column("subject_hmac", Hash, nullable=True),
+    Column("subject_masked", String(64), nullable=False),
+    Column("bank_code", String(8), nullable=True),
+    Column("requester", String(16), nullable=False),
+    Column("requester_name", Text, nullable=False),
+    Column("requester_contact", Text, nullable=False),
+    Column("reference", String(128), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("requested_by", Text, nullable=False),  # the actor who filed it
+    _created_at(),
+    Column("closed_at", UtcDateTime, nullable=True),
+    Column("closed_by", Text, nullable=True),
+    Column("close_reason", Text, nullable=True),
+    CheckConstraint("scope IN ('account', 'customer', 'code')", name="scope"),
+    CheckConstraint("requester IN ('bank', 'police', 'internal')", name="requester"),
+    CheckConstraint("state IN ('active', 'released', 'settled')", name="state"),
+    CheckConstraint(
+        "(scope = 'customer' AND customer_id IS NOT NULL)"
+        " OR (scope <> 'customer' AND subject_hmac IS NOT NULL)",
+        name="subject",
+    ),
+    Index(None, "state", "scope"),
+    Index(None, "subject_hmac"),
+    Index(None, "customer_id"),
+)
+
+# What a stop found, one row per item it covers: the item's and its payout's state when
+# the stop (or the worker's pass after it) first saw them, and what that meant
+# (``finding``: held, in_flight, in_doubt, paid_before, closed; domain/stops.py).
+payment_stop_links = Table(
+    "payment_stop_links",
+    metadata,
+    _id(),
+    Column("stop_id", Id, ForeignKey("payment_stops.id"), nullable=False),
+    Column("item_id", Id, ForeignKey("items.id"), nullable=False),
+    Column("payout_id", Id, nullable=True),
+    Column("finding", String(16), nullable=False),
+    Column("item_status", String(16), nullable=False),
+    Column("payout_status", String(16), nullable=True),
+    Column("at", UtcDateTime, nullable=False),
+    UniqueConstraint("stop_id", "item_id"),
     Index(None, "item_id"),
 )

@@ -13,6 +13,7 @@ from giftcash.entrypoints.api import (
     docs,
     openapi,
     operations,
+    payment_stops,
     problems,
     routes,
     scans,
@@ -110,6 +111,7 @@ def create_app(
     install_web(app)  # the customer site at /, its static files at /static
     app.include_router(admin.router)
     app.include_router(admin_cases.router)  # suspicious-activity cases
+    app.include_router(payment_stops.router)  # 지급정지: partner banks, investigators
 
     @app.get("/healthz", response_model=s.Health, tags=["operations"])
     def healthz() -> s.Health:

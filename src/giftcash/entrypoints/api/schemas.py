@@ -182,6 +182,15 @@ class SubmissionAccountIn(Strict):
     bank_account_id: str = Field(min_length=1, max_length=64)
 
 
+class PaymentStopHoldOut(BaseModel):
+    """A bank, the police or our fraud team asked us to stop payment: whom to call."""
+
+    requester: str  # bank | police | internal
+    requester_name: str
+    requester_contact: str
+    since: datetime
+
+
 class ItemOut(BaseModel):
     id: str
     brand_id: str
@@ -201,6 +210,10 @@ class ItemOut(BaseModel):
         default=None, description="A first-sale hold: the payout waits until then."
     )
     review_reason: str | None = None
+    payment_stop: PaymentStopHoldOut | None = Field(
+        default=None,
+        description="A payment stop holds this item: nothing is paid until it is lifted.",
+    )
 
 
 class Totals(BaseModel):

@@ -8,6 +8,7 @@ from giftcash.domain.brands import DIGITS, Brand
 from giftcash.domain.records import BankAccount, Item, Payout
 from giftcash.entrypoints.api import schemas as s
 from giftcash.intake.submissions import SubmissionView, submission_status
+from giftcash.service.ports.records import HeldSale
 
 
 def brand(b: Brand) -> s.BrandOut:
@@ -64,7 +65,7 @@ def decline(code: str, message: str, routes: list[s.RouteOut]) -> s.DeclineOut:
     )
 
 
-def item(it: Item) -> s.ItemOut:
+def item(it: Item, held: HeldSale | None = None) -> s.ItemOut:
     routes = [
         s.RouteOut(
             route=r["route"],
@@ -93,6 +94,14 @@ def item(it: Item) -> s.ItemOut:
         warning=it.warning,
         hold_until=it.hold_until,
         review_reason=it.review_reason if it.status == "review" else None,
+        payment_stop=s.PaymentStopHoldOut(
+            requester=held.requester,
+            requester_name=held.requester_name,
+            requester_contact=held.requester_contact,
+            since=held.since,
+        )
+        if held
+        else None,
     )
 
 
@@ -102,7 +111,7 @@ def submission(v: SubmissionView) -> s.SubmissionOut:
         status=submission_status(v.items),
         bank_account_id=v.submission.bank_account_id,
         created_at=v.submission.created_at,
-        items=[item(it) for it in v.items],
+        items=[item(it, v.held.get(it.id)) for it in v.items],
         totals=s.Totals(**v.totals),
     )
 

@@ -21,6 +21,7 @@ from giftcash.entrypoints.cli import (
     rules,
     running,
     selftest,
+    stops,
 )
 from giftcash.entrypoints.cli.common import App, console
 
@@ -49,6 +50,7 @@ app.add_typer(books.ledger_app, name="ledger")
 app.add_typer(operators.admin_app, name="admin")
 app.add_typer(audit.audit_app, name="audit")
 app.add_typer(cases.cases_app, name="cases")
+app.add_typer(stops.stops_app, name="stops")
 app.add_typer(reconcile.reconcile_app, name="reconcile", no_args_is_help=True)
 app.add_typer(reports.reports_app, name="reports", no_args_is_help=True)
 app.add_typer(keys.keys_app, name="keys", no_args_is_help=True)

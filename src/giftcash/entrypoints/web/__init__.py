@@ -49,6 +49,7 @@ def console_routers() -> list[APIRouter]:
         console_payouts,
         console_reconcile,
         console_review,
+        console_stops,
     )
 
     return [
@@ -56,6 +57,7 @@ def console_routers() -> list[APIRouter]:
         console_dashboard.dashboard,
         console_review.review,
         console_cases.cases,
+        console_stops.stops,
         console_catalogue.brands,
         console_customers.customers,
         console_payouts.payouts,

@@ -40,6 +40,7 @@ ITEM_ORDER = (
     "declined",
     "invalid",
     "failed",
+    "withheld",
 )
 
 
@@ -150,7 +151,17 @@ def volume_chart(tr: Tr, days: Sequence[dashboard.DayFigures], currency: str) ->
     )
 
 
-PAYOUT_ORDER = ("pending", "sending", "sent", "unknown", "confirmed", "returned", "rejected")
+PAYOUT_ORDER = (
+    "pending",
+    "held",
+    "sending",
+    "sent",
+    "unknown",
+    "confirmed",
+    "returned",
+    "rejected",
+    "cancelled",
+)
 TONES = {
     "paid": "ok",
     "confirmed": "ok",
@@ -161,6 +172,9 @@ TONES = {
     "returned": "bad",
     "rejected": "bad",
     "declined": "quiet",
+    "held": "warn",
+    "withheld": "bad",
+    "cancelled": "quiet",
 }
 
 

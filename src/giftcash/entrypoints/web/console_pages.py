@@ -51,6 +51,7 @@ AREAS: dict[str, tuple[str, ...]] = {
     "dashboard": ("finance",),
     "review": ("reviewer",),
     "cases": ("reviewer",),
+    "stops": ("finance", "stop_requester"),
     "brands": (),
     "customers": (),
     "items": ("finance",),
@@ -65,6 +66,7 @@ NAV = (
     ("dashboard", "/admin", N_("Dashboard")),
     ("review", "/admin/review", N_("Review")),
     ("cases", "/admin/cases", N_("Cases")),
+    ("stops", "/admin/stops", N_("Payment stops")),
     ("payouts", "/admin/payouts", N_("Payouts")),
     ("bank_hours", "/admin/bank-hours", N_("Bank hours")),
     ("customers", "/admin/customers", N_("Customers")),
@@ -73,7 +75,12 @@ NAV = (
     ("audit", "/admin/audit", N_("Audit log")),
 )
 
-ROLES = {"reviewer": N_("Reviewer"), "finance": N_("Finance"), "admin": N_("Administrator")}
+ROLES = {
+    "reviewer": N_("Reviewer"),
+    "finance": N_("Finance"),
+    "admin": N_("Administrator"),
+    "stop_requester": N_("Payment-stop requester"),
+}
 
 # Statuses as operators name them (the customer site words them for customers).
 ITEM_STATES = {
@@ -86,6 +93,7 @@ ITEM_STATES = {
     "declined": N_("Declined"),
     "invalid": N_("Invalid at issuer"),
     "failed": N_("Failed"),
+    "withheld": N_("Withheld (payment stop)"),
 }
 PAYOUT_STATES = {
     "pending": N_("Pending"),
@@ -95,6 +103,8 @@ PAYOUT_STATES = {
     "confirmed": N_("Confirmed"),
     "returned": N_("Returned"),
     "rejected": N_("Rejected"),
+    "held": N_("Held (payment stop)"),
+    "cancelled": N_("Cancelled (payment stop)"),
 }
 STATE_TONE = {
     "paid": "ok",
@@ -106,6 +116,9 @@ STATE_TONE = {
     "failed": "bad",
     "review": "warn",
     "unknown": "warn",
+    "held": "warn",
+    "withheld": "bad",
+    "cancelled": "quiet",
 }
 
 # What each policy finding means, for the evidence list (the codes stay beside them).
@@ -171,6 +184,12 @@ ERRORS = {
     "case_changed": N_("Someone changed this case meanwhile. Read it again."),
     "already_blocked": N_("This is blocked already."),
     "not_blocked": N_("This is not blocked."),
+    "stop_not_found": N_("There is no such payment stop."),
+    "stop_not_active": N_("This payment stop is closed already. Read it again."),
+    "stop_must_wait": N_(
+        "A call this stop covers is still at the issuer or the bank. Settle it after the answer."
+    ),
+    "invalid_bank_account": N_("Check the bank and the account number (10 to 16 digits)."),
     "payout_not_retryable": N_("This payout cannot be sent again now: look at its state."),
     "illegal_transition": N_("This item was decided already. Look at where it is now."),
     "statement_invalid": N_("The statement could not be read: check its columns."),
@@ -186,6 +205,13 @@ FIELD_ERRORS = {
     "q": N_("Search by at least 4 digits of the phone number, or by name."),
     "buyback_rate_bps": N_("A rate is a percentage of face value from 0.01 to 100."),
     "exposure_cap": N_("A cap is a whole amount of won, 0 or more; leave it empty for none."),
+    "requester_name": N_("Name the institution that asked (up to 200 characters)."),
+    "requester_contact": N_("Give the number the customer should call (up to 200 characters)."),
+    "reference": N_("Give the institution's reference number (up to 128 characters)."),
+    "scope": N_("Choose what the stop names."),
+    "requester": N_("Choose who asked."),
+    "customer_id": N_("Give the customer's id."),
+    "code": N_("Give the voucher code."),
     "confirm": N_("Tick the box to confirm: every item of this issuer will be declined."),
 }
 

@@ -12,6 +12,7 @@ from giftcash.entrypoints.web.security import CUSTOMER, deps_of
 from giftcash.intake import submissions
 from giftcash.payouts import bank_hours, receipts
 from giftcash.payouts import reads as payouts
+from giftcash.stops import holds
 
 router = APIRouter(route_class=route_class(CUSTOMER), include_in_schema=False)
 
@@ -44,6 +45,8 @@ def history_page(request: Request) -> Response:
             for payout_id, opens in bank_hours.payout_waits(deps, pays[:PAGE_SIZE]).items()
         },
         "more_payouts": pays[PAGE_SIZE - 1].id if len(pays) > PAGE_SIZE else None,
+        # sales a payment stop holds (shown held, with whom to call, on the sale's page)
+        "held_sales": {h.submission_id for h in holds.held_sales(deps, customer_id).values()},
     }
     return render(request, "customer/history.html", context)
 

@@ -589,6 +589,9 @@ def _submission_context(request: Request, customer_id: str, submission_id: str) 
         "brands": deps.brands(),
         "live": live,
         "poll": POLL_INTERVAL,
+        # what a payment stop holds, and whom the customer should call about it
+        "held": view.held,
+        "STOP_REQUESTERS": messages.STOP_REQUESTERS,
     }
 
 

@@ -26,6 +26,14 @@ ITEM_STATUS = {
     "declined": N_("Not bought"),
     "invalid": N_("Not accepted by the issuer"),
     "failed": N_("Our staff are checking"),
+    "withheld": N_("Not paid: payment stopped"),
+}
+
+# Who asked for a payment stop, in a customer's words (stops/, domain/stops.py).
+STOP_REQUESTERS = {
+    "bank": N_("a bank"),
+    "police": N_("the police"),
+    "internal": N_("our fraud team"),
 }
 
 # The steps a bought item walks, for the progress line on each item.
@@ -47,6 +55,8 @@ PAYOUT_STATUS = {
     "confirmed": N_("Deposited"),
     "returned": N_("Returned by the bank"),
     "rejected": N_("Refused by the bank"),
+    "held": N_("Held: payment stopped"),
+    "cancelled": N_("Cancelled: payment stopped"),
 }
 
 ACCOUNT_STATUS = {

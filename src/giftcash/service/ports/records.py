@@ -69,6 +69,9 @@ class LeasedItem:
     reviewed_at: datetime | None
     decision: DecisionRecord | None
     hold_until: datetime | None
+    # an active payment stop covers it: the issuer is only asked what became of an
+    # earlier call, never sent a capture (redemption/steps.py)
+    stopped: bool = False
 
     @property
     def device_key(self) -> str | None:
@@ -95,6 +98,9 @@ class LeasedPayout:
     holder_name: str
     bank_closed_from: datetime | None = None
     bank_closed_until: datetime | None = None
+    # an active payment stop covers it: the bank is only asked what became of an earlier
+    # call, never sent anything (payouts/sending.py)
+    stopped: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,3 +240,103 @@ class NoticeDue:
     event: str
     subject_id: str
     attempts: int
+
+
+# -- payment stops (stops/, domain/stops.py) -------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentStop:
+    """A stop as stored. ``customer_id`` for a customer's stop, ``subject_hmac`` (keyed
+    hash) for a code's or an account's; ``subject_masked`` is all anyone is shown."""
+
+    id: str
+    scope: str
+    customer_id: str | None
+    subject_hmac: str | None
+    subject_masked: str
+    bank_code: str | None
+    requester: str
+    requester_name: str
+    requester_contact: str
+    reference: str
+    reason: str
+    state: str
+    requested_by: str
+    created_at: datetime
+    closed_at: datetime | None = None
+    closed_by: str | None = None
+    close_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StopExposure:
+    """One item a stop covers, read under the stop's row locks (payouts, then items)."""
+
+    item_id: str
+    customer_id: str
+    currency: str
+    payout_won: int  # what the item pays the customer
+    item_status: str
+    item_leased: bool  # a worker's lease is live: its issuer call may be under way
+    payout_id: str | None
+    payout_status: str | None
+    payout_leased: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StopLink:
+    """What a stop found one item (and its payout) doing when it first saw it."""
+
+    stop_id: str
+    item_id: str
+    payout_id: str | None
+    finding: str
+    item_status: str
+    payout_status: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TraceRow:
+    """One link of the chain a stop's tracing export follows: voucher (masked) → item →
+    submission → customer → payout → bank account (masked), with amounts and times."""
+
+    stop_id: str
+    finding: str
+    masked_code: str
+    brand_id: str
+    issuer: str
+    currency: str
+    face_value: int
+    payout_won: int
+    item_id: str
+    item_status: str
+    item_created_at: datetime
+    redeemed_at: datetime | None
+    submission_id: str
+    submission_created_at: datetime
+    customer_id: str
+    customer_name: str
+    payout_id: str | None
+    payout_status: str | None
+    payout_amount: int | None
+    bank_tran_id: str | None
+    payout_sent_at: datetime | None
+    payout_confirmed_at: datetime | None
+    bank_code: str
+    account_masked: str
+    account_holder: str
+
+
+@dataclass(frozen=True, slots=True)
+class HeldSale:
+    """An item of a customer's that an active stop holds, and whom to call about it."""
+
+    item_id: str
+    submission_id: str
+    stop_id: str
+    requester: str
+    requester_name: str
+    requester_contact: str
+    since: datetime

@@ -22,6 +22,7 @@ from giftcash.service.ports.records import (
     Block,
     Challenge,
     ConsentGiven,
+    HeldSale,
     IdempotencyRecord,
     IssuerEvidence,
     LeasedItem,
@@ -31,10 +32,14 @@ from giftcash.service.ports.records import (
     NoticeDue,
     OperatorAccount,
     PayableGroup,
+    PaymentStop,
     PendingVerification,
     RegisteredBy,
     RowView,
+    StopExposure,
+    StopLink,
     Token,
+    TraceRow,
 )
 
 
@@ -566,3 +571,43 @@ class LedgerRepo(Protocol):
     def post(self, transfer: Transfer) -> bool: ...
     def post_many(self, transfers: Sequence[Transfer]) -> list[bool]: ...
     def balance(self, account: str, currency: str) -> int: ...
+
+
+class StopsRepo(Protocol):
+    """Payment stops (``stops/``). The worker's claims honour the active stops by
+    themselves (the adapter's claim queries); this is what the stops' own use cases ask."""
+
+    def add(self, stop: PaymentStop) -> None: ...
+    def get(self, stop_id: str) -> PaymentStop | None: ...
+    def page(
+        self, state: str | None, cursor: str | None, limit: int, *, requested_by: str | None
+    ) -> list[PaymentStop]:
+        """Newest first; ``requested_by``: only the stops that actor filed."""
+
+    def active(self, limit: int) -> list[PaymentStop]: ...
+    def close(
+        self, stop_id: str, from_state: str, to_state: str, by: str, reason: str, now: datetime
+    ) -> bool:
+        """Move the stop on while it is still ``from_state``; False if someone moved it."""
+
+    def covered(
+        self, stop: PaymentStop, now: datetime, *, unlinked_only: bool, limit: int
+    ) -> list[StopExposure]:
+        """The items the stop names (and their payouts), locked in key order (payouts,
+        then items) so no claim moves them until the stop's transaction ends.
+        ``unlinked_only``: only items the stop has not recorded yet."""
+
+    def link(self, links: Sequence[StopLink]) -> None: ...
+    def links(self, stop_id: str) -> list[StopLink]: ...
+    def note_outcome(self, item_ids: Sequence[str], code: str, message: str) -> None:
+        """Write the verdict a settlement gave items (their decline code and text)."""
+
+    def make_due(self, item_ids: Sequence[str]) -> None:
+        """Clear the next attempt of items no worker holds (a released stop's items)."""
+
+    def payout_stopped(self, payout_id: str) -> bool:
+        """Whether any active stop covers the payout (its customer, account or a code)."""
+
+    def trace(self, stop_id: str, limit: int) -> list[TraceRow]: ...
+    def held_sales(self, customer_id: str) -> list[HeldSale]:
+        """The customer's items an active stop covers, with the stop that holds each."""

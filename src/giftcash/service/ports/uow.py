@@ -47,6 +47,7 @@ class UnitOfWork(Protocol):
     notices: r.NoticesRepo
     bank_hours: r.BankHoursRepo
     evidence: r.EvidenceRepo
+    stops: r.StopsRepo
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...
