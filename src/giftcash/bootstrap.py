@@ -58,6 +58,7 @@ def build_deps(
     issuer: object | None = None,
     bank: object | None = None,
     sms: object | None = None,
+    identity: object | None = None,
     fast_passwords: bool = False,
 ) -> Deps:
     """Everything the use cases need, wired from settings; adapters may be swapped in."""
@@ -66,6 +67,7 @@ def build_deps(
     from giftcash.adapters.crypto.passwords import Argon2Passwords
     from giftcash.adapters.db.app_uow import AppUnitOfWork
     from giftcash.adapters.db.ids import new_id
+    from giftcash.adapters.identity.http_identity import HttpIdentity
     from giftcash.adapters.issuers.http_issuer import HttpIssuer
     from giftcash.adapters.net import SystemResolver
     from giftcash.adapters.observability.metrics import BoundMetrics, instrument
@@ -73,6 +75,12 @@ def build_deps(
     from giftcash.config import cidr_list
 
     engine = engine or make_engine_from_settings(settings)
+    if identity is None and settings.identity_url:
+        identity = HttpIdentity(
+            settings.identity_url,
+            settings.http_timeout_s,
+            service_code=settings.identity_service_code,
+        )
     bank_code, _, account = settings.bank_operating_account.partition(":")
 
     # Units of work take the clock and id source of the Deps they belong to when they
@@ -120,6 +128,7 @@ def build_deps(
         bound_events=BoundMetrics(),
         outbound_denied=cidr_list(settings.outbound_denied),
         trusted_proxies=cidr_list(settings.trusted_proxies),
+        identity=instrument("identity", identity) if identity is not None else None,
     )
     return deps
 

@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     issuer_url: str = "http://127.0.0.1:8101"
     bank_url: str = "http://127.0.0.1:8102"
     sms_url: str = "http://127.0.0.1:8103"
+    # The identity provider (본인인증, PASS-style; the simulator listens on 8104 by
+    # convention). None: not configured, and sign-up proves the phone with an SMS code.
+    identity_url: str | None = None
+    identity_service_code: str = "giftcash"
     # What the bank simulator and a real open-banking client need to identify us.
     bank_client_code: str = "M202600001"  # 이용기관코드 (10 chars) that prefixes bank_tran_id
     bank_operating_account: str = "004:00000000000001"

@@ -21,6 +21,7 @@ from giftcash.adapters.db.repositories_customers import (
     Operators,
     Tokens,
 )
+from giftcash.adapters.db.repositories_identity import Identities, IdentityChecks
 from giftcash.adapters.db.repositories_items import Items
 from giftcash.adapters.db.repositories_keys import EncryptedColumns
 from giftcash.adapters.db.repositories_notices import Notices
@@ -76,6 +77,9 @@ class AppUnitOfWork(SqlUnitOfWork):
         self.consents = Consents(conn)
         # the notices customers chose and the outbox of money events (repositories_notices.py)
         self.notices = Notices(conn)
+        # verified persons and the verifications asked (repositories_identity.py)
+        self.identity_checks = IdentityChecks(conn)
+        self.identities = Identities(conn)
         return self
 
     def ping(self) -> None:

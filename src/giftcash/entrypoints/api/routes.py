@@ -43,7 +43,8 @@ async def signup(
             password=body.password,
             device_key=address,
         )
-        return 201, {"customer_id": cid}
+        verification = "identity" if deps.identity is not None else "sms"
+        return 201, {"customer_id": cid, "verification": verification}
 
     # signing up sends an SMS: phased, not one transaction (see idempotency.py)
     return await _run(deps, "public", idem, h, work, joined=False)
@@ -59,6 +60,18 @@ def _address(request: Request) -> str | None:
 def verify_phone(body: s.VerifyPhoneIn, request: Request, deps: DepsDep) -> s.Status:
     customers.verify_phone(deps, phone=body.phone, code=body.code, device_key=_address(request))
     return s.Status(status="verified")
+
+
+@router.post("/signup/identity", response_model=s.IdentitySignupOut, tags=["customers"])
+def complete_identity(
+    body: s.IdentitySignupIn, request: Request, deps: DepsDep
+) -> s.IdentitySignupOut:
+    """After the person confirmed the request on their phone (본인인증): the customer,
+    made with the verified name and birth date. 409 ``identity_pending`` until they do;
+    409 ``identity_already_registered`` (with ``masked_phone``) when the person has an
+    account already."""
+    customer_id = customers.complete_identity(deps, phone=body.phone)
+    return s.IdentitySignupOut(status="verified", customer_id=customer_id)
 
 
 @router.post("/tokens", response_model=s.TokenOut, tags=["customers"])

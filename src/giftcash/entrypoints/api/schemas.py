@@ -31,6 +31,18 @@ class SignupIn(Strict):
 
 class SignupOut(BaseModel):
     customer_id: str
+    # sms: a code was texted (POST /v1/signup/verify); identity: the person confirms the
+    # request on their phone (POST /v1/signup/identity)
+    verification: str = "sms"
+
+
+class IdentitySignupIn(Strict):
+    phone: str = Field(min_length=9, max_length=20)
+
+
+class IdentitySignupOut(BaseModel):
+    status: str
+    customer_id: str
 
 
 class VerifyPhoneIn(Strict):

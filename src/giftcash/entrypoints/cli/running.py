@@ -140,9 +140,9 @@ def worker(
 
 
 def simulator(
-    kind: str = typer.Argument(..., help="issuer | bank | sms"),
+    kind: str = typer.Argument(..., help="issuer | bank | sms | identity"),
     host: str = typer.Option("127.0.0.1"),
-    port: int | None = typer.Option(None, help="default: 8101 | 8102 | 8103"),
+    port: int | None = typer.Option(None, help="default: 8101 | 8102 | 8103 | 8104"),
     data_dir: Path | None = typer.Option(None, "--data-dir", help="default: ./var/sim/KIND"),
 ) -> None:
     """Run one simulator on its own (for `serve` + `worker` set-ups and tests)."""

@@ -143,6 +143,13 @@ ERRORS = {
     "invalid_phone": N_("Enter a Korean mobile number such as 010-1234-5678."),
     "weak_password": N_("The password needs 10 to 200 characters."),
     "phone_taken": N_("This phone number already has an account. Sign in instead."),
+    # identity verification (본인인증, identity/verification.py)
+    "identity_already_registered": N_(
+        "You already have a giftcash account. Sign in to it instead of opening another."
+    ),
+    "identity_pending": N_("Confirm the request on your phone first, then press Continue."),
+    "identity_failed": N_("The identity verification was refused or has expired. Sign up again."),
+    "identity_not_configured": N_("Identity verification is not available right now."),
     "invalid_code": N_("That code is not right. Check it and try again."),
     "code_expired": N_("The code has expired. Ask for a new one."),
     "too_many_attempts": N_("Too many wrong codes. Start again for a new code."),

@@ -45,6 +45,8 @@ class UnitOfWork(Protocol):
     codes: r.CodeRegistryRepo
     consents: r.ConsentsRepo
     notices: r.NoticesRepo
+    identity_checks: r.IdentityChecksRepo
+    identities: r.IdentitiesRepo
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...
