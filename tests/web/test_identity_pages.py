@@ -1,0 +1,109 @@
+"""Sign-up through identity verification on the web (issue 14, item 1): the form sends the
+request to the phone, the page asks the person to confirm there and go on, and a person
+who has an account already is shown that account's masked phone, how to sign in and whom
+to call, in Korean with no English and in English."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+from fastapi.testclient import TestClient
+from test_korean_pages import english_in, missing  # noqa: F401 - a fixture
+from websupport import CONSENTS, PASSWORD, Site
+
+from fakes import FakeBank, FakeIdentity, FakeIssuer, FakeSms
+from giftcash.adapters.db import tables as t
+from giftcash.bootstrap import build_deps
+from giftcash.config import Settings
+from giftcash.entrypoints.api.app import create_app
+from giftcash.entrypoints.web import pages
+
+
+@pytest.fixture
+def idsite(engine, tmp_path) -> Iterator[tuple[Site, FakeIdentity]]:
+    issuer, bank, sms, identity = FakeIssuer(), FakeBank(), FakeSms(), FakeIdentity()
+    settings = Settings(data_dir=tmp_path, database_url=str(engine.url))
+    deps = build_deps(
+        settings,
+        engine=engine,
+        issuer=issuer,
+        bank=bank,
+        sms=sms,
+        identity=identity,
+        fast_passwords=True,
+    )
+    with TestClient(create_app(deps), base_url="http://testserver") as client:
+        yield Site(client, deps, issuer, bank, sms), identity
+
+
+def _signup(site: Site, phone: str):
+    form = {"name": "아무개", "phone": phone, "birth_date": "2000-01-01", "password": PASSWORD}
+    return site.post("/signup", form | CONSENTS)
+
+
+def _count(site: Site, table) -> int:
+    with site.deps.uow() as uow:  # type: ignore[attr-defined]
+        return len(uow.conn.execute(table.select()).all())
+
+
+def test_sign_up_waits_for_the_phone_then_signs_in_with_the_verified_name(idsite, missing):  # noqa: F811
+    site, identity = idsite
+    identity.person("01041000001", name="최지우", birth_date=date(1995, 3, 1))
+    site.client.cookies.set("gc_lang", "ko")
+    form_page = site.client.get("/signup").text
+    assert "본인인증" in form_page
+    waiting = _signup(site, "010-4100-0001")
+    assert waiting.status_code == 200, waiting.text
+    assert 'action="/signup/verify"' in waiting.text and 'name="code"' not in waiting.text
+    early = site.post("/signup/verify", {"phone": "010-4100-0001"})
+    assert early.status_code == 409
+    assert "먼저 휴대폰에서 본인인증 요청을 확인한 뒤" in early.text
+    identity.confirm("01041000001")
+    done = site.post("/signup/verify", {"phone": "010-4100-0001"})
+    assert done.status_code == 303, done.text
+    assert done.headers["location"].startswith("/accounts")
+    assert "최지우" in site.client.get("/accounts").text
+    assert site.sms.outbox == []
+    found = {name: english_in(html) for name, html in (("form", form_page), ("wait", waiting.text))}
+    assert not any(found.values()), found
+    assert not english_in(early.text), english_in(early.text)
+    assert not missing, missing
+    pages.environment.cache_clear()
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_the_same_person_on_another_phone_is_pointed_to_their_account(idsite, lang):
+    site, identity = idsite
+    identity.person("01042000001", ci="ci-one")
+    identity.person("01042000002", ci="ci-one")
+    _signup(site, "010-4200-0001")
+    identity.confirm("01042000001")
+    assert site.post("/signup/verify", {"phone": "010-4200-0001"}).status_code == 303
+    site.client.cookies.clear()
+    site.client.cookies.set("gc_lang", lang)
+    _signup(site, "010-4200-0002")
+    identity.confirm("01042000002")
+    refused = site.post("/signup/verify", {"phone": "010-4200-0002"})
+    assert refused.status_code == 409
+    assert "010-****-0001" in refused.text and 'href="/signin"' in refused.text
+    assert site.deps.business.support_phone in refused.text  # type: ignore[attr-defined]
+    if lang == "ko":
+        assert "이미 가입된 계정이 있습니다" in refused.text
+        assert not english_in(refused.text), english_in(refused.text)
+    else:
+        assert "You already have an account" in refused.text
+    assert _count(site, t.customers) == 1
+
+
+def test_the_confirm_page_asks_the_catalogue_only_for_what_it_has(idsite, missing):  # noqa: F811
+    site, identity = idsite
+    site.client.cookies.set("gc_lang", "ko")
+    identity.person("01043000001")
+    _signup(site, "010-4300-0001")
+    again = site.post("/signup/resend", {"phone": "010-4300-0001"})
+    assert again.status_code == 200
+    assert "다시 보냈습니다" in again.text
+    assert not missing, missing
+    pages.environment.cache_clear()
