@@ -301,6 +301,8 @@ def issue_token(deps: Deps, *, phone: str, password: str, device_key: str | None
     dummy = _dummy_hash(deps)
     with deps.uow() as uow:
         customer = uow.customers.by_phone(phone) if phone else None
+        if customer is not None:  # a verified person's failures count by the person
+            pkey = verification.person_key(uow, customer.id) or pkey
         _refuse_while_locked(uow, deps, BAD_LOGIN, pkey, device_key, now)
         stored = customer.password_hash if customer is not None else dummy
         if not deps.passwords.verify(stored, password) or customer is None:

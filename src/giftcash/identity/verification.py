@@ -335,7 +335,8 @@ def _store(
 
 
 def _aad(customer_id: str) -> str:
-    return f"identity:{customer_id}"
+    # the row id and a suffix, as key rotation rebuilds it (adapters/db/repositories_keys)
+    return f"{customer_id}:identity"
 
 
 def _finish(deps: Deps, check: IdentityCheck, status: str) -> None:
@@ -376,6 +377,13 @@ def decrypt(deps: Deps, stored: StoredIdentity) -> PersonDetails:
         verified_at=stored.verified_at,
         document_checked_at=stored.document_checked_at,
     )
+
+
+def person_key(uow: UnitOfWork, customer_id: str) -> str | None:
+    """What a per-person bound counts a verified customer by (their CI's keyed hash), so
+    a limit kept per phone follows the person to any phone; None: not verified."""
+    stored = uow.identities.for_customer(customer_id)
+    return f"ci:{stored.ci_hmac}" if stored is not None else None
 
 
 def verified_name(uow: UnitOfWork, deps: Deps, customer_id: str) -> tuple[str, date] | None:

@@ -27,6 +27,7 @@ ENCRYPTED_COLUMNS: tuple[tuple[str, str, str, tuple[tuple[str, str], ...]], ...]
     ("bank_accounts", "id", "account_key_id", (("account_number_enc", ""),)),
     ("operators", "id", "totp_key_id", (("totp_secret_enc", ""),)),
     ("webhook_endpoints", "id", "key_id", (("secret_enc", ""),)),
+    ("customer_identities", "customer_id", "key_id", (("details_enc", ":identity"),)),
 )
 
 

@@ -1,0 +1,24 @@
+"""The identity provider failing a quarter of its calls and answering twice while people
+sign up, each also with their second phone (issue 14): one customer per person, and
+every person whose confirmation was answered has theirs, read from both sides."""
+
+from __future__ import annotations
+
+from verdict import SEED, bad_columns, explain
+
+from giftcash.selftest.identity_faults import IdentityPlan, run_identity
+from giftcash.selftest.registry import Context
+
+PLAN = IdentityPlan(people=6)
+
+
+def test_an_identity_provider_that_times_out_or_answers_twice_makes_one_customer_a_person(
+    database_url, tmp_path
+):
+    assert PLAN.http_timeout_s * 1000 < PLAN.injected_timeout_ms  # every hang is a timeout
+    row, figures = run_identity(Context(SEED, tmp_path, database_url), PLAN)
+
+    assert bad_columns(row) == {}, explain(row)
+    assert row.faults >= 1, explain(row)  # the simulator really failed
+    assert figures["customers"] == figures["confirmed_answered"] == PLAN.people, figures
+    assert figures["duplicates"] == 0 and figures["checks_left_started"] == 0, figures
