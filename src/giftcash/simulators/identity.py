@@ -463,3 +463,36 @@ def create_identity_app(data_dir: Path, *, clock: Clock = utc_now) -> FastAPI:
 
 def run_identity(host: str, port: int, data_dir: Path) -> None:
     serve(create_identity_app(data_dir), host, port)
+
+
+# -- driving the simulator as a person would (the demo, the harness, tests) -----------------
+
+
+def add_person(
+    identity_url: str, phone: str, name: str, birth_date: date, *, sex: str = "F"
+) -> bool:
+    """A person at the identity simulator with this phone; True also when one is there
+    already (a restarted demo)."""
+    import httpx
+
+    r = httpx.post(
+        identity_url + "/sim/people",
+        json={
+            "name": name,
+            "birth_date": birth_date.isoformat(),
+            "sex": sex,
+            "phone": "".join(ch for ch in phone if ch.isdigit()),
+        },
+    )
+    return r.status_code in (201, 409)
+
+
+def confirm_on_phone(identity_url: str, phone: str) -> int:
+    """The person taps every request their phone shows; how many there were."""
+    import httpx
+
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    shown = httpx.get(identity_url + "/sim/challenges", params={"phone": digits}).json()
+    for challenge in shown["challenges"]:
+        httpx.post(f"{identity_url}/sim/challenges/{challenge['transaction_id']}/confirm")
+    return len(shown["challenges"])
