@@ -34,6 +34,7 @@ from giftcash.service.ports.records import (
     AuditRecord,
     Block,
     ConsentGiven,
+    DueDiligence,
     IdentityCheck,
     NewItem,
     NoticeDue,
@@ -71,6 +72,7 @@ class FakeDatabase:
     notice_outbox: dict[tuple[str, str], str] = field(default_factory=dict)
     identity_checks: dict[str, IdentityCheck] = field(default_factory=dict)
     identities: dict[str, StoredIdentity] = field(default_factory=dict)
+    due_diligence: dict[str, DueDiligence] = field(default_factory=dict)
     tokens: dict[str, tuple[str, str, datetime]] = field(default_factory=dict)
     commits: int = 0
 
@@ -129,6 +131,23 @@ class FakeCustomers(_Repo, ports.CustomersRepo):
     def set_verified_name(self, customer_id: str, name: str, birth_date: date) -> None:
         c = self.db.customers[customer_id]
         self.db.customers[customer_id] = replace(c, name=name, birth_date=birth_date)
+
+
+class FakeDueDiligence(_Repo, ports.DueDiligenceRepo):
+    def get(self, customer_id: str) -> DueDiligence | None:
+        return self.db.due_diligence.get(customer_id)
+
+    def _row(self, customer_id: str) -> DueDiligence:
+        empty = DueDiligence(customer_id, None, None, None, None, None, None)
+        return self.db.due_diligence.get(customer_id, empty)
+
+    def require(self, customer_id: str, by: str, reason: str, now: datetime) -> None:
+        row = replace(self._row(customer_id), required_by=by, required_reason=reason)
+        self.db.due_diligence[customer_id] = replace(row, required_at=now)
+
+    def answer(self, customer_id: str, answers_enc: bytes, key_id: str, now: datetime) -> None:
+        row = replace(self._row(customer_id), answers_enc=answers_enc, answers_key_id=key_id)
+        self.db.due_diligence[customer_id] = replace(row, answered_at=now)
 
 
 class FakeTokens(_Repo, ports.TokensRepo):
@@ -648,6 +667,7 @@ class FakeUnitOfWork:
         self.tokens = FakeTokens(self)  # type: ignore[abstract]
         self.identity_checks = FakeIdentityChecks(self)
         self.identities = FakeIdentities(self)
+        self.due_diligence = FakeDueDiligence(self)
 
     def __enter__(self) -> FakeUnitOfWork:
         self.work = copy.deepcopy(self.database)

@@ -103,6 +103,7 @@ def test_rotate_with_the_key_file_while_the_service_runs(ops_world):
         "operators",
         "webhook_endpoints",
         "customer_identities",
+        "customer_due_diligence",
     }
     assert all(set(by_key) <= {new_key} for by_key in status["rows"].values())
 

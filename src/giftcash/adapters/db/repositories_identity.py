@@ -1,5 +1,6 @@
-"""Verified identities (``customer_identities``: the CI only as a keyed hash, unique) and
-the verifications asked of the identity provider (``identity_checks``)."""
+"""Verified identities (``customer_identities``: the CI only as a keyed hash, unique),
+the verifications asked of the identity provider (``identity_checks``) and enhanced due
+diligence (``customer_due_diligence``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from giftcash.adapters.db import tables as t
-from giftcash.service.ports.records import IdentityCheck, StoredIdentity
+from giftcash.service.ports.records import DueDiligence, IdentityCheck, StoredIdentity
 
 
 def _check(r: Any) -> IdentityCheck:
@@ -148,4 +149,41 @@ class Identities:
             update(t.customer_identities)
             .where(c.customer_id == customer_id)
             .values(document_checked_at=now)
+        )
+
+
+class DueDiligenceRecords:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.pg = conn.dialect.name == "postgresql"
+
+    def get(self, customer_id: str) -> DueDiligence | None:
+        c = t.customer_due_diligence.c
+        r = self.conn.execute(
+            select(t.customer_due_diligence).where(c.customer_id == customer_id)
+        ).first()
+        if r is None:
+            return None
+        return DueDiligence(
+            customer_id=r.customer_id,
+            required_by=r.required_by,
+            required_reason=r.required_reason,
+            required_at=r.required_at,
+            answers_enc=bytes(r.answers_enc) if r.answers_enc is not None else None,
+            answers_key_id=r.answers_key_id,
+            answered_at=r.answered_at,
+        )
+
+    def _upsert(self, customer_id: str, values: dict[str, Any]) -> None:
+        ins = pg_insert if self.pg else sqlite_insert
+        stmt = ins(t.customer_due_diligence).values(customer_id=customer_id, **values)
+        self.conn.execute(stmt.on_conflict_do_update(index_elements=["customer_id"], set_=values))
+
+    def require(self, customer_id: str, by: str, reason: str, now: datetime) -> None:
+        values = {"required_by": by, "required_reason": reason, "required_at": now}
+        self._upsert(customer_id, values)
+
+    def answer(self, customer_id: str, answers_enc: bytes, key_id: str, now: datetime) -> None:
+        self._upsert(
+            customer_id, {"answers_enc": answers_enc, "answers_key_id": key_id, "answered_at": now}
         )

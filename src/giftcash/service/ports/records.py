@@ -282,3 +282,17 @@ class StoredIdentity:
     key_id: str
     verified_at: datetime
     document_checked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DueDiligence:
+    """Enhanced due diligence of one customer (``customer_due_diligence``): asked by an
+    operator (who, why, when) and answered by the customer (sealed answers)."""
+
+    customer_id: str
+    required_by: str | None
+    required_reason: str | None
+    required_at: datetime | None
+    answers_enc: bytes | None
+    answers_key_id: str | None
+    answered_at: datetime | None

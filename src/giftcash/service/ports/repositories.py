@@ -21,6 +21,7 @@ from giftcash.service.ports.records import (
     Block,
     Challenge,
     ConsentGiven,
+    DueDiligence,
     IdempotencyRecord,
     IdentityCheck,
     LeasedItem,
@@ -560,6 +561,14 @@ class IdentitiesRepo(Protocol):
     def by_ci(self, ci_hmac: str) -> StoredIdentity | None: ...
     def for_customer(self, customer_id: str) -> StoredIdentity | None: ...
     def mark_document_checked(self, customer_id: str, now: datetime) -> None: ...
+
+
+class DueDiligenceRepo(Protocol):
+    """Enhanced due diligence asked of and answered by customers (identity/tiers.py)."""
+
+    def get(self, customer_id: str) -> DueDiligence | None: ...
+    def require(self, customer_id: str, by: str, reason: str, now: datetime) -> None: ...
+    def answer(self, customer_id: str, answers_enc: bytes, key_id: str, now: datetime) -> None: ...
 
 
 class CodeRegistryRepo(Protocol):

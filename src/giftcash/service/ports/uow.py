@@ -47,6 +47,7 @@ class UnitOfWork(Protocol):
     notices: r.NoticesRepo
     identity_checks: r.IdentityChecksRepo
     identities: r.IdentitiesRepo
+    due_diligence: r.DueDiligenceRepo
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...
