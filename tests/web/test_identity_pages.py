@@ -107,3 +107,57 @@ def test_the_confirm_page_asks_the_catalogue_only_for_what_it_has(idsite, missin
     assert "다시 보냈습니다" in again.text
     assert not missing, missing
     pages.environment.cache_clear()
+
+
+def _signed_up(site: Site, identity: FakeIdentity, phone: str) -> None:
+    digits = phone.replace("-", "")
+    identity.person(digits, name="최지우", birth_date=date(1995, 3, 1))
+    _signup(site, phone)
+    identity.confirm(digits)
+    assert site.post("/signup/verify", {"phone": phone}).status_code == 303
+
+
+def test_the_account_page_shows_the_level_limits_and_what_unlocks_more_in_korean(
+    idsite,
+    missing,  # noqa: F811
+):
+    site, identity = idsite
+    site.client.cookies.set("gc_lang", "ko")
+    _signed_up(site, identity, "010-4400-0001")
+    identity.documents.add(("최지우", "9503012000000", date(2020, 1, 2)))
+    page = site.client.get("/accounts").text
+    assert 'data-tier="1"' in page and "본인인증 완료" in page
+    assert "오늘 남은 한도" in page and "1,000,000" in page
+    assert 'action="/accounts/id-document"' in page
+    wrong = site.post(
+        "/accounts/id-document", {"id_number": "950301-2000000", "issue_date": "2021-01-02"}
+    )
+    assert wrong.status_code == 422 and "유효한 신분증과 맞지 않습니다" in wrong.text
+    done = site.post(
+        "/accounts/id-document", {"id_number": "950301-2000000", "issue_date": "2020-01-02"}
+    )
+    assert done.status_code == 303, done.text
+    page = site.client.get(done.headers["location"]).text
+    assert 'data-tier="2"' in page and "신분증 확인 완료" in page
+    assert 'action="/accounts/due-diligence"' in page  # the questions, before a large sale
+    answered = site.post(
+        "/accounts/due-diligence",
+        {"occupation": "회사원", "source_of_funds": "급여", "purpose": "선물 받은 상품권"},
+    )
+    assert answered.status_code == 303, answered.text
+    page = site.client.get(answered.headers["location"]).text
+    assert "답변이 저장되었습니다" in page
+    assert 'action="/accounts/due-diligence"' not in page
+    assert not english_in(page), english_in(page)
+    assert not english_in(wrong.text), english_in(wrong.text)
+    assert not missing, missing
+    pages.environment.cache_clear()
+
+
+def test_the_account_page_in_english_names_the_level(idsite):
+    site, identity = idsite
+    site.client.cookies.set("gc_lang", "en")
+    _signed_up(site, identity, "010-4400-0002")
+    page = site.client.get("/accounts").text
+    assert "Your verification level" in page and "Identity verified" in page
+    assert "Left today" in page
