@@ -5,6 +5,7 @@ to call, in Korean with no English and in English."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date
 
@@ -161,3 +162,23 @@ def test_the_account_page_in_english_names_the_level(idsite):
     page = site.client.get("/accounts").text
     assert "Your verification level" in page and "Identity verified" in page
     assert "Left today" in page
+
+
+def test_the_sell_preview_counts_what_the_level_leaves(idsite):
+    site, identity = idsite
+    site.client.cookies.set("gc_lang", "ko")
+    _signed_up(site, identity, "010-4400-0003")
+    account_id = site.add_account(name="최지우")
+    form = {
+        "bank_account_id": account_id,
+        "brand_id": "cultureland",
+        "face_value": "10000",
+        "funding_source": "cash",
+        "mode": "paste",
+        "paste": "4180990000000001",
+    }
+    r = site.post("/sell/preview", form, headers={"HX-Request": "true"})
+    assert r.status_code == 200, r.text
+    # the day's 1,000,000 won of a verified identity, not the 3,000,000 velocity limit
+    left = re.search(r'class="small limits-left">([^<]*)<', r.text)
+    assert left and "1,000,000원" in left.group(1), r.text
