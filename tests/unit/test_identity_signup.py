@@ -150,3 +150,38 @@ def test_without_a_provider_the_sms_code_stays_the_phone_check():
     assert w.deps.identity is None
     with pytest.raises(errors.IdentityNotConfigured):
         verification.start_link(w.deps, "c-1")
+
+
+def test_a_customer_of_before_verifies_on_their_phone_and_takes_the_verified_name():
+    w = _world()
+    assert w.identity is not None
+    c = w.customer("c-old", name="김민지 ")
+    w.identity.person(c.phone, name="김민지", birth_date=date(1990, 5, 17))
+    verification.start_link(w.deps, "c-old")
+    with pytest.raises(errors.IdentityPending):
+        verification.complete_link(w.deps, "c-old")
+    w.identity.confirm(c.phone)
+    verification.complete_link(w.deps, "c-old")
+    assert w.db.customers["c-old"].name == "김민지" and "c-old" in w.db.identities
+    verification.complete_link(w.deps, "c-old")  # again: nothing more
+    assert len(w.db.identities) == 1
+
+
+def test_a_second_customer_of_one_person_cannot_take_the_identity_of_the_first():
+    w = _world()
+    assert w.identity is not None
+    first, second = w.customer("c-1"), w.customer("c-2")
+    w.identity.person(first.phone, ci="ci-shared")
+    w.identity.person(second.phone, ci="ci-shared")
+    for c in (first, second):
+        verification.start_link(w.deps, c.id)
+        w.identity.confirm(c.phone)
+    verification.complete_link(w.deps, "c-1")
+    with pytest.raises(errors.IdentityAlreadyRegistered) as refused:
+        verification.complete_link(w.deps, "c-2")
+    assert refused.value.context["masked_phone"] == mask(first.phone)
+    assert list(w.db.identities) == ["c-1"]
+
+
+def mask(phone: str) -> str:
+    return verification.mask_phone(phone)

@@ -63,9 +63,13 @@ def ci_key(deps: Deps, ci: str) -> str:
     return deps.vault.hmac(f"ci:{ci}")
 
 
+def _digits(phone: str) -> str:
+    return "".join(ch for ch in phone if ch.isdigit())
+
+
 def mask_phone(phone: str) -> str:
     """010-****-5678: enough for the person to recognise their own number."""
-    digits = "".join(ch for ch in phone if ch.isdigit())
+    digits = _digits(phone)
     return f"{digits[:3]}-****-{digits[-4:]}" if len(digits) >= 10 else "***"
 
 
@@ -286,7 +290,7 @@ def _verified_person(deps: Deps, port: IdentityPort, check: IdentityCheck) -> Ve
         _finish(deps, check, "failed")
         raise errors.IdentityFailed("the verification was refused or expired; start again")
     person = result.person
-    if "".join(ch for ch in person.phone if ch.isdigit()) != check.phone:
+    if _digits(person.phone) != _digits(check.phone):
         _finish(deps, check, "failed")
         raise errors.IdentityFailed("the verified phone is not the one given; start again")
     return person
