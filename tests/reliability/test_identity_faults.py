@@ -22,3 +22,18 @@ def test_an_identity_provider_that_times_out_or_answers_twice_makes_one_customer
     assert row.faults >= 1, explain(row)  # the simulator really failed
     assert figures["customers"] == figures["confirmed_answered"] == PLAN.people, figures
     assert figures["duplicates"] == 0 and figures["checks_left_started"] == 0, figures
+
+
+def test_the_harness_finds_a_person_with_two_customers(monkeypatch, tmp_path):
+    """PLANTED: the CI hashed with a fresh salt each time, so neither the refusal nor the
+    unique index sees the person again: the end checks must say so."""
+    import uuid
+
+    from giftcash.identity import verification
+
+    monkeypatch.setattr(
+        verification, "ci_key", lambda deps, ci: deps.vault.hmac(f"ci:{ci}:{uuid.uuid4()}")
+    )
+    row, figures = run_identity(Context(SEED, tmp_path, None), IdentityPlan(people=3))
+    assert row.bad > 0, explain(row)
+    assert figures["unknown_ci"] > 0 and figures["customers"] > 3, figures

@@ -129,7 +129,13 @@ def run_identity(ctx: Context, plan: IdentityPlan = IdentityPlan()) -> tuple[Row
                 th.join()
 
         def complete(phone: str) -> None:
-            outcome = _complete(deps, http, phone, plan.tries)
+            try:
+                outcome = _complete(deps, http, phone, plan.tries)
+            except Exception as e:  # a crash of the sign-up itself is a finding, not noise
+                outcome = "harness_errors"
+                with lock:
+                    assert out.notes is not None
+                    out.notes.append(f"completing {phone[-4:]}: {type(e).__name__}")
             with lock:
                 setattr(out, outcome, getattr(out, outcome) + 1)
 
