@@ -51,6 +51,22 @@ def limits_from(settings: Settings) -> Limits:
     )
 
 
+def rule_params_from(settings: Settings) -> dict[str, int]:
+    """The rule pack's thresholds the settings set; checked against the pack now, so a
+    threshold that would relax a statutory rule stops the process at start-up
+    (``StatutoryRule``)."""
+    from giftcash.catalogue.live import base_rules
+
+    wanted = {
+        "identity_max_value_per_day": settings.tier_identity_max_day_won,
+        "identity_max_value_per_month": settings.tier_identity_max_month_won,
+        "edd_one_off_value": settings.edd_one_off_won,
+    }
+    params = {name: value for name, value in wanted.items() if value is not None}
+    base_rules(settings.jurisdiction, params)
+    return params
+
+
 def build_deps(
     settings: Settings,
     *,
@@ -129,6 +145,7 @@ def build_deps(
         outbound_denied=cidr_list(settings.outbound_denied),
         trusted_proxies=cidr_list(settings.trusted_proxies),
         identity=instrument("identity", identity) if identity is not None else None,
+        rule_params=rule_params_from(settings),
     )
     return deps
 

@@ -114,3 +114,31 @@ def test_a_customer_without_a_verified_identity_sells_nothing_where_checks_are_i
     account = add_account(w, auth, "35000000000001")
     w.deps.identity = identity
     assert _sell(w, auth, account, _codes(30, 1)) == ["identity_required"]
+
+
+def test_the_amounts_are_settings_that_may_only_lower_the_statutory_floor(engine, tmp_path):
+    from giftcash.bootstrap import build_deps
+    from giftcash.config import Settings
+
+    url = str(engine.url)
+    lowered = Settings(
+        data_dir=tmp_path,
+        database_url=url,
+        tier_identity_max_day_won=200_000,
+        edd_one_off_won=5_000_000,
+    )
+    deps = build_deps(lowered, engine=engine, fast_passwords=True)
+    assert deps.rule_params == {
+        "identity_max_value_per_day": 200_000,
+        "edd_one_off_value": 5_000_000,
+    }
+    rules = {r.id: r for r in overrides.list_rules(deps)}
+    assert rules["due_diligence"].params["identity_max_value_per_day"] == 200_000
+    assert rules["due_diligence"].params["identity_max_value_per_month"] == 5_000_000
+    with pytest.raises(StatutoryRule):  # an operator cannot raise it back either
+        overrides.patch_rule(
+            deps, OP, "due_diligence", params={"identity_max_value_per_day": 300_000}
+        )
+    raised = Settings(data_dir=tmp_path, database_url=url, edd_one_off_won=20_000_000)
+    with pytest.raises(StatutoryRule):
+        build_deps(raised, engine=engine, fast_passwords=True)

@@ -98,7 +98,7 @@ def limits_of(ruleset: RuleSet) -> tiers.TierLimits:
 def view(deps: Deps, customer_id: str) -> TierView:
     now = deps.clock.now()
     with deps.reader() as uow:
-        rs = rules_in(uow, deps.brand_catalogue, deps.jurisdiction)
+        rs = rules_in(uow, deps.brand_catalogue, deps.jurisdiction, configured=deps.rule_params)
         f = facts(uow, deps, customer_id)
         day_start, _ = day_bounds(rs, now)
         _, day_used = uow.items.day_totals(customer_id=customer_id, since=day_start)

@@ -38,7 +38,7 @@ from giftcash.service.ports.records import DecisionRecord, LeasedItem
 
 
 def ruleset(uow: UnitOfWork, deps: Deps, live: LiveCatalogue | None = None) -> RuleSet:
-    return rules_in(uow, deps.brand_catalogue, deps.jurisdiction, live)
+    return rules_in(uow, deps.brand_catalogue, deps.jurisdiction, live, deps.rule_params)
 
 
 def route_dicts(d: Decision) -> list[dict[str, Any]]:

@@ -132,6 +132,9 @@ class Deps:
     trusted_proxies: tuple[str, ...] = ()
     # The identity provider (본인인증). None: sign-up proves the phone with an SMS code.
     identity: IdentityPort | None = None
+    # Thresholds of the rule pack set by the deployment (settings): applied over the pack
+    # before the operator's overrides; a statutory rule's may only be tightened.
+    rule_params: Mapping[str, int] = field(default_factory=dict)
 
     def reader(self) -> UnitOfWork:
         """A unit of work that only reads: a snapshot that never takes the write lock
