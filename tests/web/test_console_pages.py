@@ -57,6 +57,7 @@ POSTS = {
     "/admin/review/{item_id}/approve": "review",
     "/admin/review/{item_id}/decline": "review",
     "/admin/cases/{case_id}/status": "cases",
+    "/admin/cases/{case_id}/require-edd": "cases",
     "/admin/cases/export": "cases",
     "/admin/customers/{customer_id}/block": "customers",
     "/admin/customers/{customer_id}/unblock": "customers",
