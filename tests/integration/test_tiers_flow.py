@@ -63,6 +63,20 @@ def test_tiers_unlock_larger_sales_and_never_loosen(world: World):
     assert _sell(w, auth, account, _codes(1, 2)) == [None, None]  # 100,000: the day's amount
     assert _sell(w, auth, account, _codes(3, 1)) == ["id_document_required"]
     assert tiers.view(w.deps, customer_id).room.day_left == 0
+    r = w.client.get("/v1/due-diligence", headers=auth)
+    assert r.status_code == 200, r.text
+    assert r.json() == {
+        "in_force": True,
+        "tier": 1,
+        "currency": "KRW",
+        "day_used": 100_000,
+        "day_left": 0,
+        "month_used": 100_000,
+        "month_left": 4_900_000,
+        "next_step": "check_id_document",
+        "edd_one_off_value": 300_000,
+    }
+    assert w.client.get("/v1/due-diligence").status_code == 401
 
     with pytest.raises(tiers.IdDocumentMismatch):
         tiers.check_id_document(
