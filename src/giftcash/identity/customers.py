@@ -192,9 +192,7 @@ def verify_phone(
     now = deps.clock.now()
     if deps.identity is not None:
         # no code: the person confirmed on their phone, the provider says who they are
-        _, token = verification.complete_signup(
-            deps, phone=normalise_phone(phone), sign_in=sign_in, device_key=device_key
-        )
+        _, token = verification.complete_signup(deps, phone=normalise_phone(phone), sign_in=sign_in)
         return token
     try:
         phone = normalise_phone(phone)

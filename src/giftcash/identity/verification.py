@@ -185,9 +185,7 @@ def _ask(deps: Deps, port: IdentityPort, check: IdentityCheck) -> str | None:
 # -- completing --------------------------------------------------------------------------------
 
 
-def complete_signup(
-    deps: Deps, *, phone: str, sign_in: bool = False, device_key: str | None = None
-) -> tuple[str, str | None]:
+def complete_signup(deps: Deps, *, phone: str, sign_in: bool = False) -> tuple[str, str | None]:
     """After the person confirmed on their phone: the customer (made now, with the
     verified name and birth date) and, with ``sign_in``, a session token. Completing
     again answers the same customer without a token. ``phone``: normalised already."""
