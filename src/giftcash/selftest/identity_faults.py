@@ -7,7 +7,8 @@ once. Every person also signs up again with a second phone of theirs.
 The end checks read both sides: the simulator's records (which transactions were
 confirmed, for whom, how often their verified result was answered) and our database.
 A run is clean when every person has at most one customer (invariant_breaks counts any
-second one, and customers without an identity or with one the provider never verified),
+second one, customers without an identity or with one the provider never verified, and
+any stored value holding a CI or DI in clear),
 and every person whose confirmation the provider answered ended in exactly one customer
 (unsettled counts those left with none). The adapters' timeout (0.4 s) is shorter than
 the injected hang (1.5 s), so every hang is an ambiguous answer."""
@@ -147,6 +148,7 @@ def run_identity(ctx: Context, plan: IdentityPlan = IdentityPlan()) -> tuple[Row
         injected = http.get("/sim/faults").json()["counts"]
         http.delete("/sim/faults")
         figures = _check(engine, http, deps.vault.hmac, [ci for ci, _, _ in people])
+        figures["in_clear"] = _in_clear(engine, _identifiers(http))
         ctx.progress(f"identity: {out.made} made, {out.refused} refused, {out.gave_up} gave up")
     except Exception as e:  # the harness itself broke: say so rather than pass
         out.harness_errors += 1
@@ -167,7 +169,8 @@ def run_identity(ctx: Context, plan: IdentityPlan = IdentityPlan()) -> tuple[Row
         faults=faults,
         invariant_breaks=figures.get("duplicates", 0)
         + figures.get("without_identity", 0)
-        + figures.get("unknown_ci", 0),
+        + figures.get("unknown_ci", 0)
+        + figures.get("in_clear", 0),
         unsettled=figures.get("unsettled", 0) + out.gave_up,
         harness_errors=out.harness_errors + (0 if figures else 1),
         seconds=time.monotonic() - began,
@@ -245,3 +248,24 @@ def _check(engine: Any, http: httpx.Client, hmac: Any, cis: list[str]) -> dict[s
         "checks_left_started": len(started),
         "confirmed_answered": len(answered),
     }
+
+
+def _identifiers(http: httpx.Client) -> set[str]:
+    """Every person's CI and DI as the simulator knows them."""
+    from giftcash.simulators.identity import di_for
+
+    people = http.get("/sim/people").json()["people"]
+    return {p["ci"] for p in people} | {di_for(p["ci"], "giftcash") for p in people}
+
+
+def _in_clear(engine: Any, secrets: set[str]) -> int:
+    """Stored values of any table that hold a CI or a DI as it is (each must be only a
+    keyed hash or sealed)."""
+    found = 0
+    with engine.connect() as conn:
+        for table in t.metadata.sorted_tables:
+            for row in conn.execute(select(table)):
+                for value in row:
+                    text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
+                    found += sum(1 for s in secrets if s in text)
+    return found
