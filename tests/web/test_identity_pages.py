@@ -182,3 +182,19 @@ def test_the_sell_preview_counts_what_the_level_leaves(idsite):
     # the day's 1,000,000 won of a verified identity, not the 3,000,000 velocity limit
     left = re.search(r'class="small limits-left">([^<]*)<', r.text)
     assert left and "1,000,000원" in left.group(1), r.text
+
+
+def test_a_provider_not_answering_asks_to_try_again_and_then_goes_on(idsite):
+    site, identity = idsite
+    site.client.cookies.set("gc_lang", "ko")
+    identity.person("01046000001")
+    _signup(site, "010-4600-0001")
+    identity.confirm("01046000001")
+    identity.down = True
+    r = site.post("/signup/verify", {"phone": "010-4600-0001"})
+    assert r.status_code == 503
+    assert "잠시 후 다시 시도해 주세요" in r.text and 'action="/signup/verify"' in r.text
+    assert _count(site, t.customers) == 0
+    identity.down = False
+    assert site.post("/signup/verify", {"phone": "010-4600-0001"}).status_code == 303
+    assert _count(site, t.customers) == 1
