@@ -185,3 +185,19 @@ def test_a_second_customer_of_one_person_cannot_take_the_identity_of_the_first()
 
 def mask(phone: str) -> str:
     return verification.mask_phone(phone)
+
+
+def test_asking_again_sends_a_new_request_and_keeps_what_was_given():
+    w = _world()
+    assert w.identity is not None
+    w.identity.person("01099990009", name="윤지아")
+    customer_id = _signup(w, "01099990009")
+    customers.resend_code(w.deps, phone="01099990009")
+    assert len(w.identity.transactions) == 2  # the phone shows a new request
+    customers.resend_code(w.deps, phone="01011112222")  # no sign-up waits: nothing, alike
+    assert len(w.identity.transactions) == 2
+    w.identity.confirm("01099990009")
+    assert customers.verify_phone(w.deps, phone="01099990009", code="", sign_in=True)
+    made = next(iter(w.db.customers.values()))
+    assert made.name == "윤지아" and made.password_hash == "plain:" + PASSWORD
+    assert made.id == customer_id  # the id the sign-up answered stays the one made
