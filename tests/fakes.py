@@ -20,6 +20,7 @@ from giftcash.service.ports import (
     Unavailable,
     VoucherInfo,
 )
+from giftcash.service.ports.records import IdDocumentAnswer, IdentityResult, VerifiedPerson
 
 
 @dataclass
@@ -202,3 +203,71 @@ class FakeSms:
         match = re.search(r"\b(\d{6})\b", text)
         assert match, "no code in the SMS"
         return match.group(1)
+
+
+@dataclass
+class FakeIdentity:
+    """A PASS-style provider in memory: ``person`` registers someone (their CI the same
+    whatever phone they use), ``confirm`` is their tap on the phone. Faults: ``lose_next``
+    starts the transaction and loses the answer (``Ambiguous``), ``down`` refuses every
+    call (``Unavailable``)."""
+
+    people: dict[str, VerifiedPerson] = field(default_factory=dict)  # by phone
+    documents: set[tuple[str, str, date]] = field(default_factory=set)
+    transactions: dict[str, dict] = field(default_factory=dict)
+    by_key: dict[str, str] = field(default_factory=dict)
+    lose_next: int = 0
+    down: bool = False
+    answers: int = 0  # verified results answered
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def person(
+        self,
+        phone: str,
+        name: str = "김민지",
+        birth_date: date = date(1990, 5, 17),
+        ci: str | None = None,
+        carrier: str = "SKT",
+    ) -> VerifiedPerson:
+        ci = ci or f"ci-{len(self.people) + 1:04d}"
+        p = VerifiedPerson(name, birth_date, "F", carrier, phone, ci, f"di-{ci}")
+        self.people[phone] = p
+        return p
+
+    def start(self, phone: str, key: str) -> str:
+        with self.lock:
+            if self.down:
+                raise Unavailable("scripted")
+            if key not in self.by_key:
+                tx = f"tx-{len(self.transactions) + 1}"
+                self.by_key[key] = tx
+                self.transactions[tx] = {"phone": phone, "status": "pending"}
+            if self.lose_next:
+                self.lose_next -= 1
+                raise Ambiguous("scripted lost answer")
+            return self.by_key[key]
+
+    def confirm(self, phone: str, *, deny: bool = False) -> None:
+        """The person taps every pending request on their phone."""
+        for t in self.transactions.values():
+            if t["phone"] == phone and t["status"] == "pending":
+                t["status"] = "denied" if deny else "confirmed"
+
+    def result(self, transaction_id: str) -> IdentityResult:
+        if self.down:
+            raise Unavailable("scripted")
+        t = self.transactions.get(transaction_id)
+        if t is None or t["status"] == "denied":
+            return IdentityResult("failed")
+        if t["status"] == "pending" or t["phone"] not in self.people:
+            return IdentityResult("pending")
+        self.answers += 1
+        return IdentityResult("verified", self.people[t["phone"]])
+
+    def check_id_document(
+        self, name: str, id_number: str, issue_date: date, key: str
+    ) -> IdDocumentAnswer:
+        if self.down:
+            raise Unavailable("scripted")
+        ok = (name, id_number, issue_date) in self.documents
+        return IdDocumentAnswer("genuine" if ok else "mismatch")

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
-from fakes import FakeBank, FakeClock, FakeIssuer, FakeSms
+from fakes import FakeBank, FakeClock, FakeIdentity, FakeIssuer, FakeSms
 from giftcash.audit import log as audit
 from giftcash.domain import stops as stop_rules
 from giftcash.domain.bank_hours import Maintenance
@@ -36,7 +36,9 @@ from giftcash.service.ports.records import (
     AuditRecord,
     Block,
     ConsentGiven,
+    DueDiligence,
     HeldSale,
+    IdentityCheck,
     IssuerEvidence,
     NewItem,
     NoticeDue,
@@ -46,6 +48,8 @@ from giftcash.service.ports.records import (
     RowView,
     StopExposure,
     StopLink,
+    StoredIdentity,
+    Token,
 )
 from giftcash.service.ports.uow import UnitOfWork
 
@@ -77,6 +81,10 @@ class FakeDatabase:
     evidence: list[IssuerEvidence] = field(default_factory=list)
     payment_stops: dict[str, PaymentStop] = field(default_factory=dict)
     stop_links: list[StopLink] = field(default_factory=list)
+    identity_checks: dict[str, IdentityCheck] = field(default_factory=dict)
+    identities: dict[str, StoredIdentity] = field(default_factory=dict)
+    due_diligence: dict[str, DueDiligence] = field(default_factory=dict)
+    tokens: dict[str, tuple[str, str, datetime]] = field(default_factory=dict)
     commits: int = 0
 
 
@@ -115,6 +123,107 @@ class _Repo:
 class FakeCustomers(_Repo, ports.CustomersRepo):
     def get(self, customer_id: str) -> Customer | None:
         return self.db.customers.get(customer_id)
+
+    def by_phone(self, phone: str) -> Customer | None:
+        return next((c for c in self.db.customers.values() if c.phone == phone), None)
+
+    def add(
+        self, id: str, phone: str, name: str, birth_date: date, password_hash: str, now: datetime
+    ) -> None:
+        assert self.by_phone(phone) is None, "phone is unique"
+        self.db.customers[id] = Customer(
+            id, phone, name, birth_date, password_hash, "active", None, now
+        )
+
+    def mark_verified(self, customer_id: str, now: datetime) -> None:
+        c = self.db.customers[customer_id]
+        self.db.customers[customer_id] = replace(c, phone_verified_at=now)
+
+    def set_verified_name(self, customer_id: str, name: str, birth_date: date) -> None:
+        c = self.db.customers[customer_id]
+        self.db.customers[customer_id] = replace(c, name=name, birth_date=birth_date)
+
+
+class FakeDueDiligence(_Repo, ports.DueDiligenceRepo):
+    def get(self, customer_id: str) -> DueDiligence | None:
+        return self.db.due_diligence.get(customer_id)
+
+    def _row(self, customer_id: str) -> DueDiligence:
+        empty = DueDiligence(customer_id, None, None, None, None, None, None)
+        return self.db.due_diligence.get(customer_id, empty)
+
+    def require(self, customer_id: str, by: str, reason: str, now: datetime) -> None:
+        row = replace(self._row(customer_id), required_by=by, required_reason=reason)
+        self.db.due_diligence[customer_id] = replace(row, required_at=now)
+
+    def answer(self, customer_id: str, answers_enc: bytes, key_id: str, now: datetime) -> None:
+        row = replace(self._row(customer_id), answers_enc=answers_enc, answers_key_id=key_id)
+        self.db.due_diligence[customer_id] = replace(row, answered_at=now)
+
+
+class FakeTokens(_Repo, ports.TokensRepo):
+    def add(
+        self,
+        token_hash: str,
+        subject_type: str,
+        subject_id: str,
+        expires_at: datetime,
+        now: datetime,
+    ) -> None:
+        self.db.tokens[token_hash] = (subject_type, subject_id, expires_at)
+
+    def get(self, token_hash: str) -> Token | None:
+        row = self.db.tokens.get(token_hash)
+        return Token(*row) if row else None
+
+
+class FakeIdentityChecks(_Repo, ports.IdentityChecksRepo):
+    def add(self, check: IdentityCheck) -> None:
+        self.db.identity_checks[check.id] = check
+
+    def get(self, check_id: str) -> IdentityCheck | None:
+        return self.db.identity_checks.get(check_id)
+
+    def _latest(self, match: Any) -> IdentityCheck | None:
+        found = [c for c in self.db.identity_checks.values() if match(c)]
+        return max(found, key=lambda c: (c.created_at, c.id)) if found else None
+
+    def latest(self, phone: str, purpose: str) -> IdentityCheck | None:
+        return self._latest(lambda c: c.phone == phone and c.purpose == purpose)
+
+    def latest_for_customer(self, customer_id: str, purpose: str) -> IdentityCheck | None:
+        return self._latest(lambda c: c.customer_id == customer_id and c.purpose == purpose)
+
+    def set_transaction(self, check_id: str, transaction_id: str) -> None:
+        c = self.db.identity_checks[check_id]
+        if c.transaction_id is None:
+            self.db.identity_checks[check_id] = replace(c, transaction_id=transaction_id)
+
+    def finish(self, check_id: str, status: str, now: datetime) -> bool:
+        c = self.db.identity_checks[check_id]
+        if c.status != "started":
+            return False
+        self.db.identity_checks[check_id] = replace(c, status=status, password_hash=None)
+        return True
+
+
+class FakeIdentities(_Repo, ports.IdentitiesRepo):
+    def add(self, identity: StoredIdentity) -> bool:
+        taken = identity.customer_id in self.db.identities or self.by_ci(identity.ci_hmac)
+        if taken:
+            return False
+        self.db.identities[identity.customer_id] = identity
+        return True
+
+    def by_ci(self, ci_hmac: str) -> StoredIdentity | None:
+        return next((i for i in self.db.identities.values() if i.ci_hmac == ci_hmac), None)
+
+    def for_customer(self, customer_id: str) -> StoredIdentity | None:
+        return self.db.identities.get(customer_id)
+
+    def mark_document_checked(self, customer_id: str, now: datetime) -> None:
+        i = self.db.identities[customer_id]
+        self.db.identities[customer_id] = replace(i, document_checked_at=now)
 
 
 def _bank_account(row: dict[str, Any]) -> BankAccount:
@@ -745,6 +854,10 @@ class FakeUnitOfWork:
         self.bank_hours = FakeBankHours(self)
         self.evidence = FakeEvidence(self)
         self.stops = FakeStops(self)  # type: ignore[abstract]
+        self.tokens = FakeTokens(self)  # type: ignore[abstract]
+        self.identity_checks = FakeIdentityChecks(self)
+        self.identities = FakeIdentities(self)
+        self.due_diligence = FakeDueDiligence(self)
 
     def __enter__(self) -> FakeUnitOfWork:
         self.work = copy.deepcopy(self.database)
@@ -797,6 +910,7 @@ class FakeWorld:
     bank: FakeBank = field(default_factory=FakeBank)
     sms: FakeSms = field(default_factory=FakeSms)
     clock: FakeClock = field(default_factory=FakeClock)
+    identity: FakeIdentity | None = None  # None: sign-up proves the phone by SMS
 
     def __post_init__(self) -> None:
         ids = itertools.count(1)
@@ -812,6 +926,7 @@ class FakeWorld:
             clock=self.clock,
             new_id=lambda: f"id-{next(ids):04d}",
             new_bank_tran_id=lambda: f"M202600001U{next(tran_ids):09d}",
+            identity=self.identity,
         )
 
     def customer(

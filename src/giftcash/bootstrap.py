@@ -57,6 +57,22 @@ def limits_from(settings: Settings) -> Limits:
     )
 
 
+def rule_params_from(settings: Settings) -> dict[str, int]:
+    """The rule pack's thresholds the settings set; checked against the pack now, so a
+    threshold that would relax a statutory rule stops the process at start-up
+    (``StatutoryRule``)."""
+    from giftcash.catalogue.live import base_rules
+
+    wanted = {
+        "identity_max_value_per_day": settings.tier_identity_max_day_won,
+        "identity_max_value_per_month": settings.tier_identity_max_month_won,
+        "edd_one_off_value": settings.edd_one_off_won,
+    }
+    params = {name: value for name, value in wanted.items() if value is not None}
+    base_rules(settings.jurisdiction, params)
+    return params
+
+
 def build_deps(
     settings: Settings,
     *,
@@ -64,6 +80,7 @@ def build_deps(
     issuer: object | None = None,
     bank: object | None = None,
     sms: object | None = None,
+    identity: object | None = None,
     fast_passwords: bool = False,
 ) -> Deps:
     """Everything the use cases need, wired from settings; adapters may be swapped in."""
@@ -72,6 +89,7 @@ def build_deps(
     from giftcash.adapters.crypto.passwords import Argon2Passwords
     from giftcash.adapters.db.app_uow import AppUnitOfWork
     from giftcash.adapters.db.ids import new_id
+    from giftcash.adapters.identity.http_identity import HttpIdentity
     from giftcash.adapters.issuers.http_issuer import HttpIssuer
     from giftcash.adapters.net import SystemResolver
     from giftcash.adapters.observability.metrics import BoundMetrics, instrument
@@ -79,6 +97,12 @@ def build_deps(
     from giftcash.config import cidr_list
 
     engine = engine or make_engine_from_settings(settings)
+    if identity is None and settings.identity_url:
+        identity = HttpIdentity(
+            settings.identity_url,
+            settings.http_timeout_s,
+            service_code=settings.identity_service_code,
+        )
     bank_code, _, account = settings.bank_operating_account.partition(":")
 
     # Units of work take the clock and id source of the Deps they belong to when they
@@ -126,6 +150,8 @@ def build_deps(
         bound_events=BoundMetrics(),
         outbound_denied=cidr_list(settings.outbound_denied),
         trusted_proxies=cidr_list(settings.trusted_proxies),
+        identity=instrument("identity", identity) if identity is not None else None,
+        rule_params=rule_params_from(settings),
     )
     return deps
 

@@ -34,6 +34,17 @@ class Settings(BaseSettings):
     issuer_url: str = "http://127.0.0.1:8101"
     bank_url: str = "http://127.0.0.1:8102"
     sms_url: str = "http://127.0.0.1:8103"
+    # The identity provider (본인인증, PASS-style; the simulator listens on 8104 by
+    # convention). None: not configured, and sign-up proves the phone with an SMS code.
+    identity_url: str | None = None
+    identity_service_code: str = "giftcash"
+    # Due diligence by amount (domain/tiers.py), in won: a verified identity sells up to
+    # these a day and a month (above: an ID document check), and enhanced due diligence
+    # comes from this one-off amount. Unset: the rule pack's (1,000,000 / 5,000,000 /
+    # the 특정금융정보법 10,000,000). Lower only: a higher one refuses to start.
+    tier_identity_max_day_won: int | None = Field(default=None, ge=0)
+    tier_identity_max_month_won: int | None = Field(default=None, ge=0)
+    edd_one_off_won: int | None = Field(default=None, ge=1)
     # What the bank simulator and a real open-banking client need to identify us.
     bank_client_code: str = "M202600001"  # 이용기관코드 (10 chars) that prefixes bank_tran_id
     bank_operating_account: str = "004:00000000000001"

@@ -55,7 +55,15 @@ def demo(tmp_path):
 
 def test_demo_writes_its_urls_and_credentials(demo):
     _, info, _ = demo
-    for key in ("api_url", "web_url", "issuer_url", "bank_url", "sms_url", "database_url"):
+    for key in (
+        "api_url",
+        "web_url",
+        "issuer_url",
+        "bank_url",
+        "sms_url",
+        "identity_url",
+        "database_url",
+    ):
         assert info[key], key
     assert set(info["operator"]) >= {"username", "password", "totp_secret"}
     assert set(info["customer"]) >= {"phone", "password"}
@@ -66,11 +74,17 @@ def test_demo_writes_its_urls_and_credentials(demo):
         headers={"Authorization": f"Bearer {r.json()['access_token']}"},
     ).json()["data"]
     assert [a["status"] for a in accounts] == ["verified"]
+    # the demo customer is a person the identity simulator verified (본인인증)
+    people = httpx.get(info["identity_url"] + "/sim/people").json()["people"]
+    phone = info["customer"]["phone"].replace("-", "")
+    assert [p["name"] for p in people if phone in p["phones"]] == ["김지원"]
 
 
 def test_new_customer_sells_three_vouchers_and_is_paid(demo):
     _, info, _ = demo
-    u = Urls(info["api_url"], info["issuer_url"], info["bank_url"], info["sms_url"])
+    u = Urls(
+        info["api_url"], info["issuer_url"], info["bank_url"], info["sms_url"], info["identity_url"]
+    )
     auth, account_id = sign_up(u, "010-7777-1234", "박서준", "3333012345678")
     vouchers = [buy(u, "cultureland", 30_000), buy(u, "munhwa", 10_000), buy(u, "booknlife", 5_000)]
     sub = submit(u, auth, account_id, vouchers, key="three-vouchers")

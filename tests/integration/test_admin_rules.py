@@ -30,7 +30,11 @@ def test_statutory_rules_cannot_be_switched_off_and_the_attempt_is_audited(world
     adm = w.operator("adm", "admin")
     rules = _rules(w, adm)
     statutory = {k for k, v in rules.items() if v["statutory"]}
-    assert statutory == {"carrier_billing_prohibited", "credit_card_financing_prohibited"}
+    assert statutory == {
+        "carrier_billing_prohibited",
+        "credit_card_financing_prohibited",
+        "due_diligence",
+    }
     assert "정보통신망법 §72①3" in rules["carrier_billing_prohibited"]["description"]
     assert all(rules[k]["enabled"] for k in statutory)
 
@@ -52,6 +56,7 @@ def test_statutory_rules_cannot_be_switched_off_and_the_attempt_is_audited(world
     assert [(a.subject, a.actor, a.detail["outcome"], a.detail["code"]) for a in attempts] == [
         ("rule:carrier_billing_prohibited", "operator:adm", "refused", "statutory_rule"),
         ("rule:credit_card_financing_prohibited", "operator:adm", "refused", "statutory_rule"),
+        ("rule:due_diligence", "operator:adm", "refused", "statutory_rule"),
         ("rule:carrier_billing_prohibited", "operator:adm", "refused", "statutory_rule"),
     ]
     assert attempts[0].detail["enabled"] is False
@@ -128,3 +133,26 @@ def test_a_stored_row_that_would_switch_off_a_statutory_rule_is_not_obeyed(world
     adm = w.operator("adm", "admin")
     r = w.client.get("/v1/admin/rules", headers=adm).json()["data"]
     assert next(x for x in r if x["id"] == "credit_card_financing_prohibited")["enabled"] is True
+
+
+def test_the_due_diligence_amounts_may_be_lowered_never_raised(world: World):
+    w = world
+    adm = w.operator("adm", "admin")
+    assert _rules(w, adm)["due_diligence"]["params"]["edd_one_off_value"] == 10_000_000
+    raised = w.client.patch(
+        "/v1/admin/rules/due_diligence",
+        json={"params": {"edd_one_off_value": 10_000_001}},
+        headers=adm,
+    )
+    assert raised.status_code == 403 and raised.json()["code"] == "statutory_rule"
+    lowered = w.client.patch(
+        "/v1/admin/rules/due_diligence",
+        json={"params": {"identity_max_value_per_day": 500_000}},
+        headers=adm,
+    )
+    assert lowered.status_code == 200, lowered.text
+    params = _rules(w, adm)["due_diligence"]["params"]
+    assert (params["identity_max_value_per_day"], params["edd_one_off_value"]) == (
+        500_000,
+        10_000_000,
+    )

@@ -97,7 +97,14 @@ def test_rotate_with_the_key_file_while_the_service_runs(ops_world):
     assert all(after["blobs"][i] != blob for i, blob in before["blobs"].items())
     status = json.loads(runner.invoke(app, ["keys", "status", "--json"]).stdout)
     assert status["rows_not_under_current"] == 0 and status["current"] == new_key
-    assert set(status["rows"]) == {"items", "bank_accounts", "operators", "webhook_endpoints"}
+    assert set(status["rows"]) == {
+        "items",
+        "bank_accounts",
+        "operators",
+        "webhook_endpoints",
+        "customer_identities",
+        "customer_due_diligence",
+    }
     assert all(set(by_key) <= {new_key} for by_key in status["rows"].values())
 
     # a fresh process reads the ring; old codes decrypt

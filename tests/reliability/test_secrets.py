@@ -12,7 +12,7 @@ import pytest
 from verdict import SEED, explain
 
 from giftcash.adapters.crypto import passwords
-from giftcash.identity import customers
+from giftcash.identity import customers, sessions
 from giftcash.intake import submissions
 from giftcash.redemption import steps as redemption
 from giftcash.selftest.registry import Context
@@ -53,6 +53,7 @@ def test_planted_leaks_are_found(monkeypatch, tmp_path):
     monkeypatch.setattr(submissions, "mask", lambda code: code)  # PLANTED: unmasked
     monkeypatch.setattr(redemption, "redeem", chatty_redeem)
     monkeypatch.setattr(customers, "token_hash", lambda token: token)  # PLANTED: plain
+    monkeypatch.setattr(sessions, "token_hash", lambda token: token)  # (where they are made)
     monkeypatch.setattr(passwords, "Argon2Passwords", Sha256Passwords)
 
     row, out = run_secrets(Context(SEED, tmp_path))

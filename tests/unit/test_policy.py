@@ -70,11 +70,19 @@ def route_ids(decision) -> list[str]:
 
 def test_the_kr_statutory_rules_cite_their_statutes() -> None:
     statutory = {r.id: r for r in KR.rules if r.statutory}
-    assert set(statutory) == {"carrier_billing_prohibited", "credit_card_financing_prohibited"}
+    assert set(statutory) == {
+        "carrier_billing_prohibited",
+        "credit_card_financing_prohibited",
+        "due_diligence",
+    }
     assert "정보통신망법 §72①3" in statutory["carrier_billing_prohibited"].description
     assert "여신전문금융업법 §70" in statutory["credit_card_financing_prohibited"].description
-    # they apply at every stage, from the first quote on
-    assert all(r.stages == frozenset(Stage) for r in KR_STATUTORY_RULES)
+    assert "특정금융정보법 §5의2" in statutory["due_diligence"].description
+    # the prohibitions apply at every stage, from the first quote on; due diligence when
+    # a customer's sale comes in (the quote has no customer, redemption no new amount)
+    prohibitions = [r for r in KR_STATUTORY_RULES if r.id != "due_diligence"]
+    assert all(r.stages == frozenset(Stage) for r in prohibitions)
+    assert statutory["due_diligence"].stages == frozenset({Stage.INTAKE})
 
 
 @pytest.mark.parametrize(

@@ -8,17 +8,19 @@ account work by keyboard alone.
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import httpx
 import pytest
 from browsing import needs_chromium, shot
 from sqlalchemy import select
-from test_browser import PAID_TIMEOUT_MS, PASSWORD, buy, deposit_memo, sms_code
+from test_browser import PAID_TIMEOUT_MS, PASSWORD, buy, deposit_memo
 from test_console_browser import first_time_seller_in_review
 from test_console_browser import sign_in as operator_sign_in
 
 from giftcash.adapters.db import tables as t
 from giftcash.domain.aml import Evidence
+from giftcash.simulators.identity import add_person, confirm_on_phone
 
 pytestmark = [needs_chromium, pytest.mark.slow]
 
@@ -80,8 +82,8 @@ def test_no_serious_violation_on_any_customer_page(demo, page, lang):
     page.check("input[name=consent_terms]")
     page.check("input[name=consent_privacy_collection]")
     page.click("main form button[type=submit]")
-    page.wait_for_selector("input[name=code]")
-    check("verify phone")
+    page.wait_for_selector("main form[action='/signup/verify']")
+    check("confirm on the phone")
     page.context.clear_cookies()
     set_language(page, base, lang)
     sign_in(page, demo)
@@ -134,6 +136,7 @@ def test_verifying_a_bank_account_by_keyboard_alone(demo, page):
     base = demo["web_url"].rstrip("/")
     page.goto(base + "/signup")
     phone, number = "010-3200-0009", "330123456789"
+    assert add_person(demo["identity_url"], phone, "박지훈", date(1985, 3, 4), sex="M")
     for name, value in [
         ("name", "박지훈"),
         ("phone", phone),
@@ -149,9 +152,9 @@ def test_verifying_a_bank_account_by_keyboard_alone(demo, page):
         page.keyboard.press("Space")
     tab_to(page, "main form button[type=submit]")
     page.keyboard.press("Enter")
-    page.wait_for_selector("input[name=code]")
-    tab_to(page, "input[name=code]")
-    page.keyboard.type(sms_code(demo, phone))
+    page.wait_for_selector("main form[action='/signup/verify']")
+    assert confirm_on_phone(demo["identity_url"], phone) == 1  # the tap on the phone
+    tab_to(page, "main form[action='/signup/verify'] button[type=submit]")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/accounts\?done=welcome$"))
     httpx.post(

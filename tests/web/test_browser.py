@@ -1,7 +1,7 @@
 """The customer site in a real browser (Playwright driving Debian's Chromium) at phone
 width, against the whole demo (API, web, worker and the issuer, bank and SMS simulators)
-started in-process (fixtures in conftest.py). The SMS code and the 1-won memo are read
-from the simulators, as a person would read them on their phone and in their bank app.
+started in-process (fixtures in conftest.py). The identity request is confirmed and the
+1-won memo read at the simulators, as a person would read them on their phone and in their bank app.
 
 Each test saves screenshots under ``test-results/``; a failing test saves one more of the
 page as it was when it failed.
@@ -10,10 +10,13 @@ page as it was when it failed.
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import httpx
 import pytest
 from browsing import needs_chromium, shot
+
+from giftcash.simulators.identity import add_person, confirm_on_phone
 
 PASSWORD = "a long enough password"
 PAID_TIMEOUT_MS = 60_000
@@ -49,8 +52,19 @@ def buy(
     return r.json()["vouchers"]
 
 
+def confirm_signup(pg, info: dict, phone: str) -> None:
+    """The sign-up page waits for the phone: the identity request is confirmed there (the
+    simulator's side), then the person goes on; or the SMS code is typed."""
+    if pg.locator("input[name=code]").count() == 0:
+        assert confirm_on_phone(info["identity_url"], phone) == 1
+    else:
+        pg.fill("input[name=code]", sms_code(info, phone))
+    pg.click("main form[action='/signup/verify'] button[type=submit]")
+
+
 def sign_up_and_verify_account(pg, info: dict, t: dict, phone: str, name: str, number: str):
     base = info["web_url"].rstrip("/")
+    assert add_person(info["identity_url"], phone, name, date(1988, 7, 15))
     pg.goto(f"{base}/signup")
     pg.fill("input[name=name]", name)
     pg.fill("input[name=phone]", phone)
@@ -60,10 +74,9 @@ def sign_up_and_verify_account(pg, info: dict, t: dict, phone: str, name: str, n
     pg.check("input[name=consent_privacy_collection]")
     shot(pg, f"{t['lang']}-1-signup")
     pg.click("main form button[type=submit]")
-    pg.wait_for_selector("input[name=code]")
-    pg.fill("input[name=code]", sms_code(info, phone))
-    pg.click("main form[action='/signup/verify'] button[type=submit]")
-    pg.wait_for_url(re.compile(r"/accounts\?done=welcome$"))  # the code signed us in
+    pg.wait_for_selector("main form[action='/signup/verify']")
+    confirm_signup(pg, info, phone)
+    pg.wait_for_url(re.compile(r"/accounts\?done=welcome$"))  # confirming signed us in
 
     httpx.post(
         f"{info['bank_url']}/sim/accounts",

@@ -115,6 +115,27 @@ def test_cases_list_detail_status_and_export_per_role(console: Console):
     assert len(audit_actions(site, "case.export")) == 2
 
 
+def test_a_case_asks_its_customers_for_due_diligence(console: Console):
+    from giftcash.identity import tiers
+
+    site = console.site
+    first, _, _ = _items_in_review(site)
+    customer_id = _customer_id(site)
+    case = _open_case(site, customer_id, first)
+    reviewer = console.operator("op.reviewer", "reviewer")
+    page = f"/admin/cases/{case}"
+    assert 'action="/admin/cases/' + case + '/require-edd"' in reviewer.get(page).text
+    r = _form_post(reviewer, f"{page}/require-edd", page, {"reason": "자금 출처 확인"})
+    assert r.status_code == 303 and r.headers["location"].endswith("edd=asked")
+    assert "강화된 고객확인을 요청했습니다" in reviewer.get(r.headers["location"]).text
+    view = tiers.view(site.deps, customer_id)
+    assert (
+        view.facts.edd_required and view.edd_required_reason == f"case {case[-8:]}: 자금 출처 확인"
+    )
+    (asked,) = audit_actions(site, "customer.require_edd")
+    assert asked.actor == "operator:op.reviewer" and asked.subject == f"customer:{customer_id}"
+
+
 # -- payouts -------------------------------------------------------------------------------
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import date
 
 import httpx
 import pyotp
@@ -21,6 +22,7 @@ import pytest
 from browsing import PHONE_WIDTH, needs_chromium, shot
 
 from giftcash.identity import operators
+from giftcash.simulators.identity import add_person, confirm_on_phone
 
 pytestmark = [needs_chromium, pytest.mark.slow]  # Chromium over the running demo
 
@@ -28,12 +30,6 @@ CUSTOMER_PASSWORD = "a long enough password"
 OPERATOR_PASSWORD = "a long operator password"
 PAID_TIMEOUT_MS = 60_000
 REVIEW_TIMEOUT_S = 60
-
-
-def _sms_code(info: dict, phone: str) -> str:
-    digits = phone.replace("-", "")
-    messages = httpx.get(f"{info['sms_url']}/sim/outbox", params={"to": digits}).json()
-    return re.search(r"\b(\d{6})\b", messages["messages"][-1]["text"]).group(1)
 
 
 def _memo(info: dict, bank_code: str, number: str) -> str:
@@ -46,6 +42,7 @@ def first_time_seller_in_review(info: dict, phone: str, name: str, number: str) 
     """A new customer with a verified account sells three 100,000-won vouchers bought a
     moment ago; answers the submission once the pipeline has put all three in review."""
     api = httpx.Client(base_url=info["api_url"], timeout=30)
+    assert add_person(info["identity_url"], phone, name, date(1957, 3, 2))
     r = api.post(
         "/v1/signup",
         json={
@@ -56,7 +53,8 @@ def first_time_seller_in_review(info: dict, phone: str, name: str, number: str) 
         },
     )
     assert r.status_code == 201, r.text
-    r = api.post("/v1/signup/verify", json={"phone": phone, "code": _sms_code(info, phone)})
+    assert confirm_on_phone(info["identity_url"], phone) == 1  # the tap on the phone
+    r = api.post("/v1/signup/identity", json={"phone": phone})
     assert r.status_code == 200, r.text
     token = api.post("/v1/tokens", json={"phone": phone, "password": CUSTOMER_PASSWORD})
     auth = {"Authorization": f"Bearer {token.json()['access_token']}"}

@@ -64,6 +64,7 @@ POSTS = {
     "/admin/review/{item_id}/approve": "review",
     "/admin/review/{item_id}/decline": "review",
     "/admin/cases/{case_id}/status": "cases",
+    "/admin/cases/{case_id}/require-edd": "cases",
     "/admin/cases/export": "cases",
     "/admin/stops": "stops",
     "/admin/stops/{stop_id}/release": "stops",
@@ -72,6 +73,7 @@ POSTS = {
     "/admin/customers/{customer_id}/block": "customers",
     "/admin/customers/{customer_id}/unblock": "customers",
     "/admin/customers/{customer_id}/notes": "customers",
+    "/admin/customers/{customer_id}/require-edd": "customers",
     "/admin/brands/{brand_id}": "brands",
     "/admin/issuers/{issuer}": "brands",
     "/admin/payouts/{payout_id}/inquire": "payouts",
@@ -484,6 +486,36 @@ def test_customers_search_and_record(console: Console):
     item = client.get(f"/admin/items/{first}").text
     assert "검토 중" in item and CODES[0] not in item and "hx-trigger" not in item
     assert client.get("/admin/customers/nope").status_code == 404
+
+
+def test_an_operator_asks_one_customer_for_due_diligence_and_reads_the_answers(
+    console: Console,
+):
+    from giftcash.identity import tiers
+
+    site = console.site
+    site.sign_up("010-4545-0001", name="정하준")
+    with site.deps.uow() as uow:  # type: ignore[attr-defined]
+        customer_id = uow.customers.by_phone("01045450001").id
+    client = console.operator("adm", "admin")
+    record = client.get(f"/admin/customers/{customer_id}").text
+    assert "고객확인" in record and "아직 답변이 없습니다" in record
+    r = post(
+        client,
+        f"/admin/customers/{customer_id}/require-edd",
+        {"reason": "사례 검토 중 자금 출처 확인"},
+        token_from=f"/admin/customers/{customer_id}",
+    )
+    assert r.status_code == 303, r.text
+    record = client.get(r.headers["location"]).text
+    assert "강화된 고객확인을 요청했습니다" in record and "사례 검토 중 자금 출처 확인" in record
+    (audited,) = audit_actions(site, "customer.require_edd")
+    assert audited.detail["reason"] == "사례 검토 중 자금 출처 확인"
+    tiers.answer_edd(
+        site.deps, customer_id, occupation="자영업", source_of_funds="매출", purpose="정산"
+    )
+    record = client.get(f"/admin/customers/{customer_id}").text
+    assert 'data-testid="edd-answers"' in record and "자영업" in record and "매출" in record
 
 
 def test_payouts_list_inquiry_and_retry(console: Console):

@@ -43,6 +43,9 @@ from giftcash.service.bound_limits import (
     DEPOSIT as DEPOSIT,
 )
 from giftcash.service.bound_limits import (
+    IDENTITY as IDENTITY,
+)
+from giftcash.service.bound_limits import (
     ISSUER_INVALID as ISSUER_INVALID,
 )
 from giftcash.service.bound_limits import (
@@ -251,6 +254,7 @@ _NOUNS = {
     DEPOSIT: "1-won deposits",
     ISSUER_INVALID: "unknown voucher codes",
     WEBHOOK: "webhook deliveries",
+    IDENTITY: "identity verifications",
     ACCOUNT_FAILED: "attempts for this account after a failed verification",
 }
 _SCOPES: dict[str | None, str] = {

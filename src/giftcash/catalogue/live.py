@@ -149,17 +149,29 @@ def _with_issuer_switches(overrides: Overrides, live: LiveCatalogue) -> Override
     return Overrides(overrides.disabled, params, overrides.operator_rules)
 
 
+def base_rules(jurisdiction: str, configured: Mapping[str, Any] | None = None) -> RuleSet:
+    """The pack as shipped with the deployment's thresholds (settings, ``Deps.rule_params``)
+    applied: the floor the operator's overrides are checked against. A configured amount
+    may only tighten a statutory rule (``StatutoryRule`` otherwise, at start-up)."""
+    from giftcash.domain.jurisdictions import pack
+    from giftcash.domain.policy import Overrides, apply_overrides
+
+    base = pack(jurisdiction)
+    return apply_overrides(base, Overrides(params=dict(configured))) if configured else base
+
+
 def rules_in(
     uow: UnitOfWork,
     defaults: tuple[Brand, ...],
     jurisdiction: str,
     live: LiveCatalogue | None = None,
+    configured: Mapping[str, Any] | None = None,
 ) -> RuleSet:
-    """``live``: the catalogue when the caller has just read it (not read again)."""
-    from giftcash.domain.jurisdictions import pack
+    """``live``: the catalogue when the caller has just read it (not read again);
+    ``configured``: the deployment's thresholds (``Deps.rule_params``)."""
     from giftcash.domain.policy import apply_overrides
 
-    base = pack(jurisdiction)
+    base = base_rules(jurisdiction, configured)
     overrides, _ = stored_overrides(base, uow.overrides.rules())
     live = live or live_catalogue_in(uow, defaults)
     return apply_overrides(base, _with_issuer_switches(overrides, live))
@@ -170,4 +182,9 @@ def current_rules(deps: Deps, jurisdiction: str | None = None) -> RuleSet:
     issuer kill switch and the issuer exposure caps applied: what the pipeline evaluates
     items against."""
     with deps.reader() as uow:
-        return rules_in(uow, deps.brand_catalogue, jurisdiction or deps.jurisdiction)
+        return rules_in(
+            uow,
+            deps.brand_catalogue,
+            jurisdiction or deps.jurisdiction,
+            configured=deps.rule_params,
+        )

@@ -220,12 +220,11 @@ def patch_rule(
     """Switch a rule on or off or change its thresholds. A statutory rule refuses to be
     switched off or relaxed (``403 statutory_rule``); the attempt is audited."""
     from giftcash.domain import policy
-    from giftcash.domain.jurisdictions import pack
 
     jurisdiction = jurisdiction or deps.jurisdiction
 
     def change(uow: UnitOfWork) -> tuple[RuleSetting, dict[str, Any]]:
-        base = pack(jurisdiction)
+        base = catalogue.base_rules(jurisdiction, deps.rule_params)
         rows = uow.overrides.rules()
         current, _ = catalogue.stored_overrides(base, rows)
         policy.patch_rule(base, current, rule_id, enabled=enabled, params=params)
@@ -237,7 +236,9 @@ def patch_rule(
             stored["params"] = {**(row.get("params") or {}), **params}
         if stored:
             uow.overrides.set_rule(rule_id, stored, deps.clock.now(), op.actor)
-        ruleset = catalogue.rules_in(uow, deps.brand_catalogue, jurisdiction)
+        ruleset = catalogue.rules_in(
+            uow, deps.brand_catalogue, jurisdiction, configured=deps.rule_params
+        )
         setting = next(s for s in _rule_settings(ruleset) if s.id == rule_id)
         return setting, {"statutory": setting.statutory}
 

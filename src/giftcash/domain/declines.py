@@ -267,6 +267,30 @@ LIMIT_EXCEEDED = DeclineCode(
     "This sale would pass your limit for now. Try again later or sell less.",
     retryable=True,
 )
+# Customer due diligence by amount (domain/tiers.py): each says what unlocks the sale.
+IDENTITY_REQUIRED = DeclineCode(
+    "identity_required",
+    Kind.LIMIT,
+    EndState.DECLINED,
+    "Verify your identity on your phone before you sell: it takes a minute on your account page.",
+    retryable=True,
+)
+ID_DOCUMENT_REQUIRED = DeclineCode(
+    "id_document_required",
+    Kind.LIMIT,
+    EndState.DECLINED,
+    "This sale is above what a verified identity allows today or this month. Check your "
+    "ID card on your account page to sell more.",
+    retryable=True,
+)
+DUE_DILIGENCE_REQUIRED = DeclineCode(
+    "due_diligence_required",
+    Kind.LIMIT,
+    EndState.DECLINED,
+    "Before this sale we must ask a few questions: your occupation, where the money came "
+    "from and what the sales are for. Answer them on your account page, then sell again.",
+    retryable=True,
+)
 ISSUER_EXPOSURE_CAP = DeclineCode(
     "issuer_exposure_cap",
     Kind.LIMIT,
@@ -342,6 +366,9 @@ REGISTRY: Mapping[str, DeclineCode] = {
         COUPON_NEAR_EXPIRY,
         COUPON_RESALE_UNAVAILABLE,
         LIMIT_EXCEEDED,
+        IDENTITY_REQUIRED,
+        ID_DOCUMENT_REQUIRED,
+        DUE_DILIGENCE_REQUIRED,
         ISSUER_EXPOSURE_CAP,
         ISSUER_DISABLED,
         BRAND_DISABLED,

@@ -15,6 +15,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from giftcash.domain import declines as dc
+from giftcash.domain import tiers
 from giftcash.domain.advisor import KR_TERMS, US_TERMS, UnknownJurisdiction
 from giftcash.domain.policy import (
     ALL_STAGES,
@@ -121,6 +122,48 @@ CREDIT_CARD_RULE = Rule(
     stages=ALL_STAGES,
 )
 
+DUE_DILIGENCE_STATUTE = "특정금융정보법 §5의2"
+
+_STEP_CODES = {
+    tiers.Step.VERIFY_IDENTITY: dc.IDENTITY_REQUIRED,
+    tiers.Step.CHECK_ID_DOCUMENT: dc.ID_DOCUMENT_REQUIRED,
+    tiers.Step.ANSWER_EDD: dc.DUE_DILIGENCE_REQUIRED,
+}
+
+
+def _due_diligence(
+    item: ItemFacts, c: CustomerFacts, h: History, p: Params, now: datetime
+) -> Finding | None:
+    if item.currency != p.currency:
+        return None  # the amounts are in the pack's currency
+    before = h.submission_value_before + item.face_value  # this submission up to the item
+    sale = tiers.Sale(
+        day_value=h.customer_value_today + before,
+        month_value=h.customer_value_month + before,
+        one_off_value=max(h.submission_value, before),
+    )
+    limits = tiers.TierLimits(
+        p.identity_max_value_per_day, p.identity_max_value_per_month, p.edd_one_off_value
+    )
+    needed = tiers.requirement(c.tiers, limits, sale)
+    if needed is None:
+        return None
+    return decline(_STEP_CODES[needed.step], f"{_STEP_CODES[needed.step].text} ({needed.reason})")
+
+
+DUE_DILIGENCE_RULE = Rule(
+    "due_diligence",
+    True,
+    f"{DUE_DILIGENCE_STATUTE} (특정 금융거래정보의 보고 및 이용 등에 관한 법률 제5조의2, "
+    "고객확인의무): where identity checks are in force, a customer sells only with a "
+    "verified identity (본인인증), above the daily and monthly amounts only after an ID "
+    "document check (신분증 진위확인), and a one-off sale from 10,000,000 won, or any "
+    "sale when an operator asks it, only after enhanced due diligence (occupation, source "
+    "of funds, purpose). Operators may lower the amounts, never raise them.",
+    _due_diligence,
+    params=("identity_max_value_per_day", "identity_max_value_per_month", "edd_one_off_value"),
+)
+
 UNVERIFIED_SOURCE_RULE = Rule(
     "funding_source_unverified",
     False,
@@ -130,7 +173,7 @@ UNVERIFIED_SOURCE_RULE = Rule(
     stages=frozenset({Stage.INTAKE, Stage.PRE_REDEEM}),
 )
 
-KR_STATUTORY_RULES: tuple[Rule, ...] = (CARRIER_BILLING_RULE, CREDIT_CARD_RULE)
+KR_STATUTORY_RULES: tuple[Rule, ...] = (CARRIER_BILLING_RULE, CREDIT_CARD_RULE, DUE_DILIGENCE_RULE)
 
 KR_PARAMS = Params(currency="KRW", tz=KR_TERMS.tz)
 

@@ -36,6 +36,7 @@ from giftcash.domain.coupons import days_left
 from giftcash.domain.errors import CurrencyMismatch, DomainError
 from giftcash.domain.money import DEFAULT_CURRENCY, Money
 from giftcash.domain.quotes import FundingSource, funding_source
+from giftcash.domain.tiers import EDD_ONE_OFF_FLOOR_WON, TierFacts
 
 # -- errors ---------------------------------------------------------------------------
 
@@ -190,6 +191,7 @@ class CustomerFacts:
     completed_sales: int = 0  # items paid out before
     holder_name_matches: bool | None = None  # payout account holder == verified name
     device_key: str | None = None  # device / IP key the failure counts are kept under
+    tiers: TierFacts = field(default_factory=TierFacts)  # due diligence (domain/tiers.py)
 
     @property
     def first_sale(self) -> bool:
@@ -220,6 +222,7 @@ class History:
 
     customer_items_today: int = 0
     customer_value_today: int = 0
+    customer_value_month: int = 0  # this calendar month, before the submission
     account_items_today: int = 0  # the bank account this submission pays into
     account_value_today: int = 0
     submission_items_before: int = 0
@@ -269,6 +272,11 @@ class Params:
     disabled_issuers: frozenset[str] = frozenset()
     issuer_exposure_caps: tuple[tuple[str, int], ...] = ()  # (issuer, cap), sorted
     default_issuer_exposure_cap: int | None = None  # None: no cap
+    # due diligence by amount (domain/tiers.py): a verified identity sells up to these a
+    # day and a month, an ID document check above; EDD from the one-off amount
+    identity_max_value_per_day: int = 1_000_000
+    identity_max_value_per_month: int = 5_000_000
+    edd_one_off_value: int = EDD_ONE_OFF_FLOOR_WON
 
     def exposure_cap(self, issuer: str) -> int | None:
         return dict(self.issuer_exposure_caps).get(issuer, self.default_issuer_exposure_cap)
@@ -294,6 +302,9 @@ PARAM_DIRECTION: Mapping[str, str] = {
     "disabled_issuers": "more",
     "issuer_exposure_caps": "caps",
     "default_issuer_exposure_cap": "lower",
+    "identity_max_value_per_day": "lower",
+    "identity_max_value_per_month": "lower",
+    "edd_one_off_value": "lower",
 }
 _OPTIONAL = {"scam_age_min", "scam_age_max", "default_issuer_exposure_cap"}
 assert set(PARAM_DIRECTION) == {f.name for f in fields(Params)} - {"currency", "tz"}

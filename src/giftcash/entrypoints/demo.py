@@ -1,5 +1,5 @@
 """``giftcash demo``: everything on loopback in one process — the API and web UI, a
-worker, and the issuer, bank and SMS simulators — on the embedded SQLite default, with a
+worker, and the issuer, bank, SMS and identity simulators — on the embedded SQLite default, with a
 demo operator and a demo customer whose bank account is verified through the real flow.
 
 State lives in ``--data-dir`` (the database, the key file, the simulators' stores,
@@ -9,7 +9,6 @@ State lives in ``--data-dir`` (the database, the key file, the simulators' store
 from __future__ import annotations
 
 import json
-import re
 import secrets
 import threading
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from giftcash.entrypoints.worker import Worker
 from giftcash.identity import bank_accounts, consents, customers, operators
 from giftcash.service.deps import Deps
 from giftcash.simulators.bank import create_bank_app
+from giftcash.simulators.identity import add_person, confirm_on_phone, create_identity_app
 from giftcash.simulators.issuer import create_issuer_app
 from giftcash.simulators.sms import create_sms_app
 
@@ -97,6 +97,7 @@ class SimPorts:
     issuer: int = 0
     bank: int = 0
     sms: int = 0
+    identity: int = 0
 
 
 def start(
@@ -110,6 +111,7 @@ def start(
     data_dir.mkdir(parents=True, exist_ok=True)
     wanted = {"--port": port, "--issuer-port": sim_ports.issuer, "--bank-port": sim_ports.bank}
     wanted["--sms-port"] = sim_ports.sms
+    wanted["--identity-port"] = sim_ports.identity
     pinned = [p for p in wanted.values() if p]
     if len(pinned) != len(set(pinned)):
         raise DemoError("two of the demo's servers are given one port; give each its own")
@@ -127,6 +129,12 @@ def start(
             create_bank_app(data_dir / "sim-bank"), host, sim_ports.bank, "bank-sim"
         ),
         "sms": ServerThread(create_sms_app(data_dir / "sim-sms"), host, sim_ports.sms, "sms-sim"),
+        "identity": ServerThread(
+            create_identity_app(data_dir / "sim-identity"),
+            host,
+            sim_ports.identity,
+            "identity-sim",
+        ),
     }
     servers = [s.start() for s in sims.values()]
     settings = Settings(
@@ -134,6 +142,7 @@ def start(
         issuer_url=sims["issuer"].url,
         bank_url=sims["bank"].url,
         sms_url=sims["sms"].url,
+        identity_url=sims["identity"].url,
     )
     upgrade(settings.resolved_database_url)
     deps = build_deps(settings)
@@ -153,6 +162,7 @@ def start(
         "issuer_url": sims["issuer"].url,
         "bank_url": sims["bank"].url,
         "sms_url": sims["sms"].url,
+        "identity_url": sims["identity"].url,
         "database_url": settings.resolved_database_url,
         "data_dir": str(data_dir),
         **creds,
@@ -190,6 +200,10 @@ def _seed(deps: Deps, creds: dict[str, Any], sims: dict[str, ServerThread]) -> N
         existing = uow.customers.by_phone(phone)
         accounts = uow.bank_accounts.for_customer(existing.id) if existing else []
     if existing is None or not existing.verified:
+        # the demo customer is a person the identity simulator knows (본인인증)
+        identity_url = sims["identity"].url
+        if not add_person(identity_url, phone, DEMO_NAME, DEMO_BIRTH, sex="F"):
+            raise DemoError("the identity simulator refused the demo customer")
         customers.signup(
             deps,
             phone=phone,
@@ -199,7 +213,8 @@ def _seed(deps: Deps, creds: dict[str, Any], sims: dict[str, ServerThread]) -> N
             # the demo customer has agreed to what the sign-up form requires, not more
             consent_answers={d.id: d.required for d in consents.DOCUMENTS},
         )
-        customers.verify_phone(deps, phone=phone, code=_last_sms_code(sims["sms"].url, phone))
+        confirm_on_phone(identity_url, phone)
+        customers.verify_phone(deps, phone=phone, code="")
         with deps.uow() as uow:
             existing = uow.customers.by_phone(phone)
     assert existing is not None
@@ -220,14 +235,6 @@ def _seed(deps: Deps, creds: dict[str, Any], sims: dict[str, ServerThread]) -> N
     )
     memo = _last_memo(sims["bank"].url, bank_code, number)
     bank_accounts.verify_bank_account(deps, existing.id, acct.id, memo)
-
-
-def _last_sms_code(sms_url: str, phone: str) -> str:
-    messages = httpx.get(sms_url + "/sim/outbox", params={"to": phone}).json()["messages"]
-    match = re.search(r"\b(\d{6})\b", messages[-1]["text"])
-    if not match:
-        raise DemoError("the SMS simulator holds no code for the demo customer")
-    return match.group(1)
 
 
 def _last_memo(bank_url: str, bank_code: str, number: str) -> str:

@@ -16,6 +16,7 @@ from giftcash.domain.banks import mask_account, normalise_account_number, same_h
 from giftcash.domain.records import BankAccount
 from giftcash.domain.states import BankAccountStatus as BAS
 from giftcash.domain.states import allows, transition
+from giftcash.identity import verification
 from giftcash.identity.secrets import code_hash, numeric_code, same_hash
 from giftcash.service import errors
 from giftcash.service.deps import Deps
@@ -51,8 +52,13 @@ def add_bank_account(
     number_key = deps.vault.hmac(f"account:{bank_code}:{number}")
     with deps.reader() as uow:
         customer = uow.customers.get(customer_id)
-    assert customer is not None
-    if not same_holder(holder_name, customer.name):
+        assert customer is not None
+        # the identity provider's name and birth date where the person was verified
+        name, birth_date = verification.verified_name(uow, deps, customer_id) or (
+            customer.name,
+            customer.birth_date,
+        )
+    if not same_holder(holder_name, name):
         raise errors.HolderNameMismatch("payouts go only to an account in your own name")
     deposit = bounds.Call(
         bounds.DEPOSIT, address=device_key, person=customer_id, account=number_key
@@ -66,12 +72,12 @@ def add_bank_account(
         bounds.check(uow, deps, deposit, now)  # refused now, before the inquiry costs
         uow.commit()
     try:
-        holder = deps.bank.real_name(bank_code, number, customer.birth_date)
+        holder = deps.bank.real_name(bank_code, number, birth_date)
     except Unavailable:
         raise errors.ServiceUnavailable("the bank cannot be reached; try again") from None
     if not holder.found:
         raise errors.BankAccountUnknownAtBank("the bank does not know this account")
-    if not same_holder(holder.holder_name or "", customer.name):
+    if not same_holder(holder.holder_name or "", name):
         raise errors.HolderNameMismatch("the bank says this account is in another name")
 
     code = numeric_code(4)

@@ -1,4 +1,5 @@
-"""Sign-up with SMS verification, tokens, authentication."""
+"""Sign-up (an SMS code, or identity verification where a provider is configured),
+tokens, authentication."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
 from giftcash.abuse import bounds
+from giftcash.domain.ages import MIN_AGE_YEARS as MIN_AGE_YEARS
+from giftcash.domain.ages import age_years as age_years
 from giftcash.domain.records import Customer
-from giftcash.identity import blocks, consents
+from giftcash.identity import blocks, consents, sessions, verification
 from giftcash.identity.secrets import code_hash, new_token, numeric_code, same_hash, token_hash
 from giftcash.service import errors
 from giftcash.service.deps import Deps
@@ -25,17 +28,6 @@ def normalise_phone(phone: str) -> str:
     if not _PHONE.match(digits):
         raise errors.InvalidPhone("a Korean mobile number such as 010-1234-5678 is needed")
     return digits
-
-
-# 만 14세: below it a guardian's consent is needed to collect personal data (개인정보
-# 보호법 §22-2), which giftcash does not take.
-MIN_AGE_YEARS = 14
-
-
-def age_years(birth_date: date, today: date) -> int:
-    """Full years (만 나이): the birthday this year counts from its day."""
-    before_birthday = (today.month, today.day) < (birth_date.month, birth_date.day)
-    return today.year - birth_date.year - int(before_birthday)
 
 
 def _check_signup(name: str, birth_date: date, password: str, today: date) -> str:
@@ -91,6 +83,17 @@ def signup(
     if consent_answers is not None:
         consents.check_answers(consent_answers, consents.DOCUMENTS)
     password_hash = deps.passwords.hash(password)
+    if deps.identity is not None:
+        # the person confirms on their phone; the verified name and birth date replace
+        # the typed ones (identity/verification.py)
+        answers = dict(consent_answers) if consent_answers is not None else None
+        return verification.start_signup(
+            deps,
+            phone=phone,
+            password_hash=password_hash,
+            consent_answers=answers,
+            device_key=device_key,
+        )
     sms = bounds.Call(
         bounds.SMS,
         address=device_key,
@@ -141,6 +144,9 @@ def resend_code(deps: Deps, *, phone: str, device_key: str | None = None) -> Non
     and leaves a challenge, so the code check answers alike too."""
     now = deps.clock.now()
     phone = normalise_phone(phone)
+    if deps.identity is not None:
+        verification.restart_signup(deps, phone=phone, device_key=device_key)
+        return
     sms = bounds.Call(
         bounds.SMS,
         address=device_key,
@@ -184,6 +190,10 @@ def verify_phone(
     a registered number from another. ``sign_in``: the right code also signs the new
     customer in (the web's sign-up); the answer is then the session token."""
     now = deps.clock.now()
+    if deps.identity is not None:
+        # no code: the person confirmed on their phone, the provider says who they are
+        _, token = verification.complete_signup(deps, phone=normalise_phone(phone), sign_in=sign_in)
+        return token
     try:
         phone = normalise_phone(phone)
     except errors.InvalidPhone:
@@ -209,9 +219,16 @@ def verify_phone(
         if customer is not None and not customer.verified:
             uow.customers.mark_verified(customer.id, now)
             if sign_in:
-                token = _add_token(uow, deps, customer.id, now)
+                token = sessions.add_token(uow, deps, customer.id, now)
         uow.commit()
     return token
+
+
+def complete_identity(deps: Deps, *, phone: str) -> str:
+    """The customer made from a sign-up whose person confirmed on their phone (the API's
+    ``POST /v1/signup/identity``); ``identity_not_configured`` without a provider."""
+    customer_id, _ = verification.complete_signup(deps, phone=normalise_phone(phone))
+    return customer_id
 
 
 # Failed attempts by kind (``failed_attempts``; the policy's brute-force guard counts them
@@ -282,6 +299,8 @@ def issue_token(deps: Deps, *, phone: str, password: str, device_key: str | None
     dummy = _dummy_hash(deps)
     with deps.uow() as uow:
         customer = uow.customers.by_phone(phone) if phone else None
+        if customer is not None:  # a verified person's failures count by the person
+            pkey = verification.person_key(uow, customer.id) or pkey
         _refuse_while_locked(uow, deps, BAD_LOGIN, pkey, device_key, now)
         stored = customer.password_hash if customer is not None else dummy
         if not deps.passwords.verify(stored, password) or customer is None:
@@ -291,15 +310,8 @@ def issue_token(deps: Deps, *, phone: str, password: str, device_key: str | None
         if not customer.verified:
             raise errors.PhoneNotVerified("verify your phone number first")
         blocks.refuse_if_blocked(uow, customer.id, device_key)
-        token = _add_token(uow, deps, customer.id, now)
+        token = sessions.add_token(uow, deps, customer.id, now)
         uow.commit()
-    return token
-
-
-def _add_token(uow: UnitOfWork, deps: Deps, customer_id: str, now: datetime) -> str:
-    token = new_token()
-    expires_at = now + timedelta(seconds=deps.limits.token_ttl_s)
-    uow.tokens.add(token_hash(token), "customer", customer_id, expires_at, now)
     return token
 
 

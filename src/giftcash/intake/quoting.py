@@ -38,7 +38,9 @@ def make_quote(
     jurisdiction = jurisdiction or deps.jurisdiction
     with deps.reader() as uow:
         live = catalogue.live_catalogue_in(uow, deps.brand_catalogue)
-        rules = catalogue.rules_in(uow, deps.brand_catalogue, jurisdiction, live)
+        rules = catalogue.rules_in(
+            uow, deps.brand_catalogue, jurisdiction, live, configured=deps.rule_params
+        )
     brand = live.brands.get(brand_id)
     if brand is None:
         raise NotFound(f"no brand {brand_id[:40]!r}", brand_id=brand_id[:40])

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from giftcash.catalogue import live as catalogue
+from giftcash.domain import tiers as due_diligence
 from giftcash.domain.policy import (
     RETRYABLE_DECLINES,
     CustomerFacts,
@@ -25,6 +26,7 @@ from giftcash.domain.policy import (
 )
 from giftcash.domain.quotes import Quote, quote
 from giftcash.domain.records import BankAccount
+from giftcash.identity import tiers
 from giftcash.intake import screening
 from giftcash.service.deps import Deps
 
@@ -92,7 +94,8 @@ def preview(
         account = uow.bank_accounts.get(bank_account_id) if bank_account_id else None
         if account is not None and account.customer_id != customer_id:
             account = None
-        facts = screening.customer_facts(uow, customer, None, None)
+        tier_facts = tiers.facts(uow, deps, customer_id)
+        facts = screening.customer_facts(uow, customer, None, None, tier_facts)
         c = screening.counts(
             uow,
             rs,
@@ -100,12 +103,22 @@ def preview(
             account_id=account.id if account else "",
             device_key=None,
             now=now,
+            month=tier_facts.in_force,
         )
         sightings = uow.items.sightings(list(set(code_hmacs))) if code_hmacs else {}
     each = quote(brand, face_value, funding, now=now)
     q_decision = evaluate(rs, ItemFacts(brand, face_value, funding), now=now, stage=Stage.QUOTE)
     declined = (q_decision.code or "", q_decision.message) if q_decision.declined else None
     p = rs.params
+    # where due diligence is in force, the customer's level may leave less (domain/tiers.py)
+    room = None
+    if tier_facts.in_force:
+        used = (c.customer_value, c.customer_month_value)
+        room = due_diligence.room(tier_facts, tiers.limits_of(rs), *used)
+    tier_left = min(
+        (x for x in (room.day_left, room.month_left) if x is not None) if room else (),
+        default=10**12,
+    )
     limits = LimitsLeft(
         max_items=min(p.customer_max_items_per_day, p.account_max_items_per_day),
         max_won=min(p.customer_max_value_per_day, p.account_max_value_per_day),
@@ -121,6 +134,7 @@ def preview(
             min(
                 p.customer_max_value_per_day - c.customer_value,
                 p.account_max_value_per_day - c.account_value if account else 10**12,
+                tier_left,
             ),
         ),
         per_sale=deps.limits.max_items_per_submission,

@@ -31,12 +31,14 @@ from giftcash.domain.policy import (
     evaluate,
 )
 from giftcash.domain.records import BankAccount, Customer
+from giftcash.domain.tiers import TierFacts
+from giftcash.identity import tiers
 from giftcash.service.deps import Deps, UnitOfWork
 from giftcash.service.ports.records import DecisionRecord, LeasedItem
 
 
 def ruleset(uow: UnitOfWork, deps: Deps, live: LiveCatalogue | None = None) -> RuleSet:
-    return rules_in(uow, deps.brand_catalogue, deps.jurisdiction, live)
+    return rules_in(uow, deps.brand_catalogue, deps.jurisdiction, live, deps.rule_params)
 
 
 def route_dicts(d: Decision) -> list[dict[str, Any]]:
@@ -70,8 +72,13 @@ def decision_record(d: Decision, device_key: str | None = None) -> DecisionRecor
 
 
 def customer_facts(
-    uow: UnitOfWork, customer: Customer, account: BankAccount | None, device_key: str | None
+    uow: UnitOfWork,
+    customer: Customer,
+    account: BankAccount | None,
+    device_key: str | None,
+    tier_facts: TierFacts | None = None,
 ) -> CustomerFacts:
+    """``tier_facts``: the due diligence done (identity/tiers.py), where a rule reads it."""
     return CustomerFacts(
         id=customer.id,
         birth_date=customer.birth_date,
@@ -81,6 +88,7 @@ def customer_facts(
         if account is None
         else same_holder(account.holder_name, customer.name),
         device_key=device_key,
+        tiers=tier_facts or TierFacts(),
     )
 
 
@@ -92,6 +100,7 @@ class Counts:
     account_value: int
     customer_failures: int
     device_failures: int
+    customer_month_value: int = 0
 
 
 def counts(
@@ -103,7 +112,9 @@ def counts(
     device_key: str | None,
     now: datetime,
     exclude_submission: str | None = None,
+    month: bool = False,
 ) -> Counts:
+    """``month``: also the customer's value this calendar month (due diligence reads it)."""
     start, _ = day_bounds(rs, now)
     window = now - timedelta(minutes=rs.params.failure_window_minutes)
     ci, cv = uow.items.day_totals(
@@ -119,6 +130,13 @@ def counts(
         av,
         uow.failures.count(customer_id=customer_id, since=window),
         uow.failures.count(device_key=device_key, since=window) if device_key else 0,
+        uow.items.day_totals(
+            customer_id=customer_id,
+            since=tiers.month_start(rs, now),
+            exclude_submission=exclude_submission,
+        )[1]
+        if month
+        else 0,
     )
 
 
@@ -183,9 +201,15 @@ def screen_intake(
     item declined counts no more towards the day's and the submission's totals).
     ``live``: the catalogue the items were prepared with (the rules use the same)."""
     rs = ruleset(uow, deps, live)
-    cf = customer_facts(uow, customer, account, device_key)
+    cf = customer_facts(uow, customer, account, device_key, tiers.facts(uow, deps, customer.id))
     c = counts(
-        uow, rs, customer_id=customer.id, account_id=account.id, device_key=device_key, now=now
+        uow,
+        rs,
+        customer_id=customer.id,
+        account_id=account.id,
+        device_key=device_key,
+        now=now,
+        month=True,
     )
     sightings = uow.items.sightings([k.code_hmac for k in candidates])
     exposure: dict[tuple[str, str], int] = {}
@@ -200,6 +224,7 @@ def screen_intake(
         history = History(
             customer_items_today=c.customer_items,
             customer_value_today=c.customer_value,
+            customer_value_month=c.customer_month_value,
             account_items_today=c.account_items,
             account_value_today=c.account_value,
             submission_items_before=before_items,

@@ -102,7 +102,7 @@ def _case(row: RowView) -> Case:
 def params_for(uow: UnitOfWork, deps: Deps) -> AmlParams:
     """The defaults, in the jurisdiction's currency and time zone, watching the live rule
     set's review and hold thresholds as well as the default ones."""
-    p = rules_in(uow, deps.brand_catalogue, deps.jurisdiction).params
+    p = rules_in(uow, deps.brand_catalogue, deps.jurisdiction, configured=deps.rule_params).params
     base = AmlParams()
     thresholds = {
         *base.structuring_thresholds,

@@ -35,6 +35,7 @@ from giftcash.selftest.stack import (
     customer_vouchers,
     giftcash_command,
 )
+from giftcash.simulators.identity import add_person, confirm_on_phone
 
 
 @dataclass(frozen=True)
@@ -112,10 +113,14 @@ def start_demo(data_dir: Path, env: dict[str, str], log: Path, timeout_s: float)
 
 
 def _sign_up(api: Api, info: dict[str, Any], n: int) -> tuple[dict[str, str], str]:
-    """A new customer through the API: sign-up, SMS code, token, bank account opened at
+    """A new customer through the API: sign-up, the identity confirmed on the phone (or
+    the SMS code where the demo has no identity provider), token, bank account opened at
     the bank simulator, added, and verified with the 1-won deposit's memo."""
     base, phone, name = info["api_url"], f"0108{n:07d}", NAMES[n % len(NAMES)]
     number = f"42{n:011d}"
+    identity_url = info.get("identity_url")
+    if identity_url:  # the person the identity simulator will vouch for
+        add_person(identity_url, phone, name, BIRTH, sex="M")
     r = api.call(
         "POST",
         base + "/v1/signup",
@@ -123,11 +128,16 @@ def _sign_up(api: Api, info: dict[str, Any], n: int) -> tuple[dict[str, str], st
         json={"phone": phone, "name": name, "birth_date": BIRTH.isoformat(), "password": PASSWORD},
     )
     assert r.status_code == 201, f"sign-up answered {r.status_code}"
-    outbox = api.http.get(info["sms_url"] + "/sim/outbox", params={"to": phone}).json()
-    match = re.search(r"\b(\d{6})\b", outbox["messages"][-1]["text"])
-    assert match, "no SMS code"
-    r = api.call("POST", base + "/v1/signup/verify", json={"phone": phone, "code": match[1]})
-    assert r.status_code == 200, f"phone verification answered {r.status_code}"
+    if r.json().get("verification") == "identity":
+        confirm_on_phone(identity_url, phone)
+        r = api.call("POST", base + "/v1/signup/identity", json={"phone": phone})
+        assert r.status_code == 200, f"identity verification answered {r.status_code}"
+    else:
+        outbox = api.http.get(info["sms_url"] + "/sim/outbox", params={"to": phone}).json()
+        match = re.search(r"\b(\d{6})\b", outbox["messages"][-1]["text"])
+        assert match, "no SMS code"
+        r = api.call("POST", base + "/v1/signup/verify", json={"phone": phone, "code": match[1]})
+        assert r.status_code == 200, f"phone verification answered {r.status_code}"
     r = api.call("POST", base + "/v1/tokens", json={"phone": phone, "password": PASSWORD})
     assert r.status_code == 200, f"token answered {r.status_code}"
     auth = {"Authorization": f"Bearer {r.json()['access_token']}"}

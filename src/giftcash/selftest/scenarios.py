@@ -1,4 +1,4 @@
-"""The crash and fault scenarios of ``giftcash selftest``: a quick size for CI and a
+"""The crash, fault and identity-fault scenarios of ``giftcash selftest``: a quick size for CI and a
 larger one for ``--long`` runs."""
 
 from __future__ import annotations
@@ -6,12 +6,15 @@ from __future__ import annotations
 from giftcash.selftest.crash import CrashPlan, run_crash
 from giftcash.selftest.demo_crash import DemoPlan, run_demo_crash
 from giftcash.selftest.faults import FaultPlan, run_faults
+from giftcash.selftest.identity_faults import IdentityPlan, run_identity
 from giftcash.selftest.registry import Context, Row, scenario
 
 QUICK_CRASH = CrashPlan(items=120, max_kills=25, kill_phase_s=25.0)
 LONG_CRASH = CrashPlan(items=480, max_kills=120, kill_phase_s=120.0, settle_s=90.0)
 QUICK_FAULTS = FaultPlan(items=240)
 LONG_FAULTS = FaultPlan(items=1200, settle_s=300.0, batch=128, concurrency=64, per_issuer=32)
+QUICK_IDENTITY = IdentityPlan()
+LONG_IDENTITY = IdentityPlan(people=40)
 QUICK_DEMO = DemoPlan(cycles=2)
 LONG_DEMO = DemoPlan(cycles=4)
 
@@ -26,6 +29,13 @@ def crash(ctx: Context) -> Row:
 def faults(ctx: Context) -> Row:
     """Issuer and bank failing 25% of calls in every way they can."""
     return run_faults(ctx, LONG_FAULTS if ctx.long else QUICK_FAULTS)[0]
+
+
+@scenario("identity", order=25)
+def identity(ctx: Context) -> Row:
+    """The identity provider timing out, losing answers and answering twice while
+    people sign up, each also with a second phone: one customer per person."""
+    return run_identity(ctx, LONG_IDENTITY if ctx.long else QUICK_IDENTITY)[0]
 
 
 @scenario("demo-crash", order=30)

@@ -13,6 +13,7 @@ REAL_NAME = "real_name"
 DEPOSIT = "deposit"
 ISSUER_INVALID = "issuer_invalid"
 WEBHOOK = "webhook"
+IDENTITY = "identity"  # a verification asked of the identity provider (본인인증, paid)
 # Events rather than calls, kept beside them: a failed account verification (for the
 # retry cool-down) and a failed sign-in per phone (whether or not the phone is ours).
 ACCOUNT_FAILED = "account_failed"
@@ -22,6 +23,7 @@ PROVIDERS: dict[str, tuple[str, ...]] = {
     "sms": (SMS,),
     "bank": (REAL_NAME, DEPOSIT),
     "issuer": (ISSUER_INVALID,),
+    "identity": (IDENTITY,),
 }
 PROVIDER_OF = {kind: p for p, kinds in PROVIDERS.items() for kind in kinds}
 
@@ -58,11 +60,18 @@ class Bounds:
     # Webhook deliveries per endpoint (the rest wait in the outbox).
     webhook_window_s: int = 60
     webhooks_per_endpoint: int = 60
+    # Identity verifications (본인인증) asked, per hour: each costs money and puts a
+    # request on someone's phone.
+    identity_window_s: int = 3600
+    identity_per_address: int = 30
+    identity_per_phone: int = 5
+    identity_total: int = 5000
     # Circuit breakers: calls per provider in the window that trip it, and the cool-down.
     breaker_window_s: int = 60
     sms_breaker_burst: int = 600
     bank_breaker_burst: int = 600
     issuer_breaker_burst: int = 600
+    identity_breaker_burst: int = 600
     breaker_cooldown_s: int = 300
 
     def limits(self, kind: str) -> tuple[int, tuple[tuple[str | None, int], ...]]:
@@ -98,6 +107,14 @@ class Bounds:
             ISSUER_INVALID: (b.invalid_codes_window_s, (("person", b.invalid_codes_per_customer),)),
             WEBHOOK: (b.webhook_window_s, (("account", b.webhooks_per_endpoint),)),
             ACCOUNT_FAILED: (b.account_retry_cooldown_s, (("account", 1),)),
+            IDENTITY: (
+                b.identity_window_s,
+                (
+                    ("address", b.identity_per_address),
+                    ("person", b.identity_per_phone),
+                    (None, b.identity_total),
+                ),
+            ),
         }
         return table.get(kind, (0, ()))
 
@@ -106,6 +123,7 @@ class Bounds:
             "sms": self.sms_breaker_burst,
             "bank": self.bank_breaker_burst,
             "issuer": self.issuer_breaker_burst,
+            "identity": self.identity_breaker_burst,
         }[provider]
 
 

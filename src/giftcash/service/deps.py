@@ -14,7 +14,7 @@ from giftcash.domain.brands import CATALOGUE, Brand, brand_index
 from giftcash.domain.jurisdictions import DEFAULT_JURISDICTION
 from giftcash.service.bound_limits import BoundEvents, Bounds, NoEvents
 from giftcash.service.outbound import Resolver
-from giftcash.service.ports import BankPort, Clock, IssuerPort, SmsPort
+from giftcash.service.ports import BankPort, Clock, IdentityPort, IssuerPort, SmsPort
 from giftcash.service.ports.uow import UnitOfWork
 
 __all__ = ["Deps", "Limits", "PasswordHasher", "UnitOfWork", "Vault"]
@@ -55,6 +55,9 @@ class Limits:
     the settings (``GIFTCASH_*``), tests build it directly."""
 
     sms_code_ttl_s: int = 300
+    # An identity verification (본인인증) not confirmed on the phone by then is started
+    # again (PASS-style providers give a few minutes).
+    identity_check_ttl_s: int = 600
     sms_code_attempts: int = 5
     # Brute force: failed logins and failed SMS codes per phone, and per client address,
     # in a sliding window; past the limit every attempt is refused (429) until it passes.
@@ -134,6 +137,11 @@ class Deps:
     outbound_denied: tuple[str, ...] = ()
     # Proxies whose X-Forwarded-For is believed (CIDRs; entrypoints/client_address.py).
     trusted_proxies: tuple[str, ...] = ()
+    # The identity provider (본인인증). None: sign-up proves the phone with an SMS code.
+    identity: IdentityPort | None = None
+    # Thresholds of the rule pack set by the deployment (settings): applied over the pack
+    # before the operator's overrides; a statutory rule's may only be tightened.
+    rule_params: Mapping[str, int] = field(default_factory=dict)
 
     def reader(self) -> UnitOfWork:
         """A unit of work that only reads: a snapshot that never takes the write lock

@@ -156,3 +156,31 @@ class CustomerBlocked(Forbidden):
     and no sale until an operator lifts it."""
 
     code = "customer_blocked"
+
+
+class IdentityAlreadyRegistered(DomainError):
+    """The verified person has a customer already (one person, one customer): the
+    context carries that account's ``masked_phone`` so the person can sign in there."""
+
+    code = "identity_already_registered"
+    kind = "conflict"
+
+
+class IdentityPending(DomainError):
+    """The person has not confirmed the request on their phone yet."""
+
+    code = "identity_pending"
+    kind = "conflict"
+
+
+class IdentityFailed(DomainError):
+    """The verification was refused on the phone, expired, or never started: start again."""
+
+    code = "identity_failed"
+
+
+class IdentityNotConfigured(DomainError):
+    """No identity provider is configured here (sign-up proves the phone by SMS)."""
+
+    code = "identity_not_configured"
+    kind = "not_found"

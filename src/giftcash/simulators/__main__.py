@@ -1,4 +1,4 @@
-"""``python -m giftcash.simulators issuer|bank|sms [--host] [--port] [--data-dir]``."""
+"""``python -m giftcash.simulators issuer|bank|sms|identity [--host] [--port] [--data-dir]``."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from giftcash.simulators.bank import run_bank
+from giftcash.simulators.identity import run_identity
 from giftcash.simulators.issuer import run_issuer
 from giftcash.simulators.sms import run_sms
 
-# The same ports as the defaults of Settings.issuer_url, bank_url and sms_url.
-DEFAULT_PORTS = {"issuer": 8101, "bank": 8102, "sms": 8103}
+# The same ports as the defaults of Settings.issuer_url, bank_url and sms_url (identity:
+# the port its URL takes by convention; Settings.identity_url has no default).
+DEFAULT_PORTS = {"issuer": 8101, "bank": 8102, "sms": 8103, "identity": 8104}
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -20,7 +22,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("kind", choices=sorted(DEFAULT_PORTS))
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=None, help="default: 8101 | 8102 | 8103")
+    parser.add_argument("--port", type=int, default=None, help="default: 8101 | 8102 | 8103 | 8104")
     parser.add_argument("--data-dir", type=Path, default=None, help="default: ./var/sim/KIND")
     parser.add_argument(
         "--settlement-delay-s", type=float, default=0.0, help="bank: seconds until a deposit lands"
@@ -32,6 +34,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         run_issuer(args.host, port, data_dir)
     elif args.kind == "bank":
         run_bank(args.host, port, data_dir, settlement_delay_s=args.settlement_delay_s)
+    elif args.kind == "identity":
+        run_identity(args.host, port, data_dir)
     else:
         run_sms(args.host, port, data_dir)
 

@@ -22,6 +22,11 @@ from giftcash.adapters.db.repositories_customers import (
     Operators,
     Tokens,
 )
+from giftcash.adapters.db.repositories_identity import (
+    DueDiligenceRecords,
+    Identities,
+    IdentityChecks,
+)
 from giftcash.adapters.db.repositories_items import Items
 from giftcash.adapters.db.repositories_keys import EncryptedColumns
 from giftcash.adapters.db.repositories_notices import Notices
@@ -83,6 +88,10 @@ class AppUnitOfWork(SqlUnitOfWork):
         self.evidence = Evidence(conn)
         # payment stops (repositories_stops.py)
         self.stops = Stops(conn)
+        # verified persons and the verifications asked (repositories_identity.py)
+        self.identity_checks = IdentityChecks(conn)
+        self.identities = Identities(conn)
+        self.due_diligence = DueDiligenceRecords(conn)
         return self
 
     def ping(self) -> None:

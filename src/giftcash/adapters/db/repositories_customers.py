@@ -100,6 +100,13 @@ class Customers:
             update(t.customers).where(t.customers.c.id == customer_id).values(phone_verified_at=now)
         )
 
+    def set_verified_name(self, customer_id: str, name: str, birth_date: date) -> None:
+        self.conn.execute(
+            update(t.customers)
+            .where(t.customers.c.id == customer_id)
+            .values(name=name, birth_date=birth_date)
+        )
+
 
 class Challenges:
     def __init__(self, conn: Connection) -> None:

@@ -27,6 +27,8 @@ ENCRYPTED_COLUMNS: tuple[tuple[str, str, str, tuple[tuple[str, str], ...]], ...]
     ("bank_accounts", "id", "account_key_id", (("account_number_enc", ""),)),
     ("operators", "id", "totp_key_id", (("totp_secret_enc", ""),)),
     ("webhook_endpoints", "id", "key_id", (("secret_enc", ""),)),
+    ("customer_identities", "customer_id", "key_id", (("details_enc", ":identity"),)),
+    ("customer_due_diligence", "customer_id", "answers_key_id", (("answers_enc", ":edd"),)),
 )
 
 
@@ -46,8 +48,10 @@ class EncryptedColumns:
             k = table.c[key_col]
             out[table_name] = {
                 key_id: int(n)
-                for key_id, n in self.conn.execute(select(k, func.count()).group_by(k))
-            }
+                for key_id, n in self.conn.execute(
+                    select(k, func.count()).where(k.is_not(None)).group_by(k)
+                )
+            }  # (a row with nothing sealed yet has no key)
         return out
 
     def batch_not_under(

@@ -789,3 +789,58 @@ payment_stop_links = Table(
     UniqueConstraint("stop_id", "item_id"),
     Index(None, "item_id"),
 )
+
+# -- identity (identity/verification.py) and due diligence (identity/tiers.py) ----------------
+# One verified person per customer and one customer per person: the CI (연계정보) is kept
+# only as a keyed hash (vault.hmac), unique; the DI and the verified name, birth date, sex,
+# carrier and phone are one encrypted JSON blob (key id beside it, so keys rotate).
+customer_identities = Table(
+    "customer_identities",
+    metadata,
+    Column("customer_id", Id, ForeignKey("customers.id"), primary_key=True),
+    Column("ci_hmac", Hash, nullable=False, unique=True),
+    Column("details_enc", LargeBinary, nullable=False),
+    Column("key_id", String(32), nullable=False),
+    Column("verified_at", UtcDateTime, nullable=False),
+    # 신분증 진위확인 passed (tier 2); the ID number itself is never stored
+    Column("document_checked_at", UtcDateTime, nullable=True),
+)
+
+# Each identity verification asked of the provider: the intent (our id is the provider's
+# idempotency key) before the call, the provider's transaction id once it answered, the
+# outcome after. A sign-up's customer does not exist until the person is verified, so
+# what the sign-up form gave (the password's hash, the consents) waits here.
+identity_checks = Table(
+    "identity_checks",
+    metadata,
+    _id(),
+    Column("purpose", String(16), nullable=False),
+    Column("phone", String(32), nullable=False),
+    Column("customer_id", Id, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("transaction_id", String(128), nullable=True, unique=True),
+    Column("password_hash", Text, nullable=True),
+    Column("consents", Json, nullable=True),
+    Column("expires_at", UtcDateTime, nullable=False),
+    _created_at(),
+    Column("completed_at", UtcDateTime, nullable=True),
+    CheckConstraint("purpose IN ('signup', 'link')", name="purpose"),
+    CheckConstraint("status IN ('started', 'completed', 'refused', 'failed')", name="status"),
+    Index(None, "phone", "purpose", "created_at"),
+    Index(None, "customer_id"),
+)
+
+# Enhanced due diligence (특정금융정보법 고객확인): required above the one-off threshold or
+# by an operator for one customer; the answers (occupation, source of funds, purpose) are
+# one encrypted JSON blob.
+customer_due_diligence = Table(
+    "customer_due_diligence",
+    metadata,
+    Column("customer_id", Id, ForeignKey("customers.id"), primary_key=True),
+    Column("required_by", Text, nullable=True),
+    Column("required_reason", Text, nullable=True),
+    Column("required_at", UtcDateTime, nullable=True),
+    Column("answers_enc", LargeBinary, nullable=True),
+    Column("answers_key_id", String(32), nullable=True),
+    Column("answered_at", UtcDateTime, nullable=True),
+)

@@ -164,6 +164,11 @@ _TARGETS: Mapping[str, Mapping[str, Callable[[tuple[Any, ...], dict[str, Any]], 
         "transfer_result": lambda a, k: "operating",
     },
     "sms": {"send": lambda a, k: "sms"},
+    "identity": {
+        "start": lambda a, k: "verification",
+        "result": lambda a, k: "verification",
+        "check_id_document": lambda a, k: "id_document",
+    },
 }
 _SAFE_LABEL = re.compile(r"^[a-z0-9_-]{1,32}\Z")
 
@@ -214,7 +219,7 @@ class Instrumented:
 
 
 def instrument(service: str, port: Any) -> Any:
-    """Wrap an issuer, bank or SMS port (once)."""
+    """Wrap an issuer, bank, SMS or identity port (once)."""
     if isinstance(port, Instrumented):
         return port
     return Instrumented(service, port)

@@ -52,6 +52,7 @@ _SAFE_CONTEXT = {
     "image",
     "limit",
     "retry_after_s",
+    "masked_phone",
 }
 
 

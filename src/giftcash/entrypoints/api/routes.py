@@ -14,7 +14,7 @@ from giftcash.entrypoints.api import idempotency, views
 from giftcash.entrypoints.api import schemas as s
 from giftcash.entrypoints.api.deps import CustomerDep, DepsDep, IdemKey
 from giftcash.entrypoints.client_address import client_address
-from giftcash.identity import bank_accounts, customers
+from giftcash.identity import bank_accounts, customers, tiers
 from giftcash.intake import quoting, submissions
 from giftcash.payouts import reads as payouts
 from giftcash.service.deps import Deps
@@ -43,7 +43,8 @@ async def signup(
             password=body.password,
             device_key=address,
         )
-        return 201, {"customer_id": cid}
+        verification = "identity" if deps.identity is not None else "sms"
+        return 201, {"customer_id": cid, "verification": verification}
 
     # signing up sends an SMS: phased, not one transaction (see idempotency.py)
     return await _run(deps, "public", idem, h, work, joined=False)
@@ -59,6 +60,18 @@ def _address(request: Request) -> str | None:
 def verify_phone(body: s.VerifyPhoneIn, request: Request, deps: DepsDep) -> s.Status:
     customers.verify_phone(deps, phone=body.phone, code=body.code, device_key=_address(request))
     return s.Status(status="verified")
+
+
+@router.post("/signup/identity", response_model=s.IdentitySignupOut, tags=["customers"])
+def complete_identity(
+    body: s.IdentitySignupIn, request: Request, deps: DepsDep
+) -> s.IdentitySignupOut:
+    """After the person confirmed the request on their phone (본인인증): the customer,
+    made with the verified name and birth date. 409 ``identity_pending`` until they do;
+    409 ``identity_already_registered`` (with ``masked_phone``) when the person has an
+    account already."""
+    customer_id = customers.complete_identity(deps, phone=body.phone)
+    return s.IdentitySignupOut(status="verified", customer_id=customer_id)
 
 
 @router.post("/tokens", response_model=s.TokenOut, tags=["customers"])
@@ -154,6 +167,24 @@ def verify_bank_account(
 def list_bank_accounts(customer: CustomerDep, deps: DepsDep) -> s.BankAccountList:
     return s.BankAccountList(
         data=[views.bank_account(a) for a in bank_accounts.list_bank_accounts(deps, customer)]
+    )
+
+
+@router.get("/due-diligence", response_model=s.DueDiligenceOut, tags=["customers"])
+def due_diligence(customer: CustomerDep, deps: DepsDep) -> s.DueDiligenceOut:
+    """The customer's verification level, what they sold and may still sell today and
+    this month without a further step, and the step that unlocks more."""
+    v = tiers.view(deps, customer)
+    return s.DueDiligenceOut(
+        in_force=v.facts.in_force,
+        tier=v.tier,
+        currency="KRW",
+        day_used=v.day_used,
+        day_left=v.room.day_left if v.facts.in_force else None,
+        month_used=v.month_used,
+        month_left=v.room.month_left if v.facts.in_force else None,
+        next_step=v.room.next_step.value if v.facts.in_force and v.room.next_step else None,
+        edd_one_off_value=v.limits.edd_one_off_value,
     )
 
 

@@ -31,6 +31,34 @@ class SignupIn(Strict):
 
 class SignupOut(BaseModel):
     customer_id: str
+    # sms: a code was texted (POST /v1/signup/verify); identity: the person confirms the
+    # request on their phone (POST /v1/signup/identity)
+    verification: str = "sms"
+
+
+class DueDiligenceOut(BaseModel):
+    """``in_force`` false: no identity provider is configured and no sale waits for a
+    level (the amounts left are then null). ``next_step``: verify_identity |
+    check_id_document | answer_edd | null."""
+
+    in_force: bool
+    tier: int
+    currency: str
+    day_used: int
+    day_left: int | None
+    month_used: int
+    month_left: int | None
+    next_step: str | None
+    edd_one_off_value: int
+
+
+class IdentitySignupIn(Strict):
+    phone: str = Field(min_length=9, max_length=20)
+
+
+class IdentitySignupOut(BaseModel):
+    status: str
+    customer_id: str
 
 
 class VerifyPhoneIn(Strict):

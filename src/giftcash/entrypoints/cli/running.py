@@ -29,6 +29,9 @@ def demo(
     issuer_port: int = typer.Option(0, help="Port of the issuer simulator (0: a free one)."),
     bank_port: int = typer.Option(0, help="Port of the bank simulator (0: a free one)."),
     sms_port: int = typer.Option(0, help="Port of the SMS simulator (0: a free one)."),
+    identity_port: int = typer.Option(
+        0, help="Port of the identity (본인인증) simulator (0: a free one)."
+    ),
 ) -> None:
     """Start the API, web site, worker and simulators on loopback, with demo data."""
     from giftcash.entrypoints.demo import DemoError, SimPorts, start
@@ -36,7 +39,9 @@ def demo(
     logging.basicConfig(level=logging.WARNING)
     with console.status("starting giftcash demo…"):
         try:
-            sim_ports = SimPorts(issuer=issuer_port, bank=bank_port, sms=sms_port)
+            sim_ports = SimPorts(
+                issuer=issuer_port, bank=bank_port, sms=sms_port, identity=identity_port
+            )
             d = start(data_dir, host=host, port=port, sim_ports=sim_ports)
         except DemoError as e:
             err_console.print(f"[bold red]error[/] {e}")
@@ -50,6 +55,7 @@ def demo(
         "issuer_url",
         "bank_url",
         "sms_url",
+        "identity_url",
         "database_url",
     ):
         table.add_row(key, info[key])
@@ -140,9 +146,9 @@ def worker(
 
 
 def simulator(
-    kind: str = typer.Argument(..., help="issuer | bank | sms"),
+    kind: str = typer.Argument(..., help="issuer | bank | sms | identity"),
     host: str = typer.Option("127.0.0.1"),
-    port: int | None = typer.Option(None, help="default: 8101 | 8102 | 8103"),
+    port: int | None = typer.Option(None, help="default: 8101 | 8102 | 8103 | 8104"),
     data_dir: Path | None = typer.Option(None, "--data-dir", help="default: ./var/sim/KIND"),
 ) -> None:
     """Run one simulator on its own (for `serve` + `worker` set-ups and tests)."""

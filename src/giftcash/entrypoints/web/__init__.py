@@ -23,12 +23,14 @@ def customer_routers() -> list[APIRouter]:
         customer_prices,
         customer_scan,
         customer_sell,
+        customer_tiers,
     )
 
     return [
         customer_prices.router,
         customer_auth.router,
         customer_consents.router,
+        customer_tiers.router,  # /accounts/identity... before /accounts/{id}/verify
         customer_accounts.router,
         customer_notices.router,
         customer_scan.router,  # before customer_sell: /sell/scan is its own page

@@ -22,6 +22,7 @@ from giftcash.entrypoints.web.console_pages import (
 from giftcash.entrypoints.web.i18n import N_
 from giftcash.entrypoints.web.pages import field, redirect
 from giftcash.entrypoints.web.security import deps_of
+from giftcash.identity import tiers
 from giftcash.redemption import evidence
 from giftcash.review import cases as case_service
 from giftcash.service.deps import Deps
@@ -99,6 +100,7 @@ def case_page(request: Request, case_id: str) -> Response:
         "nexts": nexts,
         "CASE_ACTIONS": CASE_ACTIONS,
         "changed": request.query_params.get("changed", "") in CASE_STATES,
+        "edd_asked": request.query_params.get("edd") == "asked",
     }
     return render_console(request, "console/case.html", context)
 
@@ -113,6 +115,24 @@ def case_status(request: Request, case_id: str) -> Response:
         note = field(request, "note", case_service.MAX_NOTE)
         case_service.change_status(deps, op, case_id[:64], target, note)
         return {"location": f"/admin/cases/{quote(case_id[:64])}?" + urlencode({"changed": target})}
+
+    answer = form_tokens.run(request, OPERATOR, f"operator:{op.id}", work)
+    return redirect(request, answer["location"])
+
+
+@cases.post("/cases/{case_id}/require-edd")
+@console_errors
+def case_requires_edd(request: Request, case_id: str) -> Response:
+    """The case asks its customers for enhanced due diligence (identity/tiers.py): each
+    customer's next sale waits for their answers; each request is audited."""
+    op = allow(request, "cases")
+
+    def work(deps: Deps) -> dict[str, str]:
+        detail = case_service.get_case(deps, case_id[:64])
+        reason = field(request, "reason", tiers.MAX_REASON - 20)
+        for customer in detail.customers:
+            tiers.require_edd(deps, op, customer["id"], f"case {detail.case.id[-8:]}: {reason}")
+        return {"location": f"/admin/cases/{quote(case_id[:64])}?edd=asked"}
 
     answer = form_tokens.run(request, OPERATOR, f"operator:{op.id}", work)
     return redirect(request, answer["location"])

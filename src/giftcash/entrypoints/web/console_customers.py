@@ -24,7 +24,7 @@ from giftcash.entrypoints.web.console_pages import (
 from giftcash.entrypoints.web.i18n import N_
 from giftcash.entrypoints.web.pages import field, redirect
 from giftcash.entrypoints.web.security import deps_of
-from giftcash.identity import blocks, customer_lookup
+from giftcash.identity import blocks, customer_lookup, tiers
 from giftcash.service.deps import Deps
 
 customers = router()
@@ -52,6 +52,9 @@ SEARCH_BY = {
 DONE = {
     "blocked": N_("Blocked. The customer's sessions ended; sign-in and sales are refused."),
     "unblocked": N_("Unblocked."),
+    "edd_required": N_(
+        "Enhanced due diligence asked for: the customer's sales wait for their answers."
+    ),
     "noted": N_("Note added."),
 }
 
@@ -90,6 +93,7 @@ def customer_page(request: Request, customer_id: str) -> Response:
         "phone": dashed_phone(record.customer.phone),
         "banks": BANKS,
         "brands": brand_index(deps.brand_catalogue),
+        "tier": tiers.view(deps, record.customer.id),
     }
     return render_console(request, "console/customer.html", context)
 
@@ -138,3 +142,15 @@ def note(request: Request, customer_id: str) -> Response:
         blocks.add_note(deps, op, cid, field(request, "note", blocks.MAX_NOTE))
 
     return _act(request, customer_id, act, "noted")
+
+
+@customers.post("/customers/{customer_id}/require-edd")
+@console_errors
+def require_edd(request: Request, customer_id: str) -> Response:
+    """The customer answers the enhanced-due-diligence questions before their next sale
+    (audited with the reason)."""
+
+    def act(deps: Deps, op, cid: str) -> None:
+        tiers.require_edd(deps, op, cid, field(request, "reason", tiers.MAX_REASON))
+
+    return _act(request, customer_id, act, "edd_required")

@@ -1,5 +1,6 @@
 """The customer's own-name bank accounts: add one, verify it with the 1-won deposit's code.
-The same page holds the choice of notices (customer_notices.py)."""
+The same page holds the choice of notices (customer_notices.py) and, where identity
+checks are in force, the customer's verification level (customer_tiers.py)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from giftcash.entrypoints.web.pages import (
     tr_of,
 )
 from giftcash.entrypoints.web.security import CUSTOMER, deps_of
-from giftcash.identity import bank_accounts, customers
+from giftcash.identity import bank_accounts, customers, tiers
 from giftcash.payouts import notices
 from giftcash.service.deps import Deps
 
@@ -33,6 +34,13 @@ NOTICES = {
     ),
     "verified": messages.N_("Your account is verified. Payouts go there."),
     "notices": messages.N_("Your choice of text messages is saved."),
+    # due diligence (customer_tiers.py)
+    "identity_sent": messages.N_(
+        "We sent a request to your phone. Confirm it there, then press the button below."
+    ),
+    "identity_verified": messages.N_("Your identity is verified."),
+    "document": messages.N_("Your ID card is checked. Your level has no daily amount now."),
+    "edd": messages.N_("Thank you. Your answers are saved."),
     "welcome": messages.N_(
         "Your phone number is confirmed and you are signed in. Add your own bank account "
         "to receive payouts."
@@ -59,6 +67,8 @@ def account_page(
         "notice_events": notices.EVENTS,
         "notices_chosen": notices.chosen(deps, customer_id),
         "notices_error": None,
+        "tier": tiers.view(deps, customer_id) if deps.identity is not None else None,
+        "tier_error": None,
         **extra,
     }
     return render(request, "customer/accounts.html", context, status=status)

@@ -1,4 +1,5 @@
-"""Sign-up with an SMS code, sign-in, sign-out, and the language switch."""
+"""Sign-up (an SMS code, or a request confirmed on the phone where identity verification
+is configured), sign-in, sign-out, and the language switch."""
 
 from __future__ import annotations
 
@@ -49,6 +50,7 @@ def _signup_form(request: Request, status: int = 200, error: str | None = None) 
         "error": error,
         "documents": consents.DOCUMENTS,
         "ticked": consent_answers(request) if request.method == "POST" else {},
+        "identity": deps_of(request).identity is not None,
     }
     return render(request, "customer/signup.html", context, status=status)
 
@@ -86,7 +88,21 @@ def signup(request: Request) -> Response:
         answer = form_tokens.run(request, CUSTOMER, PUBLIC, work, calls_out=True)
     except DomainError as e:
         return _signup_form(request, status_of(e), messages.error_text(tr, e))
-    return render(request, "customer/verify_phone.html", {"phone": answer["phone"]})
+    return render(request, _confirm_page(request), {"phone": answer["phone"]})
+
+
+def _confirm_page(request: Request) -> str:
+    """Where the sign-up waits: the SMS code, or the request on the phone (본인인증)."""
+    if deps_of(request).identity is not None:
+        return "customer/verify_identity.html"
+    return "customer/verify_phone.html"
+
+
+def _confirm_error(request: Request, phone: str, e: DomainError) -> dict[str, object]:
+    context: dict[str, object] = {"phone": phone, "error": messages.error_text(tr_of(request), e)}
+    if e.code == "identity_already_registered":  # one person, one account: point to it
+        context["registered"] = str(e.context.get("masked_phone", ""))
+    return context
 
 
 @router.post("/signup/resend")
@@ -102,12 +118,15 @@ def resend_code(request: Request) -> Response:
     try:
         form_tokens.run(request, CUSTOMER, PUBLIC, work, calls_out=True)
         tr = tr_of(request)
-        context["notice"] = tr("We sent a new verification code.")
+        if deps_of(request).identity is not None:
+            context["notice"] = tr("We sent a new request to your phone.")
+        else:
+            context["notice"] = tr("We sent a new verification code.")
         status = 200
     except DomainError as e:
-        context["error"] = messages.error_text(tr_of(request), e)
+        context = _confirm_error(request, phone, e)
         status = status_of(e)
-    return render(request, "customer/verify_phone.html", context, status=status)
+    return render(request, _confirm_page(request), context, status=status)
 
 
 @router.post("/signup/verify")
@@ -132,10 +151,7 @@ def verify_phone(request: Request) -> Response:
         if signed_in(request) is not None:  # sent again after it signed this browser in
             return redirect(request, "/accounts")
         return render(
-            request,
-            "customer/verify_phone.html",
-            {"phone": phone, "error": messages.error_text(tr_of(request), e)},
-            status=status_of(e),
+            request, _confirm_page(request), _confirm_error(request, phone, e), status=status_of(e)
         )
     if signed:
         response = redirect(request, "/accounts?done=welcome")

@@ -159,6 +159,18 @@ ERRORS = {
     "invalid_phone": N_("Enter a Korean mobile number such as 010-1234-5678."),
     "weak_password": N_("The password needs 10 to 200 characters."),
     "phone_taken": N_("This phone number already has an account. Sign in instead."),
+    # identity verification (본인인증, identity/verification.py)
+    "identity_already_registered": N_(
+        "You already have a giftcash account. Sign in to it instead of opening another."
+    ),
+    "identity_pending": N_("Confirm the request on your phone first, then press Continue."),
+    "identity_failed": N_("The identity verification was refused or has expired. Sign up again."),
+    "identity_not_configured": N_("Identity verification is not available right now."),
+    "identity_not_verified": N_("Verify your identity on your phone first."),
+    "id_document_mismatch": N_(
+        "These details do not match a genuine ID card in your name. Check the number and "
+        "the issue date printed on the card."
+    ),
     "invalid_code": N_("That code is not right. Check it and try again."),
     "code_expired": N_("The code has expired. Ask for a new one."),
     "too_many_attempts": N_("Too many wrong codes. Start again for a new code."),
@@ -222,6 +234,11 @@ FIELD_ERRORS = {
     ("invalid_input", "name"): N_("Enter your name as it appears on your bank account."),
     ("invalid_input", "birth_date"): N_("Enter your date of birth."),
     ("invalid_bank_account", "bank_code"): N_("Choose your bank."),
+    ("invalid_input", "id_number"): N_("An ID card number has 12 or 13 digits."),
+    ("invalid_input", "issue_date"): N_("Enter the issue date printed on the card."),
+    ("invalid_input", "occupation"): N_("Answer each question in 1 to 100 characters."),
+    ("invalid_input", "source_of_funds"): N_("Answer each question in 1 to 100 characters."),
+    ("invalid_input", "purpose"): N_("Answer each question in 1 to 100 characters."),
     ("invalid_bank_account", "account_number"): N_("An account number has 10 to 16 digits."),
 }
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
+from giftcash.service.ports.records import IdDocumentAnswer, IdentityResult
+
 
 class Ambiguous(Exception):
     """A foreign call whose outcome is unknown (timeout, lost answer, 5xx after send)."""
@@ -116,6 +118,27 @@ class BankPort(Protocol):
 
     def transfer_result(self, bank_tran_id: str, amount: int, on: date) -> TransferResult:
         """이체결과조회 for a past deposit."""
+
+
+# -- identity verification (본인인증, PASS-style) -------------------------------------------
+
+
+class IdentityPort(Protocol):
+    """A PASS / NICE / KCB-style provider. The person confirms on their own phone; the
+    provider then answers who they are (``IdentityResult``)."""
+
+    def start(self, phone: str, key: str) -> str:
+        """Ask the person with this phone to confirm; the provider's transaction id. The
+        same ``key`` again answers the same transaction (a lost answer is asked again
+        with its key). Raises ``Unavailable`` or ``Ambiguous``."""
+
+    def result(self, transaction_id: str) -> IdentityResult:
+        """What became of the transaction. Raises ``Unavailable``."""
+
+    def check_id_document(
+        self, name: str, id_number: str, issue_date: date, key: str
+    ) -> IdDocumentAnswer:
+        """신분증 진위확인. Raises ``Unavailable``."""
 
 
 # -- SMS and clock -------------------------------------------------------------------------

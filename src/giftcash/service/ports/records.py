@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 # A read model the operators' screens show as it comes (figures, support, reconciliation,
@@ -340,3 +340,85 @@ class HeldSale:
     requester_name: str
     requester_contact: str
     since: datetime
+
+
+# -- identity verification (본인인증) and the identity stored per customer ----------------
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedPerson:
+    """What an identity provider (PASS / NICE / KCB) answers once the person confirmed on
+    their phone. ``ci`` (연계정보) is the same for one person at every service; ``di``
+    (중복가입확인정보) is this service's own. Both are secrets of the person: stored only
+    as a keyed hash (CI) or encrypted (DI), never logged."""
+
+    name: str
+    birth_date: date
+    sex: str  # M | F
+    carrier: str  # SKT | KT | LGU | MVNO
+    phone: str
+    ci: str
+    di: str
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityResult:
+    """The provider's answer about one verification: ``pending`` (not confirmed yet),
+    ``verified`` (with ``person``), ``failed`` (refused on the phone, or expired)."""
+
+    status: str  # pending | verified | failed
+    person: VerifiedPerson | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IdDocumentAnswer:
+    """신분증 진위확인: whether the ID document's name, number and issue date are a
+    genuine document's (``genuine``) or not (``mismatch``)."""
+
+    outcome: str  # genuine | mismatch
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityCheck:
+    """One identity verification we asked for (``identity_checks``): the intent is stored
+    with our id (the provider's idempotency key) before the call; ``transaction_id`` is
+    the provider's once it answered. ``purpose`` signup: the customer does not exist yet
+    (``customer_id`` is the id they will get); link: an existing customer."""
+
+    id: str
+    purpose: str  # signup | link
+    phone: str
+    customer_id: str
+    status: str  # started | completed | refused | failed
+    transaction_id: str | None
+    password_hash: str | None
+    consents: dict[str, bool] | None
+    expires_at: datetime
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredIdentity:
+    """A customer's verified identity as stored: the CI only as a keyed hash, the rest
+    (DI, name, birth date, sex, carrier, phone) encrypted in one blob under ``key_id``."""
+
+    customer_id: str
+    ci_hmac: str
+    details_enc: bytes
+    key_id: str
+    verified_at: datetime
+    document_checked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DueDiligence:
+    """Enhanced due diligence of one customer (``customer_due_diligence``): asked by an
+    operator (who, why, when) and answered by the customer (sealed answers)."""
+
+    customer_id: str
+    required_by: str | None
+    required_reason: str | None
+    required_at: datetime | None
+    answers_enc: bytes | None
+    answers_key_id: str | None
+    answered_at: datetime | None

@@ -22,8 +22,10 @@ from giftcash.service.ports.records import (
     Block,
     Challenge,
     ConsentGiven,
+    DueDiligence,
     HeldSale,
     IdempotencyRecord,
+    IdentityCheck,
     IssuerEvidence,
     LeasedItem,
     LeasedPayout,
@@ -38,6 +40,7 @@ from giftcash.service.ports.records import (
     RowView,
     StopExposure,
     StopLink,
+    StoredIdentity,
     Token,
     TraceRow,
 )
@@ -214,6 +217,9 @@ class CustomersRepo(Protocol):
         self, customer_id: str, name: str, birth_date: date, password_hash: str
     ) -> None: ...
     def mark_verified(self, customer_id: str, now: datetime) -> None: ...
+    def set_verified_name(self, customer_id: str, name: str, birth_date: date) -> None:
+        """The name and birth date the identity provider verified replace the typed ones."""
+
     def renew_unverified(
         self,
         customer_id: str,
@@ -561,6 +567,37 @@ class NoticesRepo(Protocol):
 
     def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[NoticeDue]: ...
     def settle(self, notice_id: str, outcome: str, now: datetime) -> None: ...
+
+
+class IdentityChecksRepo(Protocol):
+    """Identity verifications asked of the provider (identity/verification.py)."""
+
+    def add(self, check: IdentityCheck) -> None: ...
+    def get(self, check_id: str) -> IdentityCheck | None: ...
+    def latest(self, phone: str, purpose: str) -> IdentityCheck | None: ...
+    def latest_for_customer(self, customer_id: str, purpose: str) -> IdentityCheck | None: ...
+    def set_transaction(self, check_id: str, transaction_id: str) -> None: ...
+    def finish(self, check_id: str, status: str, now: datetime) -> bool:
+        """Move a started check to ``status``; whether it was still started."""
+
+
+class IdentitiesRepo(Protocol):
+    """Customers' verified persons: one customer per CI (a keyed hash, unique)."""
+
+    def add(self, identity: StoredIdentity) -> bool:
+        """False when the CI (or the customer) has an identity already."""
+
+    def by_ci(self, ci_hmac: str) -> StoredIdentity | None: ...
+    def for_customer(self, customer_id: str) -> StoredIdentity | None: ...
+    def mark_document_checked(self, customer_id: str, now: datetime) -> None: ...
+
+
+class DueDiligenceRepo(Protocol):
+    """Enhanced due diligence asked of and answered by customers (identity/tiers.py)."""
+
+    def get(self, customer_id: str) -> DueDiligence | None: ...
+    def require(self, customer_id: str, by: str, reason: str, now: datetime) -> None: ...
+    def answer(self, customer_id: str, answers_enc: bytes, key_id: str, now: datetime) -> None: ...
 
 
 class CodeRegistryRepo(Protocol):

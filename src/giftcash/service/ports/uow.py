@@ -48,6 +48,9 @@ class UnitOfWork(Protocol):
     bank_hours: r.BankHoursRepo
     evidence: r.EvidenceRepo
     stops: r.StopsRepo
+    identity_checks: r.IdentityChecksRepo
+    identities: r.IdentitiesRepo
+    due_diligence: r.DueDiligenceRepo
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...
