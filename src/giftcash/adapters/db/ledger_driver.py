@@ -43,8 +43,10 @@ POST_ONE_PG = (
     " %s::bytea)"
 )
 
-SQLITE_HEAD = "SELECT seq, hash FROM ledger_head WHERE id = 1"
-SQLITE_TAKEN = "SELECT 1 FROM ledger_transfers WHERE id = ?"
+SQLITE_HEAD_AND_TAKEN = (
+    "SELECT seq, hash, EXISTS (SELECT 1 FROM ledger_transfers WHERE id = ?)"
+    " FROM ledger_head WHERE id = 1"
+)
 SQLITE_UPSERT_ACCOUNT = (
     "INSERT INTO ledger_accounts (path, currency, balance, kind, created_at)"
     " VALUES (?, ?, ?, ?, ?)"
@@ -127,7 +129,9 @@ def post_one_postgres(
     with driver_errors(conn, POST_ONE_PG):
         cur = dbapi.cursor()
         cur.execute(POST_ONE_PG, params)
-        outcome, accounts, balances = cur.fetchone()
+        row = cur.fetchone()
+    assert row is not None, "ledger_post_one answers one row"
+    outcome, accounts, balances = row
     if outcome == "refused":
         before = {(a, t.currency): b for a, b in zip(accounts, balances, strict=True)}
         apply(before, t)  # the domain's rule raises its own LiabilityBelowZero
@@ -149,8 +153,8 @@ def post_one_sqlite(
     assert dbapi is not None and dbapi.in_transaction, "SQLite posts inside BEGIN IMMEDIATE"
     with driver_errors(conn, "ledger post (SQLite)"):
         cur = dbapi.cursor()
-        head_seq, head_hash = cur.execute(SQLITE_HEAD).fetchone()
-        if cur.execute(SQLITE_TAKEN, (t.id,)).fetchone() is not None:
+        head_seq, head_hash, taken = cur.execute(SQLITE_HEAD_AND_TAKEN, (t.id,)).fetchone()
+        if taken:
             return Outcome.TAKEN
         currency = t.currency
         paths = [p.account for p in t.postings]
