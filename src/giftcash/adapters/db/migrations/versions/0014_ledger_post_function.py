@@ -52,6 +52,8 @@ DECLARE
     v_seq bigint;
     v_prev text;
     v_hash text;
+    v_found integer;
+    v_refused boolean;
 BEGIN
     SELECT h.seq, h.hash INTO v_seq, v_prev FROM ledger_head h WHERE h.id = 1 FOR UPDATE;
     IF NOT FOUND THEN
@@ -61,34 +63,40 @@ BEGIN
         RETURN QUERY SELECT 'exists'::text, NULL::text[], NULL::bigint[];
         RETURN;
     END IF;
-    PERFORM 1 FROM ledger_accounts a
-        WHERE a.currency = p_currency AND a.path = ANY (p_accounts)
-        ORDER BY a.path, a.currency
-        FOR UPDATE;
-    IF EXISTS (
-        SELECT 1
+    -- The accounts locked in key order; under the lock, how many exist and whether a
+    -- floor would break (a missing account counts as 0).
+    SELECT
+        count(a.path),
+        COALESCE(bool_or(p.stay_credit AND COALESCE(a.balance, 0) + p.amount > 0), false)
+        INTO v_found, v_refused
         FROM unnest(p_accounts, p_amounts, p_stay_credit) AS p(path, amount, stay_credit)
-        LEFT JOIN ledger_accounts a ON a.path = p.path AND a.currency = p_currency
-        WHERE p.stay_credit AND COALESCE(a.balance, 0) + p.amount > 0
-    ) THEN
+        LEFT JOIN (
+            SELECT l.path, l.balance FROM ledger_accounts l
+            WHERE l.currency = p_currency AND l.path = ANY (p_accounts)
+            ORDER BY l.path, l.currency
+            FOR UPDATE
+        ) a ON a.path = p.path;
+    IF v_refused THEN
         RETURN QUERY
             SELECT 'refused'::text, array_agg(p.path), array_agg(COALESCE(a.balance, 0))
             FROM unnest(p_accounts) AS p(path)
             LEFT JOIN ledger_accounts a ON a.path = p.path AND a.currency = p_currency;
         RETURN;
     END IF;
-    -- Not one INSERT ... ON CONFLICT: PostgreSQL checks the proposed row's CHECK (the
-    -- liability floor) before it finds the conflict, and a debit alone would fail it.
     UPDATE ledger_accounts a SET balance = a.balance + p.amount
         FROM unnest(p_accounts, p_amounts) AS p(path, amount)
         WHERE a.currency = p_currency AND a.path = p.path;
-    INSERT INTO ledger_accounts (path, currency, balance, kind, created_at)
-        SELECT p.path, p_currency, p.amount, p.kind, p_created_at
-        FROM unnest(p_accounts, p_amounts, p_account_kinds) AS p(path, amount, kind)
-        WHERE NOT EXISTS (
-            SELECT 1 FROM ledger_accounts a WHERE a.path = p.path AND a.currency = p_currency
-        )
-        ORDER BY p.path;
+    IF v_found < cardinality(p_accounts) THEN
+        -- Not one INSERT ... ON CONFLICT: PostgreSQL checks the proposed row's CHECK (the
+        -- liability floor) before it finds the conflict, and a debit alone would fail it.
+        INSERT INTO ledger_accounts (path, currency, balance, kind, created_at)
+            SELECT p.path, p_currency, p.amount, p.kind, p_created_at
+            FROM unnest(p_accounts, p_amounts, p_account_kinds) AS p(path, amount, kind)
+            WHERE NOT EXISTS (
+                SELECT 1 FROM ledger_accounts a WHERE a.path = p.path AND a.currency = p_currency
+            )
+            ORDER BY p.path;
+    END IF;
     v_seq := v_seq + 1;
     v_hash := encode(
         sha256(
