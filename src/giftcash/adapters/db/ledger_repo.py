@@ -12,6 +12,10 @@ the chain has one order and duplicate checks see every committed transfer; then 
 the account rows they touch in primary-key order. Each transfer stores
 ``hash = sha256(prev_hash + canonical(transfer))``, the canonical form being sorted JSON of
 its fields, its position and its postings.
+
+``post`` of one new transfer takes the driver-level path of ``ledger_driver`` (the same
+locks, checks and rows, without building statements; on PostgreSQL one call of the
+``ledger_post_one`` function); everything else goes through ``post_many``.
 """
 
 from __future__ import annotations
