@@ -4,8 +4,9 @@ django-hordak on the same PostgreSQL server.
 
 Ours does more per commit than the raw transfer, on purpose: it locks the chain head,
 checks the transfer id for a replay, locks three accounts, applies the domain's rule,
-writes the transfer, three postings and the hash chain. The raw transfer is the floor the
-database sets: its commit rate.
+writes the transfer, three postings and the hash chain (``ledger_driver``: one call of
+``ledger_post_one`` on PostgreSQL, driver statements on SQLite). The raw transfer is the
+floor the database sets: its commit rate.
 """
 
 from __future__ import annotations
@@ -216,6 +217,12 @@ def run_postgres(scale: Scale, server_url: str | None) -> list[Result]:
                 "ledger: one redemption per commit (PostgreSQL)", None, "transfers/s", note=note
             ),
             Result("ledger: django-hordak, one per commit (PostgreSQL)", None, "transfers/s"),
+            Result(
+                "ledger: one redemption per commit vs django-hordak (PostgreSQL)",
+                None,
+                "transfers/s",
+                note=note,
+            ),
             Result("ledger: batched settlement (PostgreSQL)", None, "transfers/s", note=note),
         ]
     with fresh_postgres(server_url) as url:
@@ -236,6 +243,15 @@ def run_postgres(scale: Scale, server_url: str | None) -> list[Result]:
         "raw SQL transfer",
         note=why or "peer row: the same 3-leg redemption, one per transaction.atomic()",
     )
+    vs_peer = Result(
+        "ledger: one redemption per commit vs django-hordak (PostgreSQL)",
+        ours.value,
+        "transfers/s",
+        peer,
+        "django-hordak",
+        goal_min=1.5,
+        note="" if peer else why,
+    )
     settle = Result(
         "ledger: batched settlement, 64 per commit (PostgreSQL)",
         batched,
@@ -245,7 +261,7 @@ def run_postgres(scale: Scale, server_url: str | None) -> list[Result]:
         goal_min=3.0,
         note="" if peer else why,
     )
-    return [ours, hordak, settle]
+    return [ours, hordak, vs_peer, settle]
 
 
 def raw_sqlite_rate(folder: Path, n: int, rounds: int) -> float:

@@ -6,9 +6,11 @@ import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import StatementError
+from sqlalchemy.pool import NullPool
 
+from giftcash.adapters.db import engine as engine_module
 from giftcash.adapters.db.engine import SQLITE_BEGIN_OPTION, make_engine
 from giftcash.adapters.db.tables import worker_heartbeats
 
@@ -94,3 +96,21 @@ def test_naive_timestamps_are_refused(engine):
         conn.execute(
             worker_heartbeats.insert().values(worker_id="w1", seen_at=datetime(2026, 1, 1))
         )
+
+
+@pytest.mark.postgres
+def test_postgres_replaces_a_pooled_connection_that_died_while_idle(backend, engine):
+    if backend != "postgres":
+        pytest.skip("the check-out ping is PostgreSQL's")
+    with engine.connect() as conn:
+        dead_pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        conn.rollback()
+    killer = create_engine(engine.url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    with killer.connect() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": dead_pid})
+    killer.dispose()
+    # The killed connection sat idle past the threshold (pretended): the ping notices.
+    for record in list(engine.pool._pool.queue):  # type: ignore[attr-defined]
+        record.info[engine_module._CHECKED_IN_AT] -= engine_module.PG_PING_AFTER_IDLE_S + 1
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one() != dead_pid

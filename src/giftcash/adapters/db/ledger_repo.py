@@ -12,6 +12,10 @@ the chain has one order and duplicate checks see every committed transfer; then 
 the account rows they touch in primary-key order. Each transfer stores
 ``hash = sha256(prev_hash + canonical(transfer))``, the canonical form being sorted JSON of
 its fields, its position and its postings.
+
+``post`` of one new transfer takes the driver-level path of ``ledger_driver`` (the same
+locks, checks and rows, without building statements; on PostgreSQL one call of the
+``ledger_post_one`` function); everything else goes through ``post_many``.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from sqlalchemy import Connection, bindparam, func, select, tuple_, update
 
 from giftcash.adapters.db.engine import is_sqlite
 from giftcash.adapters.db.ids import new_id
+from giftcash.adapters.db.ledger_driver import Outcome, post_one_postgres, post_one_sqlite
 from giftcash.adapters.db.tables import (
     CUSTOMER_LIABILITY,
     ledger_accounts,
@@ -81,8 +86,34 @@ def canonical_transfer(
     created_at: datetime,
     postings: Iterable[tuple[str, int]],
 ) -> str:
+    head = canonical_head(
+        id=id,
+        currency=currency,
+        kind=kind,
+        ref=ref,
+        reverses=reverses,
+        memo=memo,
+        created_at=created_at,
+        postings=postings,
+    )
+    return f"{head}{seq}}}"
+
+
+def canonical_head(
+    *,
+    id: str,
+    currency: str,
+    kind: str,
+    ref: str | None,
+    reverses: str | None,
+    memo: str,
+    created_at: datetime,
+    postings: Iterable[tuple[str, int]],
+) -> str:
+    """The canonical form up to its position: sorted JSON whose last key is ``seq``, so
+    the form is this head, the position and ``}``. The position is known only under the
+    head lock; PostgreSQL's ``ledger_post_one`` finishes the hash from this head."""
     body = {
-        "seq": seq,
         "id": id,
         "currency": currency,
         "kind": kind,
@@ -92,7 +123,9 @@ def canonical_transfer(
         "created_at": created_at.astimezone(UTC).isoformat(timespec="microseconds"),
         "postings": sorted([account, amount] for account, amount in postings),
     }
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert max(body) < "seq", "seq must stay the last key of the canonical form"
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return text[:-1] + ',"seq":'
 
 
 def chain_hash(prev_hash: str, canonical: str) -> str:
@@ -115,8 +148,38 @@ class LedgerRepository:
     # -- writing ---------------------------------------------------------------------------
 
     def post(self, transfer: Transfer) -> bool:
-        """Post one transfer; ``False`` when the same transfer was posted before."""
+        """Post one transfer; ``False`` when the same transfer was posted before.
+
+        The driver-level path (``ledger_driver``) posts a new transfer; a reversal, a taken
+        id (a replay, or a changed one) and a call outside a transaction take
+        ``post_many``'s general path, which judges them as before."""
+        if transfer.reverses is None and self.conn.in_transaction():
+            if self._post_one(transfer) is Outcome.POSTED:
+                return True
         return self.post_many([transfer])[0]
+
+    def _post_one(self, t: Transfer) -> Outcome:
+        now = self._now()
+        posting_ids = [self._new_id() for _ in t.postings]
+        kinds = [account_kind(p.account) for p in t.postings]
+        head = canonical_head_of(t, now)
+        if is_sqlite(self.conn):
+            return post_one_sqlite(
+                self.conn,
+                t,
+                created_at=now,
+                hash_of=lambda seq, prev: chain_hash(prev, f"{head}{seq}}}"),
+                posting_ids=posting_ids,
+                account_kinds=kinds,
+            )
+        return post_one_postgres(
+            self.conn,
+            t,
+            created_at=now,
+            canonical_head=head,
+            posting_ids=posting_ids,
+            account_kinds=kinds,
+        )
 
     def post_many(self, transfers: Sequence[Transfer]) -> list[bool]:
         """Post a batch in the caller's transaction with a fixed number of round trips.
@@ -321,8 +384,11 @@ class LedgerRepository:
 
 
 def canonical_of(t: Transfer, seq: int, created_at: datetime) -> str:
-    return canonical_transfer(
-        seq=seq,
+    return f"{canonical_head_of(t, created_at)}{seq}}}"
+
+
+def canonical_head_of(t: Transfer, created_at: datetime) -> str:
+    return canonical_head(
         id=t.id,
         currency=t.currency,
         kind=t.kind,
