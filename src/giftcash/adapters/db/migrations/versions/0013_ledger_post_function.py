@@ -15,8 +15,8 @@ taken: nothing written, the caller judges the replay); ``refused`` (a floor woul
 nothing written, the balances before are returned so the domain raises its own error).
 SQLite has no such function and posts through the driver statement by statement.
 
-Revision ID: 0014
-Revises: 0009
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-05 07:00:00.000000
 """
 
@@ -26,8 +26,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0014"
-down_revision: str | Sequence[str] | None = "0009"
+revision: str = "0013"
+down_revision: str | Sequence[str] | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
