@@ -6,7 +6,7 @@ SQL is fixed text run on the DB-API connection inside the caller's SQLAlchemy
 transaction, and the driver keeps it prepared (psycopg after a few runs, sqlite3 in its
 statement cache).
 
-- PostgreSQL: one statement, ``ledger_post_one`` (migration 0014): one round trip (two
+- PostgreSQL: one statement, ``ledger_post_one`` (migration 0013): one round trip (two
   when it is the transaction's first statement: psycopg sends ``BEGIN`` first). Sending
   the two in psycopg's pipeline mode was measured and was slower here (the pipeline's
   own Python work outweighs a loopback round trip), so it is not used.
