@@ -120,6 +120,7 @@ def build_deps(
         bound_events=BoundMetrics(),
         outbound_denied=cidr_list(settings.outbound_denied),
         trusted_proxies=cidr_list(settings.trusted_proxies),
+        retention=settings.retention,
     )
     return deps
 

@@ -74,7 +74,7 @@ def test_a_pseudonymised_customer_without_accounts_needs_nothing_more() -> None:
     [
         ({"open_items": 1}, "sales or payouts are still in flight"),
         ({"open_payouts": 1}, "sales or payouts are still in flight"),
-        ({"owed_won": 9_000}, "money is still owed to the customer"),
+        ({"owed_won": 9_000}, "money is still owed to or by the customer"),
         ({"open_cases": 1}, "a suspicious-activity case names the customer"),
     ],
 )

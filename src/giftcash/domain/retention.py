@@ -93,7 +93,7 @@ class CustomerFacts:
     accounts_left: int  # bank accounts not destroyed yet
     open_items: int  # items not terminal
     open_payouts: int  # payouts not terminal
-    owed_won: int  # what the ledger still owes the customer
+    owed_won: int  # what the ledger still owes the customer, or the customer owes us
     open_cases: int  # suspicious-activity cases naming the customer, not closed
 
 
@@ -131,7 +131,7 @@ def _held(f: CustomerFacts) -> str | None:
     if f.open_items or f.open_payouts:
         return "sales or payouts are still in flight"
     if f.owed_won:
-        return "money is still owed to the customer"
+        return "money is still owed to or by the customer"
     if f.open_cases:
         return "a suspicious-activity case names the customer"
     return None

@@ -290,8 +290,11 @@ def issue_token(deps: Deps, *, phone: str, password: str, device_key: str | None
             raise errors.InvalidCredentials("phone or password is wrong")
         if not customer.verified:
             raise errors.PhoneNotVerified("verify your phone number first")
+        if customer.status != "active":  # withdrawn (privacy/withdrawal.py)
+            raise errors.AccountClosed("this account was closed at the customer's request")
         blocks.refuse_if_blocked(uow, customer.id, device_key)
         token = _add_token(uow, deps, customer.id, now)
+        uow.retention.seen(customer.id, now)  # the retention schedule's last activity
         uow.commit()
     return token
 

@@ -11,6 +11,7 @@ from typing import Protocol
 
 from giftcash.domain.brands import CATALOGUE, Brand, brand_index
 from giftcash.domain.jurisdictions import DEFAULT_JURISDICTION
+from giftcash.domain.retention import RetentionPeriods
 from giftcash.service.bound_limits import BoundEvents, Bounds, NoEvents
 from giftcash.service.outbound import Resolver
 from giftcash.service.ports import BankPort, Clock, IssuerPort, SmsPort
@@ -127,6 +128,8 @@ class Deps:
     outbound_denied: tuple[str, ...] = ()
     # Proxies whose X-Forwarded-For is believed (CIDRs; entrypoints/client_address.py).
     trusted_proxies: tuple[str, ...] = ()
+    # How long records are kept (domain/retention.py, privacy/purge.py).
+    retention: RetentionPeriods = field(default_factory=RetentionPeriods)
 
     def reader(self) -> UnitOfWork:
         """A unit of work that only reads: a snapshot that never takes the write lock

@@ -156,3 +156,18 @@ class CustomerBlocked(Forbidden):
     and no sale until an operator lifts it."""
 
     code = "customer_blocked"
+
+
+class AccountClosed(Forbidden):
+    """The customer withdrew (탈퇴): no sign-in; the phone signs up again once the
+    retention schedule has pseudonymised the old account (domain/retention.py)."""
+
+    code = "account_closed"
+
+
+class WithdrawalRefused(DomainError):
+    """Withdrawal while sales or payouts are open: they finish first, so nothing owed is
+    dropped. ``reason``: open_sales | payouts_in_flight."""
+
+    code = "withdrawal_refused"
+    kind = "conflict"
