@@ -7,8 +7,8 @@ rows go, a bounded batch per transaction. A purge killed at any moment has commi
 batches only; run again, it finds what is left (the candidates are read from the state,
 not from a cursor kept anywhere), and a purge with nothing due changes nothing.
 
-``dry_run`` runs the same batches and rolls each back: the counts are exactly what a real
-run would change at that moment.
+``dry_run`` runs the same batches in one transaction and rolls it back: the counts are
+exactly what a real run would change at that moment.
 
 The ledger and the audit chain are not touched: ledger accounts and audit records name
 customers by id only, and the id stays (it is a pseudonym once the row is emptied), so
@@ -21,10 +21,11 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from giftcash.audit import log as audit
 from giftcash.domain import retention
-from giftcash.domain.retention import Plan, Step
+from giftcash.domain.retention import CustomerFacts, Plan, Step
 from giftcash.service.deps import Deps
 from giftcash.service.ports.privacy import Erased
 from giftcash.service.ports.uow import UnitOfWork
@@ -32,6 +33,7 @@ from giftcash.service.ports.uow import UnitOfWork
 BATCH = 200
 MAX_BATCHES = 100_000  # a bound on one run: 20 million customers at the default batch
 PURGE_ACTION = "privacy.purge"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,77 +62,92 @@ def _apply(uow: UnitOfWork, plan: Plan, now: datetime) -> Erased:
     return done
 
 
-def _finish(uow: UnitOfWork, deps: Deps, done: Erased, actor: str, dry_run: bool) -> None:
-    if dry_run:
-        uow.rollback()
-        return
-    if done.total:  # a purge with nothing due leaves no trace, not even in the log
-        detail = {k: v for k, v in done.counts().items() if v}
-        audit.record(
-            uow, actor, PURGE_ACTION, "privacy", detail, at=deps.clock.now(), id=deps.new_id()
-        )
-    uow.commit()
+class _Batches:
+    """Where each batch runs: a transaction of its own, committed (a real purge), or all
+    in one transaction rolled back at the end (a dry run: each batch sees what the ones
+    before it changed, so the counts are exactly a real run's)."""
+
+    def __init__(self, deps: Deps, actor: str, dry_run: bool) -> None:
+        self.deps, self.actor, self.dry_run = deps, actor, dry_run
+        self.shared: UnitOfWork | None = None
+
+    def __enter__(self) -> _Batches:
+        if self.dry_run:
+            self.shared = self.deps.uow().__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.shared is not None:
+            self.shared.rollback()
+            self.shared.__exit__(*exc)
+
+    def run(self, step: Callable[[UnitOfWork], tuple[T, Erased]]) -> tuple[T, Erased]:
+        if self.shared is not None:
+            return step(self.shared)
+        with self.deps.uow() as uow:
+            result, done = step(uow)
+            if done.total:  # a batch with nothing due leaves no trace, not even in the log
+                detail = {k: v for k, v in done.counts().items() if v}
+                now = self.deps.clock.now()
+                audit.record(
+                    uow, self.actor, PURGE_ACTION, "privacy", detail, at=now, id=self.deps.new_id()
+                )
+            uow.commit()
+        return result, done
 
 
-def purge_customers(
-    deps: Deps,
-    *,
-    dry_run: bool = False,
-    batch: int = BATCH,
-    actor: str = "system:retention",
-    progress: Progress | None = None,
-    max_batches: int = MAX_BATCHES,
+def _customers(
+    deps: Deps, batches: _Batches, batch: int, progress: Progress | None, max_batches: int
 ) -> PurgeReport:
     periods = deps.retention
     now = deps.clock.now()
     inactive_before = now - timedelta(days=periods.inactive_after_days)
     after: str | None = None
     total, scanned, held = Erased(), 0, dict[str, int]()
+
+    def step(uow: UnitOfWork) -> tuple[list[CustomerFacts], Erased]:
+        facts = uow.retention.candidates(
+            after_id=after, limit=batch, inactive_before=inactive_before
+        )
+        done = Erased()
+        for f in facts:
+            plan = retention.plan(f, periods, now)
+            if plan.held is not None:
+                held[plan.held] = held.get(plan.held, 0) + 1
+            done += _apply(uow, plan, now)
+        return facts, done
+
     for _ in range(max_batches):
-        with deps.uow() as uow:
-            facts = uow.retention.candidates(
-                after_id=after, limit=batch, inactive_before=inactive_before
-            )
-            if not facts:
-                break
-            done = Erased()
-            for f in facts:
-                plan = retention.plan(f, periods, now)
-                if plan.held is not None:
-                    held[plan.held] = held.get(plan.held, 0) + 1
-                done += _apply(uow, plan, now)
-            _finish(uow, deps, done, actor, dry_run)
+        facts, done = batches.run(step)
+        if not facts:
+            break
         after = facts[-1].customer_id
         scanned += len(facts)
         total += done
         if progress is not None:
             progress(scanned, total)
-    return PurgeReport(total, scanned, held, dry_run)
+    return PurgeReport(total, scanned, held, batches.dry_run)
 
 
-def purge_old_records(
-    deps: Deps,
-    *,
-    dry_run: bool = False,
-    batch: int = BATCH,
-    actor: str = "system:retention",
-    max_batches: int = MAX_BATCHES,
-) -> Erased:
-    """Sign-in records, idempotency keys and access-log rows past their periods."""
+def _old_records(deps: Deps, batches: _Batches, batch: int, max_batches: int) -> Erased:
+    """Sign-in records, idempotency keys and access-log rows past their periods, a batch
+    of each kind at a time."""
     periods = deps.retention
     now = deps.clock.now()
     auth_before = now - timedelta(days=periods.auth_records_keep_days)
     access_before = now - timedelta(days=periods.access_log_keep_days)
     total = Erased()
+
+    def step(uow: UnitOfWork) -> tuple[None, Erased]:
+        done = uow.retention.delete_old_records(
+            auth_before=auth_before, access_before=access_before, limit=batch
+        )
+        return None, done
+
     for _ in range(max_batches):
-        with deps.uow() as uow:
-            done = uow.retention.delete_old_records(
-                auth_before=auth_before, access_before=access_before, limit=batch
-            )
-            _finish(uow, deps, done, actor, dry_run)
+        _, done = batches.run(step)
         total += done
-        # a dry run deletes nothing, so the next batch would find the same rows
-        if dry_run or max(done.counts().values()) < batch:
+        if max(done.counts().values()) < batch:
             break
     return total
 
@@ -142,8 +159,10 @@ def purge(
     batch: int = BATCH,
     actor: str = "system:retention",
     progress: Progress | None = None,
+    max_batches: int = MAX_BATCHES,
 ) -> PurgeReport:
-    """Everything the schedule says is due now."""
-    report = purge_customers(deps, dry_run=dry_run, batch=batch, actor=actor, progress=progress)
-    old = purge_old_records(deps, dry_run=dry_run, batch=batch, actor=actor)
+    """Everything the schedule says is due now; ``dry_run``: counted, nothing changed."""
+    with _Batches(deps, actor, dry_run) as batches:
+        report = _customers(deps, batches, batch, progress, max_batches)
+        old = _old_records(deps, batches, batch, max_batches)
     return PurgeReport(report.erased + old, report.customers_scanned, report.held, dry_run)

@@ -15,6 +15,7 @@ from giftcash.entrypoints.cli import (
     keys,
     operators,
     payouts,
+    privacy,
     reconcile,
     reports,
     rules,
@@ -54,6 +55,7 @@ app.add_typer(keys.keys_app, name="keys", no_args_is_help=True)
 app.add_typer(payouts.payouts_app, name="payouts", no_args_is_help=True)
 app.add_typer(payouts.items_app, name="items", no_args_is_help=True)
 app.add_typer(rules.rules_app, name="rules")
+app.add_typer(privacy.privacy_app, name="privacy", no_args_is_help=True)
 for _command in (running.demo, running.serve, running.worker, running.simulator):
     app.command()(_command)
 app.command()(selftest.selftest)
