@@ -35,7 +35,7 @@ def withdraw(deps: Deps, customer_id: str, password: str) -> date:
         if not deps.passwords.verify(customer.password_hash, password):
             uow.failures.add("bad_login", now, customer_id=customer_id)
             uow.commit()
-            raise errors.InvalidCredentials("the password is wrong")
+            raise errors.InvalidCredentials("the password is wrong", field="password")
         items, payouts, owed = uow.retention.open_work(customer_id)
         refusal = retention.withdrawal_refusal(items, payouts, owed)
         if refusal is not None:

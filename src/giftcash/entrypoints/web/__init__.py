@@ -21,6 +21,7 @@ def customer_routers() -> list[APIRouter]:
         customer_history,
         customer_notices,
         customer_prices,
+        customer_privacy,
         customer_scan,
         customer_sell,
     )
@@ -31,6 +32,7 @@ def customer_routers() -> list[APIRouter]:
         customer_consents.router,
         customer_accounts.router,
         customer_notices.router,
+        customer_privacy.router,
         customer_scan.router,  # before customer_sell: /sell/scan is its own page
         customer_sell.router,
         customer_history.router,

@@ -59,6 +59,9 @@ def account_page(
         "notice_events": notices.EVENTS,
         "notices_chosen": notices.chosen(deps, customer_id),
         "notices_error": None,
+        "withdraw_error": None,
+        "keep_days": deps.retention.personal_keep_days,
+        "keep_years": deps.retention.transaction_keep_years,
         **extra,
     }
     return render(request, "customer/accounts.html", context, status=status)

@@ -168,6 +168,10 @@ ERRORS = {
         "to go on; the optional ones you may leave."
     ),
     "phone_not_verified": N_("Confirm your phone number with the SMS code first."),
+    "account_closed": N_(
+        "This account was closed at your request. You can sign up again as a new customer "
+        "once its records have been destroyed."
+    ),
     "unauthorized": N_("Please sign in again."),
     "invalid_amount": N_("Enter the voucher's face value as a whole number."),
     "face_value_not_offered": N_("This brand is not sold at this amount."),
@@ -207,6 +211,14 @@ FIELD_ERRORS = {
     ("invalid_input", "birth_date"): N_("Enter your date of birth."),
     ("invalid_bank_account", "bank_code"): N_("Choose your bank."),
     ("invalid_bank_account", "account_number"): N_("An account number has 10 to 16 digits."),
+    ("invalid_credentials", "password"): N_("The password is not right."),
+    ("withdrawal_refused", "open_sales"): N_(
+        "You have sales still in progress. They finish first (usually within minutes); "
+        "then you can close your account."
+    ),
+    ("withdrawal_refused", "payouts_in_flight"): N_(
+        "A payout to you is still on its way. Once it has arrived you can close your account."
+    ),
 }
 
 PIN_LABELS = {"PIN": N_("PIN"), "issue date (YYYYMMDD)": N_("issue date (YYYYMMDD)")}
