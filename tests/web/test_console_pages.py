@@ -36,6 +36,7 @@ ALLOWED = {
     "payouts": {"finance", "admin"},
     "reconciliation": {"finance", "admin"},
     "audit": {"finance", "admin"},
+    "privacy": {"admin"},
 }
 GETS = {
     "/admin": "dashboard",
@@ -52,6 +53,7 @@ GETS = {
     "/admin/payouts/{payout_id}": "payouts",
     "/admin/reconciliation": "reconciliation",
     "/admin/audit": "audit",
+    "/admin/privacy": "privacy",
 }
 POSTS = {
     "/admin/review/{item_id}/approve": "review",

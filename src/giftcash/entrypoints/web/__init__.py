@@ -48,6 +48,7 @@ def console_routers() -> list[APIRouter]:
         console_customers,
         console_dashboard,
         console_payouts,
+        console_privacy,
         console_reconcile,
         console_review,
     )
@@ -62,6 +63,7 @@ def console_routers() -> list[APIRouter]:
         console_payouts.payouts,
         console_reconcile.reconciliation,
         console_audit.audit,
+        console_privacy.privacy,
     ]
 
 

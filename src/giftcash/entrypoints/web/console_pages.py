@@ -57,6 +57,7 @@ AREAS: dict[str, tuple[str, ...]] = {
     "payouts": ("finance",),
     "reconciliation": ("finance",),
     "audit": ("finance",),
+    "privacy": (),  # the log of console views of personal data: admin only
 }
 
 # The navigation, in order: (area, path, label).
@@ -69,6 +70,7 @@ NAV = (
     ("brands", "/admin/brands", N_("Brands")),
     ("reconciliation", "/admin/reconciliation", N_("Reconciliation")),
     ("audit", "/admin/audit", N_("Audit log")),
+    ("privacy", "/admin/privacy", N_("Personal data access")),
 )
 
 ROLES = {"reviewer": N_("Reviewer"), "finance": N_("Finance"), "admin": N_("Administrator")}

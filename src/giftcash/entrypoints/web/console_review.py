@@ -25,9 +25,11 @@ from giftcash.entrypoints.web.console_pages import (
     render_console,
     router,
 )
+from giftcash.entrypoints.web.console_privacy import log_view
 from giftcash.entrypoints.web.i18n import N_
 from giftcash.entrypoints.web.pages import field, redirect
 from giftcash.entrypoints.web.security import deps_of
+from giftcash.privacy.access_log import View
 from giftcash.review import queue as review_queue
 from giftcash.service.deps import Deps
 
@@ -51,9 +53,11 @@ def _cursor(request: Request) -> str | None:
 @review.get("/review")
 @console_errors
 def review_page(request: Request) -> Response:
-    allow(request, "review")
+    op = allow(request, "review")
     deps = deps_of(request)
     cases = review_queue.review_cases(deps, cursor=_cursor(request), limit=PAGE_SIZE + 1)
+    view = View("review", ("name", "phone", "age_band", "bank_account_masked", "holder_name"))
+    log_view(request, op, view, [c.entry.customer["id"] for c in cases[:PAGE_SIZE]])
     done = request.query_params.get("done", "")
     context = {
         "cases": cases[:PAGE_SIZE],
