@@ -427,8 +427,15 @@ class FakeAudit(_Repo, ports.AuditLogRepo):
     ) -> AuditRecord:
         seq, prev_hash = self.head()
         seq += 1
-        form = audit.canonical(
-            seq=seq, id=id, at=at, actor=actor, action=action, subject=subject, detail=detail
+        sealed = audit.seal(
+            prev_hash,
+            seq=seq,
+            id=id,
+            at=at,
+            actor=actor,
+            action=action,
+            subject=subject,
+            detail=detail,
         )
         record = AuditRecord(
             seq,
@@ -439,10 +446,20 @@ class FakeAudit(_Repo, ports.AuditLogRepo):
             subject,
             detail,
             prev_hash,
-            audit.chain_hash(prev_hash, form),
+            sealed.hash,
+            body_digest=sealed.body_digest,
+            salt=sealed.salt,
         )
         self.db.audit.append(record)
         return record
+
+    def redact(self, subject: str, now: datetime, limit: int) -> list[int]:
+        done: list[int] = []
+        for n, r in enumerate(self.db.audit):
+            if len(done) < limit and r.subject == subject and r.salt is not None:
+                self.db.audit[n] = replace(r, detail=None, salt=None, redacted_at=now)
+                done.append(r.seq)
+        return done
 
     def head(self) -> tuple[int, str]:
         last = self.db.audit[-1] if self.db.audit else None

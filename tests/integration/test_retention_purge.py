@@ -15,6 +15,8 @@ from giftcash.adapters.db.ledger_check import check as ledger_check
 from giftcash.adapters.db.uow import SqlUnitOfWork
 from giftcash.audit import log as audit
 from giftcash.entrypoints.worker import Worker
+from giftcash.identity import blocks
+from giftcash.identity.operators import Operator
 from giftcash.privacy import purge, withdrawal
 from giftcash.service.ports.privacy import Erased
 
@@ -22,6 +24,7 @@ world = test_admin_world.world  # the shared fixture
 
 DAY_S = 86_400
 HELD = "sales or payouts are still in flight"
+ADMIN = Operator(id="op-1", username="adm", role="admin")
 
 
 def _sell(w: World, auth: dict, account_id: str, code: str) -> None:
@@ -76,6 +79,8 @@ def test_a_purge_forgets_old_customers_and_keeps_the_books(world: World, tmp_pat
     gone = _customer_row(w, "01071000001")
     idle = _customer_row(w, "01071000002")
     withdrawal.withdraw(w.deps, gone.id, CUSTOMER_PASSWORD)
+    # an operator's reason names the person: personal data in the audit log
+    blocks.block(w.deps, ADMIN, "customer", idle.id, "이휴면 본인 아님, 010-7100-0002로 확인")
     signin = w.client.post(
         "/v1/tokens", json={"phone": "010-7100-0001", "password": CUSTOMER_PASSWORD}
     )
@@ -107,6 +112,12 @@ def test_a_purge_forgets_old_customers_and_keeps_the_books(world: World, tmp_pat
     assert counts["bank_accounts_destroyed"] == 1  # the account never paid to
     assert counts["consents_deleted"] == 0  # API sign-ups answer no consent form
     assert counts["sms_challenges_deleted"] >= 3  # two years old: every sign-up's code
+    assert counts["blocks_deleted"] == 1
+    # the block's record (and the withdrawal's) are redacted, the chain still verifies
+    assert counts["audit_details_redacted"] == 2
+    [block] = w.audit_rows("customer.block")
+    assert block.detail is None and block.salt is None and block.redacted_at is not None
+    assert block.subject == f"customer:{idle.id}" and block.body_digest
     assert report.held == {HELD: 1}
 
     for old, name in ((gone, "김탈퇴"), (idle, "이휴면")):

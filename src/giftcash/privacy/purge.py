@@ -10,9 +10,12 @@ not from a cursor kept anywhere), and a purge with nothing due changes nothing.
 ``dry_run`` runs the same batches in one transaction and rolls it back: the counts are
 exactly what a real run would change at that moment.
 
-The ledger and the audit chain are not touched: ledger accounts and audit records name
-customers by id only, and the id stays (it is a pseudonym once the row is emptied), so
-``ledger check``, ``audit verify`` and the beancount export hold after a purge.
+The ledger is not touched: its accounts and transfers name customers by id only, and the
+id stays (a pseudonym once the row is emptied), so ``ledger check`` and the beancount
+export hold. The audit records about a pseudonymised customer (``customer:<id>``: block
+reasons, which an operator types) are redacted: sealed records keep a salted digest in
+the chain in place of their content (audit/log.py), and the batch's own record names the
+records it redacted, so ``audit verify`` still holds and still finds any other change.
 """
 
 from __future__ import annotations
@@ -32,7 +35,10 @@ from giftcash.service.ports.uow import UnitOfWork
 
 BATCH = 200
 MAX_BATCHES = 100_000  # a bound on one run: 20 million customers at the default batch
-PURGE_ACTION = "privacy.purge"
+PURGE_ACTION = audit.PURGE_ACTION
+# A bound on the audit records redacted for one customer (blocks, unblocks, notes: a
+# handful in practice); more than this is a bug to look at, not a loop to run.
+REDACT_LIMIT = 10_000
 T = TypeVar("T")
 
 
@@ -53,10 +59,13 @@ def pseudonym(customer_id: str) -> str:
 Progress = Callable[[int, Erased], None]  # (customers scanned so far, erased so far)
 
 
-def _apply(uow: UnitOfWork, plan: Plan, now: datetime) -> Erased:
+def _apply(uow: UnitOfWork, plan: Plan, now: datetime, redacted: list[int]) -> Erased:
     done = Erased()
     if Step.PSEUDONYMISE in plan.steps:
         done += uow.retention.pseudonymise(plan.customer_id, pseudonym(plan.customer_id), now)
+        seqs = uow.audit.redact(f"customer:{plan.customer_id}", now, REDACT_LIMIT)
+        redacted += seqs
+        done += Erased(audit_details_redacted=len(seqs))
     if Step.DESTROY_PAID_ACCOUNTS in plan.steps:
         done += uow.retention.destroy_accounts(plan.customer_id, now)
     return done
@@ -81,13 +90,18 @@ class _Batches:
             self.shared.rollback()
             self.shared.__exit__(*exc)
 
-    def run(self, step: Callable[[UnitOfWork], tuple[T, Erased]]) -> tuple[T, Erased]:
+    def run(self, step: Callable[[UnitOfWork, list[int]], tuple[T, Erased]]) -> tuple[T, Erased]:
+        """``step(uow, redacted)`` does one batch and adds the audit records it redacted
+        to ``redacted``; the batch's own record names them (audit/log.py)."""
+        redacted: list[int] = []
         if self.shared is not None:
-            return step(self.shared)
+            return step(self.shared, redacted)
         with self.deps.uow() as uow:
-            result, done = step(uow)
+            result, done = step(uow, redacted)
             if done.total:  # a batch with nothing due leaves no trace, not even in the log
-                detail = {k: v for k, v in done.counts().items() if v}
+                detail: dict[str, object] = {k: v for k, v in done.counts().items() if v}
+                if redacted:
+                    detail["redacted_seqs"] = redacted
                 now = self.deps.clock.now()
                 audit.record(
                     uow, self.actor, PURGE_ACTION, "privacy", detail, at=now, id=self.deps.new_id()
@@ -105,7 +119,7 @@ def _customers(
     after: str | None = None
     total, scanned, held = Erased(), 0, dict[str, int]()
 
-    def step(uow: UnitOfWork) -> tuple[list[CustomerFacts], Erased]:
+    def step(uow: UnitOfWork, redacted: list[int]) -> tuple[list[CustomerFacts], Erased]:
         facts = uow.retention.candidates(
             after_id=after, limit=batch, inactive_before=inactive_before
         )
@@ -114,7 +128,7 @@ def _customers(
             plan = retention.plan(f, periods, now)
             if plan.held is not None:
                 held[plan.held] = held.get(plan.held, 0) + 1
-            done += _apply(uow, plan, now)
+            done += _apply(uow, plan, now, redacted)
         return facts, done
 
     for _ in range(max_batches):
@@ -138,7 +152,7 @@ def _old_records(deps: Deps, batches: _Batches, batch: int, max_batches: int) ->
     access_before = now - timedelta(days=periods.access_log_keep_days)
     total = Erased()
 
-    def step(uow: UnitOfWork) -> tuple[None, Erased]:
+    def step(uow: UnitOfWork, _redacted: list[int]) -> tuple[None, Erased]:
         done = uow.retention.delete_old_records(
             auth_before=auth_before, access_before=access_before, limit=batch
         )

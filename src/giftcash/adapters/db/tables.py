@@ -412,6 +412,11 @@ audit_log = Table(
     Column("detail", Json, nullable=True),
     Column("prev_hash", Hash, nullable=False),
     Column("hash", Hash, nullable=False),
+    # Sealed records (audit/log.py): the chain covers ``body_digest``, a digest of subject
+    # and detail salted with ``salt``; redaction erases detail and salt (NULL before 0012).
+    Column("body_digest", Hash, nullable=True),
+    Column("salt", String(64), nullable=True),
+    Column("redacted_at", UtcDateTime, nullable=True),
     # Failed operator logins are counted from here (per username, in a time window).
     Index(None, "action", "subject", "at"),
 )

@@ -214,6 +214,10 @@ class AuditRecordOut(BaseModel):
     detail: dict[str, Any] | None
     prev_hash: str
     hash: str
+    # A sealed record's chain covers this digest of subject and detail (audit/log.py);
+    # a redacted one has it and no detail. None for records from before sealing.
+    body_digest: str | None = None
+    redacted_at: datetime | None = None
 
 
 class AuditHeadOut(BaseModel):
@@ -426,6 +430,8 @@ def audit_log(op: Finance, deps: DepsDep, cursor: Cursor = None, limit: Limit = 
                 detail=r.detail,
                 prev_hash=r.prev_hash,
                 hash=r.hash,
+                body_digest=r.body_digest,
+                redacted_at=r.redacted_at,
             )
             for r in page.records
         ],

@@ -28,6 +28,7 @@ class Erased:
     bounded_calls_deleted: int = 0
     idempotency_keys_deleted: int = 0
     access_log_deleted: int = 0
+    audit_details_redacted: int = 0
 
     def __add__(self, other: Erased) -> Erased:
         return Erased(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(Erased)))

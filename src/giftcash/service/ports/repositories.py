@@ -53,6 +53,9 @@ class AuditLogRepo(Protocol):
     def newest_first(self, before_seq: int | None, limit: int) -> list[AuditRecord]: ...
     def count(self, action: str, subject: str, since: datetime) -> int: ...
     def last_at(self, action: str, subject: str) -> datetime | None: ...
+    def redact(self, subject: str, now: datetime, limit: int) -> list[int]:
+        """Erase the detail and salt of up to ``limit`` sealed records about ``subject``
+        not redacted yet (audit/log.py); the seqs redacted."""
 
 
 class OperatorOverridesRepo(Protocol):

@@ -1,6 +1,6 @@
 """Retention and destruction (issue 14, item 4): the customers' withdrawal, last sign-in
-and pseudonymisation, the bank accounts' destruction, and the log of console views of
-personal data.
+and pseudonymisation, the bank accounts' destruction, sealed (redactable) audit records,
+and the log of console views of personal data.
 
 Revision ID: 0012
 Revises: 0009
@@ -30,6 +30,11 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_customers_status_id"), ["status", "id"], unique=False)
     with op.batch_alter_table("bank_accounts", schema=None) as batch_op:
         batch_op.add_column(sa.Column("destroyed_at", sa.DateTime(timezone=True), nullable=True))
+    # Sealed audit records (audit/log.py); the records written before stay as they are.
+    with op.batch_alter_table("audit_log", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("body_digest", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("salt", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("redacted_at", sa.DateTime(timezone=True), nullable=True))
     op.create_table(
         "personal_data_access",
         sa.Column("id", sa.Text(), nullable=False),
@@ -63,6 +68,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_personal_data_access_customer_id_at"))
         batch_op.drop_index(batch_op.f("ix_personal_data_access_at"))
     op.drop_table("personal_data_access")
+    with op.batch_alter_table("audit_log", schema=None) as batch_op:
+        batch_op.drop_column("redacted_at")
+        batch_op.drop_column("salt")
+        batch_op.drop_column("body_digest")
     with op.batch_alter_table("bank_accounts", schema=None) as batch_op:
         batch_op.drop_column("destroyed_at")
     with op.batch_alter_table("customers", schema=None) as batch_op:
