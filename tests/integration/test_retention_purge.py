@@ -186,3 +186,19 @@ def test_old_sign_in_records_go_and_the_access_log_stays_two_years(world: World)
     w.clock.advance(331 * DAY_S)
     assert purge.purge(w.deps).erased.access_log_deleted == 1
     assert purge.purge(w.deps).erased == Erased()
+
+
+def test_the_worker_runs_the_purge_when_it_is_due(world: World) -> None:
+    w = world
+    customer(w, "010-7300-0001", "73000000000001", name="정탈퇴")
+    gone = _customer_row(w, "01073000001")
+    withdrawal.withdraw(w.deps, gone.id, CUSTOMER_PASSWORD)
+    w.clock.advance(366 * DAY_S)
+    idle = Worker(w.deps, retention_every_s=None)
+    idle.run_once()
+    idle.close()
+    assert _by_id(w, gone.id).status == "withdrawn"  # a worker told never to purge
+    worker = Worker(w.deps, retention_every_s=0.0)  # due at its first pass
+    worker.run_once()
+    worker.close()
+    assert _by_id(w, gone.id).status == "pseudonymised"
