@@ -85,6 +85,19 @@ def test_a_purge_forgets_old_customers_and_keeps_the_books(world: World, tmp_pat
         "/v1/tokens", json={"phone": "010-7100-0001", "password": CUSTOMER_PASSWORD}
     )
     assert signin.status_code == 403 and signin.json()["code"] == "account_closed"
+    # the phone stays with the withdrawn account until the purge: a sign-up is told so
+    again = w.client.post(
+        "/v1/signup",
+        json={
+            "phone": "010-7100-0001",
+            "name": "김탈퇴",
+            "birth_date": "1958-03-04",
+            "password": CUSTOMER_PASSWORD,
+        },
+    )
+    assert again.status_code == 201  # the same answer a new number gets
+    phone, text = w.sms.outbox[-1]
+    assert phone == "01071000001" and "탈퇴한 계정" in text and "365일" in text
     # one more old one whose sale never finished: held, whatever its age
     open_auth, open_account = customer(w, "010-7100-0003", "71000000000004", name="박진행")
     _sell(w, open_auth, open_account, "4180000000710003")
