@@ -16,14 +16,15 @@ PLAN = PurgeCrashPlan(old=400, recent=30, owed=10, max_kills=8)
 
 
 def test_a_purge_killed_mid_run_ends_in_the_right_state(database_url, tmp_path):
-    # A kill can land before the purge started its first batch on a slow machine; up to
-    # three seeds are tried for one that interrupted a purge, every run checked all the same.
+    # A kill can land before the purge started its first batch (imports) or after it
+    # ended on a slow or fast machine; up to three seeds are tried for one that left a
+    # purge half done, every run checked all the same.
     for attempt in range(3):
         row = run_purge_crash(
             Context(SEED + attempt, tmp_path / f"run{attempt}", database_url), PLAN
         )
         assert bad_columns(row) == {}, explain(row)
-        if row.sigkills >= 1:
+        if row.recovered >= 1:
             break
-    assert row.sigkills >= 1, explain(row)
+    assert row.recovered >= 1, explain(row)  # a kill landed mid-purge, and it was finished
     assert row.items == 440

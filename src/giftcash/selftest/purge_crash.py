@@ -15,6 +15,7 @@ import random
 import secrets
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -43,7 +44,7 @@ class PurgeCrashPlan:
     batch: int = 3  # customers per transaction: many transactions to land a kill in
     max_kills: int = 12
     kill_after_s: tuple[float, float] = (0.8, 3.0)  # after start (the imports take ~1 s)
-    runs_timeout_s: float = 300.0
+    runs_timeout_s: float = 300.0  # the run left to finish
 
 
 @dataclass
@@ -157,12 +158,20 @@ def _run_purge(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Po
 
 
 def _kill_until_done(
-    plan: PurgeCrashPlan, rng: random.Random, argv: list[str], env: dict[str, str], log: Path
-) -> tuple[int, int]:
-    """(SIGKILLs that interrupted a purge, exit status of the run left to finish)."""
-    kills = 0
-    deadline = time.monotonic() + plan.runs_timeout_s
+    plan: PurgeCrashPlan,
+    rng: random.Random,
+    argv: list[str],
+    env: dict[str, str],
+    log: Path,
+    done_so_far: Callable[[], int],
+    total: int,
+) -> tuple[int, int, int]:
+    """(SIGKILLs, kills that left a purge half done, exit status of the run that was
+    left to finish)."""
+    kills = midway = 0
     for _ in range(plan.max_kills):
+        if done_so_far() >= total:
+            break  # nothing left for a kill to interrupt
         proc = _run_purge(argv, env, log)
         try:
             proc.wait(timeout=rng.uniform(*plan.kill_after_s))
@@ -170,12 +179,11 @@ def _kill_until_done(
             proc.kill()  # SIGKILL
             proc.wait(timeout=30)
             kills += 1
+            midway += 0 < done_so_far() < total
             continue
-        if time.monotonic() > deadline:
-            break
-        break  # it finished before its kill: what is left is the final run's
+        break  # it finished before its kill
     proc = _run_purge(argv, env, log)
-    return kills, proc.wait(timeout=plan.runs_timeout_s)
+    return kills, midway, proc.wait(timeout=plan.runs_timeout_s)
 
 
 def _count(engine: Engine, table, *where) -> int:  # type: ignore[no-untyped-def]
@@ -204,11 +212,17 @@ def run_purge_crash(ctx: Context, plan: PurgeCrashPlan = PurgeCrashPlan()) -> Ro
             "GIFTCASH_SECRET_KEY": secret,
         }
         argv = [giftcash_command(), "privacy", "purge", "--batch", str(plan.batch)]
-        kills, status = _kill_until_done(plan, rng, argv, env, root / "purge.log")
-        row.sigkills = kills
-        row.recovered = kills  # each kill left a purge half done that a later run finished
-        row.harness_errors += int(status != 0)
         c, a = t.customers.c, t.bank_accounts.c
+
+        def pseudonymised() -> int:
+            return _count(engine, t.customers, c.status == "pseudonymised")
+
+        kills, midway, status = _kill_until_done(
+            plan, rng, argv, env, root / "purge.log", pseudonymised, len(pop.old)
+        )
+        row.sigkills = kills
+        row.recovered = midway  # kills that left a purge half done for a later run
+        row.harness_errors += int(status != 0)
         row.items = len(pop.old) + len(pop.recent) + len(pop.owed)
         row.unsettled = len(pop.old) - _count(
             engine, t.customers, c.id.in_(pop.old), c.status == "pseudonymised", c.name == ""
