@@ -21,6 +21,8 @@ from giftcash.entrypoints.api.deps import DepsDep, IdemKey, bearer_token
 from giftcash.identity import operators
 from giftcash.identity.operators import Operator
 from giftcash.payouts import reads as payout_reads
+from giftcash.privacy import access_log
+from giftcash.privacy.access_log import View
 from giftcash.review import queue as review
 from giftcash.service.deps import Deps
 
@@ -306,6 +308,8 @@ def review_queue(
 ) -> ReviewList:
     rows = review.review_queue(deps, cursor=cursor, limit=limit + 1)
     page, more = rows[:limit], len(rows) > limit
+    view = View("review", ("name", "age_band", "bank_account_masked", "holder_name"), "api")
+    access_log.record(deps, op, view, [e.customer["id"] for e in page])
     return ReviewList(
         data=[
             ReviewEntryOut(

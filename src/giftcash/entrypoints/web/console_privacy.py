@@ -30,6 +30,7 @@ PAGES = {
     "case_export": N_("Case export"),
     "payouts": N_("Payout list"),
     "review": N_("Review queue"),
+    "review_recent": N_("Recent review decisions"),
 }
 
 # The fields a view showed, as the log page names them (the rows keep the codes).

@@ -56,8 +56,6 @@ def review_page(request: Request) -> Response:
     op = allow(request, "review")
     deps = deps_of(request)
     cases = review_queue.review_cases(deps, cursor=_cursor(request), limit=PAGE_SIZE + 1)
-    view = View("review", ("name", "phone", "age_band", "bank_account_masked", "holder_name"))
-    log_view(request, op, view, [c.entry.customer["id"] for c in cases[:PAGE_SIZE]])
     done = request.query_params.get("done", "")
     context = {
         "cases": cases[:PAGE_SIZE],
@@ -72,6 +70,9 @@ def review_page(request: Request) -> Response:
         "banks": BANKS,
         **_recent_context(request),
     }
+    view = View("review", ("name", "phone", "age_band", "bank_account_masked", "holder_name"))
+    shown = [c.entry.customer["id"] for c in cases[:PAGE_SIZE]]
+    log_view(request, op, view, [*shown, *(r["customer_id"] for r in context["recent"])])
     return render_console(request, "console/review.html", context)
 
 
@@ -90,8 +91,11 @@ def _recent_context(request: Request) -> dict:
 @review.get("/review/recent")
 @console_errors
 def recent_fragment(request: Request) -> Response:
-    allow(request, "review")
-    return render_console(request, "console/_recent.html", _recent_context(request))
+    op = allow(request, "review")
+    context = _recent_context(request)
+    shown = [r["customer_id"] for r in context["recent"]]
+    log_view(request, op, View("review_recent", ("name",)), shown)
+    return render_console(request, "console/_recent.html", context)
 
 
 def _decide(request: Request, item_id: str, approve: bool) -> Response:
