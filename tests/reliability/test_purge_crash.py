@@ -4,6 +4,8 @@ purge changes nothing."""
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 from verdict import SEED, bad_columns, explain
 
@@ -28,3 +30,14 @@ def test_a_purge_killed_mid_run_ends_in_the_right_state(database_url, tmp_path):
             break
     assert row.recovered >= 1, explain(row)  # a kill landed mid-purge, and it was finished
     assert row.items == 440
+
+
+def test_the_harness_finds_a_purge_that_does_nothing(tmp_path):
+    """A planted purge that exits 0 and changes nothing: the old customers are counted as
+    unsettled and the purge the harness runs after the end finds work left."""
+    plan = PurgeCrashPlan(
+        old=12, recent=2, owed=1, max_kills=0, purge_command=(sys.executable, "-c", "0")
+    )
+    row = run_purge_crash(Context(SEED, tmp_path, None), plan)
+    assert row.unsettled == 12 and row.invariant_breaks >= 1, explain(row)
+    assert row.harness_errors == 0, explain(row)

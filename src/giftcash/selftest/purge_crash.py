@@ -45,6 +45,8 @@ class PurgeCrashPlan:
     max_kills: int = 12
     kill_after_s: tuple[float, float] = (0.8, 3.0)  # after start (the imports take ~1 s)
     runs_timeout_s: float = 300.0  # the run left to finish
+    # The command that purges, for a test that plants a broken one (the harness can fail).
+    purge_command: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -211,7 +213,11 @@ def run_purge_crash(ctx: Context, plan: PurgeCrashPlan = PurgeCrashPlan()) -> Ro
             "GIFTCASH_DATABASE_URL": db.url,
             "GIFTCASH_SECRET_KEY": secret,
         }
-        argv = [giftcash_command(), "privacy", "purge", "--batch", str(plan.batch)]
+        argv = [
+            *(plan.purge_command or (giftcash_command(), "privacy", "purge")),
+            "--batch",
+            str(plan.batch),
+        ]
         c, a = t.customers.c, t.bank_accounts.c
 
         def pseudonymised() -> int:
