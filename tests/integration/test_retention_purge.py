@@ -18,7 +18,7 @@ from giftcash.entrypoints.worker import Worker
 from giftcash.identity import blocks
 from giftcash.identity.operators import Operator
 from giftcash.privacy import purge, withdrawal
-from giftcash.service.ports.privacy import Erased
+from giftcash.service.ports.privacy import AccessEntry, Erased
 
 world = test_admin_world.world  # the shared fixture
 
@@ -180,9 +180,11 @@ def test_a_purge_forgets_old_customers_and_keeps_the_books(world: World, tmp_pat
 def test_old_sign_in_records_go_and_the_access_log_stays_two_years(world: World) -> None:
     w = world
     customer(w, "010-7200-0001", "72000000000001")
+    wrong = w.client.post("/v1/tokens", json={"phone": "010-7200-0001", "password": "nope"})
+    assert wrong.status_code == 401
     with w.deps.uow() as uow:
-        from giftcash.service.ports.privacy import AccessEntry
-
+        now = w.clock.now()
+        uow.idempotency.lock("customer:c-1", "k-1", "h" * 64, now, now)
         uow.access_log.add(
             [
                 AccessEntry(
@@ -194,6 +196,10 @@ def test_old_sign_in_records_go_and_the_access_log_stays_two_years(world: World)
     w.clock.advance(400 * DAY_S)  # past the sign-in records' 90 days, not the log's 730
     first = purge.purge(w.deps)
     assert first.erased.sms_challenges_deleted >= 1
+    assert first.erased.failed_attempts_deleted == 1
+    assert first.erased.bounded_calls_deleted >= 2  # the sign-up's SMS, the failed sign-in
+    assert first.erased.idempotency_keys_deleted == 1
+    assert first.erased.sessions_deleted >= 1  # the sign-in's token, long expired
     assert first.erased.access_log_deleted == 0
     assert w.count(t.personal_data_access) == 1
     w.clock.advance(331 * DAY_S)
