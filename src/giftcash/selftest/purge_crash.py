@@ -150,6 +150,11 @@ def populate(engine: Engine, rng: random.Random, plan: PurgeCrashPlan) -> Popula
                 ]
     with AppUnitOfWork(engine) as uow:
         uow.ledger.post_many(transfers)
+        # operators' reasons that name people: the purge redacts the old customers' ones
+        for cid in pop.old[::10] + pop.recent[:5]:
+            audit.record(
+                uow, "operator:adm", "customer.block", f"customer:{cid}", {"reason": "본인 확인"}
+            )
         uow.commit()
     return pop
 
@@ -241,12 +246,29 @@ def run_purge_crash(ctx: Context, plan: PurgeCrashPlan = PurgeCrashPlan()) -> Ro
             engine, t.bank_accounts, a.customer_id.in_(pop.old), a.destroyed_at.is_(None)
         )
         row.invariant_breaks += abs(unpaid_left - len(pop.old))  # the paid-to ones stay
+        au = t.audit_log.c
+        old_subjects = [f"customer:{cid}" for cid in pop.old]
+        row.invariant_breaks += _count(  # the old customers' records keep no detail
+            engine, t.audit_log, au.subject.in_(old_subjects), au.redacted_at.is_(None)
+        )
+        recent_subjects = [f"customer:{cid}" for cid in pop.recent]
+        row.invariant_breaks += _count(
+            engine, t.audit_log, au.subject.in_(recent_subjects), au.redacted_at.is_not(None)
+        )
         with engine.connect() as conn:
             row.invariant_breaks += len(ledger_check(conn))
         with AppUnitOfWork(engine, read_only=True) as uow:
             row.invariant_breaks += len(audit.verify(uow))
         exit_status, said = cli_ledger_check(db.url, {"GIFTCASH_SECRET_KEY": secret})
         row.invariant_breaks += int(exit_status != 0)
+        verified = subprocess.run(  # noqa: S603 - our own console script, no shell
+            [giftcash_command(), "audit", "verify", "--database-url", db.url],
+            env=env,
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+        row.invariant_breaks += int(verified.returncode != 0)
         again = purge.purge(build_deps(settings, engine=engine, fast_passwords=True))
         if again.erased != Erased():
             row.invariant_breaks += 1
