@@ -8,9 +8,11 @@ import test_console_pages
 from sqlalchemy import select
 from test_console_pages import Console, _items_in_review
 from test_korean_pages import english_in
+from websupport import PASSWORD
 
 from giftcash.adapters.db import tables as t
 from giftcash.identity import operators
+from giftcash.privacy import withdrawal
 
 console = test_console_pages.console  # the shared fixture
 
@@ -79,3 +81,17 @@ def test_the_log_page_is_for_admins_and_in_korean(console: Console):
     assert "조건에 맞는 기록이 없습니다" in other.text
     finance = console.operator("fin", "finance")
     assert finance.get("/admin/privacy").status_code == 403
+
+
+def test_the_console_says_a_customer_withdrew(console: Console):
+    site = console.site
+    site.sign_up("010-4444-6666", name="한탈퇴")
+    with site.deps.uow() as uow:  # type: ignore[attr-defined]
+        customer_id = uow.conn.execute(
+            select(t.customers.c.id).where(t.customers.c.phone == "01044446666")
+        ).scalar_one()
+    withdrawal.withdraw(site.deps, customer_id, PASSWORD)  # type: ignore[arg-type]
+    admin = console.operator("adm", "admin")
+    admin.cookies.set("gc_lang", "ko")
+    page = admin.get(f"/admin/customers/{customer_id}").text
+    assert 'data-status="withdrawn"' in page and "탈퇴" in page
