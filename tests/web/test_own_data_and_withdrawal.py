@@ -87,6 +87,16 @@ def test_an_open_sale_finishes_before_withdrawal(site: Site):
     assert refused.status_code == 409
     assert "진행 중인 판매가 있습니다" in refused.text and english_in(refused.text) == []
     assert _status(site, "01031000003") == "active"
+    # the sale is in the download, its code masked
+    r = site.client.get("/accounts/data")
+    [sale] = json.loads(r.text)["sales"]
+    [item] = sale["items"]
+    assert (item["brand_id"], item["face_value"], item["status"]) == (
+        "cultureland",
+        10_000,
+        "received",
+    )
+    assert item["masked_code"].endswith("0003") and "4180000000310003" not in r.text
 
 
 def test_the_withdrawal_form_is_used_once(site: Site):

@@ -1,16 +1,17 @@
-"""The customer's own data, as one JSON document they download from the account page
+"""The customer's own data, as one document they download from the account page
 (개인정보보호법 §35, access by the data subject): profile, consents, bank accounts (the
 number masked: the full number is not needed to recognise one's own account and a
 download is a file that travels), sales with their items, payouts, notices.
 
-Bounded: at most ``MAX_ROWS`` sales and payouts each; a customer with more is told so in
-the document (``truncated``) and asks support for the rest.
+Typed records; the web page writes them as JSON (``dataclasses.asdict``, times in ISO
+8601). Bounded: at most ``MAX_ROWS`` sales and payouts each; a customer with more is
+told so in the document (``truncated``) and asks support for the rest.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from giftcash.service import errors
 from giftcash.service.deps import Deps
@@ -21,64 +22,147 @@ PAGE = 500
 FORMAT = "giftcash.own-data.v1"
 
 
-def _when(value: datetime | date | None) -> str | None:
-    return value.isoformat() if value is not None else None
+@dataclass(frozen=True, slots=True)
+class Profile:
+    customer_id: str
+    name: str
+    phone: str
+    birth_date: date
+    status: str
+    signed_up_at: datetime
+    phone_verified_at: datetime | None
 
 
-def _sales(uow: UnitOfWork, customer_id: str) -> tuple[list[dict[str, Any]], bool]:
-    out: list[dict[str, Any]] = []
+@dataclass(frozen=True, slots=True)
+class ConsentAnswer:
+    document: str
+    version: str
+    agreed: bool
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AccountOut:
+    id: str
+    bank_code: str
+    account_number_masked: str
+    holder_name: str
+    status: str
+    added_at: datetime
+    verified_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SoldItem:
+    id: str
+    brand_id: str
+    masked_code: str
+    currency: str
+    face_value: int
+    fee: int
+    payout: int
+    funding_source: str
+    status: str
+    decline_code: str | None
+    created_at: datetime
+    payout_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Sale:
+    id: str
+    created_at: datetime
+    status: str
+    bank_account_id: str
+    items: tuple[SoldItem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PayoutOut:
+    id: str
+    currency: str
+    amount: int
+    status: str
+    bank_account_id: str
+    created_at: datetime
+    sent_at: datetime | None
+    confirmed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeOut:
+    event: str
+    subject_id: str
+    outcome: str | None
+    queued_at: datetime
+    settled_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Notices:
+    chosen: tuple[str, ...] | None  # None: the default (payouts/notices.py)
+    sent: tuple[NoticeOut, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OwnData:
+    format: str
+    generated_at: datetime
+    profile: Profile
+    consents: tuple[ConsentAnswer, ...]
+    bank_accounts: tuple[AccountOut, ...]
+    sales: tuple[Sale, ...]
+    payouts: tuple[PayoutOut, ...]
+    notices: Notices
+    truncated: bool
+
+
+def _sales(uow: UnitOfWork, customer_id: str) -> tuple[list[Sale], bool]:
+    out: list[Sale] = []
     cursor: str | None = None
     while len(out) < MAX_ROWS:
         page = uow.submissions.for_customer(customer_id, cursor, PAGE)
         for s in page:
-            items = uow.items.for_submission(s.id)
-            out.append(
-                {
-                    "id": s.id,
-                    "created_at": _when(s.created_at),
-                    "status": s.status,
-                    "bank_account_id": s.bank_account_id,
-                    "items": [
-                        {
-                            "id": i.id,
-                            "brand_id": i.brand_id,
-                            "masked_code": i.masked_code,
-                            "currency": i.currency,
-                            "face_value": i.face_value,
-                            "fee": i.fee,
-                            "payout": i.payout,
-                            "funding_source": i.funding_source,
-                            "status": i.status,
-                            "decline_code": i.decline_code,
-                            "created_at": _when(i.created_at),
-                            "payout_id": i.payout_id,
-                        }
-                        for i in items
-                    ],
-                }
+            items = tuple(
+                SoldItem(
+                    i.id,
+                    i.brand_id,
+                    i.masked_code,
+                    i.currency,
+                    i.face_value,
+                    i.fee,
+                    i.payout,
+                    i.funding_source,
+                    i.status,
+                    i.decline_code,
+                    i.created_at,
+                    i.payout_id,
+                )
+                for i in uow.items.for_submission(s.id)
             )
+            out.append(Sale(s.id, s.created_at, s.status, s.bank_account_id, items))
         if len(page) < PAGE:
             return out, False
         cursor = page[-1].id
     return out[:MAX_ROWS], True
 
 
-def _payouts(uow: UnitOfWork, customer_id: str) -> tuple[list[dict[str, Any]], bool]:
-    out: list[dict[str, Any]] = []
+def _payouts(uow: UnitOfWork, customer_id: str) -> tuple[list[PayoutOut], bool]:
+    out: list[PayoutOut] = []
     cursor: str | None = None
     while len(out) < MAX_ROWS:
         page = uow.payouts.for_customer(customer_id, cursor, PAGE)
         out += [
-            {
-                "id": p.id,
-                "currency": p.currency,
-                "amount": p.amount,
-                "status": p.status,
-                "bank_account_id": p.bank_account_id,
-                "created_at": _when(p.created_at),
-                "sent_at": _when(p.sent_at),
-                "confirmed_at": _when(p.confirmed_at),
-            }
+            PayoutOut(
+                p.id,
+                p.currency,
+                p.amount,
+                p.status,
+                p.bank_account_id,
+                p.created_at,
+                p.sent_at,
+                p.confirmed_at,
+            )
             for p in page
         ]
         if len(page) < PAGE:
@@ -87,8 +171,8 @@ def _payouts(uow: UnitOfWork, customer_id: str) -> tuple[list[dict[str, Any]], b
     return out[:MAX_ROWS], True
 
 
-def own_data(deps: Deps, customer_id: str) -> dict[str, Any]:
-    """The document (JSON types only), read in one snapshot."""
+def own_data(deps: Deps, customer_id: str) -> OwnData:
+    """The document, read in one snapshot."""
     with deps.reader() as uow:
         c = uow.customers.get(customer_id)
         if c is None:
@@ -99,48 +183,36 @@ def own_data(deps: Deps, customer_id: str) -> dict[str, Any]:
         consents = uow.consents.latest(customer_id)
         chosen = uow.notices.choice(customer_id)
         notices = uow.retention.notices_of(customer_id, MAX_ROWS)
-    return {
-        "format": FORMAT,
-        "generated_at": _when(deps.clock.now()),
-        "profile": {
-            "customer_id": c.id,
-            "name": c.name,
-            "phone": c.phone,
-            "birth_date": _when(c.birth_date),
-            "status": c.status,
-            "signed_up_at": _when(c.created_at),
-            "phone_verified_at": _when(c.phone_verified_at),
-        },
-        "consents": [
-            {"document": g.document, "version": g.version, "agreed": g.agreed, "at": _when(g.at)}
+    return OwnData(
+        format=FORMAT,
+        generated_at=deps.clock.now(),
+        profile=Profile(
+            c.id, c.name, c.phone, c.birth_date, c.status, c.created_at, c.phone_verified_at
+        ),
+        consents=tuple(
+            ConsentAnswer(g.document, g.version, g.agreed, g.at)
             for g in sorted(consents.values(), key=lambda g: g.document)
-        ],
-        "bank_accounts": [
-            {
-                "id": a.id,
-                "bank_code": a.bank_code,
-                "account_number_masked": a.account_number_masked,
-                "holder_name": a.holder_name,
-                "status": a.status,
-                "added_at": _when(a.created_at),
-                "verified_at": _when(a.verified_at),
-            }
+        ),
+        bank_accounts=tuple(
+            AccountOut(
+                a.id,
+                a.bank_code,
+                a.account_number_masked,
+                a.holder_name,
+                a.status,
+                a.created_at,
+                a.verified_at,
+            )
             for a in accounts
-        ],
-        "sales": sales,
-        "payouts": payouts,
-        "notices": {
-            "chosen": sorted(chosen) if chosen is not None else None,
-            "sent": [
-                {
-                    "event": n.event,
-                    "subject_id": n.subject_id,
-                    "outcome": n.outcome,
-                    "queued_at": _when(n.created_at),
-                    "settled_at": _when(n.settled_at),
-                }
+        ),
+        sales=tuple(sales),
+        payouts=tuple(payouts),
+        notices=Notices(
+            tuple(sorted(chosen)) if chosen is not None else None,
+            tuple(
+                NoticeOut(n.event, n.subject_id, n.outcome, n.created_at, n.settled_at)
                 for n in notices
-            ],
-        },
-        "truncated": more_sales or more_payouts,
-    }
+            ),
+        ),
+        truncated=more_sales or more_payouts,
+    )

@@ -5,7 +5,8 @@ open; after it the session ends and a page says when the phone can sign up again
 from __future__ import annotations
 
 import json
-from datetime import date
+from dataclasses import asdict
+from datetime import date, datetime
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
@@ -28,11 +29,18 @@ from giftcash.service.deps import Deps
 router = APIRouter(route_class=route_class(CUSTOMER), include_in_schema=False)
 
 
+def _iso(value: object) -> str:
+    """Times and days in the download: ISO 8601 (UTC for times)."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
 @router.get("/accounts/data")
 def download_own_data(request: Request) -> Response:
     customer_id = require(request)
-    document = own_data.own_data(deps_of(request), customer_id)
-    body = json.dumps(document, ensure_ascii=False, indent=2)
+    document = asdict(own_data.own_data(deps_of(request), customer_id))
+    body = json.dumps(document, ensure_ascii=False, indent=2, default=_iso)
     return Response(
         body,
         media_type="application/json; charset=utf-8",
