@@ -5,8 +5,10 @@ SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import test_admin_world
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from test_admin_world import CUSTOMER_PASSWORD, World, customer, item, submit
 from test_ledger_export import bean_check, export
 
@@ -193,8 +195,29 @@ def test_old_sign_in_records_go_and_the_access_log_stays_two_years(world: World)
             ]
         )
         uow.commit()
+    with w.engine.begin() as conn:  # statement lines: one over five years old, one not
+        for tran_id, booked in (("T-OLD", "2020-11-01"), ("T-NEW", "2026-11-01")):
+            conn.execute(
+                insert(t.bank_statement_lines).values(
+                    bank_tran_id=tran_id,
+                    direction="out",
+                    booked_on=date.fromisoformat(booked),
+                    currency="KRW",
+                    amount=9_000,
+                    counterparty="김*민",
+                    result="matched",
+                    line_hash="0" * 64,
+                    import_id="imp-1",
+                    imported_at=w.clock.now(),
+                )
+            )
     w.clock.advance(400 * DAY_S)  # past the sign-in records' 90 days, not the log's 730
     first = purge.purge(w.deps)
+    assert first.erased.statement_counterparties_erased == 1
+    with w.engine.connect() as conn:
+        b = t.bank_statement_lines.c
+        kept = dict(conn.execute(select(b.bank_tran_id, b.counterparty)).all())
+    assert kept == {"T-OLD": None, "T-NEW": "김*민"}
     assert first.erased.sms_challenges_deleted >= 1
     assert first.erased.failed_attempts_deleted == 1
     assert first.erased.bounded_calls_deleted >= 2  # the sign-up's SMS, the failed sign-in

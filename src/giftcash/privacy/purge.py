@@ -144,17 +144,22 @@ def _customers(
 
 
 def _old_records(deps: Deps, batches: _Batches, batch: int, max_batches: int) -> Erased:
-    """Sign-in records, idempotency keys and access-log rows past their periods, a batch
-    of each kind at a time."""
+    """Sign-in records, idempotency keys, access-log rows and statement lines'
+    counterparties past their periods, a batch of each kind at a time."""
     periods = deps.retention
     now = deps.clock.now()
     auth_before = now - timedelta(days=periods.auth_records_keep_days)
     access_before = now - timedelta(days=periods.access_log_keep_days)
+    # a statement line is a transaction record of its own day
+    statements_before = retention.add_years(now, -periods.transaction_keep_years).date()
     total = Erased()
 
     def step(uow: UnitOfWork, _redacted: list[int]) -> tuple[None, Erased]:
         done = uow.retention.delete_old_records(
-            auth_before=auth_before, access_before=access_before, limit=batch
+            auth_before=auth_before,
+            access_before=access_before,
+            statements_before=statements_before,
+            limit=batch,
         )
         return None, done
 

@@ -211,7 +211,12 @@ class Retention:
         return Erased(bank_accounts_destroyed=self._destroy(a.customer_id == customer_id, now=now))
 
     def delete_old_records(
-        self, *, auth_before: datetime, access_before: datetime, limit: int
+        self,
+        *,
+        auth_before: datetime,
+        access_before: datetime,
+        statements_before: date,
+        limit: int,
     ) -> Erased:
         def old(table: Any, key: Any, at: Any, before: datetime) -> int:
             doomed = select(key).where(at < before).order_by(at).limit(limit)
@@ -240,12 +245,34 @@ class Retention:
                 ).rowcount
             )
         return Erased(
+            statement_counterparties_erased=self._erase_counterparties(statements_before, limit),
             sms_challenges_deleted=old(t.sms_challenges, s.id, s.expires_at, auth_before),
             failed_attempts_deleted=old(t.failed_attempts, f.id, f.at, auth_before),
             bounded_calls_deleted=old(t.bounded_calls, b.id, b.at, auth_before),
             sessions_deleted=old(t.access_tokens, tok.token_hash, tok.expires_at, auth_before),
             idempotency_keys_deleted=idem_deleted,
             access_log_deleted=old(t.personal_data_access, acc.id, acc.at, access_before),
+        )
+
+    def _erase_counterparties(self, before: date, limit: int) -> int:
+        b = t.bank_statement_lines.c
+        keys = [
+            (r.bank_tran_id, r.direction)
+            for r in self.conn.execute(
+                select(b.bank_tran_id, b.direction)
+                .where(b.booked_on < before, b.counterparty.is_not(None))
+                .order_by(b.booked_on)
+                .limit(limit)
+            )
+        ]
+        if not keys:
+            return 0
+        return int(
+            self.conn.execute(
+                update(t.bank_statement_lines)
+                .where(tuple_(b.bank_tran_id, b.direction).in_(keys))
+                .values(counterparty=None)
+            ).rowcount
         )
 
     # -- the customer's own acts -----------------------------------------------------------

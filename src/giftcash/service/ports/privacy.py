@@ -4,7 +4,7 @@ console views of personal data ask of storage (privacy/), with their typed recor
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from giftcash.domain.retention import CustomerFacts
@@ -29,6 +29,7 @@ class Erased:
     idempotency_keys_deleted: int = 0
     access_log_deleted: int = 0
     audit_details_redacted: int = 0
+    statement_counterparties_erased: int = 0
 
     def __add__(self, other: Erased) -> Erased:
         return Erased(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(Erased)))
@@ -82,10 +83,17 @@ class RetentionRepo(Protocol):
         """Destroy every account of the customer not destroyed yet."""
 
     def delete_old_records(
-        self, *, auth_before: datetime, access_before: datetime, limit: int
+        self,
+        *,
+        auth_before: datetime,
+        access_before: datetime,
+        statements_before: date,
+        limit: int,
     ) -> Erased:
         """At most ``limit`` rows of each kind: sign-in records and idempotency keys from
-        before ``auth_before``, access-log rows from before ``access_before``."""
+        before ``auth_before``, access-log rows from before ``access_before``, and the
+        counterparty (a name as the bank prints it) of bank statement lines booked before
+        ``statements_before``."""
 
     def open_work(self, customer_id: str) -> tuple[int, int, int]:
         """(items not terminal, payouts not terminal, won still owed)."""
