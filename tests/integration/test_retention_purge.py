@@ -244,3 +244,22 @@ def test_the_worker_runs_the_purge_when_it_is_due(world: World) -> None:
     worker.run_once()
     worker.close()
     assert _by_id(w, gone.id).status == "pseudonymised"
+
+
+def test_a_sign_in_racing_the_purge_wins(world: World) -> None:
+    """The plan was made from the last activity it read; a sign-in committed after that
+    read keeps the customer (the purge's update finds a later last activity)."""
+    w = world
+    customer(w, "010-7400-0001", "74000000000001", name="윤복귀")
+    back = _customer_row(w, "01074000001")
+    read_at = w.clock.now()
+    w.clock.advance(DAY_S)
+    signin = w.client.post(
+        "/v1/tokens", json={"phone": "010-7400-0001", "password": CUSTOMER_PASSWORD}
+    )
+    assert signin.status_code == 200
+    with w.deps.uow() as uow:
+        done = uow.retention.pseudonymise(back.id, "~x", w.clock.now(), seen_by=read_at)
+        uow.commit()
+    assert done == Erased()
+    assert _by_id(w, back.id).name == "윤복귀"

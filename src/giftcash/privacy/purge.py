@@ -59,10 +59,16 @@ def pseudonym(customer_id: str) -> str:
 Progress = Callable[[int, Erased], None]  # (customers scanned so far, erased so far)
 
 
-def _apply(uow: UnitOfWork, plan: Plan, now: datetime, redacted: list[int]) -> Erased:
+def _apply(
+    uow: UnitOfWork, f: CustomerFacts, plan: Plan, now: datetime, redacted: list[int]
+) -> Erased:
     done = Erased()
     if Step.PSEUDONYMISE in plan.steps:
-        done += uow.retention.pseudonymise(plan.customer_id, pseudonym(plan.customer_id), now)
+        done += uow.retention.pseudonymise(
+            f.customer_id, pseudonym(f.customer_id), now, seen_by=f.last_active_at
+        )
+        if not done.customers_pseudonymised:
+            return done  # signed in meanwhile, or done by another purge: nothing more
         seqs = uow.audit.redact(f"customer:{plan.customer_id}", now, REDACT_LIMIT)
         redacted += seqs
         done += Erased(audit_details_redacted=len(seqs))
@@ -128,7 +134,7 @@ def _customers(
             plan = retention.plan(f, periods, now)
             if plan.held is not None:
                 held[plan.held] = held.get(plan.held, 0) + 1
-            done += _apply(uow, plan, now, redacted)
+            done += _apply(uow, f, plan, now, redacted)
         return facts, done
 
     for _ in range(max_batches):

@@ -146,12 +146,18 @@ class Retention:
             ).rowcount
         )
 
-    def pseudonymise(self, customer_id: str, pseudonym: str, now: datetime) -> Erased:
+    def pseudonymise(
+        self, customer_id: str, pseudonym: str, now: datetime, *, seen_by: datetime
+    ) -> Erased:
         c, a = t.customers.c, t.bank_accounts.c
         row = self.conn.execute(select(c.phone).where(c.id == customer_id)).one()
         moved = self.conn.execute(
             update(t.customers)
-            .where(c.id == customer_id, c.status != Stage.PSEUDONYMISED.value)
+            .where(
+                c.id == customer_id,
+                c.status != Stage.PSEUDONYMISED.value,
+                or_(c.last_active_at.is_(None), c.last_active_at <= seen_by),
+            )
             .values(
                 phone=pseudonym,
                 name="",

@@ -74,10 +74,14 @@ class RetentionRepo(Protocol):
         withdrawn, the active ones not seen since ``inactive_before``, and the
         pseudonymised ones whose accounts are not all destroyed."""
 
-    def pseudonymise(self, customer_id: str, pseudonym: str, now: datetime) -> Erased:
+    def pseudonymise(
+        self, customer_id: str, pseudonym: str, now: datetime, *, seen_by: datetime
+    ) -> Erased:
         """Replace the person by ``pseudonym`` on the customer row and destroy what was
         personal data only (accounts never paid to, consents, notes, blocks, notice
-        choices and outbox, webhooks, sessions, SMS challenges)."""
+        choices and outbox, webhooks, sessions, SMS challenges). Nothing is done (all
+        zero) if the customer signed in after ``seen_by``, the last activity the plan
+        was made from: a sign-in racing the purge wins."""
 
     def destroy_accounts(self, customer_id: str, now: datetime) -> Erased:
         """Destroy every account of the customer not destroyed yet."""
