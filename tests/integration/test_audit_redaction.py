@@ -10,6 +10,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import update
 
 from giftcash.adapters.db import tables as t
@@ -134,3 +136,35 @@ def test_stored_records_are_sealed_and_redact_in_place(engine, n):
         )
     with AppUnitOfWork(engine, read_only=True) as uow:
         assert [(p.seq, p.rule) for p in audit.verify(uow)] == [(2, "redacted")]
+
+
+SEALED_MUTATIONS = {
+    "actor": lambda r: replace(r, actor=r.actor + "x"),
+    "action": lambda r: replace(r, action="c.d"),
+    "at": lambda r: replace(r, at=r.at + timedelta(microseconds=1)),
+    "subject": lambda r: replace(r, subject="customer:other"),
+    "detail": lambda r: replace(r, detail={"reason": "other"}),
+    "salt": lambda r: replace(r, salt="0" * 64),
+    "salt gone": lambda r: replace(r, salt=None),
+    "digest": lambda r: replace(r, body_digest="e" * 64, salt=None, detail=None, redacted_at=AT),
+    "marked": lambda r: replace(r, redacted_at=AT),
+    "redacted unnamed": _redacted,
+}
+
+
+@given(n=st.integers(1, 6), data=st.data())
+def test_any_change_to_a_sealed_record_is_found_but_a_named_redaction(n, data):
+    chain = _sealed_chain([(f"customer:c-{i}", {"reason": f"r{i}"}) for i in range(n)])
+    i = data.draw(st.integers(0, n - 1))
+    name = data.draw(st.sampled_from(sorted(SEALED_MUTATIONS)))
+    changed = [*chain[:i], SEALED_MUTATIONS[name](chain[i]), *chain[i + 1 :]]
+    assert _rules(changed) != [], name
+    # the same record redacted by a purge that names it: the chain holds
+    named = _sealed_chain(
+        [
+            *((f"customer:c-{k}", {"reason": f"r{k}"}) for k in range(n)),
+            ("privacy", {"redacted_seqs": [i + 1]}),
+        ]
+    )
+    named[i] = _redacted(named[i])
+    assert _rules(named) == []
