@@ -39,7 +39,7 @@ from giftcash.domain.states import (
 from giftcash.service.deps import Deps
 from giftcash.service.ports import privacy as privacy_ports
 from giftcash.service.ports import repositories as ports
-from giftcash.service.ports.privacy import AccessEntry, SentNotice
+from giftcash.service.ports.privacy import AccessEntry
 from giftcash.service.ports.records import (
     AuditRecord,
     Block,
@@ -453,14 +453,6 @@ class FakeAudit(_Repo, ports.AuditLogRepo):
         self.db.audit.append(record)
         return record
 
-    def redact(self, subject: str, now: datetime, limit: int) -> list[int]:
-        done: list[int] = []
-        for n, r in enumerate(self.db.audit):
-            if len(done) < limit and r.subject == subject and r.salt is not None:
-                self.db.audit[n] = replace(r, detail=None, salt=None, redacted_at=now)
-                done.append(r.seq)
-        return done
-
     def head(self) -> tuple[int, str]:
         last = self.db.audit[-1] if self.db.audit else None
         return (last.seq, last.hash) if last else (0, audit.GENESIS_HASH)
@@ -592,9 +584,6 @@ class FakeRetention(_Repo, privacy_ports.RetentionRepo):
             return False
         self.db.customers[customer_id] = replace(c, status="withdrawn")
         return True
-
-    def notices_of(self, customer_id: str, limit: int) -> list[SentNotice]:
-        return []
 
 
 class FakeAccessLog(_Repo, privacy_ports.AccessLogRepo):

@@ -263,3 +263,21 @@ def test_a_sign_in_racing_the_purge_wins(world: World) -> None:
         uow.commit()
     assert done == Erased()
     assert _by_id(w, back.id).name == "윤복귀"
+
+
+def test_an_unblocked_devices_address_leaves_the_audit_log_after_two_years(world: World):
+    w = world
+    blocks.block(w.deps, ADMIN, "device", "203.0.113.9", "카드깡 의심 주소")
+    blocks.unblock(w.deps, ADMIN, "device", "203.0.113.9", "오탐")
+    blocks.block(w.deps, ADMIN, "device", "198.51.100.7", "반복 시도")  # still blocked
+    w.clock.advance(729 * DAY_S)
+    assert purge.purge(w.deps).erased.audit_details_redacted == 0  # not two years yet
+    w.clock.advance(2 * DAY_S)
+    report = purge.purge(w.deps)
+    assert report.erased.audit_details_redacted == 2  # the block and the unblock
+    subjects = [r.subject for r in w.audit_rows() if r.action.startswith("device.")]
+    assert subjects == ["device:redacted", "device:redacted", "device:198.51.100.7"]
+    assert all("203.0.113.9" not in str(tuple(r)) for r in w.audit_rows())
+    with w.deps.reader() as uow:
+        assert audit.verify(uow) == []
+    assert purge.purge(w.deps).erased == Erased()

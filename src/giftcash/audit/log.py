@@ -44,6 +44,8 @@ from giftcash.service.ports.uow import UnitOfWork
 GENESIS_HASH = "0" * 64
 # The purge's own record, which names the records it redacted (``redacted_seqs``).
 PURGE_ACTION = "privacy.purge"
+# What a redacted device record's subject becomes (the address was personal data).
+REDACTED_DEVICE = "device:redacted"
 SALT_BYTES = 32
 
 
@@ -73,6 +75,8 @@ class AuditStore(Protocol):
     def all_in_order(self) -> Iterable[AuditRecord]: ...
 
     def redact(self, subject: str, now: datetime, limit: int) -> list[int]: ...
+
+    def redact_old_devices(self, before: datetime, now: datetime, limit: int) -> list[int]: ...
 
 
 def normalise_detail(detail: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -150,8 +150,9 @@ def _customers(
 
 
 def _old_records(deps: Deps, batches: _Batches, batch: int, max_batches: int) -> Erased:
-    """Sign-in records, idempotency keys, access-log rows and statement lines'
-    counterparties past their periods, a batch of each kind at a time."""
+    """Sign-in records, idempotency keys, access-log rows, statement lines'
+    counterparties and audit records about devices (their address) past their periods, a
+    batch of each kind at a time."""
     periods = deps.retention
     now = deps.clock.now()
     auth_before = now - timedelta(days=periods.auth_records_keep_days)
@@ -160,14 +161,17 @@ def _old_records(deps: Deps, batches: _Batches, batch: int, max_batches: int) ->
     statements_before = retention.add_years(now, -periods.transaction_keep_years).date()
     total = Erased()
 
-    def step(uow: UnitOfWork, _redacted: list[int]) -> tuple[None, Erased]:
+    def step(uow: UnitOfWork, redacted: list[int]) -> tuple[None, Erased]:
         done = uow.retention.delete_old_records(
             auth_before=auth_before,
             access_before=access_before,
             statements_before=statements_before,
             limit=batch,
         )
-        return None, done
+        # an address an operator blocked once, kept as long as the access records
+        seqs = uow.audit.redact_old_devices(access_before, now, batch)
+        redacted += seqs
+        return None, done + Erased(audit_details_redacted=len(seqs))
 
     for _ in range(max_batches):
         _, done = batches.run(step)

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, text, update
+from sqlalchemy import Connection, String, func, insert, literal, select, text, update
 
 from giftcash.adapters.db import tables as t
-from giftcash.audit.log import AuditRecord, seal
+from giftcash.audit.log import REDACTED_DEVICE, AuditRecord, seal
 
 PAGE = 1000
 
@@ -87,6 +87,32 @@ class AuditLog:
                 update(t.audit_log)
                 .where(c.seq.in_(seqs))
                 .values(detail=None, salt=None, redacted_at=now)
+            )
+        return seqs
+
+    def redact_old_devices(self, before: datetime, now: datetime, limit: int) -> list[int]:
+        c, b = t.audit_log.c, t.blocks.c
+        blocked = select(literal("device:", String) + b.subject).where(b.kind == "device")
+        seqs = [
+            int(s)
+            for s in self.conn.execute(
+                select(c.seq)
+                .where(
+                    c.subject.like("device:%"),
+                    c.subject != REDACTED_DEVICE,
+                    c.salt.is_not(None),
+                    c.at < before,
+                    c.subject.not_in(blocked),
+                )
+                .order_by(c.seq)
+                .limit(limit)
+            ).scalars()
+        ]
+        if seqs:
+            self.conn.execute(
+                update(t.audit_log)
+                .where(c.seq.in_(seqs))
+                .values(subject=REDACTED_DEVICE, detail=None, salt=None, redacted_at=now)
             )
         return seqs
 
