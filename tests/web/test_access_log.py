@@ -5,7 +5,7 @@ is a console page for admins alone, in Korean."""
 from __future__ import annotations
 
 import test_console_pages
-from sqlalchemy import select
+from sqlalchemy import select, update
 from test_console_pages import Console, _items_in_review
 from test_korean_pages import english_in
 from websupport import PASSWORD
@@ -95,3 +95,20 @@ def test_the_console_says_a_customer_withdrew(console: Console):
     admin.cookies.set("gc_lang", "ko")
     page = admin.get(f"/admin/customers/{customer_id}").text
     assert 'data-status="withdrawn"' in page and "탈퇴" in page
+
+
+def test_a_pseudonymised_customer_is_named_by_id_in_the_console(console: Console):
+    _items_in_review(console.site)
+    customer_id = _customer_id(console)
+    with console.site.deps.uow() as uow:  # type: ignore[attr-defined]
+        uow.conn.execute(  # what the purge leaves of the person
+            update(t.customers)
+            .where(t.customers.c.id == customer_id)
+            .values(name="", phone="~x", status="pseudonymised")
+        )
+        uow.commit()
+    admin = console.operator("adm", "admin")
+    record = admin.get(f"/admin/customers/{customer_id}").text
+    assert f"<h1>{customer_id}</h1>" in record and 'data-status="pseudonymised"' in record
+    listed = admin.get("/admin/customers").text
+    assert f"<strong>{customer_id}</strong>" in listed
