@@ -11,6 +11,7 @@ from test_korean_pages import english_in
 from websupport import PASSWORD
 
 from giftcash.adapters.db import tables as t
+from giftcash.audit import log as audit
 from giftcash.identity import operators
 from giftcash.privacy import withdrawal
 
@@ -112,3 +113,21 @@ def test_a_pseudonymised_customer_is_named_by_id_in_the_console(console: Console
     assert f"<h1>{customer_id}</h1>" in record and 'data-status="pseudonymised"' in record
     listed = admin.get("/admin/customers").text
     assert f"<strong>{customer_id}</strong>" in listed
+
+
+def test_the_audit_page_says_a_record_was_erased(console: Console):
+    deps = console.site.deps
+    with deps.uow() as uow:  # type: ignore[attr-defined]
+        audit.record(uow, "operator:adm", "customer.block", "customer:c-9", {"reason": "김*"})
+        uow.commit()
+    with deps.uow() as uow:  # type: ignore[attr-defined]
+        seqs = uow.audit.redact("customer:c-9", deps.clock.now(), 10)  # type: ignore[attr-defined]
+        audit.record(
+            uow, "system:retention", audit.PURGE_ACTION, "privacy", {"redacted_seqs": seqs}
+        )
+        uow.commit()
+    admin = console.operator("adm", "admin")
+    admin.cookies.set("gc_lang", "ko")
+    page = admin.get("/admin/audit").text
+    assert 'data-redacted="yes"' in page and "파기됨" in page and "김*" not in page
+    assert 'data-verified="yes"' in page  # the chain still verifies
