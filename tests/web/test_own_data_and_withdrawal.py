@@ -6,13 +6,16 @@ Korean pages say all of it in Korean."""
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 from sqlalchemy import select
+from starlette.datastructures import FormData
 from test_form_tokens import form_token, sell_form
 from test_korean_pages import english_in
 from websupport import PASSWORD, Site
 
 from giftcash.adapters.db import tables as t
+from giftcash.entrypoints.web import form_tokens
 
 
 def _withdraw(site: Site, password: str = PASSWORD, token: str | None = None):
@@ -111,3 +114,10 @@ def test_the_withdrawal_form_is_used_once(site: Site):
     # sent again (a browser retry): the session is over, so nothing more is done
     replay = _withdraw(site, token=token)
     assert replay.status_code == 303 and replay.headers["location"].startswith("/signin")
+
+
+def test_the_password_is_not_in_the_forms_stored_request_hash():
+    request = SimpleNamespace(method="POST", url=SimpleNamespace(path="/accounts/withdraw"))
+    one = FormData([("form_token", "a"), ("password", "first password")])
+    other = FormData([("form_token", "a"), ("password", "another one")])
+    assert form_tokens._request_hash(request, one) == form_tokens._request_hash(request, other)
