@@ -86,3 +86,15 @@ def test_a_withdrawn_customer_cannot_withdraw_again(world: FakeWorld) -> None:
     with pytest.raises(errors.Unauthorized):
         withdrawal.withdraw(world.deps, "c-1", "pw")
     assert len(world.db.audit) == 1
+
+
+def test_wrong_passwords_are_bounded_as_at_sign_in(world: FakeWorld) -> None:
+    for _ in range(world.deps.limits.login_max_failures):
+        with pytest.raises(errors.InvalidCredentials):
+            withdrawal.withdraw(world.deps, "c-1", "guess")
+    with pytest.raises(errors.TooManyAttempts):
+        withdrawal.withdraw(world.deps, "c-1", "pw")  # even the right one, for now
+    assert world.db.customers["c-1"].status == "active"
+    world.clock.advance(world.deps.limits.failure_window_s + 1)
+    withdrawal.withdraw(world.deps, "c-1", "pw")
+    assert world.db.customers["c-1"].status == "withdrawn"

@@ -6,6 +6,7 @@ Korean pages say all of it in Korean."""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 from sqlalchemy import select
@@ -68,6 +69,12 @@ def test_withdrawal_in_korean_ends_the_account_and_the_session(site: Site):
     assert wrong.status_code == 401
     assert "비밀번호가 맞지 않습니다." in wrong.text and english_in(wrong.text) == []
     assert _status(site, "01031000002") == "active"
+    for _ in range(4):  # five wrong in all: then even the right one waits
+        _withdraw(site, password="still not it")
+    locked = _withdraw(site)
+    assert locked.status_code == 429 and "몇 분 뒤에 다시" in locked.text
+    assert english_in(locked.text) == [] and _status(site, "01031000002") == "active"
+    site.deps.clock = _Later(site.deps.clock)  # type: ignore[attr-defined]
 
     done = _withdraw(site)
     assert done.status_code == 200, done.text
@@ -121,3 +128,13 @@ def test_the_password_is_not_in_the_forms_stored_request_hash():
     one = FormData([("form_token", "a"), ("password", "first password")])
     other = FormData([("form_token", "a"), ("password", "another one")])
     assert form_tokens._request_hash(request, one) == form_tokens._request_hash(request, other)
+
+
+class _Later:
+    """The clock past the failures' window (15 minutes), within the session's hour."""
+
+    def __init__(self, clock: object) -> None:
+        self.clock = clock
+
+    def now(self) -> datetime:
+        return self.clock.now() + timedelta(minutes=20)  # type: ignore[attr-defined]

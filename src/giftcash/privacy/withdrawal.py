@@ -10,7 +10,7 @@ stays with the withdrawn account, and only then can it sign up again, as a new c
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from giftcash.audit import log as audit
 from giftcash.domain import retention
@@ -18,6 +18,7 @@ from giftcash.service import errors
 from giftcash.service.deps import Deps
 
 WITHDRAW_ACTION = "customer.withdraw"
+BAD_LOGIN = "bad_login"  # identity/customers.py's kind: one count of wrong passwords
 
 REFUSALS = {
     "open_sales": "sales are still open: they finish first, then you can withdraw",
@@ -32,8 +33,17 @@ def withdraw(deps: Deps, customer_id: str, password: str) -> date:
         customer = uow.customers.get(customer_id)
         if customer is None or customer.status != retention.Stage.ACTIVE.value:
             raise errors.Unauthorized("unknown customer")
+        # a stolen session must not guess the password here without bound: the sign-in's
+        # own limit of failures per customer in its window
+        since = now - timedelta(seconds=deps.limits.failure_window_s)
+        failed = uow.failures.count(since=since, customer_id=customer_id, kinds=(BAD_LOGIN,))
+        if failed >= deps.limits.login_max_failures:
+            minutes = deps.limits.failure_window_s // 60
+            raise errors.TooManyAttempts(
+                f"too many wrong passwords; try again in {minutes} minutes", field="password"
+            )
         if not deps.passwords.verify(customer.password_hash, password):
-            uow.failures.add("bad_login", now, customer_id=customer_id)
+            uow.failures.add(BAD_LOGIN, now, customer_id=customer_id)
             uow.commit()
             raise errors.InvalidCredentials("the password is wrong", field="password")
         items, payouts, owed = uow.retention.open_work(customer_id)

@@ -212,6 +212,9 @@ FIELD_ERRORS = {
     ("invalid_bank_account", "bank_code"): N_("Choose your bank."),
     ("invalid_bank_account", "account_number"): N_("An account number has 10 to 16 digits."),
     ("invalid_credentials", "password"): N_("The password is not right."),
+    ("too_many_attempts", "password"): N_(
+        "Too many wrong passwords. Wait a few minutes, then try again."
+    ),
     ("withdrawal_refused", "open_sales"): N_(
         "You have sales still in progress. They finish first (usually within minutes); "
         "then you can close your account."
