@@ -114,7 +114,7 @@ def test_a_withdrawn_phone_can_rejoin_the_day_after_the_keep_period() -> None:
         (0, 0, 0, None),
         (2, 0, 0, "open_sales"),
         (0, 1, 0, "payouts_in_flight"),
-        (0, 0, 500, "payouts_in_flight"),
+        (0, 0, 500, "money_owed"),
         (1, 1, 500, "open_sales"),
     ],
 )

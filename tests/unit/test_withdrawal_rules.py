@@ -78,7 +78,7 @@ def test_money_still_owed_stops_a_withdrawal(world: FakeWorld) -> None:
         uow.commit()
     with pytest.raises(errors.WithdrawalRefused) as refused:
         withdrawal.withdraw(world.deps, "c-1", "pw")
-    assert refused.value.context["reason"] == "payouts_in_flight"
+    assert refused.value.context["reason"] == "money_owed"
 
 
 def test_a_withdrawn_customer_cannot_withdraw_again(world: FakeWorld) -> None:

@@ -166,6 +166,8 @@ def withdrawal_refusal(open_items: int, open_payouts: int, owed_won: int) -> str
     that nothing owed is dropped: the payout needs the account and the person."""
     if open_items:
         return "open_sales"
-    if open_payouts or owed_won:
+    if open_payouts:
         return "payouts_in_flight"
+    if owed_won:  # e.g. a sale that failed and waits for staff, or money owed to us
+        return "money_owed"
     return None

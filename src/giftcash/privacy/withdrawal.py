@@ -23,6 +23,7 @@ BAD_LOGIN = "bad_login"  # identity/customers.py's kind: one count of wrong pass
 REFUSALS = {
     "open_sales": "sales are still open: they finish first, then you can withdraw",
     "payouts_in_flight": "payouts are still on their way: they arrive first, then you can withdraw",
+    "money_owed": "money is still owed (a sale waits for our staff): contact support first",
 }
 
 

@@ -167,7 +167,7 @@ class AccountClosed(Forbidden):
 
 class WithdrawalRefused(DomainError):
     """Withdrawal while sales or payouts are open: they finish first, so nothing owed is
-    dropped. ``reason``: open_sales | payouts_in_flight."""
+    dropped. ``reason``: open_sales | payouts_in_flight | money_owed."""
 
     code = "withdrawal_refused"
     kind = "conflict"

@@ -222,6 +222,10 @@ FIELD_ERRORS = {
     ("withdrawal_refused", "payouts_in_flight"): N_(
         "A payout to you is still on its way. Once it has arrived you can close your account."
     ),
+    ("withdrawal_refused", "money_owed"): N_(
+        "We still owe you money for a sale our staff must finish. Call customer support; "
+        "once it is settled you can close your account."
+    ),
 }
 
 PIN_LABELS = {"PIN": N_("PIN"), "issue date (YYYYMMDD)": N_("issue date (YYYYMMDD)")}
