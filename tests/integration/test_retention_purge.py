@@ -20,6 +20,7 @@ from giftcash.entrypoints.worker import Worker
 from giftcash.identity import blocks
 from giftcash.identity.operators import Operator
 from giftcash.privacy import purge, withdrawal
+from giftcash.review import queue as review
 from giftcash.service.ports.privacy import AccessEntry, Erased
 
 world = test_admin_world.world  # the shared fixture
@@ -76,7 +77,11 @@ def test_a_purge_forgets_old_customers_and_keeps_the_books(world: World, tmp_pat
     )
     assert r.status_code == 201, r.text
     idle_auth, idle_account = customer(w, "010-7100-0002", "71000000000003", name="이휴면")
-    _sell(w, idle_auth, idle_account, "4180000000710002")
+    w.issuer.sell("cultureland", "4180000000710002", 10_000)
+    sold = submit(w, idle_auth, idle_account, item("4180000000710002", 10_000))
+    reviewed = sold["items"][0]["id"]
+    review.send_to_review(w.deps, [reviewed], reason="scam_victim_guard: a test", flags=[])
+    review.approve(w.deps, ADMIN, reviewed, "이휴면 본인과 통화함")  # names the person
     Worker(w.deps).drain(20)
     gone = _customer_row(w, "01071000001")
     idle = _customer_row(w, "01071000002")
@@ -173,6 +178,12 @@ def test_a_purge_forgets_old_customers_and_keeps_the_books(world: World, tmp_pat
     w.clock.advance((4 * 365 + 2) * DAY_S)
     later = purge.purge(w.deps, batch=2)
     assert later.erased.bank_accounts_destroyed == 3  # two paid to, one of the comeback
+    assert later.erased.item_notes_erased == 1  # the reviewer's note on the old sale
+    [approval] = w.audit_rows("item.approve")
+    assert approval.detail is None and approval.redacted_at is not None
+    with w.engine.connect() as conn:
+        note = conn.execute(select(t.items.c.review_note).where(t.items.c.id == reviewed))
+        assert note.scalar_one() is None
     assert later.erased.customers_pseudonymised == 1 and _by_id(w, back.id).name == ""
     assert all(a.destroyed_at is not None for a in _accounts(w, gone.id) + _accounts(w, idle.id))
     assert purge.purge(w.deps, batch=2).erased.bank_accounts_destroyed == 0

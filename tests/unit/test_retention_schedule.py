@@ -53,13 +53,13 @@ def test_the_accounts_paid_to_go_five_calendar_years_after_the_end() -> None:
     f = facts(stage=Stage.PSEUDONYMISED, withdrawn_at=ended, accounts_left=2)
     assert r.plan(f, PERIODS, datetime(2026, 2, 28, 23, tzinfo=UTC)).steps == frozenset()
     assert r.plan(f, PERIODS, datetime(2026, 3, 1, tzinfo=UTC)).steps == {
-        Step.DESTROY_PAID_ACCOUNTS
+        Step.CLOSE_TRANSACTION_RECORDS
     }
 
 
 def test_both_steps_at_once_for_a_customer_gone_long_ago() -> None:
     f = facts(stage=Stage.WITHDRAWN, withdrawn_at=NOW - timedelta(days=6 * 366))
-    assert r.plan(f, PERIODS, NOW).steps == {Step.PSEUDONYMISE, Step.DESTROY_PAID_ACCOUNTS}
+    assert r.plan(f, PERIODS, NOW).steps == {Step.PSEUDONYMISE, Step.CLOSE_TRANSACTION_RECORDS}
 
 
 def test_a_pseudonymised_customer_without_accounts_needs_nothing_more() -> None:

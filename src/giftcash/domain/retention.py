@@ -79,7 +79,9 @@ class Stage(StrEnum):
 
 class Step(StrEnum):
     PSEUDONYMISE = "pseudonymise"  # the customer row, and the personal-only records
-    DESTROY_PAID_ACCOUNTS = "destroy_paid_accounts"  # the payout accounts, after 5 years
+    # After 5 years: the accounts paid to are destroyed, operators' notes on the sales
+    # erased; what stays is anonymous (amounts, dates, brands, states).
+    CLOSE_TRANSACTION_RECORDS = "close_transaction_records"
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +145,7 @@ def plan(f: CustomerFacts, periods: RetentionPeriods, now: datetime) -> Plan:
     if f.stage is not Stage.PSEUDONYMISED and now >= personal_data_due_at(f, periods):
         due.add(Step.PSEUDONYMISE)
     if f.accounts_left and now >= transactions_due_at(f, periods):
-        due.add(Step.DESTROY_PAID_ACCOUNTS)
+        due.add(Step.CLOSE_TRANSACTION_RECORDS)
     if not due:
         return Plan(f.customer_id, frozenset())
     held = _held(f)

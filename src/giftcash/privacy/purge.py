@@ -72,8 +72,12 @@ def _apply(
         seqs = uow.audit.redact(f"customer:{plan.customer_id}", now, REDACT_LIMIT)
         redacted += seqs
         done += Erased(audit_details_redacted=len(seqs))
-    if Step.DESTROY_PAID_ACCOUNTS in plan.steps:
-        done += uow.retention.destroy_accounts(plan.customer_id, now)
+    if Step.CLOSE_TRANSACTION_RECORDS in plan.steps:
+        done += uow.retention.close_transactions(plan.customer_id, now)
+        # the review decisions' records: an operator's reason can name the person
+        seqs = uow.audit.redact_items_of(plan.customer_id, now, REDACT_LIMIT)
+        redacted += seqs
+        done += Erased(audit_details_redacted=len(seqs))
     return done
 
 

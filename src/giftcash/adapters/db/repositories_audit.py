@@ -73,13 +73,23 @@ class AuditLog:
 
     def redact(self, subject: str, now: datetime, limit: int) -> list[int]:
         c = t.audit_log.c
+        return self._redact(
+            (c.subject == subject, c.salt.is_not(None), c.redacted_at.is_(None)), now, limit
+        )
+
+    def redact_items_of(self, customer_id: str, now: datetime, limit: int) -> list[int]:
+        c, i = t.audit_log.c, t.items.c
+        items = select(literal("item:", String) + i.id).where(i.customer_id == customer_id)
+        return self._redact(
+            (c.subject.in_(items), c.salt.is_not(None), c.redacted_at.is_(None)), now, limit
+        )
+
+    def _redact(self, where: tuple[Any, ...], now: datetime, limit: int) -> list[int]:
+        c = t.audit_log.c
         seqs = [
             int(s)
             for s in self.conn.execute(
-                select(c.seq)
-                .where(c.subject == subject, c.salt.is_not(None), c.redacted_at.is_(None))
-                .order_by(c.seq)
-                .limit(limit)
+                select(c.seq).where(*where).order_by(c.seq).limit(limit)
             ).scalars()
         ]
         if seqs:

@@ -212,9 +212,17 @@ class Retention:
             self.conn.execute(delete(table).where(table.c.customer_id == customer_id)).rowcount
         )
 
-    def destroy_accounts(self, customer_id: str, now: datetime) -> Erased:
-        a = t.bank_accounts.c
-        return Erased(bank_accounts_destroyed=self._destroy(a.customer_id == customer_id, now=now))
+    def close_transactions(self, customer_id: str, now: datetime) -> Erased:
+        a, i = t.bank_accounts.c, t.items.c
+        notes = self.conn.execute(
+            update(t.items)
+            .where(i.customer_id == customer_id, i.review_note.is_not(None))
+            .values(review_note=None)
+        ).rowcount
+        return Erased(
+            bank_accounts_destroyed=self._destroy(a.customer_id == customer_id, now=now),
+            item_notes_erased=int(notes),
+        )
 
     def delete_old_records(
         self,

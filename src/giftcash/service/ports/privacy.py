@@ -30,6 +30,7 @@ class Erased:
     access_log_deleted: int = 0
     audit_details_redacted: int = 0
     statement_counterparties_erased: int = 0
+    item_notes_erased: int = 0
 
     def __add__(self, other: Erased) -> Erased:
         return Erased(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(Erased)))
@@ -83,8 +84,9 @@ class RetentionRepo(Protocol):
         zero) if the customer signed in after ``seen_by``, the last activity the plan
         was made from: a sign-in racing the purge wins."""
 
-    def destroy_accounts(self, customer_id: str, now: datetime) -> Erased:
-        """Destroy every account of the customer not destroyed yet."""
+    def close_transactions(self, customer_id: str, now: datetime) -> Erased:
+        """Destroy every account of the customer not destroyed yet and erase operators'
+        notes on the customer's items (the review note)."""
 
     def delete_old_records(
         self,
