@@ -27,11 +27,21 @@ from giftcash.audit import log as audit
 from giftcash.domain import stops as stop_rules
 from giftcash.domain.bank_hours import Maintenance
 from giftcash.domain.errors import TransferExists
-from giftcash.domain.ledger import Transfer
+from giftcash.domain.ledger import Transfer, customer_account
 from giftcash.domain.records import BankAccount, Customer, Item, Submission
-from giftcash.domain.states import BankAccountStatus, ItemStatus, Moved, PayoutStatus, allows
+from giftcash.domain.states import (
+    ITEM_TERMINAL,
+    PAYOUT_TERMINAL,
+    BankAccountStatus,
+    ItemStatus,
+    Moved,
+    PayoutStatus,
+    allows,
+)
 from giftcash.service.deps import Deps
+from giftcash.service.ports import privacy as privacy_ports
 from giftcash.service.ports import repositories as ports
+from giftcash.service.ports.privacy import AccessEntry
 from giftcash.service.ports.records import (
     AuditRecord,
     Block,
@@ -85,6 +95,8 @@ class FakeDatabase:
     identities: dict[str, StoredIdentity] = field(default_factory=dict)
     due_diligence: dict[str, DueDiligence] = field(default_factory=dict)
     tokens: dict[str, tuple[str, str, datetime]] = field(default_factory=dict)
+    last_active: dict[str, datetime] = field(default_factory=dict)
+    access_log: list[AccessEntry] = field(default_factory=list)
     commits: int = 0
 
 
@@ -686,8 +698,15 @@ class FakeAudit(_Repo, ports.AuditLogRepo):
     ) -> AuditRecord:
         seq, prev_hash = self.head()
         seq += 1
-        form = audit.canonical(
-            seq=seq, id=id, at=at, actor=actor, action=action, subject=subject, detail=detail
+        sealed = audit.seal(
+            prev_hash,
+            seq=seq,
+            id=id,
+            at=at,
+            actor=actor,
+            action=action,
+            subject=subject,
+            detail=detail,
         )
         record = AuditRecord(
             seq,
@@ -698,7 +717,9 @@ class FakeAudit(_Repo, ports.AuditLogRepo):
             subject,
             detail,
             prev_hash,
-            audit.chain_hash(prev_hash, form),
+            sealed.hash,
+            body_digest=sealed.body_digest,
+            salt=sealed.salt,
         )
         self.db.audit.append(record)
         return record
@@ -732,6 +753,9 @@ class FakeBlocks(_Repo, ports.BlocksRepo):
 
     def for_subjects(self, kind: str, subjects: Sequence[str]) -> dict[str, Block]:
         return {s: self.db.blocks[(kind, s)] for s in subjects if (kind, s) in self.db.blocks}
+
+    def revoke_customer_tokens(self, customer_id: str) -> int:
+        return 0  # the in-memory world keeps no sessions
 
 
 class FakeBoundedCalls(_Repo, ports.BoundedCallsRepo):
@@ -829,6 +853,57 @@ class FakeEvidence(_Repo, ports.EvidenceRepo):
         return out
 
 
+class FakeRetention(_Repo, privacy_ports.RetentionRepo):
+    """The customer's own acts (sign-in, withdrawal); the purge's candidates and
+    destruction are SQL over many tables and are tested on SQLite and PostgreSQL."""
+
+    def seen(self, customer_id: str, now: datetime) -> None:
+        self.db.last_active[customer_id] = now
+
+    def open_work(self, customer_id: str) -> tuple[int, int, int]:
+        items = sum(
+            1
+            for r in self.db.items.values()
+            if r["customer_id"] == customer_id and ItemStatus(r["status"]) not in ITEM_TERMINAL
+        )
+        payouts = sum(
+            1
+            for r in self.db.payouts.values()
+            if r["customer_id"] == customer_id and PayoutStatus(r["status"]) not in PAYOUT_TERMINAL
+        )
+        owed = abs(self._uow.ledger.balance(customer_account(customer_id), "KRW"))
+        return items, payouts, owed
+
+    def withdraw(self, customer_id: str, now: datetime) -> bool:
+        c = self.db.customers.get(customer_id)
+        if c is None or c.status != "active":
+            return False
+        self.db.customers[customer_id] = replace(c, status="withdrawn")
+        return True
+
+
+class FakeAccessLog(_Repo, privacy_ports.AccessLogRepo):
+    def add(self, entries: list[AccessEntry]) -> None:
+        self.db.access_log.extend(entries)
+
+    def page(
+        self,
+        *,
+        customer_id: str | None,
+        operator_id: str | None,
+        before: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[AccessEntry]:
+        rows = sorted(self.db.access_log, key=lambda e: (e.at, e.id), reverse=True)
+        return [
+            e
+            for e in rows
+            if customer_id in (None, e.customer_id)
+            and operator_id in (None, e.operator_id)
+            and (before is None or (e.at, e.id) < before)
+        ][:limit]
+
+
 class FakeUnitOfWork:
     def __init__(self, database: FakeDatabase) -> None:
         self.database = database
@@ -848,7 +923,7 @@ class FakeUnitOfWork:
         self.audit = FakeAudit(self)  # type: ignore[abstract]
         self.bounded = FakeBoundedCalls(self)
         self.webhooks = FakeWebhooks(self)  # type: ignore[abstract]
-        self.blocks = FakeBlocks(self)  # type: ignore[abstract]
+        self.blocks = FakeBlocks(self)
         self.consents = FakeConsents(self)
         self.notices = FakeNotices(self)
         self.bank_hours = FakeBankHours(self)
@@ -858,6 +933,8 @@ class FakeUnitOfWork:
         self.identity_checks = FakeIdentityChecks(self)
         self.identities = FakeIdentities(self)
         self.due_diligence = FakeDueDiligence(self)
+        self.retention = FakeRetention(self)  # type: ignore[abstract]
+        self.access_log = FakeAccessLog(self)
 
     def __enter__(self) -> FakeUnitOfWork:
         self.work = copy.deepcopy(self.database)

@@ -152,6 +152,7 @@ def build_deps(
         trusted_proxies=cidr_list(settings.trusted_proxies),
         identity=instrument("identity", identity) if identity is not None else None,
         rule_params=rule_params_from(settings),
+        retention=settings.retention,
     )
     return deps
 

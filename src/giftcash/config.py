@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from giftcash.domain.bank_hours import InvalidBankHours, parse_nightly
 from giftcash.domain.banks import BANKS
 from giftcash.domain.jurisdictions import DEFAULT_JURISDICTION
+from giftcash.domain.retention import RetentionPeriods
 from giftcash.service.bound_limits import Bounds
 
 
@@ -83,6 +84,19 @@ class Settings(BaseSettings):
     # Proxies in front of the app (comma-separated CIDRs) whose X-Forwarded-For names the
     # client; from anyone else the header is ignored (docs/deploy.md).
     trusted_proxies: str = ""
+    # Retention periods (domain/retention.py): JSON with any of the fields of
+    # RetentionPeriods, e.g. GIFTCASH_RETENTION='{"personal_keep_days": 365}'. The
+    # statutory floors (5 years of transaction records, 2 years of the access log) refuse
+    # to start below them.
+    retention: RetentionPeriods = Field(default_factory=RetentionPeriods)
+
+    @field_validator("retention")
+    @classmethod
+    def _retention_floors(cls, value: RetentionPeriods) -> RetentionPeriods:
+        problems = value.problems()
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
 
     # Banks' nightly windows (점검 시간) in Korean time, HH:MM-HH:MM, crossing midnight when
     # the end is earlier: every bank's, and the banks that differ as JSON, e.g.

@@ -30,6 +30,7 @@ CAPABILITIES = (
     "intake",
     "ops",
     "payouts",
+    "privacy",
     "reconcile",
     "redemption",
     "reports",

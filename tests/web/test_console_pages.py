@@ -38,6 +38,7 @@ ALLOWED = {
     "bank_hours": {"finance", "admin"},
     "reconciliation": {"finance", "admin"},
     "audit": {"finance", "admin"},
+    "privacy": {"admin"},
 }
 GETS = {
     "/admin": "dashboard",
@@ -59,6 +60,7 @@ GETS = {
     "/admin/submissions/{submission_id}/evidence.{fmt}": "items",
     "/admin/reconciliation": "reconciliation",
     "/admin/audit": "audit",
+    "/admin/privacy": "privacy",
 }
 POSTS = {
     "/admin/review/{item_id}/approve": "review",

@@ -61,6 +61,7 @@ class AuditRow:
     action: str
     subject: str | None
     detail: dict[str, Any] | None
+    redacted_at: datetime | None = None  # its detail erased by the purge (audit/log.py)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from giftcash.domain.states import PayoutStatus as PS
 from giftcash.identity import bank_accounts
 from giftcash.ops import health
 from giftcash.payouts import notices, sending
+from giftcash.privacy import purge
 from giftcash.redemption import steps as redemption
 from giftcash.review import cases
 from giftcash.service.deps import Deps
@@ -64,6 +65,9 @@ class Worker:
     # None: an HTTP sender refusing, beside private networks, ``deps.outbound_denied``
     webhook_sender: webhooks.Sender | None = None
     cases_every_s: float | None = 60.0  # the AML detectors (review/cases.py); None: never
+    # The retention schedule (privacy/purge.py): what is due is little in a day, and a
+    # purge with nothing due changes nothing, so every worker may run it; None: never.
+    retention_every_s: float | None = 3600.0
     # A heartbeat is a commit, and every commit is synced to disk (engine.py, durability):
     # beating every pass cost an idle worker ten syncs a second. Readiness calls a worker
     # stale only after max(2 leases, 30 s) (ops/health.py).
@@ -82,6 +86,7 @@ class Worker:
             policy = OutboundPolicy.of(denied=self.deps.outbound_denied)
             self.webhook_sender = HttpWebhookSender(policy=policy)
         self._cases_due = time.monotonic() + (self.cases_every_s or 0.0)
+        self._retention_due = time.monotonic() + (self.retention_every_s or 0.0)
         self._beat_due = 0.0  # the first pass beats
         self.pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="gc-call")
         # the bank's calls have their own threads, so they never queue behind the issuers'
@@ -157,6 +162,11 @@ class Worker:
         if self.cases_every_s is not None and time.monotonic() >= self._cases_due:
             self._cases_due = time.monotonic() + self.cases_every_s
             cases.scan(d)  # now and then, not every pass: it reads a week of facts
+        if self.retention_every_s is not None and time.monotonic() >= self._retention_due:
+            self._retention_due = time.monotonic() + self.retention_every_s
+            report = purge.purge(d, batch=self.batch or purge.BATCH)
+            if report.erased.total:
+                log.info("retention purge", extra={"counts": report.erased.counts()})
         return done
 
     def _payout_steps(self) -> int:

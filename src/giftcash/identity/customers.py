@@ -54,6 +54,24 @@ SIGNUP_NOTICE = (
 )
 
 
+def withdrawn_notice(keep_days: int) -> str:
+    """What a withdrawn account's phone receives when someone signs up with it: the phone
+    stays with the withdrawn account until the retention schedule pseudonymises it
+    (privacy/withdrawal.py)."""
+    return (
+        "[giftcash] 이 번호는 탈퇴한 계정에 연결되어 있어 지금은 가입할 수 없습니다. "
+        f"탈퇴 후 {keep_days}일이 지나면 신규 회원으로 다시 가입할 수 있습니다."
+    )
+
+
+def _notice_for(deps: Deps, existing: Customer) -> str:
+    return (
+        SIGNUP_NOTICE
+        if existing.status == "active"
+        else withdrawn_notice(deps.retention.personal_keep_days)
+    )
+
+
 def signup_text(code: str) -> str:
     return f"[giftcash] 인증번호 [{code}]를 입력해 주세요. 5분 안에 입력해야 합니다."
 
@@ -108,7 +126,7 @@ def signup(
         if existing is not None and existing.verified:
             # A challenge nobody is told the code of, so verifying answers as for a new
             # number (wrong code, expired, too many tries); the notice goes to the phone.
-            code, text, key = numeric_code(6), SIGNUP_NOTICE, sms_id
+            code, text, key = numeric_code(6), _notice_for(deps, existing), sms_id
         else:
             if existing is None:
                 uow.customers.add(customer_id, phone, name, birth_date, password_hash, now)
@@ -160,7 +178,7 @@ def resend_code(deps: Deps, *, phone: str, device_key: str | None = None) -> Non
         text: str | None = None
         key = ""
         if existing is not None and existing.verified:
-            text, key = SIGNUP_NOTICE, sms_id
+            text, key = _notice_for(deps, existing), sms_id
         elif existing is not None:
             text = signup_text(code)
         challenge_id = deps.new_id()
@@ -309,8 +327,11 @@ def issue_token(deps: Deps, *, phone: str, password: str, device_key: str | None
             raise errors.InvalidCredentials("phone or password is wrong")
         if not customer.verified:
             raise errors.PhoneNotVerified("verify your phone number first")
+        if customer.status != "active":  # withdrawn (privacy/withdrawal.py)
+            raise errors.AccountClosed("this account was closed at the customer's request")
         blocks.refuse_if_blocked(uow, customer.id, device_key)
         token = sessions.add_token(uow, deps, customer.id, now)
+        uow.retention.seen(customer.id, now)  # the retention schedule's last activity
         uow.commit()
     return token
 

@@ -7,6 +7,7 @@ from giftcash.selftest.crash import CrashPlan, run_crash
 from giftcash.selftest.demo_crash import DemoPlan, run_demo_crash
 from giftcash.selftest.faults import FaultPlan, run_faults
 from giftcash.selftest.identity_faults import IdentityPlan, run_identity
+from giftcash.selftest.purge_crash import PurgeCrashPlan, run_purge_crash
 from giftcash.selftest.registry import Context, Row, scenario
 
 QUICK_CRASH = CrashPlan(items=120, max_kills=25, kill_phase_s=25.0)
@@ -42,3 +43,11 @@ def identity(ctx: Context) -> Row:
 def demo_crash(ctx: Context) -> Row:
     """``giftcash demo`` killed mid-batch and started again on its data directory."""
     return run_demo_crash(ctx, LONG_DEMO if ctx.long else QUICK_DEMO)[0]
+
+
+@scenario("purge-crash", order=35)
+def purge_crash(ctx: Context) -> Row:
+    """``giftcash privacy purge`` killed with SIGKILL mid-run and run again: the old
+    customers forgotten, nobody else touched, the books and the audit chain intact."""
+    plan = PurgeCrashPlan(old=2000, max_kills=30) if ctx.long else PurgeCrashPlan()
+    return run_purge_crash(ctx, plan)

@@ -12,6 +12,7 @@ from typing import Protocol
 from giftcash.domain.bank_hours import Nightly, parse_nightly
 from giftcash.domain.brands import CATALOGUE, Brand, brand_index
 from giftcash.domain.jurisdictions import DEFAULT_JURISDICTION
+from giftcash.domain.retention import RetentionPeriods
 from giftcash.service.bound_limits import BoundEvents, Bounds, NoEvents
 from giftcash.service.outbound import Resolver
 from giftcash.service.ports import BankPort, Clock, IdentityPort, IssuerPort, SmsPort
@@ -142,6 +143,8 @@ class Deps:
     # Thresholds of the rule pack set by the deployment (settings): applied over the pack
     # before the operator's overrides; a statutory rule's may only be tightened.
     rule_params: Mapping[str, int] = field(default_factory=dict)
+    # How long records are kept (domain/retention.py, privacy/purge.py).
+    retention: RetentionPeriods = field(default_factory=RetentionPeriods)
 
     def reader(self) -> UnitOfWork:
         """A unit of work that only reads: a snapshot that never takes the write lock

@@ -184,3 +184,18 @@ class IdentityNotConfigured(DomainError):
 
     code = "identity_not_configured"
     kind = "not_found"
+
+
+class AccountClosed(Forbidden):
+    """The customer withdrew (탈퇴): no sign-in; the phone signs up again once the
+    retention schedule has pseudonymised the old account (domain/retention.py)."""
+
+    code = "account_closed"
+
+
+class WithdrawalRefused(DomainError):
+    """Withdrawal while sales or payouts are open: they finish first, so nothing owed is
+    dropped. ``reason``: open_sales | payouts_in_flight | money_owed."""
+
+    code = "withdrawal_refused"
+    kind = "conflict"

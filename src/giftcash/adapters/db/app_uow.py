@@ -32,6 +32,7 @@ from giftcash.adapters.db.repositories_keys import EncryptedColumns
 from giftcash.adapters.db.repositories_notices import Notices
 from giftcash.adapters.db.repositories_ops import Figures, Support, Workers
 from giftcash.adapters.db.repositories_payouts import AdminPayouts, Payouts
+from giftcash.adapters.db.repositories_privacy import AccessLog, Retention
 from giftcash.adapters.db.repositories_reconcile import Reconciliation
 from giftcash.adapters.db.repositories_review import ReviewQueue
 from giftcash.adapters.db.repositories_stops import Stops
@@ -92,6 +93,10 @@ class AppUnitOfWork(SqlUnitOfWork):
         self.identity_checks = IdentityChecks(conn)
         self.identities = Identities(conn)
         self.due_diligence = DueDiligenceRecords(conn)
+        # the retention schedule, withdrawal and the log of console views of personal data
+        # (repositories_privacy.py)
+        self.retention = Retention(conn)
+        self.access_log = AccessLog(conn)
         return self
 
     def ping(self) -> None:

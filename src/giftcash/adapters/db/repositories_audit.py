@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, text, update
+from sqlalchemy import Connection, String, func, insert, literal, select, text, update
 
 from giftcash.adapters.db import tables as t
-from giftcash.audit.log import AuditRecord, canonical, chain_hash
+from giftcash.audit.log import REDACTED_DEVICE, AuditRecord, seal
 
 PAGE = 1000
 
@@ -26,6 +26,9 @@ def _record(r: Any) -> AuditRecord:
         detail=r.detail,
         prev_hash=r.prev_hash,
         hash=r.hash,
+        body_digest=r.body_digest,
+        salt=r.salt,
+        redacted_at=r.redacted_at,
     )
 
 
@@ -60,10 +63,68 @@ class AuditLog:
             "subject": subject,
             "detail": detail,
         }
-        digest = chain_hash(head.hash, canonical(**fields))
-        self.conn.execute(insert(t.audit_log).values(**fields, prev_hash=head.hash, hash=digest))
-        self.conn.execute(update(t.audit_head).where(h.id == 1).values(seq=seq, hash=digest))
-        return AuditRecord(**fields, prev_hash=head.hash, hash=digest)
+        sealed = seal(head.hash, **fields)
+        sealing = {"salt": sealed.salt, "body_digest": sealed.body_digest}
+        self.conn.execute(
+            insert(t.audit_log).values(**fields, **sealing, prev_hash=head.hash, hash=sealed.hash)
+        )
+        self.conn.execute(update(t.audit_head).where(h.id == 1).values(seq=seq, hash=sealed.hash))
+        return AuditRecord(**fields, prev_hash=head.hash, hash=sealed.hash, **sealing)
+
+    def redact(self, subject: str, now: datetime, limit: int) -> list[int]:
+        c = t.audit_log.c
+        return self._redact(
+            (c.subject == subject, c.salt.is_not(None), c.redacted_at.is_(None)), now, limit
+        )
+
+    def redact_items_of(self, customer_id: str, now: datetime, limit: int) -> list[int]:
+        c, i = t.audit_log.c, t.items.c
+        items = select(literal("item:", String) + i.id).where(i.customer_id == customer_id)
+        return self._redact(
+            (c.subject.in_(items), c.salt.is_not(None), c.redacted_at.is_(None)), now, limit
+        )
+
+    def _redact(self, where: tuple[Any, ...], now: datetime, limit: int) -> list[int]:
+        c = t.audit_log.c
+        seqs = [
+            int(s)
+            for s in self.conn.execute(
+                select(c.seq).where(*where).order_by(c.seq).limit(limit)
+            ).scalars()
+        ]
+        if seqs:
+            self.conn.execute(
+                update(t.audit_log)
+                .where(c.seq.in_(seqs))
+                .values(detail=None, salt=None, redacted_at=now)
+            )
+        return seqs
+
+    def redact_old_devices(self, before: datetime, now: datetime, limit: int) -> list[int]:
+        c, b = t.audit_log.c, t.blocks.c
+        blocked = select(literal("device:", String) + b.subject).where(b.kind == "device")
+        seqs = [
+            int(s)
+            for s in self.conn.execute(
+                select(c.seq)
+                .where(
+                    c.subject.like("device:%"),
+                    c.subject != REDACTED_DEVICE,
+                    c.salt.is_not(None),
+                    c.at < before,
+                    c.subject.not_in(blocked),
+                )
+                .order_by(c.seq)
+                .limit(limit)
+            ).scalars()
+        ]
+        if seqs:
+            self.conn.execute(
+                update(t.audit_log)
+                .where(c.seq.in_(seqs))
+                .values(subject=REDACTED_DEVICE, detail=None, salt=None, redacted_at=now)
+            )
+        return seqs
 
     def snapshot(self) -> None:
         """Make this transaction one snapshot (PostgreSQL: REPEATABLE READ), so a chain walk

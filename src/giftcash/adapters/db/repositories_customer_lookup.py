@@ -163,7 +163,7 @@ class ConsoleSearch:
         limit: int,
     ) -> list[dict[str, Any]]:
         c = t.audit_log.c
-        q = select(c.seq, c.at, c.actor, c.action, c.subject, c.detail)
+        q = select(c.seq, c.at, c.actor, c.action, c.subject, c.detail, c.redacted_at)
         if actor:
             q = q.where(c.actor.like(f"%{_like_escape(actor)}%", escape="\\"))
         if action:

@@ -61,7 +61,8 @@ class EncryptedColumns:
         spec = _spec(table_name)
         table = t.metadata.tables[table_name]
         cols = [table.c[spec[0]], table.c[spec[1]], *(table.c[b] for b, _ in spec[2])]
-        q = select(*cols).where(table.c[spec[1]] != current)
+        # a destroyed row (privacy/purge.py) has nothing left to re-encrypt
+        q = select(*cols).where(table.c[spec[1]] != current, table.c[spec[1]] != "destroyed")
         if after_id is not None:
             q = q.where(table.c[spec[0]] > after_id)
         rows = self.conn.execute(q.order_by(table.c[spec[0]]).limit(limit))

@@ -158,6 +158,13 @@ customers = Table(
     Column("status", String(32), nullable=False),
     Column("phone_verified_at", UtcDateTime, nullable=True),
     _created_at(),
+    # The retention schedule (domain/retention.py, privacy/purge.py): ``status`` is
+    # active | withdrawn | pseudonymised; the last sign-in (NULL: none since sign-up); the
+    # withdrawal (탈퇴); when the person's data was replaced by a pseudonym.
+    Column("last_active_at", UtcDateTime, nullable=True),
+    Column("withdrawn_at", UtcDateTime, nullable=True),
+    Column("pseudonymised_at", UtcDateTime, nullable=True),
+    Index(None, "status", "id"),
 )
 
 sms_challenges = Table(
@@ -219,6 +226,9 @@ bank_accounts = Table(
     Column("verify_bank_tran_id", String(32), nullable=True, unique=True),
     _created_at(),
     Column("verified_at", UtcDateTime, nullable=True),
+    # Destroyed by the retention schedule: number, hash, mask and holder emptied, the key id
+    # set to ``destroyed`` (privacy/purge.py); the row stays for the payouts naming it.
+    Column("destroyed_at", UtcDateTime, nullable=True),
     CheckConstraint("status IN ('verifying', 'verified', 'failed')", name="status"),
     Index(None, "customer_id"),
     Index(None, "account_number_hmac"),
@@ -410,6 +420,11 @@ audit_log = Table(
     Column("detail", Json, nullable=True),
     Column("prev_hash", Hash, nullable=False),
     Column("hash", Hash, nullable=False),
+    # Sealed records (audit/log.py): the chain covers ``body_digest``, a digest of subject
+    # and detail salted with ``salt``; redaction erases detail and salt (NULL before 0014).
+    Column("body_digest", Hash, nullable=True),
+    Column("salt", String(64), nullable=True),
+    Column("redacted_at", UtcDateTime, nullable=True),
     # Failed operator logins are counted from here (per username, in a time window).
     Index(None, "action", "subject", "at"),
 )
@@ -843,4 +858,26 @@ customer_due_diligence = Table(
     Column("answers_enc", LargeBinary, nullable=True),
     Column("answers_key_id", String(32), nullable=True),
     Column("answered_at", UtcDateTime, nullable=True),
+)
+
+# -- the log of console views of personal data (privacy/access_log.py) ------------------------
+# One row per customer whose personal data a console page or export showed (a page that
+# showed none: one row with no customer): who (operator id and role), what (the page, the
+# fields), when. Ids only, never the data itself. Kept at least 2 years (the purge's
+# ``access_log_keep_days``, floor 730).
+personal_data_access = Table(
+    "personal_data_access",
+    metadata,
+    _id(),
+    Column("view_id", Id, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("operator_id", Id, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("page", String(32), nullable=False),
+    Column("subject", Text, nullable=True),  # the page's own subject: case:<id>, payout:<id>
+    Column("customer_id", Id, nullable=True),
+    Column("fields", String(200), nullable=False),
+    Index(None, "at"),
+    Index(None, "customer_id", "at"),
+    Index(None, "operator_id", "at"),
 )

@@ -21,6 +21,8 @@ from giftcash.entrypoints.api.deps import DepsDep, IdemKey, bearer_token
 from giftcash.identity import operators
 from giftcash.identity.operators import Operator
 from giftcash.payouts import reads as payout_reads
+from giftcash.privacy import access_log
+from giftcash.privacy.access_log import View
 from giftcash.review import queue as review
 from giftcash.service.deps import Deps
 
@@ -214,6 +216,10 @@ class AuditRecordOut(BaseModel):
     detail: dict[str, Any] | None
     prev_hash: str
     hash: str
+    # A sealed record's chain covers this digest of subject and detail (audit/log.py);
+    # a redacted one has it and no detail. None for records from before sealing.
+    body_digest: str | None = None
+    redacted_at: datetime | None = None
 
 
 class AuditHeadOut(BaseModel):
@@ -302,6 +308,8 @@ def review_queue(
 ) -> ReviewList:
     rows = review.review_queue(deps, cursor=cursor, limit=limit + 1)
     page, more = rows[:limit], len(rows) > limit
+    view = View("review", ("name", "age_band", "bank_account_masked", "holder_name"), "api")
+    access_log.record(deps, op, view, [e.customer["id"] for e in page])
     return ReviewList(
         data=[
             ReviewEntryOut(
@@ -426,6 +434,8 @@ def audit_log(op: Finance, deps: DepsDep, cursor: Cursor = None, limit: Limit = 
                 detail=r.detail,
                 prev_hash=r.prev_hash,
                 hash=r.hash,
+                body_digest=r.body_digest,
+                redacted_at=r.redacted_at,
             )
             for r in page.records
         ],

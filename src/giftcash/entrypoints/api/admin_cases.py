@@ -15,6 +15,8 @@ from starlette.concurrency import run_in_threadpool
 from giftcash.entrypoints.api import idempotency
 from giftcash.entrypoints.api.admin import AnyOperator, Cursor, Finance, Limit, Strict
 from giftcash.entrypoints.api.deps import DepsDep, IdemKey
+from giftcash.privacy import access_log
+from giftcash.privacy.access_log import View
 from giftcash.review import cases
 from giftcash.service.deps import Deps
 
@@ -102,6 +104,8 @@ def export_cases(
     status: StatusFilter = None,
 ) -> Response:
     report = cases.export(deps, op, fmt=format, status=status)
+    subject = f"api:cases:{status or 'all'}:{format}"
+    access_log.record(deps, op, View("case_export", ("masked_name",), subject), [])
     return Response(
         report.content,
         media_type=report.media_type,
@@ -115,6 +119,8 @@ def export_cases(
 @router.get("/{case_id}", response_model=CaseDetailOut)
 def get_case(case_id: str, op: AnyOperator, deps: DepsDep) -> CaseDetailOut:
     d = cases.get_case(deps, case_id)
+    view = View("case", ("name", "masked_evidence"), f"api:case:{d.case.id}")
+    access_log.record(deps, op, view, [c["id"] for c in d.customers])
     return CaseDetailOut(
         **_case(d.case).model_dump(),
         customers=[CaseCustomerOut(**c) for c in d.customers],

@@ -16,6 +16,7 @@ from giftcash.entrypoints.cli import (
     keys,
     operators,
     payouts,
+    privacy,
     reconcile,
     reports,
     rules,
@@ -59,6 +60,7 @@ app.add_typer(payouts.items_app, name="items", no_args_is_help=True)
 app.add_typer(rules.rules_app, name="rules")
 app.add_typer(evidence.evidence_app, name="evidence", no_args_is_help=True)
 app.add_typer(evidence.bank_hours_app, name="bank-hours", no_args_is_help=True)
+app.add_typer(privacy.privacy_app, name="privacy", no_args_is_help=True)
 for _command in (running.demo, running.serve, running.worker, running.simulator):
     app.command()(_command)
 app.command()(selftest.selftest)

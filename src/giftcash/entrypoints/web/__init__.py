@@ -21,6 +21,7 @@ def customer_routers() -> list[APIRouter]:
         customer_history,
         customer_notices,
         customer_prices,
+        customer_privacy,
         customer_scan,
         customer_sell,
         customer_tiers,
@@ -33,6 +34,7 @@ def customer_routers() -> list[APIRouter]:
         customer_tiers.router,  # /accounts/identity... before /accounts/{id}/verify
         customer_accounts.router,
         customer_notices.router,
+        customer_privacy.router,
         customer_scan.router,  # before customer_sell: /sell/scan is its own page
         customer_sell.router,
         customer_history.router,
@@ -49,6 +51,7 @@ def console_routers() -> list[APIRouter]:
         console_customers,
         console_dashboard,
         console_payouts,
+        console_privacy,
         console_reconcile,
         console_review,
         console_stops,
@@ -66,6 +69,7 @@ def console_routers() -> list[APIRouter]:
         console_bank_hours.hours,
         console_reconcile.reconciliation,
         console_audit.audit,
+        console_privacy.privacy,
     ]
 
 

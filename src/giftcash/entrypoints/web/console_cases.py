@@ -19,10 +19,12 @@ from giftcash.entrypoints.web.console_pages import (
     render_console,
     router,
 )
+from giftcash.entrypoints.web.console_privacy import log_view
 from giftcash.entrypoints.web.i18n import N_
 from giftcash.entrypoints.web.pages import field, redirect
 from giftcash.entrypoints.web.security import deps_of
 from giftcash.identity import tiers
+from giftcash.privacy.access_log import View
 from giftcash.redemption import evidence
 from giftcash.review import cases as case_service
 from giftcash.service.deps import Deps
@@ -88,8 +90,10 @@ def cases_page(
 @cases.get("/cases/{case_id}")
 @console_errors
 def case_page(request: Request, case_id: str) -> Response:
-    allow(request, "cases")
+    op = allow(request, "cases")
     detail = case_service.get_case(deps_of(request), case_id[:64])
+    view = View("case", ("name", "masked_evidence"), subject=f"case:{detail.case.id}")
+    log_view(request, op, view, [c["id"] for c in detail.customers])
     nexts = sorted(s.value for s in CASE_TRANSITIONS[CaseStatus(detail.case.status)])
     item_ids = [str(e["item_id"]) for e in detail.evidence if e.get("item_id")]
     context = {
@@ -147,6 +151,9 @@ def export(request: Request) -> Response:
     report = case_service.export(
         deps_of(request), op, fmt=fmt, status=None if status in ("", "all") else status
     )
+    # the export names customers by masked name; which customers is in the file itself
+    subject = f"cases:{status or 'all'}:{fmt}"[:64]
+    log_view(request, op, View("case_export", ("masked_name",), subject=subject), [])
     return Response(
         report.content,
         media_type=report.media_type,

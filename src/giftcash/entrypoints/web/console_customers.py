@@ -21,10 +21,12 @@ from giftcash.entrypoints.web.console_pages import (
     render_console,
     router,
 )
+from giftcash.entrypoints.web.console_privacy import log_view
 from giftcash.entrypoints.web.i18n import N_
 from giftcash.entrypoints.web.pages import field, redirect
 from giftcash.entrypoints.web.security import deps_of
 from giftcash.identity import blocks, customer_lookup, tiers
+from giftcash.privacy.access_log import View
 from giftcash.service.deps import Deps
 
 customers = router()
@@ -49,6 +51,8 @@ SEARCH_BY = {
     "account": N_("Account number"),
     "device": N_("Device"),
 }
+# What the customer record shows of the person (the access log names them).
+CUSTOMER_FIELDS = ("name", "phone", "age_band", "bank_accounts", "devices", "notes", "sales")
 DONE = {
     "blocked": N_("Blocked. The customer's sessions ended; sign-in and sales are refused."),
     "unblocked": N_("Unblocked."),
@@ -62,16 +66,19 @@ DONE = {
 @customers.get("/customers")
 @console_errors
 def customers_page(request: Request, q: str = "", by: str = "phone_or_name") -> Response:
-    allow(request, "customers")
+    op = allow(request, "customers")
     deps = deps_of(request)
     q, by = q[:100], by if by in SEARCH_BY else "phone_or_name"
     found = customer_lookup.search_customers(deps, q, by) if q.strip() else None
+    recent = customer_lookup.recent_customers(deps) if found is None else []
+    shown = [c.id for c in (found if found is not None else recent)]
+    log_view(request, op, View("customers", ("name", "phone_masked", "age_band")), shown)
     context = {
         "q": q if by != "code" else "",  # a code is bearer value: not echoed back
         "by": by,
         "SEARCH_BY": SEARCH_BY,
         "found": found,
-        "recent": customer_lookup.recent_customers(deps) if found is None else [],
+        "recent": recent,
         "masked_phone": masked_phone,
     }
     return render_console(request, "console/customers.html", context)
@@ -80,9 +87,10 @@ def customers_page(request: Request, q: str = "", by: str = "phone_or_name") -> 
 @customers.get("/customers/{customer_id}")
 @console_errors
 def customer_page(request: Request, customer_id: str) -> Response:
-    allow(request, "customers")
+    op = allow(request, "customers")
     deps = deps_of(request)
     record = customer_lookup.customer_record(deps, customer_id[:64])
+    log_view(request, op, View("customer", CUSTOMER_FIELDS), [record.customer.id])
     context = {
         "r": record,
         "w": customer_lookup.customer_watch(deps, record.customer.id),

@@ -59,6 +59,7 @@ AREAS: dict[str, tuple[str, ...]] = {
     "bank_hours": ("finance",),
     "reconciliation": ("finance",),
     "audit": ("finance",),
+    "privacy": (),  # the log of console views of personal data: admin only
 }
 
 # The navigation, in order: (area, path, label).
@@ -73,6 +74,7 @@ NAV = (
     ("brands", "/admin/brands", N_("Brands")),
     ("reconciliation", "/admin/reconciliation", N_("Reconciliation")),
     ("audit", "/admin/audit", N_("Audit log")),
+    ("privacy", "/admin/privacy", N_("Personal data access")),
 )
 
 ROLES = {

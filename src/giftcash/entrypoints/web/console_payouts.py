@@ -21,12 +21,14 @@ from giftcash.entrypoints.web.console_pages import (
     render_console,
     router,
 )
+from giftcash.entrypoints.web.console_privacy import log_view
 from giftcash.entrypoints.web.i18n import N_
 from giftcash.entrypoints.web.pages import redirect
 from giftcash.entrypoints.web.security import deps_of
 from giftcash.ops import support
 from giftcash.payouts import operations as ops
 from giftcash.payouts import reads as payout_reads
+from giftcash.privacy.access_log import View
 from giftcash.redemption import evidence
 from giftcash.service.deps import Deps
 
@@ -49,11 +51,13 @@ BANK_OUTCOMES = {
 @payouts.get("/payouts")
 @console_errors
 def payouts_page(request: Request, status: str = "", after: str = "") -> Response:
-    allow(request, "payouts")
+    op = allow(request, "payouts")
     status = status[:16] if status in payout_reads.PAYOUT_STATUSES else ""
     rows = payout_reads.payout_rows(
         deps_of(request), status=status or None, cursor=after[:64] or None, limit=PAGE_SIZE + 1
     )
+    view = View("payouts", ("name", "bank_account_masked"))
+    log_view(request, op, view, [p.customer_id for p in rows[:PAGE_SIZE]])
     context = {
         "banks": BANKS,
         "payouts": rows[:PAGE_SIZE],

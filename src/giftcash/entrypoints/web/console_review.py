@@ -25,9 +25,11 @@ from giftcash.entrypoints.web.console_pages import (
     render_console,
     router,
 )
+from giftcash.entrypoints.web.console_privacy import log_view
 from giftcash.entrypoints.web.i18n import N_
 from giftcash.entrypoints.web.pages import field, redirect
 from giftcash.entrypoints.web.security import deps_of
+from giftcash.privacy.access_log import View
 from giftcash.review import queue as review_queue
 from giftcash.service.deps import Deps
 
@@ -51,7 +53,7 @@ def _cursor(request: Request) -> str | None:
 @review.get("/review")
 @console_errors
 def review_page(request: Request) -> Response:
-    allow(request, "review")
+    op = allow(request, "review")
     deps = deps_of(request)
     cases = review_queue.review_cases(deps, cursor=_cursor(request), limit=PAGE_SIZE + 1)
     done = request.query_params.get("done", "")
@@ -68,6 +70,9 @@ def review_page(request: Request) -> Response:
         "banks": BANKS,
         **_recent_context(request),
     }
+    view = View("review", ("name", "phone", "age_band", "bank_account_masked", "holder_name"))
+    shown = [c.entry.customer["id"] for c in cases[:PAGE_SIZE]]
+    log_view(request, op, view, [*shown, *(r["customer_id"] for r in context["recent"])])
     return render_console(request, "console/review.html", context)
 
 
@@ -86,8 +91,11 @@ def _recent_context(request: Request) -> dict:
 @review.get("/review/recent")
 @console_errors
 def recent_fragment(request: Request) -> Response:
-    allow(request, "review")
-    return render_console(request, "console/_recent.html", _recent_context(request))
+    op = allow(request, "review")
+    context = _recent_context(request)
+    shown = [r["customer_id"] for r in context["recent"]]
+    log_view(request, op, View("review_recent", ("name",)), shown)
+    return render_console(request, "console/_recent.html", context)
 
 
 def _decide(request: Request, item_id: str, approve: bool) -> Response:

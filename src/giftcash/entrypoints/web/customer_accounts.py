@@ -69,6 +69,9 @@ def account_page(
         "notices_error": None,
         "tier": tiers.view(deps, customer_id) if deps.identity is not None else None,
         "tier_error": None,
+        "withdraw_error": None,
+        "keep_days": deps.retention.personal_keep_days,
+        "keep_years": deps.retention.transaction_keep_years,
         **extra,
     }
     return render(request, "customer/accounts.html", context, status=status)

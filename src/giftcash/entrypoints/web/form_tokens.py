@@ -32,7 +32,9 @@ from giftcash.service.errors import FormExpired
 FIELD = "form_token"
 TTL_S = 12 * 3600  # a sell form left open over a working day still sends
 MAX_TOKEN_CHARS = 200
-SKIPPED_FIELDS = frozenset({FIELD, "csrf_token"})
+# Not in the stored request hash: the tokens themselves, and a password (an unsalted
+# hash of it in the idempotency table could be checked against guesses).
+SKIPPED_FIELDS = frozenset({FIELD, "csrf_token", "password"})
 
 FormWork = Callable[[Deps], dict[str, str]]
 

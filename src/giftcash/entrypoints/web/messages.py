@@ -196,6 +196,10 @@ ERRORS = {
         "to go on; the optional ones you may leave."
     ),
     "phone_not_verified": N_("Confirm your phone number with the SMS code first."),
+    "account_closed": N_(
+        "This account was closed at your request. You can sign up again as a new customer "
+        "once its records have been destroyed."
+    ),
     "unauthorized": N_("Please sign in again."),
     "invalid_amount": N_("Enter the voucher's face value as a whole number."),
     "face_value_not_offered": N_("This brand is not sold at this amount."),
@@ -240,6 +244,21 @@ FIELD_ERRORS = {
     ("invalid_input", "source_of_funds"): N_("Answer each question in 1 to 100 characters."),
     ("invalid_input", "purpose"): N_("Answer each question in 1 to 100 characters."),
     ("invalid_bank_account", "account_number"): N_("An account number has 10 to 16 digits."),
+    ("invalid_credentials", "password"): N_("The password is not right."),
+    ("too_many_attempts", "password"): N_(
+        "Too many wrong passwords. Wait a few minutes, then try again."
+    ),
+    ("withdrawal_refused", "open_sales"): N_(
+        "You have sales still in progress. They finish first (usually within minutes); "
+        "then you can close your account."
+    ),
+    ("withdrawal_refused", "payouts_in_flight"): N_(
+        "A payout to you is still on its way. Once it has arrived you can close your account."
+    ),
+    ("withdrawal_refused", "money_owed"): N_(
+        "We still owe you money for a sale our staff must finish. Call customer support; "
+        "once it is settled you can close your account."
+    ),
 }
 
 PIN_LABELS = {"PIN": N_("PIN"), "issue date (YYYYMMDD)": N_("issue date (YYYYMMDD)")}

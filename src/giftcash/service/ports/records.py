@@ -206,6 +206,12 @@ class AuditRecord:
     detail: dict[str, Any] | None
     prev_hash: str
     hash: str
+    # Sealed records (audit/log.py): the chain hashes ``body_digest``, a salted digest of
+    # subject and detail, so the detail can be redacted (salt and detail erased) while
+    # the chain still verifies. None: a record from before sealing (hashes its content).
+    body_digest: str | None = None
+    salt: str | None = None
+    redacted_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,6 +63,18 @@ class AuditLogRepo(Protocol):
     def newest_first(self, before_seq: int | None, limit: int) -> list[AuditRecord]: ...
     def count(self, action: str, subject: str, since: datetime) -> int: ...
     def last_at(self, action: str, subject: str) -> datetime | None: ...
+    def redact(self, subject: str, now: datetime, limit: int) -> list[int]:
+        """Erase the detail and salt of up to ``limit`` sealed records about ``subject``
+        not redacted yet (audit/log.py); the seqs redacted."""
+
+    def redact_items_of(self, customer_id: str, now: datetime, limit: int) -> list[int]:
+        """Redact up to ``limit`` sealed records about the customer's items
+        (``item:<id>``: review decisions with their reasons); the seqs redacted."""
+
+    def redact_old_devices(self, before: datetime, now: datetime, limit: int) -> list[int]:
+        """Redact up to ``limit`` sealed records about a device (``device:<address>``)
+        written before ``before`` whose device is not blocked now, the address in the
+        subject too; the seqs redacted."""
 
 
 class OperatorOverridesRepo(Protocol):

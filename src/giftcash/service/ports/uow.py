@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from giftcash.service.ports import privacy as p
 from giftcash.service.ports import repositories as r
 
 
@@ -51,6 +52,8 @@ class UnitOfWork(Protocol):
     identity_checks: r.IdentityChecksRepo
     identities: r.IdentitiesRepo
     due_diligence: r.DueDiligenceRepo
+    retention: p.RetentionRepo
+    access_log: p.AccessLogRepo
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...
