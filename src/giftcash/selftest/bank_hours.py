@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from giftcash.bootstrap import build_deps, make_engine_from_settings
 from giftcash.entrypoints.worker import Worker
 from giftcash.payouts import bank_hours
-from giftcash.selftest.checks import EndCheck, run_checks, unsettled_now
+from giftcash.selftest.checks import EndCheck, check_world, unsettled_now
 from giftcash.selftest.registry import Context, Row, scenario
 from giftcash.selftest.stack import BANK_CODE, Simulators, populate, provision, settings_for
 
@@ -95,14 +95,7 @@ def run_bank_hours(ctx: Context, plan: BankHoursPlan) -> tuple[Row, EndCheck]:
         )
         sims.clear_faults()
         ctx.progress(f"bank-hours: settled={settled}, {refusals} refusals as closed")
-        check = run_checks(
-            engine,
-            database_url=db.url,
-            issuer_url=sims.issuer_url,
-            bank_url=sims.bank_url,
-            issuer_store=sims.issuer_store,
-            account_hmac=lambda bank, number: deps.vault.hmac(f"account:{bank}:{number}"),
-        )
+        check = check_world(engine, db.url, sims, deps.vault)
     finally:
         if engine is not None:
             engine.dispose()

@@ -38,7 +38,7 @@ from giftcash.adapters.db import tables as t
 from giftcash.adapters.db.ledger_check import check as ledger_violations
 from giftcash.adapters.db.uow import SqlUnitOfWork
 from giftcash.domain import ledger
-from giftcash.selftest.stack import clean_env, giftcash_command
+from giftcash.selftest.stack import Simulators, clean_env, giftcash_command
 
 TERMINAL = frozenset({"paid", "declined", "invalid", "withheld"})
 WAITING = frozenset({"review", "failed"})
@@ -177,6 +177,22 @@ def _balances(conn: Connection, prefix: str) -> dict[str, int]:
         .group_by(lp.account)
     ).all()
     return {account: int(total or 0) for account, total in rows}
+
+
+def check_world(
+    engine: Engine, database_url: str, sims: Simulators, vault: Any, lease_s: float | None = None
+) -> EndCheck:
+    """``run_checks`` against the selftest's own simulators (stack.Simulators), our bank
+    accounts named by the vault's keyed hash: the end of every scenario's run."""
+    return run_checks(
+        engine,
+        database_url=database_url,
+        issuer_url=sims.issuer_url,
+        bank_url=sims.bank_url,
+        issuer_store=sims.issuer_store,
+        account_hmac=lambda bank, number: vault.hmac(f"account:{bank}:{number}"),
+        lease_s=lease_s,
+    )
 
 
 def run_checks(

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from giftcash.bootstrap import build_deps, make_engine_from_settings
-from giftcash.selftest.checks import EndCheck, run_checks, unsettled_now
+from giftcash.selftest.checks import EndCheck, check_world, unsettled_now
 from giftcash.selftest.registry import Context, Row
 from giftcash.selftest.stack import (
     Simulators,
@@ -142,15 +142,7 @@ def run_crash(ctx: Context, plan: CrashPlan = CrashPlan()) -> tuple[Row, EndChec
             f"crash: {pool.record.sigkills} SIGKILLs, settled={settled},"
             f" {time.monotonic() - began:.1f}s"
         )
-        check = run_checks(
-            engine,
-            database_url=db.url,
-            issuer_url=sims.issuer_url,
-            bank_url=sims.bank_url,
-            issuer_store=sims.issuer_store,
-            account_hmac=lambda bank, number: deps.vault.hmac(f"account:{bank}:{number}"),
-            lease_s=plan.lease_s,
-        )
+        check = check_world(engine, db.url, sims, deps.vault, lease_s=plan.lease_s)
     finally:
         if engine is not None:
             engine.dispose()

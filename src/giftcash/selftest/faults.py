@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from giftcash.bootstrap import build_deps, make_engine_from_settings
 from giftcash.entrypoints.worker import Worker
-from giftcash.selftest.checks import EndCheck, run_checks, unsettled_now
+from giftcash.selftest.checks import EndCheck, check_world, unsettled_now
 from giftcash.selftest.registry import Context, Row
 from giftcash.selftest.stack import (
     Simulators,
@@ -122,14 +122,7 @@ def run_faults(ctx: Context, plan: FaultPlan = FaultPlan()) -> tuple[Row, EndChe
         injected = {kind: sims.fault_counts(kind) for kind in ("issuer", "bank")}
         sims.clear_faults()
         ctx.progress(f"faults: settled={settled} in {time.monotonic() - began:.1f}s")
-        check = run_checks(
-            engine,
-            database_url=db.url,
-            issuer_url=sims.issuer_url,
-            bank_url=sims.bank_url,
-            issuer_store=sims.issuer_store,
-            account_hmac=lambda bank, number: deps.vault.hmac(f"account:{bank}:{number}"),
-        )
+        check = check_world(engine, db.url, sims, deps.vault)
     finally:
         if engine is not None:
             engine.dispose()

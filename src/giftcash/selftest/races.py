@@ -33,7 +33,7 @@ from sqlalchemy import Engine, func, select
 
 from giftcash.adapters.db import tables as t
 from giftcash.domain import ledger
-from giftcash.selftest.checks import EndCheck, run_checks, unsettled_now
+from giftcash.selftest.checks import EndCheck, check_world, unsettled_now
 from giftcash.selftest.registry import Context, Row
 from giftcash.selftest.stack import (
     BANK_CODE,
@@ -438,15 +438,7 @@ def phone_of(n: int) -> str:
 
 
 def end_checks(st: Stack) -> EndCheck:
-    vault = st.deps.vault
-    return run_checks(
-        st.engine,
-        database_url=st.db.url,
-        issuer_url=st.sims.issuer_url,
-        bank_url=st.sims.bank_url,
-        issuer_store=st.sims.issuer_store,
-        account_hmac=lambda bank, number: vault.hmac(f"account:{bank}:{number}"),
-    )
+    return check_world(st.engine, st.db.url, st.sims, st.deps.vault)
 
 
 def _row(ctx: Context, out: RaceReport, seconds: float) -> Row:
