@@ -200,3 +200,37 @@ def test_operators_add_and_remove_maintenance_and_the_claim_obeys_it(night):
     with w.engine.connect() as conn:
         actions = [r.action for r in conn.execute(select(t.audit_log.c.action))]
     assert actions[-2:] == ["bank_hours.maintenance_add", "bank_hours.maintenance_remove"]
+
+
+def test_an_account_is_not_added_while_its_bank_is_closed(night):
+    """In its window the bank would refuse the 1-won deposit and the new account would
+    fail: the customer is told when to come back, and nothing is asked, sent or stored."""
+    w, clock = night
+    assert w.bank.post("/sim/faults/bank-hours", json={"nightly": "23:30-00:30"}).is_success
+    auth, _first = w.customer("010-7100-0009", "김하늘", "7100000000009")
+    w.bank.post(
+        "/sim/accounts",
+        json={"bank_code": "088", "account_number": "7100000000010", "holder_name": "김하늘"},
+    ).raise_for_status()
+    clock.at = datetime(2026, 12, 4, 23, 50, tzinfo=KST)
+    body = {"bank_code": "088", "account_number": "7100000000010", "holder_name": "김하늘"}
+
+    r = w.api.post("/v1/bank-accounts", headers=auth, json=body)
+    assert r.status_code == 503, r.text
+    assert r.json()["code"] == "bank_closed"
+    assert len(w.api.get("/v1/bank-accounts", headers=auth).json()["data"]) == 1
+    assert (
+        w.bank.get("/sim/accounts/088/7100000000010/transactions").json()["transactions"] == []
+    )  # no 1-won deposit was tried
+
+    _web_sign_in(w, "010-7100-0009")
+    html = w.api.get("/accounts").text
+    form = html[html.index('<form method="post" action="/accounts">') :]
+    csrf = re.search(r'name="csrf_token" value="([0-9a-f]+)"', form).group(1)
+    token = re.search(r'name="form_token" value="([^"]+)"', form).group(1)
+    page = w.api.post("/accounts", data={"csrf_token": csrf, "form_token": token, **body}).text
+    assert "은행 점검 시간입니다. 00:30 이후에 계좌를 등록해 주세요." in page
+
+    clock.at = datetime(2026, 12, 5, 0, 31, tzinfo=KST)
+    r = w.api.post("/v1/bank-accounts", headers=auth, json=body)
+    assert r.status_code == 201, r.text  # after the window it is added as usual

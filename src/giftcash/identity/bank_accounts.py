@@ -18,6 +18,7 @@ from giftcash.domain.states import BankAccountStatus as BAS
 from giftcash.domain.states import allows, transition
 from giftcash.identity import verification
 from giftcash.identity.secrets import code_hash, numeric_code, same_hash
+from giftcash.payouts import bank_hours
 from giftcash.service import errors
 from giftcash.service.deps import Deps
 from giftcash.service.ports import Ambiguous, Unavailable
@@ -60,6 +61,14 @@ def add_bank_account(
         )
     if not same_holder(holder_name, name):
         raise errors.HolderNameMismatch("payouts go only to an account in your own name")
+    # in its window the bank refuses the 1-won deposit and the account would fail: say so
+    # now, before anything is asked, charged or written (payouts/bank_hours.py)
+    reopens = bank_hours.expected_payout(deps, bank_code, now)
+    if reopens is not None:
+        raise errors.BankClosedNow(
+            f"the bank is closed for maintenance until {reopens.isoformat()}",
+            reopens_at=reopens.isoformat(),
+        )
     deposit = bounds.Call(
         bounds.DEPOSIT, address=device_key, person=customer_id, account=number_key
     )

@@ -133,6 +133,14 @@ class ServiceUnavailable(DomainError):
     kind = "unavailable"
 
 
+class BankClosedNow(DomainError):
+    """The bank is in its nightly window or announced maintenance (점검 시간): a 1-won
+    deposit now would be refused and the account fail. ``reopens_at``: when to try again."""
+
+    code = "bank_closed"
+    kind = "unavailable"
+
+
 class IdempotencyKeyReused(DomainError):
     code = "idempotency_key_reused"
     kind = "conflict"

@@ -265,6 +265,12 @@ PIN_LABELS = {"PIN": N_("PIN"), "issue date (YYYYMMDD)": N_("issue date (YYYYMMD
 
 
 def error_text(_: Tr, e: DomainError) -> str:
+    if e.code == "bank_closed" and e.context.get("reopens_at"):
+        opens = datetime.fromisoformat(str(e.context["reopens_at"]))
+        return _(
+            "Your bank is closed for maintenance. Please add the account after %(time)s.",
+            time=_.fmt.clock(opens),
+        )
     field = e.context.get("field") or e.context.get("reason")
     if (e.code, field) in FIELD_ERRORS:
         return _(FIELD_ERRORS[(e.code, field)])
