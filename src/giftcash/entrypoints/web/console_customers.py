@@ -65,6 +65,8 @@ def customer_fields(tier: tiers.TierView) -> tuple[str, ...]:
     if tier.edd_answers is not None:
         shown.append("edd_answers")
     return tuple(shown)
+
+
 DONE = {
     "blocked": N_("Blocked. The customer's sessions ended; sign-in and sales are refused."),
     "unblocked": N_("Unblocked."),
