@@ -526,3 +526,16 @@ def test_an_active_payment_stop_holds_the_customer_from_purge_and_withdrawal(
     assert w.count(t.identity_checks) == 0
     _books_and_chain_hold(w, tmp_path)
     assert purge.purge(w.deps).erased == Erased()
+
+
+def test_a_stop_filed_after_the_plan_keeps_the_customer(world: World) -> None:
+    """The plan was made before the stop was filed; the purge's update finds the stop."""
+    w = world
+    customer(w, "010-7700-0001", "77000000000001", name="구정지")
+    late = _customer_row(w, "01077000001")
+    filing.file_stop(w.deps, FINANCE, _stop("customer", customer_id=late.id))
+    with w.deps.uow() as uow:
+        done = uow.retention.pseudonymise(late.id, "~x", w.clock.now(), seen_by=w.clock.now())
+        uow.commit()
+    assert done == Erased()
+    assert _by_id(w, late.id).name == "구정지"

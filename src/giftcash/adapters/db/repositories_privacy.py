@@ -6,7 +6,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 
 from giftcash.adapters.db import tables as t
 from giftcash.domain import ledger as L
@@ -139,6 +150,24 @@ class Retention:
             out[cid] = out.get(cid, 0) + 1
         return out
 
+    def _stop_covers(self, customer_id: str) -> Any:
+        """The condition that an active stop covers the customer (as ``_stops``)."""
+        s, a, i = t.payment_stops.c, t.bank_accounts.c, t.items.c
+        account = select(a.id).where(
+            a.customer_id == customer_id, a.account_number_hmac == s.subject_hmac
+        )
+        code = select(i.id).where(i.customer_id == customer_id, i.code_hmac == s.subject_hmac)
+        return exists(
+            select(s.id).where(
+                s.state == ACTIVE_STOP,
+                or_(
+                    and_(s.scope == "customer", s.customer_id == customer_id),
+                    and_(s.scope == "account", exists(account)),
+                    and_(s.scope == "code", exists(code)),
+                ),
+            )
+        )
+
     def stops_covering(self, customer_id: str) -> int:
         return self._stops([customer_id]).get(customer_id, 0)
 
@@ -187,6 +216,7 @@ class Retention:
                 c.id == customer_id,
                 c.status != Stage.PSEUDONYMISED.value,
                 or_(c.last_active_at.is_(None), c.last_active_at <= seen_by),
+                ~self._stop_covers(customer_id),  # a stop filed since the plan was made
             )
             .values(
                 phone=pseudonym,

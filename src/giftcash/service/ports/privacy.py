@@ -89,7 +89,8 @@ class RetentionRepo(Protocol):
         challenges; the verified identity with its CI hash, the identity verifications
         of the customer or of its phone, the due-diligence answers). Nothing is done (all
         zero) if the customer signed in after ``seen_by``, the last activity the plan
-        was made from: a sign-in racing the purge wins."""
+        was made from: a sign-in racing the purge wins; nor if an active payment stop
+        covers the customer now (one filed after the plan was made)."""
 
     def close_transactions(self, customer_id: str, now: datetime) -> Erased:
         """Destroy every account of the customer not destroyed yet and erase operators'
