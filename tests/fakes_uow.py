@@ -874,6 +874,25 @@ class FakeRetention(_Repo, privacy_ports.RetentionRepo):
         owed = abs(self._uow.ledger.balance(customer_account(customer_id), "KRW"))
         return items, payouts, owed
 
+    def stops_covering(self, customer_id: str) -> int:
+        """As ``stop_filters``: the customer, one of its accounts, or one of its codes."""
+        accounts = {
+            a.get("account_number_hmac")
+            for a in self.db.bank_accounts.values()
+            if a.get("customer_id") == customer_id
+        } - {None}
+        codes = {r["code_hmac"] for r in self.db.items.values() if r["customer_id"] == customer_id}
+        return sum(
+            1
+            for s in self.db.payment_stops.values()
+            if s.state == "active"
+            and (
+                (s.scope == "customer" and s.customer_id == customer_id)
+                or (s.scope == "account" and s.subject_hmac in accounts)
+                or (s.scope == "code" and s.subject_hmac in codes)
+            )
+        )
+
     def withdraw(self, customer_id: str, now: datetime) -> bool:
         c = self.db.customers.get(customer_id)
         if c is None or c.status != "active":

@@ -5,29 +5,40 @@ SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import date
+import json
+from datetime import UTC, date, datetime
 
+import pytest
 import test_admin_world
-from sqlalchemy import insert, select
+from fastapi.testclient import TestClient
+from sqlalchemy import insert, or_, select
 from test_admin_world import CUSTOMER_PASSWORD, World, customer, item, submit
 from test_ledger_export import bean_check, export
 
+from fakes import FakeBank, FakeClock, FakeIdentity, FakeIssuer, FakeSms
 from giftcash.adapters.db import tables as t
 from giftcash.adapters.db.ledger_check import check as ledger_check
 from giftcash.adapters.db.uow import SqlUnitOfWork
 from giftcash.audit import log as audit
+from giftcash.bootstrap import build_deps
+from giftcash.config import Settings
+from giftcash.domain import retention
+from giftcash.entrypoints.api.app import create_app
 from giftcash.entrypoints.worker import Worker
-from giftcash.identity import blocks
+from giftcash.identity import blocks, tiers, verification
 from giftcash.identity.operators import Operator
 from giftcash.privacy import purge, withdrawal
 from giftcash.review import queue as review
+from giftcash.service import errors
 from giftcash.service.ports.privacy import AccessEntry, Erased
+from giftcash.stops import filing, tracing
 
 world = test_admin_world.world  # the shared fixture
 
 DAY_S = 86_400
 HELD = "sales or payouts are still in flight"
 ADMIN = Operator(id="op-1", username="adm", role="admin")
+FINANCE = Operator(id="op-finance", username="finance1", role="finance")
 
 
 def _sell(w: World, auth: dict, account_id: str, code: str) -> None:
@@ -292,3 +303,239 @@ def test_an_unblocked_devices_address_leaves_the_audit_log_after_two_years(world
     with w.deps.reader() as uow:
         assert audit.verify(uow) == []
     assert purge.purge(w.deps).erased == Erased()
+
+
+# -- the identity part and the payment stops (issue 14, items 1 and 3) ----------------------
+
+
+@pytest.fixture
+def iworld(engine, tmp_path):
+    """The shared world with identity verification configured (a verified person per
+    customer, tiers in force)."""
+    issuer, bank, sms, identity = FakeIssuer(), FakeBank(), FakeSms(), FakeIdentity()
+    url = engine.url.render_as_string(hide_password=False)
+    settings = Settings(data_dir=tmp_path, database_url=url)
+    deps = build_deps(
+        settings,
+        engine=engine,
+        issuer=issuer,
+        bank=bank,
+        sms=sms,
+        identity=identity,
+        fast_passwords=True,
+    )
+    clock = FakeClock(datetime(2026, 11, 27, 9, 0, 7, 123456, tzinfo=UTC))
+    deps.clock = clock
+    with TestClient(create_app(deps)) as client:
+        w = World(client, deps, issuer, bank, sms, engine, clock, url)
+        w.identity = identity  # type: ignore[attr-defined]
+        yield w
+
+
+def _verified(w: World, phone: str, account: str, name: str, ci: str) -> tuple[dict, str]:
+    """A customer signed up through identity verification, with a verified account."""
+    digits = phone.replace("-", "")
+    w.identity.person(digits, name=name, birth_date=date(1980, 6, 1), ci=ci)  # type: ignore[attr-defined]
+    r = w.client.post(
+        "/v1/signup",
+        json={
+            "phone": phone,
+            "name": name,
+            "birth_date": "1980-06-01",
+            "password": CUSTOMER_PASSWORD,
+        },
+    )
+    assert r.status_code == 201 and r.json()["verification"] == "identity", r.text
+    w.identity.confirm(digits)  # type: ignore[attr-defined]
+    r = w.client.post("/v1/signup/identity", json={"phone": phone})
+    assert r.status_code == 200, r.text
+    r = w.client.post("/v1/tokens", json={"phone": phone, "password": CUSTOMER_PASSWORD})
+    assert r.status_code == 200, r.text
+    auth = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    w.bank.open("004", account, name)
+    r = w.client.post(
+        "/v1/bank-accounts",
+        json={"bank_code": "004", "account_number": account, "holder_name": name},
+        headers=auth,
+    )
+    assert r.status_code == 201, r.text
+    account_id = r.json()["id"]
+    memo = w.bank.memo_to("004", account)
+    r = w.client.post(f"/v1/bank-accounts/{account_id}/verify", json={"code": memo}, headers=auth)
+    assert r.status_code == 200, r.text
+    return auth, account_id
+
+
+def _identity_rows(w: World, customer_id: str, phone: str, ci_hmac: str) -> dict[str, int]:
+    ic, b = t.identity_checks.c, t.bounded_calls.c
+    return {
+        "identities": w.count(
+            t.customer_identities,
+            or_(
+                t.customer_identities.c.customer_id == customer_id,
+                t.customer_identities.c.ci_hmac == ci_hmac,
+            ),
+        ),
+        "checks": w.count(t.identity_checks, or_(ic.customer_id == customer_id, ic.phone == phone)),
+        "due_diligence": w.count(
+            t.customer_due_diligence, t.customer_due_diligence.c.customer_id == customer_id
+        ),
+        "bounds_by_person": w.count(t.bounded_calls, b.person == f"ci:{ci_hmac}"),
+    }
+
+
+def _stop(scope: str, **subject: str) -> filing.StopRequest:
+    return filing.StopRequest(
+        scope=scope,
+        requester="bank",
+        requester_name="KB국민은행 사기대응팀",
+        requester_contact="1588-9999",
+        reference="KB-2026-0001",
+        reason="보이스피싱 피해금 입금 계좌",
+        **subject,
+    )
+
+
+def test_a_verified_customer_past_the_keep_period_leaves_no_identity_data(
+    iworld: World, tmp_path
+) -> None:
+    w = iworld
+    auth, account = _verified(w, "010-7500-0001", "75000000000001", "한검증", "ci-han")
+    _sell(w, auth, account, "4180000000750001")
+    Worker(w.deps).drain(20)
+    me = _customer_row(w, "01075000001")
+    tiers.require_edd(w.deps, ADMIN, me.id, "한검증 고객 자금 출처 확인 필요")
+    tiers.answer_edd(
+        w.deps, me.id, occupation="회사원", source_of_funds="급여", purpose="상품권 현금화"
+    )
+    ci_hmac = verification.ci_key(w.deps, "ci-han")
+    before = _identity_rows(w, me.id, "01075000001", ci_hmac)
+    assert before["identities"] == 1 and before["checks"] >= 1 and before["due_diligence"] == 1
+    withdrawal.withdraw(w.deps, me.id, CUSTOMER_PASSWORD)
+
+    # during the keep period the person is still known: one person, one customer holds
+    w.clock.advance(200 * DAY_S)
+    w.identity.person("01075000002", name="한검증", birth_date=date(1980, 6, 1), ci="ci-han")  # type: ignore[attr-defined]
+    r = w.client.post(
+        "/v1/signup",
+        json={
+            "phone": "010-7500-0002",
+            "name": "한검증",
+            "birth_date": "1980-06-01",
+            "password": CUSTOMER_PASSWORD,
+        },
+    )
+    assert r.status_code == 201, r.text
+    w.identity.confirm("01075000002")  # type: ignore[attr-defined]
+    refused = w.client.post("/v1/signup/identity", json={"phone": "010-7500-0002"})
+    assert refused.json()["code"] == "identity_already_registered", refused.text
+    assert purge.purge(w.deps).erased.customers_pseudonymised == 0
+
+    # past the keep period: the purge forgets the person, the dry run counted it exactly
+    w.clock.advance(166 * DAY_S)
+    dry = purge.purge(w.deps, dry_run=True)
+    assert _identity_rows(w, me.id, "01075000001", ci_hmac)["identities"] == 1
+    report = purge.purge(w.deps)
+    assert dry.erased == report.erased
+    assert report.erased.customers_pseudonymised == 1
+    assert report.erased.identities_deleted == 1
+    assert report.erased.due_diligence_deleted == 1
+    assert report.erased.identity_checks_deleted == before["checks"]
+    assert _identity_rows(w, me.id, "01075000001", ci_hmac) == {
+        "identities": 0,
+        "checks": 0,
+        "due_diligence": 0,
+        "bounds_by_person": 0,
+    }
+    # the CI's keyed hash is nowhere; the EDD request's reason is redacted from the audit log
+    with w.engine.connect() as conn:
+        for table in (t.customers, t.bounded_calls, t.audit_log, t.identity_checks):
+            assert not any(ci_hmac in str(tuple(r)) for r in conn.execute(select(table)))
+    [asked] = w.audit_rows("customer.require_edd")
+    assert asked.detail is None and asked.redacted_at is not None
+    assert _by_id(w, me.id).status == "pseudonymised"
+    _books_and_chain_hold(w, tmp_path)
+    assert purge.purge(w.deps).erased == Erased()
+
+    # the person may now join again, as a new customer
+    _verified(w, "010-7500-0003", "75000000000003", "한검증", "ci-han")
+    back = _customer_row(w, "01075000003")
+    assert back.id != me.id and back.name == "한검증"
+
+
+def test_an_active_payment_stop_holds_the_customer_from_purge_and_withdrawal(
+    iworld: World, tmp_path
+) -> None:
+    w = iworld
+    # one paid sale to an account a bank then stops; one sale of a code a bank stops
+    auth_a, acc_a = _verified(w, "010-7600-0001", "76000000000001", "오계좌", "ci-oh")
+    _sell(w, auth_a, acc_a, "4180000000760001")
+    Worker(w.deps).drain(20)
+    auth_c, acc_c = _verified(w, "010-7600-0002", "76000000000002", "서코드", "ci-seo")
+    code_stop = filing.file_stop(w.deps, FINANCE, _stop("code", code="4180000000760002"))
+    _sell(w, auth_c, acc_c, "4180000000760002")
+    _verified(w, "010-7600-0003", "76000000000003", "박고객", "ci-park")
+    account_stop = filing.file_stop(
+        w.deps, FINANCE, _stop("account", bank_code="004", account_number="76000000000001")
+    )
+    person = _customer_row(w, "01076000003")
+    customer_stop = filing.file_stop(w.deps, FINANCE, _stop("customer", customer_id=person.id))
+    Worker(w.deps).drain(20)
+    stopped_a, stopped_c = _customer_row(w, "01076000001"), _customer_row(w, "01076000002")
+
+    # withdrawal is refused while a stop covers the customer: by account, code, customer
+    for who in (stopped_a, stopped_c, person):
+        with pytest.raises(errors.WithdrawalRefused) as refused:
+            withdrawal.withdraw(w.deps, who.id, CUSTOMER_PASSWORD)
+        assert refused.value.context["reason"] == "payment_stop"
+        assert _by_id(w, who.id).status == "active"
+
+    # the code's stop is settled (the voucher goes back to the victim); two stay active
+    filing.settle_stop(w.deps, FINANCE, code_stop.stop.id, "피해자에게 상품권 반환")
+    Worker(w.deps).drain(20)
+    w.clock.advance(2 * 365 * DAY_S + DAY_S)  # all three inactive past the keep period
+    dry = purge.purge(w.deps, dry_run=True)
+    report = purge.purge(w.deps)
+    assert dry.erased == report.erased and dry.held == report.held
+    assert report.held == {retention.HELD_BY_STOP: 2}
+    assert report.erased.customers_pseudonymised == 1  # the settled stop's customer
+    assert _by_id(w, stopped_a.id).name == "오계좌" and _by_id(w, person.id).name == "박고객"
+    assert w.count(t.customer_identities) == 2
+    gone = _by_id(w, stopped_c.id)
+    assert (gone.status, gone.name) == ("pseudonymised", "")
+
+    # the settled stop's tracing export still follows the chain: ids and masked values
+    doc = json.loads(tracing.export(w.deps, FINANCE, code_stop.stop.id, fmt="json").content)
+    [row] = doc["chain"]
+    assert row["customer_id"] == stopped_c.id and row["customer_name"] == "*"
+    assert row["masked_code"].endswith("0002") and "4180000000760002" not in str(doc)
+    assert row["item_status"] == "declined" and row["bank_code"] == "004"
+    assert row["account_masked"].endswith("0002") and row["account_holder"] == "서*"
+    csv_report = tracing.export(w.deps, FINANCE, code_stop.stop.id, fmt="csv")
+    assert csv_report.count == 1 and stopped_c.id in csv_report.content
+    assert purge.purge(w.deps).erased == Erased()
+
+    # released, the held customers are forgotten at the next purge (their period passed)
+    filing.release_stop(w.deps, FINANCE, account_stop.stop.id, "피해 사실 없음 확인")
+    filing.release_stop(w.deps, FINANCE, customer_stop.stop.id, "경찰 수사 결과 무혐의")
+    Worker(w.deps).drain(20)
+    later = purge.purge(w.deps)
+    assert later.held == {} and later.erased.customers_pseudonymised == 2
+    assert later.erased.identities_deleted == 2
+    assert w.count(t.customer_identities) == 0 and w.count(t.customer_due_diligence) == 0
+    assert w.count(t.identity_checks) == 0
+    _books_and_chain_hold(w, tmp_path)
+    assert purge.purge(w.deps).erased == Erased()
+
+
+def test_a_stop_filed_after_the_plan_keeps_the_customer(world: World) -> None:
+    """The plan was made before the stop was filed; the purge's update finds the stop."""
+    w = world
+    customer(w, "010-7700-0001", "77000000000001", name="구정지")
+    late = _customer_row(w, "01077000001")
+    filing.file_stop(w.deps, FINANCE, _stop("customer", customer_id=late.id))
+    with w.deps.uow() as uow:
+        done = uow.retention.pseudonymise(late.id, "~x", w.clock.now(), seen_by=w.clock.now())
+        uow.commit()
+    assert done == Erased()
+    assert _by_id(w, late.id).name == "구정지"

@@ -76,6 +76,8 @@ def test_a_pseudonymised_customer_without_accounts_needs_nothing_more() -> None:
         ({"open_payouts": 1}, "sales or payouts are still in flight"),
         ({"owed_won": 9_000}, "money is still owed to or by the customer"),
         ({"open_cases": 1}, "a suspicious-activity case names the customer"),
+        ({"active_stops": 1}, r.HELD_BY_STOP),
+        ({"active_stops": 1, "open_items": 2}, r.HELD_BY_STOP),  # the stop says more
     ],
 )
 def test_nothing_owed_moving_or_investigated_is_touched(change: dict[str, int], why: str) -> None:
@@ -122,3 +124,9 @@ def test_withdrawal_waits_for_open_sales_and_payouts(
     items: int, payouts: int, owed: int, refusal: str | None
 ) -> None:
     assert r.withdrawal_refusal(items, payouts, owed) == refusal
+
+
+def test_a_payment_stop_refuses_withdrawal_before_anything_else() -> None:
+    assert r.withdrawal_refusal(0, 0, 0, active_stops=1) == "payment_stop"
+    assert r.withdrawal_refusal(2, 1, 500, active_stops=1) == "payment_stop"
+    assert r.withdrawal_refusal(2, 0, 0, active_stops=0) == "open_sales"

@@ -4,6 +4,7 @@ sign up again."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from fakes_uow import FakeWorld
 from giftcash.domain import ledger as L
 from giftcash.privacy import withdrawal
 from giftcash.service import errors
+from giftcash.service.ports.records import PaymentStop
 
 
 @pytest.fixture
@@ -96,5 +98,42 @@ def test_wrong_passwords_are_bounded_as_at_sign_in(world: FakeWorld) -> None:
         withdrawal.withdraw(world.deps, "c-1", "pw")  # even the right one, for now
     assert world.db.customers["c-1"].status == "active"
     world.clock.advance(world.deps.limits.failure_window_s + 1)
+    withdrawal.withdraw(world.deps, "c-1", "pw")
+    assert world.db.customers["c-1"].status == "withdrawn"
+
+
+@pytest.mark.parametrize("scope", ["customer", "account", "code"])
+def test_an_active_payment_stop_refuses_withdrawal_until_it_is_closed(
+    world: FakeWorld, scope: str
+) -> None:
+    world.item("i-1", "paid")  # nothing open: only the stop refuses
+    world.db.bank_accounts["a-1"]["account_number_hmac"] = "hmac-a-1"
+    subject = {
+        "customer": ("c-1", None),
+        "account": (None, "hmac-a-1"),
+        "code": (None, "hmac-i-1"),
+    }[scope]
+    stop = PaymentStop(
+        id="st-1",
+        scope=scope,
+        customer_id=subject[0],
+        subject_hmac=subject[1],
+        subject_masked="***",
+        bank_code="004" if scope == "account" else None,
+        requester="police",
+        requester_name="서울경찰청",
+        requester_contact="112",
+        reference="R-1",
+        reason="사기 피해금",
+        state="active",
+        requested_by="operator:op-1",
+        created_at=world.clock.now(),
+    )
+    world.db.payment_stops[stop.id] = stop
+    with pytest.raises(errors.WithdrawalRefused) as refused:
+        withdrawal.withdraw(world.deps, "c-1", "pw")
+    assert refused.value.context["reason"] == "payment_stop"
+    assert world.db.customers["c-1"].status == "active" and world.db.audit == []
+    world.db.payment_stops[stop.id] = replace(stop, state="released")
     withdrawal.withdraw(world.deps, "c-1", "pw")
     assert world.db.customers["c-1"].status == "withdrawn"

@@ -12,7 +12,7 @@ from websupport import PASSWORD
 
 from giftcash.adapters.db import tables as t
 from giftcash.audit import log as audit
-from giftcash.identity import operators
+from giftcash.identity import operators, tiers
 from giftcash.privacy import withdrawal
 
 console = test_console_pages.console  # the shared fixture
@@ -131,3 +131,24 @@ def test_the_audit_page_says_a_record_was_erased(console: Console):
     page = admin.get("/admin/audit").text
     assert 'data-redacted="yes"' in page and "파기됨" in page and "김*" not in page
     assert 'data-verified="yes"' in page  # the chain still verifies
+
+
+def test_the_customer_record_logs_the_tier_and_the_edd_answers_it_shows(console: Console):
+    _items_in_review(console.site)
+    admin = console.operator("adm", "admin")
+    customer_id = _customer_id(console)
+    assert admin.get(f"/admin/customers/{customer_id}").status_code == 200
+    deps = console.site.deps  # type: ignore[attr-defined]
+    op = operators.Operator("op-x", "adm", "admin")
+    tiers.require_edd(deps, op, customer_id, "자금 출처 확인")
+    page = admin.get(f"/admin/customers/{customer_id}")
+    assert page.status_code == 200 and "자금 출처 확인" in page.text
+    tiers.answer_edd(deps, customer_id, occupation="교사", source_of_funds="급여", purpose="생활비")
+    page = admin.get(f"/admin/customers/{customer_id}")
+    assert page.status_code == 200 and "교사" in page.text
+    first, asked, answered = [r.fields.split(",") for r in _log(console) if r.page == "customer"]
+    assert "tier" in first and "edd_answers" not in first and "edd_reason" not in first
+    assert "edd_reason" in asked and "edd_answers" not in asked
+    assert "edd_answers" in answered and "tier" in answered
+    for row in _log(console):  # ids and field names, never the answers
+        assert "교사" not in str(tuple(row)) and "자금 출처" not in str(tuple(row))

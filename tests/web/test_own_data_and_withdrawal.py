@@ -6,17 +6,21 @@ Korean pages say all of it in Korean."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 
 from sqlalchemy import select
 from starlette.datastructures import FormData
 from test_form_tokens import form_token, sell_form
+from test_identity_pages import idsite  # noqa: F401 - a fixture
 from test_korean_pages import english_in
-from websupport import PASSWORD, Site
+from websupport import CONSENTS, PASSWORD, Site
 
 from giftcash.adapters.db import tables as t
 from giftcash.entrypoints.web import form_tokens
+from giftcash.identity import tiers
+from giftcash.identity.operators import Operator
+from giftcash.stops import filing
 
 
 def _withdraw(site: Site, password: str = PASSWORD, token: str | None = None):
@@ -138,3 +142,64 @@ class _Later:
 
     def now(self) -> datetime:
         return self.clock.now() + timedelta(minutes=20)  # type: ignore[attr-defined]
+
+
+def _customer_id(site: Site, phone: str) -> str:
+    with site.deps.uow() as uow:  # type: ignore[attr-defined]
+        return uow.conn.execute(
+            select(t.customers.c.id).where(t.customers.c.phone == phone)
+        ).scalar_one()
+
+
+def test_the_download_has_the_tier_the_verified_identity_and_the_edd_answers(idsite):  # noqa: F811
+    site, identity = idsite
+    identity.person("01031000007", name="정확인", birth_date=date(1985, 4, 3), ci="ci-own")
+    form = {"name": "정확인", "phone": "010-3100-0007", "birth_date": "1985-04-03"}
+    assert site.post("/signup", form | {"password": PASSWORD, **CONSENTS}).status_code == 200
+    identity.confirm("01031000007")
+    assert site.post("/signup/verify", {"phone": "010-3100-0007"}).status_code == 303
+    customer_id = _customer_id(site, "01031000007")
+    op = Operator("op-1", "adm", "admin")
+    tiers.require_edd(site.deps, op, customer_id, "case 12345678: 자금 출처 확인")
+    tiers.answer_edd(
+        site.deps, customer_id, occupation="자영업", source_of_funds="사업 소득", purpose="정산"
+    )
+    r = site.client.get("/accounts/data")
+    assert r.status_code == 200
+    dd = json.loads(r.text)["due_diligence"]
+    assert dd["level"] == 1 and dd["edd_asked"] is False  # answered after it was asked
+    person = dd["identity"]
+    assert (person["name"], person["birth_date"], person["phone"]) == (
+        "정확인",
+        "1985-04-03",
+        "01031000007",
+    )
+    answers = dd["edd_answers"]
+    assert (answers["occupation"], answers["source_of_funds"], answers["purpose"]) == (
+        "자영업",
+        "사업 소득",
+        "정산",
+    )
+    # not the provider's identifiers, not the operator's reason for asking
+    assert "ci-own" not in r.text and "di-ci-own" not in r.text
+    assert "자금 출처 확인" not in r.text and "12345678" not in r.text
+
+
+def test_a_payment_stop_refuses_withdrawal_in_korean(site: Site):
+    site.client.cookies.set("gc_lang", "ko")
+    site.sign_up(phone="010-3100-0008")
+    finance = Operator("op-f", "finance1", "finance")
+    request = filing.StopRequest(
+        scope="customer",
+        requester="police",
+        requester_name="서울경찰청",
+        requester_contact="112",
+        reference="P-2026-1",
+        reason="보이스피싱 수사",
+        customer_id=_customer_id(site, "01031000008"),
+    )
+    filing.file_stop(site.deps, finance, request)
+    refused = _withdraw(site)
+    assert refused.status_code == 409
+    assert "지급정지가 걸려 있습니다" in refused.text and english_in(refused.text) == []
+    assert _status(site, "01031000008") == "active"

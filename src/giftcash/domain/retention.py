@@ -17,7 +17,8 @@ last activity of a customer who stopped coming, plus ``inactive_after_days``):
   the company's books (상법 §33), with no person behind it.
 
 Nothing that is owed, moving or under investigation is touched: a customer with an open
-item or payout, money still owed to them, or an open case is ``held`` until it settles.
+item or payout, money still owed to them, an open case or an active payment stop
+covering them is ``held`` until it settles.
 
 Pure: the facts come in, a plan comes out; storage applies it (privacy/purge.py).
 """
@@ -97,6 +98,8 @@ class CustomerFacts:
     open_payouts: int  # payouts not terminal
     owed_won: int  # what the ledger still owes the customer, or the customer owes us
     open_cases: int  # suspicious-activity cases naming the customer, not closed
+    # active payment stops covering the customer (by customer, account or code)
+    active_stops: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +132,14 @@ def transactions_due_at(f: CustomerFacts, periods: RetentionPeriods) -> datetime
     return add_years(relationship_ended_at(f, periods), periods.transaction_keep_years)
 
 
+HELD_BY_STOP = "an active payment stop covers the customer"
+
+
 def _held(f: CustomerFacts) -> str | None:
+    # first: a bank's or the police's stop is an investigation under way; what it covers
+    # (and the person behind it) stays until the stop is released or settled
+    if f.active_stops:
+        return HELD_BY_STOP
     if f.open_items or f.open_payouts:
         return "sales or payouts are still in flight"
     if f.owed_won:
@@ -163,9 +173,15 @@ def rejoin_possible_on(withdrawn_at: datetime, periods: RetentionPeriods) -> dat
 # -- withdrawal ------------------------------------------------------------------------
 
 
-def withdrawal_refusal(open_items: int, open_payouts: int, owed_won: int) -> str | None:
+def withdrawal_refusal(
+    open_items: int, open_payouts: int, owed_won: int, active_stops: int = 0
+) -> str | None:
     """Why a customer cannot withdraw now (None: they can). Open sales finish first, so
-    that nothing owed is dropped: the payout needs the account and the person."""
+    that nothing owed is dropped: the payout needs the account and the person. A payment
+    stop covering the customer comes first: the investigation needs them reachable
+    until it is released or settled."""
+    if active_stops:
+        return "payment_stop"
     if open_items:
         return "open_sales"
     if open_payouts:

@@ -27,6 +27,7 @@ from giftcash.identity.operators import Operator
 from giftcash.service import errors
 from giftcash.service.deps import Deps
 from giftcash.service.ports import Unavailable
+from giftcash.service.ports.records import DueDiligence
 from giftcash.service.ports.uow import UnitOfWork
 
 MAX_ANSWER = 100
@@ -185,9 +186,15 @@ def answer_edd(
 def edd_answers(deps: Deps, customer_id: str) -> EddAnswers | None:
     with deps.reader() as uow:
         dd = uow.due_diligence.get(customer_id)
+    return decrypt_answers(deps, dd)
+
+
+def decrypt_answers(deps: Deps, dd: DueDiligence | None) -> EddAnswers | None:
+    """The sealed answers of a due-diligence record (None: not answered)."""
     if dd is None or dd.answers_enc is None or dd.answers_key_id is None:
         return None
-    data = json.loads(deps.vault.decrypt(dd.answers_enc, dd.answers_key_id, f"{customer_id}:edd"))
+    aad = f"{dd.customer_id}:edd"
+    data = json.loads(deps.vault.decrypt(dd.answers_enc, dd.answers_key_id, aad))
     return EddAnswers(
         str(data["occupation"]), str(data["source_of_funds"]), str(data["purpose"]), dd.answered_at
     )

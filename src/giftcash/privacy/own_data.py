@@ -1,7 +1,13 @@
 """The customer's own data, as one document they download from the account page
 (개인정보보호법 §35, access by the data subject): profile, consents, bank accounts (the
 number masked: the full number is not needed to recognise one's own account and a
-download is a file that travels), sales with their items, payouts, notices.
+download is a file that travels), sales with their items, payouts, notices, and their
+due diligence: the verification level (tier), the verified identity's details and the
+enhanced-due-diligence answers they gave. Not in it: the CI and DI (identifiers the
+provider made for matching, meaningless to the person and a key to them elsewhere) and
+an operator's reason for asking for EDD (staff's AML assessment; it may name a
+suspicious-activity case, which must not be disclosed: 특정금융정보법 §4⑥); that EDD was
+asked is in it, as the account page shows it.
 
 Typed records; the web page writes them as JSON (``dataclasses.asdict``, times in ISO
 8601). Bounded: at most ``MAX_ROWS`` sales and payouts each; a customer with more is
@@ -13,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from giftcash.identity import tiers, verification
 from giftcash.service import errors
 from giftcash.service.deps import Deps
 from giftcash.service.ports.uow import UnitOfWork
@@ -105,6 +112,35 @@ class Notices:
 
 
 @dataclass(frozen=True, slots=True)
+class VerifiedIdentity:
+    """What identity verification (본인인증) returned about the person, as stored."""
+
+    name: str
+    birth_date: date
+    sex: str
+    carrier: str
+    phone: str
+    verified_at: datetime
+    id_document_checked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class EddAnswersOut:
+    occupation: str
+    source_of_funds: str
+    purpose: str
+    answered_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class DueDiligenceOut:
+    level: int  # 0 phone only, 1 identity verified, 2 ID document checked (domain/tiers.py)
+    identity: VerifiedIdentity | None
+    edd_asked: bool  # the customer is asked to answer (again) before selling more
+    edd_answers: EddAnswersOut | None
+
+
+@dataclass(frozen=True, slots=True)
 class OwnData:
     format: str
     generated_at: datetime
@@ -114,6 +150,7 @@ class OwnData:
     sales: tuple[Sale, ...]
     payouts: tuple[PayoutOut, ...]
     notices: Notices
+    due_diligence: DueDiligenceOut
     truncated: bool
 
 
@@ -183,6 +220,11 @@ def own_data(deps: Deps, customer_id: str) -> OwnData:
         consents = uow.consents.latest(customer_id)
         chosen = uow.notices.choice(customer_id)
         notices = uow.retention.notices_of(customer_id, MAX_ROWS)
+        tier_facts = tiers.facts(uow, deps, customer_id)
+        stored = uow.identities.for_customer(customer_id)
+        dd = uow.due_diligence.get(customer_id)
+    person = verification.decrypt(deps, stored) if stored is not None else None
+    answers = tiers.decrypt_answers(deps, dd)
     return OwnData(
         format=FORMAT,
         generated_at=deps.clock.now(),
@@ -213,6 +255,26 @@ def own_data(deps: Deps, customer_id: str) -> OwnData:
                 NoticeOut(n.event, n.subject_id, n.outcome, n.created_at, n.settled_at)
                 for n in notices
             ),
+        ),
+        due_diligence=DueDiligenceOut(
+            level=int(tier_facts.tier),
+            identity=VerifiedIdentity(
+                person.name,
+                person.birth_date,
+                person.sex,
+                person.carrier,
+                person.phone,
+                person.verified_at,
+                person.document_checked_at,
+            )
+            if person is not None
+            else None,
+            edd_asked=tier_facts.edd_required,
+            edd_answers=EddAnswersOut(
+                answers.occupation, answers.source_of_funds, answers.purpose, answers.answered_at
+            )
+            if answers is not None
+            else None,
         ),
         truncated=more_sales or more_payouts,
     )

@@ -10,6 +10,13 @@ not from a cursor kept anywhere), and a purge with nothing due changes nothing.
 ``dry_run`` runs the same batches in one transaction and rolls it back: the counts are
 exactly what a real run would change at that moment.
 
+Pseudonymising a customer also destroys what identity verification and due diligence
+kept of the person (the verified identity with the CI's keyed hash, the identity
+verifications of the customer or its phone, the EDD answers): kept whole during the keep
+period, so one person still has one customer until then, and nothing of it after. A
+customer an active payment stop covers (by customer, account or code) is held, as one
+with open sales is, until the stop is released or settled.
+
 The ledger is not touched: its accounts and transfers name customers by id only, and the
 id stays (a pseudonym once the row is emptied), so ``ledger check`` and the beancount
 export hold. The audit records about a pseudonymised customer (``customer:<id>``: block

@@ -1,5 +1,7 @@
 """The customer's withdrawal (탈퇴): refused while sales or payouts are open (they finish
-first: nothing owed is dropped), after the password is typed again.
+first: nothing owed is dropped) or while an active payment stop covers the customer (the
+investigation needs them until it is released or settled), after the password is typed
+again.
 
 A withdrawn customer cannot sign in (``AccountClosed``) and every session ends at once.
 The person's data is kept ``personal_keep_days`` (a year: investigators' requests, as
@@ -24,6 +26,7 @@ REFUSALS = {
     "open_sales": "sales are still open: they finish first, then you can withdraw",
     "payouts_in_flight": "payouts are still on their way: they arrive first, then you can withdraw",
     "money_owed": "money is still owed (a sale waits for our staff): contact support first",
+    "payment_stop": "a payment stop covers your account: call the one who asked for it or support",
 }
 
 
@@ -48,7 +51,8 @@ def withdraw(deps: Deps, customer_id: str, password: str) -> date:
             uow.commit()
             raise errors.InvalidCredentials("the password is wrong", field="password")
         items, payouts, owed = uow.retention.open_work(customer_id)
-        refusal = retention.withdrawal_refusal(items, payouts, owed)
+        stops = uow.retention.stops_covering(customer_id)
+        refusal = retention.withdrawal_refusal(items, payouts, owed, stops)
         if refusal is not None:
             raise errors.WithdrawalRefused(REFUSALS[refusal], reason=refusal)
         if not uow.retention.withdraw(customer_id, now):

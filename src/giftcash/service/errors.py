@@ -203,7 +203,8 @@ class AccountClosed(Forbidden):
 
 class WithdrawalRefused(DomainError):
     """Withdrawal while sales or payouts are open: they finish first, so nothing owed is
-    dropped. ``reason``: open_sales | payouts_in_flight | money_owed."""
+    dropped; or while a payment stop covers the customer. ``reason``: open_sales |
+    payouts_in_flight | money_owed | payment_stop."""
 
     code = "withdrawal_refused"
     kind = "conflict"

@@ -6,7 +6,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 
 from giftcash.adapters.db import tables as t
 from giftcash.domain import ledger as L
@@ -18,6 +29,7 @@ DESTROYED_KEY_ID = "destroyed"  # repositories_keys.py never re-encrypts these
 PSEUDONYMOUS_BIRTH_DATE = date(1900, 1, 1)  # the column is NOT NULL; no one is this old
 UNUSABLE_PASSWORD_HASH = "!"  # noqa: S105 - no hasher makes it: no password verifies
 OPEN_CASES = ("open", "under_review")
+ACTIVE_STOP = "active"
 
 
 class Retention:
@@ -70,6 +82,7 @@ class Retention:
         )
         owed = self._owed(ids)
         cases = self._open_cases(set(ids))
+        stops = self._stops(ids)
         out = []
         for r in rows:
             seen_at = max(
@@ -86,6 +99,7 @@ class Retention:
                     open_payouts=int(payouts.get(r.id, 0)),
                     owed_won=owed.get(r.id, 0),
                     open_cases=cases.get(r.id, 0),
+                    active_stops=stops.get(r.id, 0),
                 )
             )
         return out
@@ -111,6 +125,51 @@ class Retention:
             for cid in set(named or ()) & ids:
                 out[cid] = out.get(cid, 0) + 1
         return out
+
+    def _stops(self, ids: list[str]) -> dict[str, int]:
+        """Active payment stops covering each customer, as ``stop_filters`` decides
+        coverage: the customer itself, the keyed hash of one of its bank accounts (a
+        destroyed account has none), or the keyed hash of one of its items' codes."""
+        s, a, i = t.payment_stops.c, t.bank_accounts.c, t.items.c
+        active = s.state == ACTIVE_STOP
+        pairs: set[tuple[str, str]] = set()
+        for q in (
+            select(s.customer_id, s.id).where(
+                active, s.scope == "customer", s.customer_id.in_(ids)
+            ),
+            select(a.customer_id, s.id)
+            .join(t.bank_accounts, a.account_number_hmac == s.subject_hmac)
+            .where(active, s.scope == "account", a.customer_id.in_(ids)),
+            select(i.customer_id, s.id)
+            .join(t.items, i.code_hmac == s.subject_hmac)
+            .where(active, s.scope == "code", i.customer_id.in_(ids)),
+        ):
+            pairs.update((r[0], r[1]) for r in self.conn.execute(q))
+        out: dict[str, int] = {}
+        for cid, _ in pairs:
+            out[cid] = out.get(cid, 0) + 1
+        return out
+
+    def _stop_covers(self, customer_id: str) -> Any:
+        """The condition that an active stop covers the customer (as ``_stops``)."""
+        s, a, i = t.payment_stops.c, t.bank_accounts.c, t.items.c
+        account = select(a.id).where(
+            a.customer_id == customer_id, a.account_number_hmac == s.subject_hmac
+        )
+        code = select(i.id).where(i.customer_id == customer_id, i.code_hmac == s.subject_hmac)
+        return exists(
+            select(s.id).where(
+                s.state == ACTIVE_STOP,
+                or_(
+                    and_(s.scope == "customer", s.customer_id == customer_id),
+                    and_(s.scope == "account", exists(account)),
+                    and_(s.scope == "code", exists(code)),
+                ),
+            )
+        )
+
+    def stops_covering(self, customer_id: str) -> int:
+        return self._stops([customer_id]).get(customer_id, 0)
 
     def open_work(self, customer_id: str) -> tuple[int, int, int]:
         i, p = t.items.c, t.payouts.c
@@ -157,6 +216,7 @@ class Retention:
                 c.id == customer_id,
                 c.status != Stage.PSEUDONYMISED.value,
                 or_(c.last_active_at.is_(None), c.last_active_at <= seen_by),
+                ~self._stop_covers(customer_id),  # a stop filed since the plan was made
             )
             .values(
                 phone=pseudonym,
@@ -170,14 +230,26 @@ class Retention:
         if not moved:
             return Erased()
         paid_to = select(t.payouts.c.bank_account_id).where(t.payouts.c.customer_id == customer_id)
-        accounts = self._destroy(a.customer_id == customer_id, a.id.not_in(paid_to), now=now)
+        # the accounts of sales a payment stop recorded are part of its tracing chain (a
+        # transaction record): kept, masked, until the transaction records go
+        sub, it, lk = t.submissions.c, t.items.c, t.payment_stop_links.c
+        traced = (
+            select(sub.bank_account_id)
+            .join(t.items, it.submission_id == sub.id)
+            .join(t.payment_stop_links, lk.item_id == it.id)
+            .where(it.customer_id == customer_id)
+        )
+        accounts = self._destroy(
+            a.customer_id == customer_id, a.id.not_in(paid_to), a.id.not_in(traced), now=now
+        )
+        identity = self._erase_identity(customer_id, row.phone, now)
         endpoints = select(t.webhook_endpoints.c.id).where(
             t.webhook_endpoints.c.customer_id == customer_id
         )
         self.conn.execute(
             delete(t.webhook_outbox).where(t.webhook_outbox.c.endpoint_id.in_(endpoints))
         )
-        return Erased(
+        return identity + Erased(
             customers_pseudonymised=1,
             bank_accounts_destroyed=accounts,
             consents_deleted=self._delete(t.customer_consents, customer_id),
@@ -205,6 +277,38 @@ class Retention:
                     delete(t.sms_challenges).where(t.sms_challenges.c.phone == row.phone)
                 ).rowcount
             ),
+        )
+
+    def _erase_identity(self, customer_id: str, phone: str, now: datetime) -> Erased:
+        """The identity part's personal data: the verified person (the CI's keyed hash,
+        the sealed DI and details), the bounds counted by that person, the identity
+        verifications of the customer or of its phone (a sign-up in progress by someone
+        else on the number now is left alone), the due-diligence answers."""
+        ident, ic, b = t.customer_identities.c, t.identity_checks.c, t.bounded_calls.c
+        ci = self.conn.execute(
+            select(ident.ci_hmac).where(ident.customer_id == customer_id)
+        ).scalar_one_or_none()
+        bounded = 0
+        if ci is not None:
+            bounded = int(
+                self.conn.execute(delete(t.bounded_calls).where(b.person == f"ci:{ci}")).rowcount
+            )
+        checks = self.conn.execute(
+            delete(t.identity_checks).where(
+                or_(
+                    ic.customer_id == customer_id,
+                    and_(
+                        ic.phone == phone,
+                        or_(ic.status != "started", ic.expires_at <= now),
+                    ),
+                )
+            )
+        ).rowcount
+        return Erased(
+            identities_deleted=self._delete(t.customer_identities, customer_id),
+            identity_checks_deleted=int(checks),
+            due_diligence_deleted=self._delete(t.customer_due_diligence, customer_id),
+            bounded_calls_deleted=bounded,
         )
 
     def _delete(self, table: Any, customer_id: str) -> int:

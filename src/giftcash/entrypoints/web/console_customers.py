@@ -53,6 +53,20 @@ SEARCH_BY = {
 }
 # What the customer record shows of the person (the access log names them).
 CUSTOMER_FIELDS = ("name", "phone", "age_band", "bank_accounts", "devices", "notes", "sales")
+
+
+def customer_fields(tier: tiers.TierView) -> tuple[str, ...]:
+    """What the customer record shows, for the log of views: always the due-diligence
+    level (the verified identity's tier), and the EDD answers and the reason they were
+    asked for when the page shows them."""
+    shown = [*CUSTOMER_FIELDS, "tier"]
+    if tier.edd_required_reason is not None:
+        shown.append("edd_reason")
+    if tier.edd_answers is not None:
+        shown.append("edd_answers")
+    return tuple(shown)
+
+
 DONE = {
     "blocked": N_("Blocked. The customer's sessions ended; sign-in and sales are refused."),
     "unblocked": N_("Unblocked."),
@@ -90,7 +104,8 @@ def customer_page(request: Request, customer_id: str) -> Response:
     op = allow(request, "customers")
     deps = deps_of(request)
     record = customer_lookup.customer_record(deps, customer_id[:64])
-    log_view(request, op, View("customer", CUSTOMER_FIELDS), [record.customer.id])
+    tier = tiers.view(deps, record.customer.id)
+    log_view(request, op, View("customer", customer_fields(tier)), [record.customer.id])
     context = {
         "r": record,
         "w": customer_lookup.customer_watch(deps, record.customer.id),
@@ -101,7 +116,7 @@ def customer_page(request: Request, customer_id: str) -> Response:
         "phone": dashed_phone(record.customer.phone),
         "banks": BANKS,
         "brands": brand_index(deps.brand_catalogue),
-        "tier": tiers.view(deps, record.customer.id),
+        "tier": tier,
     }
     return render_console(request, "console/customer.html", context)
 

@@ -47,6 +47,9 @@ FIELDS = {
     "sales": N_("sales"),
     "masked_evidence": N_("evidence (masked)"),
     "masked_name": N_("name (masked)"),
+    "tier": N_("due-diligence level"),
+    "edd_answers": N_("enhanced due-diligence answers"),
+    "edd_reason": N_("reason enhanced due diligence was asked for"),
 }
 
 

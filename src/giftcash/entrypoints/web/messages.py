@@ -259,6 +259,10 @@ FIELD_ERRORS = {
         "We still owe you money for a sale our staff must finish. Call customer support; "
         "once it is settled you can close your account."
     ),
+    ("withdrawal_refused", "payment_stop"): N_(
+        "A payment stop placed by a bank or investigators covers your account. It must be "
+        "released or settled first; call customer support to learn whom to contact."
+    ),
 }
 
 PIN_LABELS = {"PIN": N_("PIN"), "issue date (YYYYMMDD)": N_("issue date (YYYYMMDD)")}

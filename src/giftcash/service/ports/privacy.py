@@ -31,6 +31,10 @@ class Erased:
     audit_details_redacted: int = 0
     statement_counterparties_erased: int = 0
     item_notes_erased: int = 0
+    # the identity part's personal data (identity/verification.py, identity/tiers.py)
+    identities_deleted: int = 0  # customer_identities: the CI's keyed hash, DI, details
+    identity_checks_deleted: int = 0
+    due_diligence_deleted: int = 0  # customer_due_diligence: the EDD answers
 
     def __add__(self, other: Erased) -> Erased:
         return Erased(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(Erased)))
@@ -73,16 +77,20 @@ class RetentionRepo(Protocol):
     ) -> list[CustomerFacts]:
         """Customers, in id order after ``after_id``, that may have something due: the
         withdrawn, the active ones not seen since ``inactive_before``, and the
-        pseudonymised ones whose accounts are not all destroyed."""
+        pseudonymised ones whose accounts are not all destroyed; each with the active
+        payment stops that cover it (``stops_covering``)."""
 
     def pseudonymise(
         self, customer_id: str, pseudonym: str, now: datetime, *, seen_by: datetime
     ) -> Erased:
         """Replace the person by ``pseudonym`` on the customer row and destroy what was
-        personal data only (accounts never paid to, consents, notes, blocks, notice
-        choices and outbox, webhooks, sessions, SMS challenges). Nothing is done (all
+        personal data only (accounts never paid to nor traced by a payment stop,
+        consents, notes, blocks, notice choices and outbox, webhooks, sessions, SMS
+        challenges; the verified identity with its CI hash, the identity verifications
+        of the customer or of its phone, the due-diligence answers). Nothing is done (all
         zero) if the customer signed in after ``seen_by``, the last activity the plan
-        was made from: a sign-in racing the purge wins."""
+        was made from: a sign-in racing the purge wins; nor if an active payment stop
+        covers the customer now (one filed after the plan was made)."""
 
     def close_transactions(self, customer_id: str, now: datetime) -> Erased:
         """Destroy every account of the customer not destroyed yet and erase operators'
@@ -103,6 +111,11 @@ class RetentionRepo(Protocol):
 
     def open_work(self, customer_id: str) -> tuple[int, int, int]:
         """(items not terminal, payouts not terminal, won still owed)."""
+
+    def stops_covering(self, customer_id: str) -> int:
+        """How many active payment stops cover the customer: by the customer, by one of
+        its bank accounts (keyed hash) or by the code of one of its items, as the
+        worker's claims decide coverage (adapters/db/stop_filters.py)."""
 
     def withdraw(self, customer_id: str, now: datetime) -> bool:
         """active -> withdrawn; whether it moved."""
