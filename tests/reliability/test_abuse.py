@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
 from verdict import SEED, explain
 
 from giftcash.abuse import bounds
@@ -14,6 +15,7 @@ from giftcash.selftest.abuse import AbusePlan, run_abuse
 from giftcash.selftest.registry import Context
 
 
+@pytest.mark.slow  # a hostile traffic run: over 2 s
 def test_hostile_traffic_costs_within_the_bounds(database_url, tmp_path):
     plan = AbusePlan(burst=12)
     row, figures = run_abuse(Context(SEED, tmp_path, database_url), plan)
@@ -27,6 +29,7 @@ def test_hostile_traffic_costs_within_the_bounds(database_url, tmp_path):
     assert figures["ssrf_refused_at_registration"] == figures["ssrf_urls"] - 1
 
 
+@pytest.mark.slow  # a hostile traffic run: over 2 s
 def test_a_bound_switched_off_is_seen(monkeypatch, tmp_path):
     # PLANTED: the per-address SMS bound is as good as gone
     real = bounds.Bounds.limits

@@ -69,6 +69,7 @@ def test_clean_screenshots_decode_at_99_percent_and_nothing_wrong_fits() -> None
     assert rate >= 0.99 and wrong == 0, (rate, wrong)
 
 
+@pytest.mark.slow  # decodes a hundred photos: over 2 s
 def test_distorted_photos_decode_at_90_percent_and_nothing_wrong_fits() -> None:
     rate, wrong = rates(30, seed=1616, distorted=True)
     assert rate >= 0.90 and wrong == 0, (rate, wrong)

@@ -11,6 +11,7 @@ import shutil
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+import pytest
 from PIL import Image
 from test_form_tokens import form_token
 from websupport import Site
@@ -74,6 +75,7 @@ def test_more_pictures_than_a_scan_takes_are_refused_in_the_pages_language(site:
     assert r.status_code == 422 and "사진은 한 번에 5장까지 보낼 수 있습니다." in r.text
 
 
+@pytest.mark.slow  # decodes a picture over 1 MiB: about 10 s
 def test_a_picture_over_a_mebibyte_is_read_past_the_pages_body_limit(site: Site):
     site.sign_up()
     code, _ = scanned("kyochon_coupon", "QRCode")
