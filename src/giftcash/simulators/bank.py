@@ -96,6 +96,19 @@ from giftcash.simulators.common import (
     utc_now,
 )
 from giftcash.simulators.store import META_SCHEMA, Store, meta_get, meta_set
+from giftcash.simulators.virtual_accounts import SCHEMA as VA_SCHEMA
+from giftcash.simulators.virtual_accounts import (
+    AccountRefIn,
+    Delivery,
+    IssueIn,
+    NotificationFaults,
+    PayerDepositIn,
+    ReturnResultIn,
+    Sender,
+    VirtualAccounts,
+    http_sender,
+)
+from giftcash.simulators.virtual_accounts import ReturnIn as DepositReturnIn
 
 OK, BANK_OK = "A0000", "000"
 BANK_ERROR = "A0002"  # 참가기관 에러: the participating bank refused
@@ -169,6 +182,7 @@ CREATE TABLE IF NOT EXISTS statement (
     status TEXT NOT NULL
 );
 """
+    + VA_SCHEMA
 )
 
 STATEMENT_COLUMNS = (
@@ -332,10 +346,13 @@ class BankSim:
             "UPDATE accounts SET balance = balance + ? WHERE bank_code = ? AND account_num = ?",
             (sign * t["amount"], t["bank_code"], t["account_num"]),
         )
-        balance = db.execute(
+        row = db.execute(
             "SELECT balance FROM accounts WHERE bank_code = ? AND account_num = ?",
             (t["bank_code"], t["account_num"]),
-        ).fetchone()[0]
+        ).fetchone()
+        if row is None:  # a payer of a virtual account the simulator never opened
+            return
+        balance = row[0]
         db.execute(
             "INSERT INTO account_entries (bank_code, account_num, at, bank_tran_id, direction,"
             " amount, balance_after, counterparty, memo) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -368,6 +385,30 @@ class BankSim:
         meta_set(db, "operating_balance", str(balance))
         self._book_account(db, t, "in", t["print_content"], at)
         self._book_statement(db, t, "out", t["wd_print_content"], "done", at, balance)
+
+    def book_virtual(self, db: sqlite3.Connection, m: dict[str, Any]) -> None:
+        """A virtual-account movement on the operating account: a payer's deposit (a
+        statement line ``in``, status ``deposit``) or our return of one (a transfer in
+        ``/sim/transfers`` and a statement line ``out``, status ``deposit_return``)."""
+        deposit = m["kind"] == "deposit"
+        sign = 1 if deposit else -1
+        balance = self._operating_balance(db) + sign * m["amount"]
+        meta_set(db, "operating_balance", str(balance))
+        t = {**m, "req_client_name": self.operating[2] if not deposit else m["holder"]}
+        if not deposit:
+            db.execute(
+                "INSERT INTO transfers (bank_tran_id, fingerprint, bank_code, account_num, holder,"
+                " amount, print_content, wd_print_content, req_client_name, status,"
+                " bank_rsp_code, bank_rsp_message, response, at, settles_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'done', ?, '', '{}', ?, ?)",
+                (m["bank_tran_id"], "virtual-account-return", m["bank_code"], m["account_num"],
+                 m["holder"], m["amount"], m["memo"], m["memo"], self.operating[2], BANK_OK,
+                 m["at"], m["at"]),
+            )  # fmt: skip
+        self._book_account(db, t, "in" if not deposit else "out", m["memo"], m["at"])
+        status = "deposit" if deposit else "deposit_return"
+        direction = "in" if deposit else "out"
+        self._book_statement(db, t, direction, m["memo"], status, m["at"], balance)
 
     def settle_due(self, db: sqlite3.Connection) -> None:
         """Pending deposits whose time has come are booked now (lazily, on any request)."""
@@ -778,9 +819,20 @@ def create_bank_app(
     operating_holder: str = "giftcash",
     opening_balance: int = 1_000_000_000_000,
     settlement_delay_s: float = 0.0,
+    notification_url: str | None = None,
+    notification_secret: str = "",
+    notification_sender: Sender | None = None,
+    notification_backoff_s: float = 1.0,
+    notification_poll_s: float = 0.2,
 ) -> FastAPI:
     """``opening_balance`` is the operating account's balance when the directory is new
-    (KRW, so whole won); a deposit larger than what is left is refused (551)."""
+    (KRW, so whole won); a deposit larger than what is left is refused (551).
+
+    Deposit notifications go to ``notification_url`` (or through ``notification_sender``,
+    a test's stand-in for the HTTP POST), signed with ``notification_secret`` (``whsec_…``);
+    without either they stay in the outbox (``GET /sim/notifications``). A background
+    thread delivers them while the app runs (a server, or a ``with TestClient``);
+    ``POST /sim/notifications/deliver`` runs one pass on demand."""
     store = Store(Path(data_dir) / "bank.sqlite3", SCHEMA)
     sim = BankSim(
         store,
@@ -791,13 +843,77 @@ def create_bank_app(
         opening_balance=opening_balance,
         settlement_delay_s=settlement_delay_s,
     )
+    sender = notification_sender
+    if sender is None and notification_url:
+        sender = http_sender(notification_url)
+    vaccts = VirtualAccounts(
+        store,
+        clock,
+        bank_code=operating_bank_code,
+        book=sim.book_virtual,
+        delivery=Delivery(sender, notification_secret, backoff_s=notification_backoff_s),
+    )
     app = base_app(
         "giftcash bank simulator",
         store,
         api_prefixes=("/v2.0/",),
         invalid_body={"rsp_code": "O0001", "rsp_message": "요청 전문 오류 (malformed request)"},
+        background=lambda: vaccts.run_delivery(notification_poll_s),
     )
     app.state.sim = sim
+    app.state.virtual_accounts = vaccts
+
+    @app.post("/v2.0/vaccount/issue")
+    def issue_virtual_account(body: IssueIn) -> dict[str, Any]:
+        return vaccts.issue(body)
+
+    @app.post("/v2.0/vaccount/close")
+    def close_virtual_account(body: AccountRefIn) -> dict[str, Any]:
+        return vaccts.close(body)
+
+    @app.post("/v2.0/vaccount/deposits")
+    def virtual_account_deposits(body: AccountRefIn) -> dict[str, Any]:
+        return vaccts.inquire(body)
+
+    @app.post("/v2.0/vaccount/return")
+    def return_deposit(body: DepositReturnIn) -> dict[str, Any]:
+        return vaccts.return_deposit(body)
+
+    @app.post("/v2.0/vaccount/return/result")
+    def return_result(body: ReturnResultIn) -> dict[str, Any]:
+        return vaccts.return_result(body)
+
+    @app.post("/sim/virtual-accounts/{account_num}/deposits")
+    def pay_in(account_num: str, body: PayerDepositIn) -> JSONResponse:
+        return answer(*vaccts.pay_in(account_num, body))
+
+    @app.get("/sim/virtual-accounts")
+    def virtual_accounts() -> dict[str, Any]:
+        return vaccts.accounts()
+
+    @app.get("/sim/returns")
+    def deposit_returns(deposit_id: str | None = None) -> dict[str, Any]:
+        return vaccts.returns(deposit_id)
+
+    @app.get("/sim/notifications")
+    def notifications() -> dict[str, Any]:
+        return vaccts.notifications()
+
+    @app.post("/sim/notifications/deliver")
+    def deliver_notifications() -> dict[str, Any]:
+        return {"sent": vaccts.deliver_due()}
+
+    @app.get("/sim/faults/notifications")
+    def notification_faults() -> dict[str, Any]:
+        return vaccts.describe_faults()
+
+    @app.post("/sim/faults/notifications")
+    def set_notification_faults(body: NotificationFaults) -> dict[str, Any]:
+        return vaccts.set_faults(body)
+
+    @app.delete("/sim/faults/notifications")
+    def clear_notification_faults() -> dict[str, Any]:
+        return vaccts.set_faults(None)
 
     @app.post("/v2.0/inquiry/real_name")
     def real_name(body: RealNameIn) -> dict[str, Any]:
