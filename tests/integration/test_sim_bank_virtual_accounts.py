@@ -418,8 +418,16 @@ def test_a_return_is_whole_and_for_a_known_deposit(bank: TestClient) -> None:
 
 
 def test_the_statement_lists_the_deposit_and_its_return(bank: TestClient) -> None:
+    opened = {"bank_code": "090", "account_number": "3333012345678", "holder_name": "김철수"}
+    assert bank.post("/sim/accounts", json={**opened, "balance": PRICE}).status_code == 201
     deposit_id = pay(bank, issue(bank)["account_num"], name="김철수")["deposit_id"]
     give_back(bank, "RET-0001", deposit_id)
+    payer = bank.get("/sim/accounts/090/3333012345678/transactions").json()
+    assert [(t["direction"], t["amount"], t["balance_after"], t["counterparty"])
+            for t in payer["transactions"]] == [
+        ("out", PRICE, 0, "giftcash"),
+        ("in", PRICE, PRICE, "giftcash"),
+    ]  # fmt: skip
     lines = statement(bank)
     assert [
         (x["bank_tran_id"], x["direction"], x["amount"], x["balance_after"], x["status"])

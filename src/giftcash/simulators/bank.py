@@ -62,6 +62,63 @@ Test data and inspection (``/sim/*``, never faulted):
   for a transfer, the reason for a return), ``status`` (done | returned), ``at`` (UTC
   timestamp). Lines are written once and never change: a return is a new line.
 
+Virtual accounts (가상계좌, how buyers pay; ``giftcash.simulators.virtual_accounts``). Real
+API (fault injection applies), same envelope (``rsp_code`` A0000, or A0002 with
+``bank_rsp_code``), amounts as digit strings, deadlines as KST ``YYYYMMDDHHMMSS``:
+
+- ``POST /v2.0/vaccount/issue {reference, tran_amt, account_holder_name, expire_dtime}``
+  → ``{bank_code_std, account_num, reference, account_holder_name, tran_amt,
+  expire_dtime, status}``. One account per ``reference`` (our order id): the same
+  reference and terms again answer the same account; other terms are refused (408).
+- ``POST /v2.0/vaccount/close {account_num}`` → the account, ``status`` closed
+  (idempotent; 404 for a number never issued). A closed account takes no more money.
+- ``POST /v2.0/vaccount/deposits {account_num}`` (입금내역조회) → the account and
+  ``res_list`` of its deposits, oldest first: ``{deposit_id, tran_amt, payer_name,
+  payer_bank_code_std, payer_account_num_masked, received_at (ISO UTC), state (received |
+  returned)}``.
+- ``POST /v2.0/vaccount/return {bank_tran_id, deposit_id, tran_amt, print_content}``
+  (반환): the whole deposit back to its payer; ``bank_tran_id`` is our key. The same key
+  again answers the first outcome and moves nothing; the same key with another deposit or
+  amount, or a payout's ``bank_tran_id``, is refused (409); refusals: 404 no such deposit,
+  610 already returned (under another key), 611 not the full amount (a refusal is kept
+  under its key, like a deposit's). A return books a transfer (``/sim/transfers``, status
+  done) and a statement line.
+- ``POST /v2.0/vaccount/return/result {org_bank_tran_id}`` → ``status`` returned |
+  rejected | not_found, with ``deposit_id`` and ``tran_amt``: how a lost answer is
+  resolved.
+
+Deposit notifications: each deposit is announced by a POST of ``{type:
+"virtual_account.deposit", timestamp, data: {bank_code_std, account_num, reference,
+deposit_id, tran_amt, payer_name, payer_bank_code_std, payer_account_num_masked,
+received_at, state}}`` to the notification URL, signed the Standard Webhooks way
+(``webhook-id``: ``msg_<deposit_id>``, the same on every retry and repeat;
+``webhook-timestamp``: Unix seconds of this attempt; ``webhook-signature``: ``v1,`` +
+base64 HMAC-SHA256 of ``{id}.{timestamp}.{body}`` under the ``whsec_`` secret). The
+notification waits in an outbox and is sent by a background loop (or ``POST
+/sim/notifications/deliver``, one pass); any answer but 2xx is retried after a backoff
+that doubles from ``notification_backoff_s`` up to 300 s, for at most 20 attempts
+(then ``failed``). Faults, in memory like ``/sim/faults``: ``POST
+/sim/faults/notifications {lost_rate, repeat_rate, delay_ms, out_of_order, seed}`` — a
+lost notification is never sent (status ``lost``), a repeated one goes twice per
+attempt, a delayed one waits ``delay_ms`` before its first attempt, out of order sends
+the due ones newest first; ``GET`` shows it with counts, ``DELETE`` clears it.
+
+Virtual-account test data and inspection (never faulted):
+
+- ``POST /sim/virtual-accounts/{account_num}/deposits {payer_name, payer_bank_code,
+  payer_account, amount}`` → 201 with the deposit: a buyer's transfer. The bank takes any
+  amount, any name, after the deadline and twice (judging it is giftcash's job); only a
+  closed account refuses (409) and an unknown one is 404. The money lands on the
+  operating account (a statement line ``in``, status ``deposit``; a return is a line
+  ``out``, status ``deposit_return``) and, if the simulator opened the payer's account,
+  leaves it (and comes back on a return).
+- ``GET /sim/virtual-accounts`` → every account with its deposits (payer account in
+  full); ``GET /sim/returns[?deposit_id=]`` → every return asked (``return_key``,
+  ``deposit_id``, ``amount``, ``status`` returned | rejected, ``bank_rsp_code``, ``memo``,
+  ``at``): a deposit has at most one ``returned`` row; ``GET /sim/notifications`` → the
+  outbox (``msg_id``, ``deposit_id``, ``status`` pending | delivered | lost | failed,
+  ``copies``, ``attempts``, ``sends``, ``next_at``, ``delivered_at``, ``last_answer``).
+
 Settlement: a deposit completes at once unless the app is built with
 ``settlement_delay_s``; then it is ``pending`` (the amount is held against the operating
 account's available funds, but nobody is debited or credited and there is no statement
@@ -394,7 +451,7 @@ class BankSim:
         sign = 1 if deposit else -1
         balance = self._operating_balance(db) + sign * m["amount"]
         meta_set(db, "operating_balance", str(balance))
-        t = {**m, "req_client_name": self.operating[2] if not deposit else m["holder"]}
+        t = {**m, "req_client_name": self.operating[2]}  # the payer's counterparty: us
         if not deposit:
             db.execute(
                 "INSERT INTO transfers (bank_tran_id, fingerprint, bank_code, account_num, holder,"

@@ -217,8 +217,8 @@ class VirtualAccounts:
         self._rng = random.Random()
         self.fault_counts = {"lost": 0, "repeated": 0, "delayed": 0}
         self._deliver_lock = threading.Lock()
-        if delivery.send is not None:
-            assert delivery.secret.startswith(signing.PREFIX), "a whsec_ secret signs"
+        if delivery.send is not None and not delivery.secret.startswith(signing.PREFIX):
+            raise ValueError("deposit notifications need a whsec_ secret to be signed with")
 
     def _envelope(self) -> dict[str, Any]:
         now = self.clock()
