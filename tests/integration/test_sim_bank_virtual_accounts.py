@@ -445,3 +445,48 @@ def test_the_bank_api_is_faulted_and_the_sim_endpoints_are_not(bank: TestClient)
     assert bank.post("/v2.0/vaccount/deposits", json={"account_num": number}).status_code == 503
     pay(bank, number)
     assert bank.get("/sim/virtual-accounts").json()["virtual_accounts"][0]["deposits"] != []
+
+
+def test_a_return_the_bank_cannot_make_now_is_not_kept_under_its_key(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """The payer's bank closed (531) or our account short (551): nothing moves and the
+    same key goes through later."""
+    bank = TestClient(create_bank_app(tmp_path, clock=clock, opening_balance=0))
+    deposit_id = pay(bank, issue(bank)["account_num"])["deposit_id"]
+    window = {
+        "bank_code": "090",
+        "starts_at": (T0 - timedelta(hours=1)).isoformat(),
+        "ends_at": (T0 + timedelta(hours=1)).isoformat(),
+    }
+    r = bank.post("/sim/faults/bank-hours", json={"maintenance": [window]})
+    assert r.status_code == 200, r.text
+    _, closed = give_back(bank, "RET-0001", deposit_id)
+    assert (closed["bank_rsp_code"], closed["available_dtime"]) == ("531", "20260301190000")
+    bank.delete("/sim/faults/bank-hours")
+    bank.post(
+        "/sim/accounts",
+        json={"bank_code": "090", "account_number": "3333012345678", "holder_name": "홍길동"},
+    )
+    payout = {
+        "req_cnt": 1,
+        "req_list": [
+            {
+                "bank_tran_id": "M202600001U000000001",
+                "bank_code_std": "090",
+                "account_num": "3333012345678",
+                "account_holder_name": "홍길동",
+                "tran_amt": "10000",
+            }
+        ],
+    }
+    spent = bank.post("/v2.0/transfer/deposit/acnt_num", json=payout).json()
+    assert spent["rsp_code"] == "A0000"  # the operating account now holds less than PRICE
+    _, short = give_back(bank, "RET-0001", deposit_id)
+    assert short["bank_rsp_code"] == "551"
+    assert bank.get("/sim/returns").json()["count"] == 0
+    pay(bank, issue(bank, reference="order-2")["account_num"], amount=10_000)
+    _, done = give_back(bank, "RET-0001", deposit_id)
+    assert done["status"] == "returned"
+    assert len(returned_for(bank, deposit_id)) == 1
+    assert operating_balance(bank) == 0

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from fakes import FakeClock, FakeVirtualAccounts
 from giftcash.adapters.banks.virtual_accounts import HttpVirtualAccounts
 from giftcash.adapters.webhooks.signing import new_secret
-from giftcash.service.ports import Ambiguous, Unavailable
+from giftcash.service.ports import Ambiguous, BankClosed, Unavailable
 from giftcash.service.ports.virtual_accounts import InvalidNotification
 from giftcash.simulators import create_bank_app
 
@@ -223,3 +223,24 @@ def test_the_fake_answers_unknown_when_the_inquiry_is_down() -> None:
     bank.down = True
     with pytest.raises(Unavailable):
         bank.deposits(va.account_number)
+
+
+def test_a_closed_payer_bank_is_bank_closed_and_the_key_goes_later(
+    world: tuple[TestClient, HttpVirtualAccounts, Receiver],
+) -> None:
+    client, bank, _ = world
+    va = bank.issue("order-1", PRICE, "기프트캐시", DEADLINE)
+    deposit_id = pay(client, va.account_number)
+    now = datetime.now(UTC)
+    window = {
+        "bank_code": "090",
+        "starts_at": (now - timedelta(hours=1)).isoformat(),
+        "ends_at": (now + timedelta(hours=1)).isoformat(),
+    }
+    client.post("/sim/faults/bank-hours", json={"maintenance": [window]})
+    with pytest.raises(BankClosed) as closed:
+        bank.return_deposit("RET-0001", deposit_id, PRICE, "반환")
+    assert closed.value.reopens_at is not None and closed.value.reopens_at > now
+    assert returns_at_bank(client, deposit_id) == 0
+    client.delete("/sim/faults/bank-hours")
+    assert bank.return_deposit("RET-0001", deposit_id, PRICE, "반환").outcome == "returned"

@@ -81,8 +81,10 @@ API (fault injection applies), same envelope (``rsp_code`` A0000, or A0002 with
   again answers the first outcome and moves nothing; the same key with another deposit or
   amount, or a payout's ``bank_tran_id``, is refused (409); refusals: 404 no such deposit,
   610 already returned (under another key), 611 not the full amount (a refusal is kept
-  under its key, like a deposit's). A return books a transfer (``/sim/transfers``, status
-  done) and a statement line.
+  under its key, like a deposit's); 531 the payer's bank is closed (bank hours, with
+  ``available_dtime``) and 551 the operating account is short are not kept: the same key
+  may come again. A return books a transfer (``/sim/transfers``, status done) and a
+  statement line.
 - ``POST /v2.0/vaccount/return/result {org_bank_tran_id}`` → ``status`` returned |
   rejected | not_found, with ``deposit_id`` and ``tran_amt``: how a lost answer is
   resolved.
@@ -466,6 +468,34 @@ class BankSim:
         status = "deposit" if deposit else "deposit_return"
         direction = "in" if deposit else "out"
         self._book_statement(db, t, direction, m["memo"], status, m["at"], balance)
+
+    def return_held(
+        self, db: sqlite3.Connection, bank_code: str, amount: int
+    ) -> dict[str, Any] | None:
+        """Why a virtual-account return cannot go now (the payer's bank is closed: 531 with
+        ``available_dtime``; the operating account is short: 551), as answer fields; None
+        when it can. Like a closed bank's deposit refusal, it is not stored."""
+        self.settle_due(db)
+        now = self.clock()
+        opens = bh.reopens_at(self.calendar, bank_code, now)
+        if opens is not None:
+            self.closed_refusals += 1
+            whole = opens + timedelta(microseconds=(1_000_000 - opens.microsecond) % 1_000_000)
+            return {
+                "rsp_code": BANK_ERROR,
+                "rsp_message": "참가기관 에러",
+                "bank_rsp_code": CLOSED,
+                "bank_rsp_message": MESSAGES[CLOSED],
+                "available_dtime": whole.astimezone(bh.KST).strftime("%Y%m%d%H%M%S"),
+            }
+        if amount > self._available(db):
+            return {
+                "rsp_code": BANK_ERROR,
+                "rsp_message": "참가기관 에러",
+                "bank_rsp_code": NO_FUNDS,
+                "bank_rsp_message": MESSAGES[NO_FUNDS],
+            }
+        return None
 
     def settle_due(self, db: sqlite3.Connection) -> None:
         """Pending deposits whose time has come are booked now (lazily, on any request)."""
@@ -908,6 +938,7 @@ def create_bank_app(
         clock,
         bank_code=operating_bank_code,
         book=sim.book_virtual,
+        hold=sim.return_held,
         delivery=Delivery(sender, notification_secret, backoff_s=notification_backoff_s),
     )
     app = base_app(

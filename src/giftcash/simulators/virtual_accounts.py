@@ -195,9 +195,11 @@ class Delivery:
 
 
 class VirtualAccounts:
-    """Virtual accounts on the bank simulator's store. ``operating`` is the bank code of
-    the account money lands on; ``on_money`` books a movement of the operating account
-    (the bank's statement), given (db, line fields)."""
+    """Virtual accounts on the bank simulator's store. ``bank_code`` is the bank of the
+    account money lands on; ``book`` books a movement of the operating account (the
+    bank's statement); ``hold`` answers the refusal of a return the bank cannot make now
+    (the payer's bank closed, the operating account short), given (db, payer's bank code,
+    amount), or None."""
 
     def __init__(
         self,
@@ -206,12 +208,14 @@ class VirtualAccounts:
         *,
         bank_code: str,
         book: Callable[[sqlite3.Connection, dict[str, Any]], None],
+        hold: Callable[[sqlite3.Connection, str, int], dict[str, Any] | None],
         delivery: Delivery,
     ) -> None:
         self.store = store
         self.clock = clock
         self.bank_code = bank_code
         self.book = book
+        self.hold = hold
         self.delivery = delivery
         self.faults = NotificationFaults()
         self._rng = random.Random()
@@ -357,6 +361,10 @@ class VirtualAccounts:
                 refusal = ALREADY_RETURNED
             elif amount != deposit["amount"]:
                 refusal = NOT_FULL_AMOUNT
+            else:
+                held = self.hold(db, deposit["payer_bank_code"], amount)
+                if held is not None:  # refused before any work: not kept under the key
+                    return {**self._envelope(), "bank_tran_id": body.bank_tran_id, **held}
             db.execute(
                 "INSERT INTO va_returns (return_key, fingerprint, deposit_id, amount, status,"
                 " bank_rsp_code, bank_rsp_message, memo, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

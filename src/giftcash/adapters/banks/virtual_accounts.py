@@ -16,7 +16,7 @@ from giftcash.adapters.banks.notifications import (
     verify_deposit_notification,
 )
 from giftcash.adapters.http import call, json_body, make_client
-from giftcash.service.ports import Ambiguous, Unavailable
+from giftcash.service.ports import Ambiguous, BankClosed, Unavailable
 from giftcash.service.ports.virtual_accounts import (
     DepositNotice,
     DepositReturn,
@@ -26,6 +26,7 @@ from giftcash.service.ports.virtual_accounts import (
 
 OK, BANK_OK = "A0000", "000"
 NOT_FOUND, ID_REUSED, REFERENCE_REUSED = "404", "409", "408"
+BANK_CLOSED, NO_FUNDS = "531", "551"
 KST = timezone(timedelta(hours=9))
 
 
@@ -119,6 +120,11 @@ class HttpVirtualAccounts:
             return DepositReturn("returned", key, deposit_id, int(data.get("tran_amt", amount)))
         # The same key for another deposit or amount: we never send that, so it is a bug.
         assert code != ID_REUSED, "return key reused with another request"
+        if code == BANK_CLOSED:  # nothing done: the same key goes again after reopening
+            reopens_at = _kst_or_none(data.get("available_dtime"))
+            raise BankClosed("the payer's bank is closed", reopens_at)
+        if code == NO_FUNDS:  # nothing done: try again later with the same key
+            raise Unavailable(f"bank refused {code}")
         message = f"{code} {data.get('bank_rsp_message') or ''}".strip()
         return DepositReturn("rejected", key, deposit_id, amount, message)
 
@@ -156,6 +162,15 @@ class HttpVirtualAccounts:
         return verify_deposit_notification(
             self.secret, headers, body, now=self.now(), tolerance_s=self.tolerance_s
         )
+
+
+def _kst_or_none(value: object) -> datetime | None:
+    if not isinstance(value, str) or len(value) != 14 or not value.isdigit():
+        return None
+    try:
+        return _kst(value)
+    except ValueError:
+        return None
 
 
 def _kst(value: str) -> datetime:

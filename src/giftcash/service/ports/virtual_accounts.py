@@ -87,7 +87,8 @@ class VirtualAccountPort(Protocol):
         """Send the whole deposit back to its payer. ``key`` is ours, stored before the
         call: the same key again answers the first outcome and moves nothing. A lost
         answer is resolved by ``return_by_key``. Raises ``Unavailable`` (nothing was
-        done)."""
+        done; ``BankClosed`` when the payer's bank is in its nightly window or
+        maintenance): ask again with the same key later."""
 
     def return_by_key(self, key: str) -> DepositReturn | None:
         """What became of the return with this key; None: the bank never saw it.
