@@ -205,7 +205,8 @@ class FakeVirtualAccounts:
     here: ``forged`` makes the next one fail verification). Faults: ``lose_next``
     returns the money and then loses the answer, which the fake resolves like the
     adapter (``inquiry_down`` makes that inquiry fail: the outcome is ``unknown``);
-    ``down`` refuses every call (``Unavailable``)."""
+    ``down`` refuses every call (``Unavailable``); ``closed`` refuses returns as the
+    payer's bank being closed (``BankClosed``)."""
 
     clock: FakeClock = field(default_factory=FakeClock)
     bank_code: str = "004"
@@ -217,6 +218,8 @@ class FakeVirtualAccounts:
     inquiry_down: bool = False
     down: bool = False
     forged: bool = False
+    # Every return is refused as closed (the payer's bank in 점검 시간) until it is None.
+    closed: BankClosed | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _check_up(self) -> None:
@@ -288,6 +291,8 @@ class FakeVirtualAccounts:
                 assert (prior.deposit_id, prior.amount) == (deposit_id, amount), "key reused"
                 return prior
             number, deposit = self.deposits_by_id[deposit_id]
+            if self.closed is not None:  # nothing done, nothing kept under the key
+                raise self.closed
             if deposit.state == "returned":
                 result = DepositReturn("rejected", key, deposit_id, amount, "already returned")
             elif amount != deposit.amount:

@@ -490,3 +490,30 @@ def test_a_return_the_bank_cannot_make_now_is_not_kept_under_its_key(
     assert done["status"] == "returned"
     assert len(returned_for(bank, deposit_id)) == 1
     assert operating_balance(bank) == 0
+
+
+def test_the_outbox_and_the_accounts_survive_a_restart(tmp_path: Path, clock: FakeClock) -> None:
+    """Deposits, returns and undelivered notifications are in the simulator's store: a
+    new app on the same directory delivers what the old one could not."""
+    down = Receiver(503)
+    first = TestClient(
+        create_bank_app(tmp_path, clock=clock, notification_sender=down, notification_secret=SECRET)
+    )
+    number = issue(first)["account_num"]
+    deposit_id = pay(first, number)["deposit_id"]
+    first.post("/sim/notifications/deliver")
+    give_back(first, "RET-0001", deposit_id)
+    receiver = Receiver()
+    second = TestClient(
+        create_bank_app(
+            tmp_path, clock=clock, notification_sender=receiver, notification_secret=SECRET
+        )
+    )
+    clock.now = T0 + timedelta(seconds=1)
+    second.post("/sim/notifications/deliver")
+    assert receiver.deposit_ids() == [deposit_id]
+    assert issue(second)["account_num"] == number
+    _, again = give_back(second, "RET-0001", deposit_id)
+    assert again["status"] == "returned"
+    assert len(returned_for(second, deposit_id)) == 1
+    assert [d["state"] for d in inquire(second, number)["res_list"]] == ["returned"]

@@ -244,3 +244,15 @@ def test_a_closed_payer_bank_is_bank_closed_and_the_key_goes_later(
     assert returns_at_bank(client, deposit_id) == 0
     client.delete("/sim/faults/bank-hours")
     assert bank.return_deposit("RET-0001", deposit_id, PRICE, "반환").outcome == "returned"
+
+
+def test_the_fake_refuses_a_return_while_the_payers_bank_is_closed() -> None:
+    bank = FakeVirtualAccounts()
+    va = bank.issue("order-1", PRICE, "기프트캐시", DEADLINE)
+    deposit_id = bank.pay(va.account_number, PRICE, "김철수").deposit.deposit_id
+    bank.closed = BankClosed("closed", DEADLINE)
+    with pytest.raises(BankClosed):
+        bank.return_deposit("RET-0001", deposit_id, PRICE, "반환")
+    assert bank.return_by_key("RET-0001") is None
+    bank.closed = None
+    assert bank.return_deposit("RET-0001", deposit_id, PRICE, "반환").outcome == "returned"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import random
 import sqlite3
 import threading
@@ -31,6 +32,7 @@ from giftcash.domain.banks import mask_account
 from giftcash.simulators.common import Clock, iso
 from giftcash.simulators.store import Store, meta_get, meta_set
 
+log = logging.getLogger(__name__)
 KST = timezone(timedelta(hours=9))
 OK, BANK_OK, BANK_ERROR = "A0000", "000", "A0002"
 NOT_FOUND, ID_REUSED, REFERENCE_REUSED = "404", "409", "408"
@@ -563,7 +565,10 @@ class VirtualAccounts:
 
         def loop() -> None:
             while not stop.wait(poll_s):
-                self.deliver_due()
+                try:
+                    self.deliver_due()
+                except Exception:  # a broken pass must not end delivery for good
+                    log.exception("deposit notification delivery failed; retrying")
 
         thread = threading.Thread(target=loop, name="bank-sim-notifications", daemon=True)
         thread.start()
