@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from giftcash.adapters.banks.notifications import verify_deposit_notification
+from giftcash.adapters.banks.statements import parse_statement
 from giftcash.adapters.webhooks.signing import new_secret
 from giftcash.service.ports.virtual_accounts import InvalidNotification
 from giftcash.simulators import create_bank_app
@@ -437,6 +438,12 @@ def test_the_statement_lists_the_deposit_and_its_return(bank: TestClient) -> Non
         ("RET-0001", "out", "45000", str(OPENING), "deposit_return"),
     ]
     assert "김철수" in lines[1]["counterparty"] and "3333012345678" not in lines[1]["counterparty"]
+    # the bank reconciliation's reader takes both lines (matching them is later work)
+    read = list(parse_statement(bank.get("/sim/statement").text.splitlines()))
+    assert [(x.bank_tran_id, x.direction, x.amount, x.status) for x in read] == [
+        (deposit_id, "in", PRICE, "deposit"),
+        ("RET-0001", "out", PRICE, "deposit_return"),
+    ]
 
 
 def test_the_bank_api_is_faulted_and_the_sim_endpoints_are_not(bank: TestClient) -> None:
