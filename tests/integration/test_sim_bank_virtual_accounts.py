@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -524,3 +525,16 @@ def test_the_outbox_and_the_accounts_survive_a_restart(tmp_path: Path, clock: Fa
     assert again["status"] == "returned"
     assert len(returned_for(second, deposit_id)) == 1
     assert [d["state"] for d in inquire(second, number)["res_list"]] == ["returned"]
+
+
+def test_returns_racing_for_one_deposit_move_it_once(bank: TestClient) -> None:
+    deposit_id = pay(bank, issue(bank)["account_num"], name="김철수")["deposit_id"]
+    keys = [f"RET-{n:04d}" for n in range(20)] * 2  # twenty keys, each sent twice
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda k: give_back(bank, k, deposit_id)[1], keys))
+    winners = {a["bank_tran_id"] for a in answers if a["status"] == "returned"}
+    assert len(winners) == 1
+    assert sum(1 for a in answers if a["status"] == "returned") == 2  # the winner's repeat
+    assert {a["bank_rsp_code"] for a in answers if a["status"] != "returned"} == {"610"}
+    assert len(returned_for(bank, deposit_id)) == 1
+    assert operating_balance(bank) == OPENING
