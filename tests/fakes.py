@@ -7,7 +7,8 @@ scripted: ``lose_next`` does the work and then raises ``Ambiguous``."""
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
 from giftcash.service.ports import (
@@ -21,6 +22,13 @@ from giftcash.service.ports import (
     VoucherInfo,
 )
 from giftcash.service.ports.records import IdDocumentAnswer, IdentityResult, VerifiedPerson
+from giftcash.service.ports.virtual_accounts import (
+    DepositNotice,
+    DepositReturn,
+    IncomingDeposit,
+    InvalidNotification,
+    VirtualAccount,
+)
 
 
 @dataclass
@@ -187,6 +195,139 @@ class FakeBank:
             for t in self.transfers.values()
             if t["account"] == (bank_code, number) and t["status"] == "done" and t["amount"] > 1
         )
+
+
+@dataclass
+class FakeVirtualAccounts:
+    """The bank's virtual accounts in memory. ``pay`` is a buyer's transfer (any amount,
+    any name, late or twice: the bank takes it) and answers the notification the bank
+    would send; ``notice`` is that notification as the service receives it (verified
+    here: ``forged`` makes the next one fail verification). Faults: ``lose_next``
+    returns the money and then loses the answer, which the fake resolves like the
+    adapter (``inquiry_down`` makes that inquiry fail: the outcome is ``unknown``);
+    ``down`` refuses every call (``Unavailable``); ``closed`` refuses returns as the
+    payer's bank being closed (``BankClosed``)."""
+
+    clock: FakeClock = field(default_factory=FakeClock)
+    bank_code: str = "004"
+    accounts: dict[str, dict] = field(default_factory=dict)  # by account number
+    by_reference: dict[str, str] = field(default_factory=dict)
+    deposits_by_id: dict[str, tuple[str, IncomingDeposit]] = field(default_factory=dict)
+    returns: dict[str, DepositReturn] = field(default_factory=dict)  # by our key
+    lose_next: int = 0
+    inquiry_down: bool = False
+    down: bool = False
+    forged: bool = False
+    # Every return is refused as closed (the payer's bank in 점검 시간) until it is None.
+    closed: BankClosed | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _check_up(self) -> None:
+        if self.down:
+            raise Unavailable("scripted")
+
+    def issue(
+        self, reference: str, amount: int, holder_name: str, expires_at: datetime
+    ) -> VirtualAccount:
+        with self.lock:
+            self._check_up()
+            number = self.by_reference.get(reference)
+            if number is None:
+                number = f"79{len(self.accounts) + 1:012d}"
+                self.by_reference[reference] = number
+                self.accounts[number] = {
+                    "reference": reference,
+                    "amount": amount,
+                    "holder_name": holder_name,
+                    "expires_at": expires_at,
+                    "open": True,
+                }
+            a = self.accounts[number]
+            assert (a["amount"], a["holder_name"], a["expires_at"]) == (
+                amount,
+                holder_name,
+                expires_at,
+            ), "a reference reused with other terms"
+            return VirtualAccount(self.bank_code, number, amount, expires_at)
+
+    def close(self, account_number: str) -> None:
+        with self.lock:
+            self._check_up()
+            self.accounts[account_number]["open"] = False
+
+    def pay(
+        self, account_number: str, amount: int, payer_name: str, payer_bank_code: str = "090"
+    ) -> DepositNotice:
+        with self.lock:
+            account = self.accounts[account_number]
+            assert account["open"], "a closed virtual account takes no money"
+            deposit = IncomingDeposit(
+                deposit_id=f"VD{len(self.deposits_by_id) + 1:012d}",
+                amount=amount,
+                payer_name=payer_name,
+                payer_bank_code=payer_bank_code,
+                payer_account_masked="*********5678",
+                received_at=self.clock.now(),
+                state="received",
+            )
+            self.deposits_by_id[deposit.deposit_id] = (account_number, deposit)
+            return DepositNotice(
+                f"msg_{deposit.deposit_id}",
+                account["reference"],
+                self.bank_code,
+                account_number,
+                deposit,
+            )
+
+    def deposits(self, account_number: str) -> tuple[IncomingDeposit, ...]:
+        self._check_up()
+        return tuple(d for n, d in self.deposits_by_id.values() if n == account_number)
+
+    def return_deposit(self, key: str, deposit_id: str, amount: int, memo: str) -> DepositReturn:
+        with self.lock:
+            self._check_up()
+            if key in self.returns:
+                prior = self.returns[key]
+                assert (prior.deposit_id, prior.amount) == (deposit_id, amount), "key reused"
+                return prior
+            number, deposit = self.deposits_by_id[deposit_id]
+            if self.closed is not None:  # nothing done, nothing kept under the key
+                raise self.closed
+            if deposit.state == "returned":
+                result = DepositReturn("rejected", key, deposit_id, amount, "already returned")
+            elif amount != deposit.amount:
+                result = DepositReturn("rejected", key, deposit_id, amount, "not the full amount")
+            else:
+                result = DepositReturn("returned", key, deposit_id, amount)
+                self.deposits_by_id[deposit_id] = (number, replace(deposit, state="returned"))
+            self.returns[key] = result
+            if self.lose_next:
+                self.lose_next -= 1
+                if self.inquiry_down:
+                    return DepositReturn("unknown", key, deposit_id, amount, "answer lost")
+                return self.returns[key]
+            return result
+
+    def return_by_key(self, key: str) -> DepositReturn | None:
+        self._check_up()
+        return self.returns.get(key)
+
+    def verify_notification(self, headers: Mapping[str, str], body: bytes) -> DepositNotice:
+        """The fake takes the notice ``pay`` answered, JSON-free: ``body`` is its deposit
+        id. A real adapter verifies the signature (adapters/banks/notifications.py)."""
+        if self.forged:
+            self.forged = False
+            raise InvalidNotification("signature mismatch")
+        number, deposit = self.deposits_by_id[body.decode()]
+        reference = self.accounts[number]["reference"]
+        return DepositNotice(
+            f"msg_{deposit.deposit_id}", reference, self.bank_code, number, deposit
+        )
+
+    def returned_twice(self) -> int:
+        """Deposits returned more than once (the fake's own invariant: always 0)."""
+        ids = [r.deposit_id for r in self.returns.values() if r.outcome == "returned"]
+        return len(ids) - len(set(ids))
 
 
 @dataclass

@@ -1,8 +1,14 @@
-"""``python -m giftcash.simulators issuer|bank|sms|identity [--host] [--port] [--data-dir]``."""
+"""``python -m giftcash.simulators issuer|bank|sms|identity [--host] [--port] [--data-dir]``.
+
+The bank sends its virtual-account deposit notifications to ``--notification-url``
+(default ``GIFTCASH_SIM_BANK_NOTIFICATION_URL``), signed with the Standard Webhooks secret
+in ``GIFTCASH_SIM_BANK_NOTIFICATION_SECRET`` (``whsec_…``; from the environment only, so it
+is never on a command line)."""
 
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -27,13 +33,25 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--settlement-delay-s", type=float, default=0.0, help="bank: seconds until a deposit lands"
     )
+    parser.add_argument(
+        "--notification-url",
+        default=os.environ.get("GIFTCASH_SIM_BANK_NOTIFICATION_URL"),
+        help="bank: where deposit notifications go (secret: GIFTCASH_SIM_BANK_NOTIFICATION_SECRET)",
+    )
     args = parser.parse_args(argv)
     port = args.port if args.port is not None else DEFAULT_PORTS[args.kind]
     data_dir = args.data_dir or Path("var") / "sim" / args.kind
     if args.kind == "issuer":
         run_issuer(args.host, port, data_dir)
     elif args.kind == "bank":
-        run_bank(args.host, port, data_dir, settlement_delay_s=args.settlement_delay_s)
+        run_bank(
+            args.host,
+            port,
+            data_dir,
+            settlement_delay_s=args.settlement_delay_s,
+            notification_url=args.notification_url,
+            notification_secret=os.environ.get("GIFTCASH_SIM_BANK_NOTIFICATION_SECRET", ""),
+        )
     elif args.kind == "identity":
         run_identity(args.host, port, data_dir)
     else:

@@ -62,6 +62,65 @@ Test data and inspection (``/sim/*``, never faulted):
   for a transfer, the reason for a return), ``status`` (done | returned), ``at`` (UTC
   timestamp). Lines are written once and never change: a return is a new line.
 
+Virtual accounts (가상계좌, how buyers pay; ``giftcash.simulators.virtual_accounts``). Real
+API (fault injection applies), same envelope (``rsp_code`` A0000, or A0002 with
+``bank_rsp_code``), amounts as digit strings, deadlines as KST ``YYYYMMDDHHMMSS``:
+
+- ``POST /v2.0/vaccount/issue {reference, tran_amt, account_holder_name, expire_dtime}``
+  → ``{bank_code_std, account_num, reference, account_holder_name, tran_amt,
+  expire_dtime, status}``. One account per ``reference`` (our order id): the same
+  reference and terms again answer the same account; other terms are refused (408).
+- ``POST /v2.0/vaccount/close {account_num}`` → the account, ``status`` closed
+  (idempotent; 404 for a number never issued). A closed account takes no more money.
+- ``POST /v2.0/vaccount/deposits {account_num}`` (입금내역조회) → the account and
+  ``res_list`` of its deposits, oldest first: ``{deposit_id, tran_amt, payer_name,
+  payer_bank_code_std, payer_account_num_masked, received_at (ISO UTC), state (received |
+  returned)}``.
+- ``POST /v2.0/vaccount/return {bank_tran_id, deposit_id, tran_amt, print_content}``
+  (반환): the whole deposit back to its payer; ``bank_tran_id`` is our key. The same key
+  again answers the first outcome and moves nothing; the same key with another deposit or
+  amount, or a payout's ``bank_tran_id``, is refused (409); refusals: 404 no such deposit,
+  610 already returned (under another key), 611 not the full amount (a refusal is kept
+  under its key, like a deposit's); 531 the payer's bank is closed (bank hours, with
+  ``available_dtime``) and 551 the operating account is short are not kept: the same key
+  may come again. A return books a transfer (``/sim/transfers``, status done) and a
+  statement line.
+- ``POST /v2.0/vaccount/return/result {org_bank_tran_id}`` → ``status`` returned |
+  rejected | not_found, with ``deposit_id`` and ``tran_amt``: how a lost answer is
+  resolved.
+
+Deposit notifications: each deposit is announced by a POST of ``{type:
+"virtual_account.deposit", timestamp, data: {bank_code_std, account_num, reference,
+deposit_id, tran_amt, payer_name, payer_bank_code_std, payer_account_num_masked,
+received_at, state}}`` to the notification URL, signed the Standard Webhooks way
+(``webhook-id``: ``msg_<deposit_id>``, the same on every retry and repeat;
+``webhook-timestamp``: Unix seconds of this attempt; ``webhook-signature``: ``v1,`` +
+base64 HMAC-SHA256 of ``{id}.{timestamp}.{body}`` under the ``whsec_`` secret). The
+notification waits in an outbox and is sent by a background loop (or ``POST
+/sim/notifications/deliver``, one pass); any answer but 2xx is retried after a backoff
+that doubles from ``notification_backoff_s`` up to 300 s, for at most 20 attempts
+(then ``failed``). Faults, in memory like ``/sim/faults``: ``POST
+/sim/faults/notifications {lost_rate, repeat_rate, delay_ms, out_of_order, seed}`` — a
+lost notification is never sent (status ``lost``), a repeated one goes twice per
+attempt, a delayed one waits ``delay_ms`` before its first attempt, out of order sends
+the due ones newest first; ``GET`` shows it with counts, ``DELETE`` clears it.
+
+Virtual-account test data and inspection (never faulted):
+
+- ``POST /sim/virtual-accounts/{account_num}/deposits {payer_name, payer_bank_code,
+  payer_account, amount}`` → 201 with the deposit: a buyer's transfer. The bank takes any
+  amount, any name, after the deadline and twice (judging it is giftcash's job); only a
+  closed account refuses (409) and an unknown one is 404. The money lands on the
+  operating account (a statement line ``in``, status ``deposit``; a return is a line
+  ``out``, status ``deposit_return``) and, if the simulator opened the payer's account,
+  leaves it (and comes back on a return).
+- ``GET /sim/virtual-accounts`` → every account with its deposits (payer account in
+  full); ``GET /sim/returns[?deposit_id=]`` → every return asked (``return_key``,
+  ``deposit_id``, ``amount``, ``status`` returned | rejected, ``bank_rsp_code``, ``memo``,
+  ``at``): a deposit has at most one ``returned`` row; ``GET /sim/notifications`` → the
+  outbox (``msg_id``, ``deposit_id``, ``status`` pending | delivered | lost | failed,
+  ``copies``, ``attempts``, ``sends``, ``next_at``, ``delivered_at``, ``last_answer``).
+
 Settlement: a deposit completes at once unless the app is built with
 ``settlement_delay_s``; then it is ``pending`` (the amount is held against the operating
 account's available funds, but nobody is debited or credited and there is no statement
@@ -96,6 +155,19 @@ from giftcash.simulators.common import (
     utc_now,
 )
 from giftcash.simulators.store import META_SCHEMA, Store, meta_get, meta_set
+from giftcash.simulators.virtual_accounts import SCHEMA as VA_SCHEMA
+from giftcash.simulators.virtual_accounts import (
+    AccountRefIn,
+    Delivery,
+    IssueIn,
+    NotificationFaults,
+    PayerDepositIn,
+    ReturnResultIn,
+    Sender,
+    VirtualAccounts,
+    http_sender,
+)
+from giftcash.simulators.virtual_accounts import ReturnIn as DepositReturnIn
 
 OK, BANK_OK = "A0000", "000"
 BANK_ERROR = "A0002"  # 참가기관 에러: the participating bank refused
@@ -169,6 +241,7 @@ CREATE TABLE IF NOT EXISTS statement (
     status TEXT NOT NULL
 );
 """
+    + VA_SCHEMA
 )
 
 STATEMENT_COLUMNS = (
@@ -332,10 +405,13 @@ class BankSim:
             "UPDATE accounts SET balance = balance + ? WHERE bank_code = ? AND account_num = ?",
             (sign * t["amount"], t["bank_code"], t["account_num"]),
         )
-        balance = db.execute(
+        row = db.execute(
             "SELECT balance FROM accounts WHERE bank_code = ? AND account_num = ?",
             (t["bank_code"], t["account_num"]),
-        ).fetchone()[0]
+        ).fetchone()
+        if row is None:  # a payer of a virtual account the simulator never opened
+            return
+        balance = row[0]
         db.execute(
             "INSERT INTO account_entries (bank_code, account_num, at, bank_tran_id, direction,"
             " amount, balance_after, counterparty, memo) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -368,6 +444,58 @@ class BankSim:
         meta_set(db, "operating_balance", str(balance))
         self._book_account(db, t, "in", t["print_content"], at)
         self._book_statement(db, t, "out", t["wd_print_content"], "done", at, balance)
+
+    def book_virtual(self, db: sqlite3.Connection, m: dict[str, Any]) -> None:
+        """A virtual-account movement on the operating account: a payer's deposit (a
+        statement line ``in``, status ``deposit``) or our return of one (a transfer in
+        ``/sim/transfers`` and a statement line ``out``, status ``deposit_return``)."""
+        deposit = m["kind"] == "deposit"
+        sign = 1 if deposit else -1
+        balance = self._operating_balance(db) + sign * m["amount"]
+        meta_set(db, "operating_balance", str(balance))
+        t = {**m, "req_client_name": self.operating[2]}  # the payer's counterparty: us
+        if not deposit:
+            db.execute(
+                "INSERT INTO transfers (bank_tran_id, fingerprint, bank_code, account_num, holder,"
+                " amount, print_content, wd_print_content, req_client_name, status,"
+                " bank_rsp_code, bank_rsp_message, response, at, settles_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'done', ?, '', '{}', ?, ?)",
+                (m["bank_tran_id"], "virtual-account-return", m["bank_code"], m["account_num"],
+                 m["holder"], m["amount"], m["memo"], m["memo"], self.operating[2], BANK_OK,
+                 m["at"], m["at"]),
+            )  # fmt: skip
+        self._book_account(db, t, "in" if not deposit else "out", m["memo"], m["at"])
+        status = "deposit" if deposit else "deposit_return"
+        direction = "in" if deposit else "out"
+        self._book_statement(db, t, direction, m["memo"], status, m["at"], balance)
+
+    def return_held(
+        self, db: sqlite3.Connection, bank_code: str, amount: int
+    ) -> dict[str, Any] | None:
+        """Why a virtual-account return cannot go now (the payer's bank is closed: 531 with
+        ``available_dtime``; the operating account is short: 551), as answer fields; None
+        when it can. Like a closed bank's deposit refusal, it is not stored."""
+        self.settle_due(db)
+        now = self.clock()
+        opens = bh.reopens_at(self.calendar, bank_code, now)
+        if opens is not None:
+            self.closed_refusals += 1
+            whole = opens + timedelta(microseconds=(1_000_000 - opens.microsecond) % 1_000_000)
+            return {
+                "rsp_code": BANK_ERROR,
+                "rsp_message": "참가기관 에러",
+                "bank_rsp_code": CLOSED,
+                "bank_rsp_message": MESSAGES[CLOSED],
+                "available_dtime": whole.astimezone(bh.KST).strftime("%Y%m%d%H%M%S"),
+            }
+        if amount > self._available(db):
+            return {
+                "rsp_code": BANK_ERROR,
+                "rsp_message": "참가기관 에러",
+                "bank_rsp_code": NO_FUNDS,
+                "bank_rsp_message": MESSAGES[NO_FUNDS],
+            }
+        return None
 
     def settle_due(self, db: sqlite3.Connection) -> None:
         """Pending deposits whose time has come are booked now (lazily, on any request)."""
@@ -778,9 +906,20 @@ def create_bank_app(
     operating_holder: str = "giftcash",
     opening_balance: int = 1_000_000_000_000,
     settlement_delay_s: float = 0.0,
+    notification_url: str | None = None,
+    notification_secret: str = "",
+    notification_sender: Sender | None = None,
+    notification_backoff_s: float = 1.0,
+    notification_poll_s: float = 0.2,
 ) -> FastAPI:
     """``opening_balance`` is the operating account's balance when the directory is new
-    (KRW, so whole won); a deposit larger than what is left is refused (551)."""
+    (KRW, so whole won); a deposit larger than what is left is refused (551).
+
+    Deposit notifications go to ``notification_url`` (or through ``notification_sender``,
+    a test's stand-in for the HTTP POST), signed with ``notification_secret`` (``whsec_…``);
+    without either they stay in the outbox (``GET /sim/notifications``). A background
+    thread delivers them while the app runs (a server, or a ``with TestClient``);
+    ``POST /sim/notifications/deliver`` runs one pass on demand."""
     store = Store(Path(data_dir) / "bank.sqlite3", SCHEMA)
     sim = BankSim(
         store,
@@ -791,13 +930,78 @@ def create_bank_app(
         opening_balance=opening_balance,
         settlement_delay_s=settlement_delay_s,
     )
+    sender = notification_sender
+    if sender is None and notification_url:
+        sender = http_sender(notification_url)
+    vaccts = VirtualAccounts(
+        store,
+        clock,
+        bank_code=operating_bank_code,
+        book=sim.book_virtual,
+        hold=sim.return_held,
+        delivery=Delivery(sender, notification_secret, backoff_s=notification_backoff_s),
+    )
     app = base_app(
         "giftcash bank simulator",
         store,
         api_prefixes=("/v2.0/",),
         invalid_body={"rsp_code": "O0001", "rsp_message": "요청 전문 오류 (malformed request)"},
+        background=lambda: vaccts.run_delivery(notification_poll_s),
     )
     app.state.sim = sim
+    app.state.virtual_accounts = vaccts
+
+    @app.post("/v2.0/vaccount/issue")
+    def issue_virtual_account(body: IssueIn) -> dict[str, Any]:
+        return vaccts.issue(body)
+
+    @app.post("/v2.0/vaccount/close")
+    def close_virtual_account(body: AccountRefIn) -> dict[str, Any]:
+        return vaccts.close(body)
+
+    @app.post("/v2.0/vaccount/deposits")
+    def virtual_account_deposits(body: AccountRefIn) -> dict[str, Any]:
+        return vaccts.inquire(body)
+
+    @app.post("/v2.0/vaccount/return")
+    def return_deposit(body: DepositReturnIn) -> dict[str, Any]:
+        return vaccts.return_deposit(body)
+
+    @app.post("/v2.0/vaccount/return/result")
+    def return_result(body: ReturnResultIn) -> dict[str, Any]:
+        return vaccts.return_result(body)
+
+    @app.post("/sim/virtual-accounts/{account_num}/deposits")
+    def pay_in(account_num: str, body: PayerDepositIn) -> JSONResponse:
+        return answer(*vaccts.pay_in(account_num, body))
+
+    @app.get("/sim/virtual-accounts")
+    def virtual_accounts() -> dict[str, Any]:
+        return vaccts.accounts()
+
+    @app.get("/sim/returns")
+    def deposit_returns(deposit_id: str | None = None) -> dict[str, Any]:
+        return vaccts.returns(deposit_id)
+
+    @app.get("/sim/notifications")
+    def notifications() -> dict[str, Any]:
+        return vaccts.notifications()
+
+    @app.post("/sim/notifications/deliver")
+    def deliver_notifications() -> dict[str, Any]:
+        return {"sent": vaccts.deliver_due()}
+
+    @app.get("/sim/faults/notifications")
+    def notification_faults() -> dict[str, Any]:
+        return vaccts.describe_faults()
+
+    @app.post("/sim/faults/notifications")
+    def set_notification_faults(body: NotificationFaults) -> dict[str, Any]:
+        return vaccts.set_faults(body)
+
+    @app.delete("/sim/faults/notifications")
+    def clear_notification_faults() -> dict[str, Any]:
+        return vaccts.set_faults(None)
 
     @app.post("/v2.0/inquiry/real_name")
     def real_name(body: RealNameIn) -> dict[str, Any]:

@@ -49,16 +49,25 @@ def base_app(
     store: Store,
     api_prefixes: tuple[str, ...],
     invalid_body: dict[str, Any] | None = None,
+    background: Callable[[], Callable[[], None]] | None = None,
 ) -> FastAPI:
     """A FastAPI app with fault injection on ``api_prefixes`` and the ``/sim`` basics.
 
     ``invalid_body``: extra fields of the 400/422 answer to a malformed request (the bank
     adds its ``rsp_code``). That answer names fields and rules, never the values sent,
-    because a value might be a voucher code."""
+    because a value might be a voucher code.
+
+    ``background``: started when the app starts (a server, or a ``with TestClient``);
+    it answers the function that stops it when the app shuts down."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
+        stop = background() if background is not None else None
+        try:
+            yield
+        finally:
+            if stop is not None:
+                stop()
         store.close()
 
     faults = Faults()
