@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping
-from itertools import product
+from itertools import pairwise, product
 
 import pytest
 
@@ -259,7 +259,7 @@ US = UnitStatus
 def test_a_resell_item_is_stocked_from_received_and_paid_like_a_redeemed_one() -> None:
     # received -> stocked: the admission's balance inquiry is its verification
     path = [IS.RECEIVED, IS.STOCKED, IS.PAYING, IS.PAID]
-    for a, b in zip(path, path[1:], strict=False):
+    for a, b in pairwise(path):
         assert advance_item(a, b) is b
     # a payout returned or rejected gives it back to stocked, never to redeemed's path
     assert advance_item(IS.PAYING, IS.STOCKED) is IS.STOCKED
