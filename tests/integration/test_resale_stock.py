@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from test_reconcile_world import OpsWorld
 
+from apiworld import World, add_account, signup, world  # noqa: F401  (the fixture)
 from fakes import FakeSms
 from giftcash.adapters.banks.openbanking import OpenBankingBank
 from giftcash.adapters.db import ledger_check
@@ -30,6 +31,7 @@ from giftcash.config import Settings
 from giftcash.domain import ledger
 from giftcash.domain.bank_hours import KST
 from giftcash.entrypoints.api.app import create_app
+from giftcash.entrypoints.worker import Worker
 from giftcash.identity.operators import Operator
 from giftcash.simulators import create_bank_app, create_issuer_app
 
@@ -207,3 +209,32 @@ def test_a_spent_resell_voucher_is_not_stocked(resale):
     (item,) = _items(w, auth, sub)
     assert item["status"] == "declined" and item["decline"]["code"] == "voucher_used", item
     assert _units(w) == [] and _deposits(w, "5150000000003") == []
+
+
+def test_a_resell_voucher_its_issuer_cannot_verify_is_declined_not_stocked(
+    world: World,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """An issuer without a balance inquiry could verify a voucher only by redeeming it:
+    a resold brand's voucher there is declined (the issuer's routes), never stocked blind
+    and never redeemed."""
+    w = world
+    auth = signup(w, "010-5150-0004")
+    account = add_account(w, auth, "51500000000004")
+    code = "6107000000000004"
+    w.issuer.sell("kyobo", code, 10_000)
+    monkeypatch.setattr(w.issuer, "inquire_balance", lambda issuer, code, pin: None)
+    items = [{"brand_id": RESOLD, "code": code, "face_value": 10_000, "funding_source": "cash"}]
+    r = w.client.post(
+        "/v1/submissions", headers=auth, json={"bank_account_id": account, "items": items}
+    )
+    assert r.status_code == 201, r.text
+
+    Worker(w.deps, batch=64).drain(20)
+
+    (got,) = w.client.get(f"/v1/submissions/{r.json()['id']}", headers=auth).json()["items"]
+    assert got["status"] == "declined", got
+    assert got["decline"]["code"] == "coupon_resale_unavailable"
+    assert w.issuer.vouchers[code].spent_by is None  # not redeemed
+    with w.engine.connect() as conn:
+        assert conn.execute(select(t.inventory_units)).all() == []
