@@ -49,6 +49,7 @@ from giftcash.service.ports.records import (
     DueDiligence,
     HeldSale,
     IdentityCheck,
+    InventoryUnit,
     IssuerEvidence,
     NewItem,
     NoticeDue,
@@ -89,6 +90,7 @@ class FakeDatabase:
     notice_outbox: dict[tuple[str, str], str] = field(default_factory=dict)
     maintenance: dict[str, Maintenance] = field(default_factory=dict)
     evidence: list[IssuerEvidence] = field(default_factory=list)
+    inventory: dict[str, InventoryUnit] = field(default_factory=dict)  # by item id
     payment_stops: dict[str, PaymentStop] = field(default_factory=dict)
     stop_links: list[StopLink] = field(default_factory=list)
     identity_checks: dict[str, IdentityCheck] = field(default_factory=dict)
@@ -405,14 +407,14 @@ class FakeItems(_Repo, ports.ItemsRepo):
         }
 
     def payable_groups(self, now: datetime, limit: int) -> list[PayableGroup]:
-        """The real query's filter and grouping (redeemed, not held, to a verified
+        """The real query's filter and grouping (redeemed or stocked, not held, to a verified
         account; one group per customer, account and currency; at most ``limit``)."""
         groups: dict[tuple[str, str, str], PayableGroup] = {}
         for r in sorted(self.db.items.values(), key=lambda r: r["id"]):
             account_id = self.db.submissions[r["submission_id"]].bank_account_id
-            if r["status"] != "redeemed" or self.db.bank_accounts[account_id]["status"] != (
-                "verified"
-            ):
+            if r["status"] not in ("redeemed", "stocked") or self.db.bank_accounts[account_id][
+                "status"
+            ] != ("verified"):
                 continue
             if r["hold_until"] is not None and r["hold_until"] > now:
                 continue
@@ -853,6 +855,20 @@ class FakeEvidence(_Repo, ports.EvidenceRepo):
         return out
 
 
+class FakeInventory(_Repo, ports.InventoryRepo):
+    def add_many(self, units: Sequence[InventoryUnit], now: datetime) -> None:
+        for u in units:
+            assert u.item_id not in self.db.inventory  # unique item id
+            self.db.inventory[u.item_id] = u
+
+    def for_items(self, item_ids: Sequence[str]) -> dict[str, InventoryUnit]:
+        return {i: self.db.inventory[i] for i in item_ids if i in self.db.inventory}
+
+    def in_status(self, status: str, limit: int = 500) -> list[InventoryUnit]:
+        found = [u for u in self.db.inventory.values() if u.status == status]
+        return sorted(found, key=lambda u: (u.created_at, u.id))[:limit]
+
+
 class FakeRetention(_Repo, privacy_ports.RetentionRepo):
     """The customer's own acts (sign-in, withdrawal); the purge's candidates and
     destruction are SQL over many tables and are tested on SQLite and PostgreSQL."""
@@ -947,6 +963,7 @@ class FakeUnitOfWork:
         self.notices = FakeNotices(self)
         self.bank_hours = FakeBankHours(self)
         self.evidence = FakeEvidence(self)
+        self.inventory = FakeInventory(self)
         self.stops = FakeStops(self)  # type: ignore[abstract]
         self.tokens = FakeTokens(self)  # type: ignore[abstract]
         self.identity_checks = FakeIdentityChecks(self)

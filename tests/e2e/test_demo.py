@@ -115,6 +115,33 @@ def test_new_customer_sells_three_vouchers_and_is_paid(demo):
     assert check.returncode == 0, check.stdout + check.stderr
 
 
+def test_a_resold_voucher_is_stocked_unspent_and_paid_in_the_demo(demo):
+    """Kyobo's gift card is resold (the catalogue's disposition): verified by the issuer's
+    inquiry, stocked, its seller paid; the issuer simulator still shows it unspent."""
+    _, info, _ = demo
+    u = Urls(
+        info["api_url"], info["issuer_url"], info["bank_url"], info["sms_url"], info["identity_url"]
+    )
+    auth, account_id = sign_up(u, "010-7777-5678", "한지민", "3333012345679")
+    voucher = buy(u, "kyobo_gift", 10_000)
+    sub = submit(u, auth, account_id, [voucher], key="resold-voucher")
+    done = wait_paid(u, auth, sub["id"], timeout_s=30)
+    assert done["totals"]["paid"] == 9_000
+    shown = httpx.get(f"{u.issuer}/sim/vouchers/{voucher['voucher_id']}").json()
+    assert shown["status"] == "active" and shown["balance"] == 10_000, shown
+    redemptions, transfers = other_side(u)
+    assert voucher["code"][-4:] not in {r["masked_code"][-4:] for r in redemptions["redemptions"]}
+    paid_to_me = [t for t in transfers["transfers"] if t["account_num"] == "3333012345679"]
+    assert [t["amount"] for t in paid_to_me if t["amount"] > 1] == [9_000]
+    env = {
+        **os.environ,
+        "GIFTCASH_DATABASE_URL": info["database_url"],
+        "GIFTCASH_DATA_DIR": info["data_dir"],
+    }
+    check = subprocess.run([GIFTCASH, "ledger", "check"], env=env, capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
 def test_demo_stops_cleanly_on_sigterm(demo):
     proc, _, tmp = demo
     proc.send_signal(signal.SIGTERM)

@@ -191,3 +191,29 @@ def test_a_coupon_brands_rate_stays_above_its_deepest_expiry_discount(world: Wor
         "/v1/admin/brands/starbucks_coupon", json={"buyback_rate_bps": 3001}, headers=adm
     )
     assert r.status_code == 200, r.text
+
+
+def test_a_resold_brand_s_payout_hold_is_set_through_the_api_and_audited(world: World):
+    w = world
+    adm = w.operator("adm", "admin")
+    listed = w.client.get("/v1/admin/brands", headers=adm).json()["data"]
+    kyobo = next(b for b in listed if b["id"] == "kyobo_gift")
+    assert (kyobo["disposition"], kyobo["resell_hold_s"]) == ("resell", 0)
+    r = w.client.patch("/v1/admin/brands/kyobo_gift", json={"resell_hold_s": 7200}, headers=adm)
+    assert r.status_code == 200, r.text
+    assert (r.json()["resell_hold_s"], r.json()["default_resell_hold_s"]) == (7200, 0)
+    assert catalogue.live_catalogue(w.deps).brands["kyobo_gift"].resell_hold_s == 7200
+    for bad in (-1, 31 * 86_400, "7200"):
+        r = w.client.patch("/v1/admin/brands/kyobo_gift", json={"resell_hold_s": bad}, headers=adm)
+        assert r.status_code in (400, 422), (bad, r.text)
+    r = w.client.patch("/v1/admin/brands/kyobo_gift", json={"resell_hold_s": None}, headers=adm)
+    assert r.status_code == 200 and r.json()["resell_hold_s"] == 0
+    changes = [
+        x.detail for x in w.audit_rows("brand.update") if "resell_hold_s" in x.detail["changes"]
+    ]
+    assert [
+        (c["changes"], c["before"], c["outcome"]) for c in changes if c["outcome"] == "done"
+    ] == [
+        ({"resell_hold_s": 7200}, {"resell_hold_s": None}, "done"),
+        ({"resell_hold_s": None}, {"resell_hold_s": 7200}, "done"),
+    ]

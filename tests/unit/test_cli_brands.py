@@ -69,3 +69,18 @@ def test_show_of_an_unknown_brand_is_exit_3(eighty_columns):
     result = CliRunner().invoke(cli_app, ["brands", "show", "nope"])
     assert result.exit_code == 3
     assert "brand_not_found" in result.output
+
+
+def test_show_says_whether_a_brand_is_redeemed_or_resold(eighty_columns, monkeypatch):
+    from giftcash.domain.brands import Disposition
+
+    result = CliRunner().invoke(cli_app, ["brands", "show", "lotte_department_store_07"])
+    assert "redeem at the issuer" in result.output
+    resold = {
+        k: dataclasses.replace(b, disposition=Disposition.RESELL, resell_hold_s=3600)
+        for k, b in _brands(35).items()
+    }
+    monkeypatch.setattr(catalogue, "current_brands", lambda deps: resold)
+    result = CliRunner().invoke(cli_app, ["brands", "show", "lotte_department_store_07"])
+    assert result.exit_code == 0, result.output
+    assert "resell (seller paid after 3600 s)" in result.output

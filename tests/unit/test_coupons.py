@@ -51,15 +51,17 @@ def test_the_operator_s_rate_moves_every_band() -> None:
     assert price(20, higher).rate_bps == price(20).rate_bps + 500
 
 
-def test_a_resold_brand_is_declined_honestly_until_resale_exists() -> None:
+def test_a_resold_brand_is_priced_and_bought_like_one_bought_back() -> None:
+    # resale exists: a coupon its issuer does not buy back is stocked and sold on, and
+    # its seller is paid the same price
     assert STARBUCKS.disposition is Disposition.RESELL
-    assert price(90).decline is dc.COUPON_RESALE_UNAVAILABLE
     bought_back = replace(STARBUCKS, disposition=Disposition.REDEEM)
-    assert price(90, bought_back).decline is None
+    assert price(90).decline is None and price(90) == price(90, bought_back)
     d = evaluate(
-        pack("KR"), ItemFacts(STARBUCKS, 4_700, "gift"), now=NOW, stage=Stage.QUOTE, payout=0
+        pack("KR"), ItemFacts(STARBUCKS, 4_700, "gift"), now=NOW, stage=Stage.QUOTE, payout=3_760
     )
-    assert d.outcome is Outcome.DECLINE and d.code == "coupon_resale_unavailable"
+    assert d.outcome is not Outcome.DECLINE
+    assert "coupon_resale_unavailable" not in {f.code for f in d.findings}
 
 
 def test_only_its_products_and_only_product_coupons() -> None:
@@ -105,7 +107,7 @@ def test_an_amount_voucher_is_not_judged_by_coupon_expiry() -> None:
     assert d.code != "coupon_near_expiry"
 
 
-def test_a_resold_coupon_near_expiry_names_its_expiry_first() -> None:
+def test_a_resold_coupon_near_expiry_is_declined_for_its_expiry() -> None:
     d = admitted(3, brand=find_brand("kyochon_coupon"))
-    assert d.code == "coupon_near_expiry"  # the more precise of the two issuer terms
-    assert "coupon_resale_unavailable" in {f.code for f in d.findings}
+    assert d.code == "coupon_near_expiry"
+    assert admitted(90, brand=find_brand("kyochon_coupon")).outcome is not Outcome.DECLINE

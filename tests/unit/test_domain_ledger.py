@@ -63,6 +63,9 @@ RULES = [
     L.payment_stop_settled(
         "t-stop", customer_id="c1", stop_id="stop-1", amount=45_000, currency=KRW, ref="item-1"
     ),
+    L.stocking(
+        "t-stock", brand_id="kyobo_gift", customer_id="c1", cost=27_000, currency=KRW, ref="i-2"
+    ),
 ]
 
 
@@ -78,6 +81,7 @@ TESTED_RULES = {
     "unmatched_capture",
     "account_verification",
     "payment_stop_settled",
+    "stocking",
 }
 
 
@@ -432,3 +436,48 @@ def test_zero_sum_is_per_currency() -> None:
         {("assets:bank:operating", KRW): 10, ("income:margin", "USD"): -10}
     )
     assert sorted(v.subject for v in found) == ["KRW", "USD"]
+
+
+# -- resale: stocking ------------------------------------------------------------------
+
+
+def stock(tid: str = "t-stock", cost: int = 27_000, customer: str = "c1") -> Transfer:
+    return L.stocking(
+        tid, brand_id="kyobo_gift", customer_id=customer, cost=cost, currency=KRW, ref="item-2"
+    )
+
+
+def test_the_stocking_entry_puts_the_voucher_in_inventory_at_what_its_seller_is_owed() -> None:
+    assert table(stock()) == {
+        "assets:inventory:kyobo_gift": 27_000,
+        "liabilities:customer:c1": -27_000,
+    }
+    assert L.account_type(L.inventory_account("kyobo_gift")) is L.AccountType.ASSETS
+
+
+def test_a_stocked_voucher_is_paid_like_a_redeemed_one_and_stays_in_inventory() -> None:
+    books = Ledger()
+    assert books.post(stock())
+    assert books.post(pay(amount=27_000))
+    assert books.balance("liabilities:customer:c1", KRW) == 0
+    assert books.balance("assets:inventory:kyobo_gift", KRW) == 27_000
+    assert books.balance(L.BANK_CLEARING, KRW) == -27_000
+    assert books.violations() == []
+
+
+def test_a_seller_is_never_paid_more_than_a_stocked_voucher_cost() -> None:
+    books = Ledger()
+    books.post(stock(cost=27_000))
+    with pytest.raises(LiabilityBelowZero):
+        books.post(pay(amount=27_001))
+
+
+@pytest.mark.parametrize("cost", [0, -1, 1.5, None])
+def test_stocking_needs_a_positive_integer_cost(cost: object) -> None:
+    with pytest.raises(InvalidAmount):
+        stock(cost=cost)  # type: ignore[arg-type]
+
+
+def test_an_inventory_account_is_named_by_a_brand_id_only() -> None:
+    with pytest.raises(InvalidAccount):
+        L.inventory_account("kyobo:gift")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping
-from itertools import product
+from itertools import pairwise, product
 
 import pytest
 
@@ -150,7 +150,19 @@ DESIGN_PAYOUT_EDGES = {
 }
 # A payment stop (domain/stops.py, issue 14): a held payout resumes or is cancelled when
 # the stop is settled, and the items it held end withheld (paid to the victim instead).
-STOP_ITEM_EDGES = {(IS.REDEEMED, IS.WITHHELD), (IS.PAYING, IS.WITHHELD)}
+STOP_ITEM_EDGES = {
+    (IS.REDEEMED, IS.WITHHELD),
+    (IS.PAYING, IS.WITHHELD),
+    (IS.STOCKED, IS.WITHHELD),
+}
+# Resale (DESIGN.md "Resale", item (resell)): received -> (verifying) -> stocked -> paying
+# -> paid; "verifying" is the admission's balance inquiry in ``received``. A payout
+# returned gives a stocked item back to stocked, as it gives a redeemed one to redeemed.
+RESALE_ITEM_EDGES = {
+    (IS.RECEIVED, IS.STOCKED),
+    (IS.STOCKED, IS.PAYING),
+    (IS.PAYING, IS.STOCKED),
+}
 STOP_PAYOUT_EDGES = {
     (PS.PENDING, PS.HELD),
     (PS.SENDING, PS.HELD),  # the bank's inquiry says it never got it
@@ -171,7 +183,8 @@ def test_the_tables_hold_the_designed_transitions() -> None:
 
 def test_the_item_table_has_nothing_beyond_the_design_and_failure() -> None:
     to_failed = {(s, IS.FAILED) for s in ItemStatus if s not in ITEM_TERMINAL}
-    assert _edges(ITEM_TRANSITIONS) == DESIGN_ITEM_EDGES | STOP_ITEM_EDGES | to_failed
+    designed = DESIGN_ITEM_EDGES | RESALE_ITEM_EDGES | STOP_ITEM_EDGES
+    assert _edges(ITEM_TRANSITIONS) == designed | to_failed
 
 
 def test_only_a_payment_stop_holds_or_cancels_a_payout() -> None:
@@ -234,3 +247,42 @@ def test_every_payout_can_finish(state: PayoutStatus) -> None:
 def test_an_unknown_status_name_is_not_a_transition() -> None:
     with pytest.raises(ValueError):
         advance_item("lost", "failed")
+
+
+# -- resale: the seller's item and the unit of inventory -------------------------------
+
+from giftcash.domain.states import UNIT_TERMINAL, UNIT_TRANSITIONS, UnitStatus  # noqa: E402
+
+US = UnitStatus
+
+
+def test_a_resell_item_is_stocked_from_received_and_paid_like_a_redeemed_one() -> None:
+    # received -> stocked: the admission's balance inquiry is its verification
+    path = [IS.RECEIVED, IS.STOCKED, IS.PAYING, IS.PAID]
+    for a, b in pairwise(path):
+        assert advance_item(a, b) is b
+    # a payout returned or rejected gives it back to stocked, never to redeemed's path
+    assert advance_item(IS.PAYING, IS.STOCKED) is IS.STOCKED
+    assert IS.REDEEMING not in ITEM_TRANSITIONS[IS.STOCKED]
+    assert IS.REDEEMED not in ITEM_TRANSITIONS[IS.STOCKED]
+    # a payment stop withholds it; an operator's failure is always possible
+    assert {IS.WITHHELD, IS.FAILED} <= ITEM_TRANSITIONS[IS.STOCKED]
+
+
+@pytest.mark.parametrize("target", [IS.REDEEMING, IS.REDEEMED, IS.PAID, IS.RECEIVED])
+def test_a_stocked_item_is_never_redeemed_or_paid_without_a_payout(target) -> None:
+    with pytest.raises(AssertionError):
+        transition("i-1", IS.STOCKED, target)
+
+
+def test_the_unit_machine_follows_the_design() -> None:
+    assert set(UNIT_TRANSITIONS) == set(UnitStatus)
+    assert UNIT_TRANSITIONS[US.STOCKED] == {US.RESERVED, US.WITHDRAWN}
+    assert UNIT_TRANSITIONS[US.RESERVED] == {US.DELIVERED, US.STOCKED, US.WITHDRAWN}
+    assert UNIT_TRANSITIONS[US.DELIVERED] == {US.CLAIMED}
+    assert UNIT_TRANSITIONS[US.CLAIMED] == {US.REFUNDED, US.UPHELD}
+    assert UNIT_TERMINAL == {US.WITHDRAWN, US.REFUNDED, US.UPHELD}
+    assert reachable(UNIT_TRANSITIONS, US.STOCKED) == set(UnitStatus)
+    assert transition("u-1", US.STOCKED, US.RESERVED).target is US.RESERVED
+    with pytest.raises(AssertionError):
+        transition("u-1", US.STOCKED, US.DELIVERED)  # never delivered unreserved

@@ -91,3 +91,55 @@ def test_a_second_run_finds_nothing_left_to_pay(world: FakeWorld) -> None:
     assert create_payouts(world.deps) == 1
     assert create_payouts(world.deps) == 0
     assert len(world.db.payouts) == 1
+
+
+# -- resale: stocked items are paid like redeemed ones -------------------------------------
+
+
+def stocked(world: FakeWorld, item_id: str, **kw: object) -> None:
+    """A resold voucher's item, stocked, with its unit of inventory (as admission left it)."""
+    from giftcash.service.ports.records import InventoryUnit
+
+    world.item(item_id, "stocked", **kw)  # type: ignore[arg-type]
+    row = world.db.items[item_id]
+    world.db.inventory[item_id] = InventoryUnit(
+        id="u-" + item_id,
+        item_id=item_id,
+        brand_id="kyobo_gift",
+        currency="KRW",
+        face_value=row["face_value"],
+        cost=row["payout"],
+        expires_at=None,
+        status="stocked",
+        created_at=world.clock.now(),
+    )
+
+
+def test_stocked_and_redeemed_items_of_a_customer_go_out_in_one_payout(world: FakeWorld) -> None:
+    world.item("i-1", "redeemed", payout=9_000)
+    stocked(world, "i-2", payout=27_000)
+    assert create_payouts(world.deps) == 1
+    assert payouts(world) == [("c-1", "a-1", 36_000, "pending")]
+    assert {world.db.items[i]["status"] for i in ("i-1", "i-2")} == {"paying"}
+    assert world.db.inventory["i-2"].status == "stocked"  # the unit is not paid out
+
+
+def test_a_stocked_item_waits_for_its_hold(world: FakeWorld) -> None:
+    stocked(world, "i-1", hold_until=world.clock.now() + timedelta(days=3))
+    assert create_payouts(world.deps) == 0
+    assert world.db.items["i-1"]["status"] == "stocked"
+
+
+def test_a_payout_given_back_returns_each_item_to_where_it_came_from(world: FakeWorld) -> None:
+    from giftcash.domain.states import ItemStatus as IS
+    from giftcash.payouts.sending import back_from_paying
+
+    world.item("i-1", "redeemed")
+    stocked(world, "i-2")
+    create_payouts(world.deps)
+    with world.deps.uow() as uow:
+        back = back_from_paying(uow, ["i-1", "i-2"])
+    assert [(e.id, e.source, e.target) for e in back] == [
+        ("i-1", IS.PAYING, IS.REDEEMED),
+        ("i-2", IS.PAYING, IS.STOCKED),
+    ]

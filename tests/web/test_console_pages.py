@@ -441,6 +441,30 @@ def test_brand_rate_switch_and_cap_are_changed_and_audited(console: Console):
         assert r.status_code == 422 and "매입률은" in r.text, bad
 
 
+def test_a_resold_brand_s_payout_hold_is_set_in_hours_and_audited(console: Console):
+    site = console.site
+    client = console.operator("adm", "admin")
+    page = client.get("/admin/brands").text
+    assert 'name="resell_hold_h"' in page and "재판매 지급 보류" in page
+    assert "발행사에서 사용 처리" in page  # a redeemed brand has no hold to set
+    form = {"rate": "90", "enabled": "on", "exposure_cap": "", "resell_hold_h": "48"}
+    r = post(client, "/admin/brands/kyobo_gift", form, token_from="/admin/brands")
+    assert r.status_code == 303 and "saved=brand" in r.headers["location"]
+    assert catalogue.live_catalogue(site.deps).brands["kyobo_gift"].resell_hold_s == 48 * 3600
+    (row,) = audit_actions(site, "brand.update")
+    assert row.detail["changes"] == {"resell_hold_s": 172_800}
+    for bad in ("721", "-1", "1.5", "abc"):
+        r = post(
+            client, "/admin/brands/kyobo_gift", {**form, "resell_hold_h": bad}, "/admin/brands"
+        )
+        assert r.status_code == 422 and "재판매 지급 보류는" in r.text, bad
+    r = post(client, "/admin/brands/kyobo_gift", {**form, "resell_hold_h": ""}, "/admin/brands")
+    assert catalogue.live_catalogue(site.deps).brands["kyobo_gift"].resell_hold_s == 0
+    # a redeemed brand's form carries no hold, and none is set on it
+    r = post(client, "/admin/brands/cultureland", {**form, "resell_hold_h": "5"}, "/admin/brands")
+    assert r.headers["location"].endswith("saved=unchanged")
+
+
 def test_the_issuer_kill_switch_asks_for_confirmation(console: Console):
     site = console.site
     client = console.operator("adm", "admin")

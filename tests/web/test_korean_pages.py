@@ -25,13 +25,20 @@ PAID, UNKNOWN, HELD, RETURNED = (
     "4180000000000031",
     "4180000000000041",
 )
+STOCKED = "6107000000000051"  # a resold brand's voucher (kyobo_gift), its payout held
 # Names that stay as they are in Korean text: the service, formats people type, file
 # columns, the language switch's own name.
 PROPER = re.compile(
     r"giftcash|brand_id,code,pin,face_value,funding_source|YYYYMMDD|English|PIN|CSV|"
     r"GC1234|UTF-8|KB|NH|IBK|SC|iM|KDB|MG"
 )
-EXPECTED = {"returned": "redeemed", "held": "review", "paid": "paid", "declined": "declined"}
+EXPECTED = {
+    "returned": "redeemed",
+    "held": "review",
+    "paid": "paid",
+    "declined": "declined",
+    "stocked": "stocked",
+}
 ENGLISH_RUN = re.compile(r"[A-Za-z][A-Za-z']+(?:[ ,.:;]+[A-Za-z][A-Za-z']+)+")
 READ_ALOUD = re.compile(r'(?:placeholder|aria-label|title|alt)="([^"]*)"')
 
@@ -76,12 +83,12 @@ def sales_in_every_end_state(site: Site, engine) -> dict[str, str]:
     d.limits = replace(d.limits, backoff_base_s=0.0, backoff_cap_s=0.0)  # type: ignore[attr-defined]
     accounts: list[str] = []
 
-    def sell(code: str, face: int = 10_000) -> str:
+    def sell(code: str, face: int = 10_000, brand: str = "cultureland") -> str:
         r = site.post(
             "/sell",
             {
                 "bank_account_id": accounts[-1],
-                "brand_id": "cultureland",
+                "brand_id": brand,
                 "face_value": str(face),
                 "funding_source": "cash",
                 "mode": "paste",
@@ -116,6 +123,14 @@ def sales_in_every_end_state(site: Site, engine) -> dict[str, str]:
     Worker(d).drain(20)
     urls["declined"] = sell(UNKNOWN)
     Worker(d).drain(20)
+    # a resold voucher, verified and stocked, its payout held by its brand for a day
+    d.brand_catalogue = tuple(  # type: ignore[attr-defined]
+        replace(b, resell_hold_s=86_400) if b.id == "kyobo_gift" else b
+        for b in d.brand_catalogue  # type: ignore[attr-defined]
+    )
+    site.issuer.sell("kyobo", STOCKED, 10_000)
+    urls["stocked"] = sell(STOCKED, brand="kyobo_gift")
+    Worker(d).drain(20)
     urls["returned"] = returned_page
     return urls
 
@@ -135,6 +150,7 @@ def test_every_customer_page_in_korean_has_no_english_sentence(site: Site, engin
         seen[state] = url if url.startswith("<") else site.client.get(url).text
         statuses = re.findall(r'data-status="(\w+)"', seen[state])
         assert statuses == [EXPECTED[state]], (state, statuses)
+    assert "확인 완료 · 입금 대기" in seen["stocked"]  # verified, not redeemed; paid later
     for path in ["/sell", "/accounts", "/history"]:
         seen[path] = site.client.get(path).text
     receipts = re.findall(r'href="(/payouts/[^"]+)"', seen["/history"])

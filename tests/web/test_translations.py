@@ -103,3 +103,13 @@ def test_the_domain_texts_shown_in_korean_are_the_domain_s_own():
     ).note
     assert note == messages.ROUTES_NOTE_NO_PURCHASE_DATE
     assert messages.note_text(Tr("ko"), note).startswith("구매일을 알 수 없어")
+
+
+def test_a_stocked_item_is_named_in_both_languages() -> None:
+    # resale: a verified voucher kept for a buyer, its seller's payout queued
+    from giftcash.entrypoints.web import console_pages, messages
+
+    assert Tr("en")(messages.ITEM_STATUS["stocked"]) == "Verified, payout queued"
+    assert Tr("ko")(messages.ITEM_STATUS["stocked"]) == "확인 완료 · 입금 대기"
+    assert Tr("ko")(console_pages.ITEM_STATES["stocked"]) == "재판매 재고"
+    assert messages.ITEM_STEP_OF["stocked"] in messages.ITEM_STEPS

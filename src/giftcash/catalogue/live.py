@@ -62,10 +62,12 @@ def build(
         row = brand_rows.get(b.id, {})
         enabled = b.enabled if row.get("enabled") is None else bool(row["enabled"])
         rate = row.get("buyback_rate_bps")
+        hold_s = row.get("resell_hold_s")
         brands[b.id] = replace(
             b,
             enabled=enabled,
             buyback_rate_bps=b.buyback_rate_bps if rate is None else int(rate),
+            resell_hold_s=b.resell_hold_s if hold_s is None else int(hold_s),
         )
     return LiveCatalogue(
         brands=brands,

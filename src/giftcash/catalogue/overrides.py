@@ -13,7 +13,7 @@ from typing import Any
 
 from giftcash.audit.changes import audited
 from giftcash.catalogue import live as catalogue
-from giftcash.domain.brands import Brand, brand_index
+from giftcash.domain.brands import MAX_RESELL_HOLD_S, Brand, brand_index
 from giftcash.domain.errors import BrandNotFound
 from giftcash.identity.operators import Operator
 from giftcash.service import errors
@@ -97,9 +97,14 @@ def _check_cap(value: Any) -> None:
 
 
 def _check_brand_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
-    allowed = {"buyback_rate_bps", "enabled", "exposure_cap"}
+    allowed = {"buyback_rate_bps", "enabled", "exposure_cap", "resell_hold_s"}
     if not changes or set(changes) - allowed:
         raise errors.InvalidInput(f"change one or more of {', '.join(sorted(allowed))}")
+    hold_s = changes.get("resell_hold_s")
+    if hold_s is not None and (type(hold_s) is not int or not 0 <= hold_s <= MAX_RESELL_HOLD_S):
+        raise errors.InvalidInput(
+            f"a resale payout hold is 0 to {MAX_RESELL_HOLD_S} seconds", field="resell_hold_s"
+        )
     rate = changes.get("buyback_rate_bps")
     if rate is not None and (type(rate) is not int or not 1 <= rate <= 10_000):
         raise errors.InvalidInput(
@@ -128,7 +133,8 @@ def _check_rate_above_bands(brand: Brand, changes: Mapping[str, Any]) -> None:
 def patch_brand(
     deps: Deps, op: Operator, brand_id: str, changes: Mapping[str, Any]
 ) -> BrandSetting:
-    """Override a brand's rate, on/off or exposure cap; ``None`` restores the default."""
+    """Override a brand's rate, on/off, exposure cap or resale payout hold; ``None``
+    restores the default."""
 
     def change(uow: UnitOfWork) -> tuple[BrandSetting, dict[str, Any]]:
         if brand_id not in brand_index(deps.brand_catalogue):

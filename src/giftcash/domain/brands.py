@@ -128,6 +128,9 @@ class Kind(StrEnum):
     PRODUCT = "product"  # 물품형: one named product
 
 
+MAX_RESELL_HOLD_S = 30 * 86_400  # a seller is never kept waiting longer than this
+
+
 class Disposition(StrEnum):
     REDEEM = "redeem"  # the issuer buys it back: redeemed, paid out
     RESELL = "resell"  # the issuer does not: verified, stocked and sold on (issue 15)
@@ -169,6 +172,9 @@ class Brand:
     issuer_refund_remainder: bool = True
     kind: Kind = Kind.AMOUNT
     disposition: Disposition = Disposition.REDEEM
+    # resell brands: how long a stocked voucher's seller waits for the payout (the window
+    # in which a seller who kept a copy of the code would spend it); 0 pays at once
+    resell_hold_s: int = 0
     products: tuple[Product, ...] = ()  # product-type coupons only
     # Product-type: the bands by days left, longest first, and the least days bought.
     expiry_bands: tuple[ExpiryBand, ...] = ()
@@ -178,6 +184,7 @@ class Brand:
     def __post_init__(self) -> None:
         currency_scale(self.currency)
         assert 0 < self.buyback_rate_bps <= 10_000, self.buyback_rate_bps
+        assert 0 <= self.resell_hold_s <= MAX_RESELL_HOLD_S, self.id
         if self.kind is Kind.PRODUCT:
             assert self.products and self.expiry_bands, self.id
             assert {p.price for p in self.products} <= set(self.face_values.fixed), self.id
@@ -365,6 +372,7 @@ def brand_from_entry(e: dict[str, Any]) -> Brand:
         issuer_refund_remainder=bool(e.get("issuer_refund_remainder", True)),
         kind=Kind(e.get("kind", "amount")),
         disposition=Disposition(e.get("disposition", "redeem")),
+        resell_hold_s=int(e.get("resell_hold_s", 0)),
         products=products,
         expiry_bands=tuple(ExpiryBand(int(d), int(b)) for d, b in e.get("expiry_bands", ())),
         min_days_left=int(e.get("min_days_left", 0)),

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from giftcash.domain import declines as dc
-from giftcash.domain.brands import Brand, Disposition, ExpiryBand, Kind
+from giftcash.domain.brands import Brand, ExpiryBand, Kind
 from giftcash.domain.errors import DomainError
 from giftcash.domain.money import bps_of
 
@@ -67,8 +67,8 @@ def price_coupon(brand: Brand, product_id: str, expires_at: datetime, now: datet
     """The payout for one product coupon of ``brand`` expiring at ``expires_at``. Pure.
 
     A coupon under the minimum days left is priced at nothing and carries
-    ``coupon_near_expiry``; a coupon whose brand is resold (no issuer buy-back) carries
-    ``coupon_resale_unavailable`` until the resale half of the exchange exists."""
+    ``coupon_near_expiry``. A coupon whose brand is resold (no issuer buy-back) is priced
+    the same way: its seller is paid this, and it is stocked instead of redeemed."""
     if brand.kind is not Kind.PRODUCT:
         raise NotAProductCoupon(f"{brand.name} is not a product coupon", brand_id=brand.id)
     product = brand.product(product_id)
@@ -83,8 +83,7 @@ def price_coupon(brand: Brand, product_id: str, expires_at: datetime, now: datet
         )  # fmt: skip
     rate = max(brand.buyback_rate_bps - band.discount_bps, 0)  # an operator may set it low
     payout = bps_of(product.price, rate)
-    decline = dc.COUPON_RESALE_UNAVAILABLE if brand.disposition is Disposition.RESELL else None
     return CouponPrice(
         brand.id, product.id, product.price, brand.currency, days, band, rate, payout,
-        product.price - payout, decline,
+        product.price - payout, None,
     )  # fmt: skip

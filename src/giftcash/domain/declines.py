@@ -241,9 +241,9 @@ PAYMENT_STOP_SETTLED = DeclineCode(
     "A bank or the police asked us to stop payment for this sale, and the money was "
     "returned through them. Call the institution that asked, or our customer service.",
 )
-# Product coupons (domain.coupons). Both are the issuer's terms: its expiry date, and that
-# it does not buy its coupons back (so they can only be resold, which giftcash cannot do
-# yet); both leave the customer the issuer's routes.
+# Product coupons and resold vouchers. Both are the issuer's terms: its expiry date, and
+# that it neither buys the voucher back nor answers a balance inquiry (so it cannot be
+# verified for resale); both leave the customer the issuer's routes.
 COUPON_NEAR_EXPIRY = DeclineCode(
     "coupon_near_expiry",
     Kind.ISSUER,
@@ -252,12 +252,14 @@ COUPON_NEAR_EXPIRY = DeclineCode(
     "the issuer to extend it; after it expires the issuer refunds most of its price.",
     routes=(ISSUER_REFUND_AFTER_EXPIRY, ISSUER_POINTS_AFTER_EXPIRY, KEEP, ISSUER_EXTENSION),
 )
+# A voucher of a resell brand is stocked only once its issuer's balance inquiry has
+# verified it; an issuer that offers no inquiry cannot verify it without redeeming it.
 COUPON_RESALE_UNAVAILABLE = DeclineCode(
     "coupon_resale_unavailable",
     Kind.ISSUER,
     EndState.DECLINED,
-    "We cannot buy this coupon yet: its issuer does not buy coupons back, and giftcash "
-    "does not resell coupons yet.",
+    "We cannot buy this voucher: its issuer does not buy it back and cannot confirm its "
+    "balance for us without using it.",
     routes=(WITHDRAW_7_DAYS, ISSUER_REFUND_AFTER_EXPIRY, KEEP),
 )
 LIMIT_EXCEEDED = DeclineCode(

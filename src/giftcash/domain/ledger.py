@@ -35,6 +35,8 @@ class AccountType(StrEnum):
 _SEGMENT = re.compile(r"^[a-z0-9][a-z0-9_-]*\Z")  # \Z: "$" would let a trailing newline in
 
 ISSUER_PREFIX = "assets:issuer:"
+# resale: verified vouchers held to sell, at what their sellers are paid (cost), by brand
+INVENTORY_PREFIX = "assets:inventory:"
 CUSTOMER_PREFIX = "liabilities:customer:"
 RECEIVABLE_PREFIX = "assets:receivable:customer:"
 BANK_CLEARING = "assets:bank:clearing"
@@ -72,6 +74,10 @@ def _segment(value: str) -> str:
 
 def issuer_account(issuer: str) -> str:
     return ISSUER_PREFIX + _segment(issuer)
+
+
+def inventory_account(brand_id: str) -> str:
+    return INVENTORY_PREFIX + _segment(brand_id)
 
 
 def customer_account(customer_id: str) -> str:
@@ -183,6 +189,22 @@ def redemption(
         (issuer_account(issuer), face),
         (customer_account(customer_id), -payout),
         (MARGIN, -(face - payout)),
+    )
+
+
+def stocking(
+    tid: str, *, brand_id: str, customer_id: str, cost: int, currency: str, ref: str
+) -> Transfer:
+    """A resell voucher verified and stocked: Dr inventory (its brand, at cost: what the
+    seller is paid) / Cr the seller's liability, the account a payout then debits."""
+    _positive(cost)
+    return _transfer(
+        tid,
+        currency,
+        "stocking",
+        ref,
+        (inventory_account(brand_id), cost),
+        (customer_account(customer_id), -cost),
     )
 
 

@@ -504,16 +504,6 @@ def _brand_disabled(
     return decline(dc.BRAND_DISABLED, f"{item.brand.name} is not being bought now.")
 
 
-def _resale_unavailable(
-    item: ItemFacts, c: CustomerFacts, h: History, p: Params, now: datetime
-) -> Finding | None:
-    # A coupon its issuer does not buy back can only be resold; until the resale half
-    # exists, it is declined with the issuer's routes rather than redeemed as if bought back.
-    if item.brand.disposition != "resell":
-        return None
-    return decline(dc.COUPON_RESALE_UNAVAILABLE, dc.COUPON_RESALE_UNAVAILABLE.text)
-
-
 def _coupon_near_expiry(
     item: ItemFacts, c: CustomerFacts, h: History, p: Params, now: datetime
 ) -> Finding | None:
@@ -666,14 +656,6 @@ RISK_RULES: tuple[Rule, ...] = (
         "brand's minimum (min_days_left), with the issuer's routes.",
         _coupon_near_expiry,
         stages=_INQUIRY,
-    ),
-    Rule(
-        "coupon_resale_unavailable",
-        False,
-        "Declines a coupon whose issuer does not buy back (disposition 'resell') until "
-        "giftcash resells coupons.",
-        _resale_unavailable,
-        stages=ALL_STAGES,
     ),
     Rule(
         "issuer_exposure_cap",

@@ -1,4 +1,5 @@
-"""The item, payout and bank-account state machines as transition tables (DESIGN.md).
+"""The item, payout, bank-account and inventory-unit state machines as transition
+tables (DESIGN.md).
 
 Nobody assigns a status. ``transition`` turns a move the table allows into an event
 (``Moved``); a move the table forbids is a bug in the caller and fails its assertion, it
@@ -29,6 +30,22 @@ class ItemStatus(StrEnum):
     # a payment stop (domain/stops.py) was settled: what the sale was owed went to the
     # victim through the requesting institution, not to the customer
     WITHHELD = "withheld"
+    # resale (issue 15): verified by the issuer's balance inquiry, not redeemed; the
+    # voucher is a unit of inventory and the seller is owed its price
+    STOCKED = "stocked"
+
+
+class UnitStatus(StrEnum):
+    """A unit of inventory (DESIGN.md "Resale"): a verified voucher the exchange holds to
+    sell. Separate from the seller's item: the item is paid, the unit is sold."""
+
+    STOCKED = "stocked"
+    RESERVED = "reserved"
+    DELIVERED = "delivered"
+    WITHDRAWN = "withdrawn"  # the pre-delivery check found it spent or gone
+    CLAIMED = "claimed"
+    REFUNDED = "refunded"
+    UPHELD = "upheld"
 
 
 class PayoutStatus(StrEnum):
@@ -52,16 +69,24 @@ class BankAccountStatus(StrEnum):
 _I = ItemStatus
 _P = PayoutStatus
 _B = BankAccountStatus
+_U = UnitStatus
 
 ITEM_TRANSITIONS: Mapping[ItemStatus, frozenset[ItemStatus]] = {
-    _I.RECEIVED: frozenset({_I.DECLINED, _I.REVIEW, _I.REDEEMING, _I.FAILED}),
+    # received -> stocked: a resell brand's item. Its "verifying" is the admission's
+    # balance inquiry, made while the item is leased in ``received`` (a read with no
+    # effect at the issuer, so no intent to store before it and nothing to resolve after
+    # a crash: the lease lapses and the inquiry is simply asked again).
+    _I.RECEIVED: frozenset({_I.DECLINED, _I.REVIEW, _I.REDEEMING, _I.STOCKED, _I.FAILED}),
     _I.REVIEW: frozenset({_I.RECEIVED, _I.DECLINED, _I.FAILED}),
     _I.REDEEMING: frozenset({_I.REDEEMED, _I.INVALID, _I.FAILED}),
     # redeemed -> paying when a payout takes the item; back from paying when the payout
     # is returned or rejected by the bank, so a new payout can carry it.
     # withheld: a settled payment stop (the customer's liability moves to the stop's)
     _I.REDEEMED: frozenset({_I.PAYING, _I.FAILED, _I.WITHHELD}),
-    _I.PAYING: frozenset({_I.PAID, _I.REDEEMED, _I.FAILED, _I.WITHHELD}),
+    # stocked -> paying like redeemed: the seller's price is owed; back to stocked when
+    # the payout is returned or rejected. The unit of inventory does not move with it.
+    _I.STOCKED: frozenset({_I.PAYING, _I.FAILED, _I.WITHHELD}),
+    _I.PAYING: frozenset({_I.PAID, _I.REDEEMED, _I.STOCKED, _I.FAILED, _I.WITHHELD}),
     _I.DECLINED: frozenset(),
     _I.INVALID: frozenset(),
     _I.PAID: frozenset(),
@@ -96,14 +121,27 @@ BANK_ACCOUNT_TRANSITIONS: Mapping[BankAccountStatus, frozenset[BankAccountStatus
 
 ITEM_TERMINAL = frozenset(s for s, nxt in ITEM_TRANSITIONS.items() if not nxt)
 PAYOUT_TERMINAL = frozenset(s for s, nxt in PAYOUT_TRANSITIONS.items() if not nxt)
-BANK_ACCOUNT_TERMINAL = frozenset(s for s, nxt in BANK_ACCOUNT_TRANSITIONS.items() if not nxt)
+UNIT_TRANSITIONS: Mapping[UnitStatus, frozenset[UnitStatus]] = {
+    # reserved -> stocked: the order expired unpaid and its reservation is released
+    _U.STOCKED: frozenset({_U.RESERVED, _U.WITHDRAWN}),
+    _U.RESERVED: frozenset({_U.DELIVERED, _U.STOCKED, _U.WITHDRAWN}),
+    _U.DELIVERED: frozenset({_U.CLAIMED}),
+    _U.CLAIMED: frozenset({_U.REFUNDED, _U.UPHELD}),
+    _U.WITHDRAWN: frozenset(),
+    _U.REFUNDED: frozenset(),
+    _U.UPHELD: frozenset(),
+}
 
-S = TypeVar("S", ItemStatus, PayoutStatus, BankAccountStatus)
+BANK_ACCOUNT_TERMINAL = frozenset(s for s, nxt in BANK_ACCOUNT_TRANSITIONS.items() if not nxt)
+UNIT_TERMINAL = frozenset(s for s, nxt in UNIT_TRANSITIONS.items() if not nxt)
+
+S = TypeVar("S", ItemStatus, PayoutStatus, BankAccountStatus, UnitStatus)
 
 TABLES: Mapping[type[StrEnum], Mapping[StrEnum, frozenset[StrEnum]]] = {
     ItemStatus: ITEM_TRANSITIONS,  # type: ignore[dict-item]
     PayoutStatus: PAYOUT_TRANSITIONS,  # type: ignore[dict-item]
     BankAccountStatus: BANK_ACCOUNT_TRANSITIONS,  # type: ignore[dict-item]
+    UnitStatus: UNIT_TRANSITIONS,  # type: ignore[dict-item]
 }
 
 

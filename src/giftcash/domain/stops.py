@@ -128,7 +128,7 @@ class SettleMove(StrEnum):
 
     DECLINE = "decline"  # never redeemed: declined with ``payment_stop``
     FAIL = "fail"  # redeeming, maybe asked before: failed for staff to check at the issuer
-    WITHHOLD = "withhold"  # redeemed: its payout moves to the stop's liability
+    WITHHOLD = "withhold"  # redeemed or stocked: its payout moves to the stop's liability
     NOTHING = "nothing"  # closed or paid already
     WAIT = "wait"  # a call or a payout is at the issuer or the bank: settle after it
 

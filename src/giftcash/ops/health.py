@@ -16,7 +16,7 @@ from typing import Any
 
 from giftcash.service.deps import Deps
 
-ITEM_QUEUES = ("received", "review", "redeeming", "redeemed", "paying")
+ITEM_QUEUES = ("received", "review", "redeeming", "redeemed", "stocked", "paying")
 PAYOUT_QUEUES = ("pending", "sending", "unknown", "sent")
 
 

@@ -69,9 +69,9 @@ def payout_waits(deps: Deps, payouts: Sequence[Payout]) -> dict[str, datetime]:
 
 def sale_wait(deps: Deps, bank_account_id: str, items: Sequence[Item]) -> datetime | None:
     """When a sale's money can go, if it waits for its bank: its items that are redeemed
-    (not yet in a payout) or in a payout not yet sent, while the bank is closed."""
+    or stocked (not yet in a payout) or in a payout not yet sent, while the bank is closed."""
     now = deps.clock.now()
-    waiting = [i for i in items if i.status in (IS.REDEEMED, IS.PAYING)]
+    waiting = [i for i in items if i.status in (IS.REDEEMED, IS.STOCKED, IS.PAYING)]
     if not waiting:
         return None
     with deps.reader() as uow:

@@ -1,7 +1,8 @@
 """Payouts, as the worker runs them: one payout per customer and account carries every
-redeemed item that is due (``create_payouts``), is sent by a deposit keyed by its
-``bank_tran_id`` (``claim_payouts``, ``send_payout``, ``record_sends``) and is confirmed or
-returned by the transfer-result inquiry (``check_payout``, ``record_checks``).
+redeemed or stocked (resale) item that is due (``create_payouts``), is sent by a deposit
+keyed by its ``bank_tran_id`` (``claim_payouts``, ``send_payout``, ``record_sends``) and
+is confirmed or returned by the transfer-result inquiry (``check_payout``,
+``record_checks``).
 
 Atomic phases, as in ``redemption/steps.py``: the claim commits the intent, the bank is
 called outside any transaction, the outcome commits with its ledger entry only while the
@@ -75,7 +76,8 @@ SENDING_STATES = frozenset({PS.PENDING, PS.SENDING, PS.UNKNOWN})
 
 
 def create_payouts(deps: Deps, limit: int = 200) -> int:
-    """One payout per customer and account carries every redeemed item that is due."""
+    """One payout per customer and account carries every redeemed or stocked item that
+    is due (a stocked one once its brand's resale hold has passed: ``hold_until``)."""
     now = deps.clock.now()
     made = 0
     with deps.uow() as uow:
@@ -90,7 +92,11 @@ def create_payouts(deps: Deps, limit: int = 200) -> int:
                 bank_tran_id=deps.new_bank_tran_id(),
                 now=now,
             )
-            events = transitions(group.item_ids, IS.REDEEMED, IS.PAYING)
+            stocked = uow.inventory.for_items(group.item_ids)
+            events = [
+                transition(i, IS.STOCKED if i in stocked else IS.REDEEMED, IS.PAYING)
+                for i in group.item_ids
+            ]
             moved = uow.items.transition(events, now, payout_id=payout_id)
             assert moved == set(group.item_ids)  # locked by payable_groups: none taken since
             announce.items_moved(uow, events, now)
@@ -259,11 +265,19 @@ def _leased(
     return moved
 
 
+def back_from_paying(uow: UnitOfWork, item_ids: list[str]) -> list[Moved[IS]]:
+    """Items a payout no longer carries go back to what they were before it took them:
+    ``stocked`` for a resell brand's voucher (it has a unit of inventory), else
+    ``redeemed``. The units themselves never move with a payout."""
+    stocked = uow.inventory.for_items(item_ids)
+    return [transition(i, IS.PAYING, IS.STOCKED if i in stocked else IS.REDEEMED) for i in item_ids]
+
+
 def _give_back(uow: UnitOfWork, payout_id: str, now: datetime) -> None:
-    """A payout the bank rejected or returned: its items go back to ``redeemed`` for a
+    """A payout the bank rejected or returned: its items go back (``back_from_paying``) for a
     new payout to carry, and its account fails (the customer adds an account again)."""
     ids = uow.items.ids_for_payout(payout_id)
-    back = transitions(ids, IS.PAYING, IS.REDEEMED)
+    back = back_from_paying(uow, ids)
     moved = uow.items.transition(back, now, clear_payout=True)
     assert moved == set(ids)  # a payout's items move with it alone
     announce.items_moved(uow, back, now)

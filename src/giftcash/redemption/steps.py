@@ -1,5 +1,7 @@
 """Redemption, as the worker runs it: admission (the issuer's balance inquiry, then the
-policy engine) and capture at the issuer. The payout steps are ``payouts/sending.py``.
+policy engine) and capture at the issuer. A resell brand's voucher admitted is not
+captured: the inquiry verified it, and it is stocked as a unit of inventory (resale).
+The payout steps are ``payouts/sending.py``.
 
 Our own tables are the queue. Each foreign call follows atomic phases:
 1. a claim commits the intent (status, idempotency key, lease, attempt count);
@@ -21,15 +23,16 @@ from giftcash.audit import log as audit
 from giftcash.catalogue import live as catalogue
 from giftcash.domain import declines as dc
 from giftcash.domain import ledger
+from giftcash.domain.brands import Disposition
 from giftcash.domain.records import BankAccount, Customer
 from giftcash.domain.states import ItemStatus as IS
-from giftcash.domain.states import Moved, transition
+from giftcash.domain.states import Moved, UnitStatus, transition
 from giftcash.intake import screening
 from giftcash.redemption import evidence
 from giftcash.service.backoff import backoff
 from giftcash.service.deps import Deps
 from giftcash.service.ports import Ambiguous, Redemption, Unavailable, VoucherInfo
-from giftcash.service.ports.records import IssuerEvidence, LeasedItem
+from giftcash.service.ports.records import InventoryUnit, IssuerEvidence, LeasedItem
 from giftcash.service.ports.uow import UnitOfWork
 from giftcash.webhooks import announce
 
@@ -181,6 +184,8 @@ def record_admissions(deps: Deps, worker_id: str, outcomes: list[AdmitOutcome]) 
         batch = screening.BatchFacts()  # forgotten after every decline, failure or failed
         # moved on together after the loop
         admitted: list[tuple[Moved[IS], dict[str, object]]] = []
+        stocked: list[tuple[Moved[IS], dict[str, object]]] = []  # resell brands
+        stocked_facts: dict[str, AdmitOutcome] = {}
         announced: list[Moved[IS]] = []  # the moves this unit of work made
         unknown: list[bounds.Call] = []  # issuer inquiries that found no live voucher
         answers: list[IssuerEvidence] = []  # kept for the items that move (evidence.py)
@@ -214,12 +219,28 @@ def record_admissions(deps: Deps, worker_id: str, outcomes: list[AdmitOutcome]) 
                 account = uow.bank_accounts.get(sub.bank_account_id) if sub else None
                 people[row.customer_id] = (found, account)
             customer, account = people[row.customer_id]
+            brand = brands[row.brand_id]
+            if brand.disposition is Disposition.RESELL and o.info is None:
+                # no balance inquiry at this issuer: a resell voucher cannot be verified
+                # without redeeming it, so it is not bought
+                refused = dc.COUPON_RESALE_UNAVAILABLE
+                _leased(
+                    uow,
+                    announced,
+                    transition(row.id, IS.RECEIVED, IS.DECLINED, refused.code),
+                    worker_id,
+                    now,
+                    decline=(refused.code, refused.text),
+                )
+                uow.items.release_code(row.id)
+                batch.forget()
+                continue
             d = screening.screen_before_redemption(
                 uow,
                 deps,
                 rs,
                 item=row,
-                brand=brands[row.brand_id],
+                brand=brand,
                 customer=customer,
                 account=account,
                 issuer_facts=o.facts,
@@ -274,6 +295,15 @@ def record_admissions(deps: Deps, worker_id: str, outcomes: list[AdmitOutcome]) 
             else:
                 earlier = None if row.reviewed_at else row.hold_until
                 holds = [h for h in (earlier, d.hold_until) if h is not None]
+                if brand.disposition is Disposition.RESELL:
+                    # verified by the inquiry above, not redeemed: stocked, its seller
+                    # paid once the brand's hold has passed (and any other hold)
+                    if brand.resell_hold_s:
+                        holds.append(now + timedelta(seconds=brand.resell_hold_s))
+                    fields = {**facts, "hold_until": max(holds) if holds else None}
+                    stocked.append((transition(row.id, IS.RECEIVED, IS.STOCKED), fields))
+                    stocked_facts[row.id] = o
+                    continue
                 fields = {**facts, "hold_until": max(holds) if holds else None}
                 event = transition(row.id, IS.RECEIVED, IS.REDEEMING)
                 admitted.append(
@@ -281,6 +311,9 @@ def record_admissions(deps: Deps, worker_id: str, outcomes: list[AdmitOutcome]) 
                 )
         owned = uow.items.transition_leased_many(admitted, worker_id, now)
         announced += [e for e, _ in admitted if e.id in owned]
+        kept = uow.items.transition_leased_many(stocked, worker_id, now)
+        announced += [e for e, _ in stocked if e.id in kept]
+        _stock(uow, deps, [stocked_facts[i] for i in sorted(kept)], now)
         announce.items_moved(uow, announced, now)
         evidence.keep(uow, answers, {e.id for e in announced}, now)
         if unknown:  # counted against the customer's bound; a burst trips the breaker
@@ -301,6 +334,41 @@ def record_admissions(deps: Deps, worker_id: str, outcomes: list[AdmitOutcome]) 
                 id=deps.new_id(),
             )
         uow.commit()
+
+
+def _stock(uow: UnitOfWork, deps: Deps, outcomes: list[AdmitOutcome], now: datetime) -> None:
+    """The stocked items' units of inventory and their books, in the transaction that
+    moved them: Dr inventory (the brand's, at cost) / Cr the seller's liability, which the
+    payout then debits as it does a redeemed item's."""
+    units = []
+    transfers = []
+    for o in outcomes:
+        row = o.claim.row
+        units.append(
+            InventoryUnit(
+                id=deps.new_id(),
+                item_id=row.id,
+                brand_id=row.brand_id,
+                currency=row.currency,
+                face_value=row.face_value,
+                cost=row.payout,
+                expires_at=o.facts.expires_at if o.facts else None,
+                status=UnitStatus.STOCKED.value,
+                created_at=now,
+            )
+        )
+        transfers.append(
+            ledger.stocking(
+                f"stock:{row.id}",
+                brand_id=row.brand_id,
+                customer_id=row.customer_id,
+                cost=row.payout,
+                currency=row.currency,
+                ref=row.id,
+            )
+        )
+    uow.inventory.add_many(units, now)
+    uow.ledger.post_many(transfers)
 
 
 def claim_redemptions(deps: Deps, worker_id: str, limit: int) -> list[RedeemClaim]:

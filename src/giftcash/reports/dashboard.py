@@ -23,7 +23,8 @@ from giftcash.reports import volume as reports
 from giftcash.service.deps import Deps
 
 DASHBOARD_DAYS = 14
-CAPTURED = frozenset({"redeemed", "paying", "paid"})
+# bought: redeemed at the issuer, or (resale) verified and stocked; then paying or paid
+CAPTURED = frozenset({"redeemed", "stocked", "paying", "paid"})
 REJECTED = frozenset({"declined", "invalid"})
 # The queues an operator watches: (kind, status).
 QUEUES = (
@@ -43,7 +44,7 @@ class DayFigures:
     day: date
     received: int = 0
     declined: int = 0  # declined by policy or review, or invalid at the issuer
-    captured: int = 0  # redeemed at the issuer (then paying or paid)
+    captured: int = 0  # redeemed at the issuer or stocked for resale (then paying or paid)
     paid: int = 0
     face_value: int = 0  # of the captured items
     payout: int = 0  # of the captured items

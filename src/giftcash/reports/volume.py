@@ -23,7 +23,8 @@ from giftcash.service import errors
 from giftcash.service.deps import Deps
 from giftcash.service.ports.records import RowView
 
-CAPTURED = frozenset({"redeemed", "paying", "paid"})
+# bought: redeemed at the issuer, or (resale) verified and stocked; then paying or paid
+CAPTURED = frozenset({"redeemed", "stocked", "paying", "paid"})
 REJECTED = frozenset({"declined", "invalid"})
 PERIODS = ("day", "month")
 GROUPS = ("brand", "issuer")
@@ -37,7 +38,7 @@ class ReportRow:
     currency: str
     received: int = 0
     declined: int = 0  # declined or found invalid by the issuer
-    captured: int = 0  # redeemed at the issuer (and then paying or paid)
+    captured: int = 0  # redeemed at the issuer or stocked for resale (then paying or paid)
     paid: int = 0
     face_value: int = 0  # of the captured items
     payout: int = 0  # of the captured items

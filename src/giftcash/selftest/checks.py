@@ -3,8 +3,8 @@ the issuer and bank simulators say happened. Every figure is a count (or won) th
 be zero for a run to pass.
 
 - unsettled: items not terminal (paid, declined, invalid) and not legitimately waiting
-  (review, failed: an operator's turn; redeemed while the payout account is not
-  verified), plus payouts not yet confirmed, returned or rejected, plus accounts (in use
+  (review, failed: an operator's turn; redeemed or stocked while the payout account is
+  not verified), plus payouts not yet confirmed, returned or rejected, plus accounts (in use
   or waiting for their code) whose 1-won deposit has no recorded outcome.
 - double redemptions: codes the issuer redeemed more than once, plus codes captured and
   then sent to the issuer again under another idempotency key (the simulator refuses
@@ -91,7 +91,7 @@ def unsettled(conn: Connection) -> int:
         for status, account_status, count in rows
         if status not in TERMINAL
         and status not in WAITING
-        and not (status == "redeemed" and account_status != "verified")
+        and not (status in ("redeemed", "stocked") and account_status != "verified")
     )
     n += conn.execute(
         select(func.count()).select_from(t.payouts).where(p.status.not_in(PAYOUT_DONE))
@@ -335,7 +335,7 @@ def _invariants(conn: Connection, out: EndCheck) -> None:
     for customer, status, payout, payout_id in conn.execute(
         select(i.customer_id, i.status, i.payout, i.payout_id)
     ):
-        if status == "redeemed" or (
+        if status in ("redeemed", "stocked") or (
             status == "paying" and payout_id in payouts and payouts[payout_id][0] in PAYOUT_OWED
         ):
             owed[customer] += int(payout)

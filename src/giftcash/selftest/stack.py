@@ -39,13 +39,15 @@ PASSWORD = "selftest password 1"  # noqa: S105 - a throwaway customer of one run
 BIRTH = date(1988, 4, 12)
 BANK_CODE = "088"
 NAMES = ("김민준", "이서연", "박도윤", "최지우", "정하준", "강서윤", "조은우", "윤지아")
-# Vouchers of three issuers, at face values they sell.
+# Vouchers of four issuers, at face values they sell; Kyobo's is resold (verified by the
+# issuer's inquiry and stocked, never redeemed), so the runs cover both dispositions.
 CHOICES = (
     ("cultureland", 1_000),
     ("cultureland", 2_000),
     ("cultureland", 3_000),
     ("munhwa", 5_000),
     ("booknlife", 5_000),
+    ("kyobo_gift", 10_000),
 )
 # A customer's items stay within the default policy, so the batch runs through the whole
 # pipeline without an operator: at most 30 items a day (velocity), and a first day of at

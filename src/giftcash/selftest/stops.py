@@ -41,7 +41,7 @@ from giftcash.stops import filing, tracing
 
 STAFF = Operator("selftest-finance", "selftest-finance", "finance")
 BANK = Operator("selftest-bank", "selftest-bank", "stop_requester")
-LIVE_ITEMS = ("received", "review", "redeeming", "redeemed", "paying")
+LIVE_ITEMS = ("received", "review", "redeeming", "redeemed", "stocked", "paying")
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from giftcash.domain.states import PayoutStatus as PS
 from giftcash.identity import operators
 from giftcash.identity.blocks import CustomerNotFound
 from giftcash.identity.operators import Operator
+from giftcash.payouts import sending
 from giftcash.service import errors
 from giftcash.service.deps import Deps
 from giftcash.service.ports.records import PaymentStop, StopExposure, StopLink
@@ -339,7 +340,7 @@ def _settle(
             assert moved, event  # locked by ``covered``: nobody moved it since
             payout_events.append(event)
         others = [i for i in uow.items.ids_for_payout(pid) if i not in by_id]
-        back = [transition(i, IS.PAYING, IS.REDEEMED) for i in others]
+        back = sending.back_from_paying(uow, others)
         assert uow.items.transition(back, now, clear_payout=True) == set(others)
         item_events += back
     declined = [i for i, m in moves.items() if m is SM.DECLINE]

@@ -27,6 +27,7 @@ from giftcash.adapters.db.repositories_identity import (
     Identities,
     IdentityChecks,
 )
+from giftcash.adapters.db.repositories_inventory import Inventory
 from giftcash.adapters.db.repositories_items import Items
 from giftcash.adapters.db.repositories_keys import EncryptedColumns
 from giftcash.adapters.db.repositories_notices import Notices
@@ -87,6 +88,8 @@ class AppUnitOfWork(SqlUnitOfWork):
         # banks' announced maintenance and the issuers' answers (repositories_bank_hours.py)
         self.bank_hours = BankHours(conn)
         self.evidence = Evidence(conn)
+        # resale: the units of inventory (repositories_inventory.py)
+        self.inventory = Inventory(conn)
         # payment stops (repositories_stops.py)
         self.stops = Stops(conn)
         # verified persons and the verifications asked (repositories_identity.py)

@@ -26,6 +26,8 @@ from giftcash.domain.states import ItemStatus, Moved, allows
 from giftcash.service.ports.records import LeasedItem, NewItem, PayableGroup
 
 CHUNK = 500
+# what a payout carries: a redeemed item, and a resell brand's stocked one
+PAYABLE = (ItemStatus.REDEEMED.value, ItemStatus.STOCKED.value)
 
 
 def _chunks(seq: Sequence[Any], n: int = CHUNK) -> Iterable[Sequence[Any]]:
@@ -379,13 +381,14 @@ class Items:
 
     # -- payouts ----------------------------------------------------------------------
     def payable_groups(self, now: datetime, limit: int) -> list[PayableGroup]:
-        """Redeemed items grouped by customer and account (verified accounts only)."""
+        """Redeemed and stocked items (what their sellers are owed) grouped by customer and
+        account (verified accounts only)."""
         i, s, a = t.items.c, t.submissions.c, t.bank_accounts.c
         q = (
             select(i.id, i.customer_id, i.currency, i.payout, s.bank_account_id)
             .join(t.submissions, s.id == i.submission_id)
             .join(t.bank_accounts, a.id == s.bank_account_id)
-            .where(i.status == ItemStatus.REDEEMED.value, a.status == "verified")
+            .where(i.status.in_(PAYABLE), a.status == "verified")
             .where(or_(i.hold_until.is_(None), i.hold_until <= now))
             .where(~item_stopped(t.items))  # a payment stop holds it (stop_filters.py)
             .order_by(i.id)

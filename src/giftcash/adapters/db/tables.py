@@ -472,6 +472,8 @@ brand_overrides = Table(
     Column("enabled", Boolean, nullable=True),
     Column("buyback_rate_bps", Integer, nullable=True),
     Column("exposure_cap", BigInteger, nullable=True),
+    # resell brands: seconds a stocked voucher's seller waits for the payout
+    Column("resell_hold_s", Integer, nullable=True),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("updated_by", Text, nullable=True),
 )
@@ -880,4 +882,30 @@ personal_data_access = Table(
     Index(None, "at"),
     Index(None, "customer_id", "at"),
     Index(None, "operator_id", "at"),
+)
+
+
+# Resale (issue 15): a verified voucher of a resell brand the exchange holds to sell. The
+# seller's item (``items``) is paid; the unit is what is sold. The code stays encrypted
+# on the item (``items.code_enc``), never copied here.
+inventory_units = Table(
+    "inventory_units",
+    metadata,
+    _id(),
+    Column("item_id", Id, ForeignKey("items.id"), nullable=False, unique=True),
+    Column("brand_id", String(64), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("face_value", BigInteger, nullable=False),
+    Column("cost", BigInteger, nullable=False),  # what the seller is paid
+    Column("expires_at", UtcDateTime, nullable=True),  # as the issuer reported it
+    Column("status", String(16), nullable=False),
+    _created_at(),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("face_value > 0 AND cost > 0 AND cost <= face_value", name="amounts"),
+    CheckConstraint(
+        "status IN ('stocked', 'reserved', 'delivered', 'withdrawn', 'claimed', 'refunded',"
+        " 'upheld')",
+        name="status",
+    ),
+    Index(None, "brand_id", "status", "expires_at"),
 )

@@ -269,7 +269,7 @@ def serve_worker_metrics(port: int, host: str = "127.0.0.1") -> None:
 
 # -- state from the database -------------------------------------------------------------------
 
-ITEM_QUEUES = ("received", "review", "redeeming", "redeemed", "paying")
+ITEM_QUEUES = ("received", "review", "redeeming", "redeemed", "stocked", "paying")
 PAYOUT_QUEUES = ("pending", "sending", "unknown", "sent")
 
 

@@ -139,6 +139,7 @@ class BrandPatch(Strict):
     buyback_rate_bps: StrictInt | None = None
     enabled: bool | None = None
     exposure_cap: StrictInt | None = None
+    resell_hold_s: StrictInt | None = None  # resell brands: the seller's payout waits
 
 
 class IssuerPatch(Strict):
@@ -157,6 +158,9 @@ class AdminBrandOut(BaseModel):
     default_enabled: bool
     issuer_enabled: bool
     exposure_cap: int | None
+    disposition: str  # redeem | resell
+    resell_hold_s: int
+    default_resell_hold_s: int
     updated_at: datetime | None
     updated_by: str | None
 
@@ -249,6 +253,9 @@ def _brand(x: overrides.BrandSetting) -> AdminBrandOut:
         default_enabled=x.default.enabled,
         issuer_enabled=x.issuer_enabled,
         exposure_cap=x.exposure_cap,
+        disposition=x.brand.disposition.value,
+        resell_hold_s=x.brand.resell_hold_s,
+        default_resell_hold_s=x.default.resell_hold_s,
         updated_at=x.updated_at,
         updated_by=x.updated_by,
     )

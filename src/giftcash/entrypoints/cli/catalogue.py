@@ -47,8 +47,10 @@ def brands_show(
     brand_id: str = typer.Argument(..., help="Brand id, see `giftcash brands list`."),
     database_url: str | None = DatabaseUrl,
 ) -> None:
-    """One brand as bought now: names, issuer, rate, face values, code format, on or off."""
+    """One brand as bought now: names, issuer, rate, face values, code format, on or off,
+    and whether it is redeemed at its issuer or resold."""
     from giftcash.catalogue import live as catalogue
+    from giftcash.domain.brands import Disposition
     from giftcash.domain.errors import BrandNotFound
 
     b = catalogue.current_brands(deps_for(database_url)).get(brand_id)
@@ -64,6 +66,10 @@ def brands_show(
     table.add_row("face values", f"{b.face_values.describe()} {b.currency}")
     table.add_row("code format", b.code_format.description)
     table.add_row("enabled", "yes" if b.enabled else "no")
+    if b.disposition is Disposition.RESELL:  # verified by inquiry, stocked, sold on
+        table.add_row("disposition", f"resell (seller paid after {b.resell_hold_s} s)")
+    else:
+        table.add_row("disposition", "redeem at the issuer")
     console.print(table)
 
 

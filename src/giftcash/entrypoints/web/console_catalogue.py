@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from giftcash.catalogue import live as catalogue
 from giftcash.catalogue import overrides
+from giftcash.domain.brands import MAX_RESELL_HOLD_S, Disposition
 from giftcash.entrypoints.web import form_tokens
 from giftcash.entrypoints.web.console_pages import (
     OPERATOR,
@@ -59,6 +60,19 @@ def parse_cap(text: str) -> int | None:
     return int(digits)
 
 
+MAX_HOLD_H = MAX_RESELL_HOLD_S // 3600
+
+
+def parse_hold_h(text: str) -> int | None:
+    """A resale payout hold in whole hours ("48") as seconds; empty: the default."""
+    digits = text.strip().removesuffix("h").strip()
+    if not digits:
+        return None
+    if not digits.isascii() or not digits.isdigit() or int(digits) > MAX_HOLD_H:
+        raise errors.InvalidInput("a resale hold is 0 to 720 hours", field="resell_hold_s")
+    return int(digits) * 3600
+
+
 @brands.get("/brands")
 @console_errors
 def brands_page(request: Request) -> Response:
@@ -71,6 +85,7 @@ def brands_page(request: Request) -> Response:
         "issuers": overrides.list_issuers(deps),
         "saved": request.query_params.get("saved", "")[:80],
         "rate_text": rate_text,
+        "RESELL": Disposition.RESELL,
     }
     return render_console(request, "console/brands.html", context)
 
@@ -85,7 +100,11 @@ def _brand_changes(request: Request, brand_id: str) -> dict[str, Any]:
     rate = parse_rate_bps(field(request, "rate", 12))
     enabled = field(request, "enabled", 8) == "on"
     cap = parse_cap(field(request, "exposure_cap", 24))
+    hold_s = parse_hold_h(field(request, "resell_hold_h", 8))
     changes: dict[str, Any] = {}
+    resold = now.disposition is Disposition.RESELL
+    if resold and (default.resell_hold_s if hold_s is None else hold_s) != now.resell_hold_s:
+        changes["resell_hold_s"] = hold_s
     if (rate or default.buyback_rate_bps) != now.buyback_rate_bps:
         changes["buyback_rate_bps"] = rate
     if enabled != now.enabled:

@@ -35,6 +35,7 @@ ITEM_ORDER = (
     "review",
     "redeeming",
     "redeemed",
+    "stocked",
     "paying",
     "paid",
     "declined",

@@ -36,7 +36,7 @@ payouts = router()
 
 PAGE_SIZE = 50
 POLL = "3s"
-ITEM_LIVE = frozenset({"received", "redeeming", "redeemed", "paying"})
+ITEM_LIVE = frozenset({"received", "redeeming", "redeemed", "stocked", "paying"})
 
 BANK_OUTCOMES = {
     "done": N_("The bank made the transfer."),

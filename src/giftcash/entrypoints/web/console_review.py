@@ -38,7 +38,7 @@ review = router()
 PAGE_SIZE = 20
 RECENT = 10
 POLL = "3s"
-LIVE_STATES = frozenset({"received", "redeeming", "redeemed", "paying"})
+LIVE_STATES = frozenset({"received", "redeeming", "redeemed", "stocked", "paying"})
 
 DONE = {
     "approved": N_("Approved: the worker redeems it and pays it."),

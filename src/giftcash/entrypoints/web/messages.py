@@ -21,6 +21,8 @@ ITEM_STATUS = {
     "review": N_("Being reviewed"),
     "redeeming": N_("Checking with the issuer"),
     "redeemed": N_("Accepted, payout queued"),
+    # a resold voucher: the issuer confirmed it unspent; it is kept for a buyer, not used
+    "stocked": N_("Verified, payout queued"),
     "paying": N_("Sending to your account"),
     "paid": N_("Paid"),
     "declined": N_("Not bought"),
@@ -38,6 +40,8 @@ STOP_REQUESTERS = {
 
 # The steps a bought item walks, for the progress line on each item.
 ITEM_STEPS = ("received", "redeeming", "redeemed", "paying", "paid")
+# A resold voucher walks the same line: verified (stocked) where another is accepted.
+ITEM_STEP_OF = {"stocked": "redeemed"}
 
 SUBMISSION_STATUS = {
     "processing": N_("In progress"),

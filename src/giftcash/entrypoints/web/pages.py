@@ -76,6 +76,7 @@ def environment(lang: str) -> Environment:
         form_token_field=form_tokens.FIELD,
         ITEM_STATUS=messages.ITEM_STATUS,
         ITEM_STEPS=messages.ITEM_STEPS,
+        ITEM_STEP_OF=messages.ITEM_STEP_OF,
         SUBMISSION_STATUS=messages.SUBMISSION_STATUS,
         PAYOUT_STATUS=messages.PAYOUT_STATUS,
         ACCOUNT_STATUS=messages.ACCOUNT_STATUS,

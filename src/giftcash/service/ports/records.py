@@ -168,6 +168,22 @@ class IdempotencyRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class InventoryUnit:
+    """A unit of inventory (resale): a resell brand's verified voucher held to sell. Its
+    code stays encrypted on its item; ``cost`` is what the seller is paid."""
+
+    id: str
+    item_id: str
+    brand_id: str
+    currency: str
+    face_value: int
+    cost: int
+    expires_at: datetime | None
+    status: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class PayableGroup:
     customer_id: str
     bank_account_id: str

@@ -26,6 +26,7 @@ from giftcash.service.ports.records import (
     HeldSale,
     IdempotencyRecord,
     IdentityCheck,
+    InventoryUnit,
     IssuerEvidence,
     LeasedItem,
     LeasedPayout,
@@ -453,6 +454,17 @@ class EvidenceRepo(Protocol):
     def add_many(self, rows: Sequence[IssuerEvidence], now: datetime) -> None: ...
     def for_items(self, item_ids: Sequence[str]) -> dict[str, list[IssuerEvidence]]:
         """Each item's answers, oldest first."""
+
+
+class InventoryRepo(Protocol):
+    """Units of inventory (resale). A unit is added once per item (unique item id)."""
+
+    def add_many(self, units: Sequence[InventoryUnit], now: datetime) -> None: ...
+    def for_items(self, item_ids: Sequence[str]) -> dict[str, InventoryUnit]:
+        """The units of those items that have one, by item id."""
+
+    def in_status(self, status: str, limit: int = 500) -> list[InventoryUnit]:
+        """Units in ``status``, oldest first."""
 
 
 class WorkersRepo(Protocol):

@@ -48,6 +48,7 @@ class UnitOfWork(Protocol):
     notices: r.NoticesRepo
     bank_hours: r.BankHoursRepo
     evidence: r.EvidenceRepo
+    inventory: r.InventoryRepo
     stops: r.StopsRepo
     identity_checks: r.IdentityChecksRepo
     identities: r.IdentitiesRepo

@@ -1,0 +1,44 @@
+"""Units of inventory (resale, ``inventory_units``): the port ``InventoryRepo``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import datetime
+
+from sqlalchemy import Connection, insert, select
+
+from giftcash.adapters.db import tables as t
+from giftcash.service.ports.records import InventoryUnit
+
+_FIELDS = tuple(InventoryUnit.__dataclass_fields__)
+
+
+class Inventory:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add_many(self, units: Sequence[InventoryUnit], now: datetime) -> None:
+        if units:
+            self.conn.execute(
+                insert(t.inventory_units), [{**asdict(u), "updated_at": now} for u in units]
+            )
+
+    def for_items(self, item_ids: Sequence[str]) -> dict[str, InventoryUnit]:
+        c = t.inventory_units.c
+        if not item_ids:
+            return {}
+        rows = self.conn.execute(
+            select(*(getattr(c, f) for f in _FIELDS)).where(c.item_id.in_(sorted(set(item_ids))))
+        )
+        return {r.item_id: InventoryUnit(**r._mapping) for r in rows}
+
+    def in_status(self, status: str, limit: int = 500) -> list[InventoryUnit]:
+        c = t.inventory_units.c
+        rows = self.conn.execute(
+            select(*(getattr(c, f) for f in _FIELDS))
+            .where(c.status == status)
+            .order_by(c.created_at, c.id)
+            .limit(limit)
+        )
+        return [InventoryUnit(**r._mapping) for r in rows]
