@@ -127,6 +127,12 @@ class RawTransfers:
 # -- ours -------------------------------------------------------------------------------
 
 
+# Issue 17's goals for one posting per commit, as ratios to the raw SQL transfer in the same
+# run: the raw transfer skips the chain head, the replay check and the balance rule.
+SQLITE_GOAL = 0.3
+POSTGRES_GOAL = 0.5
+
+
 def post_one_per_commit(engine: Engine, n: int) -> int:
     for _ in range(n):
         with AppUnitOfWork(engine) as uow:
@@ -143,7 +149,7 @@ def post_batched(engine: Engine, batches: int, size: int) -> int:
     return batches * size
 
 
-def _compare(url: str, scale: Scale, label: str) -> tuple[Result, float, Engine]:
+def _compare(url: str, scale: Scale, label: str, goal_min: float) -> tuple[Result, float, Engine]:
     migrate.upgrade(url)
     engine = make_engine(url)
     raw = RawTransfers(url)
@@ -164,14 +170,14 @@ def _compare(url: str, scale: Scale, label: str) -> tuple[Result, float, Engine]
         "transfers/s",
         rates["raw"],
         "raw SQL transfer",
-        goal_min=0.7,
+        goal_min=goal_min,
     )
     return result, rates["raw"], engine
 
 
 def run_sqlite(scale: Scale) -> tuple[list[Result], float]:
     with fresh_dir("ledger") as folder:
-        result, raw_rate, engine = _compare(sqlite_url(folder), scale, "SQLite")
+        result, raw_rate, engine = _compare(sqlite_url(folder), scale, "SQLite", SQLITE_GOAL)
         engine.dispose()
     return [result], raw_rate
 
@@ -226,7 +232,7 @@ def run_postgres(scale: Scale, server_url: str | None) -> list[Result]:
             Result("ledger: batched settlement (PostgreSQL)", None, "transfers/s", note=note),
         ]
     with fresh_postgres(server_url) as url:
-        ours, raw_rate, engine = _compare(url, scale, "PostgreSQL")
+        ours, raw_rate, engine = _compare(url, scale, "PostgreSQL", POSTGRES_GOAL)
         dsn = psycopg_dsn(url)
         peer, why = hordak_rate(dsn["dbname"], dsn, scale.ledger_n, scale.rounds)
         size = 64  # the worker's default batch
