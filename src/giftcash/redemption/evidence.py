@@ -9,14 +9,13 @@ item or per sale (JSON or CSV) with codes masked, for a dispute."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from giftcash.service import errors
+from giftcash.service.csv_export import csv_text
 from giftcash.service.deps import Deps
 from giftcash.service.ports import Redemption, VoucherInfo
 from giftcash.service.ports.records import IssuerEvidence
@@ -178,18 +177,5 @@ def as_json(lines: Sequence[EvidenceLine]) -> str:
 
 
 def as_csv(lines: Sequence[EvidenceLine]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    for x in lines:
-        writer.writerow([_cell(getattr(x, c)) for c in COLUMNS])
-    return out.getvalue()
-
-
-def _cell(value: object) -> object:
-    """A spreadsheet must not run what an issuer wrote (=, +, -, @ start a formula)."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
+    """What an issuer wrote is never run as a formula (service/csv_export.py)."""
+    return csv_text(COLUMNS, ([getattr(x, c) for c in COLUMNS] for x in lines), lineterminator="\n")

@@ -12,8 +12,6 @@ operators' reads and status changes, and the report for the bank's compliance te
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -28,6 +26,7 @@ from giftcash.domain.aml import AmlParams, CaseKind, CaseSignal, CaseStatus
 from giftcash.domain.errors import DomainError
 from giftcash.identity.operators import Operator
 from giftcash.service import errors
+from giftcash.service.csv_export import csv_text
 from giftcash.service.deps import Deps
 from giftcash.service.ports.records import RowView
 from giftcash.service.ports.uow import UnitOfWork
@@ -378,22 +377,8 @@ def report_rows(
     return out
 
 
-def _cell(value: Any) -> Any:
-    """A spreadsheet must not run a cell as a formula (CSV injection)."""
-    if isinstance(value, list):
-        value = "; ".join(str(v) for v in value)
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value
-
-
 def render_csv(rows: Sequence[dict[str, Any]]) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(REPORT_COLUMNS)
-    for r in rows:
-        w.writerow([_cell(r[k]) for k in REPORT_COLUMNS])
-    return buf.getvalue()
+    return csv_text(REPORT_COLUMNS, ([r[k] for k in REPORT_COLUMNS] for r in rows))
 
 
 def render_json(rows: Sequence[dict[str, Any]], meta: dict[str, Any]) -> str:

@@ -5,8 +5,6 @@ in CSV or JSON. It leaves the company, so it is audited (``payment_stop.export``
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +15,7 @@ from giftcash.audit.changes import audited
 from giftcash.domain.aml import mask_name
 from giftcash.identity.operators import Operator
 from giftcash.service import errors
+from giftcash.service.csv_export import csv_text
 from giftcash.service.deps import Deps
 from giftcash.service.ports.records import TraceRow
 from giftcash.service.ports.uow import UnitOfWork
@@ -74,20 +73,8 @@ def record(r: TraceRow) -> dict[str, Any]:
     return out
 
 
-def _cell(value: Any) -> Any:
-    """A spreadsheet must not run a cell as a formula (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value
-
-
 def render_csv(rows: Sequence[dict[str, Any]]) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(COLUMNS)
-    for r in rows:
-        w.writerow([_cell(r[k]) for k in COLUMNS])
-    return buf.getvalue()
+    return csv_text(COLUMNS, ([r[k] for k in COLUMNS] for r in rows))
 
 
 def render_json(rows: Sequence[dict[str, Any]], meta: dict[str, Any]) -> str:
