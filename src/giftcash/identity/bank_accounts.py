@@ -59,11 +59,11 @@ def add_bank_account(
             customer.name,
             customer.birth_date,
         )
+        # in its window the bank refuses the 1-won deposit and the account would fail: say
+        # so now, before anything is asked, charged or written (payouts/bank_hours.py)
+        reopens = bank_hours.opens_at(uow, deps, bank_code, now)
     if not same_holder(holder_name, name):
         raise errors.HolderNameMismatch("payouts go only to an account in your own name")
-    # in its window the bank refuses the 1-won deposit and the account would fail: say so
-    # now, before anything is asked, charged or written (payouts/bank_hours.py)
-    reopens = bank_hours.expected_payout(deps, bank_code, now)
     if reopens is not None:
         raise errors.BankClosedNow(
             f"the bank is closed for maintenance until {reopens.isoformat()}",

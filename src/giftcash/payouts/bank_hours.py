@@ -45,8 +45,18 @@ def expected_payout(
     """When a payout to ``bank_code`` can go, if not now: the reopening of its window, or
     the reopening the bank itself announced (``closed_until``) if that is later."""
     with deps.reader() as uow:
-        cal = calendar(uow, deps, now)
-    return _opens(cal, bank_code, now, closed_until)
+        return opens_at(uow, deps, bank_code, now, closed_until)
+
+
+def opens_at(
+    uow: UnitOfWork,
+    deps: Deps,
+    bank_code: str,
+    now: datetime,
+    closed_until: datetime | None = None,
+) -> datetime | None:
+    """``expected_payout`` in a unit of work the caller already has open."""
+    return _opens(calendar(uow, deps, now), bank_code, now, closed_until)
 
 
 def payout_waits(deps: Deps, payouts: Sequence[Payout]) -> dict[str, datetime]:
