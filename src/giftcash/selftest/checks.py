@@ -39,6 +39,7 @@ from giftcash.adapters.db.ledger_check import check as ledger_violations
 from giftcash.adapters.db.uow import SqlUnitOfWork
 from giftcash.domain import ledger
 from giftcash.selftest.stack import Simulators, clean_env, giftcash_command
+from giftcash.service.deps import Vault
 
 TERMINAL = frozenset({"paid", "declined", "invalid", "withheld"})
 WAITING = frozenset({"review", "failed"})
@@ -180,7 +181,7 @@ def _balances(conn: Connection, prefix: str) -> dict[str, int]:
 
 
 def check_world(
-    engine: Engine, database_url: str, sims: Simulators, vault: Any, lease_s: float | None = None
+    engine: Engine, database_url: str, sims: Simulators, vault: Vault, lease_s: float | None = None
 ) -> EndCheck:
     """``run_checks`` against the selftest's own simulators (stack.Simulators), our bank
     accounts named by the vault's keyed hash: the end of every scenario's run."""
