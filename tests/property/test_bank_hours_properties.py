@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from examples import examples
 from giftcash.domain.bank_hours import (
     KST,
     NO_WINDOW,
@@ -27,7 +28,7 @@ from giftcash.domain.bank_hours import (
 )
 
 NIGHT = parse_nightly("23:30-00:30")
-PROPERTY = settings(deadline=None, max_examples=400)  # pure and quick: look wider
+PROPERTY = settings(deadline=None, max_examples=examples(400))  # pure and quick: look wider
 moments = st.datetimes(
     min_value=datetime(2020, 1, 1), max_value=datetime(2035, 12, 31), timezones=st.just(UTC)
 )

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from examples import examples
 from giftcash.domain.brands import CATALOGUE
 from giftcash.domain.jurisdictions import pack
 from giftcash.domain.policy import (
@@ -29,7 +30,7 @@ from giftcash.domain.policy import (
 )
 from giftcash.domain.quotes import FundingSource
 
-PROPERTY = settings(deadline=None, max_examples=150)
+PROPERTY = settings(deadline=None, max_examples=examples(150))
 NOW = datetime(2025, 3, 10, 3, 0, tzinfo=UTC)
 KR = pack("KR")
 KRW_BRANDS = [b for b in CATALOGUE if b.currency == "KRW"]

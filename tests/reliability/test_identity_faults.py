@@ -4,10 +4,13 @@ every person whose confirmation was answered has theirs, read from both sides.""
 
 from __future__ import annotations
 
+import pytest
 from verdict import SEED, bad_columns, explain
 
 from giftcash.selftest.identity_faults import IdentityPlan, run_identity
 from giftcash.selftest.registry import Context
+
+pytestmark = pytest.mark.slow  # a fault run: the simulator behind HTTP, failing on purpose
 
 PLAN = IdentityPlan(people=6)
 

@@ -3,6 +3,8 @@ failures into the service's ``Ambiguous`` / ``Unavailable``."""
 
 from __future__ import annotations
 
+import functools
+import ssl
 from collections.abc import Callable
 from typing import Any
 
@@ -11,9 +13,18 @@ import httpx
 from giftcash.service.ports import Ambiguous, Unavailable
 
 
+@functools.cache
+def tls_context(trust_env: bool = True) -> ssl.SSLContext:
+    """One verifying TLS context per process (per ``trust_env``, as httpx reads
+    ``SSL_CERT_FILE`` only when it trusts the environment): loading the CA bundle costs
+    ~20 ms a client, and a context is safe to share between clients and threads."""
+    return httpx.create_ssl_context(trust_env=trust_env)
+
+
 def make_client(base_url: str, timeout_s: float, max_connections: int = 64) -> httpx.Client:
     return httpx.Client(
         base_url=base_url,
+        verify=tls_context(),
         timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 2.0)),
         limits=httpx.Limits(
             max_connections=max_connections, max_keepalive_connections=max_connections

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import httpx
 
+from giftcash.adapters.http import tls_context
 from giftcash.adapters.net import SystemResolver
 from giftcash.service import outbound
 from giftcash.service.errors import InvalidInput
@@ -29,7 +30,12 @@ class HttpWebhookSender:
     ) -> None:
         self.policy = policy or OutboundPolicy()
         self.resolver = resolver or SystemResolver()
-        self.http = httpx.Client(timeout=timeout_s, follow_redirects=False, trust_env=False)
+        self.http = httpx.Client(
+            timeout=timeout_s,
+            follow_redirects=False,
+            trust_env=False,
+            verify=tls_context(trust_env=False),
+        )
 
     def close(self) -> None:
         self.http.close()
