@@ -10,10 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from appcache import app_for
 from fakes import FakeBank, FakeIssuer, FakeSms
 from giftcash.bootstrap import build_deps
 from giftcash.config import Settings
-from giftcash.entrypoints.api.app import create_app
 
 PASSWORD = "correct horse battery"
 
@@ -47,8 +47,7 @@ def world(engine, tmp_path):
     deps = build_deps(
         settings, engine=engine, issuer=issuer, bank=bank, sms=sms, fast_passwords=True
     )
-    app = create_app(deps)
-    app.state.allow_loopback_webhooks = True
+    app = app_for(deps, allow_loopback_webhooks=True)
     with TestClient(app) as client:
         yield World(client, deps, issuer, bank, sms, engine)
 

@@ -12,11 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from appcache import app_for
 from fakes import FakeBank, FakeClock, FakeIssuer, FakeSms
 from giftcash.adapters.db import tables as t
 from giftcash.bootstrap import build_deps
 from giftcash.config import Settings
-from giftcash.entrypoints.api.app import create_app
 from giftcash.identity import operators
 
 CUSTOMER_PASSWORD = "correct horse battery"
@@ -88,7 +88,7 @@ def world(engine, tmp_path):
     )
     clock = FakeClock(datetime(2026, 11, 27, 9, 0, 7, 123456, tzinfo=UTC))
     deps.clock = clock
-    app = create_app(deps)
+    app = app_for(deps)
     with TestClient(app) as client:
         yield World(client, deps, issuer, bank, sms, engine, clock, url)
 

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from test_reconcile_world import PASSWORD, OpsWorld
 
+from appcache import app_for
 from fakes import FakeSms
 from giftcash.adapters.banks.openbanking import OpenBankingBank
 from giftcash.adapters.db import tables as t
@@ -23,7 +24,6 @@ from giftcash.adapters.observability.metrics import REGISTRY
 from giftcash.bootstrap import build_deps
 from giftcash.config import Settings
 from giftcash.domain.bank_hours import KST
-from giftcash.entrypoints.api.app import create_app
 from giftcash.payouts import bank_hours
 from giftcash.simulators import create_bank_app, create_issuer_app
 
@@ -63,7 +63,7 @@ def night(engine, tmp_path):
     )
     deps.clock = clock
     url = engine.url.render_as_string(hide_password=False)
-    with TestClient(create_app(deps)) as api:
+    with TestClient(app_for(deps)) as api:
         world = OpsWorld(
             api, bank_client, issuer_client, sms, deps, engine, url, tmp_path / "var", settings
         )

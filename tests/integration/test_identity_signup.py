@@ -13,12 +13,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from apiworld import PASSWORD, World, add_account, item
+from appcache import app_for
 from fakes import FakeBank, FakeIdentity, FakeIssuer, FakeSms
 from giftcash.adapters.db import tables as t
 from giftcash.bootstrap import build_deps
 from giftcash.catalogue import overrides
 from giftcash.config import Settings
-from giftcash.entrypoints.api.app import create_app
 from giftcash.identity import verification
 from giftcash.identity.operators import Operator
 from giftcash.service import errors
@@ -37,7 +37,7 @@ def world(engine, tmp_path):
         identity=identity,
         fast_passwords=True,
     )
-    with TestClient(create_app(deps)) as client:
+    with TestClient(app_for(deps)) as client:
         w = World(client, deps, issuer, bank, sms, engine)
         w.identity = identity  # type: ignore[attr-defined]
         yield w

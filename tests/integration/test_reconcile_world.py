@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from appcache import app_for
 from fakes import FakeSms
 from giftcash.adapters.banks.openbanking import OpenBankingBank
 from giftcash.adapters.issuers.http_issuer import HttpIssuer
 from giftcash.bootstrap import build_deps
 from giftcash.config import Settings
-from giftcash.entrypoints.api.app import create_app
 from giftcash.entrypoints.worker import Worker
 from giftcash.simulators import create_bank_app, create_issuer_app
 
@@ -146,5 +146,5 @@ def ops_world(engine, tmp_path, monkeypatch):
     url = engine.url.render_as_string(hide_password=False)
     monkeypatch.setenv("GIFTCASH_DATA_DIR", str(data_dir))
     monkeypatch.setenv("GIFTCASH_DATABASE_URL", url)
-    with TestClient(create_app(deps)) as api:
+    with TestClient(app_for(deps)) as api:
         yield OpsWorld(api, bank_client, issuer_client, sms, deps, engine, url, data_dir, settings)

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from test_reconcile_world import OpsWorld
 
 from apiworld import World, add_account, signup, world  # noqa: F401  (the fixture)
+from appcache import app_for
 from fakes import FakeSms
 from giftcash.adapters.banks.openbanking import OpenBankingBank
 from giftcash.adapters.db import ledger_check
@@ -30,7 +31,6 @@ from giftcash.catalogue import overrides
 from giftcash.config import Settings
 from giftcash.domain import ledger
 from giftcash.domain.bank_hours import KST
-from giftcash.entrypoints.api.app import create_app
 from giftcash.entrypoints.worker import Worker
 from giftcash.identity.operators import Operator
 from giftcash.simulators import create_bank_app, create_issuer_app
@@ -71,7 +71,7 @@ def resale(engine, tmp_path):
     )
     deps.clock = clock
     url = engine.url.render_as_string(hide_password=False)
-    with TestClient(create_app(deps)) as api:
+    with TestClient(app_for(deps)) as api:
         world = OpsWorld(
             api, bank_client, issuer_client, deps.sms, deps, engine, url, tmp_path / "var", settings
         )

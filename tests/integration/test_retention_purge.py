@@ -15,6 +15,7 @@ from sqlalchemy import insert, or_, select
 from test_admin_world import CUSTOMER_PASSWORD, World, customer, item, submit
 from test_ledger_export import bean_check, export
 
+from appcache import app_for
 from fakes import FakeBank, FakeClock, FakeIdentity, FakeIssuer, FakeSms
 from giftcash.adapters.db import tables as t
 from giftcash.adapters.db.ledger_check import check as ledger_check
@@ -23,7 +24,6 @@ from giftcash.audit import log as audit
 from giftcash.bootstrap import build_deps
 from giftcash.config import Settings
 from giftcash.domain import retention
-from giftcash.entrypoints.api.app import create_app
 from giftcash.entrypoints.worker import Worker
 from giftcash.identity import blocks, tiers, verification
 from giftcash.identity.operators import Operator
@@ -326,7 +326,7 @@ def iworld(engine, tmp_path):
     )
     clock = FakeClock(datetime(2026, 11, 27, 9, 0, 7, 123456, tzinfo=UTC))
     deps.clock = clock
-    with TestClient(create_app(deps)) as client:
+    with TestClient(app_for(deps)) as client:
         w = World(client, deps, issuer, bank, sms, engine, clock, url)
         w.identity = identity  # type: ignore[attr-defined]
         yield w

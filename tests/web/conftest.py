@@ -11,11 +11,11 @@ from browsing import CHROMIUM, DESK_WIDTH, LAUNCH_ARGS, PHONE_WIDTH, checked_pag
 from fastapi.testclient import TestClient
 from websupport import Site
 
+from appcache import app_for
 from fakes import FakeBank, FakeIssuer, FakeSms
 from giftcash.bootstrap import build_deps
 from giftcash.config import Settings
 from giftcash.entrypoints import demo as demo_module
-from giftcash.entrypoints.api.app import create_app
 from giftcash.entrypoints.servers import free_port
 
 
@@ -33,7 +33,7 @@ def site(engine, tmp_path) -> Iterator[Site]:
     deps = build_deps(
         settings, engine=engine, issuer=issuer, bank=bank, sms=sms, fast_passwords=True
     )
-    with TestClient(create_app(deps), base_url="http://testserver") as client:
+    with TestClient(app_for(deps), base_url="http://testserver") as client:
         yield Site(client, deps, issuer, bank, sms)
 
 

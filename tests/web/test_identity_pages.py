@@ -14,11 +14,11 @@ from fastapi.testclient import TestClient
 from test_korean_pages import english_in, missing  # noqa: F401 - a fixture
 from websupport import CONSENTS, PASSWORD, Site
 
+from appcache import app_for
 from fakes import FakeBank, FakeIdentity, FakeIssuer, FakeSms
 from giftcash.adapters.db import tables as t
 from giftcash.bootstrap import build_deps
 from giftcash.config import Settings
-from giftcash.entrypoints.api.app import create_app
 from giftcash.entrypoints.web import pages
 
 
@@ -35,7 +35,7 @@ def idsite(engine, tmp_path) -> Iterator[tuple[Site, FakeIdentity]]:
         identity=identity,
         fast_passwords=True,
     )
-    with TestClient(create_app(deps), base_url="http://testserver") as client:
+    with TestClient(app_for(deps), base_url="http://testserver") as client:
         yield Site(client, deps, issuer, bank, sms), identity
 
 
