@@ -1,0 +1,201 @@
+"""Orders and their units on SQLite and PostgreSQL (resale, the buyer's side): a unit is
+reserved by one order only (a conditional UPDATE from ``stocked``), a release puts it back
+in stock, and a deposit is recorded once per the bank's deposit id."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import insert
+
+from giftcash.adapters.db import tables as t
+from giftcash.adapters.db.app_uow import AppUnitOfWork as SqlUnitOfWork
+from giftcash.domain.states import (
+    DepositStatus,
+    OrderStatus,
+    UnitStatus,
+    transition,
+)
+from giftcash.service.ports.records import Order, OrderDeposit
+
+NOW = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
+BUYERS = 50
+
+
+def seed(engine, units: int = 1) -> list[str]:
+    with engine.begin() as conn:
+        conn.execute(
+            insert(t.customers),
+            [
+                {
+                    "id": f"c-{n:02}",
+                    "phone": f"0101234{n:04}",
+                    "name": "홍길동",
+                    "birth_date": date(1990, 1, 1),
+                    "password_hash": "x",
+                    "status": "active",
+                    "created_at": NOW,
+                }
+                for n in range(BUYERS)
+            ],
+        )
+        conn.execute(
+            insert(t.bank_accounts).values(
+                id="ba-1",
+                customer_id="c-00",
+                bank_code="004",
+                account_number_enc=b"x",
+                account_key_id="k",
+                account_number_masked="****1234",
+                holder_name="홍길동",
+                status="verified",
+                created_at=NOW,
+            )
+        )
+        conn.execute(
+            insert(t.submissions).values(
+                id="s-1",
+                customer_id="c-00",
+                bank_account_id="ba-1",
+                status="open",
+                item_count=units,
+                created_at=NOW,
+            )
+        )
+        for u in range(units):
+            conn.execute(
+                insert(t.items).values(
+                    id=f"i-{u}",
+                    submission_id="s-1",
+                    customer_id="c-00",
+                    brand_id="kyobo_gift",
+                    issuer="kyobo",
+                    currency="KRW",
+                    face_value=10_000,
+                    fee=1_000,
+                    payout=9_000,
+                    funding_source="cash",
+                    status="stocked",
+                    code_enc=b"x",
+                    key_id="k",
+                    code_hmac=f"{u:064}",
+                    masked_code="****",
+                    created_at=NOW,
+                    updated_at=NOW,
+                )
+            )
+            conn.execute(
+                insert(t.inventory_units).values(
+                    id=f"u-{u}",
+                    item_id=f"i-{u}",
+                    brand_id="kyobo_gift",
+                    currency="KRW",
+                    face_value=10_000,
+                    cost=9_000,
+                    expires_at=NOW + timedelta(days=365),
+                    status="stocked",
+                    created_at=NOW,
+                    updated_at=NOW,
+                )
+            )
+    return [f"u-{u}" for u in range(units)]
+
+
+def order(n: int) -> Order:
+    return Order(
+        id=f"o-{n:02}",
+        customer_id=f"c-{n:02}",
+        brand_id="kyobo_gift",
+        currency="KRW",
+        face_value=10_000,
+        quantity=1,
+        amount=9_500,
+        status=OrderStatus.AWAITING_PAYMENT.value,
+        deadline=NOW + timedelta(hours=1),
+        virtual_account_key=f"va-{n:02}",
+        virtual_account_id=None,
+        virtual_account_number=None,
+        created_at=NOW,
+    )
+
+
+def test_fifty_orders_for_the_last_unit_reserve_it_once(engine):
+    (unit,) = seed(engine)
+    start = threading.Barrier(BUYERS)
+    won: dict[int, list[str]] = {}
+
+    def buy(n: int) -> None:
+        start.wait()
+        with SqlUnitOfWork(engine) as uow:
+            uow.orders.add(order(n), NOW)
+            event = transition(unit, UnitStatus.STOCKED, UnitStatus.RESERVED)
+            moved = uow.inventory.apply([event], f"o-{n:02}", NOW)
+            if moved:
+                uow.commit()
+            won[n] = moved
+
+    threads = [threading.Thread(target=buy, args=(n,)) for n in range(BUYERS)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    winners = [n for n, moved in won.items() if moved]
+    assert len(won) == BUYERS and len(winners) == 1
+    with SqlUnitOfWork(engine, read_only=True) as uow:
+        held = uow.inventory.of_order(f"o-{winners[0]:02}")
+        assert [(u.id, u.status) for u in held] == [(unit, "reserved")]
+        assert uow.orders.get(f"o-{winners[0]:02}") is not None
+        losers = [n for n in range(BUYERS) if n != winners[0]]
+        assert all(uow.orders.get(f"o-{n:02}") is None for n in losers)
+
+
+def test_a_released_unit_is_stocked_again_and_the_order_expires(engine):
+    (unit,) = seed(engine)
+    with SqlUnitOfWork(engine) as uow:
+        uow.orders.add(order(1), NOW)
+        uow.inventory.apply(
+            [transition(unit, UnitStatus.STOCKED, UnitStatus.RESERVED)], "o-01", NOW
+        )
+        uow.commit()
+    with SqlUnitOfWork(engine) as uow:
+        o = uow.orders.get("o-01")
+        assert o is not None and uow.orders.awaiting_payment(10) == [o]
+        expired = transition(o.id, OrderStatus.AWAITING_PAYMENT, OrderStatus.EXPIRED)
+        assert uow.orders.apply(expired, NOW)
+        assert not uow.orders.apply(expired, NOW)  # a second expiry moves nothing
+        release = transition(unit, UnitStatus.RESERVED, UnitStatus.STOCKED)
+        assert uow.inventory.apply([release], None, NOW) == [unit]
+        uow.commit()
+    with SqlUnitOfWork(engine, read_only=True) as uow:
+        assert [u.id for u in uow.inventory.stocked("kyobo_gift", 10_000, 10)] == [unit]
+        assert uow.inventory.of_order("o-01") == []
+        assert uow.orders.awaiting_payment(10) == []
+        assert uow.orders.ordered_won_since("c-01", NOW) == 0
+
+
+def test_a_deposit_is_recorded_once_per_bank_id(engine):
+    seed(engine)
+    dep = OrderDeposit(
+        "d-1", "o-01", "bank-dep-1", 9_500, "김철수", NOW, "received", None, None, NOW
+    )
+    with SqlUnitOfWork(engine) as uow:
+        uow.orders.add(order(1), NOW)
+        assert uow.orders.add_deposit(dep, NOW)
+        assert not uow.orders.add_deposit(dep, NOW)
+        assert not uow.orders.add_deposit(
+            OrderDeposit("d-2", "o-01", "bank-dep-1", 1, "x", NOW, "received", None, None, NOW),
+            NOW,
+        )
+        queued = transition("d-1", DepositStatus.RECEIVED, DepositStatus.RETURNING)
+        assert uow.orders.apply_deposit(queued, NOW, "other_name", "ret-d-1")
+        uow.commit()
+    with SqlUnitOfWork(engine, read_only=True) as uow:
+        (only,) = uow.orders.deposits("o-01")
+        assert (only.status, only.return_reason, only.return_key) == (
+            "returning",
+            "other_name",
+            "ret-d-1",
+        )
+        assert uow.orders.returning(10) == [only]
+        assert uow.orders.ordered_won_since("c-01", NOW) == 9_500
