@@ -9,15 +9,20 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import insert
 
+from giftcash.adapters.db import ledger_check
 from giftcash.adapters.db import tables as t
 from giftcash.adapters.db.app_uow import AppUnitOfWork as SqlUnitOfWork
+from giftcash.domain import ledger
+from giftcash.domain.resale import ReturnReason
 from giftcash.domain.states import (
     DepositStatus,
     OrderStatus,
     UnitStatus,
     transition,
 )
+from giftcash.resale.deposits import take_deposit
 from giftcash.service.ports.records import Order, OrderDeposit
+from giftcash.service.ports.virtual_accounts import IncomingDeposit
 
 NOW = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
 BUYERS = 50
@@ -199,3 +204,31 @@ def test_a_deposit_is_recorded_once_per_bank_id(engine):
         )
         assert uow.orders.returning(10) == [only]
         assert uow.orders.ordered_won_since("c-01", NOW) == 9_500
+
+
+def test_a_kept_deposit_pays_the_order_and_the_books_check(engine):
+    seed(engine)
+    incoming = IncomingDeposit("bank-dep-9", 9_500, "홍 길동", "088", "****1", NOW, "received")
+    with SqlUnitOfWork(engine) as uow:
+        uow.orders.add(order(1), NOW)
+        uow.commit()
+    for _ in range(2):  # the notification repeated: the second changes nothing
+        with SqlUnitOfWork(engine) as uow:
+            take_deposit(uow, "o-01", "홍길동", incoming, NOW)
+            uow.commit()
+    later = NOW + timedelta(minutes=1)
+    late = IncomingDeposit("bank-dep-10", 9_500, "홍길동", "088", "****1", later, "received")
+    with SqlUnitOfWork(engine) as uow:
+        second = take_deposit(uow, "o-01", "홍길동", late, later)
+        uow.commit()
+    assert second.return_reason is ReturnReason.SECOND_DEPOSIT
+    with SqlUnitOfWork(engine, read_only=True) as uow:
+        o = uow.orders.get("o-01")
+        assert o is not None and o.status == "paid"
+        assert [(d.bank_deposit_id, d.status) for d in uow.orders.deposits("o-01")] == [
+            ("bank-dep-9", "matched"),
+            ("bank-dep-10", "returning"),
+        ]
+        assert uow.ledger.balance(ledger.buyer_account("c-01"), "KRW") == -9_500
+    with engine.connect() as conn:
+        assert ledger_check.check(conn) == []
