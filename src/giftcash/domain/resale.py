@@ -123,11 +123,15 @@ class OrderTerms:
     deadline: datetime
     # a deposit is kept only as the first for the order: False once one was matched
     awaiting_payment: bool
+    # the order expired unpaid (its units went back to stock): nothing more is kept
+    expired: bool = False
 
 
 def judge_deposit(deposit: DepositFacts, order: OrderTerms) -> ReturnReason | None:
     """None: keep the deposit and mark the order paid; otherwise return it whole, for the
     first reason that applies (a second deposit is returned whatever it looks like)."""
+    if order.expired:
+        return ReturnReason.LATE
     if not order.awaiting_payment:
         return ReturnReason.SECOND_DEPOSIT
     if deposit.received_at >= order.deadline:
@@ -144,7 +148,9 @@ def judge_all(deposits: Sequence[DepositFacts], order: OrderTerms) -> list[Retur
     judged: list[ReturnReason | None] = []
     awaiting = order.awaiting_payment
     for d in deposits:
-        terms = OrderTerms(order.amount_won, order.buyer_verified_name, order.deadline, awaiting)
+        terms = OrderTerms(
+            order.amount_won, order.buyer_verified_name, order.deadline, awaiting, order.expired
+        )
         verdict = judge_deposit(d, terms)
         if verdict is None:
             awaiting = False

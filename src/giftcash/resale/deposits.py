@@ -57,6 +57,7 @@ def take_deposit(
         buyer_verified_name=buyer_verified_name,
         deadline=order.deadline,
         awaiting_payment=order.status == OrderStatus.AWAITING_PAYMENT.value,
+        expired=order.status == OrderStatus.EXPIRED.value,
     )
     facts = DepositFacts(incoming.amount, incoming.payer_name, incoming.received_at)
     reason = judge_deposit(facts, terms)
