@@ -9,11 +9,13 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import insert
 
+from fakes import FakeClock, FakeVirtualAccounts
 from giftcash.adapters.db import ledger_check
 from giftcash.adapters.db import tables as t
 from giftcash.adapters.db.app_uow import AppUnitOfWork as SqlUnitOfWork
 from giftcash.domain import ledger
-from giftcash.domain.resale import ReturnReason
+from giftcash.domain.errors import OutOfStock
+from giftcash.domain.resale import BuyerLimits, ExpiryBand, ResalePricing, ReturnReason
 from giftcash.domain.states import (
     DepositStatus,
     OrderStatus,
@@ -21,6 +23,7 @@ from giftcash.domain.states import (
     transition,
 )
 from giftcash.resale.deposits import take_deposit
+from giftcash.resale.orders import OrderRequest, place_order
 from giftcash.service.ports.records import Order, OrderDeposit
 from giftcash.service.ports.virtual_accounts import IncomingDeposit
 
@@ -232,3 +235,37 @@ def test_a_kept_deposit_pays_the_order_and_the_books_check(engine):
         assert uow.ledger.balance(ledger.buyer_account("c-01"), "KRW") == -9_500
     with engine.connect() as conn:
         assert ledger_check.check(conn) == []
+
+
+def test_fifty_buyers_placing_orders_for_the_last_unit(engine):
+    """Through the service: one order holds the unit and has a virtual account; the other
+    forty-nine are refused out_of_stock with no order, no account and no money asked."""
+    (unit,) = seed(engine)
+    bank = FakeVirtualAccounts(clock=FakeClock(NOW))
+    pricing = ResalePricing(7, (ExpiryBand(0, 500),))
+    limits = BuyerLimits(per_day_won=1_000_000, per_month_won=5_000_000)
+    start = threading.Barrier(BUYERS)
+    answers: dict[int, str] = {}
+
+    def buy(n: int) -> None:
+        req = OrderRequest(f"o-{n:02}", f"c-{n:02}", "kyobo_gift", 10_000, 1)
+        start.wait()
+        try:
+            place_order(lambda: SqlUnitOfWork(engine), bank, req, pricing, limits, NOW)
+            answers[n] = "ordered"
+        except OutOfStock as e:
+            answers[n] = e.code
+
+    threads = [threading.Thread(target=buy, args=(n,)) for n in range(BUYERS)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert sorted(answers.values()) == ["ordered"] + ["out_of_stock"] * (BUYERS - 1)
+    (winner,) = [n for n, a in answers.items() if a == "ordered"]
+    assert [a["reference"] for a in bank.accounts.values()] == [f"o-{winner:02}"]
+    with SqlUnitOfWork(engine, read_only=True) as uow:
+        assert [u.id for u in uow.inventory.of_order(f"o-{winner:02}")] == [unit]
+        o = uow.orders.get(f"o-{winner:02}")
+        assert o is not None and o.virtual_account_number is not None
+        assert all(uow.orders.get(f"o-{n:02}") is None for n in range(BUYERS) if n != winner)
