@@ -129,17 +129,16 @@ class OrderTerms:
 
 def judge_deposit(deposit: DepositFacts, order: OrderTerms) -> ReturnReason | None:
     """None: keep the deposit and mark the order paid; otherwise return it whole, for the
-    first reason that applies (a second deposit is returned whatever it looks like)."""
-    if order.expired:
-        return ReturnReason.LATE
-    if not order.awaiting_payment:
-        return ReturnReason.SECOND_DEPOSIT
-    if deposit.received_at >= order.deadline:
+    first reason that applies. The deposit's own faults come before ``second_deposit`` so
+    that a bad deposit gives the same reason whichever notification came first."""
+    if order.expired or deposit.received_at >= order.deadline:
         return ReturnReason.LATE
     if deposit.amount_won != order.amount_won:
         return ReturnReason.WRONG_AMOUNT
     if not same_holder(deposit.payer_name, order.buyer_verified_name):
         return ReturnReason.OTHER_NAME
+    if not order.awaiting_payment:
+        return ReturnReason.SECOND_DEPOSIT
     return None
 
 
