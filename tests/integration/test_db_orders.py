@@ -24,6 +24,7 @@ from giftcash.domain.states import (
 )
 from giftcash.resale.deposits import take_deposit
 from giftcash.resale.orders import OrderRequest, place_order
+from giftcash.resale.worker import send_returns
 from giftcash.service.ports.records import Order, OrderDeposit
 from giftcash.service.ports.virtual_accounts import IncomingDeposit
 
@@ -269,3 +270,49 @@ def test_fifty_buyers_placing_orders_for_the_last_unit(engine):
         o = uow.orders.get(f"o-{winner:02}")
         assert o is not None and o.virtual_account_number is not None
         assert all(uow.orders.get(f"o-{n:02}") is None for n in range(BUYERS) if n != winner)
+
+
+def test_bad_deposits_are_each_returned_once_and_the_order_says_why(engine):
+    """Over the fake bank (the HTTP simulator's /sim/returns is not yet wired here):
+    another name, a short deposit and a late one, and a second after the kept one."""
+    seed(engine)
+    bank = FakeVirtualAccounts(clock=FakeClock(NOW))
+    va = bank.issue("o-01", 9_500, "giftcash", NOW + timedelta(hours=1))
+    with SqlUnitOfWork(engine) as uow:
+        uow.orders.add(order(1), NOW)
+        uow.orders.set_virtual_account("o-01", va.account_number, va.account_number, NOW)
+        uow.commit()
+    script = [
+        (9_500, "김철수"),
+        (9_000, "홍길동"),
+        (9_500, "홍길동"),
+        (9_500, "홍길동"),
+    ]
+    for amount, payer in script:
+        bank.pay(va.account_number, amount, payer)
+    bank.clock.advance(2 * 3600)
+    bank.pay(va.account_number, 9_500, "홍길동")  # after the deadline
+    uows = lambda: SqlUnitOfWork(engine)  # noqa: E731
+    for incoming in bank.deposits(va.account_number):
+        with uows() as uow:
+            take_deposit(uow, "o-01", "홍길동", incoming, NOW)
+            uow.commit()
+    for _ in range(2):  # a second pass sends nothing again
+        send_returns(uows, bank, NOW)
+    with SqlUnitOfWork(engine, read_only=True) as uow:
+        assert uow.orders.get("o-01").status == "paid"
+        reasons = [(d.status, d.return_reason) for d in uow.orders.deposits("o-01")]
+    assert sorted(reasons, key=str) == sorted(
+        [
+            ("returned", "other_name"),
+            ("returned", "wrong_amount"),
+            ("matched", None),
+            ("returned", "second_deposit"),
+            ("returned", "late"),
+        ],
+        key=str,
+    )
+    assert sorted(r.outcome for r in bank.returns.values()) == ["returned"] * 4
+    assert bank.returned_twice() == 0
+    with engine.connect() as conn:
+        assert ledger_check.check(conn) == []
