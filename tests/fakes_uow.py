@@ -33,9 +33,12 @@ from giftcash.domain.states import (
     ITEM_TERMINAL,
     PAYOUT_TERMINAL,
     BankAccountStatus,
+    DepositStatus,
     ItemStatus,
     Moved,
+    OrderStatus,
     PayoutStatus,
+    UnitStatus,
     allows,
 )
 from giftcash.service.deps import Deps
@@ -53,6 +56,8 @@ from giftcash.service.ports.records import (
     IssuerEvidence,
     NewItem,
     NoticeDue,
+    Order,
+    OrderDeposit,
     PayableGroup,
     PaymentStop,
     RegisteredBy,
@@ -91,6 +96,9 @@ class FakeDatabase:
     maintenance: dict[str, Maintenance] = field(default_factory=dict)
     evidence: list[IssuerEvidence] = field(default_factory=list)
     inventory: dict[str, InventoryUnit] = field(default_factory=dict)  # by item id
+    unit_orders: dict[str, str] = field(default_factory=dict)  # unit id -> order id
+    orders: dict[str, Order] = field(default_factory=dict)
+    order_deposits: list[OrderDeposit] = field(default_factory=list)
     payment_stops: dict[str, PaymentStop] = field(default_factory=dict)
     stop_links: list[StopLink] = field(default_factory=list)
     identity_checks: dict[str, IdentityCheck] = field(default_factory=dict)
@@ -868,6 +876,106 @@ class FakeInventory(_Repo, ports.InventoryRepo):
         found = [u for u in self.db.inventory.values() if u.status == status]
         return sorted(found, key=lambda u: (u.created_at, u.id))[:limit]
 
+    def stocked(self, brand_id: str, face_value: int, limit: int) -> list[InventoryUnit]:
+        found = [
+            u
+            for u in self.db.inventory.values()
+            if u.status == "stocked" and u.brand_id == brand_id and u.face_value == face_value
+        ]
+        far = datetime.max.replace(tzinfo=UTC)
+        return sorted(found, key=lambda u: (u.expires_at or far, u.created_at, u.id))[:limit]
+
+    def apply(
+        self, events: Sequence[Moved[UnitStatus]], order_id: str | None, now: datetime
+    ) -> list[str]:
+        by_id = {u.id: u for u in self.db.inventory.values()}
+        moved: list[str] = []
+        for e in sorted(events, key=lambda e: e.id):
+            u = by_id.get(e.id)
+            if u is None or u.status != e.source.value:
+                continue
+            self.db.inventory[u.item_id] = replace(u, status=e.target.value)
+            if order_id is None:
+                self.db.unit_orders.pop(u.id, None)
+            else:
+                self.db.unit_orders[u.id] = order_id
+            moved.append(e.id)
+        return moved
+
+    def of_order(self, order_id: str) -> list[InventoryUnit]:
+        units = [u for u in self.db.inventory.values() if self.db.unit_orders.get(u.id) == order_id]
+        return sorted(units, key=lambda u: u.id)
+
+
+class FakeOrders(_Repo, ports.OrdersRepo):
+    def add(self, order: Order, now: datetime) -> None:
+        assert order.id not in self.db.orders
+        assert all(
+            o.virtual_account_key != order.virtual_account_key for o in self.db.orders.values()
+        )
+        self.db.orders[order.id] = order
+
+    def get(self, order_id: str) -> Order | None:
+        return self.db.orders.get(order_id)
+
+    def set_virtual_account(
+        self, order_id: str, account_id: str, account_number: str, now: datetime
+    ) -> None:
+        o = self.db.orders[order_id]
+        self.db.orders[order_id] = replace(
+            o, virtual_account_id=account_id, virtual_account_number=account_number
+        )
+
+    def apply(self, event: Moved[OrderStatus], now: datetime) -> bool:
+        o = self.db.orders.get(event.id)
+        if o is None or o.status != event.source.value:
+            return False
+        self.db.orders[event.id] = replace(o, status=event.target.value)
+        return True
+
+    def ordered_won_since(self, customer_id: str, since: datetime) -> int:
+        return sum(
+            o.amount
+            for o in self.db.orders.values()
+            if o.customer_id == customer_id and o.created_at >= since and o.status != "expired"
+        )
+
+    def awaiting_payment(self, limit: int) -> list[Order]:
+        found = [o for o in self.db.orders.values() if o.status == "awaiting_payment"]
+        return sorted(found, key=lambda o: (o.deadline, o.id))[:limit]
+
+    def add_deposit(self, deposit: OrderDeposit, now: datetime) -> bool:
+        if any(d.bank_deposit_id == deposit.bank_deposit_id for d in self.db.order_deposits):
+            return False
+        self.db.order_deposits.append(deposit)
+        return True
+
+    def deposits(self, order_id: str) -> list[OrderDeposit]:
+        found = [d for d in self.db.order_deposits if d.order_id == order_id]
+        return sorted(found, key=lambda d: (d.created_at, d.id))
+
+    def apply_deposit(
+        self,
+        event: Moved[DepositStatus],
+        now: datetime,
+        return_reason: str | None = None,
+        return_key: str | None = None,
+    ) -> bool:
+        for i, d in enumerate(self.db.order_deposits):
+            if d.id == event.id and d.status == event.source.value:
+                self.db.order_deposits[i] = replace(
+                    d,
+                    status=event.target.value,
+                    return_reason=return_reason or d.return_reason,
+                    return_key=return_key or d.return_key,
+                )
+                return True
+        return False
+
+    def returning(self, limit: int) -> list[OrderDeposit]:
+        found = [d for d in self.db.order_deposits if d.status == "returning"]
+        return sorted(found, key=lambda d: (d.created_at, d.id))[:limit]
+
 
 class FakeRetention(_Repo, privacy_ports.RetentionRepo):
     """The customer's own acts (sign-in, withdrawal); the purge's candidates and
@@ -964,6 +1072,7 @@ class FakeUnitOfWork:
         self.bank_hours = FakeBankHours(self)
         self.evidence = FakeEvidence(self)
         self.inventory = FakeInventory(self)
+        self.orders = FakeOrders(self)
         self.stops = FakeStops(self)  # type: ignore[abstract]
         self.tokens = FakeTokens(self)  # type: ignore[abstract]
         self.identity_checks = FakeIdentityChecks(self)

@@ -23,6 +23,8 @@ EXPECTED_TABLES = {
     "bank_accounts",
     "submissions",
     "items",
+    "orders",
+    "order_deposits",
     "code_registry",
     "item_events",
     "payouts",

@@ -66,6 +66,7 @@ RULES = [
     L.stocking(
         "t-stock", brand_id="kyobo_gift", customer_id="c1", cost=27_000, currency=KRW, ref="i-2"
     ),
+    L.order_paid("t-order", customer_id="c2", amount=9_500, currency=KRW, ref="o-1"),
 ]
 
 
@@ -82,7 +83,13 @@ TESTED_RULES = {
     "account_verification",
     "payment_stop_settled",
     "stocking",
+    "order_paid",
 }
+
+
+def test_the_order_paid_entry() -> None:
+    paid = L.order_paid("t", customer_id="c2", amount=9_500, currency=KRW, ref="o-1")
+    assert table(paid) == {"assets:bank:clearing": 9_500, "liabilities:buyer:c2": -9_500}
 
 
 def test_every_posting_rule_is_in_the_list_above() -> None:

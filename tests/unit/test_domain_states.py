@@ -286,3 +286,50 @@ def test_the_unit_machine_follows_the_design() -> None:
     assert transition("u-1", US.STOCKED, US.RESERVED).target is US.RESERVED
     with pytest.raises(AssertionError):
         transition("u-1", US.STOCKED, US.DELIVERED)  # never delivered unreserved
+
+
+# --- orders and deposits (resale, the buyer's side) ---
+
+from giftcash.domain.states import (  # noqa: E402
+    DEPOSIT_TERMINAL,
+    DEPOSIT_TRANSITIONS,
+    ORDER_TERMINAL,
+    ORDER_TRANSITIONS,
+    DepositStatus,
+    OrderStatus,
+)
+
+OS, DS = OrderStatus, DepositStatus
+
+
+def test_order_table_covers_every_status_and_is_reachable():
+    assert set(ORDER_TRANSITIONS) == set(OrderStatus)
+    assert reachable(ORDER_TRANSITIONS, OS.AWAITING_PAYMENT) == set(OrderStatus)
+    assert ORDER_TERMINAL == {OS.DELIVERED, OS.EXPIRED, OS.REFUNDED}
+
+
+@pytest.mark.parametrize(("a", "b"), list(product(OrderStatus, repeat=2)))
+def test_order_moves_are_the_designs(a, b):
+    allowed = {
+        (OS.AWAITING_PAYMENT, OS.PAID),
+        (OS.AWAITING_PAYMENT, OS.EXPIRED),
+        (OS.PAID, OS.DELIVERED),
+        (OS.PAID, OS.REFUNDED),
+    }
+    if (a, b) in allowed:
+        assert transition("o-1", a, b) == Moved("o-1", a, b)
+    else:
+        with pytest.raises(AssertionError):
+            transition("o-1", a, b)
+
+
+@pytest.mark.parametrize(("a", "b"), list(product(DepositStatus, repeat=2)))
+def test_deposit_moves_are_the_designs(a, b):
+    allowed = {(DS.RECEIVED, DS.MATCHED), (DS.RECEIVED, DS.RETURNING), (DS.RETURNING, DS.RETURNED)}
+    if (a, b) in allowed:
+        assert transition("d-1", a, b, "late").target is b
+    else:
+        with pytest.raises(AssertionError):
+            transition("d-1", a, b)
+    assert DEPOSIT_TERMINAL == {DS.MATCHED, DS.RETURNED}
+    assert set(DEPOSIT_TRANSITIONS) == set(DepositStatus)

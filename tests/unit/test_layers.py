@@ -34,6 +34,7 @@ CAPABILITIES = (
     "reconcile",
     "redemption",
     "reports",
+    "resale",
     "review",
     "stops",
     "webhooks",

@@ -75,3 +75,25 @@ class TransferExists(DomainError):
 
     code = "transfer_exists"
     kind = "conflict"
+
+
+class OutOfStock(DomainError):
+    """Resale: fewer units of that brand and face value are in stock than ordered (another
+    order took them first, or there were none). Nothing was charged."""
+
+    code = "out_of_stock"
+    kind = "conflict"
+
+
+class NotForSale(DomainError):
+    """Resale: the brand is not resold, or its units are too close to expiry to sell."""
+
+    code = "not_for_sale"
+
+
+class BuyerLimitExceeded(DomainError):
+    """Resale: the order would take the buyer over a daily or monthly limit; ``code`` in
+    the context says which (buyer_daily_limit, buyer_monthly_limit)."""
+
+    code = "buyer_limit_exceeded"
+    kind = "forbidden"

@@ -38,6 +38,7 @@ ISSUER_PREFIX = "assets:issuer:"
 # resale: verified vouchers held to sell, at what their sellers are paid (cost), by brand
 INVENTORY_PREFIX = "assets:inventory:"
 CUSTOMER_PREFIX = "liabilities:customer:"
+BUYER_PREFIX = "liabilities:buyer:"  # a buyer's money for an order, held until delivery
 RECEIVABLE_PREFIX = "assets:receivable:customer:"
 BANK_CLEARING = "assets:bank:clearing"
 BANK_OPERATING = "assets:bank:operating"
@@ -82,6 +83,10 @@ def inventory_account(brand_id: str) -> str:
 
 def customer_account(customer_id: str) -> str:
     return CUSTOMER_PREFIX + _segment(customer_id)
+
+
+def buyer_account(customer_id: str) -> str:
+    return BUYER_PREFIX + _segment(customer_id)
 
 
 def receivable_account(customer_id: str) -> str:
@@ -205,6 +210,20 @@ def stocking(
         ref,
         (inventory_account(brand_id), cost),
         (customer_account(customer_id), -cost),
+    )
+
+
+def order_paid(tid: str, *, customer_id: str, amount: int, currency: str, ref: str) -> Transfer:
+    """A buyer's exact own-name deposit kept for an order: Dr clearing / Cr the buyer's
+    liability, where it stays until the order is delivered or refunded."""
+    _positive(amount)
+    return _transfer(
+        tid,
+        currency,
+        "order_paid",
+        ref,
+        (BANK_CLEARING, amount),
+        (buyer_account(customer_id), -amount),
     )
 
 

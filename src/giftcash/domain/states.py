@@ -1,4 +1,4 @@
-"""The item, payout, bank-account and inventory-unit state machines as transition
+"""The item, payout, bank-account, inventory-unit, order and deposit state machines as transition
 tables (DESIGN.md).
 
 Nobody assigns a status. ``transition`` turns a move the table allows into an event
@@ -46,6 +46,26 @@ class UnitStatus(StrEnum):
     CLAIMED = "claimed"
     REFUNDED = "refunded"
     UPHELD = "upheld"
+
+
+class OrderStatus(StrEnum):
+    """A buyer's order (DESIGN.md "Resale"): paid by one exact own-name deposit to the
+    order's virtual account before its deadline."""
+
+    AWAITING_PAYMENT = "awaiting_payment"
+    PAID = "paid"
+    DELIVERED = "delivered"
+    EXPIRED = "expired"  # the deadline passed unpaid; its units are stocked again
+    REFUNDED = "refunded"  # paid, but nothing to deliver: the buyer's money goes back
+
+
+class DepositStatus(StrEnum):
+    """A deposit to an order's virtual account: kept (matched) or returned whole."""
+
+    RECEIVED = "received"
+    MATCHED = "matched"
+    RETURNING = "returning"  # judged not ours to keep; the return is queued, key made
+    RETURNED = "returned"
 
 
 class PayoutStatus(StrEnum):
@@ -132,16 +152,40 @@ UNIT_TRANSITIONS: Mapping[UnitStatus, frozenset[UnitStatus]] = {
     _U.UPHELD: frozenset(),
 }
 
+_O = OrderStatus
+_D = DepositStatus
+
+ORDER_TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = {
+    _O.AWAITING_PAYMENT: frozenset({_O.PAID, _O.EXPIRED}),
+    _O.PAID: frozenset({_O.DELIVERED, _O.REFUNDED}),
+    _O.DELIVERED: frozenset(),
+    _O.EXPIRED: frozenset(),
+    _O.REFUNDED: frozenset(),
+}
+
+DEPOSIT_TRANSITIONS: Mapping[DepositStatus, frozenset[DepositStatus]] = {
+    _D.RECEIVED: frozenset({_D.MATCHED, _D.RETURNING}),
+    _D.MATCHED: frozenset(),
+    _D.RETURNING: frozenset({_D.RETURNED}),
+    _D.RETURNED: frozenset(),
+}
+
 BANK_ACCOUNT_TERMINAL = frozenset(s for s, nxt in BANK_ACCOUNT_TRANSITIONS.items() if not nxt)
+ORDER_TERMINAL = frozenset(s for s, nxt in ORDER_TRANSITIONS.items() if not nxt)
+DEPOSIT_TERMINAL = frozenset(s for s, nxt in DEPOSIT_TRANSITIONS.items() if not nxt)
 UNIT_TERMINAL = frozenset(s for s, nxt in UNIT_TRANSITIONS.items() if not nxt)
 
-S = TypeVar("S", ItemStatus, PayoutStatus, BankAccountStatus, UnitStatus)
+S = TypeVar(
+    "S", ItemStatus, PayoutStatus, BankAccountStatus, UnitStatus, OrderStatus, DepositStatus
+)
 
 TABLES: Mapping[type[StrEnum], Mapping[StrEnum, frozenset[StrEnum]]] = {
     ItemStatus: ITEM_TRANSITIONS,  # type: ignore[dict-item]
     PayoutStatus: PAYOUT_TRANSITIONS,  # type: ignore[dict-item]
     BankAccountStatus: BANK_ACCOUNT_TRANSITIONS,  # type: ignore[dict-item]
     UnitStatus: UNIT_TRANSITIONS,  # type: ignore[dict-item]
+    OrderStatus: ORDER_TRANSITIONS,  # type: ignore[dict-item]
+    DepositStatus: DEPOSIT_TRANSITIONS,  # type: ignore[dict-item]
 }
 
 

@@ -32,6 +32,7 @@ from giftcash.adapters.db.repositories_items import Items
 from giftcash.adapters.db.repositories_keys import EncryptedColumns
 from giftcash.adapters.db.repositories_notices import Notices
 from giftcash.adapters.db.repositories_ops import Figures, Support, Workers
+from giftcash.adapters.db.repositories_orders import Orders
 from giftcash.adapters.db.repositories_payouts import AdminPayouts, Payouts
 from giftcash.adapters.db.repositories_privacy import AccessLog, Retention
 from giftcash.adapters.db.repositories_reconcile import Reconciliation
@@ -90,6 +91,8 @@ class AppUnitOfWork(SqlUnitOfWork):
         self.evidence = Evidence(conn)
         # resale: the units of inventory (repositories_inventory.py)
         self.inventory = Inventory(conn)
+        # resale, the buyer's side: orders and deposits (repositories_orders.py)
+        self.orders = Orders(conn)
         # payment stops (repositories_stops.py)
         self.stops = Stops(conn)
         # verified persons and the verifications asked (repositories_identity.py)

@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, update
 
 from giftcash.adapters.db import tables as t
+from giftcash.domain.states import Moved, UnitStatus
 from giftcash.service.ports.records import InventoryUnit
 
 _FIELDS = tuple(InventoryUnit.__dataclass_fields__)
@@ -40,5 +41,38 @@ class Inventory:
             .where(c.status == status)
             .order_by(c.created_at, c.id)
             .limit(limit)
+        )
+        return [InventoryUnit(**r._mapping) for r in rows]
+
+    def stocked(self, brand_id: str, face_value: int, limit: int) -> list[InventoryUnit]:
+        c = t.inventory_units.c
+        rows = self.conn.execute(
+            select(*(getattr(c, f) for f in _FIELDS))
+            .where(c.status == "stocked", c.brand_id == brand_id, c.face_value == face_value)
+            .order_by(c.expires_at, c.created_at, c.id)
+            .limit(limit)
+        )
+        return [InventoryUnit(**r._mapping) for r in rows]
+
+    def apply(
+        self, events: Sequence[Moved[UnitStatus]], order_id: str | None, now: datetime
+    ) -> list[str]:
+        c = t.inventory_units.c
+        moved: list[str] = []
+        # in key order, so two orders reaching for the same units lock them alike
+        for e in sorted(events, key=lambda e: e.id):
+            result = self.conn.execute(
+                update(t.inventory_units)
+                .where(c.id == e.id, c.status == e.source.value)
+                .values(status=e.target.value, order_id=order_id, updated_at=now)
+            )
+            if result.rowcount == 1:
+                moved.append(e.id)
+        return moved
+
+    def of_order(self, order_id: str) -> list[InventoryUnit]:
+        c = t.inventory_units.c
+        rows = self.conn.execute(
+            select(*(getattr(c, f) for f in _FIELDS)).where(c.order_id == order_id).order_by(c.id)
         )
         return [InventoryUnit(**r._mapping) for r in rows]

@@ -908,4 +908,56 @@ inventory_units = Table(
         name="status",
     ),
     Index(None, "brand_id", "status", "expires_at"),
+    # the order a reserved (then delivered) unit belongs to; a unit is reserved by one
+    # order only because the reservation is a conditional UPDATE from ``stocked``
+    Column("order_id", Id, ForeignKey("orders.id"), nullable=True, index=True),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    _id(),
+    Column("customer_id", Id, ForeignKey("customers.id"), nullable=False),
+    Column("brand_id", String(64), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("face_value", BigInteger, nullable=False),  # of each unit
+    Column("quantity", Integer, nullable=False),
+    Column("amount", BigInteger, nullable=False),  # the exact deposit expected
+    Column("status", String(24), nullable=False),
+    Column("deadline", UtcDateTime, nullable=False),
+    # made before the virtual account is asked for, so a retry finds the same account
+    Column("virtual_account_key", String(64), nullable=False, unique=True),
+    Column("virtual_account_id", Text, nullable=True),
+    Column("virtual_account_number", Text, nullable=True),
+    _created_at(),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("face_value > 0 AND quantity > 0 AND amount > 0", name="amounts"),
+    CheckConstraint(
+        "status IN ('awaiting_payment', 'paid', 'delivered', 'expired', 'refunded')",
+        name="status",
+    ),
+    Index(None, "customer_id", "created_at"),
+    Index(None, "status", "deadline"),
+)
+
+order_deposits = Table(
+    "order_deposits",
+    metadata,
+    _id(),
+    Column("order_id", Id, ForeignKey("orders.id"), nullable=False, index=True),
+    # the bank's id: a repeated notification or inquiry records nothing new
+    Column("bank_deposit_id", Text, nullable=False, unique=True),
+    Column("amount", BigInteger, nullable=False),
+    Column("payer_name", Text, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("return_reason", String(32), nullable=True),
+    Column("return_key", String(64), nullable=True, unique=True),  # made before the call
+    _created_at(),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("amount >= 0", name="amount"),
+    CheckConstraint(
+        "status IN ('received', 'matched', 'returning', 'returned')",
+        name="status",
+    ),
 )

@@ -184,6 +184,44 @@ class InventoryUnit:
 
 
 @dataclass(frozen=True, slots=True)
+class Order:
+    """A buyer's order (resale): ``quantity`` units of one brand and face value, paid by
+    one deposit of exactly ``amount`` to the order's virtual account before ``deadline``.
+    ``virtual_account_key`` is made before the bank is asked for the account."""
+
+    id: str
+    customer_id: str
+    brand_id: str
+    currency: str
+    face_value: int
+    quantity: int
+    amount: int
+    status: str
+    deadline: datetime
+    virtual_account_key: str
+    virtual_account_id: str | None
+    virtual_account_number: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OrderDeposit:
+    """A deposit to an order's virtual account, once per the bank's ``bank_deposit_id``;
+    ``return_reason`` and ``return_key`` once it is judged not ours to keep."""
+
+    id: str
+    order_id: str
+    bank_deposit_id: str
+    amount: int
+    payer_name: str
+    received_at: datetime
+    status: str
+    return_reason: str | None
+    return_key: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class PayableGroup:
     customer_id: str
     bank_account_id: str

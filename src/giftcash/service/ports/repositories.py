@@ -16,7 +16,15 @@ from giftcash.domain.aml import AccountLink, Evidence, InvalidAttempt, Sale
 from giftcash.domain.bank_hours import Maintenance
 from giftcash.domain.ledger import Transfer
 from giftcash.domain.records import BankAccount, Customer, Item, Payout, Submission
-from giftcash.domain.states import BankAccountStatus, ItemStatus, Moved, PayoutStatus
+from giftcash.domain.states import (
+    BankAccountStatus,
+    DepositStatus,
+    ItemStatus,
+    Moved,
+    OrderStatus,
+    PayoutStatus,
+    UnitStatus,
+)
 from giftcash.service.ports.records import (
     AuditRecord,
     Block,
@@ -34,6 +42,8 @@ from giftcash.service.ports.records import (
     Note,
     NoticeDue,
     OperatorAccount,
+    Order,
+    OrderDeposit,
     PayableGroup,
     PaymentStop,
     PendingVerification,
@@ -465,6 +475,53 @@ class InventoryRepo(Protocol):
 
     def in_status(self, status: str, limit: int = 500) -> list[InventoryUnit]:
         """Units in ``status``, oldest first."""
+
+    def stocked(self, brand_id: str, face_value: int, limit: int) -> list[InventoryUnit]:
+        """Stocked units of one brand and face value, soonest expiry first (candidates for
+        an order; another order may take any of them first)."""
+
+    def apply(
+        self, events: Sequence[Moved[UnitStatus]], order_id: str | None, now: datetime
+    ) -> list[str]:
+        """Move each unit still in its event's source state, setting its order (None: no
+        order, a release). One conditional UPDATE per unit: a unit another order took
+        first is not moved and not returned; the caller reads the lost race."""
+
+    def of_order(self, order_id: str) -> list[InventoryUnit]: ...
+
+
+class OrdersRepo(Protocol):
+    """Buyers' orders and the deposits to their virtual accounts (resale)."""
+
+    def add(self, order: Order, now: datetime) -> None: ...
+    def get(self, order_id: str) -> Order | None: ...
+    def set_virtual_account(
+        self, order_id: str, account_id: str, account_number: str, now: datetime
+    ) -> None: ...
+    def apply(self, event: Moved[OrderStatus], now: datetime) -> bool:
+        """Move the order if it is still in the event's source state."""
+
+    def ordered_won_since(self, customer_id: str, since: datetime) -> int:
+        """What the customer ordered since then (every order but the expired ones)."""
+
+    def awaiting_payment(self, limit: int) -> list[Order]:
+        """Orders awaiting payment, earliest deadline first."""
+
+    def add_deposit(self, deposit: OrderDeposit, now: datetime) -> bool:
+        """Record a deposit; False when the bank's deposit id is already recorded."""
+
+    def deposits(self, order_id: str) -> list[OrderDeposit]:
+        """The order's deposits, in the order they were recorded."""
+
+    def apply_deposit(
+        self,
+        event: Moved[DepositStatus],
+        now: datetime,
+        return_reason: str | None = None,
+        return_key: str | None = None,
+    ) -> bool: ...
+    def returning(self, limit: int) -> list[OrderDeposit]:
+        """Deposits whose return is queued, oldest first."""
 
 
 class WorkersRepo(Protocol):

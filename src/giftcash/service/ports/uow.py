@@ -49,6 +49,7 @@ class UnitOfWork(Protocol):
     bank_hours: r.BankHoursRepo
     evidence: r.EvidenceRepo
     inventory: r.InventoryRepo
+    orders: r.OrdersRepo
     stops: r.StopsRepo
     identity_checks: r.IdentityChecksRepo
     identities: r.IdentitiesRepo
