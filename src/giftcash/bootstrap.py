@@ -81,6 +81,7 @@ def build_deps(
     bank: object | None = None,
     sms: object | None = None,
     identity: object | None = None,
+    virtual_accounts: object | None = None,
     fast_passwords: bool = False,
 ) -> Deps:
     """Everything the use cases need, wired from settings; adapters may be swapped in."""
@@ -104,6 +105,19 @@ def build_deps(
             service_code=settings.identity_service_code,
         )
     bank_code, _, account = settings.bank_operating_account.partition(":")
+    if virtual_accounts is not None:
+        virtual_accounts = instrument("virtual_accounts", virtual_accounts)
+    elif settings.bank_notification_secret:
+        from giftcash.adapters.banks.virtual_accounts import HttpVirtualAccounts
+
+        virtual_accounts = instrument(
+            "virtual_accounts",
+            HttpVirtualAccounts(
+                settings.bank_url,
+                notification_secret=settings.bank_notification_secret,
+                timeout_s=settings.http_timeout_s,
+            ),
+        )
 
     # Units of work take the clock and id source of the Deps they belong to when they
     # start (a test that sets ``deps.clock`` moves the ledger's and registry's time too).
@@ -153,6 +167,7 @@ def build_deps(
         identity=instrument("identity", identity) if identity is not None else None,
         rule_params=rule_params_from(settings),
         retention=settings.retention,
+        virtual_accounts=virtual_accounts,
     )
     return deps
 

@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     # What the bank simulator and a real open-banking client need to identify us.
     bank_client_code: str = "M202600001"  # 이용기관코드 (10 chars) that prefixes bank_tran_id
     bank_operating_account: str = "004:00000000000001"
+    # The Standard Webhooks secret (``whsec_…``) the bank signs its deposit notifications
+    # to our virtual accounts with (resale: buyers pay by transfer). Unset: no virtual
+    # accounts, so nothing is sold (offers are shown, orders refused).
+    bank_notification_secret: str | None = Field(default=None, repr=False)
     # The operator's business details (전자상거래법 §10), shown in every customer page's
     # footer and on receipts. Demo values: set the real ones in production.
     business_name: str = "주식회사 기프트캐시 (데모)"

@@ -17,6 +17,7 @@ from giftcash.service.bound_limits import BoundEvents, Bounds, NoEvents
 from giftcash.service.outbound import Resolver
 from giftcash.service.ports import BankPort, Clock, IdentityPort, IssuerPort, SmsPort
 from giftcash.service.ports.uow import UnitOfWork
+from giftcash.service.ports.virtual_accounts import VirtualAccountPort
 
 __all__ = ["Deps", "Limits", "PasswordHasher", "UnitOfWork", "Vault"]
 
@@ -145,6 +146,9 @@ class Deps:
     rule_params: Mapping[str, int] = field(default_factory=dict)
     # How long records are kept (domain/retention.py, privacy/purge.py).
     retention: RetentionPeriods = field(default_factory=RetentionPeriods)
+    # The bank's virtual accounts (가상계좌) buyers pay orders into (resale/). None: not
+    # configured (no notification secret), and orders are refused as unavailable.
+    virtual_accounts: VirtualAccountPort | None = None
 
     def reader(self) -> UnitOfWork:
         """A unit of work that only reads: a snapshot that never takes the write lock
