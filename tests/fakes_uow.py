@@ -19,7 +19,7 @@ import hashlib
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
 from fakes import FakeBank, FakeClock, FakeIdentity, FakeIssuer, FakeSms
@@ -58,10 +58,12 @@ from giftcash.service.ports.records import (
     NoticeDue,
     Order,
     OrderDeposit,
+    OrderTally,
     PayableGroup,
     PaymentStop,
     RegisteredBy,
     RowView,
+    StockLine,
     StopExposure,
     StopLink,
     StoredIdentity,
@@ -1047,6 +1049,46 @@ class FakeAccessLog(_Repo, privacy_ports.AccessLogRepo):
         ][:limit]
 
 
+class FakeResaleReports(_Repo, ports.ResaleReportsRepo):
+    def stock(self, now: datetime) -> list[StockLine]:
+        groups: dict[tuple[str, int, str], list[InventoryUnit]] = {}
+        for u in self.db.inventory.values():
+            if u.status in ("stocked", "reserved"):
+                groups.setdefault((u.brand_id, u.face_value, u.status), []).append(u)
+
+        def before(units: list[InventoryUnit], days: int) -> int:
+            bound = now + timedelta(days=days)
+            return sum(1 for u in units if u.expires_at is not None and u.expires_at < bound)
+
+        return [
+            StockLine(
+                brand_id=brand,
+                face_value=face,
+                status=status,
+                units=len(units),
+                cost=sum(u.cost for u in units),
+                expiring_30=before(units, 30),
+                expiring_90=before(units, 90),
+                no_expiry=sum(1 for u in units if u.expires_at is None),
+                oldest=min(u.created_at for u in units),
+            )
+            for (brand, face, status), units in sorted(groups.items())
+        ]
+
+    def order_tallies(self) -> list[OrderTally]:
+        tally: dict[str, tuple[int, int]] = {}
+        for o in self.db.orders.values():
+            n, amount = tally.get(o.status, (0, 0))
+            tally[o.status] = (n + 1, amount + o.amount)
+        return [OrderTally(s, n, a) for s, (n, a) in sorted(tally.items())]
+
+    def not_kept(self, limit: int) -> list[OrderDeposit]:
+        found = [d for d in self.db.order_deposits if d.status in ("returning", "returned")]
+        found.sort(key=lambda d: d.id)
+        found.sort(key=lambda d: d.created_at, reverse=True)
+        return found[:limit]
+
+
 class FakeUnitOfWork:
     def __init__(self, database: FakeDatabase) -> None:
         self.database = database
@@ -1073,6 +1115,7 @@ class FakeUnitOfWork:
         self.evidence = FakeEvidence(self)
         self.inventory = FakeInventory(self)
         self.orders = FakeOrders(self)
+        self.resale_reports = FakeResaleReports(self)
         self.stops = FakeStops(self)  # type: ignore[abstract]
         self.tokens = FakeTokens(self)  # type: ignore[abstract]
         self.identity_checks = FakeIdentityChecks(self)

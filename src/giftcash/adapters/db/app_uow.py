@@ -36,6 +36,7 @@ from giftcash.adapters.db.repositories_orders import Orders
 from giftcash.adapters.db.repositories_payouts import AdminPayouts, Payouts
 from giftcash.adapters.db.repositories_privacy import AccessLog, Retention
 from giftcash.adapters.db.repositories_reconcile import Reconciliation
+from giftcash.adapters.db.repositories_resale_reports import ResaleReports
 from giftcash.adapters.db.repositories_review import ReviewQueue
 from giftcash.adapters.db.repositories_stops import Stops
 from giftcash.adapters.db.repositories_submissions import Submissions
@@ -93,6 +94,7 @@ class AppUnitOfWork(SqlUnitOfWork):
         self.inventory = Inventory(conn)
         # resale, the buyer's side: orders and deposits (repositories_orders.py)
         self.orders = Orders(conn)
+        self.resale_reports = ResaleReports(conn)  # the console's view (_resale_reports.py)
         # payment stops (repositories_stops.py)
         self.stops = Stops(conn)
         # verified persons and the verifications asked (repositories_identity.py)

@@ -53,6 +53,7 @@ def console_routers() -> list[APIRouter]:
         console_payouts,
         console_privacy,
         console_reconcile,
+        console_resale,
         console_review,
         console_stops,
     )
@@ -67,6 +68,7 @@ def console_routers() -> list[APIRouter]:
         console_customers.customers,
         console_payouts.payouts,
         console_bank_hours.hours,
+        console_resale.resale,
         console_reconcile.reconciliation,
         console_audit.audit,
         console_privacy.privacy,

@@ -57,6 +57,7 @@ AREAS: dict[str, tuple[str, ...]] = {
     "items": ("finance",),
     "payouts": ("finance",),
     "bank_hours": ("finance",),
+    "resale": ("finance",),
     "reconciliation": ("finance",),
     "audit": ("finance",),
     "privacy": (),  # the log of console views of personal data: admin only
@@ -69,6 +70,7 @@ NAV = (
     ("cases", "/admin/cases", N_("Cases")),
     ("stops", "/admin/stops", N_("Payment stops")),
     ("payouts", "/admin/payouts", N_("Payouts")),
+    ("resale", "/admin/resale", N_("Resale")),
     ("bank_hours", "/admin/bank-hours", N_("Bank hours")),
     ("customers", "/admin/customers", N_("Customers")),
     ("brands", "/admin/brands", N_("Brands")),

@@ -222,6 +222,29 @@ class OrderDeposit:
 
 
 @dataclass(frozen=True, slots=True)
+class StockLine:
+    """Units of one brand and face value in one state (stocked or reserved), for the
+    console's ageing view: how many, their cost, how many expire soon, the oldest."""
+
+    brand_id: str
+    face_value: int
+    status: str
+    units: int
+    cost: int  # won, the sum of what their sellers are paid
+    expiring_30: int  # expire within 30 days
+    expiring_90: int  # within 90 days (the 30 included)
+    no_expiry: int
+    oldest: datetime  # the longest-held unit's stocking time
+
+
+@dataclass(frozen=True, slots=True)
+class OrderTally:
+    status: str
+    orders: int
+    amount: int  # won
+
+
+@dataclass(frozen=True, slots=True)
 class PayableGroup:
     customer_id: str
     bank_account_id: str

@@ -44,11 +44,13 @@ from giftcash.service.ports.records import (
     OperatorAccount,
     Order,
     OrderDeposit,
+    OrderTally,
     PayableGroup,
     PaymentStop,
     PendingVerification,
     RegisteredBy,
     RowView,
+    StockLine,
     StopExposure,
     StopLink,
     StoredIdentity,
@@ -522,6 +524,19 @@ class OrdersRepo(Protocol):
     ) -> bool: ...
     def returning(self, limit: int) -> list[OrderDeposit]:
         """Deposits whose return is queued, oldest first."""
+
+
+class ResaleReportsRepo(Protocol):
+    """The console's view of resale (read-only aggregates)."""
+
+    def stock(self, now: datetime) -> list[StockLine]:
+        """Stocked and reserved units by brand, face value and state."""
+
+    def order_tallies(self) -> list[OrderTally]:
+        """Orders and their amounts by state."""
+
+    def not_kept(self, limit: int) -> list[OrderDeposit]:
+        """Deposits being returned or returned, newest first."""
 
 
 class WorkersRepo(Protocol):

@@ -1,0 +1,78 @@
+"""The console's view of resale: the port ``ResaleReportsRepo``. Aggregates in SQL (the
+expiry buckets are bounds computed in Python and passed as parameters, so one statement
+serves SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, case, func, select
+
+from giftcash.adapters.db import tables as t
+from giftcash.domain.states import DepositStatus, UnitStatus
+from giftcash.service.ports.records import OrderDeposit, OrderTally, StockLine
+
+_HELD = (UnitStatus.STOCKED.value, UnitStatus.RESERVED.value)
+_NOT_KEPT = (DepositStatus.RETURNING.value, DepositStatus.RETURNED.value)
+_DEPOSIT = tuple(OrderDeposit.__dataclass_fields__)
+
+
+class ResaleReports:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def stock(self, now: datetime) -> list[StockLine]:
+        c = t.inventory_units.c
+
+        def before(days: int) -> object:
+            return func.sum(case((c.expires_at < now + timedelta(days=days), 1), else_=0))
+
+        rows = self.conn.execute(
+            select(
+                c.brand_id,
+                c.face_value,
+                c.status,
+                func.count().label("units"),
+                func.sum(c.cost).label("cost"),
+                before(30).label("expiring_30"),
+                before(90).label("expiring_90"),
+                func.sum(case((c.expires_at.is_(None), 1), else_=0)).label("no_expiry"),
+                func.min(c.created_at).label("oldest"),
+            )
+            .where(c.status.in_(_HELD))
+            .group_by(c.brand_id, c.face_value, c.status)
+            .order_by(c.brand_id, c.face_value, c.status)
+        ).all()
+        return [
+            StockLine(
+                brand_id=r.brand_id,
+                face_value=int(r.face_value),
+                status=r.status,
+                units=int(r.units),
+                cost=int(r.cost),
+                expiring_30=int(r.expiring_30),
+                expiring_90=int(r.expiring_90),
+                no_expiry=int(r.no_expiry),
+                oldest=r.oldest,
+            )
+            for r in rows
+        ]
+
+    def order_tallies(self) -> list[OrderTally]:
+        c = t.orders.c
+        rows = self.conn.execute(
+            select(c.status, func.count().label("n"), func.sum(c.amount).label("amount"))
+            .group_by(c.status)
+            .order_by(c.status)
+        ).all()
+        return [OrderTally(r.status, int(r.n), int(r.amount)) for r in rows]
+
+    def not_kept(self, limit: int) -> list[OrderDeposit]:
+        c = t.order_deposits.c
+        rows = self.conn.execute(
+            select(*(getattr(c, f) for f in _DEPOSIT))
+            .where(c.status.in_(_NOT_KEPT))
+            .order_by(c.created_at.desc(), c.id)
+            .limit(limit)
+        ).all()
+        return [OrderDeposit(**r._mapping) for r in rows]

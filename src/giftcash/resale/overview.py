@@ -1,0 +1,35 @@
+"""The console's view of resale (finance and admin): inventory by brand, face value and
+state with its ageing (what expires within 30 and 90 days, how long the oldest has been
+held), orders by state, and the deposits not kept with why. Read-only; no code, PIN or
+payer's name is in it (a payer's name is personal data the console would have to log)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from giftcash.service.deps import Deps
+from giftcash.service.ports.records import OrderDeposit, OrderTally, StockLine
+
+NOT_KEPT_SHOWN = 50
+
+
+@dataclass(frozen=True, slots=True)
+class ResaleOverview:
+    stock: list[StockLine]
+    orders: list[OrderTally]
+    not_kept: list[OrderDeposit]
+
+    @property
+    def units(self) -> int:
+        return sum(line.units for line in self.stock)
+
+    @property
+    def cost(self) -> int:
+        return sum(line.cost for line in self.stock)
+
+
+def overview(deps: Deps, limit: int = NOT_KEPT_SHOWN) -> ResaleOverview:
+    now = deps.clock.now()
+    with deps.reader() as uow:
+        r = uow.resale_reports
+        return ResaleOverview(r.stock(now), r.order_tallies(), r.not_kept(limit))

@@ -1,0 +1,104 @@
+"""The console's resale page (finance and admin) over a real database: inventory by brand
+and face value with its ageing, orders by state, and the deposits returned with why; in
+Korean and English, with no payer's name on it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+from test_console_pages import Console
+
+from giftcash.adapters.db import tables as t
+from giftcash.adapters.db.app_uow import AppUnitOfWork
+from giftcash.domain.states import DepositStatus, UnitStatus, transition
+from giftcash.resale import overview
+from giftcash.service.ports.records import OrderDeposit
+from resale_seed import NOW, order, seed
+
+
+@pytest.fixture
+def console(site) -> Console:
+    return Console(site)
+
+
+def stock_and_sell(engine) -> None:
+    """Four units of 10,000 won: one expiring in 10 days, one in 60, one reserved by an
+    order whose stranger's deposit is being returned, one in a year."""
+    seed(engine, 4)
+    with engine.begin() as conn:
+        for unit, days in (("u-0", 10), ("u-1", 60)):
+            conn.execute(
+                update(t.inventory_units)
+                .where(t.inventory_units.c.id == unit)
+                .values(expires_at=NOW + timedelta(days=days))
+            )
+    with AppUnitOfWork(engine) as uow:
+        uow.orders.add(order(1), NOW)
+        reserve = transition("u-2", UnitStatus.STOCKED, UnitStatus.RESERVED)
+        assert uow.inventory.apply([reserve], "o-01", NOW) == ["u-2"]
+        deposit = OrderDeposit(
+            id="d-1",
+            order_id="o-01",
+            bank_deposit_id="bank-1",
+            amount=9_500,
+            payer_name="김철수",
+            received_at=NOW,
+            status=DepositStatus.RECEIVED.value,
+            return_reason=None,
+            return_key=None,
+            created_at=NOW,
+        )
+        assert uow.orders.add_deposit(deposit, NOW)
+        judged = transition("d-1", DepositStatus.RECEIVED, DepositStatus.RETURNING)
+        assert uow.orders.apply_deposit(judged, NOW, "other_name", "ret-1")
+        uow.commit()
+
+
+def test_the_overview_counts_stock_ageing_orders_and_returns(engine):
+    stock_and_sell(engine)
+    with AppUnitOfWork(engine, read_only=True) as uow:
+        stock = uow.resale_reports.stock(NOW)
+        tallies = uow.resale_reports.order_tallies()
+        returns = uow.resale_reports.not_kept(10)
+    by_state = {line.status: line for line in stock}
+    assert set(by_state) == {"stocked", "reserved"}
+    held = by_state["stocked"]
+    assert (held.units, held.cost, held.expiring_30, held.expiring_90, held.no_expiry) == (
+        3,
+        27_000,
+        1,
+        2,
+        0,
+    )
+    assert held.oldest == NOW and held.brand_id == "kyobo_gift" and held.face_value == 10_000
+    assert by_state["reserved"].units == 1
+    assert [(o.status, o.orders, o.amount) for o in tallies] == [("awaiting_payment", 1, 9_500)]
+    assert [(d.id, d.return_reason, d.status) for d in returns] == [
+        ("d-1", "other_name", "returning")
+    ]
+
+
+def test_finance_sees_the_page_in_korean_and_english(console: Console, engine):
+    stock_and_sell(engine)
+    finance = console.operator("op.finance", "finance")
+    page = finance.get("/admin/resale")
+    assert page.status_code == 200
+    text = page.text
+    assert 'data-state="stocked"' in text and 'data-units="3"' in text
+    assert 'data-order-state="awaiting_payment"' in text and 'data-orders="1"' in text
+    assert 'data-reason="other_name"' in text
+    assert "김철수" not in text  # a payer's name is personal data: not on this page
+    assert "27,000원" in text  # the stock's cost, in the Korean console
+    assert "입금자명이 구매자 본인 이름과 다름" in text  # the reason in Korean
+    finance.cookies.set("gc_lang", "en")
+    english = finance.get("/admin/resale")
+    assert "Payer's name is not the buyer's" in english.text
+    assert "₩27,000" in english.text
+
+
+def test_the_overview_service_reads_through_the_reader(console: Console, engine):
+    stock_and_sell(engine)
+    view = overview.overview(console.site.deps)
+    assert (view.units, view.cost) == (4, 36_000)
