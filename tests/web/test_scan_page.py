@@ -135,3 +135,12 @@ def test_a_printed_expiry_under_the_minimum_is_warned_of_before_selling(site: Si
     assert "허니콤보" in soon and "유효기간이 얼마 남지 않아" in soon
     later = _read_with(site, f"허니콤보\n유효기간 {today + timedelta(days=60):%Y.%m.%d}")
     assert "유효기간이 얼마 남지 않아" not in later
+
+
+def test_the_sell_page_leads_to_the_scan_page(site: Site):
+    site.sign_up()
+    site.add_account()
+    sell = site.client.get("/sell")
+    assert 'href="/sell/scan"' in sell.text
+    assert "사진에서 코드를 읽어 보세요" in sell.text  # the way there, in Korean
+    assert site.client.get("/sell/scan").status_code == 200
