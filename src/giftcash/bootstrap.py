@@ -105,18 +105,13 @@ def build_deps(
             service_code=settings.identity_service_code,
         )
     bank_code, _, account = settings.bank_operating_account.partition(":")
-    if virtual_accounts is not None:
-        virtual_accounts = instrument("virtual_accounts", virtual_accounts)
-    elif settings.bank_notification_secret:
+    if virtual_accounts is None and settings.bank_notification_secret:
         from giftcash.adapters.banks.virtual_accounts import HttpVirtualAccounts
 
-        virtual_accounts = instrument(
-            "virtual_accounts",
-            HttpVirtualAccounts(
-                settings.bank_url,
-                notification_secret=settings.bank_notification_secret,
-                timeout_s=settings.http_timeout_s,
-            ),
+        virtual_accounts = HttpVirtualAccounts(
+            settings.bank_url,
+            notification_secret=settings.bank_notification_secret,
+            timeout_s=settings.http_timeout_s,
         )
 
     # Units of work take the clock and id source of the Deps they belong to when they
@@ -167,7 +162,9 @@ def build_deps(
         identity=instrument("identity", identity) if identity is not None else None,
         rule_params=rule_params_from(settings),
         retention=settings.retention,
-        virtual_accounts=virtual_accounts,
+        virtual_accounts=(
+            instrument("virtual_accounts", virtual_accounts) if virtual_accounts else None
+        ),
     )
     return deps
 
