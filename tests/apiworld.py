@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from appcache import app_for
-from fakes import FakeBank, FakeIssuer, FakeSms
+from fakes import FakeBank, FakeIssuer, FakeSms, FakeVirtualAccounts
 from giftcash.bootstrap import build_deps
 from giftcash.config import Settings
 
@@ -34,6 +34,9 @@ class World:
     bank: FakeBank
     sms: FakeSms
     engine: object
+    # the bank's virtual accounts (resale): a buyer's transfer is ``pay``, its notice's
+    # body for POST /v1/bank/notifications the deposit id
+    virtual_accounts: FakeVirtualAccounts | None = None
 
     def count(self, table) -> int:
         with self.engine.connect() as conn:
@@ -43,13 +46,20 @@ class World:
 @pytest.fixture
 def world(engine, tmp_path):
     issuer, bank, sms = FakeIssuer(), FakeBank(), FakeSms()
+    accounts = FakeVirtualAccounts(clock=LaterClock(0))  # type: ignore[arg-type]
     settings = Settings(data_dir=tmp_path, database_url=str(engine.url))
     deps = build_deps(
-        settings, engine=engine, issuer=issuer, bank=bank, sms=sms, fast_passwords=True
+        settings,
+        engine=engine,
+        issuer=issuer,
+        bank=bank,
+        sms=sms,
+        virtual_accounts=accounts,
+        fast_passwords=True,
     )
     app = app_for(deps, allow_loopback_webhooks=True)
     with TestClient(app) as client:
-        yield World(client, deps, issuer, bank, sms, engine)
+        yield World(client, deps, issuer, bank, sms, engine, accounts)
 
 
 def signup(w: World, phone: str, name: str = "홍길동") -> dict:

@@ -318,7 +318,10 @@ class FakeVirtualAccounts:
         if self.forged:
             self.forged = False
             raise InvalidNotification("signature mismatch")
-        number, deposit = self.deposits_by_id[body.decode()]
+        found = self.deposits_by_id.get(body.decode("utf-8", "replace"))
+        if found is None:  # a body no notice of ours has: as a bad signature
+            raise InvalidNotification("not a notification of this bank")
+        number, deposit = found
         reference = self.accounts[number]["reference"]
         return DepositNotice(
             f"msg_{deposit.deposit_id}", reference, self.bank_code, number, deposit

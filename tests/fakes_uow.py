@@ -946,6 +946,14 @@ class FakeOrders(_Repo, ports.OrdersRepo):
         found = [o for o in self.db.orders.values() if o.status == "awaiting_payment"]
         return sorted(found, key=lambda o: (o.deadline, o.id))[:limit]
 
+    def of_customer(self, customer_id: str, limit: int, after: str | None = None) -> list[Order]:
+        mine = [o for o in self.db.orders.values() if o.customer_id == customer_id]
+        mine.sort(key=lambda o: (o.created_at, o.id), reverse=True)
+        if after is not None:
+            ids = [o.id for o in mine]
+            mine = mine[ids.index(after) + 1 :] if after in ids else []
+        return mine[:limit]
+
     def add_deposit(self, deposit: OrderDeposit, now: datetime) -> bool:
         if any(d.bank_deposit_id == deposit.bank_deposit_id for d in self.db.order_deposits):
             return False

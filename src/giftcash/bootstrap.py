@@ -67,6 +67,8 @@ def rule_params_from(settings: Settings) -> dict[str, int]:
         "identity_max_value_per_day": settings.tier_identity_max_day_won,
         "identity_max_value_per_month": settings.tier_identity_max_month_won,
         "edd_one_off_value": settings.edd_one_off_won,
+        "buyer_max_value_per_day": settings.buyer_max_day_won,
+        "buyer_max_value_per_month": settings.buyer_max_month_won,
     }
     params = {name: value for name, value in wanted.items() if value is not None}
     base_rules(settings.jurisdiction, params)

@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     tier_identity_max_day_won: int | None = Field(default=None, ge=0)
     tier_identity_max_month_won: int | None = Field(default=None, ge=0)
     edd_one_off_won: int | None = Field(default=None, ge=1)
+    # Resale: the most one buyer may order a day and a calendar month, in won. Unset: the
+    # rule pack's (1,000,000 / 3,000,000).
+    buyer_max_day_won: int | None = Field(default=None, ge=0)
+    buyer_max_month_won: int | None = Field(default=None, ge=0)
     # What the bank simulator and a real open-banking client need to identify us.
     bank_client_code: str = "M202600001"  # 이용기관코드 (10 chars) that prefixes bank_tran_id
     bank_operating_account: str = "004:00000000000001"

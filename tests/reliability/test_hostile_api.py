@@ -76,8 +76,36 @@ def _owner_with_everything(w: World) -> tuple[dict, dict[str, str]]:
         "submission_id": submission,
         "payout_id": payouts[0]["id"],
         "endpoint_id": r.json()["id"],
+        "order_id": _an_order(w, "01081000001"),
     }
     return auth, ids
+
+
+def _an_order(w: World, phone: str) -> str:
+    """An order of the customer with this phone, written as placing one writes it (the
+    world's customers have no verified identity, which buying needs)."""
+    from datetime import UTC, datetime, timedelta
+
+    from giftcash.service.ports.records import Order
+
+    with w.engine.connect() as conn:
+        customer_id = conn.execute(
+            select(t.customers.c.id).where(t.customers.c.phone == phone)
+        ).scalar_one()
+    now = datetime.now(UTC)
+    order_id = f"ord_{uuid.uuid4().hex[:26]}"
+    with w.deps.uow() as uow:
+        uow.orders.add(
+            Order(
+                id=order_id, customer_id=customer_id, brand_id="kyobo_gift", currency="KRW",
+                face_value=10_000, quantity=1, amount=9_500, status="awaiting_payment",
+                deadline=now + timedelta(hours=1), virtual_account_key=f"va-{order_id}",
+                virtual_account_id=None, virtual_account_number=None, created_at=now,
+            ),
+            now,
+        )  # fmt: skip
+        uow.commit()
+    return order_id
 
 
 def _attempts(w: World) -> dict[str, int]:
@@ -93,6 +121,7 @@ OTHERS = {
     ("POST", "/v1/submissions/{submission_id}/bank-account"): {"bank_account_id": "x"},
     ("GET", "/v1/payouts/{payout_id}"): None,
     ("DELETE", "/v1/webhook-endpoints/{endpoint_id}"): None,
+    ("GET", "/v1/orders/{order_id}"): None,
 }
 
 
@@ -131,7 +160,8 @@ def test_another_customers_ids_answer_404_like_ids_that_do_not_exist(world: Worl
     )
     assert problem(r, 404)["code"] == "bank_account_not_found"
     # lists show only one's own
-    for path in ("/v1/submissions", "/v1/payouts", "/v1/bank-accounts", "/v1/webhook-endpoints"):
+    lists = ("/v1/submissions", "/v1/payouts", "/v1/bank-accounts", "/v1/webhook-endpoints")
+    for path in (*lists, "/v1/orders"):
         mine = w.client.get(path, headers=intruder)
         assert mine.status_code == 200, mine.text
         assert not any(v in mine.text for v in ids.values()), path
@@ -198,7 +228,7 @@ def test_an_operator_token_does_not_open_customer_endpoints_nor_the_reverse(worl
             continue
         if path.startswith(OPERATOR_PREFIXES):
             r = w.client.get(path, headers=customer)
-        elif path in ("/v1/brands",):
+        elif path in ("/v1/brands", "/v1/offers"):  # public
             continue
         else:
             r = w.client.get(path, headers=operator)

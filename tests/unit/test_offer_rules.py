@@ -36,7 +36,8 @@ def test_offers_group_units_by_brand_face_value_and_price():
     pricing_for = {"kyobo_gift": PRICING}.get
     with FakeUnitOfWork(db) as uow:
         offers = list_offers(uow, pricing_for, NOW)
+    # each with its band's discount and the latest expiry among its units
     assert offers == [
-        Offer("kyobo_gift", "KRW", 10_000, 9_500, 2),
-        Offer("kyobo_gift", "KRW", 10_000, 8_500, 1),
+        Offer("kyobo_gift", "KRW", 10_000, 9_500, 2, 500, NOW + timedelta(days=200, hours=1)),
+        Offer("kyobo_gift", "KRW", 10_000, 8_500, 1, 1500, NOW + timedelta(days=10, hours=1)),
     ]

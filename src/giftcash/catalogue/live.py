@@ -12,6 +12,7 @@ older version, or by hand) is skipped when the rule set is built, never obeyed.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from giftcash.domain.brands import Brand
 from giftcash.domain.errors import DomainError
+from giftcash.domain.resale import parse_pricing
 from giftcash.service.deps import Deps
 from giftcash.service.ports.records import RowView
 from giftcash.service.ports.uow import UnitOfWork
@@ -63,11 +65,17 @@ def build(
         enabled = b.enabled if row.get("enabled") is None else bool(row["enabled"])
         rate = row.get("buyback_rate_bps")
         hold_s = row.get("resell_hold_s")
+        pricing = row.get("resale_pricing")  # JSON text, checked when it was set
         brands[b.id] = replace(
             b,
             enabled=enabled,
             buyback_rate_bps=b.buyback_rate_bps if rate is None else int(rate),
             resell_hold_s=b.resell_hold_s if hold_s is None else int(hold_s),
+            resale_pricing=(
+                b.resale_pricing
+                if pricing is None or b.resale_pricing is None
+                else parse_pricing(json.loads(pricing))
+            ),
         )
     return LiveCatalogue(
         brands=brands,

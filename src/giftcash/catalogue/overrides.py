@@ -6,6 +6,7 @@ points (``operators.check_role``)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,8 +14,9 @@ from typing import Any
 
 from giftcash.audit.changes import audited
 from giftcash.catalogue import live as catalogue
-from giftcash.domain.brands import MAX_RESELL_HOLD_S, Brand, brand_index
+from giftcash.domain.brands import MAX_RESELL_HOLD_S, Brand, Disposition, brand_index
 from giftcash.domain.errors import BrandNotFound
+from giftcash.domain.resale import InvalidResalePricing, parse_pricing, pricing_wire
 from giftcash.identity.operators import Operator
 from giftcash.service import errors
 from giftcash.service.deps import Deps
@@ -97,7 +99,7 @@ def _check_cap(value: Any) -> None:
 
 
 def _check_brand_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
-    allowed = {"buyback_rate_bps", "enabled", "exposure_cap", "resell_hold_s"}
+    allowed = {"buyback_rate_bps", "enabled", "exposure_cap", "resell_hold_s", "resale_pricing"}
     if not changes or set(changes) - allowed:
         raise errors.InvalidInput(f"change one or more of {', '.join(sorted(allowed))}")
     hold_s = changes.get("resell_hold_s")
@@ -117,6 +119,17 @@ def _check_brand_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
     return dict(changes)
 
 
+def _resale_pricing_column(brand: Brand, changes: dict[str, Any]) -> dict[str, Any]:
+    """The resale pricing checked (``InvalidResalePricing``) and stored as its canonical
+    JSON text; only a resell brand is sold, so only a resell brand has one."""
+    if "resale_pricing" not in changes or changes["resale_pricing"] is None:
+        return changes
+    if brand.disposition is not Disposition.RESELL:
+        raise InvalidResalePricing("only a resell brand is sold to buyers", field="resale_pricing")
+    pricing = parse_pricing(changes["resale_pricing"])
+    return {**changes, "resale_pricing": json.dumps(pricing_wire(pricing), sort_keys=True)}
+
+
 def _check_rate_above_bands(brand: Brand, changes: Mapping[str, Any]) -> None:
     """A product coupon's expiry bands are discounts off its rate: the rate must stay
     above the deepest one, or a coupon near expiry would be priced at nothing or less."""
@@ -133,16 +146,18 @@ def _check_rate_above_bands(brand: Brand, changes: Mapping[str, Any]) -> None:
 def patch_brand(
     deps: Deps, op: Operator, brand_id: str, changes: Mapping[str, Any]
 ) -> BrandSetting:
-    """Override a brand's rate, on/off, exposure cap or resale payout hold; ``None``
-    restores the default."""
+    """Override a brand's rate, on/off, exposure cap, resale payout hold or resale pricing
+    (resell brands: what buyers pay by days left); ``None`` restores the default."""
 
     def change(uow: UnitOfWork) -> tuple[BrandSetting, dict[str, Any]]:
         if brand_id not in brand_index(deps.brand_catalogue):
             raise BrandNotFound(f"no brand {brand_id[:40]!r}", brand_id=brand_id[:40])
         checked = _check_brand_changes(changes)
-        _check_rate_above_bands(brand_index(deps.brand_catalogue)[brand_id], checked)
+        brand = brand_index(deps.brand_catalogue)[brand_id]
+        _check_rate_above_bands(brand, checked)
+        stored = _resale_pricing_column(brand, checked)
         before = uow.overrides.brands().get(brand_id, {})
-        uow.overrides.set_brand(brand_id, checked, deps.clock.now(), op.actor)
+        uow.overrides.set_brand(brand_id, stored, deps.clock.now(), op.actor)
         live = catalogue.live_catalogue_in(uow, deps.brand_catalogue)
         setting = next(s for s in _brand_settings(deps, live) if s.brand.id == brand_id)
         was = {k: before.get(k) for k in checked}

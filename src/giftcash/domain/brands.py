@@ -17,6 +17,7 @@ from typing import Any
 
 from giftcash.domain.errors import BrandNotFound, FaceValueNotOffered, InvalidAmount, InvalidFormat
 from giftcash.domain.money import currency_scale
+from giftcash.domain.resale import ResalePricing, default_pricing, parse_pricing
 
 DIGITS = string.digits
 ALNUM = string.digits + string.ascii_uppercase
@@ -180,11 +181,15 @@ class Brand:
     expiry_bands: tuple[ExpiryBand, ...] = ()
     min_days_left: int = 0
     category: str = ""  # e.g. "culture", "cafe": for people browsing, not for rules
+    # resell brands: what a buyer pays by days left before expiry (domain/resale.py), the
+    # operator's; None: not sold (every redeem brand)
+    resale_pricing: ResalePricing | None = None
 
     def __post_init__(self) -> None:
         currency_scale(self.currency)
         assert 0 < self.buyback_rate_bps <= 10_000, self.buyback_rate_bps
         assert 0 <= self.resell_hold_s <= MAX_RESELL_HOLD_S, self.id
+        assert self.resale_pricing is None or self.disposition is Disposition.RESELL, self.id
         if self.kind is Kind.PRODUCT:
             assert self.products and self.expiry_bands, self.id
             assert {p.price for p in self.products} <= set(self.face_values.fixed), self.id
@@ -348,13 +353,19 @@ def brand_from_entry(e: dict[str, Any]) -> Brand:
         Product(p["id"], p["name"], p["name_ko"], int(p["price"])) for p in e.get("product", ())
     )
     prices = tuple(sorted({p.price for p in products}))
+    disposition = Disposition(e.get("disposition", "redeem"))
+    rate = int(e["buyback_rate_bps"])
+    pricing: ResalePricing | None = None
+    if disposition is Disposition.RESELL:
+        given = e.get("resale_pricing")
+        pricing = default_pricing(10_000 - rate) if given is None else parse_pricing(given)
     return Brand(
         id=e["id"],
         name=e["name"],
         name_ko=e["name_ko"],
         issuer=e["issuer"],
         currency=e.get("currency", "KRW"),
-        buyback_rate_bps=int(e["buyback_rate_bps"]),
+        buyback_rate_bps=rate,
         code_format=CodeFormat(
             lengths=tuple(code["lengths"]),
             alphabet=ALNUM if code.get("alphabet") == "alphanumeric" else DIGITS,
@@ -371,12 +382,13 @@ def brand_from_entry(e: dict[str, Any]) -> Brand:
         reports_purchase_channel=bool(e.get("reports_purchase_channel", True)),
         issuer_refund_remainder=bool(e.get("issuer_refund_remainder", True)),
         kind=Kind(e.get("kind", "amount")),
-        disposition=Disposition(e.get("disposition", "redeem")),
+        disposition=disposition,
         resell_hold_s=int(e.get("resell_hold_s", 0)),
         products=products,
         expiry_bands=tuple(ExpiryBand(int(d), int(b)) for d, b in e.get("expiry_bands", ())),
         min_days_left=int(e.get("min_days_left", 0)),
         category=e.get("category", ""),
+        resale_pricing=pricing,
     )
 
 

@@ -277,6 +277,10 @@ class Params:
     identity_max_value_per_day: int = 1_000_000
     identity_max_value_per_month: int = 5_000_000
     edd_one_off_value: int = EDD_ONE_OFF_FLOOR_WON
+    # resale (domain/resale.py BuyerLimits): the most one buyer orders a day and a
+    # calendar month (open and paid orders)
+    buyer_max_value_per_day: int = 1_000_000
+    buyer_max_value_per_month: int = 3_000_000
 
     def exposure_cap(self, issuer: str) -> int | None:
         return dict(self.issuer_exposure_caps).get(issuer, self.default_issuer_exposure_cap)
@@ -305,6 +309,8 @@ PARAM_DIRECTION: Mapping[str, str] = {
     "identity_max_value_per_day": "lower",
     "identity_max_value_per_month": "lower",
     "edd_one_off_value": "lower",
+    "buyer_max_value_per_day": "lower",
+    "buyer_max_value_per_month": "lower",
 }
 _OPTIONAL = {"scam_age_min", "scam_age_max", "default_issuer_exposure_cap"}
 assert set(PARAM_DIRECTION) == {f.name for f in fields(Params)} - {"currency", "tz"}

@@ -9,12 +9,15 @@ exchange's accounts (a stranger's deposit is how scams get an account frozen).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from itertools import pairwise
+from typing import Any
 
 from giftcash.domain.banks import same_holder
+from giftcash.domain.errors import DomainError
 
 BPS = 10_000
 
@@ -47,6 +50,94 @@ class ResalePricing:
         discounts = [b.discount_bps for b in self.bands]
         # closer to expiry, cheaper: a longer-lived unit never has the bigger discount
         assert discounts == sorted(discounts, reverse=True), "discounts fall with days left"
+
+
+class InvalidResalePricing(DomainError):
+    """The operator's (or the catalogue's) resale pricing is refused: bands not listed
+    longest first, a discount that does not grow as expiry nears, a discount of 100% or
+    more, or a least days left no band covers. Nothing is written."""
+
+    code = "invalid_resale_pricing"
+
+
+MAX_DAYS = 3_650  # ten years: further than any voucher's validity
+
+
+def _whole(value: Any, what: str, top: int) -> int:
+    if type(value) is not int or not 0 <= value <= top:
+        raise InvalidResalePricing(f"{what} is a whole number from 0 to {top}", field=what)
+    return value
+
+
+def parse_pricing(data: Mapping[str, Any]) -> ResalePricing:
+    """A brand's resale pricing from its wire form (the catalogue entry, the operator's
+    PATCH): ``{"min_days_left": 7, "bands": [{"min_days_left": 30, "discount_bps": 500},
+    {"min_days_left": 7, "discount_bps": 750}]}``, the bands longest first like a product
+    coupon's ``expiry_bands``, each discount at least the one before it (closer to expiry,
+    cheaper) and under 100%. Raises ``InvalidResalePricing``."""
+    if not isinstance(data, Mapping) or set(data) - {"min_days_left", "bands"}:
+        raise InvalidResalePricing("resale pricing has min_days_left and bands, nothing else")
+    least = _whole(data.get("min_days_left"), "min_days_left", MAX_DAYS)
+    raw = data.get("bands")
+    if not isinstance(raw, Sequence) or isinstance(raw, str) or not 1 <= len(raw) <= 20:
+        raise InvalidResalePricing("bands is a list of 1 to 20 bands", field="bands")
+    bands: list[ExpiryBand] = []
+    for b in raw:
+        if not isinstance(b, Mapping) or set(b) != {"min_days_left", "discount_bps"}:
+            raise InvalidResalePricing(
+                "each band has min_days_left and discount_bps", field="bands"
+            )
+        days = _whole(b["min_days_left"], "min_days_left", MAX_DAYS)
+        bps = _whole(b["discount_bps"], "discount_bps", BPS)
+        if bps >= BPS:
+            raise InvalidResalePricing("a discount is under 100% (10000)", field="discount_bps")
+        bands.append(ExpiryBand(days, bps))
+    for longer, shorter in pairwise(bands):
+        if shorter.min_days_left >= longer.min_days_left:
+            raise InvalidResalePricing(
+                "bands are listed longest first, each with fewer days left", field="bands"
+            )
+        if shorter.discount_bps < longer.discount_bps:
+            raise InvalidResalePricing(
+                "a band nearer expiry has at least the discount of the one before it",
+                field="bands",
+            )
+    if bands[-1].min_days_left > least:
+        raise InvalidResalePricing(
+            "the last band must cover min_days_left (its min_days_left at most that)",
+            field="min_days_left",
+        )
+    return ResalePricing(least, tuple(reversed(bands)))
+
+
+def pricing_wire(pricing: ResalePricing) -> dict[str, Any]:
+    """The wire form ``parse_pricing`` reads (bands longest first)."""
+    return {
+        "min_days_left": pricing.min_days_left,
+        "bands": [
+            {"min_days_left": b.min_days_left, "discount_bps": b.discount_bps}
+            for b in reversed(pricing.bands)
+        ],
+    }
+
+
+DEFAULT_MIN_DAYS_LEFT = 7  # a buyer needs time to use what they buy
+DEFAULT_LONG_DAYS = 30
+
+
+def default_pricing(fee_bps: int) -> ResalePricing:
+    """A resell brand's pricing until its operator sets one: from 30 days before expiry
+    half the brand's buying fee off face value, from 7 days three quarters of it, under 7
+    not sold. Every discount stays under the fee, so a unit bought at the brand's rate
+    sells above its cost."""
+    assert 0 < fee_bps < BPS
+    return ResalePricing(
+        DEFAULT_MIN_DAYS_LEFT,
+        (
+            ExpiryBand(DEFAULT_MIN_DAYS_LEFT, fee_bps * 3 // 4),
+            ExpiryBand(DEFAULT_LONG_DAYS, fee_bps // 2),
+        ),
+    )
 
 
 def discount_bps(pricing: ResalePricing, days_left: int) -> int | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import datetime
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from giftcash.adapters.db import tables as t
@@ -73,6 +73,19 @@ class Orders:
             .order_by(c.deadline, c.id)
             .limit(limit)
         )
+        return [Order(**r._mapping) for r in rows]
+
+    def of_customer(self, customer_id: str, limit: int, after: str | None = None) -> list[Order]:
+        c = t.orders.c
+        query = select(*(getattr(c, f) for f in _ORDER)).where(c.customer_id == customer_id)
+        if after is not None:
+            mark = self.conn.execute(
+                select(c.created_at).where(c.id == after, c.customer_id == customer_id)
+            ).scalar_one_or_none()
+            if mark is None:
+                return []
+            query = query.where(or_(c.created_at < mark, and_(c.created_at == mark, c.id < after)))
+        rows = self.conn.execute(query.order_by(c.created_at.desc(), c.id.desc()).limit(limit))
         return [Order(**r._mapping) for r in rows]
 
     def add_deposit(self, deposit: OrderDeposit, now: datetime) -> bool:

@@ -474,6 +474,8 @@ brand_overrides = Table(
     Column("exposure_cap", BigInteger, nullable=True),
     # resell brands: seconds a stocked voucher's seller waits for the payout
     Column("resell_hold_s", Integer, nullable=True),
+    # resell brands: the resale pricing (JSON, domain.resale.pricing_wire)
+    Column("resale_pricing", Text, nullable=True),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("updated_by", Text, nullable=True),
 )

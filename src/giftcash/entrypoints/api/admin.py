@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from giftcash.audit import pages as audit_pages
 from giftcash.catalogue import overrides
+from giftcash.domain.resale import ResalePricing, pricing_wire
 from giftcash.entrypoints.api import idempotency, views
 from giftcash.entrypoints.api import schemas as s
 from giftcash.entrypoints.api.deps import DepsDep, IdemKey, bearer_token
@@ -135,11 +136,27 @@ class ReviewList(BaseModel):
 StrictInt = Annotated[int, Field(strict=True)]
 
 
+class ResaleBand(Strict):
+    min_days_left: StrictInt
+    discount_bps: StrictInt
+
+
+class ResalePricingIO(Strict):
+    """A resell brand's prices to buyers: ``bands`` longest first, each from its
+    ``min_days_left`` days before expiry at ``discount_bps`` off face value (growing as
+    expiry nears, under 10000); under the top-level ``min_days_left`` not sold.
+    Refused as ``invalid_resale_pricing`` (422) otherwise."""
+
+    min_days_left: StrictInt
+    bands: list[ResaleBand]
+
+
 class BrandPatch(Strict):
     buyback_rate_bps: StrictInt | None = None
     enabled: bool | None = None
     exposure_cap: StrictInt | None = None
     resell_hold_s: StrictInt | None = None  # resell brands: the seller's payout waits
+    resale_pricing: ResalePricingIO | None = None  # resell brands: what buyers pay
 
 
 class IssuerPatch(Strict):
@@ -161,6 +178,8 @@ class AdminBrandOut(BaseModel):
     disposition: str  # redeem | resell
     resell_hold_s: int
     default_resell_hold_s: int
+    resale_pricing: ResalePricingIO | None = None
+    default_resale_pricing: ResalePricingIO | None = None
     updated_at: datetime | None
     updated_by: str | None
 
@@ -256,9 +275,15 @@ def _brand(x: overrides.BrandSetting) -> AdminBrandOut:
         disposition=x.brand.disposition.value,
         resell_hold_s=x.brand.resell_hold_s,
         default_resell_hold_s=x.default.resell_hold_s,
+        resale_pricing=_pricing(x.brand.resale_pricing),
+        default_resale_pricing=_pricing(x.default.resale_pricing),
         updated_at=x.updated_at,
         updated_by=x.updated_by,
     )
+
+
+def _pricing(p: ResalePricing | None) -> ResalePricingIO | None:
+    return None if p is None else ResalePricingIO.model_validate(pricing_wire(p))
 
 
 def _issuer(x: overrides.IssuerSetting) -> IssuerOut:

@@ -13,6 +13,7 @@ from giftcash.entrypoints.api import (
     docs,
     openapi,
     operations,
+    orders,
     payment_stops,
     problems,
     routes,
@@ -108,6 +109,7 @@ def create_app(
     problems.install(app)
     app.include_router(routes.router)
     app.include_router(scans.router)  # codes read from pictures and pastes
+    app.include_router(orders.router)  # buying: offers, orders, the bank's notifications
     install_web(app)  # the customer site at /, its static files at /static
     app.include_router(admin.router)
     app.include_router(admin_cases.router)  # suspicious-activity cases

@@ -509,6 +509,10 @@ class OrdersRepo(Protocol):
     def awaiting_payment(self, limit: int) -> list[Order]:
         """Orders awaiting payment, earliest deadline first."""
 
+    def of_customer(self, customer_id: str, limit: int, after: str | None = None) -> list[Order]:
+        """The customer's orders, newest first; ``after``: those after that order of
+        theirs in this order (none when it is not theirs)."""
+
     def add_deposit(self, deposit: OrderDeposit, now: datetime) -> bool:
         """Record a deposit; False when the bank's deposit id is already recorded."""
 
