@@ -177,14 +177,6 @@ _TARGETS: Mapping[str, Mapping[str, Callable[[tuple[Any, ...], dict[str, Any]], 
         "result": lambda a, k: "verification",
         "check_id_document": lambda a, k: "id_document",
     },
-    # the bank's virtual accounts (resale); verify_notification is no call out
-    "virtual_accounts": {
-        "issue": lambda a, k: "virtual_account",
-        "close": lambda a, k: "virtual_account",
-        "deposits": lambda a, k: "virtual_account",
-        "return_deposit": lambda a, k: "deposit_return",
-        "return_by_key": lambda a, k: "deposit_return",
-    },
 }
 _SAFE_LABEL = re.compile(r"^[a-z0-9_-]{1,32}\Z")
 
