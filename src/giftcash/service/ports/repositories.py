@@ -507,6 +507,13 @@ class OrdersRepo(Protocol):
     def awaiting_payment(self, limit: int) -> list[Order]:
         """Orders awaiting payment, earliest deadline first."""
 
+    def accounts_to_close(self, limit: int) -> list[Order]:
+        """Expired orders whose virtual account is not yet recorded closed, oldest
+        deadline first."""
+
+    def mark_account_closed(self, order_id: str, now: datetime) -> bool:
+        """Record the order's account closed; False when it already was."""
+
     def add_deposit(self, deposit: OrderDeposit, now: datetime) -> bool:
         """Record a deposit; False when the bank's deposit id is already recorded."""
 
