@@ -164,6 +164,14 @@ _TARGETS: Mapping[str, Mapping[str, Callable[[tuple[Any, ...], dict[str, Any]], 
         "transfer_result": lambda a, k: "operating",
     },
     "sms": {"send": lambda a, k: "sms"},
+    # the account numbers are the buyers' payment references: never a label
+    "virtual_accounts": {
+        "issue": lambda a, k: "vaccount",
+        "close": lambda a, k: "vaccount",
+        "deposits": lambda a, k: "vaccount",
+        "return_deposit": lambda a, k: "vaccount_return",
+        "return_by_key": lambda a, k: "vaccount_return",
+    },
     "identity": {
         "start": lambda a, k: "verification",
         "result": lambda a, k: "verification",
