@@ -206,7 +206,8 @@ class FakeVirtualAccounts:
     returns the money and then loses the answer, which the fake resolves like the
     adapter (``inquiry_down`` makes that inquiry fail: the outcome is ``unknown``);
     ``down`` refuses every call (``Unavailable``); ``closed`` refuses returns as the
-    payer's bank being closed (``BankClosed``)."""
+    payer's bank being closed (``BankClosed``); ``lose_close`` closes and then loses the
+    answer (``Ambiguous``)."""
 
     clock: FakeClock = field(default_factory=FakeClock)
     bank_code: str = "004"
@@ -218,6 +219,7 @@ class FakeVirtualAccounts:
     inquiry_down: bool = False
     down: bool = False
     forged: bool = False
+    lose_close: int = 0  # closes whose answer is lost after the bank closed (``Ambiguous``)
     # Every return is refused as closed (the payer's bank in 점검 시간) until it is None.
     closed: BankClosed | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -254,6 +256,9 @@ class FakeVirtualAccounts:
         with self.lock:
             self._check_up()
             self.accounts[account_number]["open"] = False
+            if self.lose_close:  # closed, and the answer lost on its way back
+                self.lose_close -= 1
+                raise Ambiguous("scripted: the close's answer was lost")
 
     def pay(
         self, account_number: str, amount: int, payer_name: str, payer_bank_code: str = "090"

@@ -954,6 +954,23 @@ class FakeOrders(_Repo, ports.OrdersRepo):
             mine = mine[ids.index(after) + 1 :] if after in ids else []
         return mine[:limit]
 
+    def accounts_to_close(self, limit: int) -> list[Order]:
+        found = [
+            o
+            for o in self.db.orders.values()
+            if o.status == "expired"
+            and o.virtual_account_number is not None
+            and o.account_closed_at is None
+        ]
+        return sorted(found, key=lambda o: (o.deadline, o.id))[:limit]
+
+    def mark_account_closed(self, order_id: str, now: datetime) -> bool:
+        o = self.db.orders.get(order_id)
+        if o is None or o.account_closed_at is not None:
+            return False
+        self.db.orders[order_id] = replace(o, account_closed_at=now)
+        return True
+
     def add_deposit(self, deposit: OrderDeposit, now: datetime) -> bool:
         if any(d.bank_deposit_id == deposit.bank_deposit_id for d in self.db.order_deposits):
             return False

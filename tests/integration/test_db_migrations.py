@@ -107,3 +107,35 @@ def test_unreachable_database_is_a_domain_error(tmp_path):
     with pytest.raises(migrate.DatabaseUnavailable) as info:
         migrate.upgrade(url)
     assert info.value.kind == "unavailable"
+
+
+def test_0018_gives_existing_buyer_accounts_the_kind_the_floor_keys_on(db_url):
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+
+    from giftcash.adapters.db.tables import ledger_accounts
+
+    migrate.upgrade(db_url, "0017")
+    engine = make_engine(db_url)
+    buyer, other = "liabilities:buyer:c1", "liabilities:suspense"
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                insert(ledger_accounts),
+                [
+                    {"path": p, "currency": "KRW", "balance": -10_000, "kind": "liabilities",
+                     "created_at": datetime(2026, 12, 5, tzinfo=UTC)}
+                    for p in (buyer, other)
+                ],
+            )  # fmt: skip
+        migrate.upgrade(db_url)
+        with engine.connect() as conn:
+            kinds = dict(conn.execute(select(ledger_accounts.c.path, ledger_accounts.c.kind)).all())
+        assert kinds == {buyer: "customer_liability", other: "liabilities"}
+        migrate.downgrade(db_url, "0017")
+        with engine.connect() as conn:
+            kinds = dict(conn.execute(select(ledger_accounts.c.path, ledger_accounts.c.kind)).all())
+        assert kinds == {buyer: "liabilities", other: "liabilities"}
+    finally:
+        engine.dispose()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from giftcash.adapters.db.ledger_check import check
 from giftcash.adapters.db.tables import (
@@ -12,6 +14,7 @@ from giftcash.adapters.db.tables import (
 )
 from giftcash.adapters.db.uow import SqlUnitOfWork
 from giftcash.domain import ledger as L
+from giftcash.domain.errors import LiabilityBelowZero
 
 CUSTOMER = "0190c1a2-0000-7000-8000-000000000002"
 
@@ -165,3 +168,68 @@ def test_a_reversal_edited_out_of_mirror_is_found(engine):
     found = rules(engine)
     assert ("reversal_mirror", "t-5") in found
     assert ("transfer_balance", "t-5") not in found
+
+
+BUYER = "0190c1a2-0000-7000-8000-000000000003"
+
+
+def paid_order(engine) -> str:
+    """A buyer's 10,000 won kept for an order: Cr the buyer's liability."""
+    with SqlUnitOfWork(engine) as uow:
+        uow.ledger.post(
+            L.order_paid("t-b1", customer_id=BUYER, amount=10_000, currency="KRW", ref="o-1")
+        )
+        uow.commit()
+    return L.buyer_account(BUYER)
+
+
+def test_a_buyer_liability_is_stored_as_one_that_must_stay_credit(engine):
+    buyer = paid_order(engine)
+    with engine.connect() as conn:
+        kind = conn.scalar(select(ledger_accounts.c.kind).where(ledger_accounts.c.path == buyer))
+    assert kind == "customer_liability"  # the floor CHECK applies to it
+    assert rules(engine) == []
+
+
+def test_a_buyer_liability_in_debit_is_found(engine):
+    buyer = paid_order(engine)
+    with engine.begin() as conn:
+        # as in the customer's case: the kind is changed first, or the CHECK refuses
+        conn.execute(
+            update(ledger_accounts)
+            .where(ledger_accounts.c.path == buyer)
+            .values(kind="liabilities", balance=5)
+        )
+    found = rules(engine)
+    assert ("liability_floor", buyer) in found
+    assert ("account_kind", buyer) in found
+
+
+def test_a_buyer_liability_stored_as_a_plain_liability_is_found(engine):
+    """The kind buyer accounts had before revision 0018 (which converts them)."""
+    buyer = paid_order(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            update(ledger_accounts)
+            .where(ledger_accounts.c.path == buyer)
+            .values(kind="liabilities")
+        )
+    assert rules(engine) == [("account_kind", buyer)]
+
+
+def test_more_than_a_buyer_paid_is_never_taken_from_their_liability(engine):
+    buyer = paid_order(engine)
+    too_much = L.Transfer(
+        "t-b2",
+        "KRW",
+        (L.Posting(buyer, 10_001), L.Posting("income:resale", -10_001)),
+        "order_delivered",
+        "o-1",
+    )
+    with SqlUnitOfWork(engine) as uow, pytest.raises(LiabilityBelowZero):
+        uow.ledger.post(too_much)
+    with engine.begin() as conn, pytest.raises(IntegrityError):
+        conn.execute(
+            update(ledger_accounts).where(ledger_accounts.c.path == buyer).values(balance=1)
+        )
+    assert rules(engine) == []

@@ -231,6 +231,7 @@ def test_account_names() -> None:
     assert L.issuer_account("cultureland") == "assets:issuer:cultureland"
     assert L.receivable_account("c1") == "assets:receivable:customer:c1"
     assert L.must_stay_credit("liabilities:customer:c1")
+    assert L.must_stay_credit(L.buyer_account("c1"))
     assert not L.must_stay_credit("liabilities:other")
 
 

@@ -40,6 +40,8 @@ INVENTORY_PREFIX = "assets:inventory:"
 CUSTOMER_PREFIX = "liabilities:customer:"
 BUYER_PREFIX = "liabilities:buyer:"  # a buyer's money for an order, held until delivery
 RECEIVABLE_PREFIX = "assets:receivable:customer:"
+# the liabilities whose balance may never become a debit (must_stay_credit)
+MUST_STAY_CREDIT = (CUSTOMER_PREFIX, BUYER_PREFIX)
 BANK_CLEARING = "assets:bank:clearing"
 BANK_OPERATING = "assets:bank:operating"
 MARGIN = "income:margin"
@@ -98,9 +100,10 @@ def payment_stop_account(stop_id: str) -> str:
 
 
 def must_stay_credit(path: str) -> bool:
-    """Accounts whose balance may never become a debit: what we owe a customer cannot
-    go below zero (we never pay more than we owe)."""
-    return path.startswith(CUSTOMER_PREFIX)
+    """Accounts whose balance may never become a debit: what we owe a customer (a
+    seller's proceeds, a buyer's money for an order) cannot go below zero (we never pay
+    out, deliver against or refund more than we hold)."""
+    return path.startswith(MUST_STAY_CREDIT)
 
 
 @dataclass(frozen=True, slots=True)

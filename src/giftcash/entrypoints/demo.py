@@ -1,6 +1,9 @@
 """``giftcash demo``: everything on loopback in one process — the API and web UI, a
 worker, and the issuer, bank, SMS and identity simulators — on the embedded SQLite default, with a
 demo operator and a demo customer whose bank account is verified through the real flow.
+Resale works end to end: the bank simulator issues virtual accounts and sends its signed
+deposit notifications to the API (``/v1/bank/notifications``); the worker returns the
+deposits not kept and expires unpaid orders.
 
 State lives in ``--data-dir`` (the database, the key file, the simulators' stores,
 ``demo.json``), so a demo killed at any moment starts again where it stopped.
@@ -21,6 +24,7 @@ import pyotp
 
 from giftcash.adapters.db.migrate import upgrade
 from giftcash.adapters.files import write_durably
+from giftcash.adapters.webhooks.signing import new_secret
 from giftcash.bootstrap import build_deps
 from giftcash.catalogue import overrides as admin
 from giftcash.config import Settings
@@ -33,6 +37,7 @@ from giftcash.simulators.bank import create_bank_app
 from giftcash.simulators.identity import add_person, confirm_on_phone, create_identity_app
 from giftcash.simulators.issuer import create_issuer_app
 from giftcash.simulators.sms import create_sms_app
+from giftcash.simulators.virtual_accounts import Sender, http_sender
 
 DEMO_PHONE = "010-1234-5678"
 DEMO_NAME = "김지원"
@@ -50,6 +55,8 @@ DEMO_EXPOSURE_CAPS_WON = {
     "happymoney": 20_000_000,
 }
 DEMO_OTHER_ISSUER_CAP_WON = 10_000_000
+# Where the bank sends its virtual-account deposit notifications (resale: a buyer paid).
+BANK_NOTIFICATIONS_PATH = "/v1/bank/notifications"
 
 
 class DemoError(RuntimeError):
@@ -90,6 +97,25 @@ def _credentials(data_dir: Path) -> dict[str, Any]:
     }
 
 
+class ApiNotifications:
+    """The bank simulator's notification sender: a POST to the API's
+    ``/v1/bank/notifications``. The bank starts before the API (whose deps need the
+    bank's URL), and the API's port may be the kernel's pick, so the URL is set once the
+    API is up; until then nothing is sent (answer 0) and the bank's outbox retries."""
+
+    def __init__(self) -> None:
+        self._send: Sender | None = None
+        self.url: str | None = None
+
+    def point_at(self, api_url: str) -> None:
+        self.url = api_url + BANK_NOTIFICATIONS_PATH
+        self._send = http_sender(self.url)
+
+    def __call__(self, body: bytes, headers: dict[str, str]) -> int:
+        send = self._send
+        return 0 if send is None else send(body, headers)
+
+
 @dataclass(frozen=True)
 class SimPorts:
     """The simulators' ports; 0: one the kernel picks (demo.json says which)."""
@@ -121,13 +147,21 @@ def start(
     creds = _credentials(data_dir)
     # The URLs of an earlier run are stale: scripts wait for the new file.
     (data_dir / "demo.json").unlink(missing_ok=True)
+    # Resale: buyers pay by transfer to virtual accounts, and the bank tells the API of
+    # each deposit in a notification signed with this secret (new each run: the bank
+    # signs every attempt afresh, so the ones waiting in its outbox are signed with it)
+    notification_secret = new_secret()
+    notifications = ApiNotifications()
+    bank_app = create_bank_app(
+        data_dir / "sim-bank",
+        notification_sender=notifications,
+        notification_secret=notification_secret,
+    )
     sims = {
         "issuer": ServerThread(
             create_issuer_app(data_dir / "sim-issuer"), host, sim_ports.issuer, "issuer-sim"
         ),
-        "bank": ServerThread(
-            create_bank_app(data_dir / "sim-bank"), host, sim_ports.bank, "bank-sim"
-        ),
+        "bank": ServerThread(bank_app, host, sim_ports.bank, "bank-sim"),
         "sms": ServerThread(create_sms_app(data_dir / "sim-sms"), host, sim_ports.sms, "sms-sim"),
         "identity": ServerThread(
             create_identity_app(data_dir / "sim-identity"),
@@ -143,12 +177,14 @@ def start(
         bank_url=sims["bank"].url,
         sms_url=sims["sms"].url,
         identity_url=sims["identity"].url,
+        bank_notification_secret=notification_secret,
     )
     upgrade(settings.resolved_database_url)
     deps = build_deps(settings)
     _seed(deps, creds, sims)
     api = ServerThread(create_app(deps), host, port, "api").start()
     servers.append(api)
+    notifications.point_at(api.url)
     stop_event = threading.Event()
     worker = Worker(deps)
     worker_thread = threading.Thread(
@@ -161,6 +197,7 @@ def start(
         "openapi_url": api.url + "/v1/openapi.json",
         "issuer_url": sims["issuer"].url,
         "bank_url": sims["bank"].url,
+        "bank_notification_url": notifications.url,
         "sms_url": sims["sms"].url,
         "identity_url": sims["identity"].url,
         "database_url": settings.resolved_database_url,

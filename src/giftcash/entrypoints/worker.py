@@ -29,6 +29,8 @@ from giftcash.ops import health
 from giftcash.payouts import notices, sending
 from giftcash.privacy import purge
 from giftcash.redemption import steps as redemption
+from giftcash.resale import worker as resale
+from giftcash.resale.buyers import buyer_name
 from giftcash.review import cases
 from giftcash.service.deps import Deps
 from giftcash.service.outbound import OutboundPolicy
@@ -49,6 +51,9 @@ class WorkerStats:
     payouts_created: int = 0
     payouts_sent: int = 0
     payouts_checked: int = 0
+    deposits_returned: int = 0
+    orders_expired: int = 0
+    accounts_closed: int = 0
     errors: int = 0
 
 
@@ -155,6 +160,7 @@ class Worker:
         done += bank_accounts.settle_verifications(d, limit=self.batch)
         done += webhooks.deliver(d, signing, self.webhook_sender, w, limit=self.batch)
         done += notices.deliver(d, limit=self.batch)
+        done += self._resale_steps()
         if time.monotonic() >= self._beat_due:
             self._beat_due = time.monotonic() + self.heartbeat_every_s
             health.heartbeat(d, w)
@@ -192,6 +198,52 @@ class Worker:
             metrics.count_payouts(o.kind for o in outs)
             self.stats.payouts_checked += len(checks)
             done += len(checks)
+        return done
+
+    def _resale_steps(self) -> int:
+        """Resale's steps against the bank's virtual accounts, when they are configured:
+        the unpaid orders at their deadline, the accounts of expired orders to close, then
+        the queued returns. Each step leaves what the bank did not answer for the next
+        pass; a step that fails otherwise is logged by its error's type only (a bank's
+        message may carry an account number) and does not stop the others or the pass."""
+        d = self.deps
+        port = d.virtual_accounts
+        if port is None:
+            return 0
+        batch = self.batch or 100
+        names = buyer_name(d)
+        done = 0
+
+        def step(name: str, run: Callable[[], int]) -> None:
+            nonlocal done
+            try:
+                n = run()
+            except Exception as e:  # the other steps and the rest of the pass go on
+                self.stats.errors += 1
+                log.warning("resale step %s failed: %s", name, type(e).__name__)
+                return
+            metrics.count_claimed(name, n)
+            done += n
+
+        def returns() -> int:
+            sent = resale.send_returns(d.uow, port, d.clock.now(), limit=batch)
+            self.stats.deposits_returned += sent.returned
+            return sent.returned
+
+        def expiry() -> int:
+            expired = resale.expire_unpaid(d.uow, port, names, d.clock.now(), limit=batch)
+            self.stats.orders_expired += len(expired)
+            return len(expired)
+
+        def closing() -> int:
+            closed = resale.close_expired_accounts(d.uow, port, names, d.clock.now(), batch)
+            self.stats.accounts_closed += closed.closed
+            return closed.closed
+
+        # the returns last: what the expiry's and the close's inquiries queued goes now
+        step("resale_expire", expiry)
+        step("resale_close", closing)
+        step("resale_return", returns)
         return done
 
     def run(self, stop: threading.Event, *, max_loops: int | None = None) -> WorkerStats:

@@ -1,7 +1,12 @@
 """The worker's resale steps: send the queued returns of deposits we do not keep (once,
-by the key stored when the deposit was judged), and expire orders unpaid at their
-deadline, asking the bank for their deposits first so a lost notification is not lost
-money, then releasing their units to stock."""
+by the key stored when the deposit was judged); expire orders unpaid at their deadline,
+asking the bank for their deposits first so a lost notification is not lost money, then
+releasing their units to stock; and close an expired order's virtual account at the bank,
+again on later passes until the bank has done it.
+
+A bank that does not answer (``Unavailable``) or whose answer was lost (``Ambiguous``)
+leaves the work where it was for the next pass: every call here is safe to repeat (a
+return by its stored key, a close, an inquiry)."""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from datetime import datetime
 
 from giftcash.domain.states import DepositStatus, OrderStatus, UnitStatus, transition
 from giftcash.resale.deposits import take_deposit
-from giftcash.service.ports import Unavailable
+from giftcash.service.ports import Ambiguous, Unavailable
 from giftcash.service.ports.uow import UnitOfWork
 from giftcash.service.ports.virtual_accounts import VirtualAccountPort
 
@@ -42,7 +47,7 @@ def send_returns(
             if answer is None:
                 memo = f"giftcash return {d.return_reason}"
                 answer = port.return_deposit(d.return_key, d.bank_deposit_id, d.amount, memo)
-        except Unavailable:
+        except (Unavailable, Ambiguous):
             waiting += 1
             continue
         if answer.outcome == "unknown":
@@ -95,7 +100,7 @@ def expire_unpaid(
     for order_id in due:
         try:
             poll_deposits(uow_factory, port, order_id, buyer_name, now)
-        except Unavailable:
+        except (Unavailable, Ambiguous):
             continue  # not expired blind: the bank may hold its payment; next pass
         with uow_factory() as uow:
             move = transition(order_id, OrderStatus.AWAITING_PAYMENT, OrderStatus.EXPIRED)
@@ -110,3 +115,38 @@ def expire_unpaid(
                 expired.append(order_id)
             uow.commit()
     return expired
+
+
+@dataclass(frozen=True, slots=True)
+class ClosePass:
+    closed: int
+    waiting: int  # the bank could not be asked or did not answer: closed on a later pass
+
+
+def close_expired_accounts(
+    uow_factory: Callable[[], UnitOfWork],
+    port: VirtualAccountPort,
+    buyer_name: BuyerName,
+    now: datetime,
+    limit: int = 100,
+) -> ClosePass:
+    """Close the virtual account of every expired order not yet recorded closed. After
+    the bank closed it (idempotent) no money can reach it, so its deposits are asked for
+    once more: one that arrived between the expiry and the close, whose notification is
+    lost, is taken (judged late, its return queued) before the close is recorded."""
+    with uow_factory() as uow:
+        due = uow.orders.accounts_to_close(limit)
+    closed = waiting = 0
+    for order in due:
+        assert order.virtual_account_number is not None, order.id
+        try:
+            port.close(order.virtual_account_number)
+            poll_deposits(uow_factory, port, order.id, buyer_name, now)
+        except (Unavailable, Ambiguous):
+            waiting += 1
+            continue
+        with uow_factory() as uow:
+            if uow.orders.mark_account_closed(order.id, now):
+                closed += 1
+            uow.commit()
+    return ClosePass(closed, waiting)

@@ -44,13 +44,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.kind == "issuer":
         run_issuer(args.host, port, data_dir)
     elif args.kind == "bank":
+        secret = os.environ.get("GIFTCASH_SIM_BANK_NOTIFICATION_SECRET", "")
+        if args.notification_url and not secret.startswith("whsec_"):
+            # unsigned notifications would all be refused by giftcash: say so now
+            parser.error(
+                "--notification-url needs GIFTCASH_SIM_BANK_NOTIFICATION_SECRET (whsec_...) "
+                "in the environment, the same as giftcash's GIFTCASH_BANK_NOTIFICATION_SECRET"
+            )
         run_bank(
             args.host,
             port,
             data_dir,
             settlement_delay_s=args.settlement_delay_s,
             notification_url=args.notification_url,
-            notification_secret=os.environ.get("GIFTCASH_SIM_BANK_NOTIFICATION_SECRET", ""),
+            notification_secret=secret,
         )
     elif args.kind == "identity":
         run_identity(args.host, port, data_dir)

@@ -88,6 +88,29 @@ class Orders:
         rows = self.conn.execute(query.order_by(c.created_at.desc(), c.id.desc()).limit(limit))
         return [Order(**r._mapping) for r in rows]
 
+    def accounts_to_close(self, limit: int) -> list[Order]:
+        c = t.orders.c
+        rows = self.conn.execute(
+            select(*(getattr(c, f) for f in _ORDER))
+            .where(
+                c.status == OrderStatus.EXPIRED.value,
+                c.virtual_account_number.is_not(None),
+                c.account_closed_at.is_(None),
+            )
+            .order_by(c.deadline, c.id)
+            .limit(limit)
+        )
+        return [Order(**r._mapping) for r in rows]
+
+    def mark_account_closed(self, order_id: str, now: datetime) -> bool:
+        c = t.orders.c
+        result = self.conn.execute(
+            update(t.orders)
+            .where(c.id == order_id, c.account_closed_at.is_(None))
+            .values(account_closed_at=now, updated_at=now)
+        )
+        return result.rowcount == 1
+
     def add_deposit(self, deposit: OrderDeposit, now: datetime) -> bool:
         # a savepoint, so a repeated notification leaves the caller's transaction usable
         try:

@@ -94,7 +94,8 @@ ledger_accounts = Table(
     Column("path", Text, primary_key=True),
     Column("currency", String(3), primary_key=True),
     Column("balance", BigInteger, nullable=False, server_default=text("0")),
-    # 'customer_liability' for liabilities:customer:*, else the account type (assets, ...)
+    # 'customer_liability' for liabilities:customer:* and liabilities:buyer:* (the ledger's
+    # must_stay_credit), else the account type (assets, ...)
     Column("kind", String(32), nullable=False),
     _created_at(),
     # What we owe a customer never goes below zero (credit balances are negative).
@@ -933,6 +934,8 @@ orders = Table(
     Column("virtual_account_number", Text, nullable=True),
     _created_at(),
     Column("updated_at", UtcDateTime, nullable=False),
+    # an expired order's account, closed at the bank (NULL: the close is still due)
+    Column("account_closed_at", UtcDateTime, nullable=True),
     CheckConstraint("face_value > 0 AND quantity > 0 AND amount > 0", name="amounts"),
     CheckConstraint(
         "status IN ('awaiting_payment', 'paid', 'delivered', 'expired', 'refunded')",

@@ -150,6 +150,17 @@ def simulator(
     host: str = typer.Option("127.0.0.1"),
     port: int | None = typer.Option(None, help="default: 8101 | 8102 | 8103 | 8104"),
     data_dir: Path | None = typer.Option(None, "--data-dir", help="default: ./var/sim/KIND"),
+    notification_url: str | None = typer.Option(
+        None,
+        "--notification-url",
+        envvar="GIFTCASH_SIM_BANK_NOTIFICATION_URL",
+        help=(
+            "bank: where virtual-account deposit notifications go (the API's "
+            "/v1/bank/notifications), signed with the whsec_ secret in "
+            "GIFTCASH_SIM_BANK_NOTIFICATION_SECRET (the environment only: never on a "
+            "command line); giftcash's GIFTCASH_BANK_NOTIFICATION_SECRET must be the same"
+        ),
+    ),
 ) -> None:
     """Run one simulator on its own (for `serve` + `worker` set-ups and tests)."""
     from giftcash.simulators.__main__ import main as sim_main
@@ -159,4 +170,8 @@ def simulator(
         args += ["--port", str(port)]
     if data_dir is not None:
         args += ["--data-dir", str(data_dir)]
+    if notification_url:
+        if kind != "bank":
+            raise typer.BadParameter("only the bank simulator sends notifications")
+        args += ["--notification-url", notification_url]
     sim_main(args)

@@ -202,6 +202,8 @@ class Order:
     virtual_account_id: str | None
     virtual_account_number: str | None
     created_at: datetime
+    # when the bank closed the account of the expired order; None: open, or the close due
+    account_closed_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -513,6 +513,13 @@ class OrdersRepo(Protocol):
         """The customer's orders, newest first; ``after``: those after that order of
         theirs in this order (none when it is not theirs)."""
 
+    def accounts_to_close(self, limit: int) -> list[Order]:
+        """Expired orders whose virtual account is not yet recorded closed, oldest
+        deadline first."""
+
+    def mark_account_closed(self, order_id: str, now: datetime) -> bool:
+        """Record the order's account closed; False when it already was."""
+
     def add_deposit(self, deposit: OrderDeposit, now: datetime) -> bool:
         """Record a deposit; False when the bank's deposit id is already recorded."""
 
