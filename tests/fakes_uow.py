@@ -62,6 +62,7 @@ from giftcash.service.ports.records import (
     PaymentStop,
     RegisteredBy,
     RowView,
+    SealedCode,
     StopExposure,
     StopLink,
     StoredIdentity,
@@ -906,6 +907,24 @@ class FakeInventory(_Repo, ports.InventoryRepo):
         units = [u for u in self.db.inventory.values() if self.db.unit_orders.get(u.id) == order_id]
         return sorted(units, key=lambda u: u.id)
 
+    def sealed(self, unit_ids: Sequence[str]) -> dict[str, SealedCode]:
+        out = {}
+        for u in self.db.inventory.values():
+            if u.id not in unit_ids:
+                continue
+            item = self.db.items[u.item_id]
+            out[u.id] = SealedCode(
+                unit_id=u.id,
+                item_id=u.item_id,
+                seller_id=item["customer_id"],
+                issuer=item["issuer"],
+                masked_code=item["masked_code"],
+                code_enc=item["code_enc"],
+                pin_enc=item.get("pin_enc"),
+                key_id=item.get("key_id") or "k1",
+            )
+        return out
+
 
 class FakeOrders(_Repo, ports.OrdersRepo):
     def add(self, order: Order, now: datetime) -> None:
@@ -975,6 +994,10 @@ class FakeOrders(_Repo, ports.OrdersRepo):
     def returning(self, limit: int) -> list[OrderDeposit]:
         found = [d for d in self.db.order_deposits if d.status == "returning"]
         return sorted(found, key=lambda d: (d.created_at, d.id))[:limit]
+
+    def paid(self, limit: int) -> list[Order]:
+        found = [o for o in self.db.orders.values() if o.status == "paid"]
+        return sorted(found, key=lambda o: (o.created_at, o.id))[:limit]
 
 
 class FakeRetention(_Repo, privacy_ports.RetentionRepo):
