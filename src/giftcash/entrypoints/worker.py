@@ -29,6 +29,7 @@ from giftcash.ops import health
 from giftcash.payouts import notices, sending
 from giftcash.privacy import purge
 from giftcash.redemption import steps as redemption
+from giftcash.resale import delivery
 from giftcash.review import cases
 from giftcash.service.deps import Deps
 from giftcash.service.outbound import OutboundPolicy
@@ -155,6 +156,8 @@ class Worker:
         done += bank_accounts.settle_verifications(d, limit=self.batch)
         done += webhooks.deliver(d, signing, self.webhook_sender, w, limit=self.batch)
         done += notices.deliver(d, limit=self.batch)
+        if d.virtual_accounts is not None:  # resale: paid orders delivered once
+            done += delivery.deliver_paid(d, w, limit=self.batch)
         if time.monotonic() >= self._beat_due:
             self._beat_due = time.monotonic() + self.heartbeat_every_s
             health.heartbeat(d, w)
