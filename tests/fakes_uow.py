@@ -25,6 +25,7 @@ from typing import Any, cast
 from fakes import FakeBank, FakeClock, FakeIdentity, FakeIssuer, FakeSms
 from giftcash.audit import log as audit
 from giftcash.domain import stops as stop_rules
+from giftcash.domain.aml import Evidence
 from giftcash.domain.bank_hours import Maintenance
 from giftcash.domain.errors import TransferExists
 from giftcash.domain.ledger import Transfer, customer_account
@@ -108,6 +109,8 @@ class FakeDatabase:
     tokens: dict[str, tuple[str, str, datetime]] = field(default_factory=dict)
     last_active: dict[str, datetime] = field(default_factory=dict)
     access_log: list[AccessEntry] = field(default_factory=list)
+    cases: dict[str, dict[str, Any]] = field(default_factory=dict)
+    case_evidence: list[tuple[str, str, str, Evidence]] = field(default_factory=list)
     commits: int = 0
 
 
@@ -926,6 +929,50 @@ class FakeInventory(_Repo, ports.InventoryRepo):
         return out
 
 
+class FakeCases(_Repo, ports.CasesRepo):
+    """What opening a case and adding its evidence needs (the scan's and the console's
+    reads are the SQL repository's, tested on the database)."""
+
+    def active(self, active_key: str) -> RowView | None:
+        found = [c for c in self.db.cases.values() if c["active_key"] == active_key]
+        return found[0] if found else None
+
+    def known_keys(self, kind: str, subject: str, keys: Sequence[str]) -> set[str]:
+        return {e.key for _, k, s, e in self.db.case_evidence if (k, s) == (kind, subject)} & set(
+            keys
+        )
+
+    def open(
+        self,
+        *,
+        id: str,
+        kind: str,
+        subject: str,
+        active_key: str,
+        currency: str,
+        summary: str,
+        now: datetime,
+    ) -> None:
+        self.db.cases[id] = {
+            "id": id,
+            "kind": kind,
+            "subject": subject,
+            "status": "open",
+            "active_key": active_key,
+            "currency": currency,
+            "summary": summary,
+            "opened_at": now,
+        }
+
+    def add_evidence(
+        self, case_id: str, kind: str, subject: str, evidence: Sequence[Evidence], now: datetime
+    ) -> None:
+        self.db.case_evidence += [(case_id, kind, subject, e) for e in evidence]
+
+    def set_summary(self, case_id: str, summary: str) -> None:
+        self.db.cases[case_id]["summary"] = summary
+
+
 class FakeOrders(_Repo, ports.OrdersRepo):
     def add(self, order: Order, now: datetime) -> None:
         assert order.id not in self.db.orders
@@ -1096,6 +1143,7 @@ class FakeUnitOfWork:
         self.evidence = FakeEvidence(self)
         self.inventory = FakeInventory(self)
         self.orders = FakeOrders(self)
+        self.cases = FakeCases(self)  # type: ignore[abstract]
         self.stops = FakeStops(self)  # type: ignore[abstract]
         self.tokens = FakeTokens(self)  # type: ignore[abstract]
         self.identity_checks = FakeIdentityChecks(self)
