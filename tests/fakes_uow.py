@@ -25,6 +25,7 @@ from typing import Any, cast
 from fakes import FakeBank, FakeClock, FakeIdentity, FakeIssuer, FakeSms
 from giftcash.audit import log as audit
 from giftcash.domain import stops as stop_rules
+from giftcash.domain.aml import Evidence
 from giftcash.domain.bank_hours import Maintenance
 from giftcash.domain.errors import TransferExists
 from giftcash.domain.ledger import Transfer, customer_account
@@ -63,6 +64,7 @@ from giftcash.service.ports.records import (
     PaymentStop,
     RegisteredBy,
     RowView,
+    SealedCode,
     StockLine,
     StopExposure,
     StopLink,
@@ -109,6 +111,8 @@ class FakeDatabase:
     tokens: dict[str, tuple[str, str, datetime]] = field(default_factory=dict)
     last_active: dict[str, datetime] = field(default_factory=dict)
     access_log: list[AccessEntry] = field(default_factory=list)
+    cases: dict[str, dict[str, Any]] = field(default_factory=dict)
+    case_evidence: list[tuple[str, str, str, Evidence]] = field(default_factory=list)
     commits: int = 0
 
 
@@ -908,6 +912,68 @@ class FakeInventory(_Repo, ports.InventoryRepo):
         units = [u for u in self.db.inventory.values() if self.db.unit_orders.get(u.id) == order_id]
         return sorted(units, key=lambda u: u.id)
 
+    def sealed(self, unit_ids: Sequence[str]) -> dict[str, SealedCode]:
+        out = {}
+        for u in self.db.inventory.values():
+            if u.id not in unit_ids:
+                continue
+            item = self.db.items[u.item_id]
+            out[u.id] = SealedCode(
+                unit_id=u.id,
+                item_id=u.item_id,
+                seller_id=item["customer_id"],
+                issuer=item["issuer"],
+                masked_code=item["masked_code"],
+                code_enc=item["code_enc"],
+                pin_enc=item.get("pin_enc"),
+                key_id=item.get("key_id") or "k1",
+            )
+        return out
+
+
+class FakeCases(_Repo, ports.CasesRepo):
+    """What opening a case and adding its evidence needs (the scan's and the console's
+    reads are the SQL repository's, tested on the database)."""
+
+    def active(self, active_key: str) -> RowView | None:
+        found = [c for c in self.db.cases.values() if c["active_key"] == active_key]
+        return found[0] if found else None
+
+    def known_keys(self, kind: str, subject: str, keys: Sequence[str]) -> set[str]:
+        return {e.key for _, k, s, e in self.db.case_evidence if (k, s) == (kind, subject)} & set(
+            keys
+        )
+
+    def open(
+        self,
+        *,
+        id: str,
+        kind: str,
+        subject: str,
+        active_key: str,
+        currency: str,
+        summary: str,
+        now: datetime,
+    ) -> None:
+        self.db.cases[id] = {
+            "id": id,
+            "kind": kind,
+            "subject": subject,
+            "status": "open",
+            "active_key": active_key,
+            "currency": currency,
+            "summary": summary,
+            "opened_at": now,
+        }
+
+    def add_evidence(
+        self, case_id: str, kind: str, subject: str, evidence: Sequence[Evidence], now: datetime
+    ) -> None:
+        self.db.case_evidence += [(case_id, kind, subject, e) for e in evidence]
+
+    def set_summary(self, case_id: str, summary: str) -> None:
+        self.db.cases[case_id]["summary"] = summary
+
 
 class FakeOrders(_Repo, ports.OrdersRepo):
     def add(self, order: Order, now: datetime) -> None:
@@ -1002,6 +1068,10 @@ class FakeOrders(_Repo, ports.OrdersRepo):
     def returning(self, limit: int) -> list[OrderDeposit]:
         found = [d for d in self.db.order_deposits if d.status == "returning"]
         return sorted(found, key=lambda d: (d.created_at, d.id))[:limit]
+
+    def paid(self, limit: int) -> list[Order]:
+        found = [o for o in self.db.orders.values() if o.status == "paid"]
+        return sorted(found, key=lambda o: (o.created_at, o.id))[:limit]
 
 
 class FakeRetention(_Repo, privacy_ports.RetentionRepo):
@@ -1141,6 +1211,7 @@ class FakeUnitOfWork:
         self.inventory = FakeInventory(self)
         self.orders = FakeOrders(self)
         self.resale_reports = FakeResaleReports(self)
+        self.cases = FakeCases(self)  # type: ignore[abstract]
         self.stops = FakeStops(self)  # type: ignore[abstract]
         self.tokens = FakeTokens(self)  # type: ignore[abstract]
         self.identity_checks = FakeIdentityChecks(self)

@@ -67,6 +67,9 @@ RULES = [
         "t-stock", brand_id="kyobo_gift", customer_id="c1", cost=27_000, currency=KRW, ref="i-2"
     ),
     L.order_paid("t-order", customer_id="c2", amount=9_500, currency=KRW, ref="o-1"),
+    L.resale_sale("t-sale", customer_id="c2", price=9_500, currency=KRW, ref="u-1"),
+    L.cost_of_sale("t-cost", brand_id="kyobo_gift", cost=9_000, currency=KRW, ref="u-1"),
+    L.order_refunded("t-refund", customer_id="c2", amount=9_500, currency=KRW, ref="o-1"),
 ]
 
 
@@ -84,12 +87,28 @@ TESTED_RULES = {
     "payment_stop_settled",
     "stocking",
     "order_paid",
+    "resale_sale",
+    "cost_of_sale",
+    "order_refunded",
 }
 
 
 def test_the_order_paid_entry() -> None:
     paid = L.order_paid("t", customer_id="c2", amount=9_500, currency=KRW, ref="o-1")
     assert table(paid) == {"assets:bank:clearing": 9_500, "liabilities:buyer:c2": -9_500}
+
+
+def test_the_delivery_and_refund_entries() -> None:
+    sale = L.resale_sale("t", customer_id="c2", price=9_500, currency=KRW, ref="u-1")
+    assert table(sale) == {"liabilities:buyer:c2": 9_500, "income:resale": -9_500}
+    cost = L.cost_of_sale("t", brand_id="kyobo_gift", cost=9_000, currency=KRW, ref="u-1")
+    assert table(cost) == {"expenses:cost-of-sales": 9_000, "assets:inventory:kyobo_gift": -9_000}
+    back = L.order_refunded("t", customer_id="c2", amount=9_500, currency=KRW, ref="o-1")
+    assert table(back) == {"liabilities:buyer:c2": 9_500, "assets:bank:clearing": -9_500}
+    # paid, then delivered or refunded: the buyer's liability ends at zero either way
+    paid = L.order_paid("p", customer_id="c2", amount=9_500, currency=KRW, ref="o-1")
+    for ending in (sale, back):
+        assert L.balances_from([paid, ending])[("liabilities:buyer:c2", KRW)] == 0
 
 
 def test_every_posting_rule_is_in_the_list_above() -> None:

@@ -39,6 +39,8 @@ class CaseKind(StrEnum):
     VELOCITY_SPIKE = "velocity_spike"  # a day far above the customer's usual
     PIN_TESTING = "pin_testing"  # many invalid codes from one customer or device
     DECLARATION_CONTRADICTED = "declaration_contradicted"  # issuer says credit, twice+
+    # a voucher the seller sold us for resale was found spent before its buyer got it
+    RESOLD_SPENT = "resold_spent"
 
 
 class CaseStatus(StrEnum):

@@ -45,6 +45,8 @@ MUST_STAY_CREDIT = (CUSTOMER_PREFIX, BUYER_PREFIX)
 BANK_CLEARING = "assets:bank:clearing"
 BANK_OPERATING = "assets:bank:operating"
 MARGIN = "income:margin"
+RESALE_INCOME = "income:resale"  # what buyers paid for delivered units
+COST_OF_SALES = "expenses:cost-of-sales"  # the delivered units' cost (their sellers' price)
 BANK_FEES = "expenses:bank-fees"
 OPENING = "equity:opening-balances"
 SUSPENSE = "liabilities:suspense"
@@ -227,6 +229,48 @@ def order_paid(tid: str, *, customer_id: str, amount: int, currency: str, ref: s
         ref,
         (BANK_CLEARING, amount),
         (buyer_account(customer_id), -amount),
+    )
+
+
+def resale_sale(tid: str, *, customer_id: str, price: int, currency: str, ref: str) -> Transfer:
+    """A unit delivered to its buyer: the buyer's money held for it becomes income,
+    Dr the buyer's liability / Cr income:resale (the unit's price)."""
+    _positive(price)
+    return _transfer(
+        tid,
+        currency,
+        "resale_sale",
+        ref,
+        (buyer_account(customer_id), price),
+        (RESALE_INCOME, -price),
+    )
+
+
+def cost_of_sale(tid: str, *, brand_id: str, cost: int, currency: str, ref: str) -> Transfer:
+    """A unit delivered leaves the inventory at the cost it entered it (``stocking``):
+    Dr expenses:cost-of-sales / Cr the brand's inventory."""
+    _positive(cost)
+    return _transfer(
+        tid,
+        currency,
+        "cost_of_sale",
+        ref,
+        (COST_OF_SALES, cost),
+        (inventory_account(brand_id), -cost),
+    )
+
+
+def order_refunded(tid: str, *, customer_id: str, amount: int, currency: str, ref: str) -> Transfer:
+    """A paid order with nothing to deliver: its kept deposit goes back to the payer,
+    Dr the buyer's liability / Cr the clearing account ``order_paid`` debited."""
+    _positive(amount)
+    return _transfer(
+        tid,
+        currency,
+        "order_refunded",
+        ref,
+        (buyer_account(customer_id), amount),
+        (BANK_CLEARING, -amount),
     )
 
 

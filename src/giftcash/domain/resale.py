@@ -198,6 +198,8 @@ class ReturnReason(StrEnum):
     LATE = "late"
     WRONG_AMOUNT = "wrong_amount"
     OTHER_NAME = "other_name"
+    # kept and the order paid, but its units could not be delivered (resale/delivery.py)
+    NOT_DELIVERED = "not_delivered"
 
 
 @dataclass(frozen=True, slots=True)

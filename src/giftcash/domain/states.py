@@ -165,7 +165,9 @@ ORDER_TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = {
 
 DEPOSIT_TRANSITIONS: Mapping[DepositStatus, frozenset[DepositStatus]] = {
     _D.RECEIVED: frozenset({_D.MATCHED, _D.RETURNING}),
-    _D.MATCHED: frozenset(),
+    # matched -> returning: the order was paid but nothing could be delivered (every
+    # replacement spent or out of stock): the kept deposit goes back whole, once
+    _D.MATCHED: frozenset({_D.RETURNING}),
     _D.RETURNING: frozenset({_D.RETURNED}),
     _D.RETURNED: frozenset(),
 }

@@ -29,6 +29,7 @@ from giftcash.ops import health
 from giftcash.payouts import notices, sending
 from giftcash.privacy import purge
 from giftcash.redemption import steps as redemption
+from giftcash.resale import buying, delivery
 from giftcash.resale import worker as resale
 from giftcash.resale.buyers import buyer_name
 from giftcash.review import cases
@@ -240,9 +241,15 @@ class Worker:
             self.stats.accounts_closed += closed.closed
             return closed.closed
 
-        # the returns last: what the expiry's and the close's inquiries queued goes now
+        def deliveries() -> int:
+            prices = buying.pricing_lookup(d)
+            return delivery.deliver_paid(d, self.worker_id, limit=batch, pricing_for=prices)
+
+        # the returns last: what the expiry's, the close's and the refunds' steps queued
+        # goes now
         step("resale_expire", expiry)
         step("resale_close", closing)
+        step("resale_deliver", deliveries)
         step("resale_return", returns)
         return done
 

@@ -12,6 +12,7 @@ account: one order, one account, whatever the retries."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -93,15 +94,21 @@ def _on_sale(deps: Deps) -> dict[str, Brand]:
     }
 
 
-def offers(deps: Deps) -> list[OfferView]:
+def pricing_lookup(deps: Deps) -> Callable[[str], ResalePricing | None]:
+    """The operator's prices now, by brand id: None for a brand not on sale."""
     brands = _on_sale(deps)
 
     def pricing_for(brand_id: str) -> ResalePricing | None:
         b = brands.get(brand_id)
         return None if b is None else b.resale_pricing
 
+    return pricing_for
+
+
+def offers(deps: Deps) -> list[OfferView]:
+    brands = _on_sale(deps)
     with deps.reader() as uow:
-        found = list_offers(uow, pricing_for, deps.clock.now())
+        found = list_offers(uow, pricing_lookup(deps), deps.clock.now())
     return [OfferView(o, brands[o.brand_id].name) for o in found]
 
 

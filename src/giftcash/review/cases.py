@@ -169,6 +169,26 @@ def _record(
     return case_id, case is None, len(new)
 
 
+def record_signal(
+    uow: UnitOfWork, deps: Deps, signal: CaseSignal, actor: str, now: datetime
+) -> str:
+    """One signal found outside the scan (a resold voucher found spent before delivery):
+    its evidence to the active case or a new one, audited when opened, in the caller's
+    unit of work (take it last: the audit record locks the chain head)."""
+    case_id, opened, _ = _record(uow, deps, signal, now)
+    if opened:
+        audit.record(
+            uow,
+            actor,
+            "case.open",
+            f"case:{case_id}",
+            {"kind": signal.kind.value, "subject": signal.subject, "amount": signal.amount},
+            at=now,
+            id=deps.new_id(),
+        )
+    return case_id
+
+
 def scan(
     deps: Deps,
     since: datetime | None = None,

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from giftcash.adapters.db import tables as t
 from giftcash.domain.states import Moved, UnitStatus
-from giftcash.service.ports.records import InventoryUnit
+from giftcash.service.ports.records import InventoryUnit, SealedCode
 
 _FIELDS = tuple(InventoryUnit.__dataclass_fields__)
 
@@ -76,3 +76,23 @@ class Inventory:
             select(*(getattr(c, f) for f in _FIELDS)).where(c.order_id == order_id).order_by(c.id)
         )
         return [InventoryUnit(**r._mapping) for r in rows]
+
+    def sealed(self, unit_ids: Sequence[str]) -> dict[str, SealedCode]:
+        u, i = t.inventory_units.c, t.items.c
+        if not unit_ids:
+            return {}
+        rows = self.conn.execute(
+            select(
+                u.id.label("unit_id"),
+                i.id.label("item_id"),
+                i.customer_id.label("seller_id"),
+                i.issuer,
+                i.masked_code,
+                i.code_enc,
+                i.pin_enc,
+                i.key_id,
+            )
+            .join(t.items, i.id == u.item_id)
+            .where(u.id.in_(sorted(set(unit_ids))))
+        )
+        return {r.unit_id: SealedCode(**r._mapping) for r in rows}

@@ -166,3 +166,13 @@ class Orders:
             .limit(limit)
         )
         return [OrderDeposit(**r._mapping) for r in rows]
+
+    def paid(self, limit: int) -> list[Order]:
+        c = t.orders.c
+        rows = self.conn.execute(
+            select(*(getattr(c, f) for f in _ORDER))
+            .where(c.status == OrderStatus.PAID.value)
+            .order_by(c.created_at, c.id)
+            .limit(limit)
+        )
+        return [Order(**r._mapping) for r in rows]

@@ -7,7 +7,7 @@ The domain's own records (customers, items, payouts...) are in ``domain/records.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -181,6 +181,23 @@ class InventoryUnit:
     expires_at: datetime | None
     status: str
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SealedCode:
+    """A unit's voucher as its item holds it: the code and PIN encrypted (the vault's
+    additional data is the item id, and ``<item id>:pin`` for the PIN), with what the
+    pre-delivery check and the seller's case need. Opened only for the call or the
+    buyer's reveal that needs it."""
+
+    unit_id: str
+    item_id: str
+    seller_id: str
+    issuer: str
+    masked_code: str
+    code_enc: bytes = field(repr=False)
+    pin_enc: bytes | None = field(repr=False)
+    key_id: str
 
 
 @dataclass(frozen=True, slots=True)

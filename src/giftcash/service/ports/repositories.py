@@ -50,6 +50,7 @@ from giftcash.service.ports.records import (
     PendingVerification,
     RegisteredBy,
     RowView,
+    SealedCode,
     StockLine,
     StopExposure,
     StopLink,
@@ -490,6 +491,8 @@ class InventoryRepo(Protocol):
         first is not moved and not returned; the caller reads the lost race."""
 
     def of_order(self, order_id: str) -> list[InventoryUnit]: ...
+    def sealed(self, unit_ids: Sequence[str]) -> dict[str, SealedCode]:
+        """The encrypted codes of those units (from their items), by unit id."""
 
 
 class OrdersRepo(Protocol):
@@ -535,6 +538,9 @@ class OrdersRepo(Protocol):
     ) -> bool: ...
     def returning(self, limit: int) -> list[OrderDeposit]:
         """Deposits whose return is queued, oldest first."""
+
+    def paid(self, limit: int) -> list[Order]:
+        """Orders paid and not yet delivered or refunded, oldest first."""
 
 
 class ResaleReportsRepo(Protocol):
