@@ -20,7 +20,10 @@ BOUGHT_BACK = "kyochon_coupon"  # resold in the catalogue; bought back here, so 
 
 def bought_back_catalogue() -> tuple:
     return tuple(
-        replace(b, disposition=Disposition.REDEEM) if b.id == BOUGHT_BACK else b for b in CATALOGUE
+        replace(b, disposition=Disposition.REDEEM, resale_pricing=None)
+        if b.id == BOUGHT_BACK
+        else b
+        for b in CATALOGUE
     )
 
 

@@ -351,9 +351,10 @@ def test_the_bank_failing_for_a_pass_still_returns_each_once(shop, worker, fault
     books_hold(w)
 
 
-def test_an_exact_own_name_payment_is_kept_on_the_buyer_s_liability(shop, worker):
-    """The paid order is not expired, closed or returned by the worker; the buyer's money
-    waits on ``liabilities:buyer:<id>`` (delivery is another step's) and the books hold."""
+def test_an_exact_own_name_payment_is_kept_and_the_order_delivered(shop, worker):
+    """The paid order is not expired, closed or returned by the worker: it is delivered,
+    the buyer's money moves off ``liabilities:buyer:<id>`` into the sale and the books
+    hold."""
     w, clock = shop
     stock(w)
     customer_id = buyer(w)
@@ -365,7 +366,7 @@ def test_an_exact_own_name_payment_is_kept_on_the_buyer_s_liability(shop, worker
     assert deposits(w) == {paid: ("matched", None)}
     clock.at = placed.deadline + timedelta(hours=1)
     worker.drain(timeout_s=30)
-    assert status(w, "o-1") == "paid"
+    assert status(w, "o-1") == "delivered"
     assert returned_at_bank(w) == {}
     assert account_at_bank(w, number)["status"] == "open"
     with w.engine.connect() as conn:
@@ -374,7 +375,7 @@ def test_an_exact_own_name_payment_is_kept_on_the_buyer_s_liability(shop, worker
                 t.ledger_accounts.c.path == ledger.buyer_account(customer_id)
             )
         ).one()
-    assert tuple(held) == (-28_500, "customer_liability")
+    assert tuple(held) == (0, "customer_liability")
     books_hold(w)
 
 

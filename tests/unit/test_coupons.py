@@ -55,7 +55,7 @@ def test_a_resold_brand_is_priced_and_bought_like_one_bought_back() -> None:
     # resale exists: a coupon its issuer does not buy back is stocked and sold on, and
     # its seller is paid the same price
     assert STARBUCKS.disposition is Disposition.RESELL
-    bought_back = replace(STARBUCKS, disposition=Disposition.REDEEM)
+    bought_back = replace(STARBUCKS, disposition=Disposition.REDEEM, resale_pricing=None)
     assert price(90).decline is None and price(90) == price(90, bought_back)
     d = evaluate(
         pack("KR"), ItemFacts(STARBUCKS, 4_700, "gift"), now=NOW, stage=Stage.QUOTE, payout=3_760
@@ -71,7 +71,9 @@ def test_only_its_products_and_only_product_coupons() -> None:
         cp.price_coupon(find_brand("cultureland"), "x", NOW + timedelta(days=90), NOW)
 
 
-KYOCHON_BOUGHT_BACK = replace(find_brand("kyochon_coupon"), disposition=Disposition.REDEEM)
+KYOCHON_BOUGHT_BACK = replace(
+    find_brand("kyochon_coupon"), disposition=Disposition.REDEEM, resale_pricing=None
+)
 
 
 def admitted(days: int | None, brand=KYOCHON_BOUGHT_BACK, stage=Stage.PRE_REDEEM):
