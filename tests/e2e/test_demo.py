@@ -115,9 +115,10 @@ def test_new_customer_sells_three_vouchers_and_is_paid(demo):
     assert check.returncode == 0, check.stdout + check.stderr
 
 
-def test_a_resold_voucher_is_stocked_unspent_and_paid_in_the_demo(demo):
+def test_a_resold_voucher_is_stocked_paid_sold_and_delivered_in_the_demo(demo):
     """Kyobo's gift card is resold (the catalogue's disposition): verified by the issuer's
-    inquiry, stocked, its seller paid; the issuer simulator still shows it unspent."""
+    inquiry, stocked, its seller paid; a buyer orders it, pays from their own account and
+    it is delivered; the issuer simulator still shows it unspent; the books hold."""
     _, info, _ = demo
     u = Urls(
         info["api_url"], info["issuer_url"], info["bank_url"], info["sms_url"], info["identity_url"]
@@ -133,6 +134,44 @@ def test_a_resold_voucher_is_stocked_unspent_and_paid_in_the_demo(demo):
     assert voucher["code"][-4:] not in {r["masked_code"][-4:] for r in redemptions["redemptions"]}
     paid_to_me = [t for t in transfers["transfers"] if t["account_num"] == "3333012345679"]
     assert [t["amount"] for t in paid_to_me if t["amount"] > 1] == [9_000]
+
+    # the demo customer (verified: 김지원) buys it: a stranger's deposit goes back whole,
+    # once; their own is kept and the card delivered, still unspent at the issuer
+    token = httpx.post(f"{u.api}/v1/tokens", json=info["customer"]).json()["access_token"]
+    buyer = {"Authorization": f"Bearer {token}"}
+    offers = httpx.get(f"{u.api}/v1/offers").json()["data"]
+    assert [(o["brand_id"], o["face_value"], o["price"], o["in_stock"]) for o in offers] == [
+        ("kyobo_gift", 10_000, 9_500, 1)
+    ]
+    order = httpx.post(
+        f"{u.api}/v1/orders",
+        headers={**buyer, "Idempotency-Key": "buy-the-kyobo-card"},
+        json={"brand_id": "kyobo_gift", "face_value": 10_000, "quantity": 1},
+    ).json()
+    assert (order["status"], order["amount"]) == ("awaiting_payment", 9_500), order
+    account = order["virtual_account"]["account_number"]
+    for payer in ("홍길동", "김지원"):
+        r = httpx.post(
+            f"{u.bank}/sim/virtual-accounts/{account}/deposits",
+            json={"payer_name": payer, "payer_bank_code": "088",
+                  "payer_account": "110222333444", "amount": 9_500},
+        )  # fmt: skip
+        assert r.status_code in (200, 201), r.text
+    deadline = time.monotonic() + 30
+    while True:
+        shown = httpx.get(f"{u.api}/v1/orders/{order['id']}", headers=buyer).json()
+        returns = httpx.get(f"{u.bank}/sim/returns").json()["returns"]
+        if shown["status"] == "delivered" and returns:
+            break
+        assert time.monotonic() < deadline, (shown, returns)
+        time.sleep(0.2)
+    assert sorted((d["state"], d["return_reason"]) for d in shown["deposits"]) == [
+        ("matched", None),
+        ("returned", "other_name"),
+    ]
+    assert [(r["amount"], r["status"]) for r in returns] == [(9_500, "returned")]
+    shown = httpx.get(f"{u.issuer}/sim/vouchers/{voucher['voucher_id']}").json()
+    assert shown["status"] == "active" and shown["balance"] == 10_000, shown
     env = {
         **os.environ,
         "GIFTCASH_DATABASE_URL": info["database_url"],

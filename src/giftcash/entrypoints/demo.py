@@ -161,7 +161,8 @@ def start(
         "issuer": ServerThread(
             create_issuer_app(data_dir / "sim-issuer"), host, sim_ports.issuer, "issuer-sim"
         ),
-        "bank": ServerThread(bank_app, host, sim_ports.bank, "bank-sim"),
+        # its lifespan runs the loop that sends the deposit notifications
+        "bank": ServerThread(bank_app, host, sim_ports.bank, "bank-sim", lifespan=True),
         "sms": ServerThread(create_sms_app(data_dir / "sim-sms"), host, sim_ports.sms, "sms-sim"),
         "identity": ServerThread(
             create_identity_app(data_dir / "sim-identity"),

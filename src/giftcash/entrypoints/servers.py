@@ -27,11 +27,21 @@ def port_is_free(host: str, port: int) -> bool:
 
 
 class ServerThread:
-    """A uvicorn server on its own thread; signals stay with the main thread."""
+    """A uvicorn server on its own thread; signals stay with the main thread.
 
-    def __init__(self, app: FastAPI, host: str, port: int, name: str) -> None:
+    ``lifespan``: run the app's startup and shutdown (a simulator's background loop, such
+    as the bank's deposit notifications); off by default."""
+
+    def __init__(
+        self, app: FastAPI, host: str, port: int, name: str, *, lifespan: bool = False
+    ) -> None:
         config = uvicorn.Config(
-            app, host=host, port=port, log_level="warning", access_log=False, lifespan="off"
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            lifespan="on" if lifespan else "off",
         )
         self.server = uvicorn.Server(config)
         self.url = f"http://{host}:{port}"
