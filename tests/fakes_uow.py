@@ -49,6 +49,7 @@ from giftcash.service.ports.privacy import AccessEntry
 from giftcash.service.ports.records import (
     AuditRecord,
     Block,
+    BrandMargin,
     ConsentGiven,
     DueDiligence,
     HeldSale,
@@ -1182,6 +1183,22 @@ class FakeResaleReports(_Repo, ports.ResaleReportsRepo):
         found.sort(key=lambda d: d.id)
         found.sort(key=lambda d: d.created_at, reverse=True)
         return found[:limit]
+
+    def margins(self) -> list[BrandMargin]:
+        sold = [o for o in self.db.orders.values() if o.status == "delivered"]
+        margins = []
+        for brand in sorted({o.brand_id for o in sold}):
+            ids = {o.id for o in sold if o.brand_id == brand}
+            units = [
+                u
+                for u in self.db.inventory.values()
+                if self.db.unit_orders.get(u.id) in ids and u.status != "withdrawn"
+            ]
+            revenue = sum(o.amount for o in sold if o.id in ids)
+            margins.append(
+                BrandMargin(brand, len(ids), len(units), revenue, sum(u.cost for u in units))
+            )
+        return margins
 
 
 class FakeUnitOfWork:

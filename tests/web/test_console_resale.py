@@ -12,7 +12,7 @@ from test_console_pages import Console
 
 from giftcash.adapters.db import tables as t
 from giftcash.adapters.db.app_uow import AppUnitOfWork
-from giftcash.domain.states import DepositStatus, UnitStatus, transition
+from giftcash.domain.states import DepositStatus, OrderStatus, UnitStatus, transition
 from giftcash.resale import overview
 from giftcash.service.ports.records import OrderDeposit
 from resale_seed import NOW, order, seed
@@ -102,3 +102,45 @@ def test_the_overview_service_reads_through_the_reader(console: Console, engine)
     stock_and_sell(engine)
     view = overview.overview(console.site.deps)
     assert (view.units, view.cost) == (4, 36_000)
+
+
+def deliver_one(engine) -> None:
+    """Order o-02 delivered with u-3 (cost 9,000, sold for 9,500); u-0 was reserved for
+    it first and withdrawn (found spent before delivery), so it is not the order's cost."""
+    seed(engine, 4)
+    with AppUnitOfWork(engine) as uow:
+        uow.orders.add(order(2), NOW)
+        reserve = [transition(u, UnitStatus.STOCKED, UnitStatus.RESERVED) for u in ("u-0", "u-3")]
+        assert sorted(uow.inventory.apply(reserve, "o-02", NOW)) == ["u-0", "u-3"]
+        moves = [
+            transition("u-0", UnitStatus.RESERVED, UnitStatus.WITHDRAWN),
+            transition("u-3", UnitStatus.RESERVED, UnitStatus.DELIVERED),
+        ]
+        assert sorted(uow.inventory.apply(moves, "o-02", NOW)) == ["u-0", "u-3"]
+        for move in (
+            transition("o-02", OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID),
+            transition("o-02", OrderStatus.PAID, OrderStatus.DELIVERED),
+        ):
+            assert uow.orders.apply(move, NOW)
+        uow.commit()
+
+
+def test_the_margin_by_brand_counts_delivered_units_only(engine):
+    deliver_one(engine)
+    with AppUnitOfWork(engine, read_only=True) as uow:
+        margins = uow.resale_reports.margins()
+    assert [(m.brand_id, m.orders, m.units, m.revenue, m.cost) for m in margins] == [
+        ("kyobo_gift", 1, 1, 9_500, 9_000)
+    ]
+    assert (margins[0].margin, margins[0].margin_bps) == (500, 526)
+
+
+def test_the_page_shows_the_margin_in_korean_and_english(console: Console, engine):
+    deliver_one(engine)
+    finance = console.operator("op.finance", "finance")
+    text = finance.get("/admin/resale").text
+    assert 'data-margin-brand="kyobo_gift" data-margin="500"' in text
+    assert "브랜드별 마진" in text and "5.26%" in text
+    finance.cookies.set("gc_lang", "en")
+    english = finance.get("/admin/resale").text
+    assert "Margin by brand" in english and "₩500" in english

@@ -1,6 +1,7 @@
 """The console's view of resale (finance and admin): inventory by brand, face value and
 state with its ageing (what expires within 30 and 90 days, how long the oldest has been
-held), orders by state, and the deposits not kept with why. Read-only; no code, PIN or
+held), orders by state, the deposits not kept with why, and the margin by brand (delivered
+orders' amounts against their units' cost). Read-only; no code, PIN or
 payer's name is in it (a payer's name is personal data the console would have to log)."""
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from giftcash.service.deps import Deps
-from giftcash.service.ports.records import OrderDeposit, OrderTally, StockLine
+from giftcash.service.ports.records import BrandMargin, OrderDeposit, OrderTally, StockLine
 
 NOT_KEPT_SHOWN = 50
 
@@ -18,6 +19,7 @@ class ResaleOverview:
     stock: list[StockLine]
     orders: list[OrderTally]
     not_kept: list[OrderDeposit]
+    margins: list[BrandMargin]
 
     @property
     def units(self) -> int:
@@ -32,4 +34,4 @@ def overview(deps: Deps, limit: int = NOT_KEPT_SHOWN) -> ResaleOverview:
     now = deps.clock.now()
     with deps.reader() as uow:
         r = uow.resale_reports
-        return ResaleOverview(r.stock(now), r.order_tallies(), r.not_kept(limit))
+        return ResaleOverview(r.stock(now), r.order_tallies(), r.not_kept(limit), r.margins())

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, case, func, select
 
 from giftcash.adapters.db import tables as t
-from giftcash.domain.states import DepositStatus, UnitStatus
-from giftcash.service.ports.records import OrderDeposit, OrderTally, StockLine
+from giftcash.domain.states import DepositStatus, OrderStatus, UnitStatus
+from giftcash.service.ports.records import BrandMargin, OrderDeposit, OrderTally, StockLine
 
 _HELD = (UnitStatus.STOCKED.value, UnitStatus.RESERVED.value)
 _NOT_KEPT = (DepositStatus.RETURNING.value, DepositStatus.RETURNED.value)
@@ -76,3 +76,30 @@ class ResaleReports:
             .limit(limit)
         ).all()
         return [OrderDeposit(**r._mapping) for r in rows]
+
+    def margins(self) -> list[BrandMargin]:
+        o, u = t.orders.c, t.inventory_units.c
+        delivered = o.status == OrderStatus.DELIVERED.value
+        sales = self.conn.execute(
+            select(o.brand_id, func.count().label("n"), func.sum(o.amount).label("revenue"))
+            .where(delivered)
+            .group_by(o.brand_id)
+        ).all()
+        costs = {
+            r.brand_id: (int(r.units), int(r.cost))
+            for r in self.conn.execute(
+                select(
+                    o.brand_id,
+                    func.count(u.id).label("units"),
+                    func.sum(u.cost).label("cost"),
+                )
+                .join(t.inventory_units, u.order_id == o.id)
+                .where(delivered, u.status != UnitStatus.WITHDRAWN.value)
+                .group_by(o.brand_id)
+            )
+        }
+        margins = []
+        for r in sorted(sales, key=lambda r: r.brand_id):
+            units, cost = costs.get(r.brand_id, (0, 0))
+            margins.append(BrandMargin(r.brand_id, int(r.n), units, int(r.revenue), cost))
+        return margins

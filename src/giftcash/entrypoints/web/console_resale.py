@@ -28,6 +28,7 @@ RETURN_REASONS = {
     "wrong_amount": N_("Not the exact amount"),
     "late": N_("After the deadline"),
     "second_deposit": N_("A second deposit"),
+    "not_delivered": N_("Nothing could be delivered (refunded)"),
 }
 
 

@@ -257,6 +257,28 @@ class StockLine:
 
 
 @dataclass(frozen=True, slots=True)
+class BrandMargin:
+    """What one brand's delivered orders brought in (their amounts) against what their
+    units cost (what their sellers are paid), for the console's margin by brand. A unit
+    withdrawn before delivery (found spent) is not counted: the order's replacement is."""
+
+    brand_id: str
+    orders: int
+    units: int
+    revenue: int  # won
+    cost: int  # won
+
+    @property
+    def margin(self) -> int:
+        return self.revenue - self.cost
+
+    @property
+    def margin_bps(self) -> int | None:
+        """The margin as a share of the sales in basis points (rounded down)."""
+        return None if self.revenue <= 0 else self.margin * 10_000 // self.revenue
+
+
+@dataclass(frozen=True, slots=True)
 class OrderTally:
     status: str
     orders: int

@@ -28,6 +28,7 @@ from giftcash.domain.states import (
 from giftcash.service.ports.records import (
     AuditRecord,
     Block,
+    BrandMargin,
     Challenge,
     ConsentGiven,
     DueDiligence,
@@ -554,6 +555,9 @@ class ResaleReportsRepo(Protocol):
 
     def not_kept(self, limit: int) -> list[OrderDeposit]:
         """Deposits being returned or returned, newest first."""
+
+    def margins(self) -> list[BrandMargin]:
+        """Delivered orders by brand: their amounts and their delivered units' cost."""
 
 
 class WorkersRepo(Protocol):
