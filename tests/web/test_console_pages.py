@@ -17,6 +17,7 @@ from websupport import Site
 
 from giftcash.adapters.db import tables as t
 from giftcash.catalogue import live as catalogue
+from giftcash.domain.resale import ExpiryBand, ResalePricing
 from giftcash.entrypoints.web import console_routers
 from giftcash.entrypoints.worker import Worker
 from giftcash.identity import operators
@@ -79,6 +80,7 @@ POSTS = {
     "/admin/customers/{customer_id}/notes": "customers",
     "/admin/customers/{customer_id}/require-edd": "customers",
     "/admin/brands/{brand_id}": "brands",
+    "/admin/brands/{brand_id}/resale-pricing": "brands",
     "/admin/issuers/{issuer}": "brands",
     "/admin/payouts/{payout_id}/inquire": "payouts",
     "/admin/payouts/{payout_id}/retry": "payouts",
@@ -465,6 +467,53 @@ def test_a_resold_brand_s_payout_hold_is_set_in_hours_and_audited(console: Conso
     # a redeemed brand's form carries no hold, and none is set on it
     r = post(client, "/admin/brands/cultureland", {**form, "resell_hold_h": "5"}, "/admin/brands")
     assert r.headers["location"].endswith("saved=unchanged")
+
+
+def test_a_resold_brand_s_prices_for_buyers_are_set_and_audited(console: Console):
+    site = console.site
+    client = console.operator("adm", "admin")
+    page = client.get("/admin/brands").text
+    # Kyobo's default: 5% off from 30 days left, 7.5% from 7, not sold under 7
+    row = page[page.index('data-prices="kyobo_gift"') :].split("</tr>")[0]
+    assert (
+        'name="band_days_1" form="prices-kyobo_gift" inputmode="numeric" maxlength="5" value="30"'
+        in row
+    )
+    assert 'value="7.5"' in row and "재판매 가격" in page
+    assert 'data-prices="cultureland"' not in page  # redeemed at the issuer: never sold
+    form = {"min_days_left": "10", "band_days_1": "10", "band_pct_1": "10"}
+    form |= {"band_days_2": "60", "band_pct_2": "3", "band_days_3": "30", "band_pct_3": "6.5"}
+    r = post(client, "/admin/brands/kyobo_gift/resale-pricing", form, "/admin/brands")
+    assert r.status_code == 303 and "saved=prices" in r.headers["location"]
+    pricing = catalogue.live_catalogue(site.deps).brands["kyobo_gift"].resale_pricing
+    assert pricing == ResalePricing(
+        10, (ExpiryBand(10, 1_000), ExpiryBand(30, 650), ExpiryBand(60, 300))
+    )
+    (audited,) = audit_actions(site, "brand.update")
+    assert audited.detail["changes"]["resale_pricing"]["min_days_left"] == 10
+    assert audited.actor == "operator:adm"
+    refused = [
+        {**form, "band_pct_1": "2"},  # nearer expiry but cheaper off: refused
+        {**form, "band_pct_2": ""},  # a band without its discount
+        {**form, "band_pct_1": "100"},
+        {**form, "min_days_left": "5"},  # sold from 5 days, but no band starts under 10
+        {**form, "min_days_left": "ten"},
+    ]
+    for bad in refused:
+        r = post(client, "/admin/brands/kyobo_gift/resale-pricing", bad, "/admin/brands")
+        assert r.status_code == 422 and "재판매 가격을 저장할 수 없습니다" in r.text, bad
+    assert catalogue.live_catalogue(site.deps).brands["kyobo_gift"].resale_pricing == pricing
+    # what the service refused is audited as refused; what the form refused never got there
+    outcomes = [a.detail.get("outcome") for a in audit_actions(site, "brand.update")]
+    assert outcomes == ["done", "refused", "refused"]
+    r = post(client, "/admin/brands/cultureland/resale-pricing", form, "/admin/brands")
+    assert r.status_code == 422
+    # all empty: the catalogue's default again
+    empty = {k: "" for k in form}
+    r = post(client, "/admin/brands/kyobo_gift/resale-pricing", empty, "/admin/brands")
+    assert r.status_code == 303
+    brand = catalogue.live_catalogue(site.deps).brands["kyobo_gift"]
+    assert brand.resale_pricing == ResalePricing(7, (ExpiryBand(7, 750), ExpiryBand(30, 500)))
 
 
 def test_the_issuer_kill_switch_asks_for_confirmation(console: Console):

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from giftcash.catalogue import live as catalogue
 from giftcash.catalogue import overrides
 from giftcash.domain.brands import MAX_RESELL_HOLD_S, Disposition
+from giftcash.domain.resale import BPS, InvalidResalePricing
 from giftcash.entrypoints.web import form_tokens
 from giftcash.entrypoints.web.console_pages import (
     OPERATOR,
@@ -73,6 +74,62 @@ def parse_hold_h(text: str) -> int | None:
     return int(digits) * 3600
 
 
+PRICE_BANDS = 3  # the console's rows of bands; the API takes up to 20
+
+
+def _whole_days(text: str, what: str) -> int:
+    digits = text.strip().removesuffix("일").removesuffix("days").strip()
+    if not digits.isascii() or not digits.isdigit() or len(digits) > 5:
+        raise InvalidResalePricing(f"{what} is a whole number of days", field=what)
+    return int(digits)
+
+
+def _discount_bps(text: str) -> int:
+    """A discount off face value in percent ("5", "7.5") as basis points, 0 to under 100."""
+    text = text.strip().removesuffix("%").strip()
+    try:
+        bps = Decimal(text) * 100
+    except InvalidOperation:
+        bps = Decimal(-1)
+    if bps != bps.to_integral_value() or not 0 <= bps < BPS:
+        raise InvalidResalePricing("a discount is 0 to under 100 percent", field="discount_bps")
+    return int(bps)
+
+
+def parse_pricing_form(request: Request) -> dict[str, Any] | None:
+    """The resale prices form as the wire form ``parse_pricing`` checks: the least days
+    left and up to three bands of (from days left, discount %), in any order (sorted here,
+    longest first). Everything empty: the brand's default."""
+    least = field(request, "min_days_left", 8).strip()
+    bands: list[tuple[int, int]] = []
+    for n in range(1, PRICE_BANDS + 1):
+        days, pct = field(request, f"band_days_{n}", 8), field(request, f"band_pct_{n}", 8)
+        if not days.strip() and not pct.strip():
+            continue
+        if not days.strip() or not pct.strip():
+            raise InvalidResalePricing(
+                "each band has its days left and its discount", field="bands"
+            )
+        bands.append((_whole_days(days, "bands"), _discount_bps(pct)))
+    if not least and not bands:
+        return None
+    if not bands:
+        raise InvalidResalePricing("give at least one band", field="bands")
+    bands.sort(reverse=True)
+    return {
+        "min_days_left": _whole_days(least, "min_days_left"),
+        "bands": [{"min_days_left": d, "discount_bps": b} for d, b in bands],
+    }
+
+
+def band_rows(s: overrides.BrandSetting) -> list[tuple[str, str]]:
+    """The form's band rows for a resold brand: its bands longest first, then empty rows."""
+    pricing = s.brand.resale_pricing
+    shown = [] if pricing is None else list(reversed(pricing.bands))[:PRICE_BANDS]
+    rows = [(str(b.min_days_left), rate_text(b.discount_bps)) for b in shown]
+    return rows + [("", "")] * (PRICE_BANDS - len(rows))
+
+
 @brands.get("/brands")
 @console_errors
 def brands_page(request: Request) -> Response:
@@ -85,6 +142,7 @@ def brands_page(request: Request) -> Response:
         "issuers": overrides.list_issuers(deps),
         "saved": request.query_params.get("saved", "")[:80],
         "rate_text": rate_text,
+        "band_rows": band_rows,
         "RESELL": Disposition.RESELL,
     }
     return render_console(request, "console/brands.html", context)
@@ -126,6 +184,23 @@ def update_brand(request: Request, brand_id: str) -> Response:
             overrides.patch_brand(deps, op, brand_id, changes)
         saved = f"brand:{brand_id}" if changes else "unchanged"
         return {"location": "/admin/brands?" + urlencode({"saved": saved})}
+
+    answer = form_tokens.run(request, OPERATOR, f"operator:{op.id}", work)
+    return redirect(request, answer["location"])
+
+
+@brands.post("/brands/{brand_id}/resale-pricing")
+@console_errors
+def update_resale_pricing(request: Request, brand_id: str) -> Response:
+    """A resold brand's prices for buyers (audited with the value before, like every
+    brand change); empty fields restore the catalogue's default."""
+    op = allow(request, "brands")
+    brand_id = brand_id[:64]
+    pricing = parse_pricing_form(request)
+
+    def work(deps: Deps) -> dict[str, str]:
+        overrides.patch_brand(deps, op, brand_id, {"resale_pricing": pricing})
+        return {"location": "/admin/brands?" + urlencode({"saved": f"prices:{brand_id}"})}
 
     answer = form_tokens.run(request, OPERATOR, f"operator:{op.id}", work)
     return redirect(request, answer["location"])

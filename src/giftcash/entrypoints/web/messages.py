@@ -236,6 +236,12 @@ ERRORS = {
         "type the number on the sell form."
     ),
     "malformed_multipart": N_("The pictures could not be received. Please try again."),
+    # the console's resale prices (domain/resale.py parse_pricing)
+    "invalid_resale_pricing": N_(
+        "These resale prices cannot be saved: each band needs whole days left and a discount"
+        " under 100%%, a band nearer expiry at least the discount of a longer one, and one"
+        " band must start at or under the days below which nothing is sold."
+    ),
 }
 
 FIELD_ERRORS = {
