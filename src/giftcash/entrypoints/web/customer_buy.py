@@ -28,6 +28,7 @@ from giftcash.entrypoints.web.pages import (
 )
 from giftcash.entrypoints.web.security import CUSTOMER, deps_of
 from giftcash.resale import buying, delivery
+from giftcash.resale.offers import Offer
 from giftcash.resale.orders import PAYMENT_WINDOW
 from giftcash.service.deps import Deps
 
@@ -70,6 +71,8 @@ def _order_page(
     deps = deps_of(request)
     view = buying.offer_for(deps, brand_id, face_value)
     offer = view.offer if view else None
+    if token is not None:  # the order waits for its account: its own terms, sent again
+        offer = _reserved_terms(deps, customer_id, token) or offer
     most = min(offer.in_stock, MAX_QUANTITY) if offer else 0
     context = {
         "offer": offer,
@@ -85,6 +88,17 @@ def _order_page(
         "payment_minutes": int(PAYMENT_WINDOW.total_seconds()) // 60,
     }
     return render(request, "customer/buy_order.html", context, status=status)
+
+
+def _reserved_terms(deps: Deps, customer_id: str, token: str) -> Offer | None:
+    """The terms of the order a form's token reserved (its units no longer on offer)."""
+    try:
+        o = buying.get_order(deps, customer_id, buying.order_id_for(customer_id, token)).order
+    except DomainError:
+        return None
+    price = o.amount // o.quantity
+    off_bps = (o.face_value - price) * 10_000 // o.face_value  # for display; floor: never more
+    return Offer(o.brand_id, o.currency, o.face_value, price, o.quantity, off_bps)
 
 
 @router.get("/buy/offer/{brand_id}/{face_value}")
@@ -106,7 +120,8 @@ def place_order(request: Request, brand_id: str, face_value: int) -> Response:
     shown = parse_amount(field(request, "unit_price", 12))
     token = field(request, form_tokens.FIELD, form_tokens.MAX_TOKEN_CHARS)
     view = buying.offer_for(deps, brand_id, face_value)
-    if view is not None and shown is not None and view.offer.price != shown:
+    resumed = bool(token) and _reserved_terms(deps, customer_id, token) is not None
+    if not resumed and view is not None and shown is not None and view.offer.price != shown:
         return _order_page(
             request, customer_id, brand_id, face_value, status=409, quantity=quantity, changed=True
         )
