@@ -350,3 +350,18 @@ def test_wrong_passwords_lock_the_codes_as_they_lock_sign_in(shop: Shop):
     locked = shop.client.post(reveal, data={"csrf_token": csrf, "password": PASSWORD})
     assert locked.status_code == 429 and "Too many wrong passwords" in locked.text
     assert not any(code in locked.text for code in shop.codes)
+
+
+def test_a_price_changed_since_the_page_is_shown_again_not_charged(shop: Shop):
+    shop.stock(1)
+    shop.buyer("010-7100-0012")
+    shop.client.cookies.set("gc_lang", "ko")
+    page = shop.confirmation().text
+    older = page.replace(f'name="unit_price" value="{PRICE}"', 'name="unit_price" value="9000"')
+    r = shop.place(older)
+    assert r.status_code == 409 and "가격이 바뀌었습니다" in r.text
+    assert 'name="unit_price" value="9500"' in place_form(r.text)  # the new price to agree to
+    none = shop.place(page.replace('name="quantity" value="1"', 'name="quantity" value="0"'))
+    assert none.status_code == 422 and "구매할 수량을 고르세요" in none.text
+    assert shop.orders() == 0
+    assert "판매하지 않습니다" in shop.client.get("/buy/offer/kyobo_gift/abc").text

@@ -15,6 +15,7 @@ from giftcash.domain.brands import Brand
 from giftcash.domain.errors import DomainError
 from giftcash.entrypoints.web import form_tokens, messages
 from giftcash.entrypoints.web.customer_prices import parse_amount
+from giftcash.entrypoints.web.i18n import N_
 from giftcash.entrypoints.web.pages import (
     client_address,
     field,
@@ -35,6 +36,7 @@ from giftcash.service.deps import Deps
 router = APIRouter(route_class=route_class(CUSTOMER), include_in_schema=False)
 
 MAX_QUANTITY = 20  # as the API's (schemas_orders.MAX_QUANTITY)
+QUANTITY_ERROR = N_("Choose how many vouchers to buy.")
 PAGE_SIZE = 20
 
 
@@ -102,19 +104,23 @@ def _reserved_terms(deps: Deps, customer_id: str, token: str) -> Offer | None:
 
 
 @router.get("/buy/offer/{brand_id}/{face_value}")
-def order_page(request: Request, brand_id: str, face_value: int) -> Response:
+def order_page(request: Request, brand_id: str, face_value: str) -> Response:
     customer_id = require(request)
     quantity = parse_amount(request.query_params.get("quantity", "")[:3]) or 1
-    return _order_page(request, customer_id, brand_id[:64], face_value, quantity=quantity)
+    face = parse_amount(face_value[:12]) or 0  # a face value not on sale: said so
+    return _order_page(request, customer_id, brand_id[:64], face, quantity=quantity)
 
 
 @router.post("/buy/offer/{brand_id}/{face_value}")
-def place_order(request: Request, brand_id: str, face_value: int) -> Response:
+def place_order(request: Request, brand_id: str, face_value: str) -> Response:
     """The order at the price the page showed: a price changed since is shown again to
     agree to, never charged silently. The form's token keys the order (sent twice: one
     order, and both answers lead to it)."""
     customer_id = require(request)
-    brand_id = brand_id[:64]
+    return _place(request, customer_id, brand_id[:64], parse_amount(face_value[:12]) or 0)
+
+
+def _place(request: Request, customer_id: str, brand_id: str, face_value: int) -> Response:
     deps = deps_of(request)
     quantity = parse_amount(field(request, "quantity", 3)) or 0
     shown = parse_amount(field(request, "unit_price", 12))
@@ -126,7 +132,7 @@ def place_order(request: Request, brand_id: str, face_value: int) -> Response:
             request, customer_id, brand_id, face_value, status=409, quantity=quantity, changed=True
         )
     if not 1 <= quantity <= MAX_QUANTITY:
-        error = tr_of(request)("Choose how many vouchers to buy.")
+        error = tr_of(request)(QUANTITY_ERROR)
         return _order_page(request, customer_id, brand_id, face_value, status=422, error=error)
     key = token or deps.new_id()  # a hand-made form without a token: an order of its own
 
