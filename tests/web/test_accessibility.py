@@ -71,7 +71,7 @@ def test_no_serious_violation_on_any_customer_page(demo, page, lang):
         page.wait_for_load_state("networkidle")
         found[name] = violations(page)
 
-    for path in ["/", "/quote", "/signup", "/signin"]:
+    for path in ["/", "/quote", "/signup", "/signin", "/buy"]:
         page.goto(base + path)
         check(path)
     page.goto(base + "/signup")
@@ -105,7 +105,7 @@ def test_no_serious_violation_on_any_customer_page(demo, page, lang):
     page.wait_for_url(re.compile(r"/payouts/[^/]+$"))
     check("receipt")
     shot(page, f"{lang}-a11y-receipt")
-    for path in ["/history", "/accounts"]:
+    for path in ["/history", "/accounts", "/buy/orders"]:
         page.goto(base + path)
         check(path)
     serious = {name: v for name, v in found.items() if v}

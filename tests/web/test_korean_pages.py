@@ -137,7 +137,7 @@ def sales_in_every_end_state(site: Site, engine) -> dict[str, str]:
 
 def test_every_customer_page_in_korean_has_no_english_sentence(site: Site, engine, missing):
     site.client.cookies.set("gc_lang", "ko")
-    signed_out = ["/", "/quote", "/signup", "/signin"]
+    signed_out = ["/", "/quote", "/signup", "/signin", "/buy"]
     seen = {path: site.client.get(path).text for path in signed_out}
     seen["verify_phone"] = site.post(
         "/signup",
@@ -151,7 +151,7 @@ def test_every_customer_page_in_korean_has_no_english_sentence(site: Site, engin
         statuses = re.findall(r'data-status="(\w+)"', seen[state])
         assert statuses == [EXPECTED[state]], (state, statuses)
     assert "확인 완료 · 입금 대기" in seen["stocked"]  # verified, not redeemed; paid later
-    for path in ["/sell", "/accounts", "/history"]:
+    for path in ["/sell", "/accounts", "/history", "/buy/orders"]:
         seen[path] = site.client.get(path).text
     receipts = re.findall(r'href="(/payouts/[^"]+)"', seen["/history"])
     assert receipts, "a paid sale has a receipt"

@@ -152,7 +152,7 @@ def test_the_preview_shows_each_fee_payout_and_total_in_won(site: Site):
 
 def test_every_customer_page_carries_the_business_details(site: Site):
     site.sign_up()
-    for path in ("/", "/quote", "/sell", "/history", "/accounts"):
+    for path in ("/", "/quote", "/sell", "/history", "/accounts", "/buy", "/buy/orders"):
         html = site.client.get(path).text
         assert "사업자등록번호" in html and "통신판매업 신고번호" in html, path
         assert "고객센터" in html and "1588-0000" in html, path

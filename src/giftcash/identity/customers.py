@@ -336,6 +336,25 @@ def issue_token(deps: Deps, *, phone: str, password: str, device_key: str | None
     return token
 
 
+def check_password(
+    deps: Deps, customer_id: str, password: str, *, device_key: str | None = None
+) -> None:
+    """The signed-in customer's password typed again (before what a session alone must not
+    open: a delivered order's codes). Wrong answers count as sign-in failures and the
+    sign-in's lock applies, so a stolen session cannot guess without bound."""
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        customer = uow.customers.get(customer_id)
+        if customer is None or customer.status != "active":
+            raise errors.Unauthorized("unknown customer")
+        pkey = verification.person_key(uow, customer.id) or bounds.phone_key(deps, customer.phone)
+        _refuse_while_locked(uow, deps, BAD_LOGIN, pkey, device_key, now)
+        if not deps.passwords.verify(customer.password_hash, password):
+            _count_failure(uow, deps, BAD_LOGIN, customer, pkey, device_key, now)
+            uow.commit()
+            raise errors.InvalidCredentials("the password is wrong", field="password")
+
+
 def authenticate(deps: Deps, token: str, subject_type: str = "customer") -> str:
     now = deps.clock.now()
     with deps.reader() as uow:

@@ -112,6 +112,21 @@ def offers(deps: Deps) -> list[OfferView]:
     return [OfferView(o, brands[o.brand_id].name) for o in found]
 
 
+def offer_for(deps: Deps, brand_id: str, face_value: int) -> OfferView | None:
+    """The offer an order of this brand and face value is priced at: the dearest on offer
+    (its units the longest before expiry), as ``reserve`` prices an order."""
+    found = (
+        v for v in offers(deps) if (v.offer.brand_id, v.offer.face_value) == (brand_id, face_value)
+    )
+    return next(found, None)
+
+
+def identity_verified(deps: Deps, customer_id: str) -> bool:
+    """Whether the customer may buy at all (``IdentityRequired`` otherwise)."""
+    with deps.reader() as uow:
+        return verified_name(uow, deps, customer_id) is not None
+
+
 # -- orders ---------------------------------------------------------------------------------
 
 

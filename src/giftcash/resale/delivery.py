@@ -23,6 +23,7 @@ from giftcash.domain import ledger
 from giftcash.domain.aml import CaseKind, CaseSignal, Evidence
 from giftcash.domain.resale import ReturnReason, days_left, offer_price_won
 from giftcash.domain.states import DepositStatus, OrderStatus, UnitStatus, transition
+from giftcash.identity import customers
 from giftcash.resale.deposits import return_key
 from giftcash.resale.offers import PricingFor
 from giftcash.review import cases
@@ -303,3 +304,18 @@ def delivered_codes(deps: Deps, customer_id: str, order_id: str) -> list[Deliver
         pin = deps.vault.decrypt(s.pin_enc, s.key_id, s.item_id + ":pin") if s.pin_enc else None
         out.append(DeliveredCode(u.id, u.brand_id, u.face_value, u.expires_at, code, pin))
     return out
+
+
+def reveal_codes(
+    deps: Deps, customer_id: str, order_id: str, password: str, *, device_key: str | None = None
+) -> list[DeliveredCode]:
+    """The codes of the buyer's delivered order once the buyer typed their password again
+    (a session left open is not enough to read bearer value): another's order is not
+    found before any password is looked at; a wrong password counts as a failed sign-in
+    (``invalid_credentials``, then ``too_many_attempts``) and opens nothing."""
+    with deps.reader() as uow:
+        order = uow.orders.get(order_id)
+    if order is None or order.customer_id != customer_id:
+        raise OrderNotFound("no such order")
+    customers.check_password(deps, customer_id, password, device_key=device_key)
+    return delivered_codes(deps, customer_id, order_id)

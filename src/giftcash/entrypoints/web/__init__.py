@@ -17,6 +17,7 @@ def customer_routers() -> list[APIRouter]:
     from giftcash.entrypoints.web import (
         customer_accounts,
         customer_auth,
+        customer_buy,
         customer_consents,
         customer_history,
         customer_notices,
@@ -38,6 +39,7 @@ def customer_routers() -> list[APIRouter]:
         customer_scan.router,  # before customer_sell: /sell/scan is its own page
         customer_sell.router,
         customer_history.router,
+        customer_buy.router,
     ]
 
 

@@ -242,6 +242,64 @@ ERRORS = {
         " under 100%%, a band nearer expiry at least the discount of a longer one, and one"
         " band must start at or under the days below which nothing is sold."
     ),
+    # buying (resale/buying.py, resale/orders.py)
+    "out_of_stock": N_(
+        "Not enough of these vouchers are left: someone else ordered them first. Nothing was "
+        "ordered and nothing is charged. Choose a smaller quantity or another voucher."
+    ),
+    "not_for_sale": N_("This voucher is not on sale now. Nothing was ordered."),
+    "identity_required": N_(
+        "Buying needs identity verification (본인인증) first: a deposit is kept only from "
+        "an account in your verified name."
+    ),
+    "virtual_account_pending": N_(
+        "Your vouchers are held for you, but the bank has not issued the account to pay "
+        "into yet. Press the button again in a moment: it finishes this same order."
+    ),
+    "resale_unavailable": N_("Buying is not available right now. Please try again later."),
+    "order_not_found": N_("We could not find that order."),
+    "order_expired": N_(
+        "This order expired before the bank issued its account. Nothing is charged; order again."
+    ),
+}
+
+# A buyer's limit (resale/buyers.py), by the refusal's ``code`` (domain/resale.py).
+BUYER_LIMITS = {
+    "buyer_daily_limit": N_(
+        "This order would take you over today's buying limit. Nothing was ordered: choose "
+        "a smaller quantity, or order tomorrow."
+    ),
+    "buyer_monthly_limit": N_(
+        "This order would take you over this month's buying limit. Nothing was ordered: "
+        "choose a smaller quantity."
+    ),
+}
+
+ORDER_STATUS = {
+    "awaiting_payment": N_("Waiting for your transfer"),
+    "paid": N_("Paid, checking the vouchers"),
+    "delivered": N_("Delivered"),
+    "expired": N_("Expired unpaid"),
+    "refunded": N_("Refunded"),
+}
+
+DEPOSIT_STATUS = {
+    "received": N_("Received"),
+    "matched": N_("Accepted as payment"),
+    "returning": N_("Being returned to you"),
+    "returned": N_("Returned to you"),
+}
+
+# Why a deposit goes back whole (domain/resale.py ReturnReason).
+RETURN_REASONS = {
+    "second_deposit": N_("The order was already paid; this was a second transfer."),
+    "late": N_("It arrived after the payment deadline."),
+    "wrong_amount": N_("The amount was not exactly the amount to pay."),
+    "other_name": N_("It came from an account not in your verified name."),
+    "not_delivered": N_(
+        "We could not deliver the vouchers (they turned out to be used), so your payment "
+        "is returned in full."
+    ),
 }
 
 FIELD_ERRORS = {
@@ -285,6 +343,9 @@ def error_text(_: Tr, e: DomainError) -> str:
             "Your bank is closed for maintenance. Please add the account after %(time)s.",
             time=_.fmt.clock(opens),
         )
+    if e.code == "buyer_limit_exceeded":
+        limit = BUYER_LIMITS.get(str(e.context.get("code")), BUYER_LIMITS["buyer_daily_limit"])
+        return _(limit)
     field = e.context.get("field") or e.context.get("reason")
     if (e.code, field) in FIELD_ERRORS:
         return _(FIELD_ERRORS[(e.code, field)])
