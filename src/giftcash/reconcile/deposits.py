@@ -25,13 +25,16 @@ moved from a report; an operator decides.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from giftcash.domain.states import DepositStatus, OrderStatus
-from giftcash.reconcile.matching import day_bounds
+from giftcash.reconcile.lines import StatementLine
+from giftcash.reconcile.matching import BankReconciliation, Progress, day_bounds, reconcile_bank
 from giftcash.service.deps import Deps
+from giftcash.service.ports import Unavailable
 from giftcash.service.ports.records import RecordedDeposit
 from giftcash.service.ports.virtual_accounts import BankDeposit, VirtualAccountPort
 
@@ -78,6 +81,53 @@ class DepositReconciliation:
                 "clean": self.clean,
             },
         }
+
+
+@dataclass(frozen=True, slots=True)
+class BankDay:
+    """A statement's reconciliation and the deposits' for its period. ``deposits`` is
+    None when there are no virtual accounts or none was asked for; ``deposits_unread``:
+    the bank could not list them (not clean: run again)."""
+
+    statement: BankReconciliation
+    deposits: DepositReconciliation | None
+    deposits_unread: bool = False
+
+    @property
+    def clean(self) -> bool:
+        return (
+            self.statement.clean
+            and not self.deposits_unread
+            and (self.deposits is None or self.deposits.clean)
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            **self.statement.as_dict(),
+            "deposits": None if self.deposits is None else self.deposits.as_dict(),
+            "deposits_unread": self.deposits_unread,
+        }
+
+
+def reconcile_bank_day(
+    deps: Deps,
+    lines: Iterable[StatementLine],
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    progress: Progress | None = None,
+    deposits: bool = True,
+) -> BankDay:
+    """``matching.reconcile_bank`` on the statement, then, with virtual accounts (and
+    ``deposits``), ``reconcile_deposits`` for the statement's period."""
+    statement = reconcile_bank(deps, lines, since=since, until=until, progress=progress)
+    port = deps.virtual_accounts
+    if not deposits or port is None or statement.period is None:
+        return BankDay(statement, None)
+    try:
+        return BankDay(statement, reconcile_deposits(deps, port, *statement.period))
+    except Unavailable:
+        return BankDay(statement, None, deposits_unread=True)
 
 
 def reconcile_deposits(

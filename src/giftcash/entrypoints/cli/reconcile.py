@@ -71,7 +71,7 @@ def reconcile_bank(
     Exit 0 only when nothing differs; 1 when something does; 2 when the bank's records
     of deposits cannot be read. Importing the same statement again changes nothing."""
     from giftcash.adapters.banks.statements import parse_statement
-    from giftcash.reconcile import matching as reconcile
+    from giftcash.reconcile.deposits import reconcile_bank_day
 
     total = _count_lines(statement)
     deps = deps_for(database_url)
@@ -81,38 +81,27 @@ def reconcile_bank(
         )
     with _open_text(statement) as f, progress() as bar:
         task = bar.add_task("matching statement lines", total=total)
-        result = reconcile.reconcile_bank(
+        result = reconcile_bank_day(
             deps,
             parse_statement(f),
             since=day(since, "--from"),
             until=day(until, "--to"),
             progress=lambda n: bar.advance(task, n),
+            deposits=deposits is not False,
         )
-    found = None
-    if deposits is not False and deps.virtual_accounts is not None and result.period:
-        found = _deposits(deps, deps.virtual_accounts, *result.period)
-    clean = result.clean and (found is None or found.clean)
     if as_json:
-        print_json({**result.as_dict(), "deposits": found.as_dict() if found else None})
+        print_json(result.as_dict())
     else:
-        _render_bank(result)
-        if found is not None:
-            _render_deposits(found)
-    raise typer.Exit(0 if clean else 1)
-
-
-def _deposits(deps: Any, port: Any, since: Any, until: Any) -> Any:
-    from giftcash.reconcile.deposits import reconcile_deposits
-    from giftcash.service.ports import Unavailable
-
-    try:
-        return reconcile_deposits(deps, port, since, until)
-    except Unavailable:
+        _render_bank(result.statement)
+        if result.deposits is not None:
+            _render_deposits(result.deposits)
+    if result.deposits_unread:
         err_console.print(
             "[bold red]error[/] the bank's records of deposits could not be read; "
             "run again, or --no-deposits for the statement alone"
         )
-        raise typer.Exit(2) from None
+        raise typer.Exit(2)
+    raise typer.Exit(0 if result.clean else 1)
 
 
 def _render_deposits(r: Any) -> None:
