@@ -23,6 +23,8 @@ from giftcash.service.ports import (
 )
 from giftcash.service.ports.records import IdDocumentAnswer, IdentityResult, VerifiedPerson
 from giftcash.service.ports.virtual_accounts import (
+    BankDeposit,
+    BankReturn,
     DepositNotice,
     DepositReturn,
     IncomingDeposit,
@@ -331,6 +333,20 @@ class FakeVirtualAccounts:
         return DepositNotice(
             f"msg_{deposit.deposit_id}", reference, self.bank_code, number, deposit
         )
+
+    def deposits_between(self, since: datetime, until: datetime) -> tuple[BankDeposit, ...]:
+        self._check_up()
+        out = []
+        for number, d in self.deposits_by_id.values():
+            if not since <= d.received_at < until:
+                continue
+            returns = tuple(
+                BankReturn(r.key, r.amount, r.outcome, self.clock.now())
+                for r in self.returns.values()
+                if r.deposit_id == d.deposit_id and r.outcome != "unknown"
+            )
+            out.append(BankDeposit(number, self.accounts[number]["reference"], d, returns))
+        return tuple(out)
 
     def returned_twice(self) -> int:
         """Deposits returned more than once (the fake's own invariant: always 0)."""

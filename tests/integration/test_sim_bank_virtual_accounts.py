@@ -538,3 +538,62 @@ def test_returns_racing_for_one_deposit_move_it_once(bank: TestClient) -> None:
     assert {a["bank_rsp_code"] for a in answers if a["status"] != "returned"} == {"610"}
     assert len(returned_for(bank, deposit_id)) == 1
     assert operating_balance(bank) == OPENING
+
+
+def listing(bank: TestClient, since: str, until: str, **extra: Any) -> dict[str, Any]:
+    r = bank.post(
+        "/v2.0/vaccount/transactions", json={"from_dtime": since, "to_dtime": until, **extra}
+    )
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_the_window_listing_shows_each_deposit_with_its_returns_a_page_at_a_time(
+    bank: TestClient, clock: FakeClock
+) -> None:
+    """``POST /v2.0/vaccount/transactions``: the deposits received in [from, to) on every
+    account, oldest first, with every return asked for each; paged by the answer's
+    ``befor_inquiry_trace_info``."""
+    first, second = issue(bank, "order-1"), issue(bank, "order-2")
+    kept = pay(bank, first["account_num"])["deposit_id"]
+    clock.now += timedelta(seconds=60)
+    stranger = pay(bank, second["account_num"], name="김철수")["deposit_id"]
+    assert give_back(bank, "RET-1", stranger)[1]["rsp_code"] == "A0000"
+    assert give_back(bank, "RET-2", stranger)[1]["bank_rsp_code"] == "610"  # kept, refused
+    clock.now += timedelta(hours=1)
+    pay(bank, first["account_num"], amount=1)  # an hour later: outside the window below
+
+    # the clock starts at T0, 2026-03-01 09:00 UTC = 18:00 KST
+    window = listing(bank, "20260301180000", "20260301185000")
+    assert (window["rsp_code"], window["res_cnt"], window["next_page_yn"]) == ("A0000", "2", "N")
+    got = {d["deposit_id"]: d for d in window["res_list"]}
+    assert [d["deposit_id"] for d in window["res_list"]] == [kept, stranger]
+    assert (got[kept]["reference"], got[kept]["tran_amt"], got[kept]["returns"]) == (
+        "order-1",
+        str(PRICE),
+        [],
+    )
+    assert got[stranger]["account_num"] == second["account_num"]
+    assert got[stranger]["state"] == "returned"
+    assert [(r["bank_tran_id"], r["status"]) for r in got[stranger]["returns"]] == [
+        ("RET-1", "returned"),
+        ("RET-2", "rejected"),
+    ]
+    assert "3333" not in str(window)  # the payer's account masked, as in the inquiry
+
+    page = listing(bank, "20260301180000", "20260301200000", page_size=2)
+    assert (page["res_cnt"], page["next_page_yn"]) == ("2", "Y")
+    rest = listing(
+        bank,
+        "20260301180000",
+        "20260301200000",
+        page_size=2,
+        befor_inquiry_trace_info=page["befor_inquiry_trace_info"],
+    )
+    assert (rest["res_cnt"], rest["next_page_yn"], rest["befor_inquiry_trace_info"]) == (
+        "1",
+        "N",
+        "",
+    )
+    assert rest["res_list"][0]["tran_amt"] == "1"
+    assert listing(bank, "20260228000000", "20260301000000")["res_list"] == []

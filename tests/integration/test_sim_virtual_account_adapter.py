@@ -256,3 +256,43 @@ def test_the_fake_refuses_a_return_while_the_payers_bank_is_closed() -> None:
     assert bank.return_by_key("RET-0001") is None
     bank.closed = None
     assert bank.return_deposit("RET-0001", deposit_id, PRICE, "반환").outcome == "returned"
+
+
+def _window(bank: Any, client: TestClient | None, clock: FakeClock | None) -> None:
+    """One account, a kept and a returned deposit; the listing for the hour around them
+    shows both, the return under its key; the hour before shows none."""
+    va = bank.issue("order-1", PRICE, "기프트캐시", DEADLINE)
+    if client is not None:
+        kept, other = pay(client, va.account_number), pay(client, va.account_number, name="김철수")
+    else:
+        assert clock is not None
+        kept = bank.pay(va.account_number, PRICE, "홍길동").deposit.deposit_id
+        other = bank.pay(va.account_number, PRICE, "김철수").deposit.deposit_id
+    assert bank.return_deposit("RET-0001", other, PRICE, "반환").outcome == "returned"
+    now = datetime.now(UTC) if clock is None else clock.now()
+    hour = now - timedelta(minutes=30)
+    listed = bank.deposits_between(hour, hour + timedelta(hours=1))
+    assert [(b.deposit.deposit_id, b.reference, b.account_number) for b in listed] == [
+        (kept, "order-1", va.account_number),
+        (other, "order-1", va.account_number),
+    ]
+    assert listed[0].returns == ()
+    [back] = listed[1].returns
+    assert (back.key, back.amount, back.outcome) == ("RET-0001", PRICE, "returned")
+    assert back.at.tzinfo is not None
+    assert bank.deposits_between(hour - timedelta(hours=1), hour) == ()
+
+
+def test_the_bank_lists_a_window_s_deposits_with_their_returns(
+    world: tuple[TestClient, HttpVirtualAccounts, Receiver],
+) -> None:
+    client, bank, _ = world
+    _window(bank, client, None)
+    client.post("/sim/faults", json={"error_rate": 1.0}).raise_for_status()
+    with pytest.raises(Unavailable):
+        bank.deposits_between(DEADLINE - timedelta(days=1), DEADLINE)
+
+
+def test_the_fake_lists_a_window_s_deposits_like_the_bank() -> None:
+    clock = FakeClock()
+    _window(FakeVirtualAccounts(clock=clock), None, clock)

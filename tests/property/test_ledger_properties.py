@@ -165,6 +165,21 @@ class Exchange:
             None if cost > 0 else InvalidAmount,
         )
 
+    def withdraw(self, customer: str, currency: str, brand: str, cost: int) -> None:
+        """A stocked unit found spent: its cost becomes its seller's receivable."""
+        tid = self.new_id()
+        self.run(
+            lambda: L.unit_withdrawn(
+                tid,
+                brand_id=brand,
+                seller_id=customer,
+                cost=cost,
+                currency=currency,
+                ref=f"unit-{tid}",
+            ),
+            None if cost > 0 else InvalidAmount,
+        )
+
     def pay(self, customer: str, currency: str, amount: int) -> None:
         tid = self.new_id()
         error: type[DomainError] | None = None
@@ -242,7 +257,7 @@ def _amount_for(data: st.DataObject, owed_now: int) -> int:
 @given(data=st.data(), steps=st.integers(min_value=1, max_value=40))
 def test_random_operations_keep_the_books(data: st.DataObject, steps: int) -> None:
     ex = Exchange()
-    kinds = ["redeem", "stock", "pay", "confirm", "return", "bank_fee"]
+    kinds = ["redeem", "stock", "withdraw", "pay", "confirm", "return", "bank_fee"]
     kinds_later = ["reverse", "repost", "conflict"]  # need something posted
     for _ in range(steps):
         kind = data.draw(st.sampled_from(kinds + kinds_later if ex.posted else kinds), label="op")
@@ -256,6 +271,8 @@ def test_random_operations_keep_the_books(data: st.DataObject, steps: int) -> No
             ex.redeem(customer, currency, data.draw(issuers), face, payout)
         elif kind == "stock":
             ex.stock(customer, currency, data.draw(brands), data.draw(amounts, label="cost"))
+        elif kind == "withdraw":
+            ex.withdraw(customer, currency, data.draw(brands), data.draw(amounts, label="cost"))
         elif kind == "pay":
             ex.pay(customer, currency, _amount_for(data, owed(ex.ledger, customer, currency)))
         elif kind == "confirm":
@@ -293,6 +310,10 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(customer=customers, currency=currencies, brand=brands, cost=amounts)
     def stock(self, customer: str, currency: str, brand: str, cost: int) -> None:
         self.ex.stock(customer, currency, brand, cost)
+
+    @rule(customer=customers, currency=currencies, brand=brands, cost=amounts)
+    def withdraw(self, customer: str, currency: str, brand: str, cost: int) -> None:
+        self.ex.withdraw(customer, currency, brand, cost)
 
     @rule(customer=customers, currency=currencies, data=st.data())
     def pay(self, customer: str, currency: str, data: st.DataObject) -> None:

@@ -75,6 +75,11 @@ def test_a_spent_unit_is_withdrawn_and_replaced_and_its_seller_s_case_opened():
     (case,) = w.db.cases.values()
     assert (case["kind"], case["subject"]) == ("resold_spent", "customer:seller-1")
     assert [e.key for *_, e in w.db.case_evidence] == ["unit:u-0"]
+    gone = w.db.transfers["withdrawn:u-0"]  # its cost is now its seller's to repay
+    assert {p.account: p.amount for p in gone.postings} == {
+        ledger.receivable_account("seller-1"): 9_000,
+        ledger.inventory_account("kyobo_gift"): -9_000,
+    }
 
 
 def test_with_no_replacement_the_deposit_goes_back_once():

@@ -70,6 +70,9 @@ RULES = [
     L.resale_sale("t-sale", customer_id="c2", price=9_500, currency=KRW, ref="u-1"),
     L.cost_of_sale("t-cost", brand_id="kyobo_gift", cost=9_000, currency=KRW, ref="u-1"),
     L.order_refunded("t-refund", customer_id="c2", amount=9_500, currency=KRW, ref="o-1"),
+    L.unit_withdrawn(
+        "t-gone", brand_id="kyobo_gift", seller_id="c1", cost=9_000, currency=KRW, ref="u-1"
+    ),
 ]
 
 
@@ -90,6 +93,7 @@ TESTED_RULES = {
     "resale_sale",
     "cost_of_sale",
     "order_refunded",
+    "unit_withdrawn",
 }
 
 
@@ -109,6 +113,21 @@ def test_the_delivery_and_refund_entries() -> None:
     paid = L.order_paid("p", customer_id="c2", amount=9_500, currency=KRW, ref="o-1")
     for ending in (sale, back):
         assert L.balances_from([paid, ending])[("liabilities:buyer:c2", KRW)] == 0
+
+
+def test_a_withdrawn_unit_becomes_its_seller_s_receivable_at_cost() -> None:
+    stocked = L.stocking(
+        "s", brand_id="kyobo_gift", customer_id="c1", cost=9_000, currency=KRW, ref="i-1"
+    )
+    gone = L.unit_withdrawn(
+        "g", brand_id="kyobo_gift", seller_id="c1", cost=9_000, currency=KRW, ref="u-1"
+    )
+    assert table(gone) == {
+        "assets:receivable:customer:c1": 9_000,
+        "assets:inventory:kyobo_gift": -9_000,
+    }
+    after = L.balances_from([stocked, gone])
+    assert after[("assets:inventory:kyobo_gift", KRW)] == 0  # nothing left to sell
 
 
 def test_every_posting_rule_is_in_the_list_above() -> None:

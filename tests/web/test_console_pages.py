@@ -652,6 +652,40 @@ def test_reconciliation_upload_shows_the_differences_and_keeps_the_last_run(cons
     assert none.status_code == 422 and "CSV 파일을 선택하세요" in none.text
 
 
+def test_reconciliation_names_the_deposit_findings_in_korean(console: Console):
+    """With virtual accounts, the statement's upload also compares the bank's records of
+    the buyers' deposits: one the bank took that our books never recorded is shown under
+    its Korean label; a bank that cannot list them makes the run unclean, said so."""
+    from fakes import FakeClock, FakeVirtualAccounts
+
+    bank = FakeVirtualAccounts(clock=FakeClock(datetime(2026, 11, 27, 9, 0, tzinfo=UTC)))
+    va = bank.issue("o-1", 9_500, "giftcash", datetime(2026, 11, 28, tzinfo=UTC))
+    unrecorded = bank.pay(va.account_number, 9_500, "홍길동").deposit.deposit_id
+    console.site.deps.virtual_accounts = bank
+    client = console.operator("fin", "finance")
+    token = csrf(client, "/admin/reconciliation")
+    statement = f"bank_tran_id,direction,amount,date\n{unrecorded},in,9500,2026-11-27\n"
+
+    def upload() -> str:
+        r = client.post(
+            "/admin/reconciliation/bank",
+            data={"csrf_token": token},
+            files={"file": ("statement.csv", statement.encode(), "text/csv")},
+        )
+        assert r.status_code == 200, r.text
+        return r.text
+
+    page = upload()
+    assert 'data-clean="no"' in page
+    assert "은행 기록과 다른 구매자 입금·반환" in page
+    assert 'data-finding="deposit_unrecorded"' in page
+    assert "은행에는 있고 장부에 없는 입금" in page and unrecorded in page
+    bank.down = True
+    page = upload()
+    assert 'data-clean="no"' in page and 'data-deposits="unread"' in page
+    assert "은행의 구매자 입금 기록을 읽지 못해" in page
+
+
 def test_the_audit_log_shows_whether_its_chain_verifies(console: Console):
     site = console.site
     client = console.operator("fin", "finance")

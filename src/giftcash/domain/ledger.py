@@ -274,6 +274,24 @@ def order_refunded(tid: str, *, customer_id: str, amount: int, currency: str, re
     )
 
 
+def unit_withdrawn(
+    tid: str, *, brand_id: str, seller_id: str, cost: int, currency: str, ref: str
+) -> Transfer:
+    """A stocked unit found spent or gone before delivery leaves the inventory at the cost
+    it entered it (``stocking``), as a claim on its seller, who was paid for a voucher we
+    cannot sell: Dr the seller's receivable / Cr the brand's inventory. The seller's case
+    decides whether it is collected (a later transfer either way)."""
+    _positive(cost)
+    return _transfer(
+        tid,
+        currency,
+        "unit_withdrawn",
+        ref,
+        (receivable_account(seller_id), cost),
+        (inventory_account(brand_id), -cost),
+    )
+
+
 def payout_sent(tid: str, *, customer_id: str, amount: int, currency: str, ref: str) -> Transfer:
     """The bank accepted our transfer: Dr customer / Cr clearing."""
     _positive(amount)

@@ -12,7 +12,8 @@ from datetime import date, datetime
 from giftcash.domain.errors import DomainError
 from giftcash.domain.money import DEFAULT_CURRENCY
 
-DIRECTIONS = ("out", "in", "fee")  # a transfer we sent, a return, a fee the bank charged
+# a transfer we sent (or a deposit returned); a return (or a deposit in); a fee charged
+DIRECTIONS = ("out", "in", "fee")
 
 
 class StatementInvalid(DomainError):

@@ -1,13 +1,16 @@
 """Reconciliation: does the money at the bank and at the issuers match our books?
 
 Bank: every line of the operating account's statement is matched by ``bank_tran_id`` and
-amount to a payout or a 1-won verification. The answer lists what matched, what the bank
-moved that our books do not know (``missing_here``), what our books say left the account
-but the statement lacks (``missing_at_bank``), and amounts that differ
-(``amount_mismatch``). Returns (direction ``in``) are flagged, with a warning when our
-books still call that payout ``sent`` or ``confirmed``; nothing is moved from a report:
-an operator decides. Bank fees on the statement are booked once
-(``domain.ledger.bank_fee``).
+amount to a payout or a 1-won verification, or (resale) to a buyer's deposit to a
+virtual account (a line ``in`` under the bank's deposit id) or our return of one (a line
+``out`` under the return's key). Whether each deposit and return at the bank is in our
+books, once and whole, is ``reconcile/deposits.py``'s, from the bank's own records. The
+answer lists what matched, what the bank moved that our books do not know
+(``missing_here``), what our books say left the account but the statement lacks
+(``missing_at_bank``), and amounts that differ (``amount_mismatch``). Returns of payouts
+(direction ``in``) are flagged, with a warning when our books still call that payout
+``sent`` or ``confirmed``; nothing is moved from a report: an operator decides. Bank
+fees on the statement are booked once (``domain.ledger.bank_fee``).
 
 Idempotent: each line is stored under the bank's key (``bank_tran_id``, ``direction``);
 a line imported before is recognised by that key and changes nothing, a line re-sent with
@@ -32,7 +35,7 @@ from giftcash.domain import ledger
 from giftcash.identity.bank_accounts import VERIFY_AMOUNT
 from giftcash.reconcile.lines import SettlementLine, StatementLine
 from giftcash.service.deps import Deps
-from giftcash.service.ports.records import RowView
+from giftcash.service.ports.records import RecordedDeposit, RowView
 
 CHUNK = 500
 
@@ -140,14 +143,18 @@ def _import_chunk(deps: Deps, chunk: list[StatementLine], out: BankReconciliatio
     now = deps.clock.now()
     ids = [line.bank_tran_id for line in chunk]
     with deps.uow() as uow:
-        payouts = uow.reconcile.payouts_by_tran_id(ids)
-        verifications = uow.reconcile.verifications_by_tran_id(ids)
+        known = _Known(
+            uow.reconcile.payouts_by_tran_id(ids),
+            uow.reconcile.verifications_by_tran_id(ids),
+            uow.reconcile.deposits_by_bank_id(ids),
+            uow.reconcile.deposits_by_return_key(ids),
+        )
         stored = uow.reconcile.stored_lines([line.key for line in chunk])
         rows: list[dict[str, Any]] = []
         fees: list[ledger.Transfer] = []
         in_chunk: dict[tuple[str, str], str] = {}
         for line in chunk:
-            result, kind, ref = _classify(line, payouts, verifications, out)
+            result, kind, ref = _classify(line, known, out)
             digest = line.content_hash()
             before = stored.get(line.key) or in_chunk.get(line.key)
             if before is not None:
@@ -233,24 +240,37 @@ def _row(
     }
 
 
+@dataclass(frozen=True, slots=True)
+class _Known:
+    """What our books know of a chunk's ``bank_tran_id``s."""
+
+    payouts: Mapping[str, RowView]
+    verifications: Mapping[str, RowView]
+    deposits: Mapping[str, RecordedDeposit]  # by the bank's deposit id
+    returns: Mapping[str, RecordedDeposit]  # by our return key
+
+
 def _classify(
-    line: StatementLine,
-    payouts: Mapping[str, RowView],
-    verifications: Mapping[str, RowView],
-    out: BankReconciliation,
+    line: StatementLine, known: _Known, out: BankReconciliation
 ) -> tuple[str, str | None, str | None]:
     """Put the line in its list; answer (result, matched kind, matched ref) to store."""
     if line.direction == "fee":
         return "fee", None, None
     base = {"bank_tran_id": line.bank_tran_id, "direction": line.direction}
-    payout = payouts.get(line.bank_tran_id)
-    verification = verifications.get(line.bank_tran_id)
+    payout = known.payouts.get(line.bank_tran_id)
+    verification = known.verifications.get(line.bank_tran_id)
+    deposit = known.deposits.get(line.bank_tran_id) if line.direction == "in" else None
+    returned = known.returns.get(line.bank_tran_id) if line.direction == "out" else None
     if payout is not None:
         kind, ref, books_amount = "payout", payout["id"], payout["amount"]
         books_status, books_currency = payout["status"], payout["currency"]
     elif verification is not None:
         kind, ref, books_amount = "verification", verification["id"], VERIFY_AMOUNT
         books_status, books_currency = verification["status"], "KRW"
+    elif (found := deposit or returned) is not None:
+        kind = "deposit" if deposit is not None else "deposit_return"
+        ref, books_amount = found.deposit.id, found.deposit.amount
+        books_status, books_currency = found.deposit.status, found.currency
     else:
         out.missing_here.append(
             {
@@ -275,7 +295,7 @@ def _classify(
         result = "amount_mismatch"
     else:
         result = "matched"
-    if line.direction == "in":
+    if line.direction == "in" and kind != "deposit":
         out.returned.append(_returned(where, line, kind, books_status))
         return ("returned" if result == "matched" else result), kind, ref
     if result == "matched":

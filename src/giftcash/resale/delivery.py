@@ -1,9 +1,9 @@
 """Delivery of paid orders, exactly once (issue 15): each reserved unit is re-checked by
 the issuer's balance inquiry just before delivery, outside any transaction; a unit found
-spent, gone or expired is withdrawn, its seller's case opened and a replacement of the
-same brand and face value reserved and checked in turn; with no replacement the order is
-refunded: its kept deposit queued to go back whole (``send_returns`` sends it, once, by
-the key stored here).
+spent, gone or expired is withdrawn (its cost moved from the inventory to its seller's
+receivable), its seller's case opened and a replacement of the same brand and face value
+reserved and checked in turn; with no replacement the order is refunded: its kept deposit
+queued to go back whole (``send_returns`` sends it, once, by the key stored here).
 
 An order is delivered whole or not at all: the bank returns a deposit only in full, so a
 refund cannot be for part of an order. Every move is conditional on the expected state
@@ -150,7 +150,8 @@ def _replace_or_refund(
     pricing_for: PricingFor | None,
 ) -> bool:
     """One transaction: withdraw the spent units (those still reserved), open their
-    sellers' cases, reserve replacements; with too few, refund. True: refunded."""
+    sellers' cases and move their cost from the inventory to the sellers' receivables,
+    reserve replacements; with too few, refund. True: refunded."""
     now = deps.clock.now()
     with deps.uow() as uow:
         events = [transition(c.unit.id, UnitStatus.RESERVED, UnitStatus.WITHDRAWN) for c in gone]
@@ -169,6 +170,9 @@ def _replace_or_refund(
         for c in gone:
             if c.unit.id in withdrawn:
                 _open_case(uow, deps, worker_id, c, sealed[c.unit.id], now)
+        uow.ledger.post_many(
+            [_withdrawal(c.unit, sealed[c.unit.id]) for c in gone if c.unit.id in withdrawn]
+        )
         uow.commit()
     return refunded
 
@@ -233,6 +237,17 @@ def _refund(uow: UnitOfWork, order: Order, now: datetime) -> bool:
         )
     )
     return True
+
+
+def _withdrawal(u: InventoryUnit, s: SealedCode) -> ledger.Transfer:
+    return ledger.unit_withdrawn(
+        f"withdrawn:{u.id}",
+        brand_id=u.brand_id,
+        seller_id=s.seller_id,
+        cost=u.cost,
+        currency=u.currency,
+        ref=u.id,
+    )
 
 
 def _open_case(

@@ -88,6 +88,15 @@ API (fault injection applies), same envelope (``rsp_code`` A0000, or A0002 with
 - ``POST /v2.0/vaccount/return/result {org_bank_tran_id}`` → ``status`` returned |
   rejected | not_found, with ``deposit_id`` and ``tran_amt``: how a lost answer is
   resolved.
+- ``POST /v2.0/vaccount/transactions {from_dtime, to_dtime, befor_inquiry_trace_info?,
+  page_size?}`` (가상계좌 입금내역 일괄조회, KST ``YYYYMMDDHHMMSS``) → every deposit
+  received in [from, to) on any of the bank's virtual accounts, oldest first, as
+  ``res_list`` items of the deposits inquiry plus ``account_num``, ``reference`` and
+  ``returns: [{bank_tran_id, tran_amt, status (returned | rejected), bank_rsp_code,
+  returned_at}]`` (every return asked for the deposit, at any time). At most
+  ``page_size`` (≤ 500) a page: ``next_page_yn`` Y means more, asked for by sending the
+  answer's ``befor_inquiry_trace_info`` back. What ``giftcash reconcile bank`` compares
+  with the deposits and returns in our books.
 
 Deposit notifications: each deposit is announced by a POST of ``{type:
 "virtual_account.deposit", timestamp, data: {bank_code_std, account_num, reference,
@@ -167,6 +176,7 @@ from giftcash.simulators.virtual_accounts import (
     VirtualAccounts,
     http_sender,
 )
+from giftcash.simulators.virtual_accounts import ListIn as VaListIn
 from giftcash.simulators.virtual_accounts import ReturnIn as DepositReturnIn
 
 OK, BANK_OK = "A0000", "000"
@@ -966,6 +976,10 @@ def create_bank_app(
     @app.post("/v2.0/vaccount/return")
     def return_deposit(body: DepositReturnIn) -> dict[str, Any]:
         return vaccts.return_deposit(body)
+
+    @app.post("/v2.0/vaccount/transactions")
+    def virtual_account_transactions(body: VaListIn) -> dict[str, Any]:
+        return vaccts.list_window(body)
 
     @app.post("/v2.0/vaccount/return/result")
     def return_result(body: ReturnResultIn) -> dict[str, Any]:

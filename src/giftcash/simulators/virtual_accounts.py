@@ -46,6 +46,7 @@ MESSAGES = {
     CLOSED_ACCOUNT: "해지된 가상계좌 (the virtual account is closed)",
 }
 NOTIFICATION_TYPE = "virtual_account.deposit"
+LIST_PAGE = 500  # deposits per page of the window listing
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS virtual_accounts (
@@ -129,6 +130,18 @@ class ReturnIn(Loose):
 
 class ReturnResultIn(Loose):
     org_bank_tran_id: str = Field(min_length=1, max_length=40)
+    tran_dtime: str = Field(default="", max_length=14)
+
+
+class ListIn(Loose):
+    """A window of deposits by their receipt, KST ``YYYYMMDDHHMMSS``: [from, to). Paged:
+    ``befor_inquiry_trace_info`` is the previous page's answer of that name (KFTC's
+    spelling), empty for the first page."""
+
+    from_dtime: str = Field(pattern=r"^[0-9]{14}$")
+    to_dtime: str = Field(pattern=r"^[0-9]{14}$")
+    befor_inquiry_trace_info: str = Field(default="", pattern=r"^[0-9]{0,12}$")
+    page_size: int = Field(default=LIST_PAGE, ge=1, le=LIST_PAGE)
     tran_dtime: str = Field(default="", max_length=14)
 
 
@@ -434,6 +447,58 @@ class VirtualAccounts:
             "tran_amt": str(row["amount"]),
             "bank_rsp_code": row["bank_rsp_code"],
             "bank_rsp_message": row["bank_rsp_message"],
+        }
+
+    def list_window(self, body: ListIn) -> dict[str, Any]:
+        """Every deposit received in [from, to) on any of our virtual accounts, oldest
+        first, each with every return asked for it (returned or rejected, under which
+        key): what reconciliation compares with our records. One page at a time."""
+        since, until = from_kst_dtime(body.from_dtime), from_kst_dtime(body.to_dtime)
+        after = int(body.befor_inquiry_trace_info or 0)
+        with self.store.tx() as db:
+            rows = db.execute(
+                "SELECT d.*, a.reference FROM va_deposits d"
+                " JOIN virtual_accounts a ON a.account_num = d.account_num"
+                " WHERE d.received_at >= ? AND d.received_at < ? AND d.seq > ?"
+                " ORDER BY d.seq LIMIT ?",
+                (iso(since), iso(until), after, body.page_size + 1),
+            ).fetchall()
+            page, more = rows[: body.page_size], len(rows) > body.page_size
+            last = page[-1]["seq"] if page else after
+            returns = db.execute(
+                "SELECT r.* FROM va_returns r JOIN va_deposits d ON d.deposit_id = r.deposit_id"
+                " WHERE d.received_at >= ? AND d.received_at < ? AND d.seq > ? AND d.seq <= ?"
+                " ORDER BY r.at, r.rowid",
+                (iso(since), iso(until), after, last),
+            ).fetchall()
+        by_deposit: dict[str, list[dict[str, Any]]] = {}
+        for r in returns:
+            by_deposit.setdefault(r["deposit_id"], []).append(
+                {
+                    "bank_tran_id": r["return_key"],
+                    "tran_amt": str(r["amount"]),
+                    "status": r["status"],
+                    "bank_rsp_code": r["bank_rsp_code"],
+                    "returned_at": r["at"],
+                }
+            )
+        items = [
+            {
+                **_deposit_fields(d),
+                "account_num": d["account_num"],
+                "reference": d["reference"],
+                "returns": by_deposit.get(d["deposit_id"], []),
+            }
+            for d in page
+        ]
+        return {
+            **self._envelope(),
+            "rsp_code": OK,
+            "bank_rsp_code": BANK_OK,
+            "res_cnt": str(len(items)),
+            "res_list": items,
+            "next_page_yn": "Y" if more else "N",
+            "befor_inquiry_trace_info": str(page[-1]["seq"]) if more else "",
         }
 
     # -- the payer (test data) -------------------------------------------------------------

@@ -2,8 +2,9 @@
 
 The statement format (the bank simulator's ``GET /sim/statement`` is one of it): CSV with
 a header row, columns in any order, names case-insensitive, unknown columns ignored.
-Required: ``bank_tran_id``, ``direction`` (``out``: a transfer we sent, ``in``: a return,
-``fee``: a fee the bank charged), ``amount`` (minor units, digits; ``,`` separators
+Required: ``bank_tran_id``, ``direction`` (``out``: a transfer we sent, a deposit's return
+among them; ``in``: a return, or a buyer's deposit to a virtual account; ``fee``: a fee
+the bank charged), ``amount`` (minor units, digits; ``,`` separators
 allowed) and ``date`` (YYYY-MM-DD, UTC) or ``at`` (ISO 8601 with offset). Optional:
 ``fee`` (the fee charged for that line), ``currency`` (default KRW), ``status``,
 ``counterparty``, ``balance_after``, ``memo`` (read, never stored or shown: a 1-won

@@ -18,6 +18,8 @@ from giftcash.adapters.banks.notifications import (
 from giftcash.adapters.http import call, json_body, make_client
 from giftcash.service.ports import Ambiguous, BankClosed, Unavailable
 from giftcash.service.ports.virtual_accounts import (
+    BankDeposit,
+    BankReturn,
     DepositNotice,
     DepositReturn,
     IncomingDeposit,
@@ -28,6 +30,7 @@ OK, BANK_OK = "A0000", "000"
 NOT_FOUND, ID_REUSED, REFERENCE_REUSED = "404", "409", "408"
 BANK_CLOSED, NO_FUNDS = "531", "551"
 KST = timezone(timedelta(hours=9))
+MAX_PAGES = 2_000  # of the window listing (500 deposits a page): a day's ceiling, not a loop
 
 
 class HttpVirtualAccounts:
@@ -158,10 +161,58 @@ class HttpVirtualAccounts:
             message,
         )
 
+    def deposits_between(self, since: datetime, until: datetime) -> tuple[BankDeposit, ...]:
+        window = {
+            "from_dtime": since.astimezone(KST).strftime("%Y%m%d%H%M%S"),
+            "to_dtime": until.astimezone(KST).strftime("%Y%m%d%H%M%S"),
+        }
+        out: list[BankDeposit] = []
+        trace = ""
+        for _ in range(MAX_PAGES):
+            data = self._post(
+                "/v2.0/vaccount/transactions",
+                {**window, "befor_inquiry_trace_info": trace},
+                money=False,
+            )
+            if data.get("rsp_code") != OK:
+                raise Unavailable(
+                    f"bank refused {data.get('bank_rsp_code') or data.get('rsp_code')}"
+                )
+            try:
+                out.extend(_bank_deposit(d) for d in data.get("res_list") or [])
+            except (ValueError, KeyError, TypeError):
+                raise Unavailable("malformed deposits listing") from None
+            trace = str(data.get("befor_inquiry_trace_info") or "")
+            if data.get("next_page_yn") != "Y":
+                return tuple(out)
+            if not trace:
+                raise Unavailable("the listing has more pages but no way to ask for them")
+        raise Unavailable(f"the deposits listing ran past {MAX_PAGES} pages")
+
     def verify_notification(self, headers: Mapping[str, str], body: bytes) -> DepositNotice:
         return verify_deposit_notification(
             self.secret, headers, body, now=self.now(), tolerance_s=self.tolerance_s
         )
+
+
+def _bank_deposit(d: Mapping[str, Any]) -> BankDeposit:
+    returns = []
+    for r in d.get("returns") or []:
+        outcome = str(r["status"])
+        if outcome not in ("returned", "rejected"):
+            raise ValueError("unknown return status")
+        at = datetime.fromisoformat(str(r["returned_at"]))
+        if at.tzinfo is None:
+            raise ValueError("returned_at without an offset")
+        returns.append(
+            BankReturn(str(r["bank_tran_id"]), int(str(r["tran_amt"])), outcome, at)  # type: ignore[arg-type]
+        )
+    return BankDeposit(
+        account_number=str(d["account_num"]),
+        reference=str(d["reference"]),
+        deposit=incoming_deposit(d),
+        returns=tuple(returns),
+    )
 
 
 def _kst_or_none(value: object) -> datetime | None:

@@ -11,8 +11,10 @@ from typing import Any
 from sqlalchemy import Connection, and_, insert, select, tuple_
 
 from giftcash.adapters.db import tables as t
+from giftcash.service.ports.records import OrderDeposit, RecordedDeposit
 
 CHUNK = 500
+_DEPOSIT = tuple(OrderDeposit.__dataclass_fields__)
 
 
 def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
@@ -129,6 +131,51 @@ class Reconciliation:
             for r in verifications
         ]
         return out
+
+    # -- the virtual accounts' deposits --------------------------------------------------
+    def _deposits(self, *where: Any) -> list[RecordedDeposit]:
+        d, o = t.order_deposits.c, t.orders.c
+        rows = self.conn.execute(
+            select(
+                *(getattr(d, f) for f in _DEPOSIT),
+                o.status.label("order_status"),
+                o.currency.label("order_currency"),
+            )
+            .join(t.orders, o.id == d.order_id)
+            .where(*where)
+            .order_by(d.received_at, d.id)
+        )
+        return [
+            RecordedDeposit(
+                OrderDeposit(**{f: r._mapping[f] for f in _DEPOSIT}),
+                r.order_status,
+                r.order_currency,
+            )
+            for r in rows
+        ]
+
+    def deposits_by_bank_id(self, deposit_ids: Sequence[str]) -> dict[str, RecordedDeposit]:
+        c = t.order_deposits.c
+        out: dict[str, RecordedDeposit] = {}
+        for chunk in _chunks(sorted(set(deposit_ids))):
+            out.update(
+                {r.deposit.bank_deposit_id: r for r in self._deposits(c.bank_deposit_id.in_(chunk))}
+            )
+        return out
+
+    def deposits_by_return_key(self, keys: Sequence[str]) -> dict[str, RecordedDeposit]:
+        c = t.order_deposits.c
+        out: dict[str, RecordedDeposit] = {}
+        for chunk in _chunks(sorted(set(keys))):
+            for r in self._deposits(c.return_key.in_(chunk)):
+                assert r.deposit.return_key is not None
+                out[r.deposit.return_key] = r
+        return out
+
+    def deposits_received(self, since: datetime, until: datetime) -> list[RecordedDeposit]:
+        """Deposits the bank received in [since, until) (by the bank's time of receipt)."""
+        c = t.order_deposits.c
+        return self._deposits(c.received_at >= since, c.received_at < until)
 
     # -- the issuers ---------------------------------------------------------------------
     def redemptions_by_key(self, keys: Sequence[str]) -> dict[str, dict[str, Any]]:

@@ -171,6 +171,7 @@ _TARGETS: Mapping[str, Mapping[str, Callable[[tuple[Any, ...], dict[str, Any]], 
         "deposits": lambda a, k: "vaccount",
         "return_deposit": lambda a, k: "vaccount_return",
         "return_by_key": lambda a, k: "vaccount_return",
+        "deposits_between": lambda a, k: "vaccount",
     },
     "identity": {
         "start": lambda a, k: "verification",

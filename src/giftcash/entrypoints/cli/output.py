@@ -30,7 +30,10 @@ def day(value: str | None, name: str) -> date | None:
         raise usage_error(f"{name} takes a date such as 2026-11-27") from None
 
 
-_IDS = frozenset({"bank_tran_id", "idempotency_key", "ref", "id", "item_id"})
+# ids and finding codes are copied from here (or searched for): never cut them short
+_IDS = frozenset(
+    {"bank_tran_id", "idempotency_key", "ref", "id", "item_id", "deposit_id", "finding"}
+)
 
 
 def detail(title: str, rows: list[dict[str, Any]], cols: tuple[str, ...]) -> None:

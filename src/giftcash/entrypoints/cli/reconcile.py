@@ -19,6 +19,7 @@ from giftcash.entrypoints.cli.common import (
     deps_for,
     err_console,
     progress,
+    usage_error,
 )
 from giftcash.entrypoints.cli.output import JsonOut, day, detail, print_json
 
@@ -54,32 +55,70 @@ def reconcile_bank(
     statement: str = typer.Argument(..., help="Statement CSV (or - for stdin)."),
     since: str | None = typer.Option(None, "--from", help="First UTC day our books expect."),
     until: str | None = typer.Option(None, "--to", help="Last UTC day our books expect."),
+    deposits: bool | None = typer.Option(
+        None,
+        "--deposits/--no-deposits",
+        help="Also match the buyers' deposits and their returns with the bank's own"
+        " records (default: when virtual accounts are configured).",
+    ),
     as_json: bool = JsonOut,
     database_url: str | None = DatabaseUrl,
 ) -> None:
-    """Import a bank statement and match it to payouts and 1-won verifications.
+    """Import a bank statement and match it to payouts, 1-won verifications, buyers'
+    deposits and their returns; then match every deposit the bank received in the
+    statement's period, and every return of one, with our books.
 
-    Exit 0 only when nothing differs; 1 when something does. Importing the same
-    statement again changes nothing."""
+    Exit 0 only when nothing differs; 1 when something does; 2 when the bank's records
+    of deposits cannot be read. Importing the same statement again changes nothing."""
     from giftcash.adapters.banks.statements import parse_statement
-    from giftcash.reconcile import matching as reconcile
+    from giftcash.reconcile.deposits import reconcile_bank_day
 
     total = _count_lines(statement)
     deps = deps_for(database_url)
+    if deposits and deps.virtual_accounts is None:
+        raise usage_error(
+            "--deposits needs the bank's virtual accounts (GIFTCASH_BANK_NOTIFICATION_SECRET)"
+        )
     with _open_text(statement) as f, progress() as bar:
         task = bar.add_task("matching statement lines", total=total)
-        result = reconcile.reconcile_bank(
+        result = reconcile_bank_day(
             deps,
             parse_statement(f),
             since=day(since, "--from"),
             until=day(until, "--to"),
             progress=lambda n: bar.advance(task, n),
+            deposits=deposits is not False,
         )
     if as_json:
         print_json(result.as_dict())
     else:
-        _render_bank(result)
+        _render_bank(result.statement)
+        if result.deposits is not None:
+            _render_deposits(result.deposits)
+    if result.deposits_unread:
+        err_console.print(
+            "[bold red]error[/] the bank's records of deposits could not be read; "
+            "run again, or --no-deposits for the statement alone"
+        )
+        raise typer.Exit(2)
     raise typer.Exit(0 if result.clean else 1)
+
+
+def _render_deposits(r: Any) -> None:
+    d = r.as_dict()
+    s = d["summary"]
+    console.print(
+        f"deposits: {s['at_bank']:,} at the bank, {s['in_books']:,} in our books, "
+        f"{s['matched']:,} matched"
+    )
+    detail(
+        "Deposits and returns that differ",
+        d["findings"],
+        ("finding", "deposit_id", "ref", "bank_amount", "books_amount", "books_status", "note"),
+    )
+    detail("Returns under way", d["pending"], ("deposit_id", "ref", "amount", "note"))
+    if r.clean:
+        console.print("[bold green]the bank's deposits and returns match the books[/]")
 
 
 def _render_bank(r: Any) -> None:

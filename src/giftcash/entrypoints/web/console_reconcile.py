@@ -21,6 +21,7 @@ from giftcash.entrypoints.web.console_pages import allow, console_errors, render
 from giftcash.entrypoints.web.i18n import N_
 from giftcash.entrypoints.web.pages import form, tr_of
 from giftcash.entrypoints.web.security import deps_of
+from giftcash.reconcile import deposits
 from giftcash.reconcile import matching as reconcile
 
 reconciliation = router()
@@ -49,7 +50,27 @@ BANK_SECTIONS = (
         ("bank_tran_id", "kind", "ref", "amount", "books_status", "note"),
     ),
     ("conflicts", N_("Lines sent again with other content"), ("bank_tran_id", "direction", "note")),
+    (
+        "deposit_findings",
+        N_("Buyers' deposits and returns that differ from the bank's records"),
+        ("finding", "deposit_id", "ref", "bank_amount", "books_amount", "books_status", "note"),
+    ),
+    (
+        "deposit_pending",
+        N_("Returns under way (the worker records them)"),
+        ("deposit_id", "ref", "amount", "books_status", "note"),
+    ),
 )
+# the kinds of ``reconcile/deposits.py``'s findings, as the page names them
+FINDINGS = {
+    "deposit_unrecorded": N_("Deposit at the bank, not in our books"),
+    "deposit_missing_at_bank": N_("Deposit in our books, not at the bank"),
+    "amount_mismatch": N_("Amounts differ"),
+    "return_missing": N_("Return in our books, not at the bank"),
+    "return_twice": N_("Returned more than once at the bank"),
+    "return_unrecorded": N_("Returned at the bank, not in our books"),
+    "kept_unsettled": N_("Kept for an order not sold"),
+}
 ISSUER_SECTIONS = (
     (
         "missing_here",
@@ -93,6 +114,8 @@ COLUMNS = {
     "books_issuer": N_("Issuer in our books"),
     "difference": N_("Difference"),
     "ledger_balance": N_("Ledger balance"),
+    "finding": N_("Finding"),
+    "deposit_id": N_("Bank deposit id"),
 }
 MONEY_COLUMNS = frozenset(
     {"amount", "bank_amount", "books_amount", "issuer_amount", "difference", "ledger_balance"}
@@ -112,6 +135,7 @@ def _page(request: Request, status: int = 200, error: str | None = None) -> Resp
         "sections": {"bank": BANK_SECTIONS, "issuer": ISSUER_SECTIONS},
         "COLUMNS": COLUMNS,
         "MONEY_COLUMNS": MONEY_COLUMNS,
+        "FINDINGS": FINDINGS,
         "error": error,
     }
     return render_console(request, "console/reconciliation.html", context, status=status)
@@ -140,17 +164,30 @@ def upload(request: Request, kind: str) -> Response:
     lines = io.StringIO(text)
     formats = request.app.state.adapters  # the files' formats are the adapters' (bootstrap)
     if kind == "bank":
-        result: Any = reconcile.reconcile_bank(deps, formats.parse_statement(lines))
+        result: Any = deposits.reconcile_bank_day(deps, formats.parse_statement(lines))
+        report = _bank_report(result)
     else:
         result = reconcile.reconcile_issuer(deps, formats.parse_settlement(lines))
+        report = result.as_dict()
     _last(request)[kind] = {
         "at": deps.clock.now(),
         "by": op.username,
         "file": (upload.filename or "")[:80],
         "clean": result.clean,
-        "report": result.as_dict(),
+        "report": report,
     }
     return _page(request)
+
+
+def _bank_report(day: deposits.BankDay) -> dict[str, Any]:
+    """The statement's report with the deposits' findings as two more sections."""
+    report = day.statement.as_dict()
+    found = day.deposits.as_dict() if day.deposits is not None else None
+    report["deposit_findings"] = found["findings"] if found else []
+    report["deposit_pending"] = found["pending"] if found else []
+    report["deposits_summary"] = found["summary"] if found else None
+    report["deposits_unread"] = day.deposits_unread
+    return report
 
 
 def _error(request: Request, message: str) -> str:

@@ -241,6 +241,16 @@ class OrderDeposit:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordedDeposit:
+    """A deposit in our books with the state of its order: reconciliation's side of a
+    deposit the bank lists."""
+
+    deposit: OrderDeposit
+    order_status: str
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
 class StockLine:
     """Units of one brand and face value in one state (stocked or reserved), for the
     console's ageing view: how many, their cost, how many expire soon, the oldest."""

@@ -63,6 +63,28 @@ class DepositNotice:
     deposit: IncomingDeposit
 
 
+@dataclass(frozen=True, slots=True)
+class BankReturn:
+    """A return the bank made (``returned``) or refused (``rejected``) for a deposit, under
+    ``key`` (ours, or another's: the bank keeps whatever key a return was asked with)."""
+
+    key: str
+    amount: int
+    outcome: Literal["returned", "rejected"]
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class BankDeposit:
+    """A deposit as the bank's own records show it, with the account it reached, that
+    account's reference (our order id) and every return asked for it."""
+
+    account_number: str
+    reference: str
+    deposit: IncomingDeposit
+    returns: tuple[BankReturn, ...]
+
+
 class InvalidNotification(Exception):
     """A notification refused: bad or missing signature, a time outside the tolerance
     (a replay) or a body that is not a deposit notification. Carries no secret."""
@@ -97,3 +119,8 @@ class VirtualAccountPort(Protocol):
     def verify_notification(self, headers: Mapping[str, str], body: bytes) -> DepositNotice:
         """The notification, if it is the bank's and recent. Raises
         ``InvalidNotification``."""
+
+    def deposits_between(self, since: datetime, until: datetime) -> tuple[BankDeposit, ...]:
+        """Every deposit received in [since, until) on any of our virtual accounts, oldest
+        first, each with its returns: the bank's side of reconciliation. Raises
+        ``Unavailable``."""
