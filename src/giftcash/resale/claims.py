@@ -126,7 +126,9 @@ def file_claim(
             payout_id=deps.new_id() if plan and plan.how == "payout" else None,
             created_at=now,
         )
-        if not uow.claims.add(claim, now):
+        if plan is not None and plan.account is not None:
+            _refund_payout(uow, deps, claim, plan.account, now)  # before the claim naming it
+        if not uow.claims.add(claim, now):  # claimed first by another request: rolled back
             won = uow.claims.for_unit(unit.id)
             assert won is not None
             return Filed(won, created=False)
@@ -264,18 +266,24 @@ def _refund(
                 ref=order.id,
             )
         )
-    elif plan.account is not None:
-        assert claim.payout_id is not None
-        uow.payouts.add(
-            id=claim.payout_id,
-            customer_id=order.customer_id,
-            bank_account_id=plan.account.id,
-            currency=claim.currency,
-            amount=claim.amount,
-            bank_tran_id=deps.new_bank_tran_id(),
-            now=now,
-        )
     uow.ledger.post_many(transfers)
+
+
+def _refund_payout(
+    uow: UnitOfWork, deps: Deps, claim: Claim, account: BankAccount, now: datetime
+) -> None:
+    """The refund's payout to the buyer's own verified account, sent by the payout worker
+    like any other (its ``bank_tran_id`` made now, before any call to the bank)."""
+    assert claim.payout_id is not None
+    uow.payouts.add(
+        id=claim.payout_id,
+        customer_id=claim.customer_id,
+        bank_account_id=account.id,
+        currency=claim.currency,
+        amount=claim.amount,
+        bank_tran_id=deps.new_bank_tran_id(),
+        now=now,
+    )
 
 
 def _hold_seller(
