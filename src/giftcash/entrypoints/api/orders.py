@@ -211,6 +211,8 @@ async def file_claim(
     claim per unit: claiming it again answers 200 with the same claim. Needs an
     ``Idempotency-Key`` (422 ``idempotency_key_required``)."""
     h = idempotency.request_hash(request, await request.body())
+    # another's order answers as one that does not exist, key or no key
+    await run_in_threadpool(buying.get_order, deps, customer, order_id)
     if idem is None:
         raise buying.IdempotencyKeyRequired("a claim needs an Idempotency-Key header")
 
