@@ -10,9 +10,9 @@ from datetime import timedelta
 
 import pytest
 
-from fakes_uow import FakeWorld
+from fakes_uow import FakeLedger, FakeWorld
 from giftcash.domain import ledger
-from giftcash.payouts.sending import create_payouts
+from giftcash.payouts.sending import NettingRaced, create_payouts
 
 
 @pytest.fixture
@@ -185,3 +185,28 @@ def test_a_debt_over_what_is_due_takes_it_all_and_the_rest_carries(world: FakeWo
     assert owed[(ledger.receivable_account("c-1"), "KRW")] == 2_000
     assert owed[(ledger.customer_account("c-1"), "KRW")] == 0
     assert create_payouts(world.deps) == 0  # nothing due: the 2,000 waits for the next sale
+
+
+def test_a_debt_netted_by_another_worker_meanwhile_rolls_the_pass_back(
+    world: FakeWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world.item("i-1", "redeemed", payout=9_000)
+    world.item("i-2", "redeemed", payout=9_000)
+    _owes(world, 5_000)
+    real = FakeLedger.balance
+    reads: list[int] = []
+    other = ledger.receivable_netted("other", customer_id="c-1", amount=5_000, currency="KRW",
+                                     ref="p-0")  # fmt: skip
+
+    def netted_meanwhile(self: FakeLedger, account: str, currency: str) -> int:
+        if not reads:  # our read: the debt still whole
+            reads.append(1)
+            return real(self, account, currency)
+        self.db.transfers.setdefault(other.id, other)  # the other worker's, committed
+        return real(self, account, currency)
+
+    monkeypatch.setattr(FakeLedger, "balance", netted_meanwhile)
+    with pytest.raises(NettingRaced):
+        create_payouts(world.deps)
+    assert not world.db.payouts and world.db.commits == 0
+    assert {world.db.items[i]["status"] for i in ("i-1", "i-2")} == {"redeemed"}

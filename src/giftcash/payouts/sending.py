@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from giftcash.domain import ledger
+from giftcash.domain.errors import DomainError
 from giftcash.domain.states import BankAccountStatus as BAS
 from giftcash.domain.states import ItemStatus as IS
 from giftcash.domain.states import Moved, allows, transition, transitions
@@ -75,6 +76,14 @@ class PayoutTime:
 SENDING_STATES = frozenset({PS.PENDING, PS.SENDING, PS.UNKNOWN})
 
 
+class NettingRaced(DomainError):
+    """Two workers netted one customer's debt at once: this pass is rolled back (nothing
+    made) and the next nets what is left."""
+
+    code = "netting_raced"
+    kind = "conflict"
+
+
 def create_payouts(deps: Deps, limit: int = 200) -> int:
     """One payout per customer and account carries every redeemed or stocked item that
     is due (a stocked one once its brand's resale hold has passed: ``hold_until``).
@@ -101,6 +110,11 @@ def create_payouts(deps: Deps, limit: int = 200) -> int:
                         ref=payout_id,
                     )
                 )
+                # read again under the ledger's lock the post took: below zero, another
+                # worker netted the same debt since our read (its items split from ours)
+                receivable = ledger.receivable_account(group.customer_id)
+                if uow.ledger.balance(receivable, group.currency) < 0:
+                    raise NettingRaced("a customer's debt was netted by two payouts at once")
             stocked = uow.inventory.for_items(group.item_ids)
             events = [
                 transition(i, IS.STOCKED if i in stocked else IS.REDEEMED, IS.PAYING)
