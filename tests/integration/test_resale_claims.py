@@ -18,11 +18,13 @@ from sqlalchemy import insert, select, update
 from test_db_orders import NOW
 from test_resale_delivery import balance, world
 
+from fakes import FakeBank
 from giftcash.adapters.db import ledger_check
 from giftcash.adapters.db import tables as t
 from giftcash.adapters.db.app_uow import AppUnitOfWork
 from giftcash.domain import ledger
 from giftcash.domain.claims import ClaimWindowClosed
+from giftcash.domain.states import PayoutStatus as PS
 from giftcash.payouts import sending
 from giftcash.resale import claims, delivery
 from giftcash.resale.worker import send_returns
@@ -96,6 +98,10 @@ def test_spent_before_delivery_refunds_once_the_seller_owes_and_is_held(engine):
     assert units == {"u-0": "refunded"} and found == [("u-0", "refunded")]
     assert cases == [("resold_spent", f"customer:{SELLER}")] and blocked == [SELLER]
     assert kinds.count("claim_refund") == kinds.count("resale_clawback") == 1
+    with engine.connect() as conn:
+        acts = conn.execute(select(t.audit_log.c.action, t.audit_log.c.subject)).all()
+    assert ("customer.block", f"customer:{SELLER}") in acts
+    assert [a for a in acts if a[0] == "order.claim"] == [("order.claim", "order:o-01")]
     assert [r.outcome for r in bank.returns.values()] == ["returned"]
     assert bank.returned_twice() == 0
     with engine.connect() as conn:
@@ -254,3 +260,50 @@ def test_two_claims_at_once_record_one_and_refund_once(engine):
     _, found, cases, blocked, kinds = look(engine)
     assert found == [("u-0", "refunded")] and kinds.count("claim_refund") == 1
     assert len(cases) == 1 and blocked == [SELLER]
+
+
+def test_a_refund_by_payout_reaches_the_buyers_own_account_and_the_books_close(engine):
+    deps, issuer, _ = delivered(engine, stocked=2, ordered=2)
+    bank = FakeBank()
+    deps = replace(deps, bank=bank)
+    accounts = {
+        "ba-1": ("004", "11100000001", "홍길동"),
+        "ba-buyer": ("088", "22200000002", "홍길동"),
+    }
+    with engine.begin() as conn:
+        conn.execute(
+            insert(t.bank_accounts).values(
+                id="ba-buyer", customer_id=BUYER, bank_code="088", account_number_enc=b"x",
+                account_key_id="k", account_number_masked="****0002", holder_name="홍길동",
+                status="verified", created_at=NOW,
+            )
+        )  # fmt: skip
+        for account_id, (bank_code, number, holder) in accounts.items():
+            enc, key = deps.vault.encrypt(number, account_id)
+            conn.execute(
+                update(t.bank_accounts)
+                .where(t.bank_accounts.c.id == account_id)
+                .values(account_number_enc=enc, account_key_id=key)
+            )
+            bank.open(bank_code, number, holder)
+    issuer.spend(code(0), NOW - timedelta(hours=1), SHOP)
+    refund = claims.file_claim(deps, BUYER, "o-01", "u-0", None).claim
+    assert refund.refund == "payout"
+    assert sending.create_payouts(deps) == 1  # the seller's: 18,000 due, 9,000 netted
+
+    sends = sending.claim_payouts(deps, "w1", (PS.PENDING,), 10)
+    sending.record_sends(deps, "w1", [sending.send_payout(deps, c) for c in sends])
+    checks = sending.claim_payouts(deps, "w1", (PS.SENT,), 10)
+    sending.record_checks(deps, "w1", [sending.check_payout(deps, c) for c in checks])
+
+    paid = sorted((x["account"], x["amount"]) for x in bank.transfers.values())
+    assert paid == [(("004", "11100000001"), 9_000), (("088", "22200000002"), 9_500)]
+    with engine.connect() as conn:
+        assert (
+            conn.scalar(select(t.payouts.c.status).where(t.payouts.c.id == refund.payout_id))
+            == "confirmed"
+        )
+        assert ledger_check.check(conn) == []
+    assert balance(engine, ledger.customer_account(BUYER)) == 0
+    assert balance(engine, ledger.customer_account(SELLER)) == 0
+    assert balance(engine, ledger.receivable_account(SELLER)) == 0

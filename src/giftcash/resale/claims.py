@@ -57,6 +57,7 @@ from giftcash.service.ports.records import Claim, InventoryUnit, Order, OrderDep
 from giftcash.service.ports.uow import UnitOfWork
 
 ACTOR = "system:claims"
+HOLD_REASON = "resale claim: a voucher they sold us was spent before its buyer got it"
 MAX_REASON = 500
 MAX_WHERE = 200
 
@@ -297,14 +298,17 @@ def _hold_seller(
     """The seller is held (blocked: no sign-in, no sale, until an operator lifts it) and a
     case opened on them; the receivable stays until their payouts net it."""
     if uow.blocks.get("customer", s.seller_id) is None:
-        uow.blocks.add(
-            "customer",
-            s.seller_id,
-            "resale claim: a voucher they sold us was spent before its buyer got it",
+        uow.blocks.add("customer", s.seller_id, HOLD_REASON, ACTOR, now)
+        ended = uow.blocks.revoke_customer_tokens(s.seller_id)
+        audit.record(
+            uow,
             ACTOR,
-            now,
+            "customer.block",
+            f"customer:{s.seller_id}",
+            {"reason": HOLD_REASON, "claim": claim.id, "sessions_ended": ended},
+            at=now,
+            id=deps.new_id(),
         )
-        uow.blocks.revoke_customer_tokens(s.seller_id)
     where = f" at {claim.used_where}" if claim.used_where else ""
     evidence = Evidence(
         key=f"claim:{unit.id}",
