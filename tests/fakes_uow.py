@@ -1072,6 +1072,13 @@ class FakeOrders(_Repo, ports.OrdersRepo):
         found = [d for d in self.db.order_deposits if d.status == "returning"]
         return sorted(found, key=lambda d: (d.created_at, d.id))[:limit]
 
+    def mark_revealed(self, order_id: str, now: datetime) -> bool:
+        o = self.db.orders.get(order_id)
+        if o is None or o.codes_revealed_at is not None:
+            return False
+        self.db.orders[order_id] = replace(o, codes_revealed_at=now)
+        return True
+
     def paid(self, limit: int) -> list[Order]:
         found = [o for o in self.db.orders.values() if o.status == "paid"]
         return sorted(found, key=lambda o: (o.created_at, o.id))[:limit]

@@ -129,6 +129,29 @@ def test_spent_after_delivery_is_refused_with_the_issuers_evidence(engine):
     assert send_returns(deps.uow, bank, deps.clock.now()).returned == 0
 
 
+def test_spent_after_delivery_but_before_the_buyer_saw_it_is_refunded(engine):
+    deps, issuer, _ = delivered(engine)
+    issuer.spend(code(0), NOW + timedelta(hours=2), SHOP)  # delivered at NOW, unseen
+    assert [c.code for c in delivery.delivered_codes(deps, BUYER, "o-01")] == [code(0)]
+    c = claims.file_claim(deps, BUYER, "o-01", "u-0", None).claim
+    assert (c.status, c.refund) == ("refunded", "deposit_return")
+    with engine.connect() as conn:
+        seen = conn.scalar(select(t.orders.c.codes_revealed_at).where(t.orders.c.id == "o-01"))
+    assert seen is not None and seen.replace(tzinfo=NOW.tzinfo) == NOW + timedelta(days=1)
+    units, found, cases, blocked, _ = look(engine)
+    assert units == {"u-0": "refunded"} and found == [("u-0", "refunded")]
+    assert blocked == [SELLER] and len(cases) == 1
+
+
+def test_spent_after_the_buyer_saw_it_is_refused(engine):
+    deps, issuer, _ = delivered(engine)
+    delivery.delivered_codes(deps, BUYER, "o-01")  # seen a day after delivery
+    issuer.spend(code(0), NOW + timedelta(days=1, minutes=5), SHOP)
+    c = claims.file_claim(deps, BUYER, "o-01", "u-0", None).claim
+    assert (c.status, c.used_where) == ("refused", SHOP)
+    assert look(engine)[3] == []
+
+
 def test_an_unspent_voucher_goes_to_review_and_moves_nothing(engine):
     deps, _, _ = delivered(engine)
     before = look(engine)[4]

@@ -132,3 +132,36 @@ def test_late_or_undelivered_claims_are_refused_and_nothing_is_recorded():
     with pytest.raises(ClaimWindowClosed):
         claims.file_claim(w.deps, "c-1", "o-1", "u-0", None)
     assert w.db.claims == {}
+
+
+@pytest.mark.parametrize(
+    ("used_after_delivery", "revealed_after_delivery", "verdict"),
+    [
+        (HOUR, None, ClaimVerdict.REFUSE),  # no sight recorded: from delivery (cautious)
+        (HOUR, 2 * HOUR, ClaimVerdict.REFUND),  # spent before the buyer ever saw it
+        (3 * HOUR, 2 * HOUR, ClaimVerdict.REFUSE),  # spent after they saw it
+        (-HOUR, 2 * HOUR, ClaimVerdict.REFUND),  # before delivery
+        (HOUR, -HOUR, ClaimVerdict.REFUSE),  # a sight recorded earlier changes nothing
+    ],
+)
+def test_the_buyer_has_the_code_from_delivery_or_their_first_sight_of_it(
+    used_after_delivery, revealed_after_delivery, verdict
+):
+    revealed = None if revealed_after_delivery is None else DELIVERED + revealed_after_delivery
+    facts = IssuerFacts("used", DELIVERED + used_after_delivery, "CU")
+    assert judge_claim(facts, DELIVERED, revealed) is verdict
+
+
+def test_a_seller_spending_after_delivery_but_before_the_buyer_saw_it_is_refunded():
+    w, _ = delivered_world()
+    delivered_at = w.db.orders["o-1"].delivered_at
+    assert delivered_at is not None
+    spend(w, delivered_at + HOUR)  # delivered, not yet looked at
+    w.clock.advance(3_600 * 2)
+    (shown,) = delivery.delivered_codes(w.deps, "c-1", "o-1")
+    assert shown.code == CODE
+    assert w.db.orders["o-1"].codes_revealed_at == w.clock.now()
+    w.clock.advance(60)
+    delivery.delivered_codes(w.deps, "c-1", "o-1")  # a second look: the first one counts
+    assert w.db.orders["o-1"].codes_revealed_at == w.clock.now() - timedelta(seconds=60)
+    assert claims.file_claim(w.deps, "c-1", "o-1", "u-0", None).claim.status == "refunded"

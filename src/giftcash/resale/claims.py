@@ -3,11 +3,12 @@ within the guarantee window; the issuer is asked when and where the voucher was 
 (outside any transaction), and the verdict (domain/claims.py) is recorded with all its
 effects in one transaction:
 
-- spent before delivery: the unit is refunded, the buyer's money goes back at once and
-  the seller owes what we paid them (``assets:receivable:customer:<seller>``, netted from
-  their next payouts: payouts/sending.py), the seller is held (a customer block: no
-  sign-in, no sale) and a case opened;
-- spent at or after delivery: refused, the issuer's evidence shown, nothing moves;
+- spent before the buyer had it (before delivery, or after it but before the buyer first
+  saw the code: domain/claims.py): the unit is refunded, the buyer's money goes back at
+  once and the seller owes what we paid them (``assets:receivable:customer:<seller>``,
+  netted from their next payouts: payouts/sending.py), the seller is held (a customer
+  block: no sign-in, no sale) and a case opened;
+- spent once the buyer had it: refused, the issuer's evidence shown, nothing moves;
 - anything else: left for review, nothing moves.
 
 How the money goes back: the bank returns a deposit only whole (the virtual-account
@@ -102,7 +103,7 @@ def file_claim(
         return Filed(existing, created=False)
     facts = _ask(deps, sealed)
     assert order.delivered_at is not None
-    verdict = judge_claim(facts, order.delivered_at)
+    verdict = judge_claim(facts, order.delivered_at, order.codes_revealed_at)
     now = deps.clock.now()
     with deps.uow() as uow:
         plan = (

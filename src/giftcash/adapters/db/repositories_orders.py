@@ -170,6 +170,15 @@ class Orders:
         )
         return [OrderDeposit(**r._mapping) for r in rows]
 
+    def mark_revealed(self, order_id: str, now: datetime) -> bool:
+        c = t.orders.c
+        result = self.conn.execute(
+            update(t.orders)
+            .where(c.id == order_id, c.codes_revealed_at.is_(None))
+            .values(codes_revealed_at=now, updated_at=now)
+        )
+        return result.rowcount == 1
+
     def paid(self, limit: int) -> list[Order]:
         c = t.orders.c
         rows = self.conn.execute(

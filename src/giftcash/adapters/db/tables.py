@@ -939,6 +939,9 @@ orders = Table(
     # when its units were delivered: a buyer's claim is taken for the guarantee window
     # from here, and the issuer's time of spending is judged against it
     Column("delivered_at", UtcDateTime, nullable=True),
+    # when its buyer first saw the codes (delivered_codes): a voucher spent after
+    # delivery but before this was not spent by the buyer
+    Column("codes_revealed_at", UtcDateTime, nullable=True),
     CheckConstraint("face_value > 0 AND quantity > 0 AND amount > 0", name="amounts"),
     CheckConstraint(
         "status IN ('awaiting_payment', 'paid', 'delivered', 'expired', 'refunded')",

@@ -206,8 +206,9 @@ async def file_claim(
 ) -> JSONResponse:
     """Claim a delivered unit doesn't work, within the guarantee window after delivery
     (``GIFTCASH_RESALE_GUARANTEE_DAYS``, 30 by default). The issuer is asked when it was
-    spent: before delivery, you are refunded at once (``refunded``); after, the claim is
-    ``refused`` with the issuer's evidence; otherwise an operator looks (``review``). One
+    spent: before you had it (before delivery, or before you were first shown its code),
+    you are refunded at once (``refunded``); after, the claim is ``refused`` with the
+    issuer's evidence; otherwise an operator looks (``review``). One
     claim per unit: claiming it again answers 200 with the same claim. Needs an
     ``Idempotency-Key`` (422 ``idempotency_key_required``)."""
     h = idempotency.request_hash(request, await request.body())

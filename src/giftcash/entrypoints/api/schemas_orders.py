@@ -82,8 +82,8 @@ class ClaimOut(BaseModel):
     order_id: str
     unit_id: str
     state: str = Field(
-        description="refunded: spent before delivery, your money is on its way back;"
-        " refused: spent after delivery (see evidence); review: an operator decides"
+        description="refunded: spent before you had it, your money is on its way back;"
+        " refused: spent after you had it (see evidence); review: an operator decides"
     )
     currency: str
     amount: int = Field(description="the unit's price: what a refund gives back, won")

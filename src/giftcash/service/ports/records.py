@@ -223,6 +223,8 @@ class Order:
     account_closed_at: datetime | None = None
     # when its units were delivered (the guarantee window runs from here); None: not yet
     delivered_at: datetime | None = None
+    # when its buyer first saw the codes (resale/delivery.py ``delivered_codes``)
+    codes_revealed_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

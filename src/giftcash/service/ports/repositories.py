@@ -543,6 +543,9 @@ class OrdersRepo(Protocol):
     def paid(self, limit: int) -> list[Order]:
         """Orders paid and not yet delivered or refunded, oldest first."""
 
+    def mark_revealed(self, order_id: str, now: datetime) -> bool:
+        """Record when the buyer first saw the codes; False when that was recorded before."""
+
 
 class ClaimsRepo(Protocol):
     """Buyers' claims on delivered units (resale/claims.py): one per unit."""

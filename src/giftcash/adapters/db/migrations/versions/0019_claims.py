@@ -1,6 +1,7 @@
 """Resale: the buyer's guarantee. A delivered order records when it was delivered
 (``delivered_at``, the start of the guarantee window; orders delivered before this
-revision take the time of their last change, which was their delivery), and a buyer's
+revision take the time of their last change, which was their delivery) and when its buyer
+first saw the codes (``codes_revealed_at``; unknown before this revision), and a buyer's
 claim on a delivered unit is kept in ``claims``, one per unit, with the issuer's answer.
 
 Revision ID: 0019
@@ -24,6 +25,9 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.add_column(sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(
+            sa.Column("codes_revealed_at", sa.DateTime(timezone=True), nullable=True)
+        )
     op.execute("UPDATE orders SET delivered_at = updated_at WHERE status = 'delivered'")
     op.create_table(
         "claims",
@@ -78,4 +82,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_claims_order_id"))
     op.drop_table("claims")
     with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.drop_column("codes_revealed_at")
         batch_op.drop_column("delivered_at")
