@@ -302,6 +302,8 @@ def delivered_codes(deps: Deps, customer_id: str, order_id: str) -> list[Deliver
             raise OrderNotFound("no such order")
         units = [u for u in uow.inventory.of_order(order_id) if u.status in SHOWN]
         sealed = uow.inventory.sealed([u.id for u in units])
+        if units:  # from now the buyer has them (resale/claims.py judges against this)
+            uow.orders.mark_revealed(order_id, now)
         audit.record(
             uow,
             f"customer:{customer_id}",

@@ -47,10 +47,13 @@ class Orders:
 
     def apply(self, event: Moved[OrderStatus], now: datetime) -> bool:
         c = t.orders.c
+        values: dict[str, object] = {"status": event.target.value, "updated_at": now}
+        if event.target is OrderStatus.DELIVERED:
+            values["delivered_at"] = now
         result = self.conn.execute(
             update(t.orders)
             .where(c.id == event.id, c.status == event.source.value)
-            .values(status=event.target.value, updated_at=now)
+            .values(**values)
         )
         return result.rowcount == 1
 
@@ -166,6 +169,15 @@ class Orders:
             .limit(limit)
         )
         return [OrderDeposit(**r._mapping) for r in rows]
+
+    def mark_revealed(self, order_id: str, now: datetime) -> bool:
+        c = t.orders.c
+        result = self.conn.execute(
+            update(t.orders)
+            .where(c.id == order_id, c.codes_revealed_at.is_(None))
+            .values(codes_revealed_at=now, updated_at=now)
+        )
+        return result.rowcount == 1
 
     def paid(self, limit: int) -> list[Order]:
         c = t.orders.c
