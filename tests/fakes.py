@@ -51,6 +51,9 @@ class Voucher:
     spent_by: str | None = None  # idempotency key
     purchased_at: datetime | None = None
     expires_at: datetime | None = None
+    # the issuer's own record of a spent voucher: when and where (dispute evidence)
+    used_at: datetime | None = None
+    used_where: str | None = None
 
 
 @dataclass
@@ -85,7 +88,15 @@ class FakeIssuer:
             status = "expired"
         balance = 0 if v.spent_by else v.face_value
         return VoucherInfo(
-            status, v.face_value, balance, "KRW", v.channel, v.purchased_at, v.expires_at
+            status,
+            v.face_value,
+            balance,
+            "KRW",
+            v.channel,
+            v.purchased_at,
+            v.expires_at,
+            used_at=v.used_at if v.spent_by else None,
+            used_where=v.used_where if v.spent_by else None,
         )
 
     def redeem(self, issuer: str, key: str, code: str, pin: str | None) -> Redemption:
@@ -110,6 +121,11 @@ class FakeIssuer:
                 self.lose_next -= 1
                 raise Ambiguous("scripted lost answer")
             return r
+
+    def spend(self, code: str, at: datetime, where: str) -> None:
+        """Someone spends the voucher at a shop (not through us)."""
+        v = self.vouchers[code]
+        v.spent_by, v.used_at, v.used_where = f"shop:{where}", at, where
 
     def redemption_by_key(self, issuer: str, key: str) -> Redemption | None:
         with self.lock:

@@ -50,6 +50,7 @@ from giftcash.service.ports.records import (
     AuditRecord,
     Block,
     BrandMargin,
+    Claim,
     ConsentGiven,
     DueDiligence,
     HeldSale,
@@ -103,6 +104,7 @@ class FakeDatabase:
     inventory: dict[str, InventoryUnit] = field(default_factory=dict)  # by item id
     unit_orders: dict[str, str] = field(default_factory=dict)  # unit id -> order id
     orders: dict[str, Order] = field(default_factory=dict)
+    claims: dict[str, Claim] = field(default_factory=dict)  # by unit id
     order_deposits: list[OrderDeposit] = field(default_factory=list)
     payment_stops: dict[str, PaymentStop] = field(default_factory=dict)
     stop_links: list[StopLink] = field(default_factory=list)
@@ -999,7 +1001,8 @@ class FakeOrders(_Repo, ports.OrdersRepo):
         o = self.db.orders.get(event.id)
         if o is None or o.status != event.source.value:
             return False
-        self.db.orders[event.id] = replace(o, status=event.target.value)
+        delivered = now if event.target is OrderStatus.DELIVERED else o.delivered_at
+        self.db.orders[event.id] = replace(o, status=event.target.value, delivered_at=delivered)
         return True
 
     def ordered_won_since(self, customer_id: str, since: datetime) -> int:
@@ -1073,6 +1076,21 @@ class FakeOrders(_Repo, ports.OrdersRepo):
     def paid(self, limit: int) -> list[Order]:
         found = [o for o in self.db.orders.values() if o.status == "paid"]
         return sorted(found, key=lambda o: (o.created_at, o.id))[:limit]
+
+
+class FakeClaims(_Repo, ports.ClaimsRepo):
+    def add(self, claim: Claim, now: datetime) -> bool:
+        if claim.unit_id in self.db.claims:
+            return False
+        self.db.claims[claim.unit_id] = claim
+        return True
+
+    def for_unit(self, unit_id: str) -> Claim | None:
+        return self.db.claims.get(unit_id)
+
+    def of_order(self, order_id: str) -> list[Claim]:
+        found = [c for c in self.db.claims.values() if c.order_id == order_id]
+        return sorted(found, key=lambda c: (c.created_at, c.id))
 
 
 class FakeRetention(_Repo, privacy_ports.RetentionRepo):
@@ -1227,6 +1245,7 @@ class FakeUnitOfWork:
         self.evidence = FakeEvidence(self)
         self.inventory = FakeInventory(self)
         self.orders = FakeOrders(self)
+        self.claims = FakeClaims(self)
         self.resale_reports = FakeResaleReports(self)
         self.cases = FakeCases(self)  # type: ignore[abstract]
         self.stops = FakeStops(self)  # type: ignore[abstract]

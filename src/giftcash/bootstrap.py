@@ -54,6 +54,7 @@ def limits_from(settings: Settings) -> Limits:
             bank: parse_nightly(window) for bank, window in settings.bank_nightly_per_bank.items()
         },
         bank_closed_retry_s=settings.bank_closed_retry_s,
+        resale_guarantee_days=settings.resale_guarantee_days,
     )
 
 

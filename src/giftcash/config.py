@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     # rule pack's (1,000,000 / 3,000,000).
     buyer_max_day_won: int | None = Field(default=None, ge=0)
     buyer_max_month_won: int | None = Field(default=None, ge=0)
+    # Resale: how many days after delivery a buyer may claim a unit "doesn't work"
+    # (resale/claims.py); later claims are refused (claim_window_closed).
+    resale_guarantee_days: int = Field(default=30, ge=1, le=365)
     # What the bank simulator and a real open-banking client need to identify us.
     bank_client_code: str = "M202600001"  # 이용기관코드 (10 chars) that prefixes bank_tran_id
     bank_operating_account: str = "004:00000000000001"

@@ -161,7 +161,10 @@ def test_a_verified_buyer_orders_replays_and_pays_by_the_banks_notification(buye
     assert body["virtual_account"]["bank_code"] == "004"
     number = body["virtual_account"]["account_number"]
     assert [u["face_value"] for u in body["units"]] == [FACE, FACE]
-    assert all(set(u) == {"brand_id", "face_value", "expires_at"} for u in body["units"])
+    # no code or PIN: the unit's id (what a claim names) and its state
+    unit_fields = {"id", "brand_id", "face_value", "expires_at", "state"}
+    assert all(set(u) == unit_fields and u["state"] == "reserved" for u in body["units"])
+    assert body["claims"] == []
     assert datetime.fromisoformat(body["deadline"]) > datetime.now(UTC)
 
     again = order(w, buyer, "order-1", quantity=2)

@@ -25,6 +25,7 @@ EXPECTED_TABLES = {
     "items",
     "orders",
     "order_deposits",
+    "claims",
     "code_registry",
     "item_events",
     "payouts",
@@ -137,5 +138,49 @@ def test_0018_gives_existing_buyer_accounts_the_kind_the_floor_keys_on(db_url):
         with engine.connect() as conn:
             kinds = dict(conn.execute(select(ledger_accounts.c.path, ledger_accounts.c.kind)).all())
         assert kinds == {buyer: "liabilities", other: "liabilities"}
+    finally:
+        engine.dispose()
+
+
+def test_0019_dates_the_orders_delivered_before_it_and_adds_claims(db_url):
+    from datetime import UTC, date, datetime, timedelta
+
+    from sqlalchemy import insert
+
+    from giftcash.adapters.db.tables import customers, orders
+
+    migrate.upgrade(db_url, "0018")
+    engine = make_engine(db_url)
+    then = datetime(2026, 12, 5, 9, tzinfo=UTC)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                insert(customers).values(
+                    id="c1", phone="01012340000", name="홍길동", birth_date=date(1990, 1, 1),
+                    password_hash="x",
+                    status="active", created_at=then,
+                )
+            )  # fmt: skip
+            conn.execute(
+                insert(orders),
+                [
+                    {"id": oid, "customer_id": "c1", "brand_id": "kyobo_gift", "currency": "KRW",
+                     "face_value": 10_000, "quantity": 1, "amount": 9_500, "status": status,
+                     "deadline": then + timedelta(hours=1), "virtual_account_key": f"va-{oid}",
+                     "created_at": then, "updated_at": then + timedelta(minutes=5)}
+                    for oid, status in (("o1", "delivered"), ("o2", "paid"))
+                ],
+            )  # fmt: skip
+        assert "claims" not in _tables(db_url)
+        migrate.upgrade(db_url)
+        with engine.connect() as conn:
+            got = dict(conn.execute(select(orders.c.id, orders.c.delivered_at)).all())
+        assert got["o2"] is None
+        assert got["o1"] is not None and got["o1"].replace(tzinfo=UTC) == then + timedelta(
+            minutes=5
+        )
+        assert "claims" in _tables(db_url)
+        migrate.downgrade(db_url, "0018")
+        assert "claims" not in _tables(db_url)
     finally:
         engine.dispose()

@@ -122,6 +122,7 @@ OTHERS = {
     ("GET", "/v1/payouts/{payout_id}"): None,
     ("DELETE", "/v1/webhook-endpoints/{endpoint_id}"): None,
     ("GET", "/v1/orders/{order_id}"): None,
+    ("POST", "/v1/orders/{order_id}/claims"): {"unit_id": "u-1"},
 }
 
 

@@ -70,6 +70,11 @@ RULES = [
     L.resale_sale("t-sale", customer_id="c2", price=9_500, currency=KRW, ref="u-1"),
     L.cost_of_sale("t-cost", brand_id="kyobo_gift", cost=9_000, currency=KRW, ref="u-1"),
     L.order_refunded("t-refund", customer_id="c2", amount=9_500, currency=KRW, ref="o-1"),
+    L.claim_refund(
+        "t-claim", customer_id="c2", amount=9_500, currency=KRW, ref="cl-1", by_payout=False
+    ),
+    L.resale_clawback("t-back", customer_id="c1", cost=9_000, currency=KRW, ref="cl-1"),
+    L.receivable_netted("t-net", customer_id="c1", amount=9_000, currency=KRW, ref="payout-2"),
 ]
 
 
@@ -90,6 +95,9 @@ TESTED_RULES = {
     "resale_sale",
     "cost_of_sale",
     "order_refunded",
+    "claim_refund",
+    "resale_clawback",
+    "receivable_netted",
 }
 
 
@@ -109,6 +117,28 @@ def test_the_delivery_and_refund_entries() -> None:
     paid = L.order_paid("p", customer_id="c2", amount=9_500, currency=KRW, ref="o-1")
     for ending in (sale, back):
         assert L.balances_from([paid, ending])[("liabilities:buyer:c2", KRW)] == 0
+
+
+def test_a_claim_refunded_undoes_the_sale_and_the_seller_owes_its_cost() -> None:
+    paid = L.order_paid("p", customer_id="c2", amount=9_500, currency=KRW, ref="o-1")
+    sale = L.resale_sale("s", customer_id="c2", price=9_500, currency=KRW, ref="o-1")
+    cost = L.cost_of_sale("c", brand_id="kyobo_gift", cost=9_000, currency=KRW, ref="u-1")
+    refund = L.claim_refund(
+        "r", customer_id="c2", amount=9_500, currency=KRW, ref="cl-1", by_payout=True
+    )
+    assert table(refund) == {"income:resale-refunds": 9_500, "liabilities:customer:c2": -9_500}
+    back = L.resale_clawback("b", customer_id="c1", cost=9_000, currency=KRW, ref="cl-1")
+    assert table(back) == {"assets:receivable:customer:c1": 9_000, "expenses:cost-of-sales": -9_000}
+    b = L.balances_from([paid, sale, cost, refund, back])
+    assert b[("expenses:cost-of-sales", KRW)] == 0  # the cost moved to the seller's debt
+    assert b[("income:resale", KRW)] + b[("income:resale-refunds", KRW)] == 0
+    assert b[("liabilities:customer:c2", KRW)] == -9_500  # owed to the buyer, to be paid out
+    by_return = L.claim_refund(
+        "r2", customer_id="c2", amount=9_500, currency=KRW, ref="cl-1", by_payout=False
+    )
+    assert table(by_return)["liabilities:buyer:c2"] == -9_500
+    net = L.receivable_netted("n", customer_id="c1", amount=9_000, currency=KRW, ref="p-1")
+    assert table(net) == {"liabilities:customer:c1": 9_000, "assets:receivable:customer:c1": -9_000}
 
 
 def test_every_posting_rule_is_in_the_list_above() -> None:

@@ -10,8 +10,9 @@ from datetime import timedelta
 
 import pytest
 
-from fakes_uow import FakeWorld
-from giftcash.payouts.sending import create_payouts
+from fakes_uow import FakeLedger, FakeWorld
+from giftcash.domain import ledger
+from giftcash.payouts.sending import NettingRaced, create_payouts
 
 
 @pytest.fixture
@@ -143,3 +144,69 @@ def test_a_payout_given_back_returns_each_item_to_where_it_came_from(world: Fake
         ("i-1", IS.PAYING, IS.REDEEMED),
         ("i-2", IS.PAYING, IS.STOCKED),
     ]
+
+
+def _owes(world: FakeWorld, won: int) -> None:
+    """c-1 is owed their items' payouts and owes us ``won`` (a refunded resale claim)."""
+    book = [
+        ledger.redemption(
+            f"r-{i}", issuer="cultureland", customer_id="c-1", face=10_000, payout=9_000,
+            currency="KRW", ref=i,
+        )
+        for i in ("i-1", "i-2")
+    ]  # fmt: skip
+    book.append(
+        ledger.resale_clawback("claw", customer_id="c-1", cost=won, currency="KRW", ref="cl-1")
+    )
+    for t in book:
+        world.db.transfers[t.id] = t
+
+
+def test_a_debt_is_netted_first_and_the_payout_is_the_rest(world: FakeWorld) -> None:
+    world.item("i-1", "redeemed", payout=9_000)
+    world.item("i-2", "redeemed", payout=9_000)
+    _owes(world, 5_000)
+    assert create_payouts(world.deps) == 1
+    assert payouts(world) == [("c-1", "a-1", 13_000, "pending")]
+    (net,) = [t for t in world.db.transfers.values() if t.kind == "receivable_netted"]
+    assert net.ref == next(iter(world.db.payouts))
+    owed = ledger.balances_from(world.db.transfers.values())
+    assert owed[(ledger.receivable_account("c-1"), "KRW")] == 0
+    assert owed[(ledger.customer_account("c-1"), "KRW")] == -13_000  # what the payout sends
+
+
+def test_a_debt_over_what_is_due_takes_it_all_and_the_rest_carries(world: FakeWorld) -> None:
+    world.item("i-1", "redeemed", payout=9_000)
+    world.item("i-2", "redeemed", payout=9_000)
+    _owes(world, 20_000)
+    assert create_payouts(world.deps) == 0 and not world.db.payouts
+    assert {world.db.items[i]["status"] for i in ("i-1", "i-2")} == {"paid"}
+    owed = ledger.balances_from(world.db.transfers.values())
+    assert owed[(ledger.receivable_account("c-1"), "KRW")] == 2_000
+    assert owed[(ledger.customer_account("c-1"), "KRW")] == 0
+    assert create_payouts(world.deps) == 0  # nothing due: the 2,000 waits for the next sale
+
+
+def test_a_debt_netted_by_another_worker_meanwhile_rolls_the_pass_back(
+    world: FakeWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world.item("i-1", "redeemed", payout=9_000)
+    world.item("i-2", "redeemed", payout=9_000)
+    _owes(world, 5_000)
+    real = FakeLedger.balance
+    reads: list[int] = []
+    other = ledger.receivable_netted("other", customer_id="c-1", amount=5_000, currency="KRW",
+                                     ref="p-0")  # fmt: skip
+
+    def netted_meanwhile(self: FakeLedger, account: str, currency: str) -> int:
+        if not reads:  # our read: the debt still whole
+            reads.append(1)
+            return real(self, account, currency)
+        self.db.transfers.setdefault(other.id, other)  # the other worker's, committed
+        return real(self, account, currency)
+
+    monkeypatch.setattr(FakeLedger, "balance", netted_meanwhile)
+    with pytest.raises(NettingRaced):
+        create_payouts(world.deps)
+    assert not world.db.payouts and world.db.commits == 0
+    assert {world.db.items[i]["status"] for i in ("i-1", "i-2")} == {"redeemed"}

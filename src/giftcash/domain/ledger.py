@@ -46,6 +46,9 @@ BANK_CLEARING = "assets:bank:clearing"
 BANK_OPERATING = "assets:bank:operating"
 MARGIN = "income:margin"
 RESALE_INCOME = "income:resale"  # what buyers paid for delivered units
+# what buyers were given back for delivered units found spent before delivery (a debit
+# against income:resale: the sale undone, the original left as it was)
+RESALE_REFUNDS = "income:resale-refunds"
 COST_OF_SALES = "expenses:cost-of-sales"  # the delivered units' cost (their sellers' price)
 BANK_FEES = "expenses:bank-fees"
 OPENING = "equity:opening-balances"
@@ -271,6 +274,48 @@ def order_refunded(tid: str, *, customer_id: str, amount: int, currency: str, re
         ref,
         (buyer_account(customer_id), amount),
         (BANK_CLEARING, -amount),
+    )
+
+
+def claim_refund(
+    tid: str, *, customer_id: str, amount: int, currency: str, ref: str, by_payout: bool
+) -> Transfer:
+    """A buyer's upheld claim (resale/claims.py): the unit's price is owed to the buyer
+    again, Dr income:resale-refunds / Cr the buyer's order liability (``by_payout`` False:
+    the kept deposit is returned, ``order_refunded`` then pays it out) or their customer
+    liability (``by_payout``: a payout to their own verified account debits it)."""
+    _positive(amount)
+    owed = customer_account(customer_id) if by_payout else buyer_account(customer_id)
+    return _transfer(tid, currency, "claim_refund", ref, (RESALE_REFUNDS, amount), (owed, -amount))
+
+
+def resale_clawback(tid: str, *, customer_id: str, cost: int, currency: str, ref: str) -> Transfer:
+    """The seller of a unit refunded on a claim owes us what we paid for it: Dr their
+    receivable / Cr expenses:cost-of-sales (the cost ``cost_of_sale`` booked is undone)."""
+    _positive(cost)
+    return _transfer(
+        tid,
+        currency,
+        "resale_clawback",
+        ref,
+        (receivable_account(customer_id), cost),
+        (COST_OF_SALES, -cost),
+    )
+
+
+def receivable_netted(
+    tid: str, *, customer_id: str, amount: int, currency: str, ref: str
+) -> Transfer:
+    """What a customer owes us is taken from what we owe them before a payout is made:
+    Dr their liability / Cr their receivable."""
+    _positive(amount)
+    return _transfer(
+        tid,
+        currency,
+        "receivable_netted",
+        ref,
+        (customer_account(customer_id), amount),
+        (receivable_account(customer_id), -amount),
     )
 
 

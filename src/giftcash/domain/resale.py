@@ -200,6 +200,8 @@ class ReturnReason(StrEnum):
     OTHER_NAME = "other_name"
     # kept and the order paid, but its units could not be delivered (resale/delivery.py)
     NOT_DELIVERED = "not_delivered"
+    # delivered, but the buyer's claim was upheld (resale/claims.py): its price back
+    CLAIM_REFUNDED = "claim_refunded"
 
 
 @dataclass(frozen=True, slots=True)

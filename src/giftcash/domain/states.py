@@ -1,5 +1,5 @@
-"""The item, payout, bank-account, inventory-unit, order and deposit state machines as transition
-tables (DESIGN.md).
+"""The item, payout, bank-account, inventory-unit, order, deposit and claim state machines
+as transition tables (DESIGN.md).
 
 Nobody assigns a status. ``transition`` turns a move the table allows into an event
 (``Moved``); a move the table forbids is a bug in the caller and fails its assertion, it
@@ -66,6 +66,17 @@ class DepositStatus(StrEnum):
     MATCHED = "matched"
     RETURNING = "returning"  # judged not ours to keep; the return is queued, key made
     RETURNED = "returned"
+
+
+class ClaimStatus(StrEnum):
+    """A buyer's claim that a delivered unit does not work (domain/claims.py). The issuer
+    is asked before the claim is recorded, so a claim starts with its verdict: refunded
+    (spent before delivery), refused (spent after, the issuer's evidence shown) or review
+    (the issuer's answer settles nothing; an operator decides)."""
+
+    REVIEW = "review"
+    REFUNDED = "refunded"
+    REFUSED = "refused"
 
 
 class PayoutStatus(StrEnum):
@@ -154,6 +165,13 @@ UNIT_TRANSITIONS: Mapping[UnitStatus, frozenset[UnitStatus]] = {
 
 _O = OrderStatus
 _D = DepositStatus
+_C = ClaimStatus
+
+CLAIM_TRANSITIONS: Mapping[ClaimStatus, frozenset[ClaimStatus]] = {
+    _C.REVIEW: frozenset({_C.REFUNDED, _C.REFUSED}),
+    _C.REFUNDED: frozenset(),
+    _C.REFUSED: frozenset(),
+}
 
 ORDER_TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = {
     _O.AWAITING_PAYMENT: frozenset({_O.PAID, _O.EXPIRED}),
@@ -176,9 +194,17 @@ BANK_ACCOUNT_TERMINAL = frozenset(s for s, nxt in BANK_ACCOUNT_TRANSITIONS.items
 ORDER_TERMINAL = frozenset(s for s, nxt in ORDER_TRANSITIONS.items() if not nxt)
 DEPOSIT_TERMINAL = frozenset(s for s, nxt in DEPOSIT_TRANSITIONS.items() if not nxt)
 UNIT_TERMINAL = frozenset(s for s, nxt in UNIT_TRANSITIONS.items() if not nxt)
+CLAIM_TERMINAL = frozenset(s for s, nxt in CLAIM_TRANSITIONS.items() if not nxt)
 
 S = TypeVar(
-    "S", ItemStatus, PayoutStatus, BankAccountStatus, UnitStatus, OrderStatus, DepositStatus
+    "S",
+    ItemStatus,
+    PayoutStatus,
+    BankAccountStatus,
+    UnitStatus,
+    OrderStatus,
+    DepositStatus,
+    ClaimStatus,
 )
 
 TABLES: Mapping[type[StrEnum], Mapping[StrEnum, frozenset[StrEnum]]] = {
@@ -188,6 +214,7 @@ TABLES: Mapping[type[StrEnum], Mapping[StrEnum, frozenset[StrEnum]]] = {
     UnitStatus: UNIT_TRANSITIONS,  # type: ignore[dict-item]
     OrderStatus: ORDER_TRANSITIONS,  # type: ignore[dict-item]
     DepositStatus: DEPOSIT_TRANSITIONS,  # type: ignore[dict-item]
+    ClaimStatus: CLAIM_TRANSITIONS,  # type: ignore[dict-item]
 }
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from giftcash.domain import ledger
+from giftcash.domain.errors import DomainError
 from giftcash.domain.states import BankAccountStatus as BAS
 from giftcash.domain.states import ItemStatus as IS
 from giftcash.domain.states import Moved, allows, transition, transitions
@@ -75,28 +76,65 @@ class PayoutTime:
 SENDING_STATES = frozenset({PS.PENDING, PS.SENDING, PS.UNKNOWN})
 
 
+class NettingRaced(DomainError):
+    """Two workers netted one customer's debt at once: this pass is rolled back (nothing
+    made) and the next nets what is left."""
+
+    code = "netting_raced"
+    kind = "conflict"
+
+
 def create_payouts(deps: Deps, limit: int = 200) -> int:
     """One payout per customer and account carries every redeemed or stocked item that
-    is due (a stocked one once its brand's resale hold has passed: ``hold_until``)."""
+    is due (a stocked one once its brand's resale hold has passed: ``hold_until``).
+
+    What the customer owes us (``assets:receivable:customer:<id>``: a resold voucher
+    refunded to its buyer, resale/claims.py) is netted first, by a transfer in this
+    transaction: the payout is the rest, never below zero; a debt larger than what is
+    due takes it all (the items are paid with no payout) and the rest waits for the
+    next. Answers how many payouts were made."""
     now = deps.clock.now()
     made = 0
     with deps.uow() as uow:
         for group in uow.items.payable_groups(now, limit):
             payout_id = deps.new_id()
-            uow.payouts.add(
-                id=payout_id,
-                customer_id=group.customer_id,
-                bank_account_id=group.bank_account_id,
-                currency=group.currency,
-                amount=group.amount,
-                bank_tran_id=deps.new_bank_tran_id(),
-                now=now,
-            )
+            owed = uow.ledger.balance(ledger.receivable_account(group.customer_id), group.currency)
+            netted = min(max(owed, 0), group.amount)
+            if netted:
+                uow.ledger.post(
+                    ledger.receivable_netted(
+                        f"netted:{payout_id}",
+                        customer_id=group.customer_id,
+                        amount=netted,
+                        currency=group.currency,
+                        ref=payout_id,
+                    )
+                )
+                # read again under the ledger's lock the post took: below zero, another
+                # worker netted the same debt since our read (its items split from ours)
+                receivable = ledger.receivable_account(group.customer_id)
+                if uow.ledger.balance(receivable, group.currency) < 0:
+                    raise NettingRaced("a customer's debt was netted by two payouts at once")
             stocked = uow.inventory.for_items(group.item_ids)
             events = [
                 transition(i, IS.STOCKED if i in stocked else IS.REDEEMED, IS.PAYING)
                 for i in group.item_ids
             ]
+            if netted == group.amount:  # all of it went to the debt: nothing to send
+                moved = uow.items.transition(events, now)
+                paid = transitions(group.item_ids, IS.PAYING, IS.PAID)
+                assert moved == uow.items.transition(paid, now) == set(group.item_ids)
+                announce.items_moved(uow, [*events, *paid], now)
+                continue
+            uow.payouts.add(
+                id=payout_id,
+                customer_id=group.customer_id,
+                bank_account_id=group.bank_account_id,
+                currency=group.currency,
+                amount=group.amount - netted,
+                bank_tran_id=deps.new_bank_tran_id(),
+                now=now,
+            )
             moved = uow.items.transition(events, now, payout_id=payout_id)
             assert moved == set(group.item_ids)  # locked by payable_groups: none taken since
             announce.items_moved(uow, events, now)

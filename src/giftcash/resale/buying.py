@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from giftcash.catalogue import live as catalogue
@@ -30,7 +30,7 @@ from giftcash.resale.orders import OrderRequest, reserve
 from giftcash.service.deps import Deps
 from giftcash.service.errors import IdempotencyKeyReused
 from giftcash.service.ports import Ambiguous, Unavailable
-from giftcash.service.ports.records import InventoryUnit, Order, OrderDeposit
+from giftcash.service.ports.records import Claim, InventoryUnit, Order, OrderDeposit
 from giftcash.service.ports.virtual_accounts import VirtualAccountPort
 
 HOLDER_NAME = "giftcash"  # the name the bank shows on an order's virtual account
@@ -120,6 +120,7 @@ class OrderView:
     order: Order
     deposits: list[OrderDeposit]
     units: list[InventoryUnit]
+    claims: list[Claim] = field(default_factory=list)
 
     @property
     def bank_code(self) -> str | None:
@@ -194,14 +195,25 @@ def get_order(deps: Deps, customer_id: str, order_id: str) -> OrderView:
         order = uow.orders.get(order_id[:64])
         if order is None or order.customer_id != customer_id:
             raise OrderNotFound("no such order")
-        return OrderView(order, uow.orders.deposits(order.id), uow.inventory.of_order(order.id))
+        return OrderView(
+            order,
+            uow.orders.deposits(order.id),
+            uow.inventory.of_order(order.id),
+            uow.claims.of_order(order.id),
+        )
 
 
 def list_orders(deps: Deps, customer_id: str, *, cursor: str | None, limit: int) -> list[OrderView]:
     with deps.reader() as uow:
         found = uow.orders.of_customer(customer_id, limit, after=cursor)
         return [
-            OrderView(o, uow.orders.deposits(o.id), uow.inventory.of_order(o.id)) for o in found
+            OrderView(
+                o,
+                uow.orders.deposits(o.id),
+                uow.inventory.of_order(o.id),
+                uow.claims.of_order(o.id),
+            )
+            for o in found
         ]
 
 

@@ -95,6 +95,8 @@ class Limits:
     bank_nightly: Nightly = field(default_factory=lambda: parse_nightly("23:30-00:30"))
     bank_nightly_per_bank: Mapping[str, Nightly] = field(default_factory=dict)
     bank_closed_retry_s: int = 900
+    # Resale: days after delivery a buyer's claim is taken (GIFTCASH_RESALE_GUARANTEE_DAYS).
+    resale_guarantee_days: int = 30
 
 
 @dataclass(frozen=True)

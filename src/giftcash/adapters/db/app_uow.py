@@ -11,6 +11,7 @@ from giftcash.adapters.db.repositories_blocks import Blocks, CustomerNotes
 from giftcash.adapters.db.repositories_bounds import BoundedCalls, Failures
 from giftcash.adapters.db.repositories_cases import CaseFacts, Cases
 from giftcash.adapters.db.repositories_catalogue import OperatorOverrides
+from giftcash.adapters.db.repositories_claims import Claims
 from giftcash.adapters.db.repositories_consents import Consents
 from giftcash.adapters.db.repositories_customer_lookup import ConsoleSearch, CustomerLookup
 from giftcash.adapters.db.repositories_customers import (
@@ -94,6 +95,7 @@ class AppUnitOfWork(SqlUnitOfWork):
         self.inventory = Inventory(conn)
         # resale, the buyer's side: orders and deposits (repositories_orders.py)
         self.orders = Orders(conn)
+        self.claims = Claims(conn)  # buyers' claims on delivered units (_claims.py)
         self.resale_reports = ResaleReports(conn)  # the console's view (_resale_reports.py)
         # payment stops (repositories_stops.py)
         self.stops = Stops(conn)

@@ -47,10 +47,13 @@ class Orders:
 
     def apply(self, event: Moved[OrderStatus], now: datetime) -> bool:
         c = t.orders.c
+        values: dict[str, object] = {"status": event.target.value, "updated_at": now}
+        if event.target is OrderStatus.DELIVERED:
+            values["delivered_at"] = now
         result = self.conn.execute(
             update(t.orders)
             .where(c.id == event.id, c.status == event.source.value)
-            .values(status=event.target.value, updated_at=now)
+            .values(**values)
         )
         return result.rowcount == 1
 

@@ -936,6 +936,9 @@ orders = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     # an expired order's account, closed at the bank (NULL: the close is still due)
     Column("account_closed_at", UtcDateTime, nullable=True),
+    # when its units were delivered: a buyer's claim is taken for the guarantee window
+    # from here, and the issuer's time of spending is judged against it
+    Column("delivered_at", UtcDateTime, nullable=True),
     CheckConstraint("face_value > 0 AND quantity > 0 AND amount > 0", name="amounts"),
     CheckConstraint(
         "status IN ('awaiting_payment', 'paid', 'delivered', 'expired', 'refunded')",
@@ -964,5 +967,33 @@ order_deposits = Table(
     CheckConstraint(
         "status IN ('received', 'matched', 'returning', 'returned')",
         name="status",
+    ),
+)
+
+# A buyer's claim that a delivered unit does not work (resale/claims.py): one per unit,
+# recorded with the verdict of the issuer's answer and that answer as evidence.
+claims = Table(
+    "claims",
+    metadata,
+    _id(),
+    Column("order_id", Id, ForeignKey("orders.id"), nullable=False, index=True),
+    Column("unit_id", Id, ForeignKey("inventory_units.id"), nullable=False, unique=True),
+    Column("customer_id", Id, ForeignKey("customers.id"), nullable=False),  # the buyer
+    Column("seller_id", Id, ForeignKey("customers.id"), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount", BigInteger, nullable=False),  # the unit's price: what a refund gives
+    Column("status", String(16), nullable=False),
+    Column("reason", String(500), nullable=True),  # the buyer's words, if any
+    Column("issuer_status", String(16), nullable=False),
+    Column("used_at", UtcDateTime, nullable=True),
+    Column("used_where", String(200), nullable=True),
+    Column("refund", String(16), nullable=True),
+    Column("payout_id", Id, ForeignKey("payouts.id"), nullable=True),
+    _created_at(),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("amount > 0", name="amount"),
+    CheckConstraint("status IN ('review', 'refunded', 'refused')", name="status"),
+    CheckConstraint(
+        "refund IS NULL OR refund IN ('deposit_return', 'payout', 'owed')", name="refund"
     ),
 )

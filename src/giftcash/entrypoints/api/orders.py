@@ -15,8 +15,9 @@ from giftcash.entrypoints.api import idempotency
 from giftcash.entrypoints.api import schemas_orders as s
 from giftcash.entrypoints.api.deps import CustomerDep, DepsDep, IdemKey
 from giftcash.entrypoints.api.problems import PROBLEM
-from giftcash.resale import buying
+from giftcash.resale import buying, claims
 from giftcash.service.deps import Deps
+from giftcash.service.ports.records import Claim
 
 router = APIRouter(prefix="/v1")
 
@@ -74,9 +75,33 @@ def _order(v: buying.OrderView) -> s.OrderOut:
             for d in v.deposits
         ],
         units=[
-            s.OrderUnitOut(brand_id=u.brand_id, face_value=u.face_value, expires_at=u.expires_at)
+            s.OrderUnitOut(
+                id=u.id,
+                brand_id=u.brand_id,
+                face_value=u.face_value,
+                expires_at=u.expires_at,
+                state=u.status,
+            )
             for u in v.units
         ],
+        claims=[_claim(c) for c in v.claims],
+    )
+
+
+def _claim(c: Claim) -> s.ClaimOut:
+    return s.ClaimOut(
+        id=c.id,
+        order_id=c.order_id,
+        unit_id=c.unit_id,
+        state=c.status,
+        currency=c.currency,
+        amount=c.amount,
+        refund=c.refund,
+        evidence=s.ClaimEvidenceOut(
+            issuer_status=c.issuer_status, used_at=c.used_at, used_where=c.used_where
+        ),
+        reason=c.reason,
+        created_at=c.created_at,
     )
 
 
@@ -153,6 +178,52 @@ def get_order(order_id: str, customer: CustomerDep, deps: DepsDep) -> s.OrderOut
     """Your order: its state, amount, account and deadline, the deposits to it (kept or
     returned, and why) and its units (no codes)."""
     return _order(buying.get_order(deps, customer, order_id))
+
+
+@router.post(
+    "/orders/{order_id}/claims",
+    status_code=201,
+    response_model=s.ClaimOut,
+    tags=["buying"],
+    responses={
+        200: {"description": "the unit was claimed before: its claim, unchanged"},
+        **_problems(
+            s404="`order_not_found`: no such order of yours; `unit_not_found`: no such unit in it",
+            s409="`not_delivered`: only a delivered unit is claimed; `claim_window_closed`:"
+            " past the guarantee window after delivery; `idempotency_key_reused`",
+            s503="`claim_issuer_unavailable`: the issuer did not answer, nothing recorded:"
+            " send the same request with the same Idempotency-Key again",
+        ),
+    },
+)
+async def file_claim(
+    order_id: str,
+    body: s.ClaimIn,
+    request: Request,
+    customer: CustomerDep,
+    deps: DepsDep,
+    idem: IdemKey = None,
+) -> JSONResponse:
+    """Claim a delivered unit doesn't work, within the guarantee window after delivery
+    (``GIFTCASH_RESALE_GUARANTEE_DAYS``, 30 by default). The issuer is asked when it was
+    spent: before delivery, you are refunded at once (``refunded``); after, the claim is
+    ``refused`` with the issuer's evidence; otherwise an operator looks (``review``). One
+    claim per unit: claiming it again answers 200 with the same claim. Needs an
+    ``Idempotency-Key`` (422 ``idempotency_key_required``)."""
+    h = idempotency.request_hash(request, await request.body())
+    # another's order answers as one that does not exist, key or no key
+    await run_in_threadpool(buying.get_order, deps, customer, order_id)
+    if idem is None:
+        raise buying.IdempotencyKeyRequired("a claim needs an Idempotency-Key header")
+
+    def work(deps: Deps) -> tuple[int, dict[str, Any]]:
+        filed = claims.file_claim(deps, customer, order_id, body.unit_id, body.reason)
+        return (201 if filed.created else 200), _claim(filed.claim).model_dump(mode="json")
+
+    # a claim asks the issuer before it is recorded: phased (see idempotency.py)
+    return await run_in_threadpool(
+        functools.partial(idempotency.run, deps, customer, idem, h, work, joined=False)
+    )
 
 
 @router.post(

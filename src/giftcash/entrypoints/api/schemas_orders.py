@@ -47,15 +47,53 @@ class DepositOut(BaseModel):
     amount: int
     state: str = Field(description="received, matched, returning or returned")
     return_reason: str | None = Field(
-        description="second_deposit, late, wrong_amount or other_name: returned in full"
+        description="second_deposit, late, wrong_amount or other_name: returned in full;"
+        " not_delivered or claim_refunded: returned to you in full as a refund"
     )
     received_at: datetime
 
 
 class OrderUnitOut(BaseModel):
+    id: str = Field(description="the unit's id: what a claim names")
     brand_id: str
     face_value: int
     expires_at: datetime | None
+    state: str = Field(
+        description="reserved, delivered, withdrawn (found spent before delivery and"
+        " replaced), claimed (under review), refunded or upheld"
+    )
+
+
+class ClaimIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    unit_id: str = Field(min_length=1, max_length=64)
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class ClaimEvidenceOut(BaseModel):
+    issuer_status: str = Field(description="what the issuer said: used, active, expired, ...")
+    used_at: datetime | None = Field(description="when the issuer says it was spent")
+    used_where: str | None = Field(description="where the issuer says it was spent")
+
+
+class ClaimOut(BaseModel):
+    id: str
+    order_id: str
+    unit_id: str
+    state: str = Field(
+        description="refunded: spent before delivery, your money is on its way back;"
+        " refused: spent after delivery (see evidence); review: an operator decides"
+    )
+    currency: str
+    amount: int = Field(description="the unit's price: what a refund gives back, won")
+    refund: str | None = Field(
+        description="deposit_return (your deposit back whole), payout (to your verified"
+        " bank account) or owed (add a verified bank account); null when not refunded"
+    )
+    evidence: ClaimEvidenceOut
+    reason: str | None
+    created_at: datetime
 
 
 class OrderOut(BaseModel):
@@ -73,6 +111,7 @@ class OrderOut(BaseModel):
     created_at: datetime
     deposits: list[DepositOut]
     units: list[OrderUnitOut]
+    claims: list[ClaimOut] = Field(default_factory=list)
 
 
 class OrderList(BaseModel):

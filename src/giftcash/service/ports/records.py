@@ -221,6 +221,33 @@ class Order:
     created_at: datetime
     # when the bank closed the account of the expired order; None: open, or the close due
     account_closed_at: datetime | None = None
+    # when its units were delivered (the guarantee window runs from here); None: not yet
+    delivered_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A buyer's claim that a delivered unit does not work (resale/claims.py): one per
+    unit, recorded with the verdict the issuer's answer gave (``status``: review,
+    refunded or refused) and that answer as evidence. ``amount`` is the unit's price (what
+    a refund gives back); ``refund``: how it goes back (``deposit_return``, ``payout``,
+    ``owed`` while the buyer has no account to pay), None when nothing is refunded."""
+
+    id: str
+    order_id: str
+    unit_id: str
+    customer_id: str  # the buyer
+    seller_id: str
+    currency: str
+    amount: int
+    status: str
+    reason: str | None
+    issuer_status: str
+    used_at: datetime | None
+    used_where: str | None
+    refund: str | None
+    payout_id: str | None
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ from giftcash.service.ports.records import (
     Block,
     BrandMargin,
     Challenge,
+    Claim,
     ConsentGiven,
     DueDiligence,
     HeldSale,
@@ -542,6 +543,17 @@ class OrdersRepo(Protocol):
 
     def paid(self, limit: int) -> list[Order]:
         """Orders paid and not yet delivered or refunded, oldest first."""
+
+
+class ClaimsRepo(Protocol):
+    """Buyers' claims on delivered units (resale/claims.py): one per unit."""
+
+    def add(self, claim: Claim, now: datetime) -> bool:
+        """Record the claim; False when the unit already has one (nothing written)."""
+
+    def for_unit(self, unit_id: str) -> Claim | None: ...
+    def of_order(self, order_id: str) -> list[Claim]:
+        """The order's claims, oldest first."""
 
 
 class ResaleReportsRepo(Protocol):

@@ -50,6 +50,7 @@ class UnitOfWork(Protocol):
     evidence: r.EvidenceRepo
     inventory: r.InventoryRepo
     orders: r.OrdersRepo
+    claims: r.ClaimsRepo
     resale_reports: r.ResaleReportsRepo
     stops: r.StopsRepo
     identity_checks: r.IdentityChecksRepo
