@@ -355,3 +355,43 @@ def test_the_operator_sets_a_brands_resale_pricing_and_bad_pricing_is_refused(wo
     r = w.client.patch(path, headers=admin, json={"resale_pricing": None})
     assert r.status_code == 200 and r.json()["resale_pricing"] == r.json()["default_resale_pricing"]
     assert w.client.get("/v1/offers").json()["data"][0]["price"] == 9_250
+
+
+def test_the_operator_switches_a_brands_disposition_and_a_brand_with_stock_stays_resold(world):
+    """A brand the catalogue redeems is resold once the operator says so (priced from its
+    fee: Cultureland at 90%, 5% off); a resold brand with stock is not switched back (409
+    brand_has_stock, audited as refused, nothing changed); without stock it is, and its
+    prices are gone with it."""
+    w = world
+    admin = _admin(w)
+    r = w.client.patch(
+        "/v1/admin/brands/cultureland", headers=admin, json={"disposition": "resell"}
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["disposition"] == "resell"
+    assert body["resale_pricing"]["bands"][0] == {"min_days_left": 30, "discount_bps": 500}
+
+    stock(w, 1)
+    r = w.client.patch(f"/v1/admin/brands/{BRAND}", headers=admin, json={"disposition": "redeem"})
+    assert problem(r, 409) == "brand_has_stock"
+    listed = w.client.get("/v1/admin/brands", headers=admin).json()["data"]
+    assert {b["id"]: b["disposition"] for b in listed}[BRAND] == "resell"
+    assert [o["brand_id"] for o in w.client.get("/v1/offers").json()["data"]] == [BRAND]
+    with w.engine.connect() as conn:
+        rows = conn.execute(
+            select(t.audit_log.c.subject, t.audit_log.c.detail)
+            .where(t.audit_log.c.action == "brand.update")
+            .order_by(t.audit_log.c.seq)
+        ).all()
+    assert [(s, d.get("outcome")) for s, d in rows] == [
+        ("brand:cultureland", "done"),
+        (f"brand:{BRAND}", "refused"),
+    ]
+
+    # Cultureland has no stock: back to being redeemed, no prices, nothing offered
+    r = w.client.patch("/v1/admin/brands/cultureland", headers=admin, json={"disposition": None})
+    assert r.status_code == 200 and r.json()["disposition"] == "redeem", r.text
+    assert r.json()["resale_pricing"] is None
+    r = w.client.patch("/v1/admin/brands/cultureland", headers=admin, json={"disposition": "sell"})
+    assert r.status_code == 422

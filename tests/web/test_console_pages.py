@@ -469,6 +469,30 @@ def test_a_resold_brand_s_payout_hold_is_set_in_hours_and_audited(console: Conso
     assert r.headers["location"].endswith("saved=unchanged")
 
 
+def test_a_brand_is_switched_between_redeemed_and_resold(console: Console):
+    site = console.site
+    client = console.operator("adm", "admin")
+    page = client.get("/admin/brands").text
+    assert "구매자에게 재판매" in page and "발행사에서 사용 처리" in page
+    form = {"rate": "90", "enabled": "on", "exposure_cap": "", "disposition": "resell"}
+    r = post(client, "/admin/brands/cultureland", form, token_from="/admin/brands")
+    assert r.status_code == 303 and "saved=brand" in r.headers["location"]
+    brand = catalogue.live_catalogue(site.deps).brands["cultureland"]
+    assert brand.disposition.value == "resell" and brand.resale_pricing is not None
+    page = client.get("/admin/brands").text
+    assert 'data-prices="cultureland"' in page  # now priced for buyers
+    (row,) = audit_actions(site, "brand.update")
+    assert row.detail["changes"] == {"disposition": "resell"}
+    # back to the catalogue's own: stored as no override at all
+    r = post(
+        client, "/admin/brands/cultureland", {**form, "disposition": "redeem"}, "/admin/brands"
+    )
+    assert r.status_code == 303
+    assert catalogue.live_catalogue(site.deps).brand_rows["cultureland"]["disposition"] is None
+    brand = catalogue.live_catalogue(site.deps).brands["cultureland"]
+    assert brand.disposition.value == "redeem" and brand.resale_pricing is None
+
+
 def test_a_resold_brand_s_prices_for_buyers_are_set_and_audited(console: Console):
     site = console.site
     client = console.operator("adm", "admin")

@@ -18,9 +18,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from giftcash.domain.brands import Brand
+from giftcash.domain.brands import Brand, Disposition
 from giftcash.domain.errors import DomainError
-from giftcash.domain.resale import parse_pricing
+from giftcash.domain.resale import BPS, ResalePricing, default_pricing, parse_pricing
 from giftcash.service.deps import Deps
 from giftcash.service.ports.records import RowView
 from giftcash.service.ports.uow import UnitOfWork
@@ -52,6 +52,14 @@ class LiveCatalogue:
         }
 
 
+def resale_default(b: Brand, rate_bps: int) -> ResalePricing:
+    """A resold brand's prices when the operator set none: the catalogue's, or for a brand
+    the catalogue redeems (resold by the operator's choice) the default from its fee."""
+    if b.resale_pricing is not None:
+        return b.resale_pricing
+    return default_pricing(min(max(BPS - rate_bps, 1), BPS - 1))
+
+
 def build(
     defaults: tuple[Brand, ...],
     brand_rows: Mapping[str, Mapping[str, Any]],
@@ -63,17 +71,25 @@ def build(
     for b in defaults:
         row = brand_rows.get(b.id, {})
         enabled = b.enabled if row.get("enabled") is None else bool(row["enabled"])
-        rate = row.get("buyback_rate_bps")
+        rate = (
+            b.buyback_rate_bps
+            if row.get("buyback_rate_bps") is None
+            else int(row["buyback_rate_bps"])
+        )
         hold_s = row.get("resell_hold_s")
+        disposition = Disposition(row.get("disposition") or b.disposition)
         pricing = row.get("resale_pricing")  # JSON text, checked when it was set
         brands[b.id] = replace(
             b,
             enabled=enabled,
-            buyback_rate_bps=b.buyback_rate_bps if rate is None else int(rate),
+            buyback_rate_bps=rate,
+            disposition=disposition,
             resell_hold_s=b.resell_hold_s if hold_s is None else int(hold_s),
             resale_pricing=(
-                b.resale_pricing
-                if pricing is None or b.resale_pricing is None
+                None
+                if disposition is Disposition.REDEEM
+                else resale_default(b, rate)
+                if pricing is None
                 else parse_pricing(json.loads(pricing))
             ),
         )

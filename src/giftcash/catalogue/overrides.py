@@ -15,7 +15,7 @@ from typing import Any
 from giftcash.audit.changes import audited
 from giftcash.catalogue import live as catalogue
 from giftcash.domain.brands import MAX_RESELL_HOLD_S, Brand, Disposition, brand_index
-from giftcash.domain.errors import BrandNotFound
+from giftcash.domain.errors import BrandNotFound, DomainError
 from giftcash.domain.resale import InvalidResalePricing, parse_pricing, pricing_wire
 from giftcash.identity.operators import Operator
 from giftcash.service import errors
@@ -98,10 +98,23 @@ def _check_cap(value: Any) -> None:
         raise errors.InvalidInput("an exposure cap is a whole amount ≥ 0", field="exposure_cap")
 
 
+class BrandHasStock(DomainError):
+    """A brand with vouchers in stock (or reserved by orders) is not switched to being
+    redeemed: its stock would no longer be offered to buyers. Sell it or withdraw it
+    first, or turn the brand off to stop buying it."""
+
+    code = "brand_has_stock"
+    kind = "conflict"
+
+
 def _check_brand_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
     allowed = {"buyback_rate_bps", "enabled", "exposure_cap", "resell_hold_s", "resale_pricing"}
+    allowed.add("disposition")
     if not changes or set(changes) - allowed:
         raise errors.InvalidInput(f"change one or more of {', '.join(sorted(allowed))}")
+    disposition = changes.get("disposition")
+    if disposition is not None and disposition not in {d.value for d in Disposition}:
+        raise errors.InvalidInput("a disposition is redeem or resell", field="disposition")
     hold_s = changes.get("resell_hold_s")
     if hold_s is not None and (type(hold_s) is not int or not 0 <= hold_s <= MAX_RESELL_HOLD_S):
         raise errors.InvalidInput(
@@ -119,12 +132,12 @@ def _check_brand_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
     return dict(changes)
 
 
-def _resale_pricing_column(brand: Brand, changes: dict[str, Any]) -> dict[str, Any]:
+def _resale_pricing_column(disposition: Disposition, changes: dict[str, Any]) -> dict[str, Any]:
     """The resale pricing checked (``InvalidResalePricing``) and stored as its canonical
-    JSON text; only a resell brand is sold, so only a resell brand has one."""
+    JSON text; only a resell brand (after these changes) is sold, so only it has one."""
     if "resale_pricing" not in changes or changes["resale_pricing"] is None:
         return changes
-    if brand.disposition is not Disposition.RESELL:
+    if disposition is not Disposition.RESELL:
         raise InvalidResalePricing("only a resell brand is sold to buyers", field="resale_pricing")
     pricing = parse_pricing(changes["resale_pricing"])
     return {**changes, "resale_pricing": json.dumps(pricing_wire(pricing), sort_keys=True)}
@@ -146,8 +159,10 @@ def _check_rate_above_bands(brand: Brand, changes: Mapping[str, Any]) -> None:
 def patch_brand(
     deps: Deps, op: Operator, brand_id: str, changes: Mapping[str, Any]
 ) -> BrandSetting:
-    """Override a brand's rate, on/off, exposure cap, resale payout hold or resale pricing
-    (resell brands: what buyers pay by days left); ``None`` restores the default."""
+    """Override a brand's rate, on/off, exposure cap, disposition (redeemed at its issuer
+    or resold to buyers), resale payout hold or resale pricing (resell brands: what buyers
+    pay by days left); ``None`` restores the default. A brand with stock is not switched
+    to being redeemed (``BrandHasStock``)."""
 
     def change(uow: UnitOfWork) -> tuple[BrandSetting, dict[str, Any]]:
         if brand_id not in brand_index(deps.brand_catalogue):
@@ -155,7 +170,22 @@ def patch_brand(
         checked = _check_brand_changes(changes)
         brand = brand_index(deps.brand_catalogue)[brand_id]
         _check_rate_above_bands(brand, checked)
-        stored = _resale_pricing_column(brand, checked)
+        now = catalogue.live_catalogue_in(uow, deps.brand_catalogue).brands[brand_id]
+        wanted = checked.get("disposition", now.disposition)
+        disposition = Disposition(wanted or brand.disposition)  # None: the catalogue's
+        if now.disposition is Disposition.RESELL and disposition is Disposition.REDEEM:
+            held = sum(
+                s.units
+                for s in uow.resale_reports.stock(deps.clock.now())
+                if s.brand_id == brand_id
+            )
+            if held:
+                raise BrandHasStock(
+                    f"{held} of this brand's vouchers are in stock or reserved: they would no"
+                    " longer be offered",
+                    units=held,
+                )
+        stored = _resale_pricing_column(disposition, checked)
         before = uow.overrides.brands().get(brand_id, {})
         uow.overrides.set_brand(brand_id, stored, deps.clock.now(), op.actor)
         live = catalogue.live_catalogue_in(uow, deps.brand_catalogue)

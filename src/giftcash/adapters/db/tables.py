@@ -477,6 +477,8 @@ brand_overrides = Table(
     Column("resell_hold_s", Integer, nullable=True),
     # resell brands: the resale pricing (JSON, domain.resale.pricing_wire)
     Column("resale_pricing", Text, nullable=True),
+    # redeem | resell (domain.brands.Disposition); NULL: the catalogue's
+    Column("disposition", String(8), nullable=True),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("updated_by", Text, nullable=True),
 )

@@ -157,6 +157,9 @@ class BrandPatch(Strict):
     exposure_cap: StrictInt | None = None
     resell_hold_s: StrictInt | None = None  # resell brands: the seller's payout waits
     resale_pricing: ResalePricingIO | None = None  # resell brands: what buyers pay
+    # redeemed at the issuer or resold to buyers; 409 brand_has_stock to redeem a brand
+    # with vouchers in stock
+    disposition: Literal["redeem", "resell"] | None = None
 
 
 class IssuerPatch(Strict):

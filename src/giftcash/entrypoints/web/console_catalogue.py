@@ -160,6 +160,10 @@ def _brand_changes(request: Request, brand_id: str) -> dict[str, Any]:
     cap = parse_cap(field(request, "exposure_cap", 24))
     hold_s = parse_hold_h(field(request, "resell_hold_h", 8))
     changes: dict[str, Any] = {}
+    wanted = field(request, "disposition", 8)
+    if wanted in {d.value for d in Disposition} and wanted != now.disposition.value:
+        # the catalogue's own disposition is stored as no override at all
+        changes["disposition"] = None if wanted == default.disposition.value else wanted
     resold = now.disposition is Disposition.RESELL
     if resold and (default.resell_hold_s if hold_s is None else hold_s) != now.resell_hold_s:
         changes["resell_hold_s"] = hold_s

@@ -236,6 +236,10 @@ ERRORS = {
         "type the number on the sell form."
     ),
     "malformed_multipart": N_("The pictures could not be received. Please try again."),
+    "brand_has_stock": N_(
+        "This brand has vouchers in stock or reserved by orders: it cannot be switched to"
+        " being redeemed until they are sold. Turn the brand off to stop buying it."
+    ),
     # the console's resale prices (domain/resale.py parse_pricing)
     "invalid_resale_pricing": N_(
         "These resale prices cannot be saved: each band needs whole days left and a discount"
