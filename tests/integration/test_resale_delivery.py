@@ -105,6 +105,19 @@ def test_a_spent_unit_is_withdrawn_replaced_and_its_seller_s_case_opened(engine)
     units, status, cases = state(engine)
     assert units == {"u-0": "withdrawn", "u-1": "delivered"} and status == "delivered"
     assert cases == [("resold_spent", "customer:c-00")]
+    # the seller owes the spent voucher's cost and is held (blocked, audited)
+    assert balance(engine, ledger.receivable_account("c-00")) == 9_000
+    with engine.connect() as conn:
+        blocks = conn.execute(
+            select(t.blocks.c.kind, t.blocks.c.subject, t.blocks.c.blocked_by)
+        ).all()
+        audits = conn.execute(
+            select(t.audit_log.c.actor, t.audit_log.c.subject).where(
+                t.audit_log.c.action == "customer.block"
+            )
+        ).all()
+    assert [tuple(b) for b in blocks] == [("customer", "c-00", "worker:w1")]
+    assert [tuple(a) for a in audits] == [("worker:w1", "customer:c-00")]
 
 
 def test_no_replacement_refunds_the_order_once(engine):

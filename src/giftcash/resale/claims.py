@@ -50,6 +50,7 @@ from giftcash.domain.states import (
 )
 from giftcash.resale.delivery import OrderNotFound, unit_price_won
 from giftcash.resale.deposits import return_key
+from giftcash.resale.sellers import hold_seller
 from giftcash.review import cases
 from giftcash.service import errors
 from giftcash.service.deps import Deps
@@ -298,18 +299,8 @@ def _hold_seller(
 ) -> None:
     """The seller is held (blocked: no sign-in, no sale, until an operator lifts it) and a
     case opened on them; the receivable stays until their payouts net it."""
-    if uow.blocks.get("customer", s.seller_id) is None:
-        uow.blocks.add("customer", s.seller_id, HOLD_REASON, ACTOR, now)
-        ended = uow.blocks.revoke_customer_tokens(s.seller_id)
-        audit.record(
-            uow,
-            ACTOR,
-            "customer.block",
-            f"customer:{s.seller_id}",
-            {"reason": HOLD_REASON, "claim": claim.id, "sessions_ended": ended},
-            at=now,
-            id=deps.new_id(),
-        )
+    detail = {"claim": claim.id}
+    hold_seller(uow, deps, s.seller_id, reason=HOLD_REASON, actor=ACTOR, now=now, detail=detail)
     where = f" at {claim.used_where}" if claim.used_where else ""
     evidence = Evidence(
         key=f"claim:{unit.id}",

@@ -26,6 +26,7 @@ from giftcash.domain.states import DepositStatus, OrderStatus, UnitStatus, trans
 from giftcash.identity import customers
 from giftcash.resale.deposits import return_key
 from giftcash.resale.offers import PricingFor
+from giftcash.resale.sellers import hold_seller
 from giftcash.review import cases
 from giftcash.service import errors
 from giftcash.service.deps import Deps
@@ -33,6 +34,8 @@ from giftcash.service.ports import Ambiguous, Unavailable
 from giftcash.service.ports.records import InventoryUnit, Order, SealedCode
 from giftcash.service.ports.uow import UnitOfWork
 
+# the seller of a voucher found spent before its buyer got it is held (resale/sellers.py)
+HOLD_REASON = "resale: a voucher they sold us was found spent before delivery"
 ROUNDS = 4  # replacements checked in one pass for one order; the rest wait a pass
 CANDIDATES = 20
 SHOWN = (UnitStatus.DELIVERED.value, UnitStatus.CLAIMED.value, UnitStatus.UPHELD.value)
@@ -254,6 +257,9 @@ def _open_case(
     uow: UnitOfWork, deps: Deps, worker_id: str, c: Check, s: SealedCode, now: datetime
 ) -> None:
     u = c.unit
+    actor = f"worker:{worker_id}"
+    detail = {"unit": u.id}
+    hold_seller(uow, deps, s.seller_id, reason=HOLD_REASON, actor=actor, now=now, detail=detail)
     evidence = Evidence(
         key=f"unit:{u.id}",
         at=now,
