@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 from sqlalchemy import Engine, func, select
 
 from giftcash.adapters.db import tables as t
@@ -84,6 +85,7 @@ class ResalePlan:
     crash: bool = False
     workers: int = 2
     max_kills: int = 12
+    kill_phase_s: float = 10.0  # killing goes on at least this long (and while buyers buy)
     kill_after_s: tuple[float, float] = (0.1, 1.2)
     lease_s: int = 2
     latency_ms: tuple[int, int] = (20, 60)
@@ -156,6 +158,30 @@ class Notifications:
         return 204
 
 
+class Courier:
+    """The bank simulator's notification outbox delivered every ``poll_s`` (its own
+    background loop needs the app's lifespan, which the simulators' servers run without)."""
+
+    def __init__(self, bank_url: str, poll_s: float = 0.05) -> None:
+        self.url = f"{bank_url}/sim/notifications/deliver"
+        self.poll_s = poll_s
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._loop, name="selftest-courier", daemon=True)
+        self.thread.start()
+
+    def _loop(self) -> None:
+        with httpx.Client(timeout=30) as http:
+            while not self.stop.wait(self.poll_s):
+                try:
+                    http.post(self.url)
+                except httpx.HTTPError:
+                    continue  # the simulator is stopping
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(timeout=30)
+
+
 # -- the run's world -------------------------------------------------------------------------
 
 
@@ -181,8 +207,10 @@ def verified_buyer(deps: Deps, sims: Simulators, n: int) -> Customer:
     return c
 
 
-def pay(sims: Simulators, number: str, amount: int, payer: Customer, name: str) -> None:
-    sims.http.post(
+def pay(sims: Simulators, number: str, amount: int, payer: Customer, name: str) -> bool:
+    """A buyer's transfer; False when the bank refused it (the order's account closed
+    after its delivery: the money never left the payer)."""
+    r = sims.http.post(
         f"{sims.bank_url}/sim/virtual-accounts/{number}/deposits",
         json={
             "payer_name": name,
@@ -190,7 +218,11 @@ def pay(sims: Simulators, number: str, amount: int, payer: Customer, name: str) 
             "payer_account": payer.account_number,
             "amount": amount,
         },
-    ).raise_for_status()
+    )
+    if r.status_code == 409:
+        return False
+    r.raise_for_status()
+    return True
 
 
 @dataclass
@@ -241,11 +273,10 @@ def shop(
             "short": [(amount - 100, b.name), (amount, b.name)],
             "none": [],
         }[kind]
-        for won, name in steps:
-            pay(sims, number, won, b, name)
+        made = sum(pay(sims, number, won, b, name) for won, name in steps)
         with lock:
             out.placed += 1
-            out.deposits += len(steps)
+            out.deposits += made
 
     with ThreadPoolExecutor(plan.threads) as pool:
         for f in [pool.submit(one, *d) for d in draws]:
@@ -258,8 +289,9 @@ def shop(
 
 def resale_unsettled(engine: Engine, sims: Simulators, now: datetime) -> int:
     """Orders paid but neither delivered nor refunded, orders past their deadline still
-    awaiting payment, deposits not yet kept or returned, notifications the bank still
-    holds to send (not those it lost: the inquiry at expiry is for those)."""
+    awaiting payment, orders done whose account is not yet closed (and asked once more),
+    deposits not yet kept or returned, notifications the bank still holds to send for
+    deposits we have not recorded (not those it lost: the inquiries are for those)."""
     o, d = t.orders.c, t.order_deposits.c
     with SqlUnitOfWork(engine, read_only=True) as uow:
         conn = uow.conn
@@ -268,6 +300,15 @@ def resale_unsettled(engine: Engine, sims: Simulators, now: datetime) -> int:
         ).scalar_one()
         deadlines = conn.execute(select(o.deadline).where(o.status == "awaiting_payment")).scalars()
         n += sum(1 for at in deadlines if _aware(at) <= now)
+        n += conn.execute(  # done with its account, not yet closed and asked once more
+            select(func.count())
+            .select_from(t.orders)
+            .where(
+                o.status.in_(ORDER_DONE),
+                o.virtual_account_number.is_not(None),
+                o.account_closed_at.is_(None),
+            )
+        ).scalar_one()
         n += conn.execute(
             select(func.count()).select_from(t.order_deposits).where(d.status.not_in(DEPOSIT_DONE))
         ).scalar_one()
@@ -451,6 +492,7 @@ def run_resale(ctx: Context, plan: ResalePlan) -> tuple[Row, ResaleCheck, EndChe
             "notification_poll_s": 0.05,
         },
     )
+    courier = Courier(sims.bank_url)
     db = engine = None
     world: EndCheck | None = None
     check: ResaleCheck | None = None
@@ -510,6 +552,7 @@ def run_resale(ctx: Context, plan: ResalePlan) -> tuple[Row, ResaleCheck, EndChe
             engine, db.url, sims, deps.vault, lease_s=plan.lease_s if plan.crash else None
         )
     finally:
+        courier.close()
         if engine is not None:
             engine.dispose()
         sims.stop()
@@ -581,11 +624,12 @@ def _crash_phase(
     )
     shopper.start()
     kill_rng = random.Random(rng.randrange(2**31))
-    give_up = time.monotonic() + plan.settle_s + 60
+    kill_until = time.monotonic() + plan.kill_phase_s
+    give_up = kill_until + plan.settle_s + 60
     try:
         while time.monotonic() < give_up:
             now = time.monotonic()
-            killing = shopper.is_alive() or pool.record.sigkills < plan.max_kills // 2
+            killing = shopper.is_alive() or now < kill_until
             killing = killing and pool.record.sigkills < plan.max_kills
             for n, w in enumerate(workers):
                 if w.proc.poll() is not None:
