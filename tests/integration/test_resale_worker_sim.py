@@ -312,7 +312,7 @@ def test_a_short_payment_whose_notification_is_lost_goes_back_after_the_delivery
     """A short deposit, its notification lost, then the exact one: the order is paid and
     delivered, and the close of its account asks for its deposits once more, so the short
     one is returned (once) instead of staying at the bank unseen."""
-    w, clock = shop
+    w, _clock = shop
     stock(w)
     placed = order(w, buyer(w))
     number = placed.virtual_account_number
