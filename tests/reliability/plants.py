@@ -99,16 +99,27 @@ _real_send_returns = resale_worker.send_returns
 
 
 def deliver_one_more(deps: Deps, order: Order, units: Sequence[InventoryUnit]) -> bool:
-    """PLANTED: after delivering an order, a unit still in stock is delivered to it as
-    well (one unit's code shown to a buyer who did not pay for it)."""
+    """PLANTED: after delivering an order, one more unit is delivered to it: one still in
+    stock, or else one another unpaid order holds (a code shown to a buyer who did not
+    pay for it)."""
     done = _real_deliver(deps, order, units)
     if not done:
         return done
     now = deps.clock.now()
     with deps.uow() as uow:
-        for u in uow.inventory.stocked(order.brand_id, order.face_value, 1):
+        spare = uow.inventory.stocked(order.brand_id, order.face_value, 1)
+        held = [
+            u
+            for o in uow.orders.awaiting_payment(100)
+            for u in uow.inventory.of_order(o.id)
+            if u.status == US.RESERVED.value
+        ]
+        if spare:
+            u = spare[0]
             uow.inventory.apply([transition(u.id, US.STOCKED, US.RESERVED)], order.id, now)
             uow.inventory.apply([transition(u.id, US.RESERVED, US.DELIVERED)], order.id, now)
+        elif held:
+            uow.inventory.apply([transition(held[0].id, US.RESERVED, US.DELIVERED)], order.id, now)
         uow.commit()
     return done
 
