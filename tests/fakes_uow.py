@@ -1028,7 +1028,7 @@ class FakeOrders(_Repo, ports.OrdersRepo):
         found = [
             o
             for o in self.db.orders.values()
-            if o.status == "expired"
+            if o.status in ("expired", "delivered", "refunded")
             and o.virtual_account_number is not None
             and o.account_closed_at is None
         ]

@@ -308,6 +308,30 @@ def test_a_late_deposit_whose_notification_is_lost_is_found_by_the_close(shop, w
     books_hold(w)
 
 
+def test_a_short_payment_whose_notification_is_lost_goes_back_after_the_delivery(shop, worker):
+    """A short deposit, its notification lost, then the exact one: the order is paid and
+    delivered, and the close of its account asks for its deposits once more, so the short
+    one is returned (once) instead of staying at the bank unseen."""
+    w, _clock = shop
+    stock(w)
+    placed = order(w, buyer(w))
+    number = placed.virtual_account_number
+    assert number is not None
+    w.bank.post("/sim/faults/notifications", json={"lost_rate": 1.0, "seed": 1})
+    _, short = pay(w, number, 28_000, BUYER)
+    notify(w)
+    w.bank.delete("/sim/faults/notifications")
+    _, paid = pay(w, number, 28_500, BUYER)
+    notify(w)
+    assert deposits(w) == {paid: ("matched", None)}  # the short one never told
+    worker.drain(timeout_s=30)
+    assert status(w, "o-1") == "delivered"
+    assert account_at_bank(w, number)["status"] == "closed"
+    assert deposits(w) == {paid: ("matched", None), short: ("returned", "wrong_amount")}
+    assert returned_at_bank(w) == {short: 1}
+    books_hold(w)
+
+
 @pytest.mark.parametrize(
     "fault",
     [{"error_rate": 1.0}, {"lost_answer_rate": 1.0}],
@@ -352,9 +376,9 @@ def test_the_bank_failing_for_a_pass_still_returns_each_once(shop, worker, fault
 
 
 def test_an_exact_own_name_payment_is_kept_and_the_order_delivered(shop, worker):
-    """The paid order is not expired, closed or returned by the worker: it is delivered,
-    the buyer's money moves off ``liabilities:buyer:<id>`` into the sale and the books
-    hold."""
+    """The paid order is not expired or returned by the worker: it is delivered, the
+    buyer's money moves off ``liabilities:buyer:<id>`` into the sale, the order's account
+    is closed (done with) and the books hold."""
     w, clock = shop
     stock(w)
     customer_id = buyer(w)
@@ -368,7 +392,8 @@ def test_an_exact_own_name_payment_is_kept_and_the_order_delivered(shop, worker)
     worker.drain(timeout_s=30)
     assert status(w, "o-1") == "delivered"
     assert returned_at_bank(w) == {}
-    assert account_at_bank(w, number)["status"] == "open"
+    assert account_at_bank(w, number)["status"] == "closed"
+    assert deposits(w) == {paid: ("matched", None)}
     with w.engine.connect() as conn:
         held = conn.execute(
             select(t.ledger_accounts.c.balance, t.ledger_accounts.c.kind).where(

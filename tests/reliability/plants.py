@@ -5,14 +5,22 @@ reaches this module."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from giftcash.domain import ledger
 from giftcash.domain.states import PayoutStatus as PS
+from giftcash.domain.states import UnitStatus as US
 from giftcash.domain.states import transition
 from giftcash.payouts import sending
 from giftcash.redemption import steps as redemption
+from giftcash.resale import delivery as resale_delivery
+from giftcash.resale import worker as resale_worker
 from giftcash.service.deps import Deps
 from giftcash.service.ports import Ambiguous, Unavailable
+from giftcash.service.ports.records import InventoryUnit, Order
+from giftcash.service.ports.uow import UnitOfWork
+from giftcash.service.ports.virtual_accounts import VirtualAccountPort
 
 _real_record_sends = sending.record_sends
 
@@ -82,3 +90,50 @@ def record_sends_in_two_transactions(
             ]
         )
         uow.commit()
+
+
+# -- resale ------------------------------------------------------------------------------------
+
+_real_deliver = resale_delivery._deliver
+_real_send_returns = resale_worker.send_returns
+
+
+def deliver_one_more(deps: Deps, order: Order, units: Sequence[InventoryUnit]) -> bool:
+    """PLANTED: after delivering an order, one more unit is delivered to it: one still in
+    stock, or else one another unpaid order holds (a code shown to a buyer who did not
+    pay for it)."""
+    done = _real_deliver(deps, order, units)
+    if not done:
+        return done
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        spare = uow.inventory.stocked(order.brand_id, order.face_value, 1)
+        held = [
+            u
+            for o in uow.orders.awaiting_payment(100)
+            for u in uow.inventory.of_order(o.id)
+            if u.status == US.RESERVED.value
+        ]
+        if spare:
+            u = spare[0]
+            uow.inventory.apply([transition(u.id, US.STOCKED, US.RESERVED)], order.id, now)
+            uow.inventory.apply([transition(u.id, US.RESERVED, US.DELIVERED)], order.id, now)
+        elif held:
+            uow.inventory.apply([transition(held[0].id, US.RESERVED, US.DELIVERED)], order.id, now)
+        uow.commit()
+    return done
+
+
+def send_returns_twice(
+    uow_factory: Callable[[], UnitOfWork], port: VirtualAccountPort, now: datetime, limit: int = 100
+) -> resale_worker.ReturnsPass:
+    """PLANTED: each queued return is first sent under a fresh key (as a retry that forgot
+    the stored one would), then the normal way."""
+    with uow_factory() as uow:
+        queued = uow.orders.returning(limit)
+    for d in queued:
+        try:
+            port.return_deposit(f"{d.return_key}-again", d.bank_deposit_id, d.amount, "again")
+        except (Ambiguous, Unavailable):
+            pass
+    return _real_send_returns(uow_factory, port, now, limit)

@@ -164,14 +164,18 @@ def place(
     port = _port(deps)
     now = deps.clock.now()
     req = OrderRequest(order_id_for(customer_id, key), customer_id, brand_id, face_value, quantity)
+    # The prices and limits are read before the order's unit of work: they open their own
+    # connection, and a command holding one while waiting for a second exhausts the pool
+    # when many buyers order at once (fifty threads: the pool's timeout, not an answer).
+    brand = _on_sale(deps).get(brand_id)
+    pricing = None if brand is None else brand.resale_pricing
+    limits = buyer_limits(deps)
     with deps.uow() as uow:
         if verified_name(uow, deps, customer_id) is None:
             raise IdentityRequired("a verified identity (본인인증) is needed to buy")
         order = uow.orders.get(req.order_id)
         if order is None:
-            brand = _on_sale(deps).get(brand_id)
-            pricing = None if brand is None else brand.resale_pricing
-            order = reserve(uow, req, pricing, buyer_limits(deps), now)
+            order = reserve(uow, req, pricing, limits, now)
             uow.commit()
         elif (order.brand_id, order.face_value, order.quantity) != (
             brand_id,

@@ -1,8 +1,9 @@
 """The worker's resale steps: send the queued returns of deposits we do not keep (once,
 by the key stored when the deposit was judged); expire orders unpaid at their deadline,
 asking the bank for their deposits first so a lost notification is not lost money, then
-releasing their units to stock; and close an expired order's virtual account at the bank,
-again on later passes until the bank has done it.
+releasing their units to stock; and close the virtual account of an order done with it
+(expired, delivered, refunded) at the bank, again on later passes until the bank has done
+it, asking for its deposits once more after the close.
 
 A bank that does not answer (``Unavailable``) or whose answer was lost (``Ambiguous``)
 leaves the work where it was for the next pass: every call here is safe to repeat (a
@@ -130,10 +131,11 @@ def close_expired_accounts(
     now: datetime,
     limit: int = 100,
 ) -> ClosePass:
-    """Close the virtual account of every expired order not yet recorded closed. After
-    the bank closed it (idempotent) no money can reach it, so its deposits are asked for
-    once more: one that arrived between the expiry and the close, whose notification is
-    lost, is taken (judged late, its return queued) before the close is recorded."""
+    """Close the virtual account of every order done with it (expired, delivered or
+    refunded) not yet recorded closed. After the bank closed it (idempotent) no money can
+    reach it, so its deposits are asked for once more: one whose notification is lost (a
+    deposit after the expiry, a second or short payment to an order paid meanwhile) is
+    taken (judged, its return queued) before the close is recorded, never kept unseen."""
     with uow_factory() as uow:
         due = uow.orders.accounts_to_close(limit)
     closed = waiting = 0

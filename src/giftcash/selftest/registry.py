@@ -32,6 +32,8 @@ SCENARIO_MODULES: list[str] = [
 BAD_COLUMNS = (
     "double_redemptions",
     "double_payouts",
+    "double_deliveries",
+    "double_refunds",
     "lost_won",
     "invariant_breaks",
     "unsettled",
@@ -50,6 +52,8 @@ class Row:
     recovered: int = 0  # outcomes committed only after their caller was killed
     double_redemptions: int = 0
     double_payouts: int = 0
+    double_deliveries: int = 0  # resale: a unit (or its code) delivered twice
+    double_refunds: int = 0  # resale: a buyer's deposit returned (or asked back) twice
     lost_won: int = 0
     invariant_breaks: int = 0
     unsettled: int = 0  # items or payouts neither terminal nor legitimately waiting

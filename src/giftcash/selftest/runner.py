@@ -25,6 +25,8 @@ COLUMNS = (
     ("faults", "faults\ninjected"),
     ("double_redemptions", "double\nredemptions"),
     ("double_payouts", "double\npayouts"),
+    ("double_deliveries", "double\ndeliveries"),
+    ("double_refunds", "double\nrefunds"),
     ("lost_won", "lost\nwon"),
     ("invariant_breaks", "invariant\nbreaks"),
     ("unsettled", "unsettled"),

@@ -1,7 +1,9 @@
-"""The crash, fault and identity-fault scenarios of ``giftcash selftest``: a quick size for CI and a
-larger one for ``--long`` runs."""
+"""The crash, fault, identity-fault and resale scenarios of ``giftcash selftest``: a quick
+size for CI and a larger one for ``--long`` runs."""
 
 from __future__ import annotations
+
+import dataclasses
 
 from giftcash.selftest.crash import CrashPlan, run_crash
 from giftcash.selftest.demo_crash import DemoPlan, run_demo_crash
@@ -9,6 +11,7 @@ from giftcash.selftest.faults import FaultPlan, run_faults
 from giftcash.selftest.identity_faults import IdentityPlan, run_identity
 from giftcash.selftest.purge_crash import PurgeCrashPlan, run_purge_crash
 from giftcash.selftest.registry import Context, Row, scenario
+from giftcash.selftest.resale import ResalePlan, run_resale
 
 QUICK_CRASH = CrashPlan(items=120, max_kills=25, kill_phase_s=25.0)
 LONG_CRASH = CrashPlan(items=480, max_kills=120, kill_phase_s=120.0, settle_s=90.0)
@@ -51,3 +54,24 @@ def purge_crash(ctx: Context) -> Row:
     customers forgotten, nobody else touched, the books and the audit chain intact."""
     plan = PurgeCrashPlan(old=2000, max_kills=30) if ctx.long else PurgeCrashPlan()
     return run_purge_crash(ctx, plan)
+
+
+QUICK_RESALE = ResalePlan()
+LONG_RESALE = ResalePlan(units=60, buyers=24, orders=90, threads=16, settle_s=120.0)
+
+
+@scenario("resale-crash", order=40)
+def resale_crash(ctx: Context) -> Row:
+    """Buyers ordering the last units at once and paying (exactly, twice, in another
+    name, short), while the worker that delivers, refunds and returns is SIGKILLed."""
+    plan = LONG_RESALE if ctx.long else QUICK_RESALE
+    plan = dataclasses.replace(plan, crash=True, max_kills=40 if ctx.long else 12)
+    return run_resale(ctx, plan)[0]
+
+
+@scenario("resale-faults", order=45)
+def resale_faults(ctx: Context) -> Row:
+    """The bank losing, repeating and reordering its deposit notifications and failing
+    its virtual-account calls (returns included); the issuer timing out on the
+    pre-delivery check."""
+    return run_resale(ctx, LONG_RESALE if ctx.long else QUICK_RESALE)[0]

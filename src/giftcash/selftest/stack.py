@@ -74,13 +74,16 @@ def clean_env() -> dict[str, str]:
 class Simulators:
     """Issuer, bank and SMS simulators on loopback, each with its own data directory."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, bank_options: dict[str, Any] | None = None) -> None:
+        """``bank_options``: more arguments of ``create_bank_app`` (a resale run's
+        notification secret and sender)."""
         self.root = root
         makers = {"issuer": create_issuer_app, "bank": create_bank_app, "sms": create_sms_app}
         self.servers: dict[str, ServerThread] = {}
         try:
             for kind, make in makers.items():
-                app = make(root / f"sim-{kind}")
+                extra = (bank_options or {}) if kind == "bank" else {}
+                app = make(root / f"sim-{kind}", **extra)
                 self.servers[kind] = ServerThread(app, "127.0.0.1", free_port(), f"{kind}-sim")
                 self.servers[kind].start()
         except BaseException:
@@ -188,6 +191,7 @@ def settings_for(
     *,
     http_timeout_s: float = 5.0,
     bank_nightly: str = "none",
+    bank_notification_secret: str | None = None,
 ) -> Settings:
     """A run's settings. No nightly bank window by default: a run at 23:30 Korean time
     must not wait an hour (the bank-hours scenario sets its own windows)."""
@@ -201,6 +205,7 @@ def settings_for(
         bank_url=sims.bank_url,
         sms_url=sims.sms_url,
         http_timeout_s=http_timeout_s,
+        bank_notification_secret=bank_notification_secret,
     )
 
 
@@ -217,6 +222,11 @@ def env_for(settings: Settings, **extra: str) -> dict[str, str]:
         "GIFTCASH_SMS_URL": settings.sms_url,
         "GIFTCASH_HTTP_TIMEOUT_S": str(settings.http_timeout_s),
         "GIFTCASH_BANK_NIGHTLY": settings.bank_nightly,
+        **(
+            {"GIFTCASH_BANK_NOTIFICATION_SECRET": settings.bank_notification_secret}
+            if settings.bank_notification_secret
+            else {}
+        ),
         **extra,
     }
 

@@ -14,6 +14,9 @@ from giftcash.domain.states import DepositStatus, Moved, OrderStatus
 from giftcash.service.ports.records import Order, OrderDeposit
 
 _ORDER = tuple(Order.__dataclass_fields__)
+# Orders done with their virtual account: it is closed at the bank, then asked once more
+# for deposits (one whose notification was lost is taken and returned, not kept unseen).
+CLOSING = (OrderStatus.EXPIRED.value, OrderStatus.DELIVERED.value, OrderStatus.REFUNDED.value)
 _DEPOSIT = tuple(OrderDeposit.__dataclass_fields__)
 
 
@@ -96,7 +99,7 @@ class Orders:
         rows = self.conn.execute(
             select(*(getattr(c, f) for f in _ORDER))
             .where(
-                c.status == OrderStatus.EXPIRED.value,
+                c.status.in_(CLOSING),
                 c.virtual_account_number.is_not(None),
                 c.account_closed_at.is_(None),
             )

@@ -520,8 +520,8 @@ class OrdersRepo(Protocol):
         theirs in this order (none when it is not theirs)."""
 
     def accounts_to_close(self, limit: int) -> list[Order]:
-        """Expired orders whose virtual account is not yet recorded closed, oldest
-        deadline first."""
+        """Orders done with their virtual account (expired, delivered, refunded) whose
+        account is not yet recorded closed, oldest deadline first."""
 
     def mark_account_closed(self, order_id: str, now: datetime) -> bool:
         """Record the order's account closed; False when it already was."""
