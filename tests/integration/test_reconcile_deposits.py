@@ -86,6 +86,14 @@ def test_planted_faults_are_each_found_by_their_kind(shop, worker, monkeypatch):
     day = resale_day(w, clock, worker)
     delivered = day["orders"][0]
     # 1. a deposit the bank took whose notification was lost, never asked for: unrecorded
+    # (the delivered order's account is closed, and a closed account refuses money: the
+    # bank is made to take it all the same, after our last look)
+    store = w.bank.app.state.virtual_accounts.store
+    with store.tx() as db:
+        db.execute(
+            "UPDATE virtual_accounts SET status = 'open', closed_at = NULL WHERE account_num = ?",
+            (str(delivered.virtual_account_number),),
+        )
     w.bank.post("/sim/faults/notifications", json={"lost_rate": 1.0, "seed": 1})
     code, silent = pay(w, str(delivered.virtual_account_number), 5_000, BUYER)
     assert code == 201
@@ -99,7 +107,6 @@ def test_planted_faults_are_each_found_by_their_kind(shop, worker, monkeypatch):
         conn.execute(
             update(t.order_deposits).where(d.bank_deposit_id == day["kept"]).values(amount=28_000)
         )
-    store = w.bank.app.state.virtual_accounts.store
     with store.tx() as db:
         db.execute("DROP INDEX va_returns_once")  # the bank's own guard, planted past
         db.execute(
