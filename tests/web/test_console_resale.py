@@ -189,7 +189,7 @@ def test_a_claim_in_review_is_shown_and_refunded_from_the_page(console: Console,
     finance.cookies.set("gc_lang", "en")
     english = finance.get("/admin/resale").text
     assert "Waiting for an operator" in english and "Unspent" in english
-    assert "Refund the buyer" in english and "No seller owes anything." in english
+    assert "Refund buyer" in english and "No seller owes anything." in english
     finance.cookies.set("gc_lang", "ko")
 
     path = f"/admin/resale/claims/{claim_id}/resolve"
