@@ -28,12 +28,13 @@ from giftcash.domain import stops as stop_rules
 from giftcash.domain.aml import Evidence
 from giftcash.domain.bank_hours import Maintenance
 from giftcash.domain.errors import TransferExists
-from giftcash.domain.ledger import Transfer, customer_account
+from giftcash.domain.ledger import RECEIVABLE_PREFIX, Transfer, customer_account
 from giftcash.domain.records import BankAccount, Customer, Item, Submission
 from giftcash.domain.states import (
     ITEM_TERMINAL,
     PAYOUT_TERMINAL,
     BankAccountStatus,
+    ClaimStatus,
     DepositStatus,
     ItemStatus,
     Moved,
@@ -51,6 +52,7 @@ from giftcash.service.ports.records import (
     Block,
     BrandMargin,
     Claim,
+    ClaimTally,
     ConsentGiven,
     DueDiligence,
     HeldSale,
@@ -65,8 +67,10 @@ from giftcash.service.ports.records import (
     PayableGroup,
     PaymentStop,
     RegisteredBy,
+    ReviewClaim,
     RowView,
     SealedCode,
+    SellerDebt,
     StockLine,
     StopExposure,
     StopLink,
@@ -1099,6 +1103,40 @@ class FakeClaims(_Repo, ports.ClaimsRepo):
         found = [c for c in self.db.claims.values() if c.order_id == order_id]
         return sorted(found, key=lambda c: (c.created_at, c.id))
 
+    def get(self, claim_id: str) -> Claim | None:
+        return next((c for c in self.db.claims.values() if c.id == claim_id), None)
+
+    def page(self, status: str | None, cursor: str | None, limit: int) -> list[Claim]:
+        found = sorted(
+            (c for c in self.db.claims.values() if status is None or c.status == status),
+            key=lambda c: c.id,
+        )
+        return [c for c in found if cursor is None or c.id > cursor][:limit]
+
+    def resolve(
+        self,
+        event: Moved[ClaimStatus],
+        *,
+        refund: str | None,
+        payout_id: str | None,
+        by: str,
+        note: str,
+        now: datetime,
+    ) -> bool:
+        c = self.get(event.id)
+        if c is None or c.status != event.source.value or c.resolved_at is not None:
+            return False
+        self.db.claims[c.unit_id] = replace(
+            c,
+            status=event.target.value,
+            refund=refund,
+            payout_id=payout_id,
+            resolved_by=by,
+            resolved_at=now,
+            resolution_note=note,
+        )
+        return True
+
 
 class FakeRetention(_Repo, privacy_ports.RetentionRepo):
     """The customer's own acts (sign-in, withdrawal); the purge's candidates and
@@ -1224,6 +1262,40 @@ class FakeResaleReports(_Repo, ports.ResaleReportsRepo):
                 BrandMargin(brand, len(ids), len(units), revenue, sum(u.cost for u in units))
             )
         return margins
+
+    def claim_tallies(self) -> list[ClaimTally]:
+        tally: dict[str, tuple[int, int]] = {}
+        for c in self.db.claims.values():
+            n, amount = tally.get(c.status, (0, 0))
+            tally[c.status] = (n + 1, amount + c.amount)
+        return [ClaimTally(s, n, a) for s, (n, a) in sorted(tally.items())]
+
+    def claims_in_review(self, limit: int) -> list[ReviewClaim]:
+        found = sorted(
+            (c for c in self.db.claims.values() if c.status == "review"),
+            key=lambda c: (c.created_at, c.id),
+        )
+        out = []
+        for c in found[:limit]:
+            u = next(u for u in self.db.inventory.values() if u.id == c.unit_id)
+            out.append(ReviewClaim(c, u.brand_id, u.face_value))
+        return out
+
+    def debts(self, limit: int) -> list[SellerDebt]:
+        owed: dict[tuple[str, str], int] = {}
+        for t in self.db.transfers.values():
+            for p in t.postings:
+                if p.account.startswith(RECEIVABLE_PREFIX):
+                    key = (p.account.removeprefix(RECEIVABLE_PREFIX), t.currency)
+                    owed[key] = owed.get(key, 0) + p.amount
+        debts = []
+        for (seller, currency), amount in owed.items():
+            if amount > 0:
+                claimed = [c.created_at for c in self.db.claims.values() if c.seller_id == seller]
+                since = min(claimed, default=datetime(1970, 1, 1, tzinfo=UTC))
+                debts.append(SellerDebt(seller, currency, amount, since))
+        debts.sort(key=lambda d: (-d.owed, d.customer_id))
+        return debts[:limit]
 
 
 class FakeUnitOfWork:

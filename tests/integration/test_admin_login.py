@@ -112,6 +112,13 @@ ENDPOINTS = [
     ("GET", "/v1/admin/payouts", None, {"finance"}),
     ("GET", "/v1/admin/payouts/no-such-payout", None, {"finance"}),
     ("GET", "/v1/admin/audit", None, {"finance"}),
+    ("GET", "/v1/admin/claims", None, {"finance"}),
+    (
+        "POST",
+        "/v1/admin/claims/no-such-claim/resolve",
+        {"decision": "refuse", "note": "works at the till"},
+        {"finance"},
+    ),
     ("GET", "/v1/admin/me", None, {"reviewer", "finance"}),
     ("GET", "/v1/admin/cases", None, {"reviewer", "finance"}),
     ("GET", "/v1/admin/cases/export", None, {"finance"}),

@@ -184,3 +184,22 @@ def test_0019_dates_the_orders_delivered_before_it_and_adds_claims(db_url):
         assert "claims" not in _tables(db_url)
     finally:
         engine.dispose()
+
+
+def test_0021_adds_who_settled_a_claim_in_review(db_url):
+    def columns() -> set[str]:
+        engine = make_engine(db_url)
+        try:
+            return {c["name"] for c in inspect(engine).get_columns("claims")}
+        finally:
+            engine.dispose()
+
+    added = {"resolved_by", "resolved_at", "resolution_note"}
+    migrate.upgrade(db_url, "0020")
+    assert columns() & added == set()
+    migrate.upgrade(db_url)
+    assert added <= columns()
+    migrate.downgrade(db_url, "0020")
+    assert columns() & added == set()
+    migrate.upgrade(db_url)
+    assert added <= columns()

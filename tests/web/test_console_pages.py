@@ -87,6 +87,7 @@ POSTS = {
     "/admin/bank-hours": "bank_hours",
     "/admin/bank-hours/{maintenance_id}/remove": "bank_hours",
     "/admin/reconciliation/{kind}": "reconciliation",
+    "/admin/resale/claims/{claim_id}/resolve": "resale",
 }
 OPEN = {("GET", "/admin/signin"), ("POST", "/admin/signin"), ("POST", "/admin/signout")}
 OPEN |= {("POST", "/admin/lang")}

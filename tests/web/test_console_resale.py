@@ -7,14 +7,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
-from test_console_pages import Console
+from sqlalchemy import select, update
+from test_console_actions import _form_post
+from test_console_pages import Console, post
 
 from giftcash.adapters.db import tables as t
 from giftcash.adapters.db.app_uow import AppUnitOfWork
 from giftcash.domain.states import DepositStatus, OrderStatus, UnitStatus, transition
 from giftcash.resale import overview
-from giftcash.service.ports.records import OrderDeposit
+from giftcash.service.ports.records import Claim, OrderDeposit
 from resale_seed import NOW, order, seed
 
 
@@ -144,3 +145,98 @@ def test_the_page_shows_the_margin_in_korean_and_english(console: Console, engin
     finance.cookies.set("gc_lang", "en")
     english = finance.get("/admin/resale").text
     assert "Margin by brand" in english and "₩500" in english
+
+
+def claim_in_review(engine) -> str:
+    """Order o-02's delivered unit u-3 claimed by its buyer (c-02); the issuer said it is
+    unspent, so the claim waits for an operator."""
+    deliver_one(engine)
+    c = Claim(
+        id="cl-1",
+        order_id="o-02",
+        unit_id="u-3",
+        customer_id="c-02",
+        seller_id="c-00",
+        currency="KRW",
+        amount=9_500,
+        status="review",
+        reason="the till says invalid",
+        issuer_status="active",
+        used_at=None,
+        used_where=None,
+        refund=None,
+        payout_id=None,
+        created_at=NOW,
+    )
+    with AppUnitOfWork(engine) as uow:
+        assert uow.claims.add(c, NOW)
+        claimed = transition("u-3", UnitStatus.DELIVERED, UnitStatus.CLAIMED)
+        assert uow.inventory.apply([claimed], "o-02", NOW) == ["u-3"]
+        uow.commit()
+    return c.id
+
+
+def test_a_claim_in_review_is_shown_and_refunded_from_the_page(console: Console, engine):
+    claim_id = claim_in_review(engine)
+    finance = console.operator("op.finance", "finance")
+    page = finance.get("/admin/resale").text
+    assert f'data-claim="{claim_id}"' in page
+    assert 'data-claim-state="review"' in page and 'data-claims="1"' in page
+    assert "운영자 판단 대기" in page and "미사용" in page and "the till says invalid" in page
+    assert f'action="/admin/resale/claims/{claim_id}/resolve"' in page
+    assert "구매자에게 환불" in page and "클레임 거절" in page
+    assert "채무가 있는 판매자가 없습니다." in page
+    finance.cookies.set("gc_lang", "en")
+    english = finance.get("/admin/resale").text
+    assert "Waiting for an operator" in english and "Unspent" in english
+    assert "Refund buyer" in english and "No seller owes anything." in english
+    finance.cookies.set("gc_lang", "ko")
+
+    path = f"/admin/resale/claims/{claim_id}/resolve"
+    refused = _form_post(finance, path, "/admin/resale", {"decision": "refund", "note": " "})
+    assert refused.status_code == 422
+    r = _form_post(finance, path, "/admin/resale", {"decision": "refund", "note": "shop says so"})
+    assert r.status_code == 303 and "done=refund" in r.headers["location"]
+    after = finance.get(r.headers["location"]).text
+    assert f'data-claim="{claim_id}"' not in after
+    assert "환불했습니다." in after and 'data-claim-state="refunded"' in after
+    assert 'data-debtor="c-00" data-owed="9000"' in after
+    again = _form_post(finance, path, "/admin/resale", {"decision": "refuse", "note": "again"})
+    assert again.status_code == 303 and "done=refund" in again.headers["location"]
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(t.claims.c.status, t.claims.c.resolved_by, t.claims.c.refund)
+        ).one()
+        unit = conn.scalar(
+            select(t.inventory_units.c.status).where(t.inventory_units.c.id == "u-3")
+        )
+        blocked = conn.execute(select(t.blocks.c.subject)).scalars().all()
+        kinds = conn.execute(select(t.ledger_transfers.c.kind)).scalars().all()
+        done = conn.execute(
+            select(t.audit_log.c.actor, t.audit_log.c.detail).where(
+                t.audit_log.c.action == "claim.resolve"
+            )
+        ).all()
+    assert tuple(row) == ("refunded", "operator:op.finance", "owed")
+    assert unit == "refunded" and blocked == ["c-00"]
+    assert sorted(kinds) == ["claim_refund", "resale_clawback"]
+    assert [(a, d["outcome"]) for a, d in done] == [("operator:op.finance", "done")]
+
+
+def test_a_refusal_from_the_page_upholds_the_unit(console: Console, engine):
+    claim_id = claim_in_review(engine)
+    admin = console.operator("op.admin", "admin")
+    path = f"/admin/resale/claims/{claim_id}/resolve"
+    r = _form_post(admin, path, "/admin/resale", {"decision": "refuse", "note": "balance intact"})
+    assert r.status_code == 303 and "done=refuse" in r.headers["location"]
+    assert "거절했습니다." in admin.get(r.headers["location"]).text
+    with engine.connect() as conn:
+        assert conn.scalar(select(t.claims.c.status)) == "refused"
+        assert (
+            conn.scalar(select(t.inventory_units.c.status).where(t.inventory_units.c.id == "u-3"))
+            == "upheld"
+        )
+        assert conn.execute(select(t.ledger_transfers.c.kind)).all() == []
+    reviewer = console.operator("op.reviewer", "reviewer")
+    denied = post(reviewer, path, {"decision": "refund", "note": "x"}, token_from="/admin/review")
+    assert denied.status_code == 403

@@ -89,7 +89,7 @@ class Filed:
 
 
 @dataclass(frozen=True, slots=True)
-class _Refund:
+class Refund:
     how: str  # deposit_return | payout | owed
     deposit: OrderDeposit | None = None
     account: BankAccount | None = None
@@ -108,7 +108,7 @@ def file_claim(
     now = deps.clock.now()
     with deps.uow() as uow:
         plan = (
-            _refund_plan(uow, order, unit_price_won(order))
+            refund_plan(uow, order, unit_price_won(order))
             if verdict is ClaimVerdict.REFUND
             else None
         )
@@ -130,7 +130,7 @@ def file_claim(
             created_at=now,
         )
         if plan is not None and plan.account is not None:
-            _refund_payout(uow, deps, claim, plan.account, now)  # before the claim naming it
+            refund_payout(uow, deps, claim, plan.account, now)  # before the claim naming it
         if not uow.claims.add(claim, now):  # claimed first by another request: rolled back
             won = uow.claims.for_unit(unit.id)
             assert won is not None
@@ -140,12 +140,11 @@ def file_claim(
         assert moved == [unit.id], unit.id  # its one claim is this one, in this transaction
         if verdict is ClaimVerdict.REFUND:
             assert plan is not None
-            _refund(uow, deps, order, unit, claim, plan, now)
+            where = f" at {claim.used_where}" if claim.used_where else ""
+            why = f"claimed by its buyer: the issuer says spent{where} before delivery"
+            refund_claimed(uow, deps, order, unit, sealed, claim, plan, why, now)
         elif verdict is ClaimVerdict.REFUSE:
-            upheld = transition(unit.id, UnitStatus.CLAIMED, UnitStatus.UPHELD)
-            assert uow.inventory.apply([upheld], order.id, now) == [unit.id]
-        if verdict is ClaimVerdict.REFUND:
-            _hold_seller(uow, deps, unit, sealed, claim, now)
+            uphold_claimed(uow, order, unit, now)
         audit.record(
             uow,
             f"customer:{customer_id}",
@@ -208,26 +207,53 @@ def _ask(deps: Deps, s: SealedCode) -> IssuerFacts:
     return IssuerFacts(info.status, info.used_at, info.used_where)
 
 
-def _refund_plan(uow: UnitOfWork, order: Order, amount: int) -> _Refund:
+def refund_plan(uow: UnitOfWork, order: Order, amount: int) -> Refund:
+    """How a refund of ``amount`` goes back to the buyer (read in the caller's
+    transaction): their one kept deposit returned whole when it is exactly that, else a
+    payout to their newest verified account, else owed."""
     kept = [d for d in uow.orders.deposits(order.id) if d.status == DepositStatus.MATCHED.value]
     if len(kept) == 1 and kept[0].amount == amount:
-        return _Refund("deposit_return", deposit=kept[0])
+        return Refund("deposit_return", deposit=kept[0])
     verified = [
         a for a in uow.bank_accounts.for_customer(order.customer_id) if a.status == "verified"
     ]
     if verified:
         newest = max(verified, key=lambda a: (a.verified_at or a.created_at, a.id))
-        return _Refund("payout", account=newest)
-    return _Refund("owed")
+        return Refund("payout", account=newest)
+    return Refund("owed")
 
 
-def _refund(
+def refund_claimed(
     uow: UnitOfWork,
     deps: Deps,
     order: Order,
     unit: InventoryUnit,
+    sealed: SealedCode,
     claim: Claim,
-    plan: _Refund,
+    plan: Refund,
+    why: str,
+    now: datetime,
+) -> None:
+    """A claimed unit refunded, by the issuer's verdict at filing or by an operator
+    settling a claim in review (resale/claim_review.py): the buyer's money on its way
+    back by ``plan`` (its payout, if any, made by ``refund_payout`` before the claim names
+    it), the seller's debt booked, the seller held and a case opened (``why``: its note)."""
+    _refund(uow, order, unit, claim, plan, now)
+    _hold_seller(uow, deps, unit, sealed, claim, why, now)
+
+
+def uphold_claimed(uow: UnitOfWork, order: Order, unit: InventoryUnit, now: datetime) -> None:
+    """A claimed unit upheld: the claim refused, nothing moves."""
+    upheld = transition(unit.id, UnitStatus.CLAIMED, UnitStatus.UPHELD)
+    assert uow.inventory.apply([upheld], order.id, now) == [unit.id]
+
+
+def _refund(
+    uow: UnitOfWork,
+    order: Order,
+    unit: InventoryUnit,
+    claim: Claim,
+    plan: Refund,
     now: datetime,
 ) -> None:
     """The unit refunded, the buyer's money on its way back, the seller's debt booked."""
@@ -272,7 +298,7 @@ def _refund(
     uow.ledger.post_many(transfers)
 
 
-def _refund_payout(
+def refund_payout(
     uow: UnitOfWork, deps: Deps, claim: Claim, account: BankAccount, now: datetime
 ) -> None:
     """The refund's payout to the buyer's own verified account, sent by the payout worker
@@ -295,13 +321,13 @@ def _hold_seller(
     unit: InventoryUnit,
     s: SealedCode,
     claim: Claim,
+    why: str,
     now: datetime,
 ) -> None:
     """The seller is held (blocked: no sign-in, no sale, until an operator lifts it) and a
     case opened on them; the receivable stays until their payouts net it."""
     detail = {"claim": claim.id}
     hold_seller(uow, deps, s.seller_id, reason=HOLD_REASON, actor=ACTOR, now=now, detail=detail)
-    where = f" at {claim.used_where}" if claim.used_where else ""
     evidence = Evidence(
         key=f"claim:{unit.id}",
         at=now,
@@ -309,7 +335,7 @@ def _hold_seller(
         item_id=unit.item_id,
         customer_id=s.seller_id,
         masked=s.masked_code,
-        note=f"claimed by its buyer: the issuer says spent{where} before delivery",
+        note=why,
     )
     signal = CaseSignal(
         CaseKind.RESOLD_SPENT,

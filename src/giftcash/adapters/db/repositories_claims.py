@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from giftcash.adapters.db import tables as t
+from giftcash.domain.states import ClaimStatus, Moved
 from giftcash.service.ports.records import Claim
 
 _CLAIM = tuple(Claim.__dataclass_fields__)
@@ -45,3 +46,45 @@ class Claims:
             .order_by(c.created_at, c.id)
         )
         return [Claim(**r._mapping) for r in rows]
+
+    def get(self, claim_id: str) -> Claim | None:
+        c = t.claims.c
+        row = self.conn.execute(
+            select(*(getattr(c, f) for f in _CLAIM)).where(c.id == claim_id)
+        ).first()
+        return Claim(**row._mapping) if row else None
+
+    def page(self, status: str | None, cursor: str | None, limit: int) -> list[Claim]:
+        c = t.claims.c
+        q = select(*(getattr(c, f) for f in _CLAIM)).order_by(c.id).limit(limit)
+        if status is not None:
+            q = q.where(c.status == status)
+        if cursor is not None:
+            q = q.where(c.id > cursor)
+        return [Claim(**r._mapping) for r in self.conn.execute(q)]
+
+    def resolve(
+        self,
+        event: Moved[ClaimStatus],
+        *,
+        refund: str | None,
+        payout_id: str | None,
+        by: str,
+        note: str,
+        now: datetime,
+    ) -> bool:
+        c = t.claims.c
+        done = self.conn.execute(
+            update(t.claims)
+            .where(c.id == event.id, c.status == event.source.value, c.resolved_at.is_(None))
+            .values(
+                status=event.target.value,
+                refund=refund,
+                payout_id=payout_id,
+                resolved_by=by,
+                resolved_at=now,
+                resolution_note=note,
+                updated_at=now,
+            )
+        )
+        return done.rowcount == 1

@@ -9,12 +9,23 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, case, func, select
 
 from giftcash.adapters.db import tables as t
-from giftcash.domain.states import DepositStatus, OrderStatus, UnitStatus
-from giftcash.service.ports.records import BrandMargin, OrderDeposit, OrderTally, StockLine
+from giftcash.domain.ledger import RECEIVABLE_PREFIX
+from giftcash.domain.states import ClaimStatus, DepositStatus, OrderStatus, UnitStatus
+from giftcash.service.ports.records import (
+    BrandMargin,
+    Claim,
+    ClaimTally,
+    OrderDeposit,
+    OrderTally,
+    ReviewClaim,
+    SellerDebt,
+    StockLine,
+)
 
 _HELD = (UnitStatus.STOCKED.value, UnitStatus.RESERVED.value)
 _NOT_KEPT = (DepositStatus.RETURNING.value, DepositStatus.RETURNED.value)
 _DEPOSIT = tuple(OrderDeposit.__dataclass_fields__)
+_CLAIM = tuple(Claim.__dataclass_fields__)
 
 
 class ResaleReports:
@@ -103,3 +114,41 @@ class ResaleReports:
             units, cost = costs.get(r.brand_id, (0, 0))
             margins.append(BrandMargin(r.brand_id, int(r.n), units, int(r.revenue), cost))
         return margins
+
+    def claim_tallies(self) -> list[ClaimTally]:
+        c = t.claims.c
+        rows = self.conn.execute(
+            select(c.status, func.count().label("n"), func.sum(c.amount).label("amount"))
+            .group_by(c.status)
+            .order_by(c.status)
+        ).all()
+        return [ClaimTally(r.status, int(r.n), int(r.amount)) for r in rows]
+
+    def claims_in_review(self, limit: int) -> list[ReviewClaim]:
+        c, u = t.claims.c, t.inventory_units.c
+        rows = self.conn.execute(
+            select(*(getattr(c, f) for f in _CLAIM), u.brand_id, u.face_value)
+            .join(t.inventory_units, u.id == c.unit_id)
+            .where(c.status == ClaimStatus.REVIEW.value)
+            .order_by(c.created_at, c.id)
+            .limit(limit)
+        ).all()
+        return [
+            ReviewClaim(Claim(**{f: r._mapping[f] for f in _CLAIM}), r.brand_id, int(r.face_value))
+            for r in rows
+        ]
+
+    def debts(self, limit: int) -> list[SellerDebt]:
+        a = t.ledger_accounts.c
+        rows = self.conn.execute(
+            select(a.path, a.currency, a.balance, a.created_at)
+            .where(a.path.startswith(RECEIVABLE_PREFIX, autoescape=True), a.balance > 0)
+            .order_by(a.balance.desc(), a.path)
+            .limit(limit)
+        ).all()
+        return [
+            SellerDebt(
+                r.path.removeprefix(RECEIVABLE_PREFIX), r.currency, int(r.balance), r.created_at
+            )
+            for r in rows
+        ]

@@ -994,6 +994,10 @@ claims = Table(
     Column("used_where", String(200), nullable=True),
     Column("refund", String(16), nullable=True),
     Column("payout_id", Id, ForeignKey("payouts.id"), nullable=True),
+    # a claim in review settled by an operator (resale/claim_review.py): who, when, why
+    Column("resolved_by", String(64), nullable=True),
+    Column("resolved_at", UtcDateTime, nullable=True),
+    Column("resolution_note", String(500), nullable=True),
     _created_at(),
     Column("updated_at", UtcDateTime, nullable=False),
     CheckConstraint("amount > 0", name="amount"),

@@ -19,13 +19,16 @@ from giftcash.domain.resale import ResalePricing, pricing_wire
 from giftcash.entrypoints.api import idempotency, views
 from giftcash.entrypoints.api import schemas as s
 from giftcash.entrypoints.api.deps import DepsDep, IdemKey, bearer_token
+from giftcash.entrypoints.api.problems import documented
 from giftcash.identity import operators
 from giftcash.identity.operators import Operator
 from giftcash.payouts import reads as payout_reads
 from giftcash.privacy import access_log
 from giftcash.privacy.access_log import View
+from giftcash.resale import claim_review
 from giftcash.review import queue as review
 from giftcash.service.deps import Deps
+from giftcash.service.ports.records import Claim
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
@@ -232,6 +235,40 @@ class AdminPayoutList(BaseModel):
     next_cursor: str | None
 
 
+class ClaimResolveIn(Strict):
+    decision: Literal["refund", "refuse"] = Field(
+        description="refund: the buyer is refunded, the seller owes the unit's cost, is held"
+        " and a case opened; refuse: the unit is upheld, nothing moves"
+    )
+    note: str = Field(min_length=1, max_length=500, description="why; kept and audited")
+
+
+class AdminClaimOut(BaseModel):
+    id: str
+    order_id: str
+    unit_id: str
+    buyer_id: str
+    seller_id: str
+    state: str = Field(description="review (an operator decides), refunded or refused")
+    currency: str
+    amount: int = Field(description="the unit's price: what a refund gives back, won")
+    refund: str | None = Field(description="deposit_return, payout or owed; null: none")
+    payout_id: str | None
+    reason: str | None = Field(description="the buyer's words")
+    issuer_status: str = Field(description="what the issuer said: used, active, expired, ...")
+    used_at: datetime | None
+    used_where: str | None
+    created_at: datetime
+    resolved_by: str | None = Field(description="the operator who settled it from review")
+    resolved_at: datetime | None
+    resolution_note: str | None
+
+
+class AdminClaimList(BaseModel):
+    data: list[AdminClaimOut]
+    next_cursor: str | None
+
+
 class AuditRecordOut(BaseModel):
     seq: int
     id: str
@@ -261,6 +298,29 @@ class AuditList(BaseModel):
 
 
 # -- renderers -----------------------------------------------------------------------------
+
+
+def _claim(c: Claim) -> AdminClaimOut:
+    return AdminClaimOut(
+        id=c.id,
+        order_id=c.order_id,
+        unit_id=c.unit_id,
+        buyer_id=c.customer_id,
+        seller_id=c.seller_id,
+        state=c.status,
+        currency=c.currency,
+        amount=c.amount,
+        refund=c.refund,
+        payout_id=c.payout_id,
+        reason=c.reason,
+        issuer_status=c.issuer_status,
+        used_at=c.used_at,
+        used_where=c.used_where,
+        created_at=c.created_at,
+        resolved_by=c.resolved_by,
+        resolved_at=c.resolved_at,
+        resolution_note=c.resolution_note,
+    )
 
 
 def _brand(x: overrides.BrandSetting) -> AdminBrandOut:
@@ -452,6 +512,35 @@ def payouts(
 @router.get("/payouts/{payout_id}", response_model=AdminPayoutOut)
 def payout(payout_id: str, op: Finance, deps: DepsDep) -> AdminPayoutOut:
     return _payout(payout_reads.payout_detail(deps, payout_id))
+
+
+@router.get("/claims", response_model=AdminClaimList)
+def claims(
+    op: Finance,
+    deps: DepsDep,
+    status: Annotated[str | None, Query(max_length=16)] = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> AdminClaimList:
+    """Buyers' claims (of one state, e.g. ``review``: waiting for an operator), by id."""
+    rows = claim_review.list_claims(deps, status=status, cursor=cursor, limit=limit + 1)
+    page, more = rows[:limit], len(rows) > limit
+    return AdminClaimList(data=[_claim(c) for c in page], next_cursor=page[-1].id if more else None)
+
+
+@router.post(
+    "/claims/{claim_id}/resolve",
+    response_model=AdminClaimOut,
+    responses=documented(
+        s404="`claim_not_found`: no such claim",
+        s409="`claim_not_in_review`: the issuer's answer settled it when it was filed",
+    ),
+)
+def resolve_claim(claim_id: str, body: ClaimResolveIn, op: Finance, deps: DepsDep) -> AdminClaimOut:
+    """Settle a claim in review: refund or refuse, with a note; audited. Settled once: a
+    repeat answers the first outcome and changes nothing."""
+    done = claim_review.resolve_claim(deps, op, claim_id, body.decision, body.note)
+    return _claim(done.claim)
 
 
 @router.get("/audit", response_model=AuditList)

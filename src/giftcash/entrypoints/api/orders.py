@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from giftcash.entrypoints.api import idempotency
 from giftcash.entrypoints.api import schemas_orders as s
 from giftcash.entrypoints.api.deps import CustomerDep, DepsDep, IdemKey
-from giftcash.entrypoints.api.problems import PROBLEM
+from giftcash.entrypoints.api.problems import documented
 from giftcash.resale import buying, claims
 from giftcash.service.deps import Deps
 from giftcash.service.ports.records import Claim
@@ -22,14 +22,7 @@ from giftcash.service.ports.records import Claim
 router = APIRouter(prefix="/v1")
 
 
-def _problems(**by_status: str) -> dict[int | str, dict[str, Any]]:
-    """Documented problem answers: status → which codes (``openapi.py`` adds 422 and
-    ``default``)."""
-    ref = {"$ref": "#/components/schemas/Problem"}
-    return {
-        int(status[1:]): {"description": codes, "content": {PROBLEM: {"schema": ref}}}
-        for status, codes in by_status.items()
-    }
+_problems = documented
 
 
 def _offer(v: buying.OfferView) -> s.OfferOut:

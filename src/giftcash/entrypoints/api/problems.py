@@ -56,6 +56,16 @@ _SAFE_CONTEXT = {
 }
 
 
+def documented(**by_status: str) -> dict[int | str, dict[str, Any]]:
+    """Documented problem answers for a route's ``responses=``: status (``s404=...``) →
+    which codes (``openapi.py`` adds 422 and ``default``)."""
+    ref = {"$ref": "#/components/schemas/Problem"}
+    return {
+        int(status[1:]): {"description": codes, "content": {PROBLEM: {"schema": ref}}}
+        for status, codes in by_status.items()
+    }
+
+
 def problem_body(status: int, code: str, detail: str, **extra: Any) -> dict[str, Any]:
     body = {
         "type": f"https://giftcash.example/problems/{code}",

@@ -265,6 +265,12 @@ ERRORS = {
     "order_expired": N_(
         "This order expired before the bank issued its account. Nothing is charged; order again."
     ),
+    # the console's claims in review (resale/claim_review.py)
+    "claim_not_found": N_("There is no such claim."),
+    "claim_not_in_review": N_(
+        "This claim is not waiting for an operator: the issuer's answer settled it when it"
+        " was filed."
+    ),
 }
 
 # A buyer's limit (resale/buyers.py), by the refusal's ``code`` (domain/resale.py).

@@ -250,6 +250,10 @@ class Claim:
     refund: str | None
     payout_id: str | None
     created_at: datetime
+    # set when an operator settled it from review (resale/claim_review.py)
+    resolved_by: str | None = None
+    resolved_at: datetime | None = None
+    resolution_note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,6 +319,32 @@ class BrandMargin:
     def margin_bps(self) -> int | None:
         """The margin as a share of the sales in basis points (rounded down)."""
         return None if self.revenue <= 0 else self.margin * 10_000 // self.revenue
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimTally:
+    status: str
+    claims: int
+    amount: int  # won: the claimed units' prices
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewClaim:
+    """A claim waiting for an operator, with what its unit was."""
+
+    claim: Claim
+    brand_id: str
+    face_value: int
+
+
+@dataclass(frozen=True, slots=True)
+class SellerDebt:
+    """What a seller owes us (their receivable's balance, netted from their payouts)."""
+
+    customer_id: str
+    currency: str
+    owed: int  # won, > 0
+    since: datetime  # when their receivable was first booked
 
 
 @dataclass(frozen=True, slots=True)

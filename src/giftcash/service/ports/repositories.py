@@ -18,6 +18,7 @@ from giftcash.domain.ledger import Transfer
 from giftcash.domain.records import BankAccount, Customer, Item, Payout, Submission
 from giftcash.domain.states import (
     BankAccountStatus,
+    ClaimStatus,
     DepositStatus,
     ItemStatus,
     Moved,
@@ -31,6 +32,7 @@ from giftcash.service.ports.records import (
     BrandMargin,
     Challenge,
     Claim,
+    ClaimTally,
     ConsentGiven,
     DueDiligence,
     HeldSale,
@@ -52,8 +54,10 @@ from giftcash.service.ports.records import (
     PendingVerification,
     RecordedDeposit,
     RegisteredBy,
+    ReviewClaim,
     RowView,
     SealedCode,
+    SellerDebt,
     StockLine,
     StopExposure,
     StopLink,
@@ -559,6 +563,23 @@ class ClaimsRepo(Protocol):
     def of_order(self, order_id: str) -> list[Claim]:
         """The order's claims, oldest first."""
 
+    def get(self, claim_id: str) -> Claim | None: ...
+    def page(self, status: str | None, cursor: str | None, limit: int) -> list[Claim]:
+        """Claims (of one status, if given) by id, after ``cursor``."""
+
+    def resolve(
+        self,
+        event: Moved[ClaimStatus],
+        *,
+        refund: str | None,
+        payout_id: str | None,
+        by: str,
+        note: str,
+        now: datetime,
+    ) -> bool:
+        """An operator's settling of a claim in review: applied only while it is still
+        ``event.source`` and unresolved; False when another request settled it first."""
+
 
 class ResaleReportsRepo(Protocol):
     """The console's view of resale (read-only aggregates)."""
@@ -574,6 +595,15 @@ class ResaleReportsRepo(Protocol):
 
     def margins(self) -> list[BrandMargin]:
         """Delivered orders by brand: their amounts and their delivered units' cost."""
+
+    def claim_tallies(self) -> list[ClaimTally]:
+        """Claims and their amounts by state."""
+
+    def claims_in_review(self, limit: int) -> list[ReviewClaim]:
+        """Claims waiting for an operator, oldest first, with their unit's brand and face."""
+
+    def debts(self, limit: int) -> list[SellerDebt]:
+        """Sellers' open receivables (balance > 0), the largest first."""
 
 
 class WorkersRepo(Protocol):
