@@ -265,6 +265,15 @@ ERRORS = {
     "order_expired": N_(
         "This order expired before the bank issued its account. Nothing is charged; order again."
     ),
+    # the buyer's guarantee (resale/claims.py, domain/claims.py)
+    "claim_window_closed": N_(
+        "The guarantee for this order has ended, so a code can no longer be reported."
+    ),
+    "not_delivered": N_("Only a delivered voucher can be reported."),
+    "claim_issuer_unavailable": N_(
+        "The issuer did not answer, so nothing was recorded. Press the button again in a moment."
+    ),
+    "unit_not_found": N_("We could not find that voucher in this order."),
 }
 
 # A buyer's limit (resale/buyers.py), by the refusal's ``code`` (domain/resale.py).
@@ -285,6 +294,13 @@ ORDER_STATUS = {
     "delivered": N_("Delivered"),
     "expired": N_("Expired unpaid"),
     "refunded": N_("Refunded"),
+}
+
+# A buyer's claim that a code does not work (domain/states.py ClaimStatus).
+CLAIM_STATUS = {
+    "refunded": N_("Refunded"),
+    "refused": N_("Not refunded"),
+    "review": N_("Under review"),
 }
 
 DEPOSIT_STATUS = {
