@@ -97,6 +97,10 @@ def test_a_code_spent_before_delivery_is_refunded_once_per_form(shop: Shop):
     after = shop.client.get(location).text
     assert 'data-claim="refunded"' in after and "claim-form" not in after
     assert "Being returned to you" in text(after)  # the deposit, queued to go back whole
+    assert "it had been used before you received it, so your payment is returned" in text(after)
+    shop.client.cookies.set("gc_lang", "ko")
+    korean = shop.client.get(location).text
+    assert "입금하신 계좌로 돌려드립니다" in text(korean) and not english_in(korean)
 
 
 def test_a_refund_with_no_account_to_pay_says_what_to_do(shop: Shop):

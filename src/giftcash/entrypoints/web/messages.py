@@ -320,6 +320,10 @@ RETURN_REASONS = {
         "We could not deliver the vouchers (they turned out to be used), so your payment "
         "is returned in full."
     ),
+    "claim_refunded": N_(
+        "You reported a code that did not work and it had been used before you received it, "
+        "so your payment is returned in full."
+    ),
 }
 
 FIELD_ERRORS = {
