@@ -191,6 +191,20 @@ def test_errors_are_said_in_words_and_another_customers_order_is_not_found(shop:
     assert claim_rows(shop) == [(unit, "review", None)]
 
 
+def test_an_order_not_delivered_yet_is_not_claimed(shop: Shop):
+    shop.stock(1)
+    shop.buyer("010-7200-0011")
+    shop.client.cookies.set("gc_lang", "en")
+    location = shop.place(shop.confirmation().text).headers["location"]
+    page = shop.client.get(location).text
+    assert 'data-testid="guarantee"' not in page  # waiting for the transfer: nothing to claim
+    csrf = shop.site.csrf(location)
+    r = shop.client.post(f"{location}/claims", data={"csrf_token": csrf, "unit_id": "u-0"})
+    assert r.status_code == 409
+    assert "Only a delivered voucher can be reported." in text(r.text)
+    assert claim_rows(shop) == []
+
+
 def test_another_customer_does_not_see_a_claim(shop: Shop):
     location = delivered(shop, "010-7200-0008")
     page = shop.client.get(location).text
