@@ -188,7 +188,7 @@ def test_the_order_page_shows_price_total_and_terms_before_agreeing(shop: Shop):
     assert "₩9,500" in words and "₩19,000" in words  # each, and the total for two
     assert "virtual account" in words and "your own verified name" in words
     assert "returned to its sender in full" in words and "within 60 minutes" in words
-    assert "If a code does not work, you can report it to us." in words
+    assert "If a code does not work, report it within 30 days of delivery" in words
     assert (
         re.findall(r'<select name="quantity">(.*?)</select>', r.text, re.S)[0].count("<option") == 3
     )  # no more than are in stock

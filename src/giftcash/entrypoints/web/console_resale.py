@@ -42,6 +42,7 @@ RETURN_REASONS = {
     "late": N_("After the deadline"),
     "second_deposit": N_("A second deposit"),
     "not_delivered": N_("Nothing could be delivered (refunded)"),
+    "claim_refunded": N_("Refunded on the buyer's claim"),
 }
 
 CLAIM_STATES = {

@@ -2,9 +2,13 @@
 shown before the customer agrees (price, total, the virtual account, the own-name rule,
 the guarantee), the order placed once per its form, and the buyer's orders: the account
 and deadline to pay by, the deposits and why any went back, and the delivered codes only
-after the password is typed again, in that answer alone (never stored, never logged)."""
+after the password is typed again, in that answer alone (never stored, never logged).
+Within the guarantee window a delivered code is reported "doesn't work" once per its form
+(resale/claims.py judges it by the issuer's record), and the outcome said in words."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
@@ -12,6 +16,7 @@ from starlette.responses import Response
 from giftcash.catalogue import live as catalogue
 from giftcash.domain.banks import BANKS
 from giftcash.domain.brands import Brand
+from giftcash.domain.claims import window_open
 from giftcash.domain.errors import DomainError
 from giftcash.entrypoints.web import form_tokens, messages
 from giftcash.entrypoints.web.customer_prices import parse_amount
@@ -28,7 +33,7 @@ from giftcash.entrypoints.web.pages import (
     tr_of,
 )
 from giftcash.entrypoints.web.security import CUSTOMER, deps_of
-from giftcash.resale import buying, delivery
+from giftcash.resale import buying, claims, delivery
 from giftcash.resale.offers import Offer
 from giftcash.resale.orders import PAYMENT_WINDOW
 from giftcash.service.deps import Deps
@@ -38,6 +43,8 @@ router = APIRouter(route_class=route_class(CUSTOMER), include_in_schema=False)
 MAX_QUANTITY = 20  # as the API's (schemas_orders.MAX_QUANTITY)
 QUANTITY_ERROR = N_("Choose how many vouchers to buy.")
 PAGE_SIZE = 20
+# a delivered order's units, claimed or not (a unit withdrawn before delivery is not)
+CLAIMABLE_SHOWN = frozenset({"delivered", "claimed", "refunded", "upheld"})
 
 
 def _brands(request: Request) -> dict[str, Brand]:
@@ -88,6 +95,7 @@ def _order_page(
         "price_changed": changed,
         "token": token,  # a retry of the same order (its account not issued yet)
         "payment_minutes": int(PAYMENT_WINDOW.total_seconds()) // 60,
+        "guarantee_days": deps.limits.resale_guarantee_days,
     }
     return render(request, "customer/buy_order.html", context, status=status)
 
@@ -174,19 +182,40 @@ def orders_page(request: Request) -> Response:
 def _detail(
     request: Request, customer_id: str, order_id: str, *, status: int = 200, **extra: object
 ) -> Response:
-    view = buying.get_order(deps_of(request), customer_id, order_id[:64])
+    deps = deps_of(request)
+    view = buying.get_order(deps, customer_id, order_id[:64])
     context = {
         "o": view.order,
         "deposits": view.deposits,
         "units": view.units,
         "bank_name": BANKS.get(view.bank_code or "", view.bank_code or ""),
         "brands": _brands(request),
-        "now": deps_of(request).clock.now(),
+        "now": deps.clock.now(),
         "codes": None,
         "reveal_error": None,
+        "claim_error": None,
+        **_guarantee(deps, view),
         **extra,
     }
     return render(request, "customer/buy_order_detail.html", context, status=status)
+
+
+def _guarantee(deps: Deps, view: buying.OrderView) -> dict[str, object]:
+    """The guarantee on a delivered order: until when a code is reported, each unit's
+    number on the page (the codes carry it too) and its claim, if any."""
+    o = view.order
+    days = deps.limits.resale_guarantee_days
+    until = o.delivered_at + timedelta(days=days) if o.delivered_at else None
+    shown = [u for u in view.units if u.status in CLAIMABLE_SHOWN]
+    return {
+        "guarantee_until": until,
+        "guarantee_open": bool(
+            o.delivered_at and window_open(o.delivered_at, deps.clock.now(), days)
+        ),
+        "claim_units": shown,
+        "unit_numbers": {u.id: n for n, u in enumerate(shown, 1)},
+        "claims": {c.unit_id: c for c in view.claims},
+    }
 
 
 @router.get("/buy/orders/{order_id}")
@@ -218,3 +247,50 @@ def reveal_codes(request: Request, order_id: str) -> Response:
     response = _detail(request, customer_id, order_id, codes=codes)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@router.post("/buy/orders/{order_id}/claims")
+def file_claim(request: Request, order_id: str) -> Response:
+    """A delivered code reported "doesn't work": the issuer is asked, the verdict recorded
+    (resale/claims.py). The form's token keys it (sent twice: one claim, the same answer);
+    an error is said on the order's page and frees the token to send again."""
+    customer_id = require(request)
+    deps = deps_of(request)
+    order_id = order_id[:64]
+    buying.get_order(deps, customer_id, order_id)  # another's order: not found, first
+    unit_id = field(request, "unit_id", 64)
+    reason = field(request, "reason", claims.MAX_REASON) or None
+
+    def work(deps: Deps) -> dict[str, str]:
+        filed = claims.file_claim(deps, customer_id, order_id, unit_id, reason)
+        return {"location": f"/buy/orders/{order_id}/claims/{filed.claim.id}"}
+
+    try:
+        # asks the issuer before anything is recorded: phased (service/idempotency.py)
+        answer = form_tokens.run(request, CUSTOMER, customer_id, work, calls_out=True)
+    except DomainError as e:
+        if e.code == "order_not_found":
+            raise
+        error = messages.error_text(tr_of(request), e)
+        return _detail(request, customer_id, order_id, status=status_of(e), claim_error=error)
+    return redirect(request, answer["location"])
+
+
+@router.get("/buy/orders/{order_id}/claims/{claim_id}")
+def claim_page(request: Request, order_id: str, claim_id: str) -> Response:
+    """A claim's outcome in words: refunded and how, refused with the issuer's record of
+    when and where the voucher was used, or under review."""
+    customer_id = require(request)
+    deps = deps_of(request)
+    view = buying.get_order(deps, customer_id, order_id[:64])
+    found = [c for c in view.claims if c.id == claim_id[:64]]
+    if not found:
+        raise delivery.OrderNotFound("no such claim on this order")
+    guarantee = _guarantee(deps, view)
+    context = {
+        "o": view.order,
+        "c": found[0],
+        "brands": _brands(request),
+        "number": guarantee["unit_numbers"],
+    }
+    return render(request, "customer/buy_claim.html", context)

@@ -271,6 +271,15 @@ ERRORS = {
         "This claim is not waiting for an operator: the issuer's answer settled it when it"
         " was filed."
     ),
+    # the buyer's guarantee (resale/claims.py, domain/claims.py)
+    "claim_window_closed": N_(
+        "The guarantee for this order has ended, so a code can no longer be reported."
+    ),
+    "not_delivered": N_("Only a delivered voucher can be reported."),
+    "claim_issuer_unavailable": N_(
+        "The issuer did not answer, so nothing was recorded. Press the button again in a moment."
+    ),
+    "unit_not_found": N_("We could not find that voucher in this order."),
 }
 
 # A buyer's limit (resale/buyers.py), by the refusal's ``code`` (domain/resale.py).
@@ -293,6 +302,13 @@ ORDER_STATUS = {
     "refunded": N_("Refunded"),
 }
 
+# A buyer's claim that a code does not work (domain/states.py ClaimStatus).
+CLAIM_STATUS = {
+    "refunded": N_("Refunded"),
+    "refused": N_("Not refunded"),
+    "review": N_("Under review"),
+}
+
 DEPOSIT_STATUS = {
     "received": N_("Received"),
     "matched": N_("Accepted as payment"),
@@ -309,6 +325,10 @@ RETURN_REASONS = {
     "not_delivered": N_(
         "We could not deliver the vouchers (they turned out to be used), so your payment "
         "is returned in full."
+    ),
+    "claim_refunded": N_(
+        "You reported a code that did not work and it had been used before you received it, "
+        "so your payment is returned in full."
     ),
 }
 

@@ -81,6 +81,7 @@ def environment(lang: str) -> Environment:
         PAYOUT_STATUS=messages.PAYOUT_STATUS,
         ORDER_STATUS=messages.ORDER_STATUS,
         DEPOSIT_STATUS=messages.DEPOSIT_STATUS,
+        CLAIM_STATUS=messages.CLAIM_STATUS,
         RETURN_REASONS=messages.RETURN_REASONS,
         ACCOUNT_STATUS=messages.ACCOUNT_STATUS,
         FUNDING_SOURCES=messages.FUNDING_SOURCES,
