@@ -385,9 +385,10 @@ ROWS = {
         "deposits/s",
         "raw SQL deposit + order + 2 postings",
         "buying.take_notification, the API's path, with a valid Standard Webhooks signature "
-        "verified (HMAC-SHA256 and the JSON body parsed; a few µs of the time): the order and "
-        "its account checked, the payer judged against the buyer's verified name (decrypted), "
-        "the deposit recorded and matched, the order paid and order_paid posted, one commit",
+        "verified (HMAC-SHA256 and the JSON body parsed: about 45 µs, under 1% of a "
+        "deposit's time): the order and its account checked, the payer judged against the "
+        "buyer's verified name (decrypted), the deposit recorded and matched, the order paid "
+        "and order_paid posted, one commit",
     ),
     "deliver": (
         "resale: paid to delivered per second",
