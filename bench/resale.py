@@ -12,8 +12,9 @@ are rows as the seller's side leaves them, their codes sealed by the deployment'
 
 One round, for each of ours and raw: stock N units (not timed), place N orders of one
 unit (timed), make and sign N deposit notifications (not timed), take them (timed),
-deliver the N paid orders (timed, ``deliver_paid`` passes until none is left). Rounds
-alternate ours and raw; each figure keeps its best round.
+deliver the N paid orders (timed, ``deliver_paid`` passes until none is left). Within a
+round each phase runs raw, then ours, back to back (a neighbour's burst then hits a pair,
+not one side of a whole round); each figure keeps its best round.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import sqlite3
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -139,7 +141,8 @@ class Ours:
             conn.execute(insert(tables.inventory_units), units)
         self.stocked += n
 
-    def round(self, n: int) -> dict[str, float]:
+    def round(self, n: int) -> Iterator[tuple[str, float]]:
+        """Stock, then each timed phase in turn, its rate yielded as it ends."""
         self.stock(n)
         r = self.rounds = self.rounds + 1
         start = time.perf_counter()
@@ -149,7 +152,7 @@ class Ours:
             )
             for k in range(n)
         ]
-        place_s = time.perf_counter() - start
+        yield "place", n / (time.perf_counter() - start)
         assert all(v.order.virtual_account_number for v in placed)
         notices = [
             self.accounts.notice(v.order.virtual_account_number or "", v.order.amount, BUYER_NAME)
@@ -157,7 +160,7 @@ class Ours:
         ]
         start = time.perf_counter()
         outcomes = [buying.take_notification(self.deps, h, b) for h, b in notices]
-        deposit_s = time.perf_counter() - start
+        yield "deposit", n / (time.perf_counter() - start)
         assert all(o.kept for o in outcomes), [o for o in outcomes if not o.kept][:1]
         start = time.perf_counter()
         delivered = 0
@@ -165,8 +168,7 @@ class Ours:
             moved = delivery.deliver_paid(self.deps, "bench")
             assert moved, f"{n - delivered} paid orders were not delivered"
             delivered += moved
-        deliver_s = time.perf_counter() - start
-        return {"place": n / place_s, "deposit": n / deposit_s, "deliver": n / deliver_s}
+        yield "deliver", n / (time.perf_counter() - start)
 
     def checked(self) -> str:
         o = tables.orders.c
@@ -293,7 +295,7 @@ class Raw:
         else:
             self.conn.commit()
 
-    def round(self, n: int) -> dict[str, float]:
+    def round(self, n: int) -> Iterator[tuple[str, float]]:
         p = self.p
         r = self.rounds = self.rounds + 1
         cur = self.conn.cursor()
@@ -321,7 +323,7 @@ class Raw:
             assert cur.rowcount == 1
             cur.execute(add_order, (o, f"buyer-{k % BUYERS}", 9_500, now, now))
             self._commit()
-        place_s = time.perf_counter() - start
+        yield "place", n / (time.perf_counter() - start)
 
         add_dep = f"INSERT INTO bench_r_deposits VALUES ({p}, {p}, {p}, {p}, {p}, 'matched', {p})"
         move = (
@@ -339,7 +341,7 @@ class Raw:
             cur.execute(post, (uuid.uuid4().hex, f"paid-{o}", "assets:clearing", 9_500, now))
             cur.execute(post, (uuid.uuid4().hex, f"paid-{o}", f"buyer:{k}", -9_500, now))
             self._commit()
-        deposit_s = time.perf_counter() - start
+        yield "deposit", n / (time.perf_counter() - start)
 
         deliver = (
             f"UPDATE bench_r_units SET status = 'delivered', updated_at = {p}"
@@ -361,8 +363,7 @@ class Raw:
             ):
                 cur.execute(post, (uuid.uuid4().hex, f"{t}-{o}", account, amount, now))
             self._commit()
-        deliver_s = time.perf_counter() - start
-        return {"place": n / place_s, "deposit": n / deposit_s, "deliver": n / deliver_s}
+        yield "deliver", n / (time.perf_counter() - start)
 
     def close(self) -> None:
         self.conn.close()
@@ -429,14 +430,16 @@ def _compare(folder: Path, url: str, scale: Scale, label: str) -> list[Result]:
     raw = Raw(url)
     try:
         n = scale.ledger_n
-        subject.round(10)  # warm: statements compiled, caches filled
-        raw.round(10)
+        for _ in zip(subject.round(10), raw.round(10), strict=True):
+            pass  # warm: statements compiled, caches filled
         best_ours = dict.fromkeys(ROWS, 0.0)
         best_raw = dict.fromkeys(ROWS, 0.0)
         for _ in range(scale.rounds):
-            for best, fn in ((best_raw, raw.round), (best_ours, subject.round)):
-                for k, v in fn(n).items():
-                    best[k] = max(best[k], v)
+            # phase by phase, raw then ours: each pair is timed back to back
+            for (k, base), (k2, rate) in zip(raw.round(n), subject.round(n), strict=True):
+                assert k == k2
+                best_raw[k] = max(best_raw[k], base)
+                best_ours[k] = max(best_ours[k], rate)
         checked = subject.checked()
     finally:
         raw.close()
