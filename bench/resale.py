@@ -173,7 +173,9 @@ class Ours:
     def checked(self) -> str:
         o = tables.orders.c
         with self.engine.connect() as conn:
-            counts = dict(conn.execute(select(o.status, func.count()).group_by(o.status)).all())
+            counts: dict[str, int] = dict(
+                conn.execute(select(o.status, func.count()).group_by(o.status)).all()
+            )
             violations = ledger_check.check(conn)
         return (
             f"checked after the run: orders by status {counts}, "
