@@ -1,8 +1,9 @@
 """``python -m bench [--quick] [--only GROUP ...]``: run the benchmarks, write
 ``bench/out/latest.json`` and ``bench/out/latest.md``, print the table.
 
-Groups: ledger, intake, api, pipeline, scaleout, scans. ``--setup-hordak`` makes the throwaway
-venv for the django-hordak peer row (``bench/.venv-hordak``, git-ignored) from PyPI.
+Groups: ledger, intake, api, pipeline, scaleout, scans, resale (orders placed, deposits
+matched, paid orders delivered). ``--setup-hordak`` makes the throwaway venv for the
+django-hordak peer row (``bench/.venv-hordak``, git-ignored) from PyPI.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from datetime import UTC, datetime
 from bench import core
 from bench.core import HORDAK_PYTHON, Result, Scale
 
-GROUPS = ("ledger", "intake", "api", "pipeline", "scaleout", "scans")
+GROUPS = ("ledger", "intake", "api", "pipeline", "scaleout", "scans", "resale")
 HORDAK_PINS = ("django-hordak==2.0.0", "psycopg[binary]==3.3.9")
 
 
@@ -78,6 +79,10 @@ def run(
         from bench import scans
 
         section("scans", lambda: scans.run(scale))
+    if "resale" in groups:
+        from bench import resale
+
+        section("resale", lambda: resale.run(scale, server))
     return results
 
 

@@ -6,6 +6,7 @@ that the runner measures, compares with its baseline and writes both output file
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -36,3 +37,52 @@ def test_smallest_ledger_case_writes_the_table(tmp_path):
     table = (tmp_path / "latest.md").read_text()
     assert "| benchmark | figure | baseline (same run) | ratio | goal | met |" in table
     assert "ledger: one redemption per commit (SQLite)" in table
+
+
+RESALE_ROWS = (
+    "resale: orders placed per second",
+    "resale: deposits matched per second",
+    "resale: paid to delivered per second",
+)
+
+
+def _resale_rows(out: Path) -> dict[str, dict]:
+    rows = {r["name"]: r for r in json.loads((out / "latest.json").read_text())}
+    assert "resale: failed" not in rows, rows.get("resale: failed")
+    return rows
+
+
+def _measured(row: dict) -> None:
+    assert row["value"] > 0 and row["baseline"] > 0
+    assert row["ratio"] == pytest.approx(row["value"] / row["baseline"], rel=0.05)
+    assert row["goal"] == "none (reported)" and row["met"] is None
+    assert row["baseline_label"].startswith("raw SQL")
+
+
+@pytest.mark.bench
+def test_smallest_resale_case_measures_each_row_against_raw_sql(tmp_path):
+    assert main(["--smoke", "--only", "resale", "--no-postgres", "--out", str(tmp_path)]) == 0
+
+    rows = _resale_rows(tmp_path)
+    for name in RESALE_ROWS:
+        _measured(rows[f"{name} (SQLite)"])
+        # Without PostgreSQL the rows are there, unmeasured, and say why.
+        pg = rows[f"{name} (PostgreSQL)"]
+        assert pg["value"] is None and pg["ratio"] is None and "PostgreSQL" in pg["note"]
+    # every order placed in the run was paid and delivered, and the books check
+    delivered = rows["resale: paid to delivered per second (SQLite)"]["note"]
+    assert "ledger check clean" in delivered and "'delivered': 30}" in delivered
+
+
+@pytest.mark.bench
+def test_smallest_resale_case_on_postgres(tmp_path):
+    url = os.environ.get("GIFTCASH_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("GIFTCASH_TEST_POSTGRES_URL is not set")
+    args = ["--smoke", "--only", "resale", "--postgres-url", url, "--out", str(tmp_path)]
+    assert main(args) == 0
+
+    rows = _resale_rows(tmp_path)
+    for name in RESALE_ROWS:
+        _measured(rows[f"{name} (PostgreSQL)"])
+    assert "ledger check clean" in rows["resale: paid to delivered per second (PostgreSQL)"]["note"]
