@@ -9,9 +9,9 @@ Every status change goes through ``domain.states`` (``advance_*``) and writes an
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -76,6 +76,10 @@ ITEM_COLUMNS = (
 )
 
 
+NEW_ITEM_FIELDS = tuple(f.name for f in dataclasses.fields(NewItem))
+_INSERT_ITEM = insert(t.items)
+
+
 def _item(r: Any) -> Item:
     return Item(**{k: getattr(r, k) for k in ITEM_COLUMNS})
 
@@ -87,9 +91,16 @@ class Items:
 
     # -- intake and reads -------------------------------------------------------------
     def add_many(self, items: Sequence[NewItem], now: datetime) -> None:
-        for chunk in _chunks(list(items)):  # one chunk of parameter dicts alive at a time
-            values = [asdict(it) | {"created_at": now, "updated_at": now} for it in chunk]
-            self.conn.execute(insert(t.items), values)
+        # One cached INSERT without RETURNING, run as the driver's executemany per chunk
+        # (one chunk of parameter dicts alive at a time). The dicts are shallow: the JSON
+        # columns' values are serialised by the column type, not copied first.
+        for chunk in _chunks(list(items)):
+            values = [
+                {k: getattr(it, k) for k in NEW_ITEM_FIELDS}
+                | {"created_at": now, "updated_at": now}
+                for it in chunk
+            ]
+            self.conn.execute(_INSERT_ITEM, values)
         self._events([(it.id, None, it.status, it.decline_code) for it in items], now)
 
     def get(self, item_id: str) -> Item | None:
