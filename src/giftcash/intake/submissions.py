@@ -5,7 +5,7 @@ pipeline, before any code is redeemed."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from giftcash.audit import log as audit
@@ -273,12 +273,56 @@ def submit(
         ]
         uow.items.add_many(new_items, now)
         announce.items_created(uow, new_items, now)
+        # The answer's items are what was written (not read back): the sealed items
+        # (codes encrypted, decisions) are let go of before the next step.
+        del sealed, live_items, candidates, screened, first_owner, seen
+        stored = sorted((_as_stored(n, now) for n in new_items), key=lambda it: it.id)
         del new_items
         uow.commit()
-    # Stored: let go of the sealed items (codes encrypted, decisions, routes) before the
-    # answer's items are read back, so a large submission does not hold both at once.
-    del sealed, live_items, candidates, screened, first_owner, seen
-    return get_submission(deps, customer_id, submission_id)
+    return _view(deps, customer_id, submission_id, stored)
+
+
+def _as_stored(n: NewItem, now: datetime) -> Item:
+    """The item as ``Items.for_submission`` reads it back just after it was written."""
+    at = now.astimezone(UTC)
+    return Item(
+        id=n.id,
+        submission_id=n.submission_id,
+        customer_id=n.customer_id,
+        brand_id=n.brand_id,
+        issuer=n.issuer,
+        currency=n.currency,
+        face_value=n.face_value,
+        fee=n.fee,
+        payout=n.payout,
+        funding_source=n.funding_source,
+        status=n.status,
+        masked_code=n.masked_code,
+        decline_code=n.decline_code,
+        decline_message=n.decline_message,
+        payout_id=None,
+        attempts=0,
+        created_at=at,
+        updated_at=at,
+        warning=n.warning,
+        hold_until=n.hold_until.astimezone(UTC) if n.hold_until else None,
+        decision=n.decision,
+        review_reason=n.review_reason,
+    )
+
+
+def _view(deps: Deps, customer_id: str, submission_id: str, items: list[Item]) -> SubmissionView:
+    """A fresh submission's answer: its row and the stops holding its items are read; its
+    items are the ones just written."""
+    with deps.reader() as uow:
+        sub = uow.submissions.get(submission_id)
+        if sub is None or sub.customer_id != customer_id:
+            raise errors.SubmissionNotFound("no such submission")
+        held: dict[str, HeldSale] = {}
+        for h in uow.stops.held_sales(customer_id):  # the first stop holding each item
+            if h.submission_id == submission_id:
+                held.setdefault(h.item_id, h)
+    return SubmissionView(sub, items, totals(items), held)
 
 
 def _candidate(live: LiveCatalogue, s: _Sealed) -> screening.Candidate:
