@@ -29,7 +29,15 @@ from enum import StrEnum
 from typing import Any
 
 from giftcash.domain import declines as dc
-from giftcash.domain.advisor import KR_TERMS, RefundTerms, Route, advise, local_date, start_of
+from giftcash.domain.advisor import (
+    KR_TERMS,
+    Advice,
+    RefundTerms,
+    Route,
+    advise,
+    local_date,
+    start_of,
+)
 from giftcash.domain.brands import Brand
 from giftcash.domain.brands import Kind as BrandKind
 from giftcash.domain.coupons import days_left
@@ -1040,6 +1048,60 @@ def day_bounds(ruleset: RuleSet, now: datetime) -> tuple[datetime, datetime]:
     return start_of(today, ruleset.tz), start_of(today + timedelta(days=1), ruleset.tz)
 
 
+class Batch:
+    """What ``evaluate`` shares between the items of one batch decided against one rule
+    set: the rule set's active rules per stage (a function of the rule set alone), and
+    the liquidity advisor's answer per distinct set of its inputs (``advise`` is a pure
+    function of its arguments: brand, face value, funding source, moment, purchase and
+    expiry dates, used value, payout, the pack's refund terms). Every rule still checks
+    every item: their inputs (the history's running totals, sightings) differ per item."""
+
+    __slots__ = ("_active", "_advice", "ruleset")
+
+    def __init__(self, ruleset: RuleSet) -> None:
+        self.ruleset = ruleset
+        self._active: dict[Stage, tuple[Rule, ...]] = {}
+        self._advice: dict[tuple[Any, ...], tuple[Brand, Advice]] = {}
+
+    def active(self, stage: Stage) -> tuple[Rule, ...]:
+        rules = self._active.get(stage)
+        if rules is None:
+            rules = self._active[stage] = self.ruleset.active(stage)
+        return rules
+
+    def advise(self, item: ItemFacts, now: datetime, payout: int | None) -> Advice:
+        key = (
+            id(item.brand),
+            item.face_value,
+            item.funding_source,
+            now,
+            item.purchased_at,
+            item.expires_at,
+            item.used_value,
+            payout,
+        )
+        hit = self._advice.get(key)
+        if hit is not None and hit[0] is item.brand:
+            return hit[1]
+        advice = _advise(item, now, payout, self.ruleset)
+        self._advice[key] = (item.brand, advice)
+        return advice
+
+
+def _advise(item: ItemFacts, now: datetime, payout: int | None, ruleset: RuleSet) -> Advice:
+    return advise(
+        item.brand,
+        item.face_value,
+        funding_source=item.funding_source,
+        now=now,
+        purchased_at=item.purchased_at,
+        expires_at=item.expires_at,
+        used_value=item.used_value,
+        payout=payout,
+        jurisdiction=ruleset.terms,
+    )
+
+
 def evaluate(
     ruleset: RuleSet,
     item: ItemFacts,
@@ -1049,15 +1111,18 @@ def evaluate(
     history: History | None = None,
     stage: Stage | str = Stage.INTAKE,
     payout: int | None = None,
+    batch: Batch | None = None,
 ) -> Decision:
     """Run every active rule of ``stage`` and decide. ``payout`` (what giftcash would
-    pay) puts ``sell_here`` among the routes unless the item is declined."""
+    pay) puts ``sell_here`` among the routes unless the item is declined. ``batch``:
+    what the other items of the same batch already worked out (see ``Batch``)."""
     assert now.tzinfo is not None, "now must be timezone-aware"
+    assert batch is None or batch.ruleset is ruleset, "a batch of another rule set"
     stage = Stage(stage)
     customer = customer or CustomerFacts()
     history = history or History()
     found: list[Finding] = []
-    for rule in ruleset.active(stage):
+    for rule in batch.active(stage) if batch else ruleset.active(stage):
         f = rule.check(item, customer, history, ruleset.params, now)
         if f is not None:
             found.append(replace(f, rule_id=rule.id, statutory=rule.statutory))
@@ -1069,17 +1134,8 @@ def evaluate(
     hold_until = None
     if outcome is Outcome.HOLD:
         hold_until = max(f.hold_until for f in found if f.hold_until is not None)
-    advice = advise(
-        item.brand,
-        item.face_value,
-        funding_source=item.funding_source,
-        now=now,
-        purchased_at=item.purchased_at,
-        expires_at=item.expires_at,
-        used_value=item.used_value,
-        payout=None if outcome is Outcome.DECLINE else payout,
-        jurisdiction=ruleset.terms,
-    )
+    offered = None if outcome is Outcome.DECLINE else payout
+    advice = batch.advise(item, now, offered) if batch else _advise(item, now, offered, ruleset)
     return Decision(
         outcome=outcome,
         code=win.code if win else None,

@@ -19,6 +19,7 @@ from giftcash.domain import ledger
 from giftcash.domain.banks import same_holder
 from giftcash.domain.brands import Brand
 from giftcash.domain.policy import (
+    Batch,
     CustomerFacts,
     Decision,
     History,
@@ -216,6 +217,7 @@ def screen_intake(
     submission_value = sum(k.face_value for k in candidates)
     before_items = before_value = 0
     screenings: list[Screening] = []
+    batch = Batch(rs)  # the active rules and the advisor's routes, shared by the items
     for k in candidates:
         key = (k.brand.issuer, k.brand.currency)
         if key not in exposure:
@@ -236,7 +238,14 @@ def screen_intake(
             code_sightings=tuple(Sighting(cid, dc) for cid, dc in sightings.get(k.code_hmac, ())),
         )
         d = evaluate(
-            rs, item, now=now, customer=cf, history=history, stage=Stage.INTAKE, payout=k.payout
+            rs,
+            item,
+            now=now,
+            customer=cf,
+            history=history,
+            stage=Stage.INTAKE,
+            payout=k.payout,
+            batch=batch,
         )
         screenings.append(Screening(d, device_key))
         if d.outcome is not Outcome.DECLINE:
