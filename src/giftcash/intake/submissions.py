@@ -87,17 +87,10 @@ class _Sealed:
 def _prepare(deps: Deps, live: LiveCatalogue, raw: ItemIn) -> _Prepared:
     """Everything about one item that needs no database: declined or not."""
     brand = live.brands.get(raw.brand_id)
-    base = _Prepared(
-        id=deps.new_id(),
-        brand_id=raw.brand_id,
-        issuer=brand.issuer if brand else "unknown",
-        currency=brand.currency if brand else DEFAULT_CURRENCY,
-        face_value=raw.face_value,
-        funding_source=raw.funding_source,
-        purchased_at=raw.purchased_at,
-        norm="".join(raw.code.split()).upper(),
-        pin=raw.pin,
-    )
+    id_ = deps.new_id()
+    norm, pin = "".join(raw.code.split()).upper(), raw.pin
+    fee = payout = 0
+    decline = None
     try:
         source = funding_source(raw.funding_source)
         if brand is None:
@@ -105,14 +98,29 @@ def _prepare(deps: Deps, live: LiveCatalogue, raw: ItemIn) -> _Prepared:
         norm, pin = brand.code_format.validate(raw.code, raw.pin)
     except DomainError as e:
         entry = dc.UNKNOWN_BRAND if brand is None else dc.for_input_error(e.code)
-        return replace(base, decline=Decline(entry.code, e.message))
-    base = replace(base, norm=norm, pin=pin)
-    # (the issuer kill switch and a brand switched off are the policy's to decide)
-    try:
-        q = quote(brand, raw.face_value, source)
-    except DomainError as e:
-        return replace(base, decline=Decline(dc.for_input_error(e.code).code, e.message))
-    return replace(base, fee=q.fee, payout=q.payout)
+        decline = Decline(entry.code, e.message)
+    else:
+        # (the issuer kill switch and a brand switched off are the policy's to decide)
+        try:
+            q = quote(brand, raw.face_value, source)
+        except DomainError as e:
+            decline = Decline(dc.for_input_error(e.code).code, e.message)
+        else:
+            fee, payout = q.fee, q.payout
+    return _Prepared(
+        id=id_,
+        brand_id=raw.brand_id,
+        issuer=brand.issuer if brand else "unknown",
+        currency=brand.currency if brand else DEFAULT_CURRENCY,
+        face_value=raw.face_value,
+        funding_source=raw.funding_source,
+        purchased_at=raw.purchased_at,
+        norm=norm,
+        pin=pin,
+        fee=fee,
+        payout=payout,
+        decline=decline,
+    )
 
 
 def _seal(deps: Deps, p: _Prepared) -> _Sealed:
