@@ -7,7 +7,9 @@ transaction (the repository's ``set_*``), so what is built from them is kept per
 (keyed by ``OperatorOverridesRepo.version()``'s engine) and rebuilt only when the version
 read at the start of a call has moved: each call still costs that one SELECT, and a
 switched-off issuer is off for the very next submission. A rule set built with a cached
-catalogue is the rule set of that catalogue's version (one snapshot for both).
+catalogue is the rule set of that catalogue's version (one snapshot for both). A row
+written by hand, past the repository, is seen once the version moves (``UPDATE
+catalogue_version SET version = version + 1`` in the same transaction).
 
 A statutory rule cannot be switched off through any of this: ``domain.policy`` refuses
 the change when it is made, and a stored row that would relax one (say, written by an

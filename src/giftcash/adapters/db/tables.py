@@ -505,8 +505,8 @@ rule_overrides = Table(
 
 # One row: a number bumped in the transaction of every write to the three tables above
 # (``OperatorOverrides.set_*``), so a process may keep the live catalogue and rule set it
-# built and read only this number to know they still hold (``catalogue/live.py``). No
-# row yet reads as 0.
+# built and read only this number to know they still hold (``catalogue/live.py``). The
+# migration writes the row (id 1, version 0); a database without it reads as 0.
 catalogue_version = Table(
     "catalogue_version",
     metadata,

@@ -20,12 +20,14 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table(
+    table = op.create_table(
         "catalogue_version",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("version", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_catalogue_version")),
     )
+    # The one row, so a hand-written override can bump it with a plain UPDATE.
+    op.bulk_insert(table, [{"id": 1, "version": 0}])
 
 
 def downgrade() -> None:
