@@ -128,6 +128,29 @@ def test_another_process_override_holds_for_the_very_next_call(engine, other_eng
     assert catalogue.current_brands(here)["cultureland"].enabled is True
 
 
+def test_what_an_uncommitted_override_built_is_never_kept(engine, other_engine, tmp_path):
+    """Built inside the override's own transaction (its answer), then rolled back: the
+    number it bumped is committed by another override, whose catalogue is the one seen."""
+    here, there = _deps(engine, tmp_path), _deps(other_engine, tmp_path)
+    catalogue.live_catalogue(here)
+    with here.uow() as uow:
+        uow.overrides.set_issuer("cultureland", {"enabled": False}, NOW, "test")
+        inside = catalogue.live_catalogue_in(uow, here.brand_catalogue)
+        assert inside.disabled_issuers == frozenset({"cultureland"}) and inside.cached_at is None
+        assert (
+            "cultureland"
+            in catalogue.rules_in(
+                uow, here.brand_catalogue, here.jurisdiction
+            ).params.disabled_issuers
+        )
+    # rolled back; the other process's override takes the same version number
+    _set_brand(there, "munhwa", {"buyback_rate_bps": 7_000})
+    live = catalogue.live_catalogue(here)
+    assert live.disabled_issuers == frozenset()
+    assert live.brands["munhwa"].buyback_rate_bps == 7_000
+    assert "cultureland" not in catalogue.current_rules(here).params.disabled_issuers
+
+
 def test_nothing_is_rebuilt_or_reread_while_nothing_changes(engine, tmp_path, monkeypatch):
     deps = _deps(engine, tmp_path)
     builds: list[int] = []

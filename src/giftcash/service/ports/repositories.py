@@ -104,7 +104,8 @@ class OperatorOverridesRepo(Protocol):
     def rules(self) -> list[RowView]: ...
     def version(self) -> tuple[object, int] | None:
         """The database's identity (a weakly referable object: whose cache) and the number
-        every ``set_*`` bumps in its transaction; None: not versioned, never cached."""
+        every ``set_*`` bumps in its transaction; None: not to be cached (not versioned, or an
+        override written in this unit of work that may yet roll back)."""
 
     def set_brand(self, brand_id: str, changes: dict[str, Any], now: datetime, by: str) -> None: ...
     def set_issuer(self, issuer: str, changes: dict[str, Any], now: datetime, by: str) -> None: ...
