@@ -7,7 +7,10 @@ share what was built. SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import shutil
+import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -227,3 +230,40 @@ def test_two_databases_in_one_process_do_not_share_what_was_built(
     assert live_a.brands["munhwa"].buyback_rate_bps != 7_000
     assert "cultureland" in catalogue.current_rules(a).params.disabled_issuers
     assert "cultureland" not in catalogue.current_rules(b).params.disabled_issuers
+
+
+def test_threads_share_the_cache_and_see_the_kill_switch_once_committed(engine, tmp_path):
+    """The API's threadpool: calls that start after the switch is committed all see it;
+    every answer is one version's whole (the catalogue and its rules agree)."""
+    deps = _deps(engine, tmp_path)
+    catalogue.current_rules(deps)
+    flipped = threading.Event()
+    wrong: list[str] = []
+
+    def call(after_flip: int) -> int:
+        calls = 0
+        while after_flip > 0:  # until this thread made that many calls after the switch
+            calls += 1
+            after = flipped.is_set()
+            after_flip -= after
+            with deps.reader() as uow:
+                live = catalogue.live_catalogue_in(uow, deps.brand_catalogue)
+                rules = catalogue.rules_in(
+                    uow, deps.brand_catalogue, deps.jurisdiction, live, deps.rule_params
+                )
+            killed = "cultureland" in live.disabled_issuers
+            if killed != ("cultureland" in rules.params.disabled_issuers):
+                wrong.append("the catalogue and its rules disagree")
+            if after and not killed:
+                wrong.append("a call after the switch did not see it")
+        return calls
+
+    with ThreadPoolExecutor(4) as pool:
+        running = [pool.submit(call, 20) for _ in range(4)]
+        time.sleep(0.05)
+        _set_issuer(deps, "cultureland", {"enabled": False})
+        flipped.set()
+        calls = [f.result() for f in running]
+    assert wrong == []
+    assert all(n > 20 for n in calls)  # each made calls before the switch too
+    assert "cultureland" in catalogue.current_rules(deps).params.disabled_issuers
