@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import Engine, event
 
 from fakes import FakeBank, FakeIssuer, FakeSms
+from giftcash.adapters.db import migrate
 from giftcash.adapters.db.engine import make_engine
 from giftcash.bootstrap import build_deps
 from giftcash.catalogue import live as catalogue
@@ -79,15 +80,11 @@ def second_database(
         yield eng
         eng.dispose()
         return
-    from conftest import _postgres_copy
-
-    with _postgres_copy(
-        request.getfixturevalue("postgres_database_url"),
-        request.getfixturevalue("postgres_template"),
-    ) as url:
-        eng = make_engine(url)
-        yield eng
-        eng.dispose()
+    url = request.getfixturevalue("db_url")  # on PostgreSQL: a fresh schema, apart
+    migrate.upgrade(url)
+    eng = make_engine(url)
+    yield eng
+    eng.dispose()
 
 
 def test_every_override_bumps_the_version_in_its_transaction(engine, tmp_path):
