@@ -689,6 +689,9 @@ class FakeOverrides(_Repo, ports.OperatorOverridesRepo):
     def rules(self) -> list[RowView]:
         return [dict(r) for r in self.db.rule_overrides]
 
+    def version(self) -> tuple[object, int] | None:
+        return None  # tests write the override dicts directly: never cached
+
 
 class FakeReview(_Repo, ports.ReviewQueueRepo):
     def record_decision(

@@ -203,3 +203,30 @@ def test_0021_adds_who_settled_a_claim_in_review(db_url):
     assert columns() & added == set()
     migrate.upgrade(db_url)
     assert added <= columns()
+
+
+def test_0022_adds_the_catalogue_version_every_override_bumps(db_url):
+    from datetime import UTC, datetime
+
+    from giftcash.adapters.db.repositories_catalogue import OperatorOverrides
+
+    migrate.upgrade(db_url, "0021")
+    assert "catalogue_version" not in _tables(db_url)
+    migrate.upgrade(db_url)
+    assert "catalogue_version" in _tables(db_url)
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as conn:  # the row is there, at 0
+            repo = OperatorOverrides(conn)
+            assert repo.version() == (engine, 0)
+            repo.set_issuer("cultureland", {"enabled": False}, datetime.now(UTC), "test")
+            repo.set_issuer("cultureland", {"enabled": None}, datetime.now(UTC), "test")
+            assert repo.version() is None  # written here, not committed: not to be kept
+        with engine.connect() as conn:
+            assert OperatorOverrides(conn).version() == (engine, 2)
+    finally:
+        engine.dispose()
+    migrate.downgrade(db_url, "0021")
+    assert "catalogue_version" not in _tables(db_url)
+    migrate.upgrade(db_url)
+    assert "catalogue_version" in _tables(db_url)

@@ -2,8 +2,14 @@
 
 Brands (rate, on/off, exposure cap) and issuers (the kill switch, exposure cap) are
 overridden in ``brand_overrides`` / ``issuer_overrides``; rules (on/off, thresholds) in
-``rule_overrides``. Each read is one or two small queries, so nothing is cached: a
-switched-off issuer is off for the very next submission.
+``rule_overrides``. Every write to those tables bumps the catalogue's version in its own
+transaction (the repository's ``set_*``), so what is built from them is kept per database
+(keyed by ``OperatorOverridesRepo.version()``'s engine) and rebuilt only when the version
+read at the start of a call has moved: each call still costs that one SELECT, and a
+switched-off issuer is off for the very next submission. A rule set built with a cached
+catalogue is the rule set of that catalogue's version (one snapshot for both). A row
+written by hand, past the repository, is seen once the version moves (``UPDATE
+catalogue_version SET version = version + 1`` in the same transaction).
 
 A statutory rule cannot be switched off through any of this: ``domain.policy`` refuses
 the change when it is made, and a stored row that would relax one (say, written by an
@@ -14,6 +20,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -43,6 +51,9 @@ class LiveCatalogue:
     issuer_exposure_caps: dict[str, int] = field(default_factory=dict)
     brand_rows: dict[str, dict[str, Any]] = field(default_factory=dict)
     issuer_rows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The cache of the version it was built at (None: not cached); shared between threads
+    # and requests, so nothing here is ever changed after ``build``.
+    cached_at: _AtVersion | None = field(default=None, compare=False, repr=False)
 
     @property
     def shown(self) -> dict[str, Brand]:
@@ -109,8 +120,44 @@ def build(
     )
 
 
+# -- the cache -----------------------------------------------------------------------------
+
+
+class _AtVersion:
+    """One database's live catalogues and rule sets at one catalogue version. Entries are
+    keyed by the identity of their inputs (``defaults``: a ``Deps.brand_catalogue``) and
+    hold those inputs, so a recycled ``id`` never answers for another object. A dict's get
+    and set are atomic; two threads that miss at once both build the same thing."""
+
+    def __init__(self, version: int) -> None:
+        self.version = version
+        self.catalogues: dict[int, tuple[tuple[Brand, ...], LiveCatalogue]] = {}
+        self.rules: dict[tuple[int, str, Any], tuple[tuple[Brand, ...], RuleSet]] = {}
+
+
+_lock = threading.Lock()
+# The database (its engine: a test's many databases never share one) → its entries at the
+# version last read; gone with the engine.
+_caches: weakref.WeakKeyDictionary[object, _AtVersion] = weakref.WeakKeyDictionary()
+
+
+def _at_version(uow: UnitOfWork) -> _AtVersion | None:
+    """The cache for the version this unit of work sees (one SELECT); None: not versioned."""
+    seen = uow.overrides.version()
+    if seen is None:
+        return None
+    owner, version = seen
+    with _lock:
+        at = _caches.get(owner)
+        if at is None or at.version != version:
+            at = _caches[owner] = _AtVersion(version)
+        return at
+
+
 def live_catalogue_in(uow: UnitOfWork, defaults: tuple[Brand, ...]) -> LiveCatalogue:
-    return build(defaults, uow.overrides.brands(), uow.overrides.issuers())
+    """The live catalogue as this unit of work sees it: the version read, the override
+    rows read and built only when this process has not built that version yet."""
+    return _live_at(uow, defaults, _at_version(uow))
 
 
 def live_catalogue(deps: Deps) -> LiveCatalogue:
@@ -197,10 +244,45 @@ def rules_in(
     ``configured``: the deployment's thresholds (``Deps.rule_params``)."""
     from giftcash.domain.policy import apply_overrides
 
+    # The version: that of ``live`` when it came from the cache (no read; a miss reads it
+    # again below, so the rows kept are never older than their version), else read now.
+    at = live.cached_at if live is not None else _at_version(uow)
+    key = _rules_key(defaults, jurisdiction, configured)
+    hit = at.rules.get(key) if at is not None and key is not None else None
+    if hit is not None and hit[0] is defaults:
+        return hit[1]
+    if live is not None and at is not None and _at_version(uow) is not at:
+        at = None  # the version moved since ``live`` was read: this one is not kept
     base = base_rules(jurisdiction, configured)
     overrides, _ = stored_overrides(base, uow.overrides.rules())
-    live = live or live_catalogue_in(uow, defaults)
-    return apply_overrides(base, _with_issuer_switches(overrides, live))
+    if live is None:
+        live = _live_at(uow, defaults, at)
+    rules = apply_overrides(base, _with_issuer_switches(overrides, live))
+    if at is not None and key is not None and live.cached_at is at:
+        at.rules[key] = (defaults, rules)  # the rows were read after the version
+    return rules
+
+
+def _rules_key(
+    defaults: tuple[Brand, ...], jurisdiction: str, configured: Mapping[str, Any] | None
+) -> tuple[int, str, Any] | None:
+    try:
+        return id(defaults), jurisdiction, frozenset((configured or {}).items())
+    except TypeError:  # a threshold that is not hashable: not cached
+        return None
+
+
+def _live_at(uow: UnitOfWork, defaults: tuple[Brand, ...], at: _AtVersion | None) -> LiveCatalogue:
+    """``live_catalogue_in`` with the version already read."""
+    hit = at.catalogues.get(id(defaults)) if at is not None else None
+    if hit is not None and hit[0] is defaults:
+        return hit[1]
+    live = build(defaults, uow.overrides.brands(), uow.overrides.issuers())
+    if at is None:
+        return live
+    live = replace(live, cached_at=at)
+    at.catalogues[id(defaults)] = (defaults, live)
+    return live
 
 
 def current_rules(deps: Deps, jurisdiction: str | None = None) -> RuleSet:

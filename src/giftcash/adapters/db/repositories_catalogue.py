@@ -18,6 +18,7 @@ class OperatorOverrides:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.pg = conn.dialect.name == "postgresql"
+        self.written = False  # an override written in this transaction, not yet committed
 
     def brands(self) -> dict[str, dict[str, Any]]:
         return {
@@ -40,6 +41,16 @@ class OperatorOverrides:
         rows = self.conn.execute(select(t.rule_overrides).order_by(c.updated_at, c.rule_id))
         return [dict(r._mapping) for r in rows]
 
+    def version(self) -> tuple[object, int] | None:
+        """The engine (whose processes' caches it keys) and the catalogue's version; None
+        after an override written in this transaction: what is built from it may yet be
+        rolled back, and must not be kept under the number it bumped."""
+        if self.written:
+            return None
+        c = t.catalogue_version.c
+        n = self.conn.execute(select(c.version).where(c.id == 1)).scalar()
+        return self.conn.engine, int(n or 0)
+
     def set_brand(self, brand_id: str, changes: dict[str, Any], now: datetime, by: str) -> None:
         self._upsert(t.brand_overrides, "brand_id", brand_id, changes, now, by)
 
@@ -56,3 +67,14 @@ class OperatorOverrides:
         values = {**changes, "updated_at": now, "updated_by": by}
         ins = (pg_insert if self.pg else sqlite_insert)(table).values(**{key: value}, **values)
         self.conn.execute(ins.on_conflict_do_update(index_elements=[key], set_=values))
+        self._bump()
+
+    def _bump(self) -> None:
+        """The version up by one, in the override's transaction (its row lock orders
+        concurrent writers on PostgreSQL; SQLite's writers hold the database's)."""
+        self.written = True
+        v = t.catalogue_version
+        ins = (pg_insert if self.pg else sqlite_insert)(v).values(id=1, version=1)
+        self.conn.execute(
+            ins.on_conflict_do_update(index_elements=["id"], set_={"version": v.c.version + 1})
+        )

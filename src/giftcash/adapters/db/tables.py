@@ -503,6 +503,17 @@ rule_overrides = Table(
     Column("updated_by", Text, nullable=True),
 )
 
+# One row: a number bumped in the transaction of every write to the three tables above
+# (``OperatorOverrides.set_*``), so a process may keep the live catalogue and rule set it
+# built and read only this number to know they still hold (``catalogue/live.py``). The
+# migration writes the row (id 1, version 0); a database without it reads as 0.
+catalogue_version = Table(
+    "catalogue_version",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", BigInteger, nullable=False),
+)
+
 # -- reconciliation ------------------------------------------------------------------------
 # Every imported bank statement line, once: the key is the bank's own (bank_tran_id,
 # direction), so importing a statement twice finds its lines here and changes nothing.
