@@ -267,16 +267,23 @@ def make_customer(deps: Deps, sims: Simulators, n: int, *, tries: int = 3) -> Cu
     """Sign up, verify the phone, open a bank account at the simulator, add it and verify
     it with the 1-won deposit's memo, all through the service layer as the API would.
 
-    ``tries``: how often the person tries adding the account while the bank cannot be
-    reached (a few by default: a loaded machine can make the simulator miss the adapter's
-    timeout while a scenario is still setting up, which is not what it tests). None when
-    the 1-won deposit never arrived (the account is left waiting, as a person would leave
-    it)."""
+    ``tries``: how often the person tries signing up while the SMS cannot be sent, and
+    adding the account while the bank cannot be reached (a few by default: a loaded
+    machine can make a simulator miss the adapter's timeout while a scenario is still
+    setting up, which is not what it tests). None when the 1-won deposit never arrived
+    (the account is left waiting, as a person would leave it)."""
     phone = f"0109{n:07d}"
     name = NAMES[n % len(NAMES)]
-    customer_id = customers.signup(
-        deps, phone=phone, name=name, birth_date=BIRTH, password=PASSWORD
-    )
+    for attempt in range(tries):  # a sign-up whose text was not sent is renewed by the next
+        try:
+            customer_id = customers.signup(
+                deps, phone=phone, name=name, birth_date=BIRTH, password=PASSWORD
+            )
+            break
+        except errors.ServiceUnavailable:
+            if attempt == tries - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
     customers.verify_phone(deps, phone=phone, code=_sms_code(sims, phone))
     number = f"41{n:011d}"
     sims.http.post(
