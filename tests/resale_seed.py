@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import insert
+from sqlalchemy import Connection, insert, select
 
 from giftcash.adapters.db import tables as t
 from giftcash.domain.states import OrderStatus
@@ -111,3 +111,30 @@ def order(n: int) -> Order:
         virtual_account_number=None,
         created_at=NOW,
     )
+
+
+def ensure_seller(conn: Connection, now: datetime) -> None:
+    """The seller ``seller`` of the stocked units, with a verified bank account and an open
+    submission (``seller-ba``, ``seller-s``), written once per database."""
+    if conn.execute(select(t.customers.c.id).where(t.customers.c.id == "seller")).first():
+        return
+    conn.execute(
+        insert(t.customers).values(
+            id="seller", phone="01099990000", name="김판매", birth_date=date(1980, 1, 1),
+            password_hash="x", status="active", created_at=now,
+        )
+    )  # fmt: skip
+    conn.execute(
+        insert(t.bank_accounts).values(
+            id="seller-ba", customer_id="seller", bank_code="004",
+            account_number_enc=b"x", account_key_id="k",
+            account_number_masked="****0000", holder_name="김판매",
+            status="verified", created_at=now,
+        )
+    )  # fmt: skip
+    conn.execute(
+        insert(t.submissions).values(
+            id="seller-s", customer_id="seller", bank_account_id="seller-ba",
+            status="open", item_count=0, created_at=now,
+        )
+    )  # fmt: skip

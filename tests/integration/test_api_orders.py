@@ -22,6 +22,7 @@ from giftcash.adapters.db import tables as t
 from giftcash.bootstrap import build_deps
 from giftcash.config import Settings
 from giftcash.identity import operators
+from resale_seed import ensure_seller
 
 BRAND = "kyobo_gift"  # resold (market.toml), 90%: the default pricing takes 5% off
 FACE = 10_000
@@ -71,29 +72,7 @@ def stock(w: World, units: int, days: int = 365, face: int = FACE) -> None:
     """``units`` stocked vouchers of a seller (rows as the seller's side leaves them)."""
     now = datetime.now(UTC)
     with w.engine.begin() as conn:
-        if conn.execute(select(t.customers.c.id).where(t.customers.c.id == "seller")).first():
-            pass
-        else:
-            conn.execute(
-                insert(t.customers).values(
-                    id="seller", phone="01099990000", name="김판매", birth_date=date(1980, 1, 1),
-                    password_hash="x", status="active", created_at=now,
-                )
-            )  # fmt: skip
-            conn.execute(
-                insert(t.bank_accounts).values(
-                    id="seller-ba", customer_id="seller", bank_code="004",
-                    account_number_enc=b"x", account_key_id="k",
-                    account_number_masked="****0000", holder_name="김판매",
-                    status="verified", created_at=now,
-                )
-            )  # fmt: skip
-            conn.execute(
-                insert(t.submissions).values(
-                    id="seller-s", customer_id="seller", bank_account_id="seller-ba",
-                    status="open", item_count=0, created_at=now,
-                )
-            )  # fmt: skip
+        ensure_seller(conn, now)
         base = conn.execute(select(t.inventory_units.c.id)).all()
         for n in range(len(base), len(base) + units):
             conn.execute(

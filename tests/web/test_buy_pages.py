@@ -25,6 +25,7 @@ from giftcash.domain.errors import BuyerLimitExceeded
 from giftcash.entrypoints.web import messages, pages
 from giftcash.entrypoints.web.i18n import Tr
 from giftcash.resale import delivery
+from resale_seed import ensure_seller
 
 BRAND = "kyobo_gift"  # resold (market.toml); 30+ days before expiry: 5% off
 FACE = 10_000
@@ -66,28 +67,7 @@ class Shop:
         now = datetime.now(UTC)
         vault = self.site.deps.vault  # type: ignore[attr-defined]
         with self.engine.begin() as conn:
-            if not conn.scalar(select(func.count()).where(t.customers.c.id == "seller")):
-                conn.execute(
-                    insert(t.customers).values(
-                        id="seller", phone="01099990000", name="김판매",
-                        birth_date=date(1980, 1, 1), password_hash="x", status="active",
-                        created_at=now,
-                    )
-                )  # fmt: skip
-                conn.execute(
-                    insert(t.bank_accounts).values(
-                        id="seller-ba", customer_id="seller", bank_code="004",
-                        account_number_enc=b"x", account_key_id="k",
-                        account_number_masked="****0000", holder_name="김판매",
-                        status="verified", created_at=now,
-                    )
-                )  # fmt: skip
-                conn.execute(
-                    insert(t.submissions).values(
-                        id="seller-s", customer_id="seller", bank_account_id="seller-ba",
-                        status="open", item_count=0, created_at=now,
-                    )
-                )  # fmt: skip
+            ensure_seller(conn, now)
             base = conn.scalar(select(func.count()).select_from(t.inventory_units))
             for n in range(base, base + units):
                 code = f"61070000001{n:05}"
