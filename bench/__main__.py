@@ -2,15 +2,20 @@
 ``bench/out/latest.json`` and ``bench/out/latest.md``, print the table.
 
 Groups: ledger, intake, api, pipeline, scaleout, scans, resale (orders placed, deposits
-matched, paid orders delivered). ``--setup-hordak`` makes the throwaway venv for the
-django-hordak peer row (``bench/.venv-hordak``, git-ignored) from PyPI.
+matched, paid orders delivered).
+
+``python -m bench --setup`` prepares a fresh machine, once: the load generator of the API rows
+(``wrk``, Debian's package, through apt-get) and the throwaway venv of the django-hordak peer
+row (``bench/.venv-hordak``, git-ignored, from PyPI). ``--setup-hordak`` does the venv only.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -30,6 +35,44 @@ def setup_hordak() -> None:
     subprocess.run(
         [str(HORDAK_PYTHON), "-m", "pip", "install", "--quiet", *HORDAK_PINS], check=True
     )
+
+
+def setup_wrk() -> None:
+    """Install wrk with apt-get when it is missing (as root, or through sudo)."""
+    if shutil.which("wrk"):
+        return
+    if shutil.which("apt-get") is None:
+        raise SystemExit("wrk is missing and this machine has no apt-get: install wrk by hand")
+    sudo: list[str] = []
+    if os.geteuid() != 0:
+        if shutil.which("sudo") is None:
+            raise SystemExit("wrk is missing: run `apt-get install wrk` as root")
+        sudo = ["sudo"]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = [*sudo, "apt-get", "install", "-y", "-q", "wrk"]
+    if subprocess.run(install, env=env).returncode != 0:
+        # a fresh machine may hold no package lists yet
+        subprocess.run([*sudo, "apt-get", "update", "-q"], env=env, check=True)
+        subprocess.run(install, env=env, check=True)
+    if shutil.which("wrk") is None:
+        raise SystemExit("apt-get ran but wrk is still not on PATH")
+
+
+def setup() -> None:
+    """Everything the benchmark needs beyond the project's own venv, then what is ready."""
+    setup_wrk()
+    setup_hordak()
+    versions = "from importlib.metadata import version as v; print(v('django-hordak'), v('django'))"
+    checked = subprocess.run(
+        [str(HORDAK_PYTHON), "-c", "import hordak; " + versions],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True)
+    print(f"ready: {(wrk.stdout or wrk.stderr).splitlines()[0]}")
+    hordak, django = checked.stdout.split()
+    print(f"ready: django-hordak {hordak} (Django {django}) in {HORDAK_PYTHON.parent.parent}")
 
 
 def run(
@@ -93,9 +136,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="+", choices=GROUPS, help="run only these groups")
     parser.add_argument("--postgres-url", help="default: GIFTCASH_TEST_POSTGRES_URL or local")
     parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL rows")
-    parser.add_argument("--setup-hordak", action="store_true", help="install the peer's venv")
+    parser.add_argument(
+        "--setup", action="store_true", help="once on a fresh machine: wrk and the peer's venv"
+    )
+    parser.add_argument("--setup-hordak", action="store_true", help="the peer's venv only")
     parser.add_argument("--out", default=str(core.OUT), help="where latest.json/.md go")
     args = parser.parse_args(argv)
+    if args.setup:
+        setup()
+        return 0
     if args.setup_hordak:
         setup_hordak()
         return 0

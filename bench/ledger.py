@@ -186,7 +186,7 @@ def hordak_rate(dbname: str, dsn: dict[str, Any], n: int, rounds: int) -> tuple[
     if not HORDAK_PYTHON.exists():
         return None, (
             "django-hordak was not measured: bench/.venv-hordak is missing "
-            "(python -m bench --setup-hordak installs it from PyPI)"
+            "(python -m bench --setup installs it from PyPI)"
         )
     proc = subprocess.run(
         [

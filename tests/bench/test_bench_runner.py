@@ -86,3 +86,47 @@ def test_smallest_resale_case_on_postgres(tmp_path):
     for name in RESALE_ROWS:
         _measured(rows[f"{name} (PostgreSQL)"])
     assert "ledger check clean" in rows["resale: paid to delivered per second (PostgreSQL)"]["note"]
+
+
+def test_setup_says_what_to_do_when_wrk_cannot_be_installed(monkeypatch):
+    import bench.__main__ as runner
+
+    monkeypatch.setattr(runner.shutil, "which", lambda name: None)
+    with pytest.raises(SystemExit, match="no apt-get: install wrk by hand"):
+        runner.setup_wrk()
+
+
+def test_setup_installs_nothing_when_wrk_is_there(monkeypatch):
+    import bench.__main__ as runner
+
+    calls: list[list[str]] = []
+    monkeypatch.setattr(runner.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(runner.subprocess, "run", lambda cmd, **kw: calls.append(cmd))
+    runner.setup_wrk()
+    assert calls == []
+
+
+def test_setup_retries_after_refreshing_the_package_lists(monkeypatch):
+    import bench.__main__ as runner
+
+    calls: list[list[str]] = []
+    found = iter([None, "/usr/bin/apt-get", "/usr/bin/wrk"])
+
+    class Done:
+        def __init__(self, rc: int) -> None:
+            self.returncode = rc
+
+    def run(cmd, **kw):
+        calls.append(cmd)
+        # the first install finds no package lists; after the update it succeeds
+        return Done(100 if len(calls) == 1 else 0)
+
+    monkeypatch.setattr(runner.shutil, "which", lambda name: next(found))
+    monkeypatch.setattr(runner.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(runner.subprocess, "run", run)
+    runner.setup_wrk()
+    assert [c[:2] for c in calls] == [
+        ["apt-get", "install"],
+        ["apt-get", "update"],
+        ["apt-get", "install"],
+    ]
