@@ -1140,6 +1140,35 @@ class FakeClaims(_Repo, ports.ClaimsRepo):
         )
         return True
 
+    def to_repay(self, limit: int) -> list[Claim]:
+        gone = ("returned", "rejected")
+
+        def waiting(c: Claim) -> bool:
+            if c.status != "refunded":
+                return False
+            if c.refund == "owed":
+                return True
+            payout = self.db.payouts.get(c.payout_id) if c.payout_id else None
+            return c.refund == "payout" and payout is not None and payout["status"] in gone
+
+        found = sorted(filter(waiting, self.db.claims.values()), key=lambda c: (c.created_at, c.id))
+        return found[:limit]
+
+    def set_refund(
+        self,
+        claim_id: str,
+        *,
+        was: tuple[str | None, str | None],
+        refund: str,
+        payout_id: str | None,
+        now: datetime,
+    ) -> bool:
+        c = self.get(claim_id)
+        if c is None or (c.refund, c.payout_id) != was:
+            return False
+        self.db.claims[c.unit_id] = replace(c, refund=refund, payout_id=payout_id)
+        return True
+
 
 class FakeRetention(_Repo, privacy_ports.RetentionRepo):
     """The customer's own acts (sign-in, withdrawal); the purge's candidates and

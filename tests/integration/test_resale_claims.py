@@ -330,3 +330,112 @@ def test_a_refund_by_payout_reaches_the_buyers_own_account_and_the_books_close(e
     assert balance(engine, ledger.customer_account(BUYER)) == 0
     assert balance(engine, ledger.customer_account(SELLER)) == 0
     assert balance(engine, ledger.receivable_account(SELLER)) == 0
+
+
+def _verified_account(engine, deps, bank: FakeBank, account_id: str, number: str) -> None:
+    """A verified account of the buyer's own, known to the bank under their name."""
+    enc, key = deps.vault.encrypt(number, account_id)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(t.bank_accounts).values(
+                id=account_id, customer_id=BUYER, bank_code="088", account_number_enc=enc,
+                account_key_id=key, account_number_masked="****" + number[-4:],
+                holder_name="홍길동", status="verified", created_at=NOW, verified_at=NOW,
+            )
+        )  # fmt: skip
+    bank.open("088", number, "홍길동")
+
+
+def _send_and_check(deps) -> None:
+    sends = sending.claim_payouts(deps, "w1", (PS.PENDING,), 10)
+    sending.record_sends(deps, "w1", [sending.send_payout(deps, c) for c in sends])
+    checks = sending.claim_payouts(deps, "w1", (PS.SENT,), 10)
+    sending.record_checks(deps, "w1", [sending.check_payout(deps, c) for c in checks])
+
+
+def _refund_payouts(engine) -> list[tuple[str, int, str]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(t.payouts.c.bank_account_id, t.payouts.c.amount, t.payouts.c.status)
+            .where(t.payouts.c.customer_id == BUYER)
+            .order_by(t.payouts.c.created_at, t.payouts.c.id)
+        ).all()
+    return [tuple(r) for r in rows]
+
+
+def test_an_owed_refund_is_paid_once_the_buyer_has_an_account_and_again_after_a_bounce(engine):
+    deps, issuer, _ = delivered(engine, stocked=2, ordered=2)
+    bank = FakeBank()
+    deps = replace(deps, bank=bank)
+    issuer.spend(code(0), NOW - timedelta(hours=1), SHOP)
+    owed = claims.file_claim(deps, BUYER, "o-01", "u-0", None).claim
+    assert (owed.refund, owed.payout_id) == ("owed", None)
+
+    # no verified account yet: nothing is made, the claim stays owed
+    assert claims.repay_refunds(deps) == claims.RepayPass(paid=0, owed=0)
+    assert _refund_payouts(engine) == []
+
+    _verified_account(engine, deps, bank, "ba-first", "22200000001")
+    assert claims.repay_refunds(deps) == claims.RepayPass(paid=1, owed=0)
+    assert claims.repay_refunds(deps) == claims.RepayPass(paid=0, owed=0)  # once
+    with engine.connect() as conn:
+        first = conn.execute(
+            select(t.claims.c.refund, t.claims.c.payout_id).where(t.claims.c.id == owed.id)
+        ).one()
+    assert first.refund == "payout" and first.payout_id is not None
+    assert _refund_payouts(engine) == [("ba-first", 9_500, "pending")]
+
+    # the receiving bank bounces it: the money is back on the buyer's liability, their
+    # account failed; with no other verified account the claim says owed again
+    bank.settle_later = True
+    _send_and_check(deps)
+    (tran_id,) = [k for k, x in bank.transfers.items() if x["account"][1] == "22200000001"]
+    bank.return_transfer(tran_id)
+    deps.clock.advance(3_600)  # past the check's backoff
+    _send_and_check(deps)
+    assert _refund_payouts(engine) == [("ba-first", 9_500, "returned")]
+    assert claims.repay_refunds(deps) == claims.RepayPass(paid=0, owed=1)
+    with engine.connect() as conn:
+        again = conn.execute(
+            select(t.claims.c.refund, t.claims.c.payout_id).where(t.claims.c.id == owed.id)
+        ).one()
+    assert tuple(again) == ("owed", None)
+    assert claims.repay_refunds(deps) == claims.RepayPass(paid=0, owed=0)
+
+    # a new verified account: paid there, and this time it arrives
+    bank.settle_later = False
+    _verified_account(engine, deps, bank, "ba-second", "22200000002")
+    assert claims.repay_refunds(deps) == claims.RepayPass(paid=1, owed=0)
+    _send_and_check(deps)
+    assert _refund_payouts(engine) == [
+        ("ba-first", 9_500, "returned"),
+        ("ba-second", 9_500, "confirmed"),
+    ]
+    arrived = [
+        (x["account"], x["amount"]) for x in bank.transfers.values() if x["status"] == "done"
+    ]
+    assert arrived == [(("088", "22200000002"), 9_500)]  # the buyer got it once
+    assert balance(engine, ledger.customer_account(BUYER)) == 0
+    with engine.connect() as conn:
+        assert ledger_check.check(conn) == []
+    assert claims.repay_refunds(deps) == claims.RepayPass(paid=0, owed=0)
+
+
+def test_a_worker_with_a_stale_list_makes_no_second_payout(engine, monkeypatch):
+    # two workers read the same owed claim; the one that writes second finds it changed
+    deps, issuer, _ = delivered(engine, stocked=2, ordered=2)
+    bank = FakeBank()
+    deps = replace(deps, bank=bank)
+    issuer.spend(code(0), NOW - timedelta(hours=1), SHOP)
+    assert claims.file_claim(deps, BUYER, "o-01", "u-0", None).claim.refund == "owed"
+    _verified_account(engine, deps, bank, "ba-first", "22200000001")
+    with AppUnitOfWork(engine) as uow:
+        stale = uow.claims.to_repay(10)
+    assert [c.refund for c in stale] == ["owed"]
+    assert claims.repay_refunds(deps) == claims.RepayPass(paid=1, owed=0)
+
+    from giftcash.adapters.db.repositories_claims import Claims
+
+    monkeypatch.setattr(Claims, "to_repay", lambda self, limit: stale)
+    assert claims.repay_refunds(deps) == claims.RepayPass(paid=0, owed=0)
+    assert _refund_payouts(engine) == [("ba-first", 9_500, "pending")]

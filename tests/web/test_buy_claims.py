@@ -18,6 +18,7 @@ from test_korean_pages import english_in, missing  # noqa: F401 - a fixture
 
 from giftcash.adapters.db import tables as t
 from giftcash.entrypoints.web import pages
+from giftcash.entrypoints.worker import Worker
 from giftcash.service.ports import Unavailable
 
 SHOP = "GS25 역삼점"
@@ -116,6 +117,13 @@ def test_a_refund_with_no_account_to_pay_says_what_to_do(shop: Shop):
     assert claim_rows(shop) == [(first, "refunded", "owed")]
     after = shop.client.get(location).text
     assert claim_form(after, second)["unit_id"] == second  # the other one still claimable
+
+    # the buyer adds an account as the page says; the worker's next pass pays it there
+    shop.site.add_account("11112222333355", "홍길동")
+    assert Worker(shop.site.deps)._resale_steps() >= 1  # type: ignore[arg-type]
+    assert claim_rows(shop) == [(first, "refunded", "payout")]
+    paid = text(shop.client.get(r.url.path).text)
+    assert "Refunded: ₩9,500 is paid to your own verified bank account." in paid
 
 
 def test_a_code_spent_after_delivery_is_refused_with_the_issuers_record(shop: Shop):

@@ -30,6 +30,7 @@ from giftcash.payouts import notices, sending
 from giftcash.privacy import purge
 from giftcash.redemption import steps as redemption
 from giftcash.resale import buying, delivery
+from giftcash.resale import claims as resale_claims
 from giftcash.resale import worker as resale
 from giftcash.resale.buyers import buyer_name
 from giftcash.review import cases
@@ -203,10 +204,11 @@ class Worker:
 
     def _resale_steps(self) -> int:
         """Resale's steps against the bank's virtual accounts, when they are configured:
-        the unpaid orders at their deadline, the accounts of expired orders to close, then
-        the queued returns. Each step leaves what the bank did not answer for the next
-        pass; a step that fails otherwise is logged by its error's type only (a bank's
-        message may carry an account number) and does not stop the others or the pass."""
+        the unpaid orders at their deadline, the accounts of expired orders to close, the
+        paid orders to deliver, the payouts of refunds still owed, then the queued returns.
+        Each step leaves what the bank did not answer for the next pass; a step that fails
+        otherwise is logged by its error's type only (a bank's message may carry an account
+        number) and does not stop the others or the pass."""
         d = self.deps
         port = d.virtual_accounts
         if port is None:
@@ -245,11 +247,15 @@ class Worker:
             prices = buying.pricing_lookup(d)
             return delivery.deliver_paid(d, self.worker_id, limit=batch, pricing_for=prices)
 
+        def refunds() -> int:  # owed or bounced refunds, once the buyer has an account
+            return resale_claims.repay_refunds(d, limit=batch).paid
+
         # the returns last: what the expiry's, the close's and the refunds' steps queued
         # goes now
         step("resale_expire", expiry)
         step("resale_close", closing)
         step("resale_deliver", deliveries)
+        step("resale_repay", refunds)
         step("resale_return", returns)
         return done
 

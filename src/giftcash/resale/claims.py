@@ -17,7 +17,10 @@ whole kept deposit (a one-unit order) the deposit is queued to be returned exact
 undelivered order's is (``send_returns`` sends it once, by the key stored here). Any
 other refund is owed on the buyer's customer liability and paid by a payout to their own
 verified bank account, made here, sent by the payout worker; without such an account
-it stays owed (``refund='owed'``) until an operator pays it.
+it stays owed (``refund='owed'``) until the buyer has one: the worker's ``repay_refunds``
+then makes the payout. A refund payout the bank returns or rejects is paid again the same
+way, to a verified account (the one it bounced from is failed by then), or owed until
+there is one.
 
 One claim per unit: a repeat, with any key, answers the claim already recorded and has
 no second effect (the claims table's unique unit and the unit's conditional move from
@@ -25,7 +28,7 @@ no second effect (the claims table's unique unit and the unit's conditional move
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from giftcash.audit import log as audit
@@ -214,13 +217,8 @@ def refund_plan(uow: UnitOfWork, order: Order, amount: int) -> Refund:
     kept = [d for d in uow.orders.deposits(order.id) if d.status == DepositStatus.MATCHED.value]
     if len(kept) == 1 and kept[0].amount == amount:
         return Refund("deposit_return", deposit=kept[0])
-    verified = [
-        a for a in uow.bank_accounts.for_customer(order.customer_id) if a.status == "verified"
-    ]
-    if verified:
-        newest = max(verified, key=lambda a: (a.verified_at or a.created_at, a.id))
-        return Refund("payout", account=newest)
-    return Refund("owed")
+    newest = newest_verified(uow, order.customer_id)
+    return Refund("owed") if newest is None else Refund("payout", account=newest)
 
 
 def refund_claimed(
@@ -347,6 +345,48 @@ def _hold_seller(
         "a voucher sold to us for resale was found spent before its buyer got it",
     )
     cases.record_signal(uow, deps, signal, ACTOR, now)
+
+
+@dataclass(frozen=True, slots=True)
+class RepayPass:
+    paid: int  # payouts made to the buyer's own verified account
+    owed: int  # no verified account yet: owed (a bounced payout's claim says so now)
+
+
+def repay_refunds(deps: Deps, *, limit: int = 100) -> RepayPass:
+    """Refunds whose money still waits on the buyer's customer liability (owed, or their
+    payout returned or rejected by the bank) get a payout to the buyer's newest verified
+    account, each claim in its own transaction. The claim's ``(refund, payout_id)`` read
+    is the condition of its change, so two workers make one payout; a claim whose buyer
+    has no verified account is (still) owed, which its page says, with the way to add one."""
+    with deps.reader() as uow:
+        waiting = uow.claims.to_repay(limit)
+    paid = owed = 0
+    for claim in waiting:
+        now = deps.clock.now()
+        with deps.uow() as uow:
+            account = newest_verified(uow, claim.customer_id)
+            was = (claim.refund, claim.payout_id)
+            if account is not None:
+                again = replace(claim, payout_id=deps.new_id())
+                refund_payout(uow, deps, again, account, now)  # before the claim names it
+                if uow.claims.set_refund(
+                    claim.id, was=was, refund="payout", payout_id=again.payout_id, now=now
+                ):
+                    uow.commit()
+                    paid += 1
+            elif claim.refund != "owed":
+                if uow.claims.set_refund(claim.id, was=was, refund="owed", payout_id=None, now=now):
+                    uow.commit()
+                    owed += 1
+    return RepayPass(paid, owed)
+
+
+def newest_verified(uow: UnitOfWork, customer_id: str) -> BankAccount | None:
+    verified = [a for a in uow.bank_accounts.for_customer(customer_id) if a.status == "verified"]
+    if not verified:
+        return None
+    return max(verified, key=lambda a: (a.verified_at or a.created_at, a.id))
 
 
 def order_claims(uow: UnitOfWork, order_id: str) -> list[Claim]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from giftcash.adapters.db import tables as t
-from giftcash.domain.states import ClaimStatus, Moved
+from giftcash.domain.states import ClaimStatus, Moved, PayoutStatus
 from giftcash.service.ports.records import Claim
 
 _CLAIM = tuple(Claim.__dataclass_fields__)
@@ -86,5 +86,39 @@ class Claims:
                 resolution_note=note,
                 updated_at=now,
             )
+        )
+        return done.rowcount == 1
+
+    def to_repay(self, limit: int) -> list[Claim]:
+        c, p = t.claims.c, t.payouts.c
+        gone = (PayoutStatus.RETURNED.value, PayoutStatus.REJECTED.value)
+        q = (
+            select(*(getattr(c, f) for f in _CLAIM))
+            .select_from(t.claims.outerjoin(t.payouts, p.id == c.payout_id))
+            .where(
+                c.status == ClaimStatus.REFUNDED.value,
+                or_(c.refund == "owed", and_(c.refund == "payout", p.status.in_(gone))),
+            )
+            .order_by(c.created_at, c.id)
+            .limit(limit)
+        )
+        return [Claim(**r._mapping) for r in self.conn.execute(q)]
+
+    def set_refund(
+        self,
+        claim_id: str,
+        *,
+        was: tuple[str | None, str | None],
+        refund: str,
+        payout_id: str | None,
+        now: datetime,
+    ) -> bool:
+        c = t.claims.c
+        was_refund, was_payout = was
+        same_payout = c.payout_id.is_(None) if was_payout is None else c.payout_id == was_payout
+        done = self.conn.execute(
+            update(t.claims)
+            .where(c.id == claim_id, c.refund == was_refund, same_payout)
+            .values(refund=refund, payout_id=payout_id, updated_at=now)
         )
         return done.rowcount == 1

@@ -585,6 +585,23 @@ class ClaimsRepo(Protocol):
         """An operator's settling of a claim in review: applied only while it is still
         ``event.source`` and unresolved; False when another request settled it first."""
 
+    def to_repay(self, limit: int) -> list[Claim]:
+        """Refunded claims whose money waits on the buyer's customer liability with no
+        payout on its way: owed (no verified account when refunded) or their payout
+        returned or rejected by the bank. Oldest first."""
+
+    def set_refund(
+        self,
+        claim_id: str,
+        *,
+        was: tuple[str | None, str | None],
+        refund: str,
+        payout_id: str | None,
+        now: datetime,
+    ) -> bool:
+        """How a refunded claim's money goes back, changed only while its ``(refund,
+        payout_id)`` is still ``was``; False when another worker changed it first."""
+
 
 class ResaleReportsRepo(Protocol):
     """The console's view of resale (read-only aggregates)."""
