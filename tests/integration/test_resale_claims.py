@@ -439,3 +439,34 @@ def test_a_worker_with_a_stale_list_makes_no_second_payout(engine, monkeypatch):
     monkeypatch.setattr(Claims, "to_repay", lambda self, limit: stale)
     assert claims.repay_refunds(deps) == claims.RepayPass(paid=0, owed=0)
     assert _refund_payouts(engine) == [("ba-first", 9_500, "pending")]
+
+
+def test_the_purge_erases_payer_names_and_claim_words_after_five_years(engine):
+    from giftcash.privacy import purge
+
+    deps, issuer, _ = delivered(engine)
+    issuer.spend(code(0), NOW - timedelta(hours=1), SHOP)
+    words = "the shop said it was used"
+    assert claims.file_claim(deps, BUYER, "o-01", "u-0", words).claim.reason == words
+
+    def kept():
+        with engine.connect() as conn:
+            payers = conn.execute(select(t.order_deposits.c.payer_name)).scalars().all()
+            said = conn.execute(select(t.claims.c.reason)).scalars().all()
+        return payers, said
+
+    payers, said = kept()
+    assert payers and all(payers) and said == [words]
+    deps.clock.advance(4 * 365 * 86_400)  # within the five years: kept
+    assert purge.purge(deps).erased.deposit_payers_erased == 0
+    assert kept() == (payers, said)
+
+    deps.clock.advance(400 * 86_400)  # past them
+    done = purge.purge(deps).erased
+    assert (done.deposit_payers_erased, done.claim_words_erased) == (len(payers), 1)
+    assert kept() == ([None] * len(payers), [None])
+    again = purge.purge(deps).erased
+    assert (again.deposit_payers_erased, again.claim_words_erased) == (0, 0)
+    with engine.connect() as conn:
+        assert ledger_check.check(conn) == []
+        assert conn.execute(select(t.claims.c.status)).scalars().all() == ["refunded"]

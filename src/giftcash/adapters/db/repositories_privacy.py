@@ -3,7 +3,7 @@ records), the customer's withdrawal, and the log of console views of personal da
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import (
@@ -24,6 +24,11 @@ from giftcash.domain import ledger as L
 from giftcash.domain.retention import CustomerFacts, Stage
 from giftcash.domain.states import ITEM_TERMINAL, PAYOUT_TERMINAL
 from giftcash.service.ports.privacy import AccessEntry, Erased, SentNotice
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
+
 
 DESTROYED_KEY_ID = "destroyed"  # repositories_keys.py never re-encrypts these
 PSEUDONYMOUS_BIRTH_DATE = date(1900, 1, 1)  # the column is NOT NULL; no one is this old
@@ -364,6 +369,8 @@ class Retention:
             )
         return Erased(
             statement_counterparties_erased=self._erase_counterparties(statements_before, limit),
+            deposit_payers_erased=self._erase_deposit_payers(statements_before, limit),
+            claim_words_erased=self._erase_claim_words(statements_before, limit),
             sms_challenges_deleted=old(t.sms_challenges, s.id, s.expires_at, auth_before),
             failed_attempts_deleted=old(t.failed_attempts, f.id, f.at, auth_before),
             bounded_calls_deleted=old(t.bounded_calls, b.id, b.at, auth_before),
@@ -392,6 +399,25 @@ class Retention:
                 .values(counterparty=None)
             ).rowcount
         )
+
+    def _erase_deposit_payers(self, before: date, limit: int) -> int:
+        d = t.order_deposits.c
+        ids = select(d.id).where(d.received_at < _start_of(before), d.payer_name.is_not(None))
+        keys = list(self.conn.scalars(ids.order_by(d.received_at).limit(limit)))
+        if not keys:
+            return 0
+        done = update(t.order_deposits).where(d.id.in_(keys)).values(payer_name=None)
+        return int(self.conn.execute(done).rowcount)
+
+    def _erase_claim_words(self, before: date, limit: int) -> int:
+        c = t.claims.c
+        worded = or_(c.reason.is_not(None), c.resolution_note.is_not(None))
+        ids = select(c.id).where(c.created_at < _start_of(before), worded)
+        keys = list(self.conn.scalars(ids.order_by(c.created_at).limit(limit)))
+        if not keys:
+            return 0
+        done = update(t.claims).where(c.id.in_(keys)).values(reason=None, resolution_note=None)
+        return int(self.conn.execute(done).rowcount)
 
     # -- the customer's own acts -----------------------------------------------------------
 

@@ -972,7 +972,8 @@ order_deposits = Table(
     # the bank's id: a repeated notification or inquiry records nothing new
     Column("bank_deposit_id", Text, nullable=False, unique=True),
     Column("amount", BigInteger, nullable=False),
-    Column("payer_name", Text, nullable=False),
+    # NULL once erased, past the transaction records' keep period (privacy/purge.py)
+    Column("payer_name", Text, nullable=True),
     Column("received_at", UtcDateTime, nullable=False),
     Column("status", String(16), nullable=False, index=True),
     Column("return_reason", String(32), nullable=True),

@@ -30,6 +30,11 @@ class Erased:
     access_log_deleted: int = 0
     audit_details_redacted: int = 0
     statement_counterparties_erased: int = 0
+    # resale's transaction records past their keep period: the payer's name of a deposit
+    # (a stranger's, when it was returned as another name's) and the buyer's and the
+    # operator's words on a claim
+    deposit_payers_erased: int = 0
+    claim_words_erased: int = 0
     item_notes_erased: int = 0
     # the identity part's personal data (identity/verification.py, identity/tiers.py)
     identities_deleted: int = 0  # customer_identities: the CI's keyed hash, DI, details
@@ -107,7 +112,9 @@ class RetentionRepo(Protocol):
         """At most ``limit`` rows of each kind: sign-in records and idempotency keys from
         before ``auth_before``, access-log rows from before ``access_before``, and the
         counterparty (a name as the bank prints it) of bank statement lines booked before
-        ``statements_before``."""
+        ``statements_before``, and of resale's records from before that day the payer's
+        name of a deposit and the free text of a claim (the buyer's reason, the
+        operator's note)."""
 
     def open_work(self, customer_id: str) -> tuple[int, int, int]:
         """(items not terminal, payouts not terminal, won still owed)."""

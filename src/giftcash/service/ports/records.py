@@ -265,7 +265,7 @@ class OrderDeposit:
     order_id: str
     bank_deposit_id: str
     amount: int
-    payer_name: str
+    payer_name: str | None  # None: erased with the record's keep period (privacy/purge.py)
     received_at: datetime
     status: str
     return_reason: str | None
