@@ -240,3 +240,21 @@ def test_a_refusal_from_the_page_upholds_the_unit(console: Console, engine):
     reviewer = console.operator("op.reviewer", "reviewer")
     denied = post(reviewer, path, {"decision": "refund", "note": "x"}, token_from="/admin/review")
     assert denied.status_code == 403
+
+
+def test_a_buyers_words_on_a_claim_are_shown_only_with_the_view_logged(console: Console, engine):
+    finance = console.operator("op.finance", "finance")
+
+    def logged() -> list[tuple]:
+        a = t.personal_data_access.c
+        with engine.connect() as conn:
+            rows = conn.execute(select(a.page, a.customer_id, a.fields, a.role)).all()
+        return [tuple(r) for r in rows]
+
+    finance.get("/admin/resale")
+    assert logged() == []  # no one's words on the page: nothing personal shown
+    claim_in_review(engine)
+    assert "the till says invalid" in finance.get("/admin/resale").text
+    assert logged() == [("resale_claims", "c-02", "claim_reason", "finance")]
+    log = console.operator("op.admin", "admin").get("/admin/privacy").text
+    assert "검토 중인 재판매 신고" in log and "신고에 적은 구매자의 말" in log

@@ -31,6 +31,7 @@ PAGES = {
     "payouts": N_("Payout list"),
     "review": N_("Review queue"),
     "review_recent": N_("Recent review decisions"),
+    "resale_claims": N_("Resale claims in review"),
 }
 
 # The fields a view showed, as the log page names them (the rows keep the codes).
@@ -50,6 +51,7 @@ FIELDS = {
     "tier": N_("due-diligence level"),
     "edd_answers": N_("enhanced due-diligence answers"),
     "edd_reason": N_("reason enhanced due diligence was asked for"),
+    "claim_reason": N_("buyer's words on a claim"),
 }
 
 

@@ -19,9 +19,11 @@ from giftcash.entrypoints.web.console_pages import (
     render_console,
     router,
 )
+from giftcash.entrypoints.web.console_privacy import log_view
 from giftcash.entrypoints.web.i18n import N_
 from giftcash.entrypoints.web.pages import field, redirect
 from giftcash.entrypoints.web.security import deps_of
+from giftcash.privacy.access_log import View
 from giftcash.resale import claim_review, overview
 from giftcash.service.deps import Deps
 
@@ -66,11 +68,16 @@ DONE = {
 @resale.get("/resale")
 @console_errors
 def resale_page(request: Request) -> Response:
-    allow(request, "resale")
+    op = allow(request, "resale")
     deps = deps_of(request)
     brands = catalogue.current_brands(deps)
+    view = overview.overview(deps)
+    # a buyer's own words on a claim in review are personal data: their view is logged
+    worded = [r.claim.customer_id for r in view.in_review if r.claim.reason]
+    if worded:
+        log_view(request, op, View("resale_claims", ("claim_reason",)), worded)
     context = {
-        "view": overview.overview(deps),
+        "view": view,
         "brands": brands,
         "unit_states": UNIT_STATES,
         "order_states": ORDER_STATES,
