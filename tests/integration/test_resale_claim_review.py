@@ -77,6 +77,9 @@ def test_an_operators_refund_has_the_effects_of_a_refund_at_filing(engine):
             select(t.claims.c.status, t.claims.c.resolved_by, t.claims.c.resolution_note)
         ).one()
     assert tuple(row) == ("refunded", "operator:finance.kim", "shop's receipt shows it")
+    with engine.connect() as conn:  # the seller held in the name of who settled it
+        held_by = conn.scalar(select(t.blocks.c.blocked_by).where(t.blocks.c.subject == SELLER))
+    assert held_by == "operator:finance.kim"
 
 
 def test_an_operators_refusal_upholds_the_unit_and_moves_nothing(engine):

@@ -126,7 +126,7 @@ def _settle(
     if plan is not None:
         sealed = uow.inventory.sealed([unit.id])[unit.id]
         why = f"claimed by its buyer; refunded by {by} after review: {note}"
-        refund_claimed(uow, deps, order, unit, sealed, settled, plan, why, now)
+        refund_claimed(uow, deps, order, unit, sealed, settled, plan, why, now, actor=by)
     else:
         uphold_claimed(uow, order, unit, now)
     return Resolved(settled, created=True)

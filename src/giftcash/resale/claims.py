@@ -231,13 +231,16 @@ def refund_claimed(
     plan: Refund,
     why: str,
     now: datetime,
+    *,
+    actor: str = ACTOR,
 ) -> None:
     """A claimed unit refunded, by the issuer's verdict at filing or by an operator
     settling a claim in review (resale/claim_review.py): the buyer's money on its way
     back by ``plan`` (its payout, if any, made by ``refund_payout`` before the claim names
-    it), the seller's debt booked, the seller held and a case opened (``why``: its note)."""
+    it), the seller's debt booked, the seller held and a case opened (``why``: its note),
+    both in the name of ``actor`` (the system's, or the operator who settled it)."""
     _refund(uow, order, unit, claim, plan, now)
-    _hold_seller(uow, deps, unit, sealed, claim, why, now)
+    _hold_seller(uow, deps, unit, sealed, claim, why, now, actor)
 
 
 def uphold_claimed(uow: UnitOfWork, order: Order, unit: InventoryUnit, now: datetime) -> None:
@@ -321,11 +324,12 @@ def _hold_seller(
     claim: Claim,
     why: str,
     now: datetime,
+    actor: str,
 ) -> None:
     """The seller is held (blocked: no sign-in, no sale, until an operator lifts it) and a
     case opened on them; the receivable stays until their payouts net it."""
     detail = {"claim": claim.id}
-    hold_seller(uow, deps, s.seller_id, reason=HOLD_REASON, actor=ACTOR, now=now, detail=detail)
+    hold_seller(uow, deps, s.seller_id, reason=HOLD_REASON, actor=actor, now=now, detail=detail)
     evidence = Evidence(
         key=f"claim:{unit.id}",
         at=now,
@@ -344,7 +348,7 @@ def _hold_seller(
         unit.currency,
         "a voucher sold to us for resale was found spent before its buyer got it",
     )
-    cases.record_signal(uow, deps, signal, ACTOR, now)
+    cases.record_signal(uow, deps, signal, actor, now)
 
 
 @dataclass(frozen=True, slots=True)
