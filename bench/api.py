@@ -2,7 +2,9 @@
 concurrent connections from wrk (Debian's package), against a bare ASGI endpoint served
 by the same uvicorn processes (``bench/asgi_app.py``): uvicorn[standard], 2 workers, the
 embedded SQLite default; and the same on PostgreSQL (a fresh database) unless
-``--no-postgres``.
+``--no-postgres``. Beside the bare endpoint, the same-stack floor (``/floor``): a minimal
+FastAPI endpoint doing the API's token check and one insert (POST) or one read (GET);
+each rate is reported against both.
 
 wrk and the server share the machine's two cores, as any load generator here must; the
 bare endpoint pays the same price, which is why the figure is a ratio.
@@ -24,7 +26,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import text
 
-from bench import world
+from bench import asgi_app, world
 from bench.core import (
     ROOT,
     Result,
@@ -104,7 +106,8 @@ def _wrk(url: str, seconds: int, script: Path | None = None, header: str | None 
 
 
 def _seed(folder: Path, url: str, key: str) -> tuple[str, str, str]:
-    """A verified customer, a token, one submission to read; the rules opened."""
+    """A verified customer, a token, one submission to read; the rules opened; the
+    floor's table with the row its GET reads."""
     migrate.upgrade(url)
     settings = Settings(data_dir=folder, database_url=url, secret_key=key)
     deps = build_deps(settings, fast_passwords=True)
@@ -115,6 +118,7 @@ def _seed(folder: Path, url: str, key: str) -> tuple[str, str, str]:
     view = submissions.submit(
         deps, customer_id, bank_account_id=account_id, items=[ItemIn(**first)]
     )
+    asgi_app.seed_floor(deps.uow().engine, customer_id)  # type: ignore[attr-defined]
     return token, account_id, view.submission.id
 
 
@@ -185,8 +189,14 @@ def _run(scale: Scale, folder: Path, url: str, label: str) -> list[Result]:
                     _lua(folder, f"post{r}", "/v1/submissions", r, token, account_id),
                     None,
                 ),
+                "floor POST": (
+                    base + "/floor",
+                    _lua(folder, f"floor{r}", "/floor", r, token, account_id),
+                    None,
+                ),
                 "bare GET": (base + "/bare", None, None),
                 "GET": (base + "/v1/submissions/" + sub_id, None, auth),
+                "floor GET": (base + "/floor", None, auth),
             }
             for name, (target, script, header) in runs.items():
                 m = _wrk(target, scale.api_seconds, script, header)
@@ -195,7 +205,6 @@ def _run(scale: Scale, folder: Path, url: str, label: str) -> list[Result]:
                 if name not in best or m["rps"] > best[name]["rps"]:
                     best[name] = m
         peak_kb = max((proc_status_kb(p, "VmHWM") or 0) for p in workers) if workers else 0
-        stored = _count_items(url)
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -203,14 +212,11 @@ def _run(scale: Scale, folder: Path, url: str, label: str) -> list[Result]:
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
+    stored = _count_items(url)
     out = []
     for name in ("POST", "GET"):
-        m, b = best[name], best[f"bare {name}"]
-        problems = []
-        if m["non_2xx"]:
-            problems.append(f"{m['non_2xx']} answers were not 2xx")
-        if m["socket_errors"]:
-            problems.append(f"socket errors: {m['socket_errors']}")
+        m, b, f = best[name], best[f"bare {name}"], best[f"floor {name}"]
+        problems = _problems(m)
         path = "/v1/submissions (1 item)" if name == "POST" else "/v1/submissions/{id}"
         out.append(
             Result(
@@ -234,6 +240,21 @@ def _run(scale: Scale, folder: Path, url: str, label: str) -> list[Result]:
                 goal_max=P99_GOAL_MS,
             )
         )
+        floor_what = "token check + one INSERT" if name == "POST" else "token check + one read"
+        floor_notes = [
+            f"the floor's p99 {_ms(f['p99_ms'])}, the bare endpoint's {_ms(b['p99_ms'])}"
+        ]
+        floor_notes += [f"floor: {p}" for p in _problems(f)]
+        out.append(
+            Result(
+                f"api: {name} {path} vs the same-stack floor{label}",
+                m["rps"],
+                "req/s",
+                f["rps"],
+                f"FastAPI floor: {floor_what}",
+                note="; ".join(floor_notes),
+            )
+        )
     out.append(
         Result(
             f"memory: API worker peak RSS during the load{label}",
@@ -246,6 +267,19 @@ def _run(scale: Scale, folder: Path, url: str, label: str) -> list[Result]:
         )
     )
     return out
+
+
+def _problems(m: dict) -> list[str]:
+    problems = []
+    if m["non_2xx"]:
+        problems.append(f"{m['non_2xx']} answers were not 2xx")
+    if m["socket_errors"]:
+        problems.append(f"socket errors: {m['socket_errors']}")
+    return problems
+
+
+def _ms(x: float | None) -> str:
+    return "—" if x is None else f"{x:.1f} ms"
 
 
 def _count_items(url: str) -> int:
