@@ -6,6 +6,11 @@ embedded SQLite default; and the same on PostgreSQL (a fresh database) unless
 FastAPI endpoint doing the API's token check and one insert (POST) or one read (GET);
 each rate is reported against both.
 
+Then, in this process, the CPU each request costs through the same app (FastAPI's
+TestClient, sequential requests after a warm-up): one-item POST, GET, the floor's POST
+and GET, and the bare endpoint, whose figure is the test client's and transport's own
+share in the others.
+
 wrk and the server share the machine's two cores, as any load generator here must; the
 bare endpoint pays the same price, which is why the figure is a ratio.
 """
@@ -266,6 +271,115 @@ def _run(scale: Scale, folder: Path, url: str, label: str) -> list[Result]:
             "no goal of its own: the 10,000-item rule is the intake row's",
         )
     )
+    out += _cpu_per_request(scale, folder, url, key, token, account_id, sub_id, label)
+    return out
+
+
+CPU_WARM = 30
+
+
+def _cpu_per_request(
+    scale: Scale,
+    folder: Path,
+    url: str,
+    key: str,
+    token: str,
+    account_id: str,
+    sub_id: str,
+    label: str,
+) -> list[Result]:
+    """ms of CPU (``time.process_time``: every thread of this process) per request through
+    the app in this process, one request at a time, after a warm-up; best of two rounds.
+    The server's logging is set up as ``giftcash serve`` sets it (JSON lines at INFO, to a
+    file here), since every request writes its line."""
+    import logging
+
+    from fastapi.testclient import TestClient
+
+    from giftcash.adapters.observability.logs import configure_logging
+    from giftcash.entrypoints.api.app import create_app
+
+    settings = Settings(data_dir=folder, database_url=url, secret_key=key)
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    configure_logging(settings.log_level, json_lines=settings.log_format == "json")
+    log = open(folder / "in-process.log", "w")
+    for h in root.handlers:
+        if isinstance(h, logging.StreamHandler):
+            h.setStream(log)
+    n = 200 if scale.quick else 600
+    counter = iter(range(10**9))
+    auth = {"Authorization": f"Bearer {token}"}
+
+    def post(path: str) -> tuple[str, dict, bytes]:
+        i = next(counter)
+        # cultureland, 16 digits: "4169" never begins a code of the wrk runs (RUN <= 1)
+        item = f'{{"brand_id":"cultureland","code":"4169{i:012d}","face_value":10000,'
+        body = (
+            f'{{"bank_account_id":"{account_id}","items":[{item}"funding_source":"cash"}}]}}'
+        ).encode()
+        headers = {**auth, "Content-Type": "application/json", "Idempotency-Key": f"cpu-{i}"}
+        return path, headers, body
+
+    subjects = {
+        "POST": lambda: post("/v1/submissions"),
+        "floor POST": lambda: post("/floor"),
+        "bare POST": lambda: post("/bare"),
+        "GET": lambda: ("/v1/submissions/" + sub_id, auth, b""),
+        "floor GET": lambda: ("/floor", auth, b""),
+    }
+    best: dict[str, float] = {}
+    failed: dict[str, int] = dict.fromkeys(subjects, 0)
+    try:
+        deps = build_deps(settings, fast_passwords=True)
+        app = asgi_app.route(create_app(deps))
+        with TestClient(app) as client:
+
+            def once(name: str) -> None:
+                path, headers, body = subjects[name]()
+                if "GET" in name:
+                    r = client.get(path, headers=headers)
+                else:
+                    r = client.post(path, headers=headers, content=body)
+                if r.status_code >= 300:
+                    failed[name] += 1
+
+            for name in subjects:
+                for _ in range(CPU_WARM):
+                    once(name)
+            for _ in range(2):
+                for name in subjects:
+                    start = time.process_time()
+                    for _ in range(n):
+                        once(name)
+                    ms = (time.process_time() - start) * 1000 / n
+                    best[name] = min(best.get(name, ms), ms)
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+        log.close()
+    out = []
+    for name, path in (("POST", "/v1/submissions (1 item)"), ("GET", "/v1/submissions/{id}")):
+        what = "token check + one INSERT" if name == "POST" else "token check + one read"
+        notes = [
+            f"the bare endpoint {best['bare POST']:.2f} ms: the test client's and "
+            "transport's own share, in every row",
+            f"{best[name]:.2f} ms against the floor's {best[f'floor {name}']:.2f} ms; "
+            f"{n} sequential requests, best of 2 rounds",
+        ]
+        notes += [
+            f"{failed[k]} {k} answers were not 2xx" for k in (name, f"floor {name}") if failed[k]
+        ]
+        out.append(
+            Result(
+                f"api CPU: {name} {path}, in-process{label}",
+                best[name],
+                "ms CPU/request",
+                best[f"floor {name}"],
+                f"same-stack floor: {what}, ms",
+                note="; ".join(notes),
+            )
+        )
     return out
 
 
