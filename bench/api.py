@@ -307,7 +307,7 @@ def _cpu_per_request(
     for h in root.handlers:
         if isinstance(h, logging.StreamHandler):
             h.setStream(log)
-    n = 200 if scale.quick else 600
+    n = scale.api_seconds * 50  # 200 in the quick run, 750 in the full one
     counter = iter(range(10**9))
     auth = {"Authorization": f"Bearer {token}"}
 
@@ -345,7 +345,7 @@ def _cpu_per_request(
                     failed[name] += 1
 
             for name in subjects:
-                for _ in range(CPU_WARM):
+                for _ in range(min(CPU_WARM, n)):
                     once(name)
             for _ in range(2):
                 for name in subjects:

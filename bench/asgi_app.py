@@ -23,6 +23,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine, text
 
 from giftcash.adapters.db.engine import SQLITE_BEGIN_OPTION
+from giftcash.entrypoints.api import problems
 from giftcash.entrypoints.api.deps import CustomerDep
 from giftcash.entrypoints.asgi import create as create_giftcash
 
@@ -52,6 +53,7 @@ def floor_app(engine: Engine, deps: Any) -> FastAPI:
     """The same-stack floor over giftcash's ``Deps`` (for the token check) and engine."""
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     app.state.deps = deps  # what giftcash's dependencies read (``get_deps``)
+    problems.install(app)  # a refused token is a 401 problem document, as in the API
     insert = text(
         f"INSERT INTO {FLOOR_TABLE} (id, customer_id, idempotency_key, body_bytes, created_at)"
         " VALUES (:id, :c, :k, :n, :t)"
