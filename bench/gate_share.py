@@ -2,6 +2,7 @@
 2: what grouping the writers' commits could gain at most).
 
     PYTHONPATH=src python -m bench.gate_share [N]
+    PYTHONPATH=src python -m bench.gate_share --load   # the same, timed under wrk
 
 One-item ``POST /v1/submissions`` with an ``Idempotency-Key`` (as ``bench/api.py`` sends
 them) through the whole app in this process (FastAPI's TestClient), one at a time after a
@@ -44,10 +45,14 @@ class Clocked:
         self.held = 0.0
         self.begin = 0.0
         self.commit = 0.0
+        self.waited = 0.0
+        self.turns = 0
         self._held_from: float | None = None
+        self.on_release: Callable[[], None] | None = None
 
     def reset(self) -> None:
-        self.held = self.begin = self.commit = 0.0
+        self.held = self.begin = self.commit = self.waited = 0.0
+        self.turns = 0
 
 
 def instrument(clocked: Clocked, engine: Any) -> None:
@@ -56,8 +61,11 @@ def instrument(clocked: Clocked, engine: Any) -> None:
     acquire, release = gate.acquire, gate.release
 
     def timed_acquire(dbapi_conn: Any, *a: Any, **k: Any) -> None:
+        t = time.perf_counter()
         acquire(dbapi_conn, *a, **k)
         clocked._held_from = time.perf_counter()
+        clocked.waited += clocked._held_from - t  # only one thread holds it: no race here
+        clocked.turns += 1
 
     def timed_release(dbapi_conn: Any) -> None:
         holding = gate.holder == engine_mod._driver_id(dbapi_conn)
@@ -65,6 +73,8 @@ def instrument(clocked: Clocked, engine: Any) -> None:
         if holding and clocked._held_from is not None:
             clocked.held += time.perf_counter() - clocked._held_from
             clocked._held_from = None
+            if clocked.on_release is not None:
+                clocked.on_release()
 
     gate.acquire = timed_acquire  # type: ignore[method-assign]
     gate.release = timed_release  # type: ignore[method-assign]
@@ -142,5 +152,99 @@ def main(n: int = 300, warm: int = 30) -> None:
         )
 
 
+def create_instrumented() -> Any:
+    """``bench.asgi_app.create`` with the gate and the commit timed; the sums are written
+    to ``$GIFTCASH_DATA_DIR/gate-<pid>.json`` at most every 0.2 s (uvicorn's workers)."""
+    import json
+    import os
+
+    from giftcash.entrypoints.asgi import create as create_giftcash
+
+    app = create_giftcash()
+    clocked = Clocked()
+    out = os.path.join(os.environ["GIFTCASH_DATA_DIR"], f"gate-{os.getpid()}.json")
+    last = [0.0]
+
+    def dump() -> None:
+        now = time.monotonic()
+        if now - last[0] < 0.2:
+            return
+        last[0] = now
+        fields = ("held", "begin", "commit", "waited", "turns")
+        with open(out + ".tmp", "w") as f:
+            json.dump({k: getattr(clocked, k) for k in fields}, f)
+        os.replace(out + ".tmp", out)
+
+    clocked.on_release = dump
+    instrument(clocked, app.state.deps.uow().engine)
+    return asgi_app.route(app)
+
+
+def under_load(seconds: int = 8) -> None:
+    """The one-item POSTs of ``bench/api.py`` under wrk (32 connections, 2 uvicorn
+    workers), with the gate and the commit timed in the server's processes."""
+    import json
+    import os
+    import signal
+    import subprocess
+
+    from bench.core import ROOT
+    from giftcash.entrypoints.servers import free_port
+
+    with fresh_dir("gateload") as folder:
+        url = sqlite_url(folder)
+        key = base64.b64encode(secrets.token_bytes(32)).decode()
+        token, account_id, _ = api._seed(folder, url, key)
+        port = free_port()
+        env = {
+            **os.environ,
+            "GIFTCASH_DATA_DIR": str(folder),
+            "GIFTCASH_DATABASE_URL": url,
+            "GIFTCASH_SECRET_KEY": key,
+        }
+        cmd = [sys.executable, "-m", "uvicorn", "bench.gate_share:create_instrumented"]
+        cmd += ["--factory", "--workers", "2", "--host", "127.0.0.1", "--port", str(port)]
+        cmd += ["--log-level", "warning", "--no-access-log"]
+        log = open(folder / "server.log", "w")
+        server = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=log)
+        base = f"http://127.0.0.1:{port}"
+
+        def sums() -> dict[str, float]:
+            total: dict[str, float] = {}
+            for f in folder.glob("gate-*.json"):
+                for k, v in json.loads(f.read_text()).items():
+                    total[k] = total.get(k, 0) + v
+            return total
+
+        try:
+            api._ready(base + "/readyz")
+            script = api._lua(folder, "warm", "/v1/submissions", 0, token, account_id)
+            api._wrk(base + "/v1/submissions", 2, script)
+            time.sleep(0.5)
+            before = sums()
+            script = api._lua(folder, "load", "/v1/submissions", 1, token, account_id)
+            t = time.perf_counter()
+            m = api._wrk(base + "/v1/submissions", seconds, script)
+            wall = time.perf_counter() - t
+            time.sleep(0.5)
+            after = sums()
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+            log.close()
+    d = {k: after.get(k, 0) - before.get(k, 0) for k in after}
+    turns = max(d.get("turns", 0), 1)
+    print(
+        f"under wrk, {seconds} s: {m['rps']:.0f} POSTs/s (p99 {m['p99_ms']} ms, "
+        f"{m['non_2xx']} not 2xx); write turns {d.get('turns', 0):.0f}; the gate held "
+        f"{d['held'] / wall:.0%} of the run, {d['held'] / turns * 1000:.2f} ms a turn "
+        f"(COMMIT {d['commit'] / turns * 1000:.2f} ms, BEGIN {d['begin'] / turns * 1000:.3f} "
+        f"ms); waited at the gate {d['waited'] / turns * 1000:.1f} ms a turn"
+    )
+
+
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 300)
+    if len(sys.argv) > 1 and sys.argv[1] == "--load":
+        under_load()
+    else:
+        main(int(sys.argv[1]) if len(sys.argv) > 1 else 300)
