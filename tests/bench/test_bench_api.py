@@ -6,6 +6,7 @@ Not a benchmark: no figure is compared with anything."""
 from __future__ import annotations
 
 import base64
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -18,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.core import Scale, sqlite_url  # noqa: E402
+from bench.core import Scale, fresh_postgres, sqlite_url  # noqa: E402
 
 from bench import api, asgi_app  # noqa: E402
 from giftcash.bootstrap import build_deps  # noqa: E402
@@ -28,12 +29,19 @@ from giftcash.entrypoints.api.app import create_app  # noqa: E402
 pytestmark = pytest.mark.slow  # the benchmark's own code, not the product's
 
 
-@pytest.fixture
-def seeded(tmp_path):
-    url = sqlite_url(tmp_path)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def seeded(request, tmp_path):
+    """The benchmark's set-up on a fresh database of either engine."""
     key = base64.b64encode(secrets.token_bytes(32)).decode()
-    token, account_id, sub_id = api._seed(tmp_path, url, key)
-    return tmp_path, url, key, token, account_id, sub_id
+    if request.param == "sqlite":
+        url = sqlite_url(tmp_path)
+        yield (tmp_path, url, key, *api._seed(tmp_path, url, key))
+        return
+    server = os.environ.get("GIFTCASH_TEST_POSTGRES_URL")
+    if not server:
+        pytest.skip("GIFTCASH_TEST_POSTGRES_URL is not set")
+    with fresh_postgres(server) as url:
+        yield (tmp_path, url, key, *api._seed(tmp_path, url, key))
 
 
 @pytest.mark.bench
