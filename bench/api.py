@@ -2,7 +2,14 @@
 concurrent connections from wrk (Debian's package), against a bare ASGI endpoint served
 by the same uvicorn processes (``bench/asgi_app.py``): uvicorn[standard], 2 workers, the
 embedded SQLite default; and the same on PostgreSQL (a fresh database) unless
-``--no-postgres``.
+``--no-postgres``. Beside the bare endpoint, the same-stack floor (``/floor``): a minimal
+FastAPI endpoint doing the API's token check and one insert (POST) or one read (GET);
+each rate is reported against both.
+
+Then, in this process, the CPU each request costs through the same app (FastAPI's
+TestClient, sequential requests after a warm-up): one-item POST, GET, the floor's POST
+and GET, and the bare endpoint, whose figure is the test client's and transport's own
+share in the others.
 
 wrk and the server share the machine's two cores, as any load generator here must; the
 bare endpoint pays the same price, which is why the figure is a ratio.
@@ -24,7 +31,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import text
 
-from bench import world
+from bench import asgi_app, world
 from bench.core import (
     ROOT,
     Result,
@@ -104,7 +111,8 @@ def _wrk(url: str, seconds: int, script: Path | None = None, header: str | None 
 
 
 def _seed(folder: Path, url: str, key: str) -> tuple[str, str, str]:
-    """A verified customer, a token, one submission to read; the rules opened."""
+    """A verified customer, a token, one submission to read; the rules opened; the
+    floor's table with the row its GET reads."""
     migrate.upgrade(url)
     settings = Settings(data_dir=folder, database_url=url, secret_key=key)
     deps = build_deps(settings, fast_passwords=True)
@@ -115,6 +123,7 @@ def _seed(folder: Path, url: str, key: str) -> tuple[str, str, str]:
     view = submissions.submit(
         deps, customer_id, bank_account_id=account_id, items=[ItemIn(**first)]
     )
+    asgi_app.seed_floor(deps.uow().engine, customer_id)  # type: ignore[attr-defined]
     return token, account_id, view.submission.id
 
 
@@ -185,8 +194,14 @@ def _run(scale: Scale, folder: Path, url: str, label: str) -> list[Result]:
                     _lua(folder, f"post{r}", "/v1/submissions", r, token, account_id),
                     None,
                 ),
+                "floor POST": (
+                    base + "/floor",
+                    _lua(folder, f"floor{r}", "/floor", r, token, account_id),
+                    None,
+                ),
                 "bare GET": (base + "/bare", None, None),
                 "GET": (base + "/v1/submissions/" + sub_id, None, auth),
+                "floor GET": (base + "/floor", None, auth),
             }
             for name, (target, script, header) in runs.items():
                 m = _wrk(target, scale.api_seconds, script, header)
@@ -195,7 +210,6 @@ def _run(scale: Scale, folder: Path, url: str, label: str) -> list[Result]:
                 if name not in best or m["rps"] > best[name]["rps"]:
                     best[name] = m
         peak_kb = max((proc_status_kb(p, "VmHWM") or 0) for p in workers) if workers else 0
-        stored = _count_items(url)
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -203,14 +217,11 @@ def _run(scale: Scale, folder: Path, url: str, label: str) -> list[Result]:
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
+    stored = _count_items(url)
     out = []
     for name in ("POST", "GET"):
-        m, b = best[name], best[f"bare {name}"]
-        problems = []
-        if m["non_2xx"]:
-            problems.append(f"{m['non_2xx']} answers were not 2xx")
-        if m["socket_errors"]:
-            problems.append(f"socket errors: {m['socket_errors']}")
+        m, b, f = best[name], best[f"bare {name}"], best[f"floor {name}"]
+        problems = _problems(m)
         path = "/v1/submissions (1 item)" if name == "POST" else "/v1/submissions/{id}"
         out.append(
             Result(
@@ -234,6 +245,21 @@ def _run(scale: Scale, folder: Path, url: str, label: str) -> list[Result]:
                 goal_max=P99_GOAL_MS,
             )
         )
+        floor_what = "token check + one INSERT" if name == "POST" else "token check + one read"
+        floor_notes = [
+            f"the floor's p99 {_ms(f['p99_ms'])}, the bare endpoint's {_ms(b['p99_ms'])}"
+        ]
+        floor_notes += [f"floor: {p}" for p in _problems(f)]
+        out.append(
+            Result(
+                f"api: {name} {path} vs the same-stack floor{label}",
+                m["rps"],
+                "req/s",
+                f["rps"],
+                f"FastAPI floor: {floor_what}",
+                note="; ".join(floor_notes),
+            )
+        )
     out.append(
         Result(
             f"memory: API worker peak RSS during the load{label}",
@@ -245,7 +271,129 @@ def _run(scale: Scale, folder: Path, url: str, label: str) -> list[Result]:
             "no goal of its own: the 10,000-item rule is the intake row's",
         )
     )
+    out += _cpu_per_request(scale, folder, url, key, token, account_id, sub_id, label)
     return out
+
+
+CPU_WARM = 30
+
+
+def _cpu_per_request(
+    scale: Scale,
+    folder: Path,
+    url: str,
+    key: str,
+    token: str,
+    account_id: str,
+    sub_id: str,
+    label: str,
+) -> list[Result]:
+    """ms of CPU (``time.process_time``: every thread of this process) per request through
+    the app in this process, one request at a time, after a warm-up; best of two rounds.
+    The server's logging is set up as ``giftcash serve`` sets it (JSON lines at INFO, to a
+    file here), since every request writes its line."""
+    import logging
+
+    from fastapi.testclient import TestClient
+
+    from giftcash.adapters.observability.logs import configure_logging
+    from giftcash.entrypoints.api.app import create_app
+
+    settings = Settings(data_dir=folder, database_url=url, secret_key=key)
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    configure_logging(settings.log_level, json_lines=settings.log_format == "json")
+    log = open(folder / "in-process.log", "w")
+    for h in root.handlers:
+        if isinstance(h, logging.StreamHandler):
+            h.setStream(log)
+    n = scale.api_seconds * 50  # 200 in the quick run, 750 in the full one
+    counter = iter(range(10**9))
+    auth = {"Authorization": f"Bearer {token}"}
+
+    def post(path: str) -> tuple[str, dict, bytes]:
+        i = next(counter)
+        # cultureland, 16 digits: "4169" never begins a code of the wrk runs (RUN <= 1)
+        item = f'{{"brand_id":"cultureland","code":"4169{i:012d}","face_value":10000,'
+        body = (
+            f'{{"bank_account_id":"{account_id}","items":[{item}"funding_source":"cash"}}]}}'
+        ).encode()
+        headers = {**auth, "Content-Type": "application/json", "Idempotency-Key": f"cpu-{i}"}
+        return path, headers, body
+
+    subjects = {
+        "POST": lambda: post("/v1/submissions"),
+        "floor POST": lambda: post("/floor"),
+        "bare POST": lambda: post("/bare"),
+        "GET": lambda: ("/v1/submissions/" + sub_id, auth, b""),
+        "floor GET": lambda: ("/floor", auth, b""),
+    }
+    best: dict[str, float] = {}
+    failed: dict[str, int] = dict.fromkeys(subjects, 0)
+    try:
+        deps = build_deps(settings, fast_passwords=True)
+        app = asgi_app.route(create_app(deps))
+        with TestClient(app) as client:
+
+            def once(name: str) -> None:
+                path, headers, body = subjects[name]()
+                if "GET" in name:
+                    r = client.get(path, headers=headers)
+                else:
+                    r = client.post(path, headers=headers, content=body)
+                if r.status_code >= 300:
+                    failed[name] += 1
+
+            for name in subjects:
+                for _ in range(min(CPU_WARM, n)):
+                    once(name)
+            for _ in range(2):
+                for name in subjects:
+                    start = time.process_time()
+                    for _ in range(n):
+                        once(name)
+                    ms = (time.process_time() - start) * 1000 / n
+                    best[name] = min(best.get(name, ms), ms)
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+        log.close()
+    out = []
+    for name, path in (("POST", "/v1/submissions (1 item)"), ("GET", "/v1/submissions/{id}")):
+        what = "token check + one INSERT" if name == "POST" else "token check + one read"
+        notes = [
+            f"the bare endpoint {best['bare POST']:.2f} ms: the test client's and "
+            "transport's own share, in every row",
+            f"{best[name]:.2f} ms against the floor's {best[f'floor {name}']:.2f} ms; "
+            f"{n} sequential requests, best of 2 rounds",
+        ]
+        notes += [
+            f"{failed[k]} {k} answers were not 2xx" for k in (name, f"floor {name}") if failed[k]
+        ]
+        out.append(
+            Result(
+                f"api CPU: {name} {path}, in-process{label}",
+                best[name],
+                "ms CPU/request",
+                best[f"floor {name}"],
+                f"same-stack floor: {what}, ms",
+                note="; ".join(notes),
+            )
+        )
+    return out
+
+
+def _problems(m: dict) -> list[str]:
+    problems = []
+    if m["non_2xx"]:
+        problems.append(f"{m['non_2xx']} answers were not 2xx")
+    if m["socket_errors"]:
+        problems.append(f"socket errors: {m['socket_errors']}")
+    return problems
+
+
+def _ms(x: float | None) -> str:
+    return "—" if x is None else f"{x:.1f} ms"
 
 
 def _count_items(url: str) -> int:
