@@ -130,7 +130,7 @@ def _seed(folder: Path, url: str, key: str) -> tuple[str, str, str]:
 def run(scale: Scale, postgres_server: str | None = None) -> list[Result]:
     """The embedded SQLite by default; ``postgres_server``: a fresh database there."""
     if shutil.which("wrk") is None:
-        note = "wrk is not installed (apt-get install wrk): the API was not measured"
+        note = "wrk is not installed (python -m bench --setup installs it): not measured"
         return [Result("api: POST /v1/submissions", None, "req/s", note=note)]
     with fresh_dir("api") as folder:
         if postgres_server is None:
