@@ -65,8 +65,6 @@ class _Prepared:
     face_value: int
     funding_source: str
     purchased_at: datetime | None
-    norm: str  # the normalised code (plaintext: dropped once sealed)
-    pin: str | None
     fee: int = 0
     payout: int = 0
     decline: Decline | None = None
@@ -84,8 +82,9 @@ class _Sealed:
     pin_enc: bytes | None
 
 
-def _prepare(deps: Deps, live: LiveCatalogue, raw: ItemIn) -> _Prepared:
-    """Everything about one item that needs no database: declined or not."""
+def _prepare(deps: Deps, live: LiveCatalogue, raw: ItemIn) -> tuple[_Prepared, str, str | None]:
+    """Everything about one item that needs no database, declined or not; beside it, the
+    normalised code and PIN (plaintext, kept apart so sealing drops them without a copy)."""
     brand = live.brands.get(raw.brand_id)
     id_ = deps.new_id()
     norm, pin = "".join(raw.code.split()).upper(), raw.pin
@@ -107,7 +106,7 @@ def _prepare(deps: Deps, live: LiveCatalogue, raw: ItemIn) -> _Prepared:
             decline = Decline(dc.for_input_error(e.code).code, e.message)
         else:
             fee, payout = q.fee, q.payout
-    return _Prepared(
+    prepared = _Prepared(
         id=id_,
         brand_id=raw.brand_id,
         issuer=brand.issuer if brand else "unknown",
@@ -115,21 +114,21 @@ def _prepare(deps: Deps, live: LiveCatalogue, raw: ItemIn) -> _Prepared:
         face_value=raw.face_value,
         funding_source=raw.funding_source,
         purchased_at=raw.purchased_at,
-        norm=norm,
-        pin=pin,
         fee=fee,
         payout=payout,
         decline=decline,
     )
+    return prepared, norm, pin
 
 
-def _seal(deps: Deps, p: _Prepared) -> _Sealed:
-    code_enc, key_id = deps.vault.encrypt(p.norm, p.id)
-    pin_enc = deps.vault.encrypt(p.pin, p.id + ":pin")[0] if p.pin else None
+def _seal(deps: Deps, p: _Prepared, norm: str, pin: str | None) -> _Sealed:
+    """``p`` with its code and PIN (``norm``, ``pin``) encrypted and hashed."""
+    code_enc, key_id = deps.vault.encrypt(norm, p.id)
+    pin_enc = deps.vault.encrypt(pin, p.id + ":pin")[0] if pin else None
     return _Sealed(
-        item=replace(p, norm="", pin=None),
-        code_hmac=deps.vault.hmac(p.norm),
-        masked_code=mask(p.norm),
+        item=p,
+        code_hmac=deps.vault.hmac(norm),
+        masked_code=mask(norm),
         code_enc=code_enc,
         key_id=key_id,
         pin_enc=pin_enc,
@@ -207,7 +206,7 @@ def submit(
     sealed: list[_Sealed] = []
     seen: dict[str, int] = {}
     for i, raw in enumerate(items):
-        s = _seal(deps, _prepare(deps, live, raw))
+        s = _seal(deps, *_prepare(deps, live, raw))
         if s.code_hmac in seen:
             raise errors.DuplicateInRequest(
                 f"items {seen[s.code_hmac]} and {i} carry the same code",

@@ -102,7 +102,8 @@ class CodeVault:
         self.current = current
         self.hmac_key_id = hmac_key_id
         self._aead = {kid: AESGCM(_derive(m, _ENCRYPTION_INFO)) for kid, m in keys.items()}
-        self._hmac_key = _derive(keys[hmac_key_id], _HMAC_INFO)
+        # keyed once: each code's hash starts from a copy (the key's pads not redone)
+        self._hmac_keyed = _hmac.new(_derive(keys[hmac_key_id], _HMAC_INFO), None, hashlib.sha256)
         self._source: KeyFileWatch | None = None
 
     def _adopt(self, other: CodeVault) -> None:
@@ -167,7 +168,7 @@ class CodeVault:
 
     def encrypt(self, plaintext: str, aad: str) -> tuple[bytes, str]:
         self._refresh()
-        nonce = secrets.token_bytes(NONCE_BYTES)
+        nonce = os.urandom(NONCE_BYTES)  # what secrets.token_bytes reads, one call less
         sealed = self._aead[self.current].encrypt(nonce, plaintext.encode(), aad.encode())
         return nonce + sealed, self.current
 
@@ -185,7 +186,9 @@ class CodeVault:
         return plain.decode()
 
     def hmac(self, normalised_code: str) -> str:
-        return _hmac.new(self._hmac_key, normalised_code.encode(), hashlib.sha256).hexdigest()
+        h = self._hmac_keyed.copy()
+        h.update(normalised_code.encode())
+        return h.hexdigest()
 
 
 HMAC_PIN = "hmac_key_id="

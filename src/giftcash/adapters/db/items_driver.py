@@ -42,6 +42,14 @@ def _same(value: Any) -> Any:
     return value
 
 
+def json_processor(conn: Connection, column: Column[Any]) -> Callable[[Any], Any]:
+    """``processor`` of a JSON column, with None (bound as JSON ``null``, not SQL NULL,
+    as SQLAlchemy does) bound once instead of serialised per row."""
+    bind = processor(conn, column)
+    null = bind(None)
+    return lambda value: null if value is None else bind(value)
+
+
 def insert_sql(conn: Connection, table: Table, columns: Sequence[str]) -> str:
     """``INSERT INTO table (columns) VALUES (...)`` in the driver's parameter style."""
     for name in columns:
@@ -80,7 +88,7 @@ def insert_events(
     if sql is None:
         sql = _event_sql[conn.dialect.name] = insert_sql(conn, t.item_events, ITEM_EVENT_COLUMNS)
     at = processor(conn, t.item_events.c.at)(now)
-    detail = processor(conn, t.item_events.c.detail)
+    detail = json_processor(conn, t.item_events.c.detail)
     executemany(
         conn,
         sql,
@@ -133,8 +141,8 @@ def insert_items(conn: Connection, items: Sequence[NewItem], now: datetime) -> N
     c = t.items.c
     at = processor(conn, c.created_at)(now)
     time_of = processor(conn, c.hold_until)
-    flags_of = processor(conn, c.flags)
-    decision_of = processor(conn, c.decision)
+    flags_of = json_processor(conn, c.flags)
+    decision_of = json_processor(conn, c.decision)
     executemany(
         conn,
         sql,
