@@ -25,6 +25,8 @@ from giftcash.service.deps import Deps
 from giftcash.service.ports.records import HeldSale, NewItem
 from giftcash.webhooks import announce
 
+SEAL_CHUNK = 256  # items prepared and sealed together
+
 
 @dataclass(frozen=True, slots=True)
 class ItemIn:
@@ -82,11 +84,10 @@ class _Sealed:
     pin_enc: bytes | None
 
 
-def _prepare(deps: Deps, live: LiveCatalogue, raw: ItemIn) -> tuple[_Prepared, str, str | None]:
+def _prepare(live: LiveCatalogue, raw: ItemIn, id_: str) -> tuple[_Prepared, str, str | None]:
     """Everything about one item that needs no database, declined or not; beside it, the
     normalised code and PIN (plaintext, kept apart so sealing drops them without a copy)."""
     brand = live.brands.get(raw.brand_id)
-    id_ = deps.new_id()
     norm, pin = "".join(raw.code.split()).upper(), raw.pin
     fee = payout = 0
     decline = None
@@ -121,18 +122,29 @@ def _prepare(deps: Deps, live: LiveCatalogue, raw: ItemIn) -> tuple[_Prepared, s
     return prepared, norm, pin
 
 
-def _seal(deps: Deps, p: _Prepared, norm: str, pin: str | None) -> _Sealed:
-    """``p`` with its code and PIN (``norm``, ``pin``) encrypted and hashed."""
-    code_enc, key_id = deps.vault.encrypt(norm, p.id)
-    pin_enc = deps.vault.encrypt(pin, p.id + ":pin")[0] if pin else None
-    return _Sealed(
-        item=p,
-        code_hmac=deps.vault.hmac(norm),
-        masked_code=mask(norm),
-        code_enc=code_enc,
-        key_id=key_id,
-        pin_enc=pin_enc,
+def _seal_many(deps: Deps, batch: list[tuple[_Prepared, str, str | None]]) -> list[_Sealed]:
+    """Each prepared item with its code and PIN encrypted (in one call to the vault, so
+    under one key: the row's ``key_id`` is the PIN's too) and its code hashed."""
+    pins = [(i, pin) for i, (_, _, pin) in enumerate(batch) if pin]
+    blobs, key_id = deps.vault.encrypt_many(
+        [(norm, p.id) for p, norm, _ in batch] + [(pin, batch[i][0].id + ":pin") for i, pin in pins]
     )
+    pin_enc = dict(zip((i for i, _ in pins), blobs[len(batch) :], strict=True))
+    return [
+        _Sealed(
+            item=p,
+            code_hmac=deps.vault.hmac(norm),
+            masked_code=mask(norm),
+            code_enc=blobs[i],
+            key_id=key_id,
+            pin_enc=pin_enc.get(i),
+        )
+        for i, (p, norm, _) in enumerate(batch)
+    ]
+
+
+def _new_ids(deps: Deps, n: int) -> list[str]:
+    return deps.new_ids(n) if deps.new_ids else [deps.new_id() for _ in range(n)]
 
 
 def _new_item(
@@ -204,9 +216,12 @@ def submit(
     live = catalogue.live_catalogue(deps)
     _same_price(live, items)
     sealed: list[_Sealed] = []
+    ids = _new_ids(deps, len(items))
+    for start in range(0, len(items), SEAL_CHUNK):  # a chunk's plaintext alive at a time
+        chunk = zip(items[start : start + SEAL_CHUNK], ids[start : start + SEAL_CHUNK], strict=True)
+        sealed += _seal_many(deps, [_prepare(live, raw, id_) for raw, id_ in chunk])
     seen: dict[str, int] = {}
-    for i, raw in enumerate(items):
-        s = _seal(deps, *_prepare(deps, live, raw))
+    for i, s in enumerate(sealed):
         if s.code_hmac in seen:
             raise errors.DuplicateInRequest(
                 f"items {seen[s.code_hmac]} and {i} carry the same code",
@@ -214,7 +229,6 @@ def submit(
                 second=i,
             )
         seen[s.code_hmac] = i
-        sealed.append(s)
 
     submission_id = deps.new_id()
     with deps.uow() as uow:

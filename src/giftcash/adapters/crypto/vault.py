@@ -34,7 +34,7 @@ import secrets
 import stat
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -171,6 +171,20 @@ class CodeVault:
         nonce = os.urandom(NONCE_BYTES)  # what secrets.token_bytes reads, one call less
         sealed = self._aead[self.current].encrypt(nonce, plaintext.encode(), aad.encode())
         return nonce + sealed, self.current
+
+    def encrypt_many(self, items: Sequence[tuple[str, str]]) -> tuple[list[bytes], str]:
+        """``encrypt`` of each (plaintext, aad), all under one key (answered once): the
+        nonces, each random and its own, come from one read of the system's CSPRNG made
+        for this call (nothing is kept for a later call, or for a forked child)."""
+        self._refresh()
+        key_id = self.current
+        aead = self._aead[key_id]
+        nonces = os.urandom(NONCE_BYTES * len(items))
+        out = []
+        for i, (plaintext, aad) in enumerate(items):
+            nonce = nonces[NONCE_BYTES * i : NONCE_BYTES * (i + 1)]
+            out.append(nonce + aead.encrypt(nonce, plaintext.encode(), aad.encode()))
+        return out, key_id
 
     def decrypt(self, blob: bytes, key_id: str, aad: str) -> str:
         aead = self._aead.get(key_id)
