@@ -164,3 +164,19 @@ def test_a_broken_row_fails_as_sqlalchemy_would_and_writes_nothing(engine):
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM items")).scalar_one() == 0
         assert conn.execute(text("SELECT count(*) FROM item_events")).scalar_one() == 0
+
+
+def test_rows_written_after_a_commit_belong_to_the_next_transaction(engine):
+    _world(engine)
+    with AppUnitOfWork(engine) as uow:
+        uow.commit()  # nothing begun yet when the driver writes
+        uow.items.add_many(_items("s-drv")[:1], NOW)
+        uow.codes.register_many([("h" * 64, "s-drv-1", "c-1")])
+        # left without a commit: rolled back
+    with AppUnitOfWork(engine) as uow:
+        uow.commit()
+        uow.items.add_many(_items("s-drv")[1:], NOW)
+        uow.commit()
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM items")).scalar_one() == 2
+        assert conn.execute(text("SELECT count(*) FROM code_registry")).scalar_one() == 0

@@ -59,11 +59,20 @@ def insert_sql(conn: Connection, table: Table, columns: Sequence[str]) -> str:
     return f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
 
 
-def executemany(conn: Connection, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
-    """``sql`` for each row on the connection's DB-API cursor, in its transaction."""
+def dbapi_in_transaction(conn: Connection) -> Any:
+    """The connection's DB-API connection, inside the unit of work's transaction: begun
+    here when nothing began it yet (after a ``commit()`` SQLAlchemy would begin the next
+    one on its next statement; a driver-level statement is not one of its own)."""
+    if not conn.in_transaction():
+        conn.begin()
     dbapi = conn.connection.dbapi_connection
     assert dbapi is not None
-    assert conn.in_transaction(), "rows are written inside the unit of work's transaction"
+    return dbapi
+
+
+def executemany(conn: Connection, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    """``sql`` for each row on the connection's DB-API cursor, in its transaction."""
+    dbapi = dbapi_in_transaction(conn)
     with driver_errors(conn, sql):
         cur = dbapi.cursor()
         try:
