@@ -74,9 +74,19 @@ class _Prepared:
 
 @dataclass(frozen=True, slots=True)
 class _Sealed:
-    """A prepared item with its code encrypted and hashed (no plaintext left)."""
+    """A prepared item with its code encrypted and hashed (no plaintext left): one object
+    per item kept for the whole submission, not two (fewer for the garbage collector)."""
 
-    item: _Prepared
+    id: str
+    brand_id: str
+    issuer: str
+    currency: str
+    face_value: int
+    funding_source: str
+    purchased_at: datetime | None
+    fee: int
+    payout: int
+    decline: Decline | None
     code_hmac: str
     masked_code: str
     code_enc: bytes
@@ -132,7 +142,16 @@ def _seal_many(deps: Deps, batch: list[tuple[_Prepared, str, str | None]]) -> li
     pin_enc = dict(zip((i for i, _ in pins), blobs[len(batch) :], strict=True))
     return [
         _Sealed(
-            item=p,
+            id=p.id,
+            brand_id=p.brand_id,
+            issuer=p.issuer,
+            currency=p.currency,
+            face_value=p.face_value,
+            funding_source=p.funding_source,
+            purchased_at=p.purchased_at,
+            fee=p.fee,
+            payout=p.payout,
+            decline=p.decline,
             code_hmac=deps.vault.hmac(norm),
             masked_code=mask(norm),
             code_enc=blobs[i],
@@ -154,7 +173,7 @@ def _new_item(
     decline: Decline | None,
     screened: screening.Screening | None,
 ) -> NewItem:
-    p = s.item
+    p = s
     review_reason = screened.review_reason if screened else None
     if decline is not None:
         status = ItemStatus.DECLINED
@@ -242,11 +261,11 @@ def submit(
             raise errors.BankAccountNotFound("no such bank account")
         if acct.status != "verified":
             raise errors.BankAccountNotVerified("verify the bank account with its 1-won code first")
-        declines = {s.item.id: s.item.decline for s in sealed if s.item.decline is not None}
-        live_items = [s for s in sealed if s.item.decline is None]
+        declines = {s.id: s.decline for s in sealed if s.decline is not None}
+        live_items = [s for s in sealed if s.decline is None]
         screened = dict(
             zip(
-                [s.item.id for s in live_items],
+                [s.id for s in live_items],
                 screening.screen_intake(
                     uow,
                     deps,
@@ -266,19 +285,19 @@ def submit(
                 assert d.code is not None
                 declines[item_id] = Decline(d.code, d.message)
         for s in sealed:
-            d_ = declines.get(s.item.id)
+            d_ = declines.get(s.id)
             if d_ is not None and dc.lookup(d_.code).counts_as_failure:
                 uow.failures.add(
                     "invalid_code", now, customer_id=customer_id, device_key=device_key
                 )
-        candidates = [s for s in sealed if s.item.id not in declines]
+        candidates = [s for s in sealed if s.id not in declines]
         first_owner = uow.codes.register_many(
-            [(s.code_hmac, s.item.id, customer_id) for s in candidates]
+            [(s.code_hmac, s.id, customer_id) for s in candidates]
         )
         for s in candidates:
             earlier = first_owner.get(s.code_hmac)
-            if earlier is not None and earlier.item_id != s.item.id:
-                declines[s.item.id] = Decline(
+            if earlier is not None and earlier.item_id != s.id:
+                declines[s.id] = Decline(
                     dc.DUPLICATE_CODE.code, "this code was already submitted to giftcash"
                 )
         uow.submissions.add(submission_id, customer_id, bank_account_id, len(sealed), now)
@@ -287,8 +306,8 @@ def submit(
                 s,
                 submission_id,
                 customer_id,
-                declines.get(s.item.id),
-                screened.get(s.item.id),
+                declines.get(s.id),
+                screened.get(s.id),
             )
             for s in sealed
         ]
@@ -347,7 +366,7 @@ def _view(deps: Deps, customer_id: str, submission_id: str, items: list[Item]) -
 
 
 def _candidate(live: LiveCatalogue, s: _Sealed) -> screening.Candidate:
-    p = s.item
+    p = s
     return screening.Candidate(
         brand=live.brands[p.brand_id],
         face_value=p.face_value,
