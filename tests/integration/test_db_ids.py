@@ -58,6 +58,8 @@ def test_ids_made_in_bulk_carry_random_tails():
     assert len(tails) == 1_000  # 62 random bits each: a repeat would mean no randomness
 
 
-def test_new_ids_are_text_ids():
-    ids = new_ids(3)
-    assert len(ids) == 3 and all(len(i) == 36 and str(uuid.UUID(i)) == i for i in ids)
+def test_new_ids_are_text_ids_in_order():
+    ids = [new_id(), *new_ids(1_000), new_id()]
+    assert all(len(i) == 36 and str(uuid.UUID(i)) == i for i in ids)
+    assert all(uuid.UUID(i).version == 7 for i in ids)
+    assert ids == sorted(set(ids))

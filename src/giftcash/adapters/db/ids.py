@@ -29,8 +29,12 @@ class UuidV7Generator:
         return self.many(1, now_ms)[0]
 
     def many(self, n: int, now_ms: int | None = None) -> list[uuid.UUID]:
-        """``n`` ids in a row, as ``n`` calls would make them: the lock taken once, and
-        the random tails (``rand_b``) of all of them from one read of the system's CSPRNG
+        """``n`` ids in a row, as ``n`` calls would make them."""
+        return [uuid.UUID(int=value) for value in self.values(n, now_ms)]
+
+    def values(self, n: int, now_ms: int | None = None) -> list[int]:
+        """``many``'s ids as their 128-bit values: the lock taken once, and the random
+        tails (``rand_b``) of all of them from one read of the system's CSPRNG
         (``os.urandom``, which ``secrets`` reads too)."""
         tails = os.urandom(8 * n)
         stamps = []
@@ -48,7 +52,7 @@ class UuidV7Generator:
                 stamps.append((self._last_ms & (2**48 - 1)) << 80 | self._counter << 64)
         head = 0x7 << 76 | 0b10 << 62
         return [
-            uuid.UUID(int=stamp | head | int.from_bytes(tails[8 * i : 8 * i + 8]) >> 2)
+            stamp | head | int.from_bytes(tails[8 * i : 8 * i + 8]) >> 2
             for i, stamp in enumerate(stamps)
         ]
 
@@ -61,8 +65,13 @@ def new_id() -> str:
 
 
 def new_ids(n: int) -> list[str]:
-    """``n`` ids, as ``n`` calls of ``new_id`` would make them."""
-    return [str(u) for u in uuid7.many(n)]
+    """``n`` ids, as ``n`` calls of ``new_id`` would make them (the text ``str(UUID)``
+    makes, written from the values without a UUID object each)."""
+    out = []
+    for value in uuid7.values(n):
+        h = f"{value:032x}"
+        out.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
+    return out
 
 
 def timestamp_ms(id_: str) -> int:
