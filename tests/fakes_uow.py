@@ -1392,6 +1392,9 @@ class FakeVault:
     def encrypt(self, plaintext: str, aad: str) -> tuple[bytes, str]:
         return f"{aad}|{plaintext}".encode()[::-1], "k1"
 
+    def encrypt_many(self, items: Sequence[tuple[str, str]]) -> tuple[list[bytes], str]:
+        return [self.encrypt(plaintext, aad)[0] for plaintext, aad in items], "k1"
+
     def decrypt(self, blob: bytes, key_id: str, aad: str) -> str:
         stored_aad, _, plaintext = blob[::-1].decode().partition("|")
         assert stored_aad == aad and key_id == "k1"

@@ -92,7 +92,7 @@ def build_deps(
     from giftcash.adapters.banks.openbanking import OpenBankingBank
     from giftcash.adapters.crypto.passwords import Argon2Passwords
     from giftcash.adapters.db.app_uow import AppUnitOfWork
-    from giftcash.adapters.db.ids import new_id
+    from giftcash.adapters.db.ids import new_id, new_ids
     from giftcash.adapters.identity.http_identity import HttpIdentity
     from giftcash.adapters.issuers.http_issuer import HttpIssuer
     from giftcash.adapters.net import SystemResolver
@@ -147,6 +147,7 @@ def build_deps(
         sms=instrument("sms", sms or HttpSms(settings.sms_url, settings.http_timeout_s)),
         limits=limits_from(settings),
         new_id=new_id,
+        new_ids=new_ids,
         new_bank_tran_id=tran_id_source(settings.bank_client_code),
         jurisdiction=settings.jurisdiction,
         resolver=SystemResolver(),

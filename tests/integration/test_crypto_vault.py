@@ -140,3 +140,28 @@ def test_a_group_or_world_readable_key_file_is_refused(tmp_path):
         load_or_create_key_file(path)
     path.chmod(0o600)
     assert load_or_create_key_file(path) == base64.b64decode(key_text)
+
+
+def test_sealing_many_is_sealing_each_under_one_key_with_a_nonce_of_its_own():
+    vault = CodeVault.from_master_key(KEY_A)
+    pairs = [(f"41801234567890{i:02d}", f"item-{i}") for i in range(50)] + [("1234", "item-0:pin")]
+    blobs, key_id = vault.encrypt_many(pairs)
+    assert key_id == vault.current and len(blobs) == len(pairs)
+    assert [vault.decrypt(b, key_id, aad) for b, (_, aad) in zip(blobs, pairs, strict=True)] == [
+        p for p, _ in pairs
+    ]
+    assert len({b[:12] for b in blobs}) == len(blobs)  # every nonce its own
+    with pytest.raises(DecryptionFailed):  # still bound to its row
+        vault.decrypt(blobs[0], key_id, "item-1")
+    assert vault.encrypt_many([]) == ([], vault.current)
+
+
+def test_the_hash_of_a_code_is_hmac_sha256_under_the_derived_key():
+    import hashlib
+    import hmac
+
+    from giftcash.adapters.crypto.vault import _HMAC_INFO, _derive
+
+    vault = CodeVault.from_master_key(KEY_A)
+    expected = hmac.new(_derive(KEY_A, _HMAC_INFO), CODE.encode(), hashlib.sha256).hexdigest()
+    assert vault.hmac(CODE) == vault.hmac(CODE) == expected

@@ -43,7 +43,7 @@ from giftcash.domain.brands import Kind as BrandKind
 from giftcash.domain.coupons import days_left
 from giftcash.domain.errors import CurrencyMismatch, DomainError
 from giftcash.domain.money import DEFAULT_CURRENCY, Money
-from giftcash.domain.quotes import FundingSource, funding_source
+from giftcash.domain.quotes import FundingSource, funding_source, source_of
 from giftcash.domain.tiers import EDD_ONE_OFF_FLOOR_WON, TierFacts
 
 # -- errors ---------------------------------------------------------------------------
@@ -176,14 +176,14 @@ class ItemFacts:
     def funding_source(self) -> FundingSource:
         """The issuer's answer where it gave one; otherwise the customer's declaration."""
         if self.issuer_channel is not None:
-            return FundingSource(self.issuer_channel)
-        return FundingSource(self.declared_source)
+            return source_of(self.issuer_channel)
+        return source_of(self.declared_source)
 
     @property
     def declaration_mismatch(self) -> bool:
         """The customer declared one source and the issuer reports another. ``unknown``
         is not a declaration, so it never mismatches."""
-        declared = FundingSource(self.declared_source)
+        declared = source_of(self.declared_source)
         return (
             self.issuer_channel is not None
             and declared is not FundingSource.UNKNOWN
@@ -1118,7 +1118,7 @@ def evaluate(
     what the other items of the same batch already worked out (see ``Batch``)."""
     assert now.tzinfo is not None, "now must be timezone-aware"
     assert batch is None or batch.ruleset is ruleset, "a batch of another rule set"
-    stage = Stage(stage)
+    stage = stage if isinstance(stage, Stage) else Stage(stage)
     customer = customer or CustomerFacts()
     history = history or History()
     found: list[Finding] = []

@@ -10,12 +10,13 @@ voucher was bought (its answer overrides the declaration).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from giftcash.catalogue.live import LiveCatalogue, rules_in
 from giftcash.domain import ledger
+from giftcash.domain.advisor import Route
 from giftcash.domain.banks import same_holder
 from giftcash.domain.brands import Brand
 from giftcash.domain.policy import (
@@ -55,7 +56,24 @@ def route_dicts(d: Decision) -> list[dict[str, Any]]:
     ]
 
 
-def decision_record(d: Decision, device_key: str | None = None) -> DecisionRecord:
+class RoutesMemo:
+    """The routes of one batch's decisions as dicts, worked out once per distinct routes
+    (the policy's ``Batch`` hands the items with the same advice the same tuple); each
+    record still gets dicts of its own."""
+
+    def __init__(self) -> None:
+        self._seen: dict[int, tuple[tuple[Route, ...], list[dict[str, Any]]]] = {}
+
+    def dicts(self, d: Decision) -> list[dict[str, Any]]:
+        hit = self._seen.get(id(d.routes))
+        if hit is None or hit[0] is not d.routes:  # kept alive here, so ids stay unique
+            hit = self._seen[id(d.routes)] = (d.routes, route_dicts(d))
+        return [dict(r) for r in hit[1]]
+
+
+def decision_record(
+    d: Decision, device_key: str | None = None, routes: RoutesMemo | None = None
+) -> DecisionRecord:
     """What is kept of a decision with the item (for the customer's answer, the review
     queue and the audit of why)."""
     return {
@@ -63,7 +81,7 @@ def decision_record(d: Decision, device_key: str | None = None) -> DecisionRecor
         "code": d.code,
         "rule_id": d.rule_id,
         "statutory": d.statutory,
-        "routes": route_dicts(d),
+        "routes": routes.dicts(d) if routes else route_dicts(d),
         "routes_note": d.routes_note,
         "findings": [
             {"rule_id": f.rule_id, "outcome": f.outcome.value, "code": f.code} for f in d.findings
@@ -163,6 +181,7 @@ class Screening:
 
     decision: Decision
     device_key: str | None
+    routes: RoutesMemo | None = field(default=None, compare=False, repr=False)
 
     @property
     def declined(self) -> bool:
@@ -170,7 +189,7 @@ class Screening:
 
     @property
     def record(self) -> DecisionRecord:
-        return decision_record(self.decision, self.device_key)
+        return decision_record(self.decision, self.device_key, self.routes)
 
     @property
     def flags(self) -> list[str] | None:
@@ -218,6 +237,7 @@ def screen_intake(
     before_items = before_value = 0
     screenings: list[Screening] = []
     batch = Batch(rs)  # the active rules and the advisor's routes, shared by the items
+    routes = RoutesMemo()
     for k in candidates:
         key = (k.brand.issuer, k.brand.currency)
         if key not in exposure:
@@ -247,7 +267,7 @@ def screen_intake(
             payout=k.payout,
             batch=batch,
         )
-        screenings.append(Screening(d, device_key))
+        screenings.append(Screening(d, device_key, routes))
         if d.outcome is not Outcome.DECLINE:
             before_items += 1
             before_value += k.face_value

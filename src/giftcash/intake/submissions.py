@@ -25,6 +25,8 @@ from giftcash.service.deps import Deps
 from giftcash.service.ports.records import HeldSale, NewItem
 from giftcash.webhooks import announce
 
+SEAL_CHUNK = 256  # items prepared and sealed together
+
 
 @dataclass(frozen=True, slots=True)
 class ItemIn:
@@ -65,8 +67,6 @@ class _Prepared:
     face_value: int
     funding_source: str
     purchased_at: datetime | None
-    norm: str  # the normalised code (plaintext: dropped once sealed)
-    pin: str | None
     fee: int = 0
     payout: int = 0
     decline: Decline | None = None
@@ -74,9 +74,19 @@ class _Prepared:
 
 @dataclass(frozen=True, slots=True)
 class _Sealed:
-    """A prepared item with its code encrypted and hashed (no plaintext left)."""
+    """A prepared item with its code encrypted and hashed (no plaintext left): one object
+    per item kept for the whole submission, not two (fewer for the garbage collector)."""
 
-    item: _Prepared
+    id: str
+    brand_id: str
+    issuer: str
+    currency: str
+    face_value: int
+    funding_source: str
+    purchased_at: datetime | None
+    fee: int
+    payout: int
+    decline: Decline | None
     code_hmac: str
     masked_code: str
     code_enc: bytes
@@ -84,10 +94,10 @@ class _Sealed:
     pin_enc: bytes | None
 
 
-def _prepare(deps: Deps, live: LiveCatalogue, raw: ItemIn) -> _Prepared:
-    """Everything about one item that needs no database: declined or not."""
+def _prepare(live: LiveCatalogue, raw: ItemIn, id_: str) -> tuple[_Prepared, str, str | None]:
+    """Everything about one item that needs no database, declined or not; beside it, the
+    normalised code and PIN (plaintext, kept apart so sealing drops them without a copy)."""
     brand = live.brands.get(raw.brand_id)
-    id_ = deps.new_id()
     norm, pin = "".join(raw.code.split()).upper(), raw.pin
     fee = payout = 0
     decline = None
@@ -107,7 +117,7 @@ def _prepare(deps: Deps, live: LiveCatalogue, raw: ItemIn) -> _Prepared:
             decline = Decline(dc.for_input_error(e.code).code, e.message)
         else:
             fee, payout = q.fee, q.payout
-    return _Prepared(
+    prepared = _Prepared(
         id=id_,
         brand_id=raw.brand_id,
         issuer=brand.issuer if brand else "unknown",
@@ -115,25 +125,45 @@ def _prepare(deps: Deps, live: LiveCatalogue, raw: ItemIn) -> _Prepared:
         face_value=raw.face_value,
         funding_source=raw.funding_source,
         purchased_at=raw.purchased_at,
-        norm=norm,
-        pin=pin,
         fee=fee,
         payout=payout,
         decline=decline,
     )
+    return prepared, norm, pin
 
 
-def _seal(deps: Deps, p: _Prepared) -> _Sealed:
-    code_enc, key_id = deps.vault.encrypt(p.norm, p.id)
-    pin_enc = deps.vault.encrypt(p.pin, p.id + ":pin")[0] if p.pin else None
-    return _Sealed(
-        item=replace(p, norm="", pin=None),
-        code_hmac=deps.vault.hmac(p.norm),
-        masked_code=mask(p.norm),
-        code_enc=code_enc,
-        key_id=key_id,
-        pin_enc=pin_enc,
+def _seal_many(deps: Deps, batch: list[tuple[_Prepared, str, str | None]]) -> list[_Sealed]:
+    """Each prepared item with its code and PIN encrypted (in one call to the vault, so
+    under one key: the row's ``key_id`` is the PIN's too) and its code hashed."""
+    pins = [(i, pin) for i, (_, _, pin) in enumerate(batch) if pin]
+    blobs, key_id = deps.vault.encrypt_many(
+        [(norm, p.id) for p, norm, _ in batch] + [(pin, batch[i][0].id + ":pin") for i, pin in pins]
     )
+    pin_enc = dict(zip((i for i, _ in pins), blobs[len(batch) :], strict=True))
+    return [
+        _Sealed(
+            id=p.id,
+            brand_id=p.brand_id,
+            issuer=p.issuer,
+            currency=p.currency,
+            face_value=p.face_value,
+            funding_source=p.funding_source,
+            purchased_at=p.purchased_at,
+            fee=p.fee,
+            payout=p.payout,
+            decline=p.decline,
+            code_hmac=deps.vault.hmac(norm),
+            masked_code=mask(norm),
+            code_enc=blobs[i],
+            key_id=key_id,
+            pin_enc=pin_enc.get(i),
+        )
+        for i, (p, norm, _) in enumerate(batch)
+    ]
+
+
+def _new_ids(deps: Deps, n: int) -> list[str]:
+    return deps.new_ids(n) if deps.new_ids else [deps.new_id() for _ in range(n)]
 
 
 def _new_item(
@@ -143,7 +173,7 @@ def _new_item(
     decline: Decline | None,
     screened: screening.Screening | None,
 ) -> NewItem:
-    p = s.item
+    p = s
     review_reason = screened.review_reason if screened else None
     if decline is not None:
         status = ItemStatus.DECLINED
@@ -205,9 +235,12 @@ def submit(
     live = catalogue.live_catalogue(deps)
     _same_price(live, items)
     sealed: list[_Sealed] = []
+    ids = _new_ids(deps, len(items))
+    for start in range(0, len(items), SEAL_CHUNK):  # a chunk's plaintext alive at a time
+        chunk = zip(items[start : start + SEAL_CHUNK], ids[start : start + SEAL_CHUNK], strict=True)
+        sealed += _seal_many(deps, [_prepare(live, raw, id_) for raw, id_ in chunk])
     seen: dict[str, int] = {}
-    for i, raw in enumerate(items):
-        s = _seal(deps, _prepare(deps, live, raw))
+    for i, s in enumerate(sealed):
         if s.code_hmac in seen:
             raise errors.DuplicateInRequest(
                 f"items {seen[s.code_hmac]} and {i} carry the same code",
@@ -215,7 +248,6 @@ def submit(
                 second=i,
             )
         seen[s.code_hmac] = i
-        sealed.append(s)
 
     submission_id = deps.new_id()
     with deps.uow() as uow:
@@ -229,11 +261,11 @@ def submit(
             raise errors.BankAccountNotFound("no such bank account")
         if acct.status != "verified":
             raise errors.BankAccountNotVerified("verify the bank account with its 1-won code first")
-        declines = {s.item.id: s.item.decline for s in sealed if s.item.decline is not None}
-        live_items = [s for s in sealed if s.item.decline is None]
+        declines = {s.id: s.decline for s in sealed if s.decline is not None}
+        live_items = [s for s in sealed if s.decline is None]
         screened = dict(
             zip(
-                [s.item.id for s in live_items],
+                [s.id for s in live_items],
                 screening.screen_intake(
                     uow,
                     deps,
@@ -253,19 +285,19 @@ def submit(
                 assert d.code is not None
                 declines[item_id] = Decline(d.code, d.message)
         for s in sealed:
-            d_ = declines.get(s.item.id)
+            d_ = declines.get(s.id)
             if d_ is not None and dc.lookup(d_.code).counts_as_failure:
                 uow.failures.add(
                     "invalid_code", now, customer_id=customer_id, device_key=device_key
                 )
-        candidates = [s for s in sealed if s.item.id not in declines]
+        candidates = [s for s in sealed if s.id not in declines]
         first_owner = uow.codes.register_many(
-            [(s.code_hmac, s.item.id, customer_id) for s in candidates]
+            [(s.code_hmac, s.id, customer_id) for s in candidates]
         )
         for s in candidates:
             earlier = first_owner.get(s.code_hmac)
-            if earlier is not None and earlier.item_id != s.item.id:
-                declines[s.item.id] = Decline(
+            if earlier is not None and earlier.item_id != s.id:
+                declines[s.id] = Decline(
                     dc.DUPLICATE_CODE.code, "this code was already submitted to giftcash"
                 )
         uow.submissions.add(submission_id, customer_id, bank_account_id, len(sealed), now)
@@ -274,8 +306,8 @@ def submit(
                 s,
                 submission_id,
                 customer_id,
-                declines.get(s.item.id),
-                screened.get(s.item.id),
+                declines.get(s.id),
+                screened.get(s.id),
             )
             for s in sealed
         ]
@@ -334,7 +366,7 @@ def _view(deps: Deps, customer_id: str, submission_id: str, items: list[Item]) -
 
 
 def _candidate(live: LiveCatalogue, s: _Sealed) -> screening.Candidate:
-    p = s.item
+    p = s
     return screening.Candidate(
         brand=live.brands[p.brand_id],
         face_value=p.face_value,

@@ -4,7 +4,7 @@ happens in ``bootstrap``)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -24,6 +24,8 @@ __all__ = ["Deps", "Limits", "PasswordHasher", "UnitOfWork", "Vault"]
 
 class Vault(Protocol):
     def encrypt(self, plaintext: str, aad: str) -> tuple[bytes, str]: ...
+    # ``encrypt`` of each (plaintext, aad), under one key: (the blobs, that key's id)
+    def encrypt_many(self, items: Sequence[tuple[str, str]]) -> tuple[list[bytes], str]: ...
     def decrypt(self, blob: bytes, key_id: str, aad: str) -> str: ...
     def hmac(self, normalised_code: str) -> str: ...
 
@@ -128,6 +130,8 @@ class Deps:
     new_bank_tran_id: Callable[[], str] = field(default_factory=lambda: _no_bank_tran_ids)
     jurisdiction: str = DEFAULT_JURISDICTION
     new_id: Callable[[], str] = field(default_factory=lambda: _uuid4_text)
+    # ``n`` ids as ``n`` calls of ``new_id`` would make them, in one go (None: those calls)
+    new_ids: Callable[[int], list[str]] | None = None
     # A unit of work for reads alone (see ``reader``); None: ``uow`` serves reads too.
     read_uow: Callable[[], UnitOfWork] | None = None
     # Resolves the hosts of URLs customers give us (webhooks) for the outbound check.

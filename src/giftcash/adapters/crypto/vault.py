@@ -34,7 +34,7 @@ import secrets
 import stat
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -102,7 +102,8 @@ class CodeVault:
         self.current = current
         self.hmac_key_id = hmac_key_id
         self._aead = {kid: AESGCM(_derive(m, _ENCRYPTION_INFO)) for kid, m in keys.items()}
-        self._hmac_key = _derive(keys[hmac_key_id], _HMAC_INFO)
+        # keyed once: each code's hash starts from a copy (the key's pads not redone)
+        self._hmac_keyed = _hmac.new(_derive(keys[hmac_key_id], _HMAC_INFO), None, hashlib.sha256)
         self._source: KeyFileWatch | None = None
 
     def _adopt(self, other: CodeVault) -> None:
@@ -167,9 +168,23 @@ class CodeVault:
 
     def encrypt(self, plaintext: str, aad: str) -> tuple[bytes, str]:
         self._refresh()
-        nonce = secrets.token_bytes(NONCE_BYTES)
+        nonce = os.urandom(NONCE_BYTES)  # what secrets.token_bytes reads, one call less
         sealed = self._aead[self.current].encrypt(nonce, plaintext.encode(), aad.encode())
         return nonce + sealed, self.current
+
+    def encrypt_many(self, items: Sequence[tuple[str, str]]) -> tuple[list[bytes], str]:
+        """``encrypt`` of each (plaintext, aad), all under one key (answered once): the
+        nonces, each random and its own, come from one read of the system's CSPRNG made
+        for this call (nothing is kept for a later call, or for a forked child)."""
+        self._refresh()
+        key_id = self.current
+        aead = self._aead[key_id]
+        nonces = os.urandom(NONCE_BYTES * len(items))
+        out = []
+        for i, (plaintext, aad) in enumerate(items):
+            nonce = nonces[NONCE_BYTES * i : NONCE_BYTES * (i + 1)]
+            out.append(nonce + aead.encrypt(nonce, plaintext.encode(), aad.encode()))
+        return out, key_id
 
     def decrypt(self, blob: bytes, key_id: str, aad: str) -> str:
         aead = self._aead.get(key_id)
@@ -185,7 +200,9 @@ class CodeVault:
         return plain.decode()
 
     def hmac(self, normalised_code: str) -> str:
-        return _hmac.new(self._hmac_key, normalised_code.encode(), hashlib.sha256).hexdigest()
+        h = self._hmac_keyed.copy()
+        h.update(normalised_code.encode())
+        return h.hexdigest()
 
 
 HMAC_PIN = "hmac_key_id="

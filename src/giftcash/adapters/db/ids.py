@@ -8,6 +8,7 @@ out the timestamp moves on by one millisecond, so sorting by id sorts by creatio
 
 from __future__ import annotations
 
+import os
 import secrets
 import threading
 import time
@@ -25,22 +26,35 @@ class UuidV7Generator:
         self._counter = 0
 
     def __call__(self, now_ms: int | None = None) -> uuid.UUID:
+        return self.many(1, now_ms)[0]
+
+    def many(self, n: int, now_ms: int | None = None) -> list[uuid.UUID]:
+        """``n`` ids in a row, as ``n`` calls would make them."""
+        return [uuid.UUID(int=value) for value in self.values(n, now_ms)]
+
+    def values(self, n: int, now_ms: int | None = None) -> list[int]:
+        """``many``'s ids as their 128-bit values: the lock taken once, and the random
+        tails (``rand_b``) of all of them from one read of the system's CSPRNG
+        (``os.urandom``, which ``secrets`` reads too)."""
+        tails = os.urandom(8 * n)
+        stamps = []
         with self._lock:
             ms = time.time_ns() // 1_000_000 if now_ms is None else now_ms
-            if ms > self._last_ms:
-                self._last_ms, self._counter = ms, secrets.randbits(_SEED_BITS)
-            elif self._counter < _COUNTER_MAX:
-                # Same millisecond, or the clock went back: count on from the last id.
-                self._counter += 1
-            else:  # the counter is used up: borrow the next millisecond
-                self._last_ms, self._counter = self._last_ms + 1, secrets.randbits(_SEED_BITS)
-            ms, counter = self._last_ms, self._counter
-        value = (ms & (2**48 - 1)) << 80
-        value |= 0x7 << 76
-        value |= counter << 64
-        value |= 0b10 << 62
-        value |= secrets.randbits(62)
-        return uuid.UUID(int=value)
+            for _ in range(n):
+                if ms > self._last_ms:
+                    self._last_ms, self._counter = ms, secrets.randbits(_SEED_BITS)
+                elif self._counter < _COUNTER_MAX:
+                    # Same millisecond, or the clock went back: count on from the last id.
+                    self._counter += 1
+                else:  # the counter is used up: borrow the next millisecond
+                    self._last_ms = self._last_ms + 1
+                    self._counter = secrets.randbits(_SEED_BITS)
+                stamps.append((self._last_ms & (2**48 - 1)) << 80 | self._counter << 64)
+        head = 0x7 << 76 | 0b10 << 62
+        return [
+            stamp | head | int.from_bytes(tails[8 * i : 8 * i + 8]) >> 2
+            for i, stamp in enumerate(stamps)
+        ]
 
 
 uuid7 = UuidV7Generator()
@@ -48,6 +62,16 @@ uuid7 = UuidV7Generator()
 
 def new_id() -> str:
     return str(uuid7())
+
+
+def new_ids(n: int) -> list[str]:
+    """``n`` ids, as ``n`` calls of ``new_id`` would make them (the text ``str(UUID)``
+    makes, written from the values without a UUID object each)."""
+    out = []
+    for value in uuid7.values(n):
+        h = f"{value:032x}"
+        out.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
+    return out
 
 
 def timestamp_ms(id_: str) -> int:

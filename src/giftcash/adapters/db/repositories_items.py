@@ -9,16 +9,16 @@ Every status change goes through ``domain.states`` (``advance_*``) and writes an
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, func, or_, select, update
 
+from giftcash.adapters.db import items_driver
 from giftcash.adapters.db import tables as t
-from giftcash.adapters.db.ids import new_id
+from giftcash.adapters.db.ids import new_ids
 from giftcash.adapters.db.leases import due
 from giftcash.adapters.db.stop_filters import item_stopped
 from giftcash.domain.records import Item
@@ -76,10 +76,6 @@ ITEM_COLUMNS = (
 )
 
 
-NEW_ITEM_FIELDS = tuple(f.name for f in dataclasses.fields(NewItem))
-_INSERT_ITEM = insert(t.items)
-
-
 def _item(r: Any) -> Item:
     return Item(**{k: getattr(r, k) for k in ITEM_COLUMNS})
 
@@ -91,16 +87,10 @@ class Items:
 
     # -- intake and reads -------------------------------------------------------------
     def add_many(self, items: Sequence[NewItem], now: datetime) -> None:
-        # One cached INSERT without RETURNING, run as the driver's executemany per chunk
-        # (one chunk of parameter dicts alive at a time). The dicts are shallow: the JSON
-        # columns' values are serialised by the column type, not copied first.
-        for chunk in _chunks(list(items)):
-            values = [
-                {k: getattr(it, k) for k in NEW_ITEM_FIELDS}
-                | {"created_at": now, "updated_at": now}
-                for it in chunk
-            ]
-            self.conn.execute(_INSERT_ITEM, values)
+        # At the driver level (items_driver): each row a plain tuple, serialised once, for
+        # the DB-API cursor's executemany, one chunk of rows alive at a time.
+        for chunk in _chunks(items):
+            items_driver.insert_items(self.conn, chunk, now)
         self._events([(it.id, None, it.status, it.decline_code) for it in items], now)
 
     def get(self, item_id: str) -> Item | None:
@@ -429,19 +419,8 @@ class Items:
         self, changes: list[tuple[str, str | None, str, str | None]], now: datetime
     ) -> None:
         """The items' history (``item_events``): one row per creation or event applied."""
-        rows = [
-            {
-                "id": new_id(),
-                "item_id": item_id,
-                "from_status": old,
-                "to_status": new,
-                "at": now,
-                "detail": {"code": note} if note else None,
-            }
-            for item_id, old, new, note in changes
-        ]
-        for chunk in _chunks(rows):
-            self.conn.execute(insert(t.item_events), list(chunk))
+        for chunk in _chunks(changes):
+            items_driver.insert_events(self.conn, new_ids(len(chunk)), chunk, now)
 
     def owners(self, item_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         """Item id -> (customer id, submission id)."""
