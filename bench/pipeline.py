@@ -5,9 +5,10 @@ suite's in-memory issuer and bank (``tests/fakes.py``); and scale-out on Postgre
 1, 2 and 4 worker processes.
 
 The items are sold by the issuer simulator, submitted through the service layer with the
-worker stopped, and then a worker is started: the clock runs from the first item that
-leaves ``received`` to the last one ``paid``. Every run is checked from the other side:
-the issuer redeemed each code once and the bank received each payout once.
+worker stopped, and then a worker is started: the clock runs from the first item the
+worker claims (its first balance inquiry) to the last one ``paid``. Every run is checked
+from the other side: the issuer redeemed each code once and the bank received each payout
+once.
 """
 
 from __future__ import annotations
@@ -210,6 +211,8 @@ class Stack:
         return peaks
 
     def counts(self, submission_ids: list[str]) -> Counter:
+        """Items per status; ``claimed`` counts those a worker has leased at least once
+        (an item stays ``received`` while its balance inquiry is in flight)."""
         assert self.engine is not None
         c = tables.items.c
         with self.engine.connect() as conn:
@@ -218,8 +221,11 @@ class Stack:
                 .where(c.submission_id.in_(submission_ids))
                 .group_by(c.status)
             ).all()
+            claimed = conn.execute(
+                select(func.count()).where(c.submission_id.in_(submission_ids), c.attempts > 0)
+            ).scalar_one()
             conn.rollback()
-        return Counter({s: n for s, n in rows})
+        return Counter({s: n for s, n in rows}) + Counter(claimed=claimed)
 
     def run_until_paid(
         self, subs: list[str], n: int, timeout_s: float
@@ -232,7 +238,7 @@ class Stack:
         note = ""
         while time.monotonic() < deadline:
             counts = self.counts(subs)
-            if t0 is None and counts["received"] < n:
+            if t0 is None and (counts["claimed"] > 0 or counts["received"] < n):
                 t0 = time.perf_counter()
                 rss0 = max((proc_status_kb(w.pid, "VmRSS") or 0) for w in self.workers)
                 self.rss0_kb = rss0
