@@ -447,8 +447,9 @@ def run_sqlite(scale: Scale, raw_rate: float) -> list[Result]:
             "MB",
             rss0 / 1024 if rss0 else None,
             "the worker when it started work, MB",
-            note=f"grew {growth / 1024:.1f} MB while it moved {n:,} items; it holds one batch "
-            "(64 items) at a time, so the growth does not scale with the items moved",
+            note=f"grew {growth / 1024:.1f} MB while it moved {n:,} items; it holds one claim "
+            "per issuer step (256 items) at a time, so the growth does not scale with the "
+            "items moved",
         ),
     ]
 

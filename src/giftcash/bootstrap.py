@@ -45,6 +45,7 @@ def limits_from(settings: Settings) -> Limits:
         token_ttl_s=settings.token_ttl_s,
         lease_s=settings.lease_s,
         worker_batch=settings.worker_batch,
+        worker_issuer_batch=settings.worker_issuer_batch,
         worker_concurrency=settings.worker_concurrency,
         worker_per_issuer=settings.worker_per_issuer,
         worker_idle_sleep_s=settings.worker_idle_sleep_s,

@@ -108,6 +108,11 @@ def worker(
     batch: int | None = typer.Option(
         None, min=1, help="Rows claimed per step (default GIFTCASH_WORKER_BATCH, 64)."
     ),
+    issuer_batch: int | None = typer.Option(
+        None,
+        min=1,
+        help="Items claimed per issuer step (default GIFTCASH_WORKER_ISSUER_BATCH, 256).",
+    ),
     worker_id: str | None = typer.Option(None, help="Defaults to host:pid."),
     lease_s: int | None = typer.Option(
         None, "--lease-s", min=1, help="Seconds a claim is held (default GIFTCASH_LEASE_S, 30)."
@@ -128,6 +133,7 @@ def worker(
         worker_concurrency=concurrency,
         worker_per_issuer=per_issuer,
         worker_batch=batch,
+        worker_issuer_batch=issuer_batch,
     )
     configure_logging(settings.log_level, json_lines=settings.log_format == "json")
     if metrics_port is not None:
