@@ -47,3 +47,20 @@ def test_a_decline_earlier_in_a_batch_reaches_the_items_after_it(world: World):
     assert by_last4[unknown[-4:]]["decline"]["code"] == "voucher_not_found"
     assert by_last4[old[-4:]]["status"] not in ("declined", "review", "failed")
     assert by_last4[fresh[-4:]]["status"] not in ("declined", "review", "failed")
+
+
+def test_the_issuer_steps_claim_the_batch_given_or_their_own_limit(world: World):
+    """A worker told its batch (the crash harness's small batches) claims that many per
+    issuer step too; one told nothing claims ``worker_issuer_batch``."""
+    small, default = Worker(world.deps, batch=4), Worker(world.deps)
+    try:
+        assert (small.batch, small.issuer_batch) == (4, 4)
+        limits = world.deps.limits
+        assert (default.batch, default.issuer_batch) == (
+            limits.worker_batch,
+            limits.worker_issuer_batch,
+        )
+        assert default.issuer_batch > default.batch
+    finally:
+        small.close()
+        default.close()

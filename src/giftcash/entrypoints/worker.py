@@ -69,6 +69,7 @@ class Worker:
     # Items claimed per issuer step (the balance inquiries, the redemptions): more than
     # ``batch``, so a pass's fixed work (its claims, its transactions, the payout steps)
     # is spread over more items and the calls in flight stay busy longer per pass.
+    # None: ``batch`` when that is given, else the deps' limits.
     issuer_batch: int | None = None
     idle_sleep_s: float | None = None
     stats: WorkerStats = field(default_factory=WorkerStats)
@@ -87,8 +88,9 @@ class Worker:
         limits = self.deps.limits
         self.concurrency = self.concurrency or limits.worker_concurrency
         self.per_issuer = self.per_issuer or limits.worker_per_issuer
+        given = self.batch
         self.batch = self.batch or limits.worker_batch
-        self.issuer_batch = self.issuer_batch or limits.worker_issuer_batch
+        self.issuer_batch = self.issuer_batch or given or limits.worker_issuer_batch
         if self.idle_sleep_s is None:
             self.idle_sleep_s = limits.worker_idle_sleep_s
         if self.heartbeat_every_s is None:

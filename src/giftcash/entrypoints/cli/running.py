@@ -111,7 +111,10 @@ def worker(
     issuer_batch: int | None = typer.Option(
         None,
         min=1,
-        help="Items claimed per issuer step (default GIFTCASH_WORKER_ISSUER_BATCH, 256).",
+        help=(
+            "Items claimed per issuer step (default: --batch when given, else "
+            "GIFTCASH_WORKER_ISSUER_BATCH, 256)."
+        ),
     ),
     worker_id: str | None = typer.Option(None, help="Defaults to host:pid."),
     lease_s: int | None = typer.Option(
@@ -133,7 +136,7 @@ def worker(
         worker_concurrency=concurrency,
         worker_per_issuer=per_issuer,
         worker_batch=batch,
-        worker_issuer_batch=issuer_batch,
+        worker_issuer_batch=issuer_batch or batch,
     )
     configure_logging(settings.log_level, json_lines=settings.log_format == "json")
     if metrics_port is not None:
