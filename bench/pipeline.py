@@ -52,7 +52,7 @@ from giftcash.service.deps import Deps
 GIFTCASH = str(Path(sys.executable).with_name("giftcash"))
 LATENCY_MS = 100
 ISSUER_CALLS_PER_ITEM = 2  # the balance inquiry before policy, then the redemption
-WORKER_CONCURRENCY = 32  # giftcash worker's defaults: 32 calls in flight, 16 per issuer
+WORKER_CONCURRENCY = 64  # giftcash worker's defaults: 64 calls in flight, 32 per issuer
 SCALEOUT_CONCURRENCY = 4  # per worker in the scale-out runs, so 4 workers stay I/O-bound
 
 
@@ -438,7 +438,7 @@ def run_sqlite(scale: Scale, raw_rate: float) -> list[Result]:
             "items/s",
             ideal,
             f"ideal {WORKER_CONCURRENCY} calls / ({ISSUER_CALLS_PER_ITEM} x {LATENCY_MS} ms)",
-            goal_min=0.8,
+            goal_min=0.9,
             note=note2,
         ),
         Result(
@@ -448,7 +448,8 @@ def run_sqlite(scale: Scale, raw_rate: float) -> list[Result]:
             rss0 / 1024 if rss0 else None,
             "the worker when it started work, MB",
             note=f"grew {growth / 1024:.1f} MB while it moved {n:,} items; it holds one claim "
-            "per issuer step (256 items) at a time, so the growth does not scale with the "
+            "per issuer step (4 x its calls in flight) at a time, so the growth does not "
+            "scale with the "
             "items moved",
         ),
     ]

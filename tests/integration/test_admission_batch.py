@@ -51,16 +51,18 @@ def test_a_decline_earlier_in_a_batch_reaches_the_items_after_it(world: World):
 
 def test_the_issuer_steps_claim_the_batch_given_or_their_own_limit(world: World):
     """A worker told its batch (the crash harness's small batches) claims that many per
-    issuer step too; one told nothing claims ``worker_issuer_batch``."""
-    small, default = Worker(world.deps, batch=4), Worker(world.deps)
+    issuer step too; one told nothing claims four rounds of its calls in flight, so a
+    worker with few calls in flight leaves the rest of a batch to the others."""
+    small, default, narrow = (
+        Worker(world.deps, batch=4),
+        Worker(world.deps),
+        Worker(world.deps, concurrency=4),
+    )
     try:
         assert (small.batch, small.issuer_batch) == (4, 4)
-        limits = world.deps.limits
-        assert (default.batch, default.issuer_batch) == (
-            limits.worker_batch,
-            limits.worker_issuer_batch,
-        )
-        assert default.issuer_batch > default.batch
+        assert world.deps.limits.worker_issuer_batch is None
+        assert (default.batch, default.issuer_batch) == (world.deps.limits.worker_batch, 256)
+        assert narrow.issuer_batch == 16
     finally:
-        small.close()
-        default.close()
+        for w in (small, default, narrow):
+            w.close()

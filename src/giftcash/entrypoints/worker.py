@@ -40,6 +40,10 @@ from giftcash.webhooks import delivery as webhooks
 
 log = logging.getLogger("giftcash.worker")
 
+# Items claimed per issuer step, in rounds of the calls in flight (64 -> 256): enough that
+# a pass's fixed work is spread thin, few enough that several workers share a batch.
+ISSUER_ROUNDS = 4
+
 C = TypeVar("C")
 R = TypeVar("R")
 
@@ -69,7 +73,8 @@ class Worker:
     # Items claimed per issuer step (the balance inquiries, the redemptions): more than
     # ``batch``, so a pass's fixed work (its claims, its transactions, the payout steps)
     # is spread over more items and the calls in flight stay busy longer per pass.
-    # None: ``batch`` when that is given, else the deps' limits.
+    # None: ``batch`` when that is given, else the deps' limits, else ``ISSUER_ROUNDS``
+    # rounds of ``concurrency``.
     issuer_batch: int | None = None
     idle_sleep_s: float | None = None
     stats: WorkerStats = field(default_factory=WorkerStats)
@@ -90,7 +95,12 @@ class Worker:
         self.per_issuer = self.per_issuer or limits.worker_per_issuer
         given = self.batch
         self.batch = self.batch or limits.worker_batch
-        self.issuer_batch = self.issuer_batch or given or limits.worker_issuer_batch
+        self.issuer_batch = (
+            self.issuer_batch
+            or given
+            or limits.worker_issuer_batch
+            or ISSUER_ROUNDS * self.concurrency
+        )
         if self.idle_sleep_s is None:
             self.idle_sleep_s = limits.worker_idle_sleep_s
         if self.heartbeat_every_s is None:

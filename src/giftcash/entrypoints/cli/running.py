@@ -100,10 +100,10 @@ def worker(
     concurrency: int | None = typer.Option(
         None,
         min=1,
-        help="Foreign calls in flight at once (default GIFTCASH_WORKER_CONCURRENCY, 32).",
+        help="Foreign calls in flight at once (default GIFTCASH_WORKER_CONCURRENCY, 64).",
     ),
     per_issuer: int | None = typer.Option(
-        None, min=1, help="Calls in flight per issuer (default GIFTCASH_WORKER_PER_ISSUER, 16)."
+        None, min=1, help="Calls in flight per issuer (default GIFTCASH_WORKER_PER_ISSUER, 32)."
     ),
     batch: int | None = typer.Option(
         None, min=1, help="Rows claimed per step (default GIFTCASH_WORKER_BATCH, 64)."
@@ -113,7 +113,7 @@ def worker(
         min=1,
         help=(
             "Items claimed per issuer step (default: --batch when given, else "
-            "GIFTCASH_WORKER_ISSUER_BATCH, 256)."
+            "GIFTCASH_WORKER_ISSUER_BATCH, else 4 x --concurrency)."
         ),
     ),
     worker_id: str | None = typer.Option(None, help="Defaults to host:pid."),
