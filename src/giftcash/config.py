@@ -74,9 +74,9 @@ class Settings(BaseSettings):
     # How long a worker holds claimed rows; a killed worker's rows come back after it.
     lease_s: int = Field(default=30, ge=1, le=3600)
     # The worker (entrypoints/worker.py): rows claimed per step, items claimed per issuer
-    # step (balance inquiries, redemptions; None: four rounds of the calls in flight),
-    # foreign calls in flight (in all, and per issuer), the pause when a pass found
-    # nothing, seconds between heartbeats (each is a synced commit).
+    # step (balance inquiries, redemptions; None: four rounds of the calls in flight, at
+    # least the batch), foreign calls in flight (in all, and per issuer), the pause when
+    # a pass found nothing, seconds between heartbeats (each is a synced commit).
     worker_batch: int = Field(default=64, ge=1, le=10_000)
     worker_issuer_batch: int | None = Field(default=None, ge=1, le=10_000)
     worker_concurrency: int = Field(default=64, ge=1, le=1024)

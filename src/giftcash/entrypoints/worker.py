@@ -40,8 +40,9 @@ from giftcash.webhooks import delivery as webhooks
 
 log = logging.getLogger("giftcash.worker")
 
-# Items claimed per issuer step, in rounds of the calls in flight (64 -> 256): enough that
-# a pass's fixed work is spread thin, few enough that several workers share a batch.
+# Items claimed per issuer step, in rounds of the calls in flight (64 -> 256) and never
+# fewer than ``batch``: enough that a pass's fixed work is spread thin, few enough that
+# several workers with few calls in flight each take a share of a batch.
 ISSUER_ROUNDS = 4
 
 C = TypeVar("C")
@@ -74,7 +75,7 @@ class Worker:
     # ``batch``, so a pass's fixed work (its claims, its transactions, the payout steps)
     # is spread over more items and the calls in flight stay busy longer per pass.
     # None: ``batch`` when that is given, else the deps' limits, else ``ISSUER_ROUNDS``
-    # rounds of ``concurrency``.
+    # rounds of ``concurrency`` (at least ``batch``).
     issuer_batch: int | None = None
     idle_sleep_s: float | None = None
     stats: WorkerStats = field(default_factory=WorkerStats)
@@ -99,7 +100,7 @@ class Worker:
             self.issuer_batch
             or given
             or limits.worker_issuer_batch
-            or ISSUER_ROUNDS * self.concurrency
+            or max(self.batch, ISSUER_ROUNDS * self.concurrency)
         )
         if self.idle_sleep_s is None:
             self.idle_sleep_s = limits.worker_idle_sleep_s

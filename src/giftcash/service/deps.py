@@ -83,9 +83,9 @@ class Limits:
     # (``payouts inquire`` / ``payouts retry``, the bank statement's reconciliation).
     unconfirmed_recheck_s: int = 6 * 3600
     # The worker: rows claimed per step, items claimed per issuer step (entrypoints/
-    # worker.py; None: four rounds of the calls in flight), foreign calls in flight (in
-    # all, per issuer), the pause after a pass that found nothing, seconds between
-    # heartbeats.
+    # worker.py; None: four rounds of the calls in flight, at least the batch), foreign
+    # calls in flight (in all, per issuer), the pause after a pass that found nothing,
+    # seconds between heartbeats.
     worker_batch: int = 64
     worker_issuer_batch: int | None = None
     worker_concurrency: int = 64

@@ -113,7 +113,7 @@ def worker(
         min=1,
         help=(
             "Items claimed per issuer step (default: --batch when given, else "
-            "GIFTCASH_WORKER_ISSUER_BATCH, else 4 x --concurrency)."
+            "GIFTCASH_WORKER_ISSUER_BATCH, else 4 x --concurrency, at least the batch)."
         ),
     ),
     worker_id: str | None = typer.Option(None, help="Defaults to host:pid."),
