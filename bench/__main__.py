@@ -113,7 +113,7 @@ def run(
             if raw is None:
                 with core.fresh_dir("raw") as folder:
                     raw = ledger.raw_sqlite_rate(folder, scale.ledger_n, scale.rounds)
-            return pipeline.run_sqlite(scale, raw)
+            return [pipeline.run_fakes(scale, raw), *pipeline.run_sqlite(scale, raw)]
 
         section("pipeline", pipeline_sqlite)
     if "scaleout" in groups:

@@ -45,6 +45,7 @@ def limits_from(settings: Settings) -> Limits:
         token_ttl_s=settings.token_ttl_s,
         lease_s=settings.lease_s,
         worker_batch=settings.worker_batch,
+        worker_issuer_batch=settings.worker_issuer_batch,
         worker_concurrency=settings.worker_concurrency,
         worker_per_issuer=settings.worker_per_issuer,
         worker_idle_sleep_s=settings.worker_idle_sleep_s,
@@ -131,8 +132,15 @@ def build_deps(
         vault=make_vault_from_settings(settings),
         passwords=Argon2Passwords(fast_for_tests=fast_passwords),
         # every foreign call is counted and timed (adapters/observability/metrics.py)
+        # the worker's calls in flight each hold one of the client's connections
         issuer=instrument(
-            "issuer", issuer or HttpIssuer(settings.issuer_url, settings.http_timeout_s)
+            "issuer",
+            issuer
+            or HttpIssuer(
+                settings.issuer_url,
+                settings.http_timeout_s,
+                max_connections=max(64, settings.worker_concurrency),
+            ),
         ),
         bank=instrument(
             "bank",

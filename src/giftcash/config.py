@@ -73,12 +73,14 @@ class Settings(BaseSettings):
     token_ttl_s: int = 3600
     # How long a worker holds claimed rows; a killed worker's rows come back after it.
     lease_s: int = Field(default=30, ge=1, le=3600)
-    # The worker (entrypoints/worker.py): rows claimed per step, foreign calls in flight
-    # (in all, and per issuer), the pause when a pass found nothing, seconds between
-    # heartbeats (each is a synced commit).
+    # The worker (entrypoints/worker.py): rows claimed per step, items claimed per issuer
+    # step (balance inquiries, redemptions; None: four rounds of the calls in flight, at
+    # least the batch), foreign calls in flight (in all, and per issuer), the pause when
+    # a pass found nothing, seconds between heartbeats (each is a synced commit).
     worker_batch: int = Field(default=64, ge=1, le=10_000)
-    worker_concurrency: int = Field(default=32, ge=1, le=1024)
-    worker_per_issuer: int = Field(default=16, ge=1, le=1024)
+    worker_issuer_batch: int | None = Field(default=None, ge=1, le=10_000)
+    worker_concurrency: int = Field(default=64, ge=1, le=1024)
+    worker_per_issuer: int = Field(default=32, ge=1, le=1024)
     worker_idle_sleep_s: float = Field(default=0.1, gt=0, le=60)
     worker_heartbeat_s: float = Field(default=1.0, gt=0, le=3600)
     # Log lines of `serve` and `worker`: json (one object a line) or text.

@@ -47,3 +47,22 @@ def test_a_decline_earlier_in_a_batch_reaches_the_items_after_it(world: World):
     assert by_last4[unknown[-4:]]["decline"]["code"] == "voucher_not_found"
     assert by_last4[old[-4:]]["status"] not in ("declined", "review", "failed")
     assert by_last4[fresh[-4:]]["status"] not in ("declined", "review", "failed")
+
+
+def test_the_issuer_steps_claim_the_batch_given_or_their_own_limit(world: World):
+    """A worker told its batch (the crash harness's small batches) claims that many per
+    issuer step too; one told nothing claims four rounds of its calls in flight, and a
+    worker with few calls in flight no fewer than its batch."""
+    small, default, narrow = (
+        Worker(world.deps, batch=4),
+        Worker(world.deps),
+        Worker(world.deps, concurrency=4),
+    )
+    try:
+        assert (small.batch, small.issuer_batch) == (4, 4)
+        assert world.deps.limits.worker_issuer_batch is None
+        assert (default.batch, default.issuer_batch) == (world.deps.limits.worker_batch, 256)
+        assert narrow.issuer_batch == world.deps.limits.worker_batch == 64
+    finally:
+        for w in (small, default, narrow):
+            w.close()

@@ -41,6 +41,11 @@ from giftcash.webhooks import delivery as webhooks
 
 log = logging.getLogger("giftcash.worker")
 
+# Items claimed per issuer step, in rounds of the calls in flight (64 -> 256) and never
+# fewer than ``batch``: enough that a pass's fixed work is spread thin, few enough that
+# several workers with few calls in flight each take a share of a batch.
+ISSUER_ROUNDS = 4
+
 C = TypeVar("C")
 R = TypeVar("R")
 
@@ -67,6 +72,12 @@ class Worker:
     concurrency: int | None = None
     per_issuer: int | None = None
     batch: int | None = None
+    # Items claimed per issuer step (the balance inquiries, the redemptions): more than
+    # ``batch``, so a pass's fixed work (its claims, its transactions, the payout steps)
+    # is spread over more items and the calls in flight stay busy longer per pass.
+    # None: ``batch`` when that is given, else the deps' limits, else ``ISSUER_ROUNDS``
+    # rounds of ``concurrency`` (at least ``batch``).
+    issuer_batch: int | None = None
     idle_sleep_s: float | None = None
     stats: WorkerStats = field(default_factory=WorkerStats)
     # None: an HTTP sender refusing, beside private networks, ``deps.outbound_denied``
@@ -84,7 +95,14 @@ class Worker:
         limits = self.deps.limits
         self.concurrency = self.concurrency or limits.worker_concurrency
         self.per_issuer = self.per_issuer or limits.worker_per_issuer
+        given = self.batch
         self.batch = self.batch or limits.worker_batch
+        self.issuer_batch = (
+            self.issuer_batch
+            or given
+            or limits.worker_issuer_batch
+            or max(self.batch, ISSUER_ROUNDS * self.concurrency)
+        )
         if self.idle_sleep_s is None:
             self.idle_sleep_s = limits.worker_idle_sleep_s
         if self.heartbeat_every_s is None:
@@ -139,8 +157,9 @@ class Worker:
         # the claims below skip what an active payment stop covers whatever this does;
         # this records what the stops cover and freezes their payouts, visibly
         stops.freeze(d)
-        admissions = redemption.claim_admissions(d, w, self.batch)
-        claims = redemption.claim_redemptions(d, w, self.batch)
+        assert self.issuer_batch is not None
+        admissions = redemption.claim_admissions(d, w, self.issuer_batch)
+        claims = redemption.claim_redemptions(d, w, self.issuer_batch)
         looks = self._submit(lambda c: redemption.inquire(d, c), admissions, lambda c: c.row.issuer)
         redemptions = self._submit(lambda c: redemption.redeem(d, c), claims, lambda c: c.issuer)
         done = 0

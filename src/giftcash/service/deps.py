@@ -84,11 +84,14 @@ class Limits:
     # ``unconfirmed_recheck_s`` with ``failure_code='unconfirmed'`` for an operator
     # (``payouts inquire`` / ``payouts retry``, the bank statement's reconciliation).
     unconfirmed_recheck_s: int = 6 * 3600
-    # The worker: rows claimed per step, foreign calls in flight (in all, per issuer), the
-    # pause after a pass that found nothing, seconds between heartbeats.
+    # The worker: rows claimed per step, items claimed per issuer step (entrypoints/
+    # worker.py; None: four rounds of the calls in flight, at least the batch), foreign
+    # calls in flight (in all, per issuer), the pause after a pass that found nothing,
+    # seconds between heartbeats.
     worker_batch: int = 64
-    worker_concurrency: int = 32
-    worker_per_issuer: int = 16
+    worker_issuer_batch: int | None = None
+    worker_concurrency: int = 64
+    worker_per_issuer: int = 32
     worker_idle_sleep_s: float = 0.1
     worker_heartbeat_s: float = 1.0
     # Banks' nightly windows (domain/bank_hours.py): every bank's unless ``bank_nightly_per_bank``

@@ -21,8 +21,14 @@ def _text(value: object, limit: int = 64) -> str | None:
 
 
 class HttpIssuer:
-    def __init__(self, base_url: str, timeout_s: float = 5.0, client: httpx.Client | None = None):
-        self.http = client or make_client(base_url, timeout_s)
+    def __init__(
+        self,
+        base_url: str,
+        timeout_s: float = 5.0,
+        client: httpx.Client | None = None,
+        max_connections: int = 64,
+    ):
+        self.http = client or make_client(base_url, timeout_s, max_connections)
 
     def close(self) -> None:
         self.http.close()

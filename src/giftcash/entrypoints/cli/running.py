@@ -100,13 +100,21 @@ def worker(
     concurrency: int | None = typer.Option(
         None,
         min=1,
-        help="Foreign calls in flight at once (default GIFTCASH_WORKER_CONCURRENCY, 32).",
+        help="Foreign calls in flight at once (default GIFTCASH_WORKER_CONCURRENCY, 64).",
     ),
     per_issuer: int | None = typer.Option(
-        None, min=1, help="Calls in flight per issuer (default GIFTCASH_WORKER_PER_ISSUER, 16)."
+        None, min=1, help="Calls in flight per issuer (default GIFTCASH_WORKER_PER_ISSUER, 32)."
     ),
     batch: int | None = typer.Option(
         None, min=1, help="Rows claimed per step (default GIFTCASH_WORKER_BATCH, 64)."
+    ),
+    issuer_batch: int | None = typer.Option(
+        None,
+        min=1,
+        help=(
+            "Items claimed per issuer step (default: --batch when given, else "
+            "GIFTCASH_WORKER_ISSUER_BATCH, else 4 x --concurrency, at least the batch)."
+        ),
     ),
     worker_id: str | None = typer.Option(None, help="Defaults to host:pid."),
     lease_s: int | None = typer.Option(
@@ -128,6 +136,7 @@ def worker(
         worker_concurrency=concurrency,
         worker_per_issuer=per_issuer,
         worker_batch=batch,
+        worker_issuer_batch=issuer_batch or batch,
     )
     configure_logging(settings.log_level, json_lines=settings.log_format == "json")
     if metrics_port is not None:
