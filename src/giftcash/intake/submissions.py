@@ -173,7 +173,6 @@ def _new_item(
     decline: Decline | None,
     screened: screening.Screening | None,
 ) -> NewItem:
-    p = s
     review_reason = screened.review_reason if screened else None
     if decline is not None:
         status = ItemStatus.DECLINED
@@ -182,16 +181,16 @@ def _new_item(
     else:
         status = ItemStatus.RECEIVED
     return NewItem(
-        id=p.id,
+        id=s.id,
         submission_id=submission_id,
         customer_id=customer_id,
-        brand_id=p.brand_id,
-        issuer=p.issuer,
-        currency=p.currency,
-        face_value=p.face_value,
-        fee=p.fee,
-        payout=p.payout,
-        funding_source=p.funding_source,
+        brand_id=s.brand_id,
+        issuer=s.issuer,
+        currency=s.currency,
+        face_value=s.face_value,
+        fee=s.fee,
+        payout=s.payout,
+        funding_source=s.funding_source,
         status=status.value,
         code_enc=s.code_enc,
         pin_enc=s.pin_enc,
@@ -366,14 +365,13 @@ def _view(deps: Deps, customer_id: str, submission_id: str, items: list[Item]) -
 
 
 def _candidate(live: LiveCatalogue, s: _Sealed) -> screening.Candidate:
-    p = s
     return screening.Candidate(
-        brand=live.brands[p.brand_id],
-        face_value=p.face_value,
-        funding_source=p.funding_source,
-        payout=p.payout,
+        brand=live.brands[s.brand_id],
+        face_value=s.face_value,
+        funding_source=s.funding_source,
+        payout=s.payout,
         code_hmac=s.code_hmac,
-        purchased_at=p.purchased_at,
+        purchased_at=s.purchased_at,
     )
 
 

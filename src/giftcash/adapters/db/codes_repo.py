@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import Connection, select
 
-from giftcash.adapters.db.items_driver import dbapi_in_transaction, processor
+from giftcash.adapters.db.items_driver import dbapi_in_transaction, param_mark, processor
 from giftcash.adapters.db.ledger_driver import driver_errors
 from giftcash.adapters.db.ledger_repo import CHUNK, Now, utc_now
 from giftcash.adapters.db.tables import code_registry
@@ -89,7 +89,7 @@ def _register_sql(dialect: str, n: int) -> str:
     ``INSERT OR IGNORE``, which would also swallow NOT NULL and CHECK failures)."""
     sql = _register_sqls.get((dialect, n))
     if sql is None:
-        mark = "?" if dialect == "sqlite" else "%s"
+        mark = param_mark(dialect)
         row = f"({mark}, {mark}, {mark}, {mark})"
         values = ", ".join(row for _ in range(n))  # only placeholders go into the text
         sql = _register_sqls[(dialect, n)] = (

@@ -53,13 +53,15 @@ def json_processor(conn: Connection, column: Column[Any]) -> Callable[[Any], Any
     return lambda value: null if value is None else bind(value)
 
 
-def insert_sql(conn: Connection, table: Table, columns: Sequence[str]) -> str:
-    """``INSERT INTO table (columns) VALUES (...)`` in the driver's parameter style."""
+def param_mark(dialect: str) -> str:
+    """The DB-API parameter placeholder: sqlite3's ``?``, psycopg's ``%s``."""
+    return "?" if dialect == "sqlite" else "%s"
+
+
+def _column_list(table: Table, columns: Sequence[str]) -> str:
     for name in columns:
         assert name in table.c, (table.name, name)  # only known column names go in the text
-    mark = "?" if conn.dialect.name == "sqlite" else "%s"
-    marks = ", ".join(mark for _ in columns)
-    return f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
+    return ", ".join(columns)
 
 
 def dbapi_in_transaction(conn: Connection) -> Any:
@@ -73,7 +75,7 @@ def dbapi_in_transaction(conn: Connection) -> Any:
     return dbapi
 
 
-def executemany(conn: Connection, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
+def _executemany(conn: Connection, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
     """``sql`` for each row on the connection's DB-API cursor, in its transaction."""
     dbapi = dbapi_in_transaction(conn)
     with driver_errors(conn, sql):
@@ -91,7 +93,7 @@ def write_rows(
     on PostgreSQL with ``COPY … FROM STDIN`` (constraints, foreign keys and triggers hold
     as for INSERT), on SQLite with the cursor's ``executemany`` of one INSERT."""
     if conn.dialect.name == "sqlite":
-        executemany(conn, _insert_sql(conn, table, columns), rows)
+        _executemany(conn, _insert_sql(conn, table, columns), rows)
         return
     dbapi = dbapi_in_transaction(conn)
     statement = _copy_sql(table, columns)
@@ -109,17 +111,19 @@ _insert_sqls: dict[tuple[str, str, tuple[str, ...]], str] = {}
 
 
 def _insert_sql(conn: Connection, table: Table, columns: Sequence[str]) -> str:
+    """``INSERT INTO table (columns) VALUES (...)`` in the driver's parameter style, made
+    once per database, table and columns."""
     key = (conn.dialect.name, table.name, tuple(columns))
     sql = _insert_sqls.get(key)
     if sql is None:
-        sql = _insert_sqls[key] = insert_sql(conn, table, columns)
+        marks = ", ".join(param_mark(conn.dialect.name) for _ in columns)
+        cols = _column_list(table, columns)
+        sql = _insert_sqls[key] = f"INSERT INTO {table.name} ({cols}) VALUES ({marks})"  # noqa: S608
     return sql
 
 
 def _copy_sql(table: Table, columns: Sequence[str]) -> str:
-    for name in columns:
-        assert name in table.c, (table.name, name)  # only known column names go in the text
-    return f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    return f"COPY {table.name} ({_column_list(table, columns)}) FROM STDIN"
 
 
 ITEM_EVENT_COLUMNS = ("id", "item_id", "from_status", "to_status", "at", "detail")

@@ -402,21 +402,28 @@ class Retention:
 
     def _erase_deposit_payers(self, before: date, limit: int) -> int:
         d = t.order_deposits.c
-        ids = select(d.id).where(d.received_at < _start_of(before), d.payer_name.is_not(None))
-        keys = list(self.conn.scalars(ids.order_by(d.received_at).limit(limit)))
-        if not keys:
-            return 0
-        done = update(t.order_deposits).where(d.id.in_(keys)).values(payer_name=None)
-        return int(self.conn.execute(done).rowcount)
+        return self._erase_words(
+            t.order_deposits, d.received_at, d.payer_name.is_not(None), before, limit,
+            payer_name=None,
+        )  # fmt: skip
 
     def _erase_claim_words(self, before: date, limit: int) -> int:
         c = t.claims.c
         worded = or_(c.reason.is_not(None), c.resolution_note.is_not(None))
-        ids = select(c.id).where(c.created_at < _start_of(before), worded)
-        keys = list(self.conn.scalars(ids.order_by(c.created_at).limit(limit)))
+        return self._erase_words(
+            t.claims, c.created_at, worded, before, limit, reason=None, resolution_note=None
+        )
+
+    def _erase_words(
+        self, table: Any, at: Any, kept: Any, before: date, limit: int, **erased: None
+    ) -> int:
+        """``erased`` columns emptied in at most ``limit`` rows of ``table`` from before
+        ``before`` (by ``at``) that still hold something (``kept``), oldest first."""
+        ids = select(table.c.id).where(at < _start_of(before), kept).order_by(at).limit(limit)
+        keys = list(self.conn.scalars(ids))
         if not keys:
             return 0
-        done = update(t.claims).where(c.id.in_(keys)).values(reason=None, resolution_note=None)
+        done = update(table).where(table.c.id.in_(keys)).values(**erased)
         return int(self.conn.execute(done).rowcount)
 
     # -- the customer's own acts -----------------------------------------------------------
